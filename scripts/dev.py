@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Quick start for a fresh machine with only Python 3.10+ (standard library only).
+
+    python3 scripts/dev.py demo   # set up, migrate, seed and serve the example site
+    python3 scripts/dev.py test   # set up and run the whole test suite (lint, docs, tests)
+
+Both are idempotent. Everything is installed into ./.venv (the demo and the tox runner) and
+./.tox (one virtualenv per test environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+DEMO_HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
+DEMO_PORT = os.environ.get("DEMO_PORT", "8000")
+
+
+def say(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
+def run(*args: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(a) for a in args], cwd=cwd, env=env, check=True)
+
+
+def ensure_venv() -> None:
+    if not PYTHON.exists():
+        say(f"creating {VENV.relative_to(ROOT)} with {sys.executable}")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+
+
+def pip_install(*requirements: str) -> None:
+    run(PYTHON, "-m", "pip", "install", "--quiet", *requirements)
+
+
+def demo(_: argparse.Namespace) -> None:
+    ensure_venv()
+    say("installing smartcampus-chat (editable) and the example site's needs")
+    pip_install("-e", ".[uvicorn,daphne]", "dj-database-url>=2.2")
+    site = ROOT / "example_project"
+    run(PYTHON, "manage.py", "migrate", "--verbosity", "0", cwd=site)
+    run(PYTHON, "manage.py", "seed_demo", cwd=site)
+    url = f"http://{DEMO_HOST}:{DEMO_PORT}/"
+    say(f"SmartCampus example site: {url}  (chat at {url}chat/)")
+    say("demo logins: alice, bob, chloe (students), prof.martin (teacher), staff.admin (staff)")
+    say("password for every demo login: campus-demo   (Ctrl+C stops the server)")
+    os.chdir(site)
+    os.execv(
+        str(PYTHON),
+        [
+            str(PYTHON),
+            "-m",
+            "uvicorn",
+            "campus.asgi:application",
+            "--host",
+            DEMO_HOST,
+            "--port",
+            DEMO_PORT,
+        ],
+    )
+
+
+def _runs(python: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return int(out[0]), int(out[1])
+
+
+def find_pythons() -> dict[tuple[int, int], str]:
+    """Interpreters 3.10-3.13 on PATH or installed by pyenv."""
+    found: dict[tuple[int, int], str] = {}
+    candidates = [shutil.which(f"python3.{minor}") for minor in range(10, 14)]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(str(p) for p in pyenv_root.glob("versions/3.1[0-3].*/bin/python3"))
+    candidates.append(sys.executable)
+    for candidate in filter(None, candidates):
+        version = _runs(candidate)
+        if version and (3, 10) <= version <= (3, 13) and version not in found:
+            found[version] = candidate
+    return found
+
+
+def reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test(args: argparse.Namespace) -> None:
+    ensure_venv()
+    pip_install("tox>=4.20")
+    pythons = find_pythons()
+    say("Pythons found: " + ", ".join(f"{a}.{b}" for a, b in sorted(pythons)))
+    envs = ["lint", "docs"]
+    oldest = min(pythons)
+    envs.append(f"py{oldest[0]}{oldest[1]}-dj52")
+    newest = max(pythons)
+    if newest >= (3, 12):
+        latest = f"py{newest[0]}{newest[1]}-dj61"
+        if reachable(5432) or IN_CI:
+            latest += "-pg"
+        else:
+            say("PostgreSQL is not running on 127.0.0.1:5432: the Django 6.1 run uses SQLite")
+        envs.append(latest)
+    else:
+        say("no Python 3.12+ found: Django 6.x runs are left out (they need Python 3.12+)")
+    if args.envs:
+        envs = args.envs.split(",")
+    path = os.pathsep.join([*(str(Path(p).parent) for p in pythons.values()), os.environ["PATH"]])
+    env = {**os.environ, "PATH": path}
+    say("tox envs: " + ", ".join(envs))
+    run(BIN / "tox", "run", "-e", ",".join(envs), "--", *args.pytest_args, env=env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the example site").set_defaults(func=demo)
+    test_parser = commands.add_parser("test", help="run lint, docs and the test suite")
+    test_parser.add_argument("--envs", help="comma-separated tox envs instead of the default set")
+    test_parser.add_argument("pytest_args", nargs="*", help="passed to pytest (after --)")
+    test_parser.set_defaults(func=test)
+    args = parser.parse_args()
+    try:
+        args.func(args)
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode or 1)
+
+
+if __name__ == "__main__":
+    main()

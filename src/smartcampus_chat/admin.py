@@ -1,0 +1,97 @@
+"""Admin for rooms, messages and participants. Changes go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
+
+
+class ChatParticipantInline(admin.TabularInline):
+    model = ChatParticipant
+    extra = 0
+    raw_id_fields = ["user"]
+    fields = ["user", "role", "is_banned", "is_online", "last_seen", "last_read_seq", "joined_at"]
+    readonly_fields = ["is_online", "last_seen", "last_read_seq", "joined_at"]
+
+
+@admin.register(ChatRoom)
+class ChatRoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "room_type", "is_archived", "last_seq", "created_at"]
+    list_filter = ["room_type", "is_archived"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["last_seq", "last_event_seq", "last_message_at", "created_at", "updated_at"]
+    inlines = [ChatParticipantInline]
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "room",
+        "seq",
+        "sender",
+        "short_content",
+        "created_at",
+        "is_edited",
+        "is_deleted",
+    ]
+    list_filter = ["is_deleted", "is_edited", "room__room_type"]
+    search_fields = ["content", "sender__username", "sender__email"]
+    list_select_related = ["room", "sender"]
+    raw_id_fields = ["sender", "reply_to", "deleted_by"]
+    readonly_fields = [
+        "room",
+        "seq",
+        "event_seq",
+        "client_id",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    actions = ["soft_delete", "restore"]
+
+    @admin.display(description=_("content"))
+    def short_content(self, message: ChatMessage) -> str:
+        return message.content[:80]
+
+    @admin.action(description=_("Delete the selected messages (soft delete)"))
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[ChatMessage]) -> None:
+        count = 0
+        for message in queryset.filter(is_deleted=False):
+            services.do_delete_message(request.user, message)
+            count += 1
+        self.message_user(
+            request, ngettext("%d message deleted.", "%d messages deleted.", count) % count
+        )
+
+    @admin.action(description=_("Restore the selected deleted messages"))
+    def restore(self, request: HttpRequest, queryset: QuerySet[ChatMessage]) -> None:
+        count = 0
+        for message in queryset.filter(is_deleted=True):
+            services.do_restore_message(message)
+            count += 1
+        self.message_user(
+            request, ngettext("%d message restored.", "%d messages restored.", count) % count
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChatParticipant)
+class ChatParticipantAdmin(admin.ModelAdmin):
+    list_display = ["user", "room", "role", "is_online", "is_banned", "last_read_seq", "joined_at"]
+    list_filter = ["role", "is_online", "is_banned", "room__room_type"]
+    search_fields = ["user__username", "room__name"]
+    list_select_related = ["user", "room"]
+    raw_id_fields = ["user", "room"]

@@ -1,0 +1,167 @@
+"""System checks run at start-up (``manage.py check``); ids are stable and documented."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from smartcampus_chat.conf import DEFAULTS, SETTINGS_NAME, app_settings
+
+_POSITIVE_INTS = (
+    "MAX_MESSAGE_LENGTH",
+    "MAX_ROOM_NAME_LENGTH",
+    "MAX_DESCRIPTION_LENGTH",
+    "MAX_CLIENT_ID_LENGTH",
+    "MAX_FRAME_BYTES",
+    "PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "SEND_RATE_BURST",
+    "TYPING_RATE_BURST",
+    "TYPING_TIMEOUT",
+    "PRESENCE_HEARTBEAT",
+    "PRESENCE_TIMEOUT",
+    "TICKET_MAX_AGE",
+)
+_POSITIVE_NUMBERS = ("SEND_RATE_PER_SECOND", "TYPING_RATE_PER_SECOND")
+_DOTTED_PATHS = ("POLICY", "COURSE_ROLE_RESOLVER", "COURSE_ROLES_FOR_USER")
+_IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+
+
+def _setting_error(name: str, problem: str, id_: str) -> Error:
+    return Error(f"{SETTINGS_NAME}[{name!r}] {problem}", id=f"smartcampus_chat.{id_}")
+
+
+@register(Tags.compatibility)
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    raw = getattr(settings, SETTINGS_NAME, {})
+    if not isinstance(raw, dict):
+        return [Error(f"{SETTINGS_NAME} must be a dict.", id="smartcampus_chat.E001")]
+    errors: list[CheckMessage] = [
+        Error(
+            f"{SETTINGS_NAME} has an unknown key {key!r}.",
+            hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+            id="smartcampus_chat.E001",
+        )
+        for key in raw
+        if key not in DEFAULTS
+    ]
+    errors.extend(_check_numbers())
+    for name in _DOTTED_PATHS:
+        path = getattr(app_settings, name)
+        if path is None:
+            continue
+        try:
+            import_string(path)
+        except ImportError as exc:
+            errors.append(_setting_error(name, f"cannot be imported: {exc}", "E003"))
+    errors.extend(_check_course_settings())
+    return errors
+
+
+def _is_number(value: Any, *, integer: bool) -> bool:
+    kinds = (int,) if integer else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
+def _check_numbers() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name in (*_POSITIVE_INTS, *_POSITIVE_NUMBERS):
+        value = getattr(app_settings, name)
+        integer = name in _POSITIVE_INTS
+        if not _is_number(value, integer=integer) or value <= 0:
+            kind = "integer" if integer else "number"
+            errors.append(_setting_error(name, f"must be a positive {kind}.", "E002"))
+    window = app_settings.EDIT_WINDOW
+    if window is not None and (not _is_number(window, integer=False) or window < 0):
+        errors.append(_setting_error("EDIT_WINDOW", "must be None or a number of seconds.", "E002"))
+    if errors:
+        return errors
+    if app_settings.PRESENCE_TIMEOUT <= app_settings.PRESENCE_HEARTBEAT:
+        errors.append(
+            _setting_error("PRESENCE_TIMEOUT", "must be greater than PRESENCE_HEARTBEAT.", "E002")
+        )
+    if app_settings.PAGE_SIZE > app_settings.MAX_PAGE_SIZE:
+        errors.append(_setting_error("PAGE_SIZE", "must not exceed MAX_PAGE_SIZE.", "E002"))
+    return errors
+
+
+def _check_course_settings() -> list[CheckMessage]:
+    model = app_settings.COURSE_MODEL
+    resolver = app_settings.COURSE_ROLE_RESOLVER
+    if model is None:
+        if resolver is not None:
+            return [
+                _setting_error("COURSE_MODEL", "must be set when COURSE_ROLE_RESOLVER is.", "E004")
+            ]
+        return []
+    try:
+        apps.get_model(model)
+    except (LookupError, ValueError):
+        return [_setting_error("COURSE_MODEL", f"names no installed model ({model!r}).", "E004")]
+    if resolver is None:
+        return [_setting_error("COURSE_ROLE_RESOLVER", "must be set when COURSE_MODEL is.", "E004")]
+    return []
+
+
+@register(Tags.compatibility)
+def check_channel_layers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    layers = getattr(settings, "CHANNEL_LAYERS", None)
+    alias = app_settings.CHANNEL_LAYER
+    if not isinstance(layers, dict) or alias not in layers:
+        return [
+            Error(
+                f"CHANNEL_LAYERS has no {alias!r} layer; the chat cannot deliver real-time events.",
+                hint="Configure channels_redis.core.RedisChannelLayer (or, for a single "
+                "development process, channels.layers.InMemoryChannelLayer).",
+                id="smartcampus_chat.E010",
+            )
+        ]
+    backend = layers[alias].get("BACKEND", "")
+    if backend != _IN_MEMORY_LAYER:
+        return []
+    workers = os.environ.get("WEB_CONCURRENCY", "1")
+    if workers.isdigit() and int(workers) > 1:
+        return [
+            Error(
+                f"The in-memory channel layer cannot connect {workers} worker processes "
+                "(WEB_CONCURRENCY); users on different workers would not see each other.",
+                hint="Use channels_redis with several workers.",
+                id="smartcampus_chat.E011",
+            )
+        ]
+    if not settings.DEBUG:
+        return [
+            Warning(
+                "The in-memory channel layer is for development and tests only.",
+                hint="Use channels_redis in production.",
+                id="smartcampus_chat.W010",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_allowed_hosts(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
+        return [
+            Warning(
+                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
+                "(AllowedHostsOriginValidator) then accepts every origin, which allows "
+                "cross-site WebSocket hijacking.",
+                hint="List the site's host names in ALLOWED_HOSTS.",
+                id="smartcampus_chat.W020",
+            )
+        ]
+    return []

@@ -1,0 +1,92 @@
+"""The app's settings, read from one namespace: ``settings.SMARTCAMPUS_CHAT``.
+
+Every default lives in :data:`DEFAULTS`. Values are read lazily through :data:`app_settings`
+and the cache is dropped when Django's ``setting_changed`` signal fires (``override_settings``
+in tests). Values are validated by the system checks in :mod:`smartcampus_chat.checks`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+SETTINGS_NAME = "SMARTCAMPUS_CHAT"
+
+DEFAULTS: dict[str, Any] = {
+    # Template that every chat page extends; the host can name its own site layout.
+    "BASE_TEMPLATE": "smartcampus_chat/base.html",
+    # Dotted path of the access policy class (see smartcampus_chat.policies.ChatPolicy).
+    "POLICY": "smartcampus_chat.policies.ChatPolicy",
+    # "app_label.ModelName" of the host's course model, or None when there are no courses.
+    "COURSE_MODEL": None,
+    # Dotted path of a callable (user, course) -> "member" | "moderator" | None.
+    "COURSE_ROLE_RESOLVER": None,
+    # Optional dotted path of a callable (user) -> {course_pk: role}; makes room lists of
+    # course rooms cost a fixed number of queries. Without it the resolver is asked per course.
+    "COURSE_ROLES_FOR_USER": None,
+    # Staff may read (never post in) private conversations when True.
+    "PRIVATE_AUDIT_BY_STAFF": False,
+    # Seconds after sending during which authors may edit their message; None = unlimited.
+    "EDIT_WINDOW": None,
+    "MAX_MESSAGE_LENGTH": 4000,
+    "MAX_ROOM_NAME_LENGTH": 120,
+    "MAX_DESCRIPTION_LENGTH": 2000,
+    "MAX_CLIENT_ID_LENGTH": 64,
+    "MAX_FRAME_BYTES": 65536,
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 200,
+    # Token bucket for sends (messages, edits, deletes) per user: burst size and refill rate.
+    "SEND_RATE_BURST": 20,
+    "SEND_RATE_PER_SECOND": 2.0,
+    "TYPING_RATE_BURST": 5,
+    "TYPING_RATE_PER_SECOND": 0.5,
+    # Seconds after which a "typing started" without "stopped" expires on clients.
+    "TYPING_TIMEOUT": 5,
+    # Presence: connections refresh every HEARTBEAT seconds and expire after TIMEOUT.
+    "PRESENCE_HEARTBEAT": 15,
+    "PRESENCE_TIMEOUT": 45,
+    # Lifetime in seconds of the signed WebSocket tickets for non-browser clients.
+    "TICKET_MAX_AGE": 60,
+    # Channel layer alias the app publishes on.
+    "CHANNEL_LAYER": "default",
+}
+
+
+class ChatSettings:
+    """Attribute access to the merged settings; ``app_settings.PAGE_SIZE`` and so on."""
+
+    @cached_property
+    def _user(self) -> dict[str, Any]:
+        value = getattr(settings, SETTINGS_NAME, {})
+        return value if isinstance(value, dict) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"{SETTINGS_NAME} has no setting {name!r}")
+        return self._user.get(name, DEFAULTS[name])
+
+    def load(self, name: str) -> Any:
+        """Import the dotted path held by setting ``name`` (None stays None)."""
+        path = getattr(self, name)
+        return None if path is None else import_string(path)
+
+    def reset(self) -> None:
+        self.__dict__.pop("_user", None)
+
+
+app_settings = ChatSettings()
+
+
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        app_settings.reset()
+        from smartcampus_chat import policies
+
+        policies.get_policy.cache_clear()
+
+
+setting_changed.connect(_reset)

@@ -1,0 +1,58 @@
+"""Errors raised by the services; every door turns them into its own error shape.
+
+Each error has a stable ``code`` (the same string in HTTP JSON bodies and WebSocket error
+frames) and the HTTP status the REST API answers with.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ChatError(Exception):
+    code = "error"
+    status = 400
+    default_message = _("The request could not be processed.")
+
+    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
+        self.message = str(message or self.default_message)
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+class NotFound(ChatError):
+    """The object does not exist *or* the user may not see it: the two look the same."""
+
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class PermissionDenied(ChatError):
+    """The user may see the object but not do this to it."""
+
+    code = "forbidden"
+    status = 403
+    default_message = _("You are not allowed to do this.")
+
+
+class ValidationFailed(ChatError):
+    code = "invalid"
+    status = 400
+    default_message = _("Invalid input.")
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+    status = 429
+    default_message = _("You are sending too fast; slow down.")
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RoomArchived(ChatError):
+    code = "room_archived"
+    status = 409
+    default_message = _("This room is archived and read-only.")

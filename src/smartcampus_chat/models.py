@@ -1,0 +1,215 @@
+"""Chat data: rooms, their participants and their messages. No side effects live here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class RoomType(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    GROUP = "group", _("Group")
+    COURSE = "course", _("Course")
+    PRIVATE = "private", _("Private")
+
+
+class Role(models.TextChoices):
+    MEMBER = "member", _("Member")
+    MODERATOR = "moderator", _("Moderator")
+    OWNER = "owner", _("Owner")
+
+
+class ChatRoomQuerySet(models.QuerySet["ChatRoom"]):
+    def active(self) -> ChatRoomQuerySet:
+        return self.filter(is_archived=False)
+
+    def visible_to(self, user: AbstractBaseUser | Any) -> ChatRoomQuerySet:
+        """Rooms ``user`` may see, as decided by the configured policy."""
+        from smartcampus_chat.policies import get_policy
+
+        return cast(ChatRoomQuerySet, get_policy().visible_rooms(user, self))
+
+
+class ChatRoom(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    room_type = models.CharField(
+        _("type"), max_length=16, choices=RoomType.choices, default=RoomType.PUBLIC
+    )
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    is_archived = models.BooleanField(_("archived"), default=False)
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="chat_rooms",
+    )
+    # Primary key (as text) of an object of the host's SMARTCAMPUS_CHAT["COURSE_MODEL"].
+    course_key = models.CharField(_("course"), max_length=64, blank=True, default="")
+    # "<smaller user id>:<larger user id>" for private rooms: one room per pair. NULL (not "")
+    # for other rooms, so that the unique constraint only concerns private rooms.
+    private_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
+    # Last allocated message number and last change number (messages, edits, deletions).
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    last_event_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    last_message_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ChatRoomQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("chat room")
+        verbose_name_plural = _("chat rooms")
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["room_type", "is_archived"], name="scchat_room_type_idx"),
+            models.Index(fields=["group"], name="scchat_room_group_idx"),
+            models.Index(fields=["course_key"], name="scchat_room_course_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["private_key"],
+                condition=Q(private_key__isnull=False),
+                name="scchat_room_private_pair_uniq",
+            ),
+            models.CheckConstraint(
+                condition=~Q(room_type="group") | Q(group__isnull=False),
+                name="scchat_room_group_has_group",
+            ),
+            models.CheckConstraint(
+                condition=~Q(room_type="course") | ~Q(course_key=""),
+                name="scchat_room_course_has_course",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("smartcampus_chat:room", kwargs={"slug": self.slug})
+
+    @property
+    def is_private(self) -> bool:
+        return self.room_type == RoomType.PRIVATE
+
+    @property
+    def course(self) -> models.Model | None:
+        """The host's course object for a course room (None when unset or missing)."""
+        from smartcampus_chat.courses import get_course
+
+        return get_course(self.course_key) if self.course_key else None
+
+
+class ChatParticipant(models.Model):
+    room = models.ForeignKey(
+        ChatRoom, verbose_name=_("room"), on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="chat_participations",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    is_online = models.BooleanField(_("online"), default=False)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    last_read_seq = models.PositiveBigIntegerField(_("last read message"), default=0)
+    # A removed member keeps the row so that they cannot simply join again.
+    is_banned = models.BooleanField(_("removed"), default=False)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="scchat_participant_uniq"),
+        ]
+        indexes = [models.Index(fields=["room", "role"], name="scchat_part_room_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"
+
+
+class ChatMessage(models.Model):
+    room = models.ForeignKey(
+        ChatRoom, verbose_name=_("room"), on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sender"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_messages",
+    )
+    content = models.TextField(_("content"))
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    # Per-room message number: 1, 2, 3... with no gaps, allocated inside the sending transaction.
+    seq = models.PositiveBigIntegerField(_("number"))
+    # Per-room change number of this message's latest change (sent, edited or deleted);
+    # clients resume from the last change number they saw.
+    event_seq = models.PositiveBigIntegerField(editable=False)
+    client_id = models.CharField(_("client id"), max_length=64, blank=True, default="")
+    reply_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reply to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    is_edited = models.BooleanField(_("edited"), default=False)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    is_deleted = models.BooleanField(_("deleted"), default=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="scchat_message_room_seq_uniq"),
+            models.UniqueConstraint(
+                fields=["room", "event_seq"], name="scchat_message_room_event_uniq"
+            ),
+            models.UniqueConstraint(
+                fields=["room", "sender", "client_id"],
+                condition=~Q(client_id=""),
+                name="scchat_message_client_id_uniq",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="scchat_msg_sender_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} in {self.room_id}"

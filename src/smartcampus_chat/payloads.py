@@ -1,0 +1,45 @@
+"""Turn model instances into the protocol's schema objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.schema import MessageData, RoomData, UserRef
+
+
+def user_ref(user: Any) -> UserRef:
+    name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return UserRef(id=user.pk, username=user.get_username(), name=name or user.get_username())
+
+
+def message_data(message: ChatMessage, *, room_slug: str | None = None) -> MessageData:
+    """``message`` as clients see it; deleted content is never included."""
+    return MessageData(
+        id=message.pk,
+        room=room_slug or message.room.slug,
+        seq=message.seq,
+        event_seq=message.event_seq,
+        sender=user_ref(message.sender) if message.sender is not None else None,
+        content=None if message.is_deleted else message.content,
+        created_at=message.created_at,
+        is_edited=message.is_edited,
+        edited_at=message.edited_at,
+        is_deleted=message.is_deleted,
+        deleted_at=message.deleted_at,
+        reply_to=message.reply_to_id,
+        client_id=message.client_id or None,
+    )
+
+
+def room_data(room: ChatRoom) -> RoomData:
+    return RoomData(
+        id=room.pk,
+        slug=room.slug,
+        name=room.name,
+        room_type=room.room_type,
+        description=room.description,
+        is_archived=room.is_archived,
+        last_seq=room.last_seq,
+        last_event_seq=room.last_event_seq,
+    )

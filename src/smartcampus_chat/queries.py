@@ -1,0 +1,120 @@
+"""Read-side queries shared by the doors: room lists and history pages.
+
+Each function costs a fixed number of queries whatever the number of rooms, messages or
+participants (the tests count them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.policies import get_policy
+
+
+def my_rooms(user: Any) -> QuerySet[ChatRoom]:
+    """Rooms the user joined and may still see, annotated for the room list.
+
+    Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
+    marker), ``last_message_id``; newest activity first.
+    """
+    membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
+    unread = (
+        ChatMessage.objects.filter(
+            room=OuterRef("pk"),
+            is_deleted=False,
+            seq__gt=Coalesce(Subquery(membership.values("last_read_seq")[:1]), Value(0)),
+        )
+        .exclude(sender=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_message = ChatMessage.objects.filter(room=OuterRef("pk")).order_by("-seq").values("pk")[:1]
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    return rooms.annotate(
+        my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        last_message_id=Subquery(last_message),
+    ).order_by("-last_message_at", "-created_at")
+
+
+def joinable_rooms(user: Any) -> QuerySet[ChatRoom]:
+    """Non-private, active rooms the user may see but has not joined."""
+    joined = ChatParticipant.objects.filter(user=user).values("room_id")
+    rooms = ChatRoom.objects.exclude(room_type=RoomType.PRIVATE).active().exclude(pk__in=joined)
+    return get_policy().visible_rooms(user, rooms).order_by("name")
+
+
+def last_messages(rooms: list[ChatRoom]) -> dict[int, ChatMessage]:
+    """The ``last_message_id`` annotated by :func:`my_rooms`, loaded in one query."""
+    ids = [getattr(room, "last_message_id", None) for room in rooms]
+    messages = ChatMessage.objects.filter(pk__in=[i for i in ids if i]).select_related("sender")
+    return {message.room_id: message for message in messages}
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    messages: list[ChatMessage]
+    has_before: bool
+    has_after: bool
+
+
+def clamp_page_size(value: Any) -> int:
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return int(app_settings.PAGE_SIZE)
+    return max(1, min(size, int(app_settings.MAX_PAGE_SIZE)))
+
+
+def history(
+    room: ChatRoom,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> HistoryPage:
+    """One page of a room's messages in ascending ``seq`` order (keyset pagination).
+
+    With neither cursor: the latest page. ``before=N``: the page just older than N.
+    ``after=N``: the page just newer than N. One query (the page plus one probe row).
+    """
+    size = clamp_page_size(limit)
+    base = ChatMessage.objects.filter(room=room).select_related("sender")
+    if after is not None:
+        rows = list(base.filter(seq__gt=after).order_by("seq")[: size + 1])
+        has_after = len(rows) > size
+        messages = rows[:size]
+        has_before = after > 0 and bool(messages or room.last_seq)
+        return HistoryPage(messages, has_before=has_before, has_after=has_after)
+    query = base.filter(seq__lt=before) if before is not None else base
+    rows = list(query.order_by("-seq")[: size + 1])
+    has_before = len(rows) > size
+    messages = rows[:size][::-1]
+    has_after = before is not None and before <= room.last_seq
+    return HistoryPage(messages, has_before=has_before, has_after=has_after)
+
+
+def changes_since(room: ChatRoom, event_seq: int, *, limit: int) -> list[ChatMessage]:
+    """Messages whose latest change is newer than ``event_seq``, oldest change first."""
+    return list(
+        ChatMessage.objects.filter(room=room, event_seq__gt=event_seq)
+        .select_related("sender")
+        .order_by("event_seq")[:limit]
+    )
+
+
+def participants(room: ChatRoom) -> QuerySet[ChatParticipant]:
+    return (
+        ChatParticipant.objects.filter(room=room, is_banned=False)
+        .select_related("user")
+        .order_by("-is_online", "-role", "user__username")
+    )

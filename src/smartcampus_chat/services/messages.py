@@ -1,0 +1,234 @@
+"""Messages: send (idempotent on the client id), edit, soft delete, restore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from smartcampus_chat import events, signals
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+from smartcampus_chat.payloads import message_data
+from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.schema import MessageDeleted, MessageEdited, MessageNew
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: ChatMessage
+    created: bool
+
+
+def clean_content(content: Any) -> str:
+    if not isinstance(content, str):
+        raise ValidationFailed(fields={"content": [_("Must be text.")]})
+    text = content.strip()
+    if not text:
+        raise ValidationFailed(fields={"content": [_("A message cannot be empty.")]})
+    if len(text) > app_settings.MAX_MESSAGE_LENGTH:
+        message = _("A message has at most %(max)d characters.") % {
+            "max": app_settings.MAX_MESSAGE_LENGTH
+        }
+        raise ValidationFailed(fields={"content": [message]})
+    return text
+
+
+def clean_client_id(client_id: Any) -> str:
+    if client_id is None:
+        return ""
+    valid = (
+        isinstance(client_id, str)
+        and len(client_id) <= app_settings.MAX_CLIENT_ID_LENGTH
+        and client_id.isascii()
+        and client_id.isprintable()
+    )
+    if not valid:
+        message = _("A client id is printable ASCII of at most %(max)d characters.") % {
+            "max": app_settings.MAX_CLIENT_ID_LENGTH
+        }
+        raise ValidationFailed(fields={"client_id": [message]})
+    return str(client_id)
+
+
+def _require_post(access: RoomAccess, room: ChatRoom) -> None:
+    if not access.can_see:
+        raise NotFound()
+    if room.is_archived:
+        raise RoomArchived()
+    if not access.can_post:
+        raise PermissionDenied()
+
+
+def check_send_message(
+    user: Any,
+    room: ChatRoom,
+    content: Any,
+    *,
+    client_id: Any = None,
+    reply_to: Any = None,
+    access: RoomAccess | None = None,
+) -> SendResult:
+    content = clean_content(content)
+    client_id = clean_client_id(client_id)
+    access = access or get_policy().access(user, room)
+    _require_post(access, room)
+    parent = None
+    if reply_to is not None:
+        if not isinstance(reply_to, int) or isinstance(reply_to, bool):
+            raise ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
+        parent = ChatMessage.objects.filter(pk=reply_to, room=room).first()
+        if parent is None:
+            raise ValidationFailed(fields={"reply_to": [_("No such message in this room.")]})
+    return do_send_message(user, room, content, client_id=client_id, reply_to=parent)
+
+
+def _next_numbers(room_id: int, *, new_message: bool) -> tuple[int, int]:
+    """Allocate the next (seq, event_seq) of a room inside the caller's transaction.
+
+    The UPDATE takes the room's row lock until commit, so concurrent senders are numbered
+    one after the other, and a rolled-back send gives its number back: no gaps, no doubles.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {"last_event_seq": F("last_event_seq") + 1}
+    if new_message:
+        changes.update(last_seq=F("last_seq") + 1, last_message_at=now)
+    ChatRoom.objects.filter(pk=room_id).update(**changes)
+    seq, event_seq = (
+        ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
+    )
+    return seq, event_seq
+
+
+def do_send_message(
+    user: Any,
+    room: ChatRoom,
+    content: str,
+    *,
+    client_id: str = "",
+    reply_to: ChatMessage | None = None,
+) -> SendResult:
+    with transaction.atomic():
+        if client_id:
+            existing = ChatMessage.objects.filter(
+                room=room, sender=user, client_id=client_id
+            ).first()
+            if existing is not None:
+                return SendResult(existing, created=False)
+        try:
+            with transaction.atomic():
+                seq, event_seq = _next_numbers(room.pk, new_message=True)
+                message = ChatMessage.objects.create(
+                    room=room,
+                    sender=user,
+                    content=content,
+                    seq=seq,
+                    event_seq=event_seq,
+                    client_id=client_id,
+                    reply_to=reply_to,
+                )
+        except IntegrityError:
+            if not client_id:
+                raise
+            # A concurrent retry with the same client id won the race: return its message.
+            existing = ChatMessage.objects.get(room=room, sender=user, client_id=client_id)
+            return SendResult(existing, created=False)
+        room.last_seq, room.last_event_seq = seq, event_seq
+        # Sending reads the room up to one's own message; the sender becomes a participant.
+        updated = ChatParticipant.objects.filter(room=room, user=user).update(
+            last_read_seq=Greatest("last_read_seq", seq)
+        )
+        if not updated:
+            ChatParticipant.objects.create(
+                room=room, user=user, role=Role.MEMBER, last_read_seq=seq
+            )
+        events.publish_to_room(
+            room.pk, MessageNew(message=message_data(message, room_slug=room.slug))
+        )
+        signals.send_on_commit(
+            signals.message_sent, ChatMessage, message=message, room=room, user=user
+        )
+    return SendResult(message, created=True)
+
+
+def get_message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
+    """A message the user may see, with their access to its room (NotFound otherwise)."""
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise NotFound()
+    message = ChatMessage.objects.select_related("room", "sender").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound()
+    access = get_policy().access(user, message.room)
+    if not access.can_see:
+        raise NotFound()
+    return message, access
+
+
+def check_edit_message(
+    user: Any, message: ChatMessage, content: Any, access: RoomAccess
+) -> ChatMessage:
+    content = clean_content(content)
+    _require_post(access, message.room)
+    if not get_policy().can_edit_message(user, access, message):
+        raise PermissionDenied(_("You can only edit your own messages."))
+    if content == message.content:
+        return message
+    return do_edit_message(user, message, content)
+
+
+def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessage:
+    with transaction.atomic():
+        _, event_seq = _next_numbers(message.room_id, new_message=False)
+        message.content = content
+        message.is_edited = True
+        message.edited_at = timezone.now()
+        message.event_seq = event_seq
+        message.save(update_fields=["content", "is_edited", "edited_at", "event_seq"])
+        events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
+        signals.send_on_commit(
+            signals.message_edited, ChatMessage, message=message, room=message.room, user=user
+        )
+    return message
+
+
+def check_delete_message(user: Any, message: ChatMessage, access: RoomAccess) -> ChatMessage:
+    _require_post(access, message.room)
+    if message.is_deleted:
+        return message
+    if not get_policy().can_delete_message(user, access, message):
+        raise PermissionDenied(_("You can only delete your own messages."))
+    return do_delete_message(user, message)
+
+
+def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
+    with transaction.atomic():
+        _, event_seq = _next_numbers(message.room_id, new_message=False)
+        message.is_deleted = True
+        message.deleted_at = timezone.now()
+        message.deleted_by = user
+        message.event_seq = event_seq
+        message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+        events.publish_to_room(message.room_id, MessageDeleted(message=message_data(message)))
+        signals.send_on_commit(
+            signals.message_deleted, ChatMessage, message=message, room=message.room, user=user
+        )
+    return message
+
+
+def do_restore_message(message: ChatMessage) -> ChatMessage:
+    """Undo a soft delete (admin action); clients receive the message as edited."""
+    with transaction.atomic():
+        _, event_seq = _next_numbers(message.room_id, new_message=False)
+        message.is_deleted = False
+        message.deleted_at = None
+        message.deleted_by = None
+        message.event_seq = event_seq
+        message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+        events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
+    return message

@@ -1,0 +1,27 @@
+"""Signals the host site can receive. Each is sent after the change is committed.
+
+- ``message_sent(sender=ChatMessage, message, room, user)``
+- ``message_edited(sender=ChatMessage, message, room, user)``
+- ``message_deleted(sender=ChatMessage, message, room, user)``
+- ``room_created(sender=ChatRoom, room, user)``
+- ``member_joined(sender=ChatParticipant, participant, room, user)``
+- ``member_removed(sender=ChatParticipant, participant, room, user, by)``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+
+message_sent = Signal()
+message_edited = Signal()
+message_deleted = Signal()
+room_created = Signal()
+member_joined = Signal()
+member_removed = Signal()
+
+
+def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))

@@ -1,0 +1,16 @@
+"""HTTP routes: ``path("chat/", include("smartcampus_chat.urls"))``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from smartcampus_chat import views
+
+app_name = "smartcampus_chat"
+
+urlpatterns = [
+    path("", views.room_list, name="room_list"),
+    path("create/", views.room_create, name="room_create"),
+    path("room/<slug:slug>/", views.room_detail, name="room"),
+    path("room/<slug:slug>/join/", views.room_join, name="room_join"),
+]

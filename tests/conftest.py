@@ -1,0 +1,107 @@
+"""Shared fixtures: users, rooms and real-service guards.
+
+Tests marked ``redis`` or ``postgres`` need those services. Outside CI they skip with the
+reason when the service is absent; with ``CI`` set, an absent service fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+
+from courses.models import Course, Enrolment
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatRoom, RoomType
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _service_guards(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("redis"):
+        _require(_reachable("127.0.0.1", 6379), "Redis is not running on 127.0.0.1:6379")
+    if request.node.get_closest_marker("postgres"):
+        from django.db import connection
+
+        _require(connection.vendor == "postgresql", "needs DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def make_user(django_user_model: Any) -> Callable[..., Any]:
+    counter = iter(range(1, 10_000))
+
+    def make(username: str | None = None, **fields: Any) -> Any:
+        name = username or f"user{next(counter)}"
+        return django_user_model.objects.create_user(username=name, password="pw", **fields)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user: Callable[..., Any]) -> Any:
+    return make_user("alice", first_name="Alice")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., Any]) -> Any:
+    return make_user("bob", first_name="Bob")
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., Any]) -> Any:
+    return make_user("staff", is_staff=True)
+
+
+@pytest.fixture
+def public_room(alice: Any) -> ChatRoom:
+    return services.do_create_room(alice, name="General", room_type=RoomType.PUBLIC)
+
+
+@pytest.fixture
+def group() -> Group:
+    return Group.objects.create(name="Robotics")
+
+
+@pytest.fixture
+def group_room(staff: Any, group: Group) -> ChatRoom:
+    return services.do_create_room(staff, name="Robotics", room_type=RoomType.GROUP, group=group)
+
+
+@pytest.fixture
+def course() -> Course:
+    return Course.objects.create(code="CS101", title="Programming")
+
+
+@pytest.fixture
+def enrol() -> Callable[..., Enrolment]:
+    def enrol(user: Any, course: Course, role: str = "student") -> Enrolment:
+        return Enrolment.objects.create(user=user, course=course, role=role)
+
+    return enrol
+
+
+@pytest.fixture
+def course_room(staff: Any, course: Course) -> ChatRoom:
+    return services.do_create_room(staff, name="CS101", room_type=RoomType.COURSE, course=course)

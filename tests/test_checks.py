@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from smartcampus_chat import checks as chat_checks
+
+IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+COURSES = {
+    "COURSE_MODEL": "courses.Course",
+    "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
+}
+
+
+def ids(messages: list[Any]) -> set[str]:
+    return {message.id for message in messages}
+
+
+@override_settings(DEBUG=True)
+def test_the_test_settings_pass_every_check() -> None:
+    assert checks.run_checks(include_deployment_checks=False) == []
+
+
+@pytest.mark.parametrize(
+    ("chat_settings", "expected"),
+    [
+        ("not a dict", "smartcampus_chat.E001"),
+        ({"PAGE_SIZ": 10}, "smartcampus_chat.E001"),
+        ({"PAGE_SIZE": 0}, "smartcampus_chat.E002"),
+        ({"PAGE_SIZE": "50"}, "smartcampus_chat.E002"),
+        ({"SEND_RATE_PER_SECOND": -1}, "smartcampus_chat.E002"),
+        ({"EDIT_WINDOW": "soon"}, "smartcampus_chat.E002"),
+        ({"PRESENCE_HEARTBEAT": 60, "PRESENCE_TIMEOUT": 30}, "smartcampus_chat.E002"),
+        ({"PAGE_SIZE": 500, "MAX_PAGE_SIZE": 100}, "smartcampus_chat.E002"),
+        ({"POLICY": "nowhere.Policy"}, "smartcampus_chat.E003"),
+        (
+            {
+                "COURSE_MODEL": "nowhere.Course",
+                "COURSE_ROLE_RESOLVER": COURSES["COURSE_ROLE_RESOLVER"],
+            },
+            "smartcampus_chat.E004",
+        ),
+        ({"COURSE_MODEL": "courses.Course"}, "smartcampus_chat.E004"),
+        ({"COURSE_ROLE_RESOLVER": COURSES["COURSE_ROLE_RESOLVER"]}, "smartcampus_chat.E004"),
+    ],
+)
+def test_bad_app_settings_are_reported(chat_settings: Any, expected: str) -> None:
+    with override_settings(SMARTCAMPUS_CHAT=chat_settings):
+        assert expected in ids(chat_checks.check_settings())
+
+
+def test_good_app_settings_pass() -> None:
+    with override_settings(SMARTCAMPUS_CHAT={**COURSES, "PAGE_SIZE": 20, "EDIT_WINDOW": 300}):
+        assert chat_checks.check_settings() == []
+
+
+def test_missing_channel_layers_is_an_error() -> None:
+    with override_settings(CHANNEL_LAYERS={}):
+        assert ids(chat_checks.check_channel_layers()) == {"smartcampus_chat.E010"}
+
+
+def test_in_memory_layer_with_several_workers_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    with override_settings(CHANNEL_LAYERS=IN_MEMORY):
+        assert ids(chat_checks.check_channel_layers()) == {"smartcampus_chat.E011"}
+
+
+def test_in_memory_layer_in_production_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with override_settings(CHANNEL_LAYERS=IN_MEMORY, DEBUG=False):
+        assert ids(chat_checks.check_channel_layers()) == {"smartcampus_chat.W010"}
+    with override_settings(CHANNEL_LAYERS=IN_MEMORY, DEBUG=True):
+        assert chat_checks.check_channel_layers() == []
+
+
+def test_redis_layer_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        assert chat_checks.check_channel_layers() == []
+
+
+def test_wildcard_allowed_hosts_warns_in_production() -> None:
+    with override_settings(ALLOWED_HOSTS=["*"], DEBUG=False):
+        assert ids(chat_checks.check_allowed_hosts()) == {"smartcampus_chat.W020"}
+    with override_settings(ALLOWED_HOSTS=["campus.example.edu"], DEBUG=False):
+        assert chat_checks.check_allowed_hosts() == []
+
+
+def test_settings_cache_is_reset_when_settings_change() -> None:
+    from smartcampus_chat.conf import app_settings
+
+    with override_settings(SMARTCAMPUS_CHAT={"PAGE_SIZE": 7}):
+        assert app_settings.PAGE_SIZE == 7
+    assert app_settings.PAGE_SIZE == 50
