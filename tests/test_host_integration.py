@@ -80,7 +80,7 @@ def test_fresh_host_project_built_from_the_readme_works(tmp_path: Path) -> None:
         settings.read_text()
         + "\n"
         + readme_block("settings")
-        + '\nSTORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}\n'
+        + "\n"
     )
     urls = package / "urls.py"
     urls.write_text(urls.read_text() + "\n" + readme_block("urls"))
