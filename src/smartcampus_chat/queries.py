@@ -33,11 +33,14 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     marker), ``last_message_id``; newest activity first. ``search`` filters by name.
     """
     membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
+    # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room
+    # two levels up.
+    read_marker = ChatParticipant.objects.filter(room=OuterRef(OuterRef("pk")), user=user)
     unread = (
         ChatMessage.objects.filter(
             room=OuterRef("pk"),
             is_deleted=False,
-            seq__gt=Coalesce(Subquery(membership.values("last_read_seq")[:1]), Value(0)),
+            seq__gt=Coalesce(Subquery(read_marker.values("last_read_seq")[:1]), Value(0)),
         )
         .exclude(sender=user)
         .order_by()
