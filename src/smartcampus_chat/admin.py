@@ -64,7 +64,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "event_seq",
         "client_id",
     ]
-    readonly_fields = [name for name in fields if name != "content"]
+    readonly_fields = [str(name) for name in fields if name != "content"]
     actions = ["soft_delete", "restore"]
 
     def save_model(self, request: HttpRequest, obj: ChatMessage, form: Any, change: bool) -> None:
