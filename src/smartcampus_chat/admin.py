@@ -47,24 +47,37 @@ class ChatMessageAdmin(admin.ModelAdmin):
     list_filter = ["is_deleted", "is_edited", "room__room_type"]
     search_fields = ["content", "sender__username", "sender__email"]
     list_select_related = ["room", "sender"]
-    raw_id_fields = ["sender", "reply_to", "deleted_by"]
-    readonly_fields = [
+    # Only the content is editable here, and saving it goes through the edit service (new
+    # change number, event to connected clients); deletion and restoration are actions.
+    fields = [
         "room",
         "seq",
-        "event_seq",
-        "client_id",
+        "sender",
+        "content",
+        "reply_to",
         "created_at",
+        "is_edited",
         "edited_at",
+        "is_deleted",
         "deleted_at",
         "deleted_by",
+        "event_seq",
+        "client_id",
     ]
+    readonly_fields = [str(name) for name in fields if name != "content"]
     actions = ["soft_delete", "restore"]
+
+    def save_model(self, request: HttpRequest, obj: ChatMessage, form: Any, change: bool) -> None:
+        if change and "content" in form.changed_data:
+            services.do_edit_message(request.user, obj, obj.content)
 
     @admin.display(description=_("content"))
     def short_content(self, message: ChatMessage) -> str:
         return message.content[:80]
 
-    @admin.action(description=_("Delete the selected messages (soft delete)"))
+    @admin.action(
+        description=_("Delete the selected messages (soft delete)"), permissions=["change"]
+    )
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[ChatMessage]) -> None:
         count = 0
         for message in queryset.filter(is_deleted=False):
@@ -74,7 +87,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
             request, ngettext("%d message deleted.", "%d messages deleted.", count) % count
         )
 
-    @admin.action(description=_("Restore the selected deleted messages"))
+    @admin.action(description=_("Restore the selected deleted messages"), permissions=["change"])
     def restore(self, request: HttpRequest, queryset: QuerySet[ChatMessage]) -> None:
         count = 0
         for message in queryset.filter(is_deleted=True):

@@ -8,41 +8,114 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from smartcampus_chat import courses
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.courses import get_course_model
-from smartcampus_chat.models import RoomType
+from smartcampus_chat.exceptions import ChatError
+from smartcampus_chat.models import Role, RoomType
 
 
-class RoomCreateForm(forms.Form):
+class ChatForm(forms.Form):
+    """Bootstrap classes on the widgets, and service errors shown where they belong."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if widget.is_hidden:
+                continue
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_service_error(self, error: ChatError) -> None:
+        """Show a service's error on the fields it names, else on the whole form."""
+        if not error.fields:
+            self.add_error(None, error.message)
+            return
+        for field, messages in error.fields.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class RoomCreateForm(ChatForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     room_type = forms.ChoiceField(
         label=_("Type"),
         choices=[(t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)],
         initial=RoomType.PUBLIC,
+        help_text=_(
+            "Anyone can create a public room; staff create group rooms; teachers create "
+            "rooms for their courses."
+        ),
     )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none(), required=False)
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Group.objects.none(),
+        required=False,
+        help_text=_("Only for a group room: its members are the group's members."),
+    )
     course = forms.ModelChoiceField(
-        label=_("Course"), queryset=Group.objects.none(), required=False
+        label=_("Course"),
+        queryset=Group.objects.none(),
+        required=False,
+        help_text=_("Only for a course room: one of the courses you teach."),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.CharField, self.fields["name"]).max_length = app_settings.MAX_ROOM_NAME_LENGTH
+        name = cast(forms.CharField, self.fields["name"])
+        name.max_length = app_settings.MAX_ROOM_NAME_LENGTH
+        name.widget.attrs["maxlength"] = str(app_settings.MAX_ROOM_NAME_LENGTH)
         groups = Group.objects.all() if user.is_staff else user.groups.all()
-        self.fields["group"].queryset = groups.order_by("name")  # type: ignore[attr-defined]
-        course_model = get_course_model()
+        cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups.order_by("name")
+        course_model = courses.get_course_model()
         if course_model is None:
             del self.fields["course"]
-            self.fields["room_type"].choices = [  # type: ignore[attr-defined]
+            cast(forms.ChoiceField, self.fields["room_type"]).choices = [
                 (t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP)
             ]
-        else:
-            self.fields["course"].queryset = course_model._default_manager.all()  # type: ignore[attr-defined]
+            return
+        taught = course_model._default_manager.all()
+        if not user.is_staff:
+            roles = courses.course_roles_for_user(user)
+            taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
+        cast(forms.ModelChoiceField, self.fields["course"]).queryset = taught
 
 
-class MessageForm(forms.Form):
-    content = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 2}))
+class RoomSettingsForm(ChatForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    is_archived = forms.BooleanField(
+        label=_("Archived"),
+        required=False,
+        help_text=_("An archived room stays readable but nobody can post in it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.CharField, self.fields["name"]).max_length = app_settings.MAX_ROOM_NAME_LENGTH
+
+
+class MessageForm(ChatForm):
+    content = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("Write a message…")}),
+    )
     client_id = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["content"].widget.attrs["maxlength"] = str(app_settings.MAX_MESSAGE_LENGTH)
+
+
+class MessageEditForm(ChatForm):
+    content = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))

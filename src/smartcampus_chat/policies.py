@@ -137,6 +137,10 @@ class ChatPolicy:
     def can_see_deleted_content(self, access: RoomAccess) -> bool:
         return access.can_manage
 
+    def can_manage_room(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """Rename, describe, archive and remove members (never in private rooms)."""
+        return access.can_manage and room.room_type != RoomType.PRIVATE
+
     def can_remove_member(self, access: RoomAccess, room: ChatRoom, target_role: str) -> bool:
         if room.room_type == RoomType.PRIVATE or not access.can_manage:
             return False

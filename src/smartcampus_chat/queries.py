@@ -9,26 +9,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.policies import get_policy
 
+SEARCH_MAX_LENGTH = 100
+PEOPLE_LIMIT = 20
 
-def my_rooms(user: Any) -> QuerySet[ChatRoom]:
+
+def clean_search(value: Any) -> str:
+    """A search term from a query string: text, trimmed, bounded (never an error)."""
+    return value.strip()[:SEARCH_MAX_LENGTH] if isinstance(value, str) else ""
+
+
+def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     """Rooms the user joined and may still see, annotated for the room list.
 
     Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
-    marker), ``last_message_id``; newest activity first.
+    marker), ``last_message_id``; newest activity first. ``search`` filters by name.
     """
     membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
+    # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room
+    # two levels up.
+    read_marker = ChatParticipant.objects.filter(room=OuterRef(OuterRef("pk")), user=user)
     unread = (
         ChatMessage.objects.filter(
             room=OuterRef("pk"),
             is_deleted=False,
-            seq__gt=Coalesce(Subquery(membership.values("last_read_seq")[:1]), Value(0)),
+            seq__gt=Coalesce(Subquery(read_marker.values("last_read_seq")[:1]), Value(0)),
         )
         .exclude(sender=user)
         .order_by()
@@ -39,6 +51,8 @@ def my_rooms(user: Any) -> QuerySet[ChatRoom]:
     last_message = ChatMessage.objects.filter(room=OuterRef("pk")).order_by("-seq").values("pk")[:1]
     joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
     rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    if search:
+        rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(
         my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
@@ -46,10 +60,12 @@ def my_rooms(user: Any) -> QuerySet[ChatRoom]:
     ).order_by("-last_message_at", "-created_at")
 
 
-def joinable_rooms(user: Any) -> QuerySet[ChatRoom]:
-    """Non-private, active rooms the user may see but has not joined."""
+def joinable_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
+    """Non-private, active rooms the user may see but has not joined (``search``: by name)."""
     joined = ChatParticipant.objects.filter(user=user).values("room_id")
     rooms = ChatRoom.objects.exclude(room_type=RoomType.PRIVATE).active().exclude(pk__in=joined)
+    if search:
+        rooms = rooms.filter(name__icontains=search)
     return get_policy().visible_rooms(user, rooms).order_by("name")
 
 
@@ -118,3 +134,23 @@ def participants(room: ChatRoom) -> QuerySet[ChatParticipant]:
         .select_related("user")
         .order_by("-is_online", "-role", "user__username")
     )
+
+
+def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[Any]:
+    """Active users other than ``user`` whose username or name contains ``search``.
+
+    An empty search finds nobody: the page never lists the whole directory at once.
+    """
+    if not search:
+        return []
+    user_model = get_user_model()
+    username_field = user_model.USERNAME_FIELD
+    field_names = {field.name for field in user_model._meta.get_fields()}
+    match = Q(**{f"{username_field}__icontains": search})
+    for name_field in ("first_name", "last_name"):
+        if name_field in field_names:
+            match |= Q(**{f"{name_field}__icontains": search})
+    if "is_active" in field_names:
+        match &= Q(is_active=True)
+    people = user_model._default_manager.filter(match).exclude(pk=user.pk)
+    return list(people.order_by(username_field)[:limit])

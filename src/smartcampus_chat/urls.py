@@ -11,6 +11,24 @@ app_name = "smartcampus_chat"
 urlpatterns = [
     path("", views.room_list, name="room_list"),
     path("create/", views.room_create, name="room_create"),
+    path("people/", views.people_search, name="people"),
+    path("people/<int:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
+    path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
+    path(
+        "room/<slug:slug>/members/<int:user_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "room/<slug:slug>/message/<int:message_id>/edit/",
+        views.message_edit,
+        name="message_edit",
+    ),
+    path(
+        "room/<slug:slug>/message/<int:message_id>/delete/",
+        views.message_delete,
+        name="message_delete",
+    ),
 ]

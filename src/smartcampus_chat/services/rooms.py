@@ -214,7 +214,7 @@ def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
     access = room_access(actor, room)
     if not access.can_see:
         raise NotFound()
-    if not access.can_manage or room.room_type == RoomType.PRIVATE:
+    if not get_policy().can_manage_room(access, room):
         raise PermissionDenied()
     unknown = set(changes) - _UPDATABLE
     if unknown:

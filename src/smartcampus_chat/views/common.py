@@ -1,0 +1,54 @@
+"""What every HTML view shares: page context, and service errors turned into responses."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.exceptions import ChatError, NotFound, PermissionDenied
+
+View = Callable[..., HttpResponse]
+
+
+def page_context(**values: Any) -> dict[str, Any]:
+    return {"base_template": app_settings.BASE_TEMPLATE, **values}
+
+
+def chat_errors(view: View) -> View:
+    """Answer a service error the HTML way.
+
+    ``NotFound`` becomes Django's 404 and ``PermissionDenied`` its 403, so that the host's
+    own error pages show; any other error (archived room, invalid input outside a form,
+    rate limit) renders ``smartcampus_chat/error.html`` with the error's status.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from exc
+        except ChatError as exc:
+            return render(
+                request,
+                "smartcampus_chat/error.html",
+                page_context(error=exc),
+                status=exc.status,
+            )
+
+    return wrapper
+
+
+def parse_seq(value: str | None) -> int | None:
+    """A message number from a query string, or None when absent or malformed."""
+    if value is None or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)

@@ -1,0 +1,69 @@
+"""Edit and delete a message without JavaScript (``chat.js`` does the same over WebSocket)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from smartcampus_chat import services
+from smartcampus_chat.exceptions import NotFound, ValidationFailed
+from smartcampus_chat.forms import MessageEditForm
+from smartcampus_chat.models import ChatMessage
+from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.views.common import chat_errors, page_context
+
+
+def _message_in_room(user: Any, slug: str, message_id: int) -> tuple[ChatMessage, RoomAccess]:
+    """The message, if the user may see it *and* it belongs to room ``slug``."""
+    message, access = services.get_message_for(user, message_id)
+    if message.room.slug != slug:
+        raise NotFound()
+    return message, access
+
+
+def _message_url(message: ChatMessage) -> str:
+    return f"{message.room.get_absolute_url()}#message-{message.pk}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@chat_errors
+def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    message, access = _message_in_room(request.user, slug, message_id)
+    form = MessageEditForm(request.POST or None, initial={"content": message.content})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.check_edit_message(
+                    request.user, message, form.cleaned_data["content"], access
+                )
+            except ValidationFailed as exc:
+                form.add_service_error(exc)
+            else:
+                flash.success(request, _("Message edited."))
+                return redirect(_message_url(message))
+    elif not get_policy().can_edit_message(request.user, access, message):
+        raise DjangoPermissionDenied
+    return render(
+        request,
+        "smartcampus_chat/message_edit.html",
+        page_context(room=message.room, message=message, form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+@chat_errors
+def message_delete(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    message, access = _message_in_room(request.user, slug, message_id)
+    services.check_delete_message(request.user, message, access)
+    flash.success(request, _("Message deleted."))
+    return redirect(_message_url(message))

@@ -1,0 +1,207 @@
+"""Room pages: the list, the conversation, join, create and the moderators' settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from smartcampus_chat import queries, services
+from smartcampus_chat.client import client_config
+from smartcampus_chat.exceptions import ChatError, ValidationFailed
+from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
+from smartcampus_chat.models import ChatMessage, ChatParticipant
+from smartcampus_chat.policies import get_policy
+from smartcampus_chat.views.common import chat_errors, page_context, parse_seq
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A message with what the viewer may do to it, decided once by the policy."""
+
+    message: ChatMessage
+    can_edit: bool
+    can_delete: bool
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    participant: ChatParticipant
+    can_remove: bool
+
+
+@login_required
+@require_http_methods(["GET"])
+def room_list(request: HttpRequest) -> HttpResponse:
+    search = queries.clean_search(request.GET.get("q"))
+    rooms = list(queries.my_rooms(request.user, search))
+    last = queries.last_messages(rooms)
+    for room in rooms:
+        room.last_message = last.get(room.pk)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "smartcampus_chat/room_list.html",
+        page_context(
+            rooms=rooms,
+            joinable_rooms=list(queries.joinable_rooms(request.user, search)),
+            search=search,
+            chat_config=client_config(request.user),
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@chat_errors
+def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    user = request.user
+    room, access = services.get_room_for(user, slug)
+    form = MessageForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.check_send_message(
+                    user,
+                    room,
+                    form.cleaned_data["content"],
+                    client_id=form.cleaned_data["client_id"] or None,
+                    access=access,
+                )
+            except ValidationFailed as exc:
+                form.add_service_error(exc)
+            else:
+                return redirect(room)
+        status = 400
+    before = parse_seq(request.GET.get("before"))
+    after = None if before is not None else parse_seq(request.GET.get("after"))
+    page = queries.history(room, before=before, after=after)
+    participants = list(queries.participants(room))
+    joined = any(p.user_id == user.pk for p in participants)
+    if joined and page.messages and not page.has_after:
+        services.check_mark_read(user, room, page.messages[-1].seq, access)
+    policy = get_policy()
+    rows = [
+        MessageRow(
+            message,
+            can_edit=policy.can_edit_message(user, access, message),
+            can_delete=policy.can_delete_message(user, access, message),
+        )
+        for message in page.messages
+    ]
+    return render(
+        request,
+        "smartcampus_chat/room_detail.html",
+        page_context(
+            room=room,
+            access=access,
+            page=page,
+            rows=rows,
+            form=form,
+            participants=participants,
+            joined=joined,
+            can_join=not joined and policy.can_join(access, room),
+            can_manage=policy.can_manage_room(access, room),
+            chat_config=client_config(user, room),
+        ),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+@chat_errors
+def room_join(request: HttpRequest, slug: str) -> HttpResponse:
+    room, _access = services.get_room_for(request.user, slug)
+    services.check_join_room(request.user, room)
+    flash.success(request, _("You joined %(room)s.") % {"room": room.name})
+    return redirect(room)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_create(request: HttpRequest) -> HttpResponse:
+    form = RoomCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            room = services.check_create_room(
+                request.user,
+                name=data["name"],
+                room_type=data["room_type"],
+                description=data["description"],
+                group=data.get("group"),
+                course=data.get("course"),
+            )
+        except ChatError as exc:
+            form.add_service_error(exc)
+        else:
+            flash.success(request, _("Room created."))
+            return redirect(room)
+    return render(
+        request,
+        "smartcampus_chat/room_create.html",
+        page_context(form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:
+    return {key: value for key, value in form.cleaned_data.items() if getattr(room, key) != value}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@chat_errors
+def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    user = request.user
+    room, access = services.get_room_for(user, slug)
+    policy = get_policy()
+    if not policy.can_manage_room(access, room):
+        raise DjangoPermissionDenied
+    initial = {"name": room.name, "description": room.description, "is_archived": room.is_archived}
+    form = RoomSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = _settings_changes(form, room)
+            if changes:
+                services.check_update_room(user, room, **changes)
+        except ValidationFailed as exc:
+            form.add_service_error(exc)
+        else:
+            flash.success(request, _("Room settings saved."))
+            return redirect("smartcampus_chat:room_settings", slug=room.slug)
+    members = [
+        # The row's role stands in for the full access check, which the service repeats.
+        MemberRow(
+            p, can_remove=p.user_id != user.pk and policy.can_remove_member(access, room, p.role)
+        )
+        for p in queries.participants(room)
+    ]
+    return render(
+        request,
+        "smartcampus_chat/room_settings.html",
+        page_context(room=room, access=access, form=form, members=members),
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+@chat_errors
+def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    room, _access = services.get_room_for(request.user, slug)
+    participant = services.check_remove_member(request.user, room, user_id)
+    flash.success(
+        request,
+        _("%(user)s was removed from the room.") % {"user": participant.user.get_username()},
+    )
+    return redirect(reverse("smartcampus_chat:room_settings", kwargs={"slug": room.slug}))

@@ -1,0 +1,146 @@
+"""Read queries: room lists, people search, and fixed query counts of the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from courses.models import Course
+from smartcampus_chat import queries, services
+from smartcampus_chat.models import ChatRoom, RoomType
+
+pytestmark = pytest.mark.django_db
+
+
+def test_my_rooms_counts_unread_messages_of_others_after_the_read_marker(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    services.do_send_message(bob, public_room, "mine do not count")
+    for text in ("one", "two", "three"):
+        services.do_send_message(alice, public_room, text)
+    deleted = services.do_send_message(alice, public_room, "gone").message
+    services.do_delete_message(alice, deleted)
+    services.do_create_room(alice, name="Other", room_type=RoomType.PUBLIC)
+
+    rooms = {room.name: room for room in queries.my_rooms(bob)}
+    assert list(rooms) == ["General"]
+    assert (rooms["General"].unread, rooms["General"].my_last_read_seq) == (3, 1)
+    services.do_mark_read(bob, public_room, 3)
+    (room,) = queries.my_rooms(bob)
+    assert room.unread == 1
+    assert queries.last_messages([room])[public_room.pk].content == "gone"
+
+
+def test_room_lists_filter_by_name(alice: Any, bob: Any) -> None:
+    for name in ("Maths help", "Robotics", "Mathletes"):
+        services.do_create_room(alice, name=name, room_type=RoomType.PUBLIC)
+    assert sorted(r.name for r in queries.my_rooms(alice, "math")) == ["Mathletes", "Maths help"]
+    assert sorted(r.name for r in queries.joinable_rooms(bob, "MATH")) == [
+        "Mathletes",
+        "Maths help",
+    ]
+    assert [r.name for r in queries.joinable_rooms(bob, "robot")] == ["Robotics"]
+    assert queries.joinable_rooms(bob, "nothing like it").count() == 0
+
+
+def test_clean_search_trims_and_bounds_the_term() -> None:
+    assert queries.clean_search("  math ") == "math"
+    assert queries.clean_search(None) == ""
+    assert len(queries.clean_search("x" * 500)) == queries.SEARCH_MAX_LENGTH
+
+
+def test_search_people_matches_username_and_names_but_not_self_or_inactive(
+    make_user: Callable[..., Any],
+) -> None:
+    me = make_user("marie", first_name="Marie")
+    make_user("martin", last_name="Dupont")
+    make_user("zoe", first_name="Martine")
+    make_user("mario", is_active=False)
+    make_user("paul")
+    assert [u.username for u in queries.search_people(me, "mar")] == ["martin", "zoe"]
+    assert [u.username for u in queries.search_people(me, "dupont")] == ["martin"]
+    assert queries.search_people(me, "") == []
+    assert len(queries.search_people(me, "a", limit=1)) == 1
+
+
+def _count(callback: Callable[[], Any]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        callback()
+    return len(captured)
+
+
+@pytest.fixture
+def viewer(make_user: Callable[..., Any], enrol: Callable[..., Any]) -> Any:
+    return make_user("viewer", first_name="Vi")
+
+
+def _populate_rooms(viewer: Any, make_user: Callable[..., Any], enrol: Any, n: int) -> None:
+    """``n`` joined rooms of every kind with messages, plus ``n`` joinable rooms."""
+    author = make_user()
+    for i in range(n):
+        room = services.do_create_room(author, name=f"Room {n}-{i}", room_type=RoomType.PUBLIC)
+        services.do_join_room(viewer, room)
+        services.do_send_message(author, room, f"hello {i}")
+        services.do_create_room(author, name=f"Other {n}-{i}", room_type=RoomType.PUBLIC)
+        course = Course.objects.create(code=f"C{n}-{i}", title="Course")
+        enrol(viewer, course)
+        course_room = services.do_create_room(
+            author, name=f"Course {n}-{i}", room_type=RoomType.COURSE, course=course
+        )
+        services.do_join_room(viewer, course_room)
+        services.do_send_message(author, course_room, "course news")
+        services.do_open_private(viewer, make_user())
+
+
+def test_room_list_page_costs_the_same_queries_for_one_or_many_rooms(
+    client: Client,
+    viewer: Any,
+    make_user: Callable[..., Any],
+    enrol: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    client.force_login(viewer)
+    url = reverse("smartcampus_chat:room_list")
+    _populate_rooms(viewer, make_user, enrol, 1)
+    one = _count(lambda: client.get(url))
+    _populate_rooms(viewer, make_user, enrol, 12)
+    with django_assert_num_queries(one):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b'data-room="') == 13 * 3 + 13
+
+
+def test_conversation_page_costs_the_same_queries_for_few_or_many_messages(
+    client: Client,
+    viewer: Any,
+    course: Course,
+    enrol: Any,
+    staff: Any,
+    make_user: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    enrol(viewer, course)
+    room = services.do_create_room(staff, name="CS", room_type=RoomType.COURSE, course=course)
+    services.do_join_room(viewer, room)
+    services.do_send_message(staff, room, "first")
+    client.force_login(viewer)
+    url = room.get_absolute_url()
+    few = _count(lambda: client.get(url))
+    for _ in range(15):
+        member = make_user(first_name="Someone")
+        enrol(member, course)
+        services.do_join_room(member, room)
+        services.do_send_message(member, room, "hi")
+        services.do_send_message(viewer, room, "hello back")
+    with django_assert_num_queries(few):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.count(b'class="scc-message scc-static') == 31
+    assert response.content.count(b'class="scc-participant ') == 17
