@@ -133,3 +133,35 @@ def test_participant_admin_lists_participants(admin_client: Client, public_room:
     response = admin_client.get(url, {"is_banned__exact": "0"})
     assert response.status_code == 200
     assert "alice" in response.content.decode()
+
+
+def test_room_changes_in_the_admin_go_through_the_service(
+    admin_client: Client, alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published: list[Any] = []
+    monkeypatch.setattr(
+        "smartcampus_chat.events.publish_to_room", lambda room_id, frame: published.append(frame)
+    )
+    owner = public_room.participants.get()
+    url = reverse("admin:smartcampus_chat_chatroom_change", args=[public_room.pk])
+    response = admin_client.post(
+        url,
+        {
+            "name": "General (renamed)",
+            "description": "",
+            "room_type": RoomType.PRIVATE,
+            "slug": "hijacked",
+            "participants-TOTAL_FORMS": "1",
+            "participants-INITIAL_FORMS": "1",
+            "participants-0-id": str(owner.pk),
+            "participants-0-room": str(public_room.pk),
+            "participants-0-user": str(alice.pk),
+            "participants-0-role": owner.role,
+        },
+    )
+    assert response.status_code == 302
+    public_room.refresh_from_db()
+    assert public_room.name == "General (renamed)"
+    assert (public_room.room_type, public_room.slug) == (RoomType.PUBLIC, "general")
+    assert [frame.type for frame in published] == ["room.updated"]
+    assert published[0].room.name == "General (renamed)"

@@ -31,6 +31,27 @@ class ChatRoomAdmin(admin.ModelAdmin):
     raw_id_fields = ["created_by"]
     readonly_fields = ["last_seq", "last_event_seq", "last_message_at", "created_at", "updated_at"]
     inlines = [ChatParticipantInline]
+    # What a room *is* (type, link, address) is fixed once it exists: changing it would
+    # silently change who may read its history.
+    fixed_after_creation = ["slug", "room_type", "group", "course_key", "created_by"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        return fields + self.fixed_after_creation if obj is not None else fields
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {} if obj is not None else dict(self.prepopulated_fields)
+
+    def save_model(self, request: HttpRequest, obj: ChatRoom, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Renaming, describing and archiving go through the service: connected clients
+        # receive ``room.updated`` like for a change made in the chat itself.
+        editable = ("name", "description", "is_archived")
+        changes = {name: getattr(obj, name) for name in editable if name in form.changed_data}
+        if changes:
+            services.do_update_room(obj, **changes)
 
 
 @admin.register(ChatMessage)

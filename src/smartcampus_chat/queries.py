@@ -10,11 +10,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
 from smartcampus_chat.policies import get_policy
 
 SEARCH_MAX_LENGTH = 100
@@ -129,10 +139,16 @@ def changes_since(room: ChatRoom, event_seq: int, *, limit: int) -> list[ChatMes
 
 
 def participants(room: ChatRoom) -> QuerySet[ChatParticipant]:
+    """A room's participants: online first, then owners, moderators, members, by name."""
+    rank = Case(
+        When(role=Role.OWNER, then=Value(0)),
+        When(role=Role.MODERATOR, then=Value(1)),
+        default=Value(2),
+    )
     return (
         ChatParticipant.objects.filter(room=room, is_banned=False)
         .select_related("user")
-        .order_by("-is_online", "-role", "user__username")
+        .order_by("-is_online", rank, f"user__{get_user_model().USERNAME_FIELD}")
     )
 
 
