@@ -21,6 +21,9 @@ from rest_framework import ISO_8601, serializers
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
 
+#: Largest id or number the database stores (64-bit signed); larger input is invalid.
+MAX_INTEGER = 2**63 - 1
+
 
 class UTCDateTimeField(serializers.DateTimeField):
     """ISO 8601 in UTC ("...Z"), as the WebSocket frames write it, whatever the host's zone."""
@@ -145,7 +148,11 @@ class MessageCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
         ),
     )
     reply_to = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=_("Id of a message replied to.")
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text=_("Id of a message replied to."),
     )
 
 
@@ -159,13 +166,22 @@ class HistoryQuerySerializer(serializers.Serializer):
     """Query parameters of a room's history (keyset pagination on ``seq``)."""
 
     before = serializers.IntegerField(
-        required=False, min_value=0, help_text=_("Messages with a number lower than this.")
+        required=False,
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text=_("Messages with a number lower than this."),
     )
     after = serializers.IntegerField(
-        required=False, min_value=0, help_text=_("Messages with a number higher than this.")
+        required=False,
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text=_("Messages with a number higher than this."),
     )
     limit = serializers.IntegerField(
-        required=False, min_value=1, help_text=_("Page size; capped by MAX_PAGE_SIZE.")
+        required=False,
+        min_value=1,
+        max_value=MAX_INTEGER,
+        help_text=_("Page size; capped by MAX_PAGE_SIZE."),
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -335,7 +351,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class ReadMarkerInputSerializer(serializers.Serializer):
     seq = serializers.IntegerField(
-        min_value=0, help_text=_("Number of the last message read (the marker never goes back).")
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text=_("Number of the last message read (the marker never goes back)."),
     )
 
 
@@ -351,7 +369,9 @@ class UnreadSummarySerializer(serializers.Serializer):
 
 
 class PrivateRoomInputSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1, help_text=_("Id of the other user."))
+    user = serializers.IntegerField(
+        min_value=1, max_value=MAX_INTEGER, help_text=_("Id of the other user.")
+    )
 
 
 class TicketSerializer(serializers.Serializer):

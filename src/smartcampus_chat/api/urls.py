@@ -9,12 +9,13 @@ Route names live in the ``smartcampus_chat`` namespace: ``smartcampus_chat:api-r
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from smartcampus_chat.api import views
 
-ROOM = r"rooms/(?P<room_slug>[-a-zA-Z0-9_]+)"
+# Any segment: the views answer the API's JSON 404 for a room that is missing or hidden.
+ROOM = r"rooms/(?P<room_slug>[^/]+)"
 
 router = SimpleRouter()
 router.register("rooms", views.RoomViewSet, basename="api-room")
@@ -30,4 +31,5 @@ urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="api-schema"),
     path("docs/", views.SwaggerView.as_view(), name="api-docs"),
     path("redoc/", views.RedocView.as_view(), name="api-redoc"),
+    re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
 ]

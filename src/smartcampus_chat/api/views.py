@@ -37,6 +37,7 @@ from smartcampus_chat.api.exceptions import exception_handler
 from smartcampus_chat.api.pagination import LimitOffsetPage, SequencePagination
 from smartcampus_chat.api.schema import SCHEMA_SETTINGS, ChatAutoSchema
 from smartcampus_chat.api.serializers import (
+    MAX_INTEGER,
     HistoryQuerySerializer,
     MemberSerializer,
     MessageCreateSerializer,
@@ -116,6 +117,13 @@ class ChatAPIView(APIView):
         return exception_handler
 
 
+def _id(value: str) -> int:
+    """A primary key from the URL; anything else is a missing object."""
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+        raise NotFound()
+    return int(value)
+
+
 def _room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> dict[str, Any]:
     """A room with the user's access, unread count and last message (fixed query count)."""
     joined = queries.my_rooms(user).filter(pk=room.pk).first()
@@ -132,7 +140,8 @@ def _room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> dict[str, Any
 @extend_schema(tags=["rooms"])
 class RoomViewSet(ChatAPIView, viewsets.GenericViewSet):
     lookup_field = "slug"
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    # Any segment reaches the view, which answers the API's JSON 404 for a bad one.
+    lookup_value_regex = r"[^/]+"
     pagination_class = LimitOffsetPage
     filter_backends = [SearchFilter]
     search_fields = ["name"]
@@ -232,7 +241,7 @@ class MemberViewSet(ChatAPIView, viewsets.GenericViewSet):
     pagination_class = LimitOffsetPage
     serializer_class = MemberSerializer
     lookup_field = "user_id"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self) -> QuerySet[ChatParticipant]:
         if getattr(self, "swagger_fake_view", False):
@@ -250,7 +259,7 @@ class MemberViewSet(ChatAPIView, viewsets.GenericViewSet):
     )
     def destroy(self, request: Request, room_slug: str, user_id: str) -> Response:
         room, _access = services.get_room_for(request.user, room_slug)
-        services.check_remove_member(request.user, room, int(user_id))
+        services.check_remove_member(request.user, room, _id(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -258,7 +267,7 @@ class MemberViewSet(ChatAPIView, viewsets.GenericViewSet):
 class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
     pagination_class = SequencePagination
     serializer_class = MessageSerializer
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"
     error_statuses = {
         "create": ("409",),
         "partial_update": ("409",),
@@ -270,7 +279,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         return ChatMessage.objects.none()
 
     def _message(self, room: ChatRoom, pk: str) -> tuple[ChatMessage, RoomAccess]:
-        message, access = services.get_message_for(self.request.user, int(pk))
+        message, access = services.get_message_for(self.request.user, _id(pk))
         if message.room_id != room.pk:
             raise NotFound()
         return message, access
@@ -408,6 +417,8 @@ class UnreadView(ChatAPIView):
 
 
 class PrivateRoomView(ChatAPIView):
+    error_statuses = {"post": ("404",)}
+
     @document(
         tags=["rooms"],
         summary="Open (or find) my private conversation with a user",
@@ -439,6 +450,19 @@ class TicketView(ChatAPIView):
         ws_url = f"{scheme}://{request.get_host()}/ws/chat/{{room}}/?ticket={ticket}"
         data = {"ticket": ticket, "expires_in": app_settings.TICKET_MAX_AGE, "ws_url": ws_url}
         return Response(TicketSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class NotFoundView(ChatAPIView):
+    """Every other URL under ``api/``: the API's JSON 404 rather than the site's HTML page."""
+
+    schema = None
+
+    def get_permissions(self) -> list[Any]:
+        return []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound()
 
 
 # --- schema and documentation pages -------------------------------------------------------
