@@ -71,6 +71,22 @@ def test_routes_live_in_the_app_namespace_under_chat_api() -> None:
     assert url("api-schema") == "/chat/api/schema/"
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/chat/api/nowhere/"),
+        ("GET", "/chat/api/rooms/general/messages/abc/"),
+        ("GET", "/chat/api/rooms/general/messages/99999999999999999999999/"),
+        ("DELETE", "/chat/api/rooms/general/members/1%2C2/"),
+        ("GET", "/chat/api/rooms/n%C3%B6pe/"),
+    ],
+)
+def test_every_url_under_the_api_answers_json(
+    alice: Any, public_room: ChatRoom, method: str, path: str
+) -> None:
+    assert_error(api_client(alice).send(method, path), 404, "not_found")
+
+
 # --- rooms --------------------------------------------------------------------------------
 
 

@@ -147,3 +147,14 @@ def test_api_keeps_to_its_schema(case: Any, alice_token: str) -> None:
             response_schema_conformance,
         ],
     )
+
+
+@pytest.mark.django_db
+def test_docs_pages_answer_404_without_their_apps() -> None:
+    from django.conf import settings
+    from django.test import override_settings
+
+    installed = [app for app in settings.INSTALLED_APPS if app != "drf_spectacular_sidecar"]
+    with override_settings(INSTALLED_APPS=installed):
+        assert Client().get("/chat/api/docs/").status_code == 404
+        assert Client().get("/chat/api/schema/").status_code == 200
