@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "smartcampus_chat",
     "campus",
     "courses",
@@ -64,4 +67,6 @@ SMARTCAMPUS_CHAT = {
     "COURSE_MODEL": "courses.Course",
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
+    # Throttling is tested on its own (tests/test_api.py); other tests must not hit it.
+    "API_THROTTLE_RATES": {"read": None, "write": None},
 }

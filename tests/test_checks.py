@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.test import override_settings
 
@@ -96,3 +97,41 @@ def test_settings_cache_is_reset_when_settings_change() -> None:
     with override_settings(SMARTCAMPUS_CHAT={"PAGE_SIZE": 7}):
         assert app_settings.PAGE_SIZE == 7
     assert app_settings.PAGE_SIZE == 50
+
+
+@pytest.mark.parametrize(
+    ("chat_settings", "expected"),
+    [
+        ({"API_PERMISSION_CLASSES": "rest_framework.permissions.IsAuthenticated"}, "E020"),
+        ({"API_THROTTLE_CLASSES": ["nowhere.Throttle"]}, "E020"),
+        ({"API_AUTHENTICATION_CLASSES": [42]}, "E020"),
+        (
+            {"API_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"]},
+            "E021",
+        ),
+        ({"API_THROTTLE_RATES": {"read": "fast"}}, "E022"),
+        ({"API_THROTTLE_RATES": {"write": "10/fortnight"}}, "E022"),
+        ({"API_THROTTLE_RATES": ["10/minute"]}, "E022"),
+    ],
+)
+def test_bad_api_settings_are_reported(chat_settings: Any, expected: str) -> None:
+    installed = [app for app in settings.INSTALLED_APPS if app != "rest_framework.authtoken"]
+    with override_settings(SMARTCAMPUS_CHAT=chat_settings, INSTALLED_APPS=installed):
+        assert f"smartcampus_chat.{expected}" in ids(chat_checks.check_api_settings())
+
+
+def test_good_api_settings_pass() -> None:
+    chat_settings = {
+        "API_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+        "API_THROTTLE_RATES": {"read": None, "write": "30/min", "burst": "5/s"},
+    }
+    with override_settings(SMARTCAMPUS_CHAT=chat_settings):
+        assert chat_checks.check_api_settings() == []
+
+
+def test_api_docs_without_their_apps_is_a_warning() -> None:
+    installed = [app for app in settings.INSTALLED_APPS if app != "drf_spectacular_sidecar"]
+    with override_settings(INSTALLED_APPS=installed):
+        messages = chat_checks.check_api_settings()
+    assert ids(messages) == {"smartcampus_chat.W030"}
+    assert "drf_spectacular_sidecar" in messages[0].msg

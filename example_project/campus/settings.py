@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    # Token authentication for the chat API (optional: session authentication works alone).
+    "rest_framework.authtoken",
+    # The API's docs pages (/chat/api/docs/, /chat/api/redoc/), assets served locally.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "smartcampus_chat",
     "campus",
     "courses",

@@ -165,3 +165,83 @@ def check_allowed_hosts(
             )
         ]
     return []
+
+
+_API_CLASS_LISTS = (
+    "API_AUTHENTICATION_CLASSES",
+    "API_PERMISSION_CLASSES",
+    "API_THROTTLE_CLASSES",
+    "API_SCHEMA_PERMISSION_CLASSES",
+)
+_TOKEN_AUTHENTICATION = "rest_framework.authentication.TokenAuthentication"
+_RATE_PERIODS = ("s", "m", "h", "d")
+
+
+def _is_rate(value: Any) -> bool:
+    """A DRF throttle rate: ``"<number>/<period>"`` (period: second, minute, hour, day)."""
+    if value is None:
+        return True
+    if not isinstance(value, str) or value.count("/") != 1:
+        return False
+    number, period = value.split("/")
+    return number.isdigit() and period[:1] in _RATE_PERIODS
+
+
+@register(Tags.compatibility)
+def check_api_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The REST API's classes import, its rates parse and its docs page can find its assets."""
+    errors: list[CheckMessage] = []
+    for name in _API_CLASS_LISTS:
+        paths = getattr(app_settings, name)
+        if paths is None and name == "API_AUTHENTICATION_CLASSES":
+            continue
+        if not isinstance(paths, (list, tuple)) or not all(isinstance(p, str) for p in paths):
+            errors.append(_setting_error(name, "must be a list of dotted paths.", "E020"))
+            continue
+        for path in paths:
+            try:
+                import_string(path)
+            except ImportError as exc:
+                errors.append(_setting_error(name, f"cannot import {path!r}: {exc}", "E020"))
+    authentication = app_settings.API_AUTHENTICATION_CLASSES
+    if (
+        isinstance(authentication, (list, tuple))
+        and _TOKEN_AUTHENTICATION in authentication
+        and not apps.is_installed("rest_framework.authtoken")
+    ):
+        errors.append(
+            _setting_error(
+                "API_AUTHENTICATION_CLASSES",
+                "names TokenAuthentication but rest_framework.authtoken is not installed.",
+                "E021",
+            )
+        )
+    rates = app_settings.API_THROTTLE_RATES
+    if not isinstance(rates, dict) or not all(
+        isinstance(scope, str) and _is_rate(rate) for scope, rate in rates.items()
+    ):
+        errors.append(
+            _setting_error(
+                "API_THROTTLE_RATES",
+                'must map scopes to rates like "120/minute" (or None for no limit).',
+                "E022",
+            )
+        )
+    missing = [
+        app
+        for app in ("drf_spectacular", "drf_spectacular_sidecar")
+        if not (apps.is_installed(app))
+    ]
+    if missing:
+        errors.append(
+            Warning(
+                "The REST API's documentation pages (api/docs/, api/redoc/) need "
+                f"{' and '.join(missing)} in INSTALLED_APPS (templates and local assets).",
+                hint="Add them to INSTALLED_APPS, or silence this check if you do not "
+                "serve the API docs. The schema (api/schema/) works without them.",
+                id="smartcampus_chat.W030",
+            )
+        )
+    return errors

@@ -53,6 +53,21 @@ DEFAULTS: dict[str, Any] = {
     "TICKET_MAX_AGE": 60,
     # Channel layer alias the app publishes on.
     "CHANNEL_LAYER": "default",
+    # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.
+    # Dotted paths of DRF authentication classes; None: token authentication when
+    # ``rest_framework.authtoken`` is installed, then session authentication (CSRF enforced).
+    "API_AUTHENTICATION_CLASSES": None,
+    # Dotted paths of DRF permission classes every endpoint requires (the policy does the rest).
+    "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Dotted paths of DRF throttle classes, and the rates of the app's scopes ("read" for
+    # GET requests, "write" for the others): "<number>/<second|minute|hour|day>" or None.
+    "API_THROTTLE_CLASSES": [
+        "smartcampus_chat.api.throttling.ReadRateThrottle",
+        "smartcampus_chat.api.throttling.WriteRateThrottle",
+    ],
+    "API_THROTTLE_RATES": {"read": "600/minute", "write": "120/minute"},
+    # Dotted paths of DRF permission classes of the OpenAPI schema and docs pages.
+    "API_SCHEMA_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from smartcampus_chat import views
 
@@ -31,4 +31,6 @@ urlpatterns = [
         views.message_delete,
         name="message_delete",
     ),
+    # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
+    path("api/", include("smartcampus_chat.api.urls")),
 ]

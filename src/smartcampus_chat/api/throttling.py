@@ -1,0 +1,44 @@
+"""Request rates per user, set by ``SMARTCAMPUS_CHAT["API_THROTTLE_RATES"]``.
+
+DRF's own throttles read their rates from the host's ``REST_FRAMEWORK`` setting when the
+class is defined; these read the app's setting on every request (``override_settings``
+works) and each counts only the requests of its kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from smartcampus_chat.conf import app_settings
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ChatRateThrottle(UserRateThrottle):
+    """Counts per authenticated user (per IP address for anonymous requests)."""
+
+    cache_format = "smartcampus_chat_throttle_%(scope)s_%(ident)s"
+    safe: bool
+
+    def get_rate(self) -> str | None:
+        rates: dict[str, Any] = app_settings.API_THROTTLE_RATES
+        return rates.get(self.scope or "")
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if (request.method in SAFE_METHODS) != self.safe:
+            return True
+        return super().allow_request(request, view)
+
+
+class ReadRateThrottle(ChatRateThrottle):
+    scope = "read"
+    safe = True
+
+
+class WriteRateThrottle(ChatRateThrottle):
+    scope = "write"
+    safe = False
