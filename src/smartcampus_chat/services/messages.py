@@ -18,6 +18,7 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.schema import MessageDeleted, MessageEdited, MessageNew
+from smartcampus_chat.validation import is_object_id
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def check_send_message(
     _require_post(access, room)
     parent = None
     if reply_to is not None:
-        if not isinstance(reply_to, int) or isinstance(reply_to, bool):
+        if not is_object_id(reply_to):
             raise ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
         parent = ChatMessage.objects.filter(pk=reply_to, room=room).first()
         if parent is None:
@@ -159,7 +160,7 @@ def do_send_message(
 
 def get_message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
     """A message the user may see, with their access to its room (NotFound otherwise)."""
-    if not isinstance(message_id, int) or isinstance(message_id, bool):
+    if not is_object_id(message_id):
         raise NotFound()
     message = ChatMessage.objects.select_related("room", "sender").filter(pk=message_id).first()
     if message is None:
