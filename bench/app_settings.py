@@ -3,6 +3,8 @@
 - ``DEBUG`` off (no query log, no static handler), with a fixed key and no HTTPS redirect.
 - ``BENCH_LAYER``: ``memory``, ``redis`` (the site's own ``RedisChannelLayer`` settings)
   or ``pubsub`` (``RedisPubSubChannelLayer``); ``REDIS_URL`` names the Redis server.
+- ``BENCH_CONN_MAX_AGE``: when set, ``CONN_MAX_AGE`` of the database (the example site
+  keeps 0: a new database connection for every ``database_sync_to_async`` call).
 - Per-user send limits raised out of the way: the suite measures throughput, not the
   limiter (one sender per room carries a whole room's rate in the fan-out sweep).
 """
@@ -30,6 +32,10 @@ elif _LAYER == "pubsub":
         }
     }
 
+# The suite runs the app on the in-memory layer on purpose (single process, no Redis).
+SILENCED_SYSTEM_CHECKS = ["smartcampus_chat.W010"]
+if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])  # noqa: F405
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SMARTCAMPUS_CHAT = {

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import random
+import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -125,6 +126,9 @@ class _Worker:
         self.current_step = -1
         self.result = StepResult()
         self.proc = psutil.Process()
+        # Client ids must be new on every run: the app returns the stored message for a
+        # known (room, sender, client id) instead of storing a new one.
+        self.nonce = secrets.token_hex(4)
 
     async def connect(self, specs: list[ConnSpec], concurrency: int) -> ConnectResult:
         result = ConnectResult()
@@ -194,6 +198,9 @@ class _Worker:
             pass
         self.result.closed += 1
 
+    def client_id(self, step: Step, sender: int, number: int) -> str:
+        return f"{self.nonce}-{step.step}-{sender}-{number}"
+
     async def _send_open(self, conn: _Conn, step: Step, start_ns: int, result: StepResult) -> None:
         interval_ns = int(1e9 / step.rate)
         offset_ns = random.randrange(interval_ns)
@@ -212,7 +219,7 @@ class _Worker:
             await asyncio.sleep(max(delay, 0.0))
             text = probe_text(step.step, sender, number, due_ns, padding)
             try:
-                await conn.ws.send(send_frame(text, number, f"s{step.step}-{sender}-{number}"))
+                await conn.ws.send(send_frame(text, number, self.client_id(step, sender, number)))
             except WebSocketException:
                 return
             result.sent += 1
@@ -233,7 +240,7 @@ class _Worker:
             text = probe_text(step.step, sender, number, time.monotonic_ns(), padding)
             try:
                 await conn.ws.send(
-                    self.protocol.send_frame(text, number, f"s{step.step}-{sender}-{number}")
+                    self.protocol.send_frame(text, number, self.client_id(step, sender, number))
                 )
                 await asyncio.wait_for(waiter, timeout=max(end - time.monotonic(), 0) + 10)
             except (WebSocketException, TimeoutError):

@@ -23,7 +23,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("max deliveries/s", "max_sustained_deliveries_per_s"),
         ("vs bare", "vs_bare"),
         ("limit", "limit"),
-        ("server CPU %", "server_cpu_pct"),
+        ("server CPU % at max", "server_cpu_pct_at_max"),
+        ("client CPU % at max", "client_cpu_pct_at_max"),
         ("server RSS MiB", "server_rss_mib"),
     ],
     "chat-mix": [
@@ -113,7 +114,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+        if abs(value) < 10:
+            return f"{value:.2f}"
+        return f"{value:.1f}" if abs(value) < 100 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, list):
