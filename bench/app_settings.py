@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-only-key-not-secret-0123456789abcdefghijklmnop")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from campus.settings import *  # noqa: F403
-from campus.settings import SMARTCAMPUS_CHAT
+from campus.settings import SMARTCAMPUS_CHAT as SITE_CHAT_SETTINGS
 
 _LAYER = os.environ.get("BENCH_LAYER", "memory")
 _REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0")
@@ -38,11 +39,11 @@ if os.environ.get("BENCH_CONN_MAX_AGE"):
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])  # noqa: F405
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
-SMARTCAMPUS_CHAT = {
-    **SMARTCAMPUS_CHAT,
+_UNLIMITED_SENDS: dict[str, Any] = {
     "SEND_RATE_BURST": 1_000_000,
     "SEND_RATE_PER_SECOND": 1_000_000.0,
 }
+SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -54,7 +54,7 @@ def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
         fields = ["room", "sender", "content", "created_at", "seq", "event_seq", "client_id"]
         fields += ["is_edited", "is_deleted"]
         meta = ChatMessage._meta
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+        columns = ", ".join(connection.ops.quote_name(_column(meta, f)) for f in fields)
         table = connection.ops.quote_name(meta.db_table)
         rows = _rows(room.pk, sender_ids, first_seq, first_event, count, start)
         with connection.cursor() as cursor:
@@ -73,6 +73,10 @@ def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}")
     return {"room": slug, "added": count, "seconds": round(time.monotonic() - t0, 2)}
+
+
+def _column(meta: Any, name: str) -> str:
+    return str(meta.get_field(name).column)
 
 
 def _insert_batches(
