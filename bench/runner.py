@@ -115,4 +115,7 @@ def step_row(loadgen: LoadGenerator, result: StepResult, duration: float) -> dic
         "send_lag_max_ms": round(result.send_lag_max_ms, 1),
         "client_cpu_pct": cpu,
         "client_saturated": bool(cpu) and max(cpu) >= CLIENT_SATURATED_PCT,
+        # Other work on the machine shows here: latency with low CPU on both sides means
+        # the processes were waiting for a core.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }

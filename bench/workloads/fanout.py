@@ -59,7 +59,8 @@ def sweep(
         steps.append(row)
         ctx.log(
             f"  {target_rate:>7}/s: reach {row['reach']} p99 {row['p99_ms']} ms "
-            f"client cpu {row['client_cpu_pct']} server cpu {row['server_cpu_pct']}"
+            f"client cpu {row['client_cpu_pct']} server cpu {row['server_cpu_pct']} "
+            f"load {row['load_average_1m']}"
         )
         if not passed(row):
             verdict = "client-bound" if row["client_saturated"] else "server-bound"
