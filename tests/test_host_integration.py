@@ -76,12 +76,7 @@ def test_fresh_host_project_built_from_the_readme_works(tmp_path: Path) -> None:
     )
     package = tmp_path / "mysite"
     settings = package / "settings.py"
-    settings.write_text(
-        settings.read_text()
-        + "\n"
-        + readme_block("settings")
-        + "\n"
-    )
+    settings.write_text(settings.read_text() + "\n" + readme_block("settings") + "\n")
     urls = package / "urls.py"
     urls.write_text(urls.read_text() + "\n" + readme_block("urls"))
     (package / "asgi.py").write_text(readme_block("asgi"))

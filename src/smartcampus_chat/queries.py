@@ -118,3 +118,10 @@ def participants(room: ChatRoom) -> QuerySet[ChatParticipant]:
         .select_related("user")
         .order_by("-is_online", "-role", "user__username")
     )
+
+
+def followed_rooms(user: Any) -> list[tuple[int, str]]:
+    """(id, slug) of the rooms the user joined and may still see: what ``ws/chat/`` follows."""
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    return list(rooms.order_by().values_list("pk", "slug"))
