@@ -46,6 +46,7 @@ class Client:
         if user is not None:
             self.comm.scope["user"] = user
         self.frames: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
         self.closed_code: int | None = None
         self.finished = False
 
@@ -54,7 +55,29 @@ class Client:
         if not connected:
             raise Closed(code)
 
+    async def ready(self) -> None:
+        """Wait until the server finished setting the connection up (groups, presence).
+
+        The server accepts first and sets up after; frames are handled in order, so the
+        answer to a ping comes after the setup. Frames received meanwhile are kept.
+        """
+        await self.send(type="ping", id="__ready__")
+        while True:
+            try:
+                frame = await self._read(5)
+            except Closed:
+                return
+            if frame == {"type": "pong", "id": "__ready__"}:
+                self.frames.remove(frame)
+                return
+            self.pending.append(frame)
+
     async def recv(self, timeout: float = 2) -> dict[str, Any]:
+        if self.pending:
+            return self.pending.pop(0)
+        return await self._read(timeout)
+
+    async def _read(self, timeout: float) -> dict[str, Any]:
         if self.closed_code is not None:
             raise Closed(self.closed_code)
         output = await self.comm.receive_output(timeout)
@@ -105,6 +128,9 @@ class Client:
         return self.closed_code
 
     async def nothing(self, timeout: float = 0.2, ignore: frozenset[str] = frozenset()) -> None:
+        for frame in self.pending:
+            assert frame["type"] in ignore, f"unexpected frame {frame}"
+        self.pending.clear()
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             if await self.comm.receive_nothing(timeout=left):
@@ -123,6 +149,7 @@ async def open_room(user: Any, slug: str, **params: Any) -> Client:
     query = f"?{urlencode(params)}" if params else ""
     client = Client(f"/ws/chat/{slug}/{query}", user)
     await client.connect()
+    await client.ready()
     return client
 
 
@@ -130,6 +157,7 @@ async def open_user(user: Any, **params: Any) -> Client:
     query = f"?{urlencode(params)}" if params else ""
     client = Client(f"/ws/chat/{query}", user)
     await client.connect()
+    await client.ready()
     return client
 
 
