@@ -48,6 +48,14 @@ def _service_guards(request: pytest.FixtureRequest) -> None:
         _require(connection.vendor == "postgresql", "needs DATABASE_URL=postgres://...")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit buckets live in the cache; user ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(django_user_model: Any) -> Callable[..., Any]:
     counter = iter(range(1, 10_000))
