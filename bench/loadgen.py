@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
+from websockets.typing import Origin
 
 from bench.harness import raise_nofile
 from bench.metrics import Histogram
@@ -141,7 +142,7 @@ class _Worker:
                 try:
                     ws = await connect(
                         self.base_url + self.protocol.path(spec.room),
-                        origin=self.origin,  # type: ignore[arg-type]
+                        origin=Origin(self.origin),
                         additional_headers=list(spec.headers),
                         compression=None,
                         ping_interval=None,
