@@ -1,7 +1,8 @@
 """Shared fixtures: users, rooms and real-service guards.
 
-Tests marked ``redis`` or ``postgres`` need those services. Outside CI they skip with the
-reason when the service is absent; with ``CI`` set, an absent service fails the test.
+Tests marked ``redis``, ``postgres`` or ``browser`` need those services (Chromium at
+``CHROMIUM_PATH``, default ``/usr/bin/chromium``, for ``browser``). Outside CI they skip with
+the reason when the service is absent; with ``CI`` set, an absent service fails the test.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.contrib.auth.models import Group
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom, RoomType
+from tests.browser.live import CHROMIUM_PATH
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -46,6 +48,8 @@ def _service_guards(request: pytest.FixtureRequest) -> None:
         from django.db import connection
 
         _require(connection.vendor == "postgresql", "needs DATABASE_URL=postgres://...")
+    if request.node.get_closest_marker("browser"):
+        _require(os.path.exists(CHROMIUM_PATH), f"Chromium is not installed at {CHROMIUM_PATH}")
 
 
 @pytest.fixture
