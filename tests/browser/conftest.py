@@ -29,8 +29,8 @@ from tests.browser.live import (
     AXE_JS,
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
-    DEMO_PASSWORD,
     LiveServer,
+    login_with_form,
 )
 from tests.conftest import _require
 
@@ -94,15 +94,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     )
     yield chromium
     chromium.close()
-
-
-def login_with_form(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Log in through the site's real login form; lands on the room list."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/chat/")
 
 
 @pytest.fixture(scope="package")

@@ -21,6 +21,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "example_project"
@@ -42,6 +46,15 @@ CHROMIUM_ARGS = [
 
 DEMO_PASSWORD = "campus-demo"
 DEMO_USERS = ("alice", "bob", "chloe", "prof.martin", "staff.admin")
+
+
+def login_with_form(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the site's real login form (the page has the live server's base URL)."""
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/chat/")
 
 
 def free_port() -> int:
