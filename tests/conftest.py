@@ -1,8 +1,11 @@
 """Shared fixtures: users, rooms and real-service guards.
 
-Tests marked ``redis``, ``postgres`` or ``browser`` need those services (Chromium at
-``CHROMIUM_PATH``, default ``/usr/bin/chromium``, for ``browser``). Outside CI they skip with
-the reason when the service is absent; with ``CI`` set, an absent service fails the test.
+Tests marked ``redis`` need Redis: outside CI they skip with the reason when it is absent;
+with ``CI`` set, an absent Redis fails the test. Tests marked ``postgres`` run when the
+configured database is PostgreSQL (the ``-pg`` tox envs, which CI always runs; a PostgreSQL
+that is down there fails the whole run) and skip with the reason on SQLite.
+Tests marked ``browser`` need Chromium at ``CHROMIUM_PATH`` (default ``/usr/bin/chromium``):
+they skip with the reason when it is absent, and fail in CI.
 """
 
 from __future__ import annotations
@@ -47,9 +50,18 @@ def _service_guards(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("postgres"):
         from django.db import connection
 
-        _require(connection.vendor == "postgresql", "needs DATABASE_URL=postgres://...")
+        if connection.vendor != "postgresql":
+            pytest.skip("runs on PostgreSQL only: the -pg tox envs (DATABASE_URL=postgres://...)")
     if request.node.get_closest_marker("browser"):
         _require(os.path.exists(CHROMIUM_PATH), f"Chromium is not installed at {CHROMIUM_PATH}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit buckets live in the cache; user ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ def test_the_test_settings_pass_every_check() -> None:
         ({"SEND_RATE_PER_SECOND": -1}, "smartcampus_chat.E002"),
         ({"EDIT_WINDOW": "soon"}, "smartcampus_chat.E002"),
         ({"PRESENCE_HEARTBEAT": 60, "PRESENCE_TIMEOUT": 30}, "smartcampus_chat.E002"),
+        ({"RESUME_MAX_EVENTS": 0}, "smartcampus_chat.E002"),
+        ({"PRESENCE_HEARTBEAT": "15"}, "smartcampus_chat.E002"),
         ({"PAGE_SIZE": 500, "MAX_PAGE_SIZE": 100}, "smartcampus_chat.E002"),
         ({"POLICY": "nowhere.Policy"}, "smartcampus_chat.E003"),
         (

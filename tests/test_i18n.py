@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gettext
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,30 @@ def test_example_site_is_translated(client: Client) -> None:
     html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Bienvenue sur SmartCampus" in html
     assert "Salons publics" in html
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext (xgettext)")
+def test_french_catalogue_covers_every_translatable_string_in_the_source(tmp_path: Path) -> None:
+    """Re-extract the strings from a copy of the source: none may be missing from the catalogue."""
+    package = tmp_path / "smartcampus_chat"
+    shutil.copytree(ROOT / "src/smartcampus_chat", package, ignore=shutil.ignore_patterns("*.mo"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "example_project")]),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "fr", "--no-obsolete"],
+        cwd=package,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    extracted = {e["msgid"] for e in parse_po(package / "locale/fr/LC_MESSAGES/django.po")}
+    committed = {
+        e["msgid"]: e
+        for e in parse_po(CATALOGUES[0])
+        if "fuzzy" not in e["flags"] and all(e["msgstr"])
+    }
+    missing = sorted(msgid for msgid in extracted - set(committed) if msgid)
+    assert missing == []

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "PRESENCE_TIMEOUT": 45,
     # Lifetime in seconds of the signed WebSocket tickets for non-browser clients.
     "TICKET_MAX_AGE": 60,
+    # Most changes replayed by one ``resume``; a longer backlog ends with a truncated
+    # ``resumed`` frame and the client resumes again from there.
+    "RESUME_MAX_EVENTS": 2000,
     # Channel layer alias the app publishes on.
     "CHANNEL_LAYER": "default",
     # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.

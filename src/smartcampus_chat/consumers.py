@@ -1,104 +1,511 @@
 """WebSocket doors. Thin: parse a frame, call a service, send frames back.
 
-The full protocol is documented in docs/protocol.md.
+Two endpoints share one implementation (:class:`ChatConsumer`):
+
+- ``ws/chat/<slug>/`` (:class:`RoomConsumer`) follows one room;
+- ``ws/chat/`` (:class:`UserConsumer`) follows every room the user joined and keeps the
+  room list live (``room.added`` / ``room.removed`` / ``unread``).
+
+The full protocol is documented in docs/protocol.md. Delivery does no database work: access
+is decided when a connection follows a room and re-decided when the layer says it changed
+(``chat.access_changed``, ``chat.session_ended``, ``room.removed``), never per frame.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
 
-from smartcampus_chat import events, services
-from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.payloads import message_data
+from smartcampus_chat import events, queries, ratelimit, services
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.exceptions import (
+    ChatError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+from smartcampus_chat.middleware import query_params
+from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.payloads import message_data, room_data, user_ref
 from smartcampus_chat.policies import RoomAccess
+from smartcampus_chat.presence import tracker
+from smartcampus_chat.schema import (
+    CLIENT_FRAMES,
+    SUPPORTED_VERSIONS,
+    Ack,
+    ClientFrame,
+    DeleteMessage,
+    EditMessage,
+    ErrorFrame,
+    MessageData,
+    MessageDeleted,
+    MessageEdited,
+    MessageNew,
+    ParticipantData,
+    Participants,
+    Ping,
+    Pong,
+    ReadFrame,
+    Resumed,
+    ResumeFrame,
+    RoomAdded,
+    RoomRemoved,
+    Schema,
+    SendMessage,
+    Typing,
+    TypingFrame,
+)
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_ALLOWED = 4003
 CLOSE_ROOM_GONE = 4004
+CLOSE_UNSUPPORTED_VERSION = 4005
+CLOSE_TOO_LARGE = 1009
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
-    """One room per connection: ``ws/chat/<slug>/``."""
+@dataclass
+class Followed:
+    """A room a connection follows. ``floor``: live message frames at or below it are
+    already covered by a replay and dropped."""
 
-    room: ChatRoom
-    access: RoomAccess
+    room_id: int
+    slug: str
+    room: ChatRoom | None = None
+    access: RoomAccess | None = None
+    floor: int = 0
+
+
+# --- Database work, run in a worker thread ------------------------------------------------
+
+
+def _room_and_access(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
+    return services.get_room_for(user, slug)
+
+
+def _room_exists(room_id: int) -> bool:
+    return ChatRoom.objects.filter(pk=room_id).exists()
+
+
+def _message_frame(message: ChatMessage, slug: str) -> Schema:
+    data = message_data(message, room_slug=slug)
+    if message.is_deleted:
+        return MessageDeleted(message=data)
+    if message.is_edited:
+        return MessageEdited(message=data)
+    return MessageNew(message=data)
+
+
+def _changes(room: ChatRoom, since: int, limit: int) -> list[tuple[int, str]]:
+    """(event_seq, encoded frame) of the room's changes after ``since``, oldest first."""
+    return [
+        (message.event_seq, _message_frame(message, room.slug).model_dump_json())
+        for message in queries.changes_since(room, since, limit=limit)
+    ]
+
+
+def _participants(room: ChatRoom) -> Participants:
+    return Participants(
+        room=room.slug,
+        participants=[
+            ParticipantData(
+                user=user_ref(p.user), role=p.role, online=p.is_online, last_seen=p.last_seen
+            )
+            for p in queries.participants(room)
+        ],
+    )
+
+
+def _message_in(user: Any, message_id: int, room_id: int) -> tuple[ChatMessage, RoomAccess]:
+    message, access = services.get_message_for(user, message_id)
+    if message.room_id != room_id:
+        raise NotFound()
+    return message, access
+
+
+def _send(user: Any, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
+    message = services.check_send_message(
+        user,
+        room,
+        frame.content,
+        client_id=frame.client_id,
+        reply_to=frame.reply_to,
+        access=access,
+    ).message
+    return message_data(message, room_slug=room.slug)
+
+
+def _edit(user: Any, frame: EditMessage, room_id: int) -> MessageData:
+    message, access = _message_in(user, frame.message_id, room_id)
+    return message_data(services.check_edit_message(user, message, frame.content, access))
+
+
+def _delete(user: Any, frame: DeleteMessage, room_id: int) -> MessageData:
+    message, access = _message_in(user, frame.message_id, room_id)
+    return message_data(services.check_delete_message(user, message, access))
+
+
+# --- The consumer -------------------------------------------------------------------------
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """Shared machinery of both endpoints; subclasses say which rooms are followed."""
+
+    #: True for ``ws/chat/``, where frames name their room and the room list is live.
+    multiplexed = False
+
+    user: Any
+    rooms: dict[int, Followed]
+    registered = False
+    closing = False
+
+    # Connection ----------------------------------------------------------------------
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_NOT_AUTHENTICATED)
-            return
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        try:
-            self.room, self.access = await database_sync_to_async(services.get_room_for)(user, slug)
-        except ChatError:
-            await self.close(code=CLOSE_NOT_ALLOWED)
-            return
-        self.groups_joined = [events.room_group(self.room.pk), events.user_group(user.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.rooms = {}
+        # Accept first, then close with a code: a close before the handshake completes
+        # reaches browsers as a bare HTTP 403, losing the reason.
         await self.accept()
+        params = query_params(self.scope)
+        version = params.get("v", "1")
+        if not version.isdigit() or int(version) not in SUPPORTED_VERSIONS:
+            await self.close_with(CLOSE_UNSUPPORTED_VERSION, "protocol version unsupported")
+            return
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
+            return
+        self.user = user
+        self.me = user_ref(user)
+        try:
+            await self.follow_initial_rooms()
+        except NotFound:
+            await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
+            return
+        await events.follow(self.channel_name, room_ids=list(self.rooms), user_id=user.pk)
+        self.registered = True
+        await tracker.opened(user.pk, self.channel_name)
+        since = params.get("event_seq")
+        if not self.multiplexed and since is not None and since.isdigit():
+            await self.resume(next(iter(self.rooms.values())), int(since), None)
+
+    async def follow_initial_rooms(self) -> None:
+        raise NotImplementedError
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if not self.registered:
+            return
+        self.registered = False
+        await events.unfollow(self.channel_name, room_ids=list(self.rooms), user_id=self.user.pk)
+        await tracker.closed(self.user.pk, self.channel_name)
+
+    async def close_with(self, code: int, reason: str) -> None:
+        self.closing = True
+        await self.close(code=code, reason=reason)
+
+    # Client frames -------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
+        if text_data is None:
+            await self.send_error("binary_not_supported", _("Frames are JSON text, not binary."))
+            return
+        limit = int(app_settings.MAX_FRAME_BYTES)
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            await self.close_with(CLOSE_TOO_LARGE, "frame too large")
+            return
         try:
-            frame = json.loads(text_data or "")
+            data = json.loads(text_data)
         except ValueError:
-            await self.send_error("bad_json", "The frame is not valid JSON.")
+            await self.send_error("bad_json", _("The frame is not valid JSON."))
             return
-        if not isinstance(frame, dict) or frame.get("type") != "message.send":
-            await self.send_error("unknown_type", "Unknown frame type.")
+        if not isinstance(data, dict):
+            await self.send_error("bad_json", _("A frame is a JSON object."))
+            return
+        raw_id = data.get("id")
+        frame_id = (
+            raw_id if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) else None
+        )
+        model = CLIENT_FRAMES.get(data["type"]) if isinstance(data.get("type"), str) else None
+        if model is None:
+            await self.send_error("unknown_type", _("Unknown frame type."), frame_id)
             return
         try:
-            result = await database_sync_to_async(services.check_send_message)(
-                self.scope["user"],
-                self.room,
-                frame.get("content"),
-                client_id=frame.get("client_id"),
-                access=self.access,
-            )
-        except ChatError as exc:
-            await self.send_error(exc.code, exc.message, frame.get("id"))
+            frame = model.model_validate(data)
+        except ValidationError as exc:
+            fields: dict[str, list[str]] = {}
+            for error in exc.errors():
+                key = ".".join(str(part) for part in error["loc"]) or "__all__"
+                fields.setdefault(key, []).append(error["msg"])
+            await self.send_error("invalid_frame", _("Invalid frame."), frame_id, fields=fields)
             return
-        message = result.message
-        await self.send_json(
-            {
-                "type": "ack",
-                "id": frame.get("id"),
-                "client_id": message.client_id or None,
-                "message": json.loads(
-                    message_data(message, room_slug=self.room.slug).model_dump_json()
+        try:
+            await self.handle(frame)
+        except ChatError as exc:
+            await self.send_frame(
+                ErrorFrame(
+                    code=exc.code,
+                    message=exc.message,
+                    id=frame.id,
+                    fields=exc.fields,
+                    retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
+                )
+            )
+        except Exception:
+            logger.exception("Unexpected error handling a %s frame", model.__name__)
+            await self.send_error("internal_error", _("Something went wrong."), frame.id)
+
+    async def handle(self, frame: ClientFrame) -> None:
+        if isinstance(frame, Ping):
+            await self.send_frame(Pong(id=frame.id))
+        elif isinstance(frame, SendMessage):
+            target = await self.target(frame.room)
+            room, access = await self.room_access(target)
+            data = await database_sync_to_async(_send)(self.user, room, frame, access)
+            await self.ack(frame, data)
+        elif isinstance(frame, EditMessage):
+            target = await self.target(frame.room)
+            data = await database_sync_to_async(_edit)(self.user, frame, target.room_id)
+            await self.ack(frame, data)
+        elif isinstance(frame, DeleteMessage):
+            target = await self.target(frame.room)
+            data = await database_sync_to_async(_delete)(self.user, frame, target.room_id)
+            await self.ack(frame, data)
+        elif isinstance(frame, TypingFrame):
+            await self.typing(frame)
+        elif isinstance(frame, ReadFrame):
+            target = await self.target(frame.room)
+            room, access = await self.room_access(target)
+            await database_sync_to_async(services.check_mark_read)(
+                self.user, room, frame.seq, access
+            )
+            await self.send_frame(Ack(id=frame.id))
+        elif isinstance(frame, ResumeFrame):
+            target = await self.target(frame.room)
+            # A resume re-decides access: it is the moment a client (re)joins a room.
+            target.access = None
+            await self.room_access(target)
+            await self.resume(target, frame.event_seq, frame.id)
+
+    async def target(self, slug: str | None) -> Followed:
+        """The followed room a frame is about (NotFound for any other room)."""
+        if slug is None:
+            if self.multiplexed:
+                raise ValidationFailed(fields={"room": [_("This field is required.")]})
+            return next(iter(self.rooms.values()))
+        for followed in self.rooms.values():
+            if followed.slug == slug:
+                return followed
+        raise NotFound()
+
+    async def room_access(self, target: Followed) -> tuple[ChatRoom, RoomAccess]:
+        """The room and the user's access, decided once per room and cached until a change."""
+        if target.room is None or target.access is None:
+            target.room, target.access = await database_sync_to_async(_room_and_access)(
+                self.user, target.slug
+            )
+        return target.room, target.access
+
+    async def ack(self, frame: ClientFrame, data: MessageData) -> None:
+        await self.send_frame(Ack(id=frame.id, client_id=data.client_id, message=data))
+
+    async def typing(self, frame: TypingFrame) -> None:
+        target = await self.target(frame.room)
+        room, access = await self.room_access(target)
+        if room.is_archived or not access.can_post:
+            raise PermissionDenied()
+        # Typing is advisory: over the rate it is dropped silently, never an error.
+        if await sync_to_async(ratelimit.allow_typing)(self.user):
+            await events.apublish_to_room(
+                target.room_id,
+                Typing(
+                    room=target.slug,
+                    user=self.me,
+                    state=frame.state,
+                    expires_in=float(app_settings.TYPING_TIMEOUT),
                 ),
-            }
+            )
+        if frame.id is not None:
+            await self.send_frame(Ack(id=frame.id))
+
+    async def resume(self, target: Followed, since: int, frame_id: Any) -> None:
+        """Replay the room's changes after ``since``, then mark the seam with ``resumed``.
+
+        The connection follows the room's group before this runs, and Channels handles one
+        message at a time, so live frames published meanwhile wait in the layer; they are
+        delivered after the replay, minus those the replay covered (``floor``).
+        """
+        room, _access = await self.room_access(target)
+        if not self.multiplexed:
+            await self.send_frame(await database_sync_to_async(_participants)(room))
+        page = int(app_settings.MAX_PAGE_SIZE)
+        budget = int(app_settings.RESUME_MAX_EVENTS)
+        cursor, truncated = since, False
+        while True:
+            size = min(page, budget)
+            if size <= 0:
+                truncated = True
+                break
+            batch = await database_sync_to_async(_changes)(room, cursor, size)
+            for event_seq, text in batch:
+                await self.send(text_data=text)
+                cursor = event_seq
+            budget -= len(batch)
+            if len(batch) < size:
+                break
+        target.floor = max(target.floor, cursor)
+        await self.send_frame(
+            Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
         )
 
-    async def send_error(self, code: str, message: str, frame_id: Any = None) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, "id": frame_id})
-
-    async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content))
+    # Layer messages ------------------------------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        frame_type = event.get("frame_type")
+        if frame_type == "room.added":
+            await self.room_added(event)
+            return
+        if frame_type == "room.removed":
+            await self.room_removed(event)
+            return
+        room_id = event.get("room_id")
+        if room_id is not None:
+            followed = self.rooms.get(room_id)
+            if followed is None:
+                return
+            event_seq = event.get("event_seq")
+            if event_seq is not None and event_seq <= followed.floor:
+                return
+            # One's own typing and presence are not news to oneself.
+            if event.get("sender_id") == self.user.pk:
+                return
+        await self.send(text_data=event["frame"])
+
+    async def room_added(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+
+    async def room_removed(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
 
     async def chat_access_changed(self, event: dict[str, Any]) -> None:
-        try:
-            self.room, self.access = await database_sync_to_async(services.get_room_for)(
-                self.scope["user"], self.room.slug
-            )
-        except ChatError:
-            await self.close(code=CLOSE_NOT_ALLOWED)
+        raise NotImplementedError
 
     async def chat_session_ended(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_NOT_AUTHENTICATED)
+        await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
+
+    async def chat_room_gone(self, event: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    # Output --------------------------------------------------------------------------
+
+    async def send_frame(self, frame: Schema) -> None:
+        await self.send(text_data=frame.model_dump_json())
+
+    async def send_error(
+        self,
+        code: str,
+        message: str,
+        frame_id: Any = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        await self.send_frame(
+            ErrorFrame(code=code, message=message, id=frame_id, fields=fields or {})
+        )
+
+    async def drop_room(self, followed: Followed) -> None:
+        self.rooms.pop(followed.room_id, None)
+        await events.unfollow(self.channel_name, room_ids=[followed.room_id])
+
+
+class RoomConsumer(ChatConsumer):
+    """One room per connection: ``ws/chat/<slug>/``."""
+
+    async def follow_initial_rooms(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        room, access = await database_sync_to_async(_room_and_access)(self.user, slug)
+        self.rooms = {room.pk: Followed(room.pk, room.slug, room, access)}
+
+    @property
+    def followed(self) -> Followed:
+        return next(iter(self.rooms.values()))
+
+    async def room_removed(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["frame"])
+        if event.get("room_slug") == self.followed.slug:
+            await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
+
+    async def chat_access_changed(self, event: dict[str, Any]) -> None:
+        followed = self.followed
+        try:
+            followed.room, followed.access = await database_sync_to_async(_room_and_access)(
+                self.user, followed.slug
+            )
+        except NotFound:
+            if await database_sync_to_async(_room_exists)(followed.room_id):
+                await self.send_frame(RoomRemoved(room=followed.slug))
+                await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
+            else:
+                await self.close_with(CLOSE_ROOM_GONE, "room gone")
+
+    async def chat_room_gone(self, event: dict[str, Any]) -> None:
+        if event.get("room_id") == self.followed.room_id:
+            await self.close_with(CLOSE_ROOM_GONE, "room gone")
+
+
+class UserConsumer(ChatConsumer):
+    """Every room the user joined: ``ws/chat/``. Frames name their room with ``room``."""
+
+    multiplexed = True
+
+    async def follow_initial_rooms(self) -> None:
+        rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
+        self.rooms = {pk: Followed(pk, slug) for pk, slug in rooms}
+
+    async def room_added(self, event: dict[str, Any]) -> None:
+        room_id, slug = event.get("room_id"), event.get("room_slug")
+        if isinstance(room_id, int) and isinstance(slug, str) and room_id not in self.rooms:
+            # Subscribe before telling the client, so that nothing sent after this is missed.
+            self.rooms[room_id] = Followed(room_id, slug)
+            await events.follow(self.channel_name, room_ids=[room_id])
+        await self.send(text_data=event["frame"])
+
+    async def room_removed(self, event: dict[str, Any]) -> None:
+        slug = event.get("room_slug")
+        for followed in list(self.rooms.values()):
+            if followed.slug == slug:
+                await self.drop_room(followed)
+        await self.send(text_data=event["frame"])
+
+    async def chat_access_changed(self, event: dict[str, Any]) -> None:
+        now = dict(await database_sync_to_async(queries.followed_rooms)(self.user))
+        for followed in list(self.rooms.values()):
+            followed.room = followed.access = None  # Re-decided on next use.
+            if followed.room_id not in now:
+                await self.drop_room(followed)
+                await self.send_frame(RoomRemoved(room=followed.slug))
+        for room_id, slug in now.items():
+            if room_id not in self.rooms:
+                self.rooms[room_id] = Followed(room_id, slug)
+                await events.follow(self.channel_name, room_ids=[room_id])
+                room = await database_sync_to_async(ChatRoom.objects.get)(pk=room_id)
+                await self.send_frame(RoomAdded(room=room_data(room)))
+
+    async def chat_room_gone(self, event: dict[str, Any]) -> None:
+        followed = self.rooms.get(event.get("room_id", -1))
+        if followed is not None:
+            await self.drop_room(followed)
+            await self.send_frame(RoomRemoved(room=followed.slug))

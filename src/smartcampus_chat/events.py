@@ -3,11 +3,16 @@
 Events are published *after* the surrounding transaction commits: the database is the
 truth and the channel layer only rings the doorbell. Each frame is encoded to JSON once,
 here, whatever the number of recipients.
+
+A layer message carries, next to the encoded ``frame``, the few facts a consumer needs to
+route it without decoding the JSON: ``frame_type``, ``room_id``, ``event_seq`` (message
+frames), ``sender_id`` (typing) and ``room_slug`` (room membership frames).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -15,7 +20,16 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.schema import Schema
+from smartcampus_chat.schema import (
+    MessageDeleted,
+    MessageEdited,
+    MessageNew,
+    Presence,
+    RoomAdded,
+    RoomRemoved,
+    Schema,
+    Typing,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +45,27 @@ def user_group(user_id: int) -> str:
     return f"scchat.user.{user_id}"
 
 
+def _routing_facts(frame: Schema) -> dict[str, Any]:
+    facts: dict[str, Any] = {"frame_type": getattr(frame, "type", "")}
+    if isinstance(frame, MessageNew | MessageEdited | MessageDeleted):
+        facts["event_seq"] = frame.message.event_seq
+    elif isinstance(frame, Typing | Presence):
+        facts["sender_id"] = frame.user.id
+    elif isinstance(frame, RoomAdded):
+        facts["room_id"] = frame.room.id
+        facts["room_slug"] = frame.room.slug
+    elif isinstance(frame, RoomRemoved):
+        facts["room_slug"] = frame.room
+    return facts
+
+
 def layer_message(frame: Schema, **extra: Any) -> dict[str, Any]:
-    return {"type": LAYER_EVENT_TYPE, "frame": frame.model_dump_json(), **extra}
+    return {
+        "type": LAYER_EVENT_TYPE,
+        "frame": frame.model_dump_json(),
+        **_routing_facts(frame),
+        **extra,
+    }
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
@@ -61,9 +94,44 @@ def publish_to_user(user_id: int, frame: Schema, **extra: Any) -> None:
     publish(user_group(user_id), frame, **extra)
 
 
+async def apublish_to_room(room_id: int, frame: Schema) -> None:
+    """Publish an ephemeral frame (typing) from async code; nothing is stored for it."""
+    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+    if layer is None:
+        return
+    try:
+        await layer.group_send(room_group(room_id), layer_message(frame, room_id=room_id))
+    except Exception:
+        logger.exception("Could not publish to room %s", room_id)
+
+
+async def follow(
+    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
+) -> None:
+    """Subscribe a connection's channel to rooms and to its user's group."""
+    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+    groups = [room_group(pk) for pk in room_ids]
+    if user_id is not None:
+        groups.append(user_group(user_id))
+    for group in groups:
+        await layer.group_add(group, channel_name)
+
+
+async def unfollow(
+    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
+) -> None:
+    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+    groups = [room_group(pk) for pk in room_ids]
+    if user_id is not None:
+        groups.append(user_group(user_id))
+    for group in groups:
+        await layer.group_discard(group, channel_name)
+
+
 #: Layer-only message types (never sent to clients as such): consumers re-check access.
 ACCESS_CHANGED_TYPE = "chat.access_changed"
 SESSION_ENDED_TYPE = "chat.session_ended"
+ROOM_GONE_TYPE = "chat.room_gone"
 
 
 def notify_access_changed(user_id: int) -> None:
@@ -76,3 +144,9 @@ def notify_session_ended(user_id: int) -> None:
     """Tell the user's live connections that they logged out or were deactivated."""
     message = {"type": SESSION_ENDED_TYPE}
     transaction.on_commit(lambda: _send(user_group(user_id), message))
+
+
+def notify_room_gone(room_id: int, slug: str) -> None:
+    """Tell the room's live connections that the room was deleted."""
+    message = {"type": ROOM_GONE_TYPE, "room_id": room_id, "room_slug": slug}
+    transaction.on_commit(lambda: _send(room_group(room_id), message))

@@ -213,3 +213,32 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.room_id}"
+
+
+class ChatConnection(models.Model):
+    """One open WebSocket, wherever it is served: the presence store shared by processes.
+
+    A process refreshes ``last_heartbeat`` of its connections every ``PRESENCE_HEARTBEAT``
+    seconds; rows older than ``PRESENCE_TIMEOUT`` belong to a process that died and are
+    swept by any live process (see :mod:`smartcampus_chat.presence`).
+    """
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_connections"
+    )
+    # "<host>:<pid>:<random>" of the serving process.
+    server = models.CharField(max_length=120)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    last_heartbeat = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("live connection")
+        verbose_name_plural = _("live connections")
+        indexes = [
+            models.Index(fields=["user"], name="scchat_conn_user_idx"),
+            models.Index(fields=["server"], name="scchat_conn_server_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.server}"

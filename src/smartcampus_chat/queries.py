@@ -170,3 +170,10 @@ def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[
         match &= Q(is_active=True)
     people = user_model._default_manager.filter(match).exclude(pk=user.pk)
     return list(people.order_by(username_field)[:limit])
+
+
+def followed_rooms(user: Any) -> list[tuple[int, str]]:
+    """(id, slug) of the rooms the user joined and may still see: what ``ws/chat/`` follows."""
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    return list(rooms.order_by().values_list("pk", "slug"))

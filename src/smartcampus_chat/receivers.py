@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model, user_logged_out
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from smartcampus_chat import events
+from smartcampus_chat.models import ChatRoom
 
 User = get_user_model()
 
@@ -27,6 +28,11 @@ def _on_logout(sender: Any, user: Any = None, **kwargs: Any) -> None:
 def _on_user_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     if not created and not getattr(instance, "is_active", True):
         events.notify_session_ended(instance.pk)
+
+
+@receiver(post_delete, sender=ChatRoom, dispatch_uid="smartcampus_chat.room_deleted")
+def _on_room_deleted(sender: Any, instance: ChatRoom, **kwargs: Any) -> None:
+    events.notify_room_gone(instance.pk, instance.slug)
 
 
 def _on_groups_changed(

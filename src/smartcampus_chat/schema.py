@@ -1,17 +1,20 @@
 """The frames of the chat protocol: one typed schema per ``type``.
 
 These models are what the server publishes, what the browser client reads and what
-``docs/protocol.md`` documents. Unknown fields are rejected (``extra="forbid"``).
+``docs/protocol.md`` documents. Unknown fields are rejected (``extra="forbid"``). Frames a
+client sends are validated strictly (no coercion: ``"5"`` is not a number).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+#: Versions of the protocol this server speaks (``?v=`` on the WebSocket URL).
 PROTOCOL_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
 
 
 class Schema(BaseModel):
@@ -52,6 +55,16 @@ class RoomData(Schema):
     last_event_seq: int
 
 
+class ParticipantData(Schema):
+    user: UserRef
+    role: str
+    online: bool
+    last_seen: datetime | None
+
+
+# --- Server -> client -------------------------------------------------------------------
+
+
 class MessageNew(Schema):
     type: Literal["message.new"] = "message.new"
     message: MessageData
@@ -80,6 +93,34 @@ class ParticipantLeft(Schema):
     user: UserRef
 
 
+class Participants(Schema):
+    """The room's participant list, sent when a connection joins a room (see ``resume``)."""
+
+    type: Literal["participants"] = "participants"
+    room: str
+    participants: list[ParticipantData]
+
+
+class Presence(Schema):
+    """A participant came online (first connection) or went offline (last one closed)."""
+
+    type: Literal["presence"] = "presence"
+    room: str
+    user: UserRef
+    online: bool
+    last_seen: datetime | None
+
+
+class Typing(Schema):
+    """Someone is typing; clients drop the indicator after ``expires_in`` seconds."""
+
+    type: Literal["typing"] = "typing"
+    room: str
+    user: UserRef
+    state: Literal["started", "stopped"]
+    expires_in: float
+
+
 class RoomUpdated(Schema):
     type: Literal["room.updated"] = "room.updated"
     room: RoomData
@@ -104,7 +145,153 @@ class UnreadUpdate(Schema):
     last_read_seq: int
 
 
+FrameId = Annotated[int | Annotated[str, Field(max_length=64)], Field(union_mode="left_to_right")]
+
+
+class Ack(Schema):
+    """The answer to a client frame that succeeded; ``message`` for send, edit and delete."""
+
+    type: Literal["ack"] = "ack"
+    id: FrameId | None = None
+    client_id: str | None = None
+    message: MessageData | None = None
+
+
+class ErrorFrame(Schema):
+    """A client frame failed. ``code`` is stable; ``message`` is for humans (translated)."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    id: FrameId | None = None
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+    retry_after: float | None = None
+
+
+class Pong(Schema):
+    type: Literal["pong"] = "pong"
+    id: FrameId | None = None
+
+
+class Resumed(Schema):
+    """End of a replay: the client has every change of ``room`` up to ``event_seq``.
+
+    ``truncated`` means the backlog was longer than ``RESUME_MAX_EVENTS``: send ``resume``
+    again from ``event_seq`` for the rest.
+    """
+
+    type: Literal["resumed"] = "resumed"
+    room: str
+    event_seq: int
+    truncated: bool = False
+    id: FrameId | None = None
+
+
 RoomEvent = (
-    MessageNew | MessageEdited | MessageDeleted | ParticipantJoined | ParticipantLeft | RoomUpdated
+    MessageNew
+    | MessageEdited
+    | MessageDeleted
+    | ParticipantJoined
+    | ParticipantLeft
+    | RoomUpdated
+    | Presence
+    | Typing
 )
 UserEvent = RoomAdded | RoomRemoved | UnreadUpdate
+
+ServerFrame = Annotated[
+    MessageNew
+    | MessageEdited
+    | MessageDeleted
+    | ParticipantJoined
+    | ParticipantLeft
+    | Participants
+    | Presence
+    | Typing
+    | RoomUpdated
+    | RoomAdded
+    | RoomRemoved
+    | UnreadUpdate
+    | Ack
+    | ErrorFrame
+    | Pong
+    | Resumed,
+    Field(discriminator="type"),
+]
+
+# --- Client -> server -------------------------------------------------------------------
+
+
+class ClientFrame(BaseModel):
+    """Base of frames a client sends: strict types, no unknown fields, optional ``id``.
+
+    ``room`` (a slug) is required on the multiplexed endpoint ``ws/chat/`` and may be left
+    out on ``ws/chat/<slug>/``, where it must name the connection's room if given.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    id: FrameId | None = None
+
+
+class SendMessage(ClientFrame):
+    type: Literal["message.send"]
+    room: str | None = None
+    content: str
+    client_id: str | None = None
+    reply_to: int | None = None
+
+
+class EditMessage(ClientFrame):
+    type: Literal["message.edit"]
+    room: str | None = None
+    message_id: int
+    content: str
+
+
+class DeleteMessage(ClientFrame):
+    type: Literal["message.delete"]
+    room: str | None = None
+    message_id: int
+
+
+class TypingFrame(ClientFrame):
+    type: Literal["typing"]
+    room: str | None = None
+    state: Literal["started", "stopped"]
+
+
+class ReadFrame(ClientFrame):
+    type: Literal["read"]
+    room: str | None = None
+    seq: int = Field(ge=0)
+
+
+class ResumeFrame(ClientFrame):
+    type: Literal["resume"]
+    room: str | None = None
+    event_seq: int = Field(ge=0)
+
+
+class Ping(ClientFrame):
+    type: Literal["ping"]
+
+
+#: Every client frame model by its ``type``.
+CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
+    "message.send": SendMessage,
+    "message.edit": EditMessage,
+    "message.delete": DeleteMessage,
+    "typing": TypingFrame,
+    "read": ReadFrame,
+    "resume": ResumeFrame,
+    "ping": Ping,
+}
+
+
+def server_frame_types() -> set[str]:
+    """The ``type`` of every frame the server may send."""
+    from typing import get_args
+
+    union = get_args(ServerFrame)[0]
+    return {model.model_fields["type"].default for model in get_args(union)}

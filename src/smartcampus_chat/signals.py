@@ -5,6 +5,7 @@
 - ``message_deleted(sender=ChatMessage, message, room, user)``
 - ``room_created(sender=ChatRoom, room, user)``
 - ``member_joined(sender=ChatParticipant, participant, room, user)``
+- ``member_left(sender=ChatParticipant, room, user)``
 - ``member_removed(sender=ChatParticipant, participant, room, user, by)``
 """
 
@@ -20,6 +21,7 @@ message_edited = Signal()
 message_deleted = Signal()
 room_created = Signal()
 member_joined = Signal()
+member_left = Signal()
 member_removed = Signal()
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("people/<int:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
+    path("room/<slug:slug>/leave/", views.room_leave, name="room_leave"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path(
         "room/<slug:slug>/members/<int:user_id>/remove/",

@@ -217,6 +217,18 @@ class RoomViewSet(ChatAPIView, viewsets.GenericViewSet):
         return Response(_room_detail(request.user, room, access))
 
     @document(
+        summary="Leave a room (not a private conversation)",
+        parameters=[SLUG],
+        request=None,
+        responses={204: None},
+    )
+    @action(detail=True, methods=["post"])
+    def leave(self, request: Request, slug: str) -> Response:
+        room, _access = services.get_room_for(request.user, slug)
+        services.check_leave_room(request.user, room)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @document(
         summary="Move my read marker forward",
         parameters=[SLUG],
         request=ReadMarkerInputSerializer,

@@ -11,7 +11,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import events, signals
+from smartcampus_chat import events, ratelimit, signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
@@ -80,6 +80,7 @@ def check_send_message(
     client_id = clean_client_id(client_id)
     access = access or get_policy().access(user, room)
     _require_post(access, room)
+    ratelimit.check_send_rate(user)
     parent = None
     if reply_to is not None:
         if not is_object_id(reply_to):
@@ -176,6 +177,7 @@ def check_edit_message(
 ) -> ChatMessage:
     content = clean_content(content)
     _require_post(access, message.room)
+    ratelimit.check_send_rate(user)
     if not get_policy().can_edit_message(user, access, message):
         raise PermissionDenied(_("You can only edit your own messages."))
     if content == message.content:
@@ -200,6 +202,7 @@ def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessag
 
 def check_delete_message(user: Any, message: ChatMessage, access: RoomAccess) -> ChatMessage:
     _require_post(access, message.room)
+    ratelimit.check_send_rate(user)
     if message.is_deleted:
         return message
     if not get_policy().can_delete_message(user, access, message):

@@ -288,3 +288,26 @@ def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -
             by=actor,
         )
     return participant
+
+
+def check_leave_room(user: Any, room: ChatRoom) -> bool:
+    """Leave ``room``; True if the user was a member. Private conversations cannot be left."""
+    access = room_access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    if room.room_type == RoomType.PRIVATE:
+        raise PermissionDenied(_("You cannot leave a private conversation."))
+    participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
+    if participant is None:
+        return False
+    do_leave_room(user, room, participant)
+    return True
+
+
+def do_leave_room(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Delete the membership: the user may join again while the policy lets them see the room."""
+    with transaction.atomic():
+        participant.delete()
+        events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
+        events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
+        signals.send_on_commit(signals.member_left, ChatParticipant, room=room, user=user)

@@ -11,6 +11,7 @@ from smartcampus_chat.views.rooms import (
     room_create,
     room_detail,
     room_join,
+    room_leave,
     room_list,
     room_settings,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "room_create",
     "room_detail",
     "room_join",
+    "room_leave",
     "room_list",
     "room_settings",
 ]

@@ -18,7 +18,7 @@ from smartcampus_chat import queries, services
 from smartcampus_chat.client import client_config
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
-from smartcampus_chat.models import ChatMessage, ChatParticipant
+from smartcampus_chat.models import ChatMessage, ChatParticipant, RoomType
 from smartcampus_chat.policies import get_policy
 from smartcampus_chat.views.common import chat_errors, page_context, parse_seq
 
@@ -109,6 +109,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             participants=participants,
             joined=joined,
             can_join=not joined and policy.can_join(access, room),
+            can_leave=joined and room.room_type != RoomType.PRIVATE,
             can_manage=policy.can_manage_room(access, room),
             chat_config=client_config(user, room),
         ),
@@ -124,6 +125,16 @@ def room_join(request: HttpRequest, slug: str) -> HttpResponse:
     services.check_join_room(request.user, room)
     flash.success(request, _("You joined %(room)s.") % {"room": room.name})
     return redirect(room)
+
+
+@login_required
+@require_POST
+@chat_errors
+def room_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    room, _access = services.get_room_for(request.user, slug)
+    if services.check_leave_room(request.user, room):
+        flash.success(request, _("You left %(room)s.") % {"room": room.name})
+    return redirect("smartcampus_chat:room_list")
 
 
 @login_required

@@ -1,0 +1,52 @@
+"""Settings of the example campus site under benchmark: ``campus.settings`` plus overrides.
+
+- ``DEBUG`` off (no query log, no static handler), with a fixed key and no HTTPS redirect.
+- ``BENCH_LAYER``: ``memory``, ``redis`` (the site's own ``RedisChannelLayer`` settings)
+  or ``pubsub`` (``RedisPubSubChannelLayer``); ``REDIS_URL`` names the Redis server.
+- ``BENCH_CONN_MAX_AGE``: when set, ``CONN_MAX_AGE`` of the database (the example site
+  keeps 0: a new database connection for every ``database_sync_to_async`` call).
+- Per-user send limits raised out of the way: the suite measures throughput, not the
+  limiter (one sender per room carries a whole room's rate in the fan-out sweep).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "bench-only-key-not-secret-0123456789abcdefghijklmnop")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+
+from campus.settings import *  # noqa: F403
+from campus.settings import SMARTCAMPUS_CHAT as SITE_CHAT_SETTINGS
+
+_LAYER = os.environ.get("BENCH_LAYER", "memory")
+_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6390/0")
+if _LAYER == "memory":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif _LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_REDIS_URL]},
+        }
+    }
+
+# The suite runs the app on the in-memory layer on purpose (single process, no Redis).
+SILENCED_SYSTEM_CHECKS = ["smartcampus_chat.W010"]
+if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])  # noqa: F405
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+_UNLIMITED_SENDS: dict[str, Any] = {
+    "SEND_RATE_BURST": 1_000_000,
+    "SEND_RATE_PER_SECOND": 1_000_000.0,
+}
+SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,221 @@
+"""Work that needs Django (fixtures, services, queries), run in a child process.
+
+The harness process never imports Django: each call here runs in a fresh ``spawn`` child
+configured with ``bench.app_settings`` for one database, so one run can measure PostgreSQL
+and SQLite side by side. ``call(database_url, func, *args)`` runs ``func(*args)`` there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from bench.harness import EXAMPLE_DIR, ROOT
+from bench.protocol import app_room_slug
+
+T = TypeVar("T")
+
+SESSION_COOKIE = "sessionid"
+USER_PREFIX = "bench-u"
+
+
+def _setup(database_url: str, layer: str) -> None:
+    for path in (str(EXAMPLE_DIR), str(ROOT)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.app_settings"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["BENCH_LAYER"] = layer
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+
+
+def call(database_url: str, func: Callable[..., T], *args: Any, layer: str = "memory") -> T:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, initializer=_setup, initargs=(database_url, layer)) as pool:
+        return pool.apply(func, args)
+
+
+def ensure_users(count: int) -> list[Any]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    user_model = get_user_model()
+    names = [f"{USER_PREFIX}{i}" for i in range(count)]
+    existing = set(user_model.objects.filter(username__in=names).values_list("username", flat=True))
+    unusable = make_password(None)
+    user_model.objects.bulk_create(
+        [user_model(username=name, password=unusable) for name in names if name not in existing],
+        batch_size=1000,
+    )
+    by_name = {u.username: u for u in user_model.objects.filter(username__in=names)}
+    return [by_name[name] for name in names]
+
+
+def ensure_rooms(count: int) -> list[Any]:
+    from smartcampus_chat.models import ChatRoom, RoomType
+
+    rooms = []
+    for index in range(count):
+        slug = app_room_slug(index)
+        room, _ = ChatRoom.objects.get_or_create(
+            slug=slug, defaults={"name": slug, "room_type": RoomType.PUBLIC}
+        )
+        rooms.append(room)
+    return rooms
+
+
+def prepare_app(rooms: int, users: int) -> list[str]:
+    """Public rooms ``bench-room-<n>`` and logged-in users; returns one session key per user.
+
+    Sessions are written as Django's login view writes them (user id, backend, password
+    hash), in bulk: thousands of logins through the form would dominate a quick run.
+    """
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    ensure_rooms(rooms)
+    people = ensure_users(users)
+    Session.objects.all().delete()
+    store = SessionStore()
+    expires = timezone.now() + timedelta(days=1)
+    sessions = []
+    for user in people:
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        sessions.append(
+            Session(session_key=key, session_data=store.encode(data), expire_date=expires)
+        )
+    Session.objects.bulk_create(sessions, batch_size=1000)
+    return [session.session_key for session in sessions]
+
+
+def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:
+    """Messages stored per second through ``services.check_send_message``, one thread."""
+    from smartcampus_chat import services
+
+    room_objs = ensure_rooms(rooms)
+    users = ensure_users(senders)
+    latencies: list[float] = []
+    end = time.monotonic() + seconds
+    count = 0
+    start = time.monotonic()
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        services.check_send_message(
+            users[count % senders],
+            room_objs[count % rooms],
+            f"direct message {count}",
+            client_id=f"d-{start}-{count}",
+        )
+        latencies.append(time.monotonic() - t0)
+        count += 1
+    elapsed = time.monotonic() - start
+    return {"stored": count, "seconds": round(elapsed, 2), "latencies_s": latencies}
+
+
+def catch_up_by_query(missed: int, page: int) -> dict[str, Any]:
+    """A client that missed ``missed`` messages pulls them with ``queries.changes_since``.
+
+    Each page is serialised as the WebSocket would (``message_data`` → JSON), so the time
+    covers what a resume costs the server apart from the socket writes.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.seed import seed_messages
+    from smartcampus_chat import queries
+    from smartcampus_chat.models import ChatRoom
+    from smartcampus_chat.payloads import message_data
+
+    slug = "bench-catchup"
+    ChatRoom.objects.filter(slug=slug).delete()
+    room = ChatRoom.objects.create(slug=slug, name=slug)
+    seed_messages(slug, missed)
+    room.refresh_from_db()
+    cursor = 0
+    pages = 0
+    received = 0
+    t0 = time.monotonic()
+    with CaptureQueriesContext(connection) as captured:
+        while True:
+            batch = queries.changes_since(room, cursor, limit=page)
+            if not batch:
+                break
+            frames = [message_data(m, room_slug=slug).model_dump_json() for m in batch]
+            received += len(frames)
+            cursor = batch[-1].event_seq
+            pages += 1
+    elapsed = time.monotonic() - t0
+    return {
+        "missed": missed,
+        "received": received,
+        "page_size": page,
+        "pages": pages,
+        "seconds": round(elapsed, 3),
+        "queries": len(captured),
+    }
+
+
+def history_pages(slug: str, depths: list[float], samples: int, limit: int) -> list[dict[str, Any]]:
+    """Latency and query count of ``queries.history`` pages at fractions of a room's depth.
+
+    Depth 0 is the latest page (no cursor); depth ``d`` asks for the page before message
+    ``last_seq * (1 - d)``.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from smartcampus_chat import queries
+    from smartcampus_chat.models import ChatRoom
+
+    room = ChatRoom.objects.get(slug=slug)
+    rows = []
+    for depth in depths:
+        before = None if depth == 0 else max(int(room.last_seq * (1 - depth)), limit + 1)
+        timings = []
+        query_counts = set()
+        for _ in range(samples):
+            with CaptureQueriesContext(connection) as captured:
+                t0 = time.monotonic()
+                page = queries.history(room, before=before, limit=limit)
+                [m.sender.username if m.sender else "" for m in page.messages]
+                timings.append(time.monotonic() - t0)
+            query_counts.add(len(captured))
+        rows.append(
+            {
+                "depth": depth,
+                "before": before,
+                "messages": len(page.messages),
+                "timings_s": timings,
+                "queries_per_page": sorted(query_counts),
+            }
+        )
+    return rows
+
+
+def room_size(slug: str) -> int:
+    from smartcampus_chat.models import ChatRoom
+
+    room = ChatRoom.objects.filter(slug=slug).first()
+    return 0 if room is None else int(room.last_seq)
+
+
+def vendor() -> str:
+    from django.db import connection
+
+    return str(connection.vendor)

@@ -1,0 +1,155 @@
+"""Results: one JSON file per run and a markdown summary with targets side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.harness import RESULTS_DIR, ROOT
+
+#: Columns of each workload's markdown table: (header, row key).
+COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "fanout": [
+        ("target", "target"),
+        ("shape", "shape"),
+        ("max deliveries/s", "max_sustained_deliveries_per_s"),
+        ("vs bare", "vs_bare"),
+        ("limit", "limit"),
+        ("server CPU % at max", "server_cpu_pct_at_max"),
+        ("client CPU % at max", "client_cpu_pct_at_max"),
+        ("server RSS MiB", "server_rss_mib"),
+    ],
+    "chat-mix": [
+        ("target", "target"),
+        ("reach", "reach"),
+        ("p50 ms", "p50_ms"),
+        ("p99 ms", "p99_ms"),
+        ("max ms", "max_ms"),
+        ("ack p99 ms", "ack_p99_ms"),
+        ("errors", "errors"),
+        ("server CPU %", "server_cpu_pct"),
+        ("client CPU %", "client_cpu_pct"),
+    ],
+    "idle": [
+        ("target", "target"),
+        ("connections", "connections"),
+        ("failed", "connect_failed"),
+        ("handshakes/s", "handshakes_per_s"),
+        ("handshake p99 ms", "handshake_p99_ms"),
+        ("KiB/connection", "kib_per_connection"),
+        ("idle CPU %", "idle_server_cpu_pct"),
+    ],
+    "persistence": [
+        ("database", "database"),
+        ("door", "door"),
+        ("stored msgs/s", "stored_per_s"),
+        ("p50 ms", "p50_ms"),
+        ("p99 ms", "p99_ms"),
+        ("server CPU %", "server_cpu_pct"),
+    ],
+    "catch-up": [
+        ("source", "source"),
+        ("database", "database"),
+        ("missed", "missed"),
+        ("page size", "page_size"),
+        ("pages", "pages"),
+        ("queries", "queries"),
+        ("seconds", "seconds"),
+        ("msgs/s", "messages_per_s"),
+    ],
+    "history": [
+        ("database", "database"),
+        ("room messages", "room_messages"),
+        ("depth", "depth"),
+        ("queries/page", "queries_per_page"),
+        ("p50 ms", "p50_ms"),
+        ("p99 ms", "p99_ms"),
+        ("max ms", "max_ms"),
+    ],
+}
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in load],
+    }
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return ""
+    return out.stdout.strip()
+
+
+def add_ratios(rows: list[dict[str, Any]]) -> None:
+    """Fan-out rows get ``vs_bare``: their figure over the bare server's for the same shape."""
+    bare = {
+        row["shape"]: row["max_sustained_deliveries_per_s"]
+        for row in rows
+        if row.get("workload") == "fanout" and row["target"] == "bare-websockets"
+    }
+    for row in rows:
+        if row.get("workload") == "fanout" and bare.get(row["shape"]):
+            row["vs_bare"] = round(row["max_sustained_deliveries_per_s"] / bare[row["shape"]], 3)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if abs(value) < 10:
+            return f"{value:.2f}"
+        return f"{value:.1f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def markdown(rows: Iterable[dict[str, Any]], meta: dict[str, Any]) -> str:
+    rows = list(rows)
+    lines = [
+        f"# Benchmark run {meta['started']} ({'quick' if meta['quick'] else 'full'})",
+        "",
+        f"commit `{meta['commit']}`, {meta['machine']['cpus']} CPUs, "
+        f"{meta['machine']['memory_gib']} GiB, load average at start "
+        f"{meta['machine']['load_average_at_start']}, {meta['seconds']:.0f} s.",
+    ]
+    for workload, columns in COLUMNS.items():
+        mine = [row for row in rows if row.get("workload") == workload]
+        if not mine:
+            continue
+        lines += ["", f"## {workload}", ""]
+        lines.append("| " + " | ".join(header for header, _ in columns) + " |")
+        lines.append("|" + "|".join("---" for _ in columns) + "|")
+        for row in mine:
+            lines.append("| " + " | ".join(_cell(row.get(key)) for _, key in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(rows: list[dict[str, Any]], meta: dict[str, Any]) -> tuple[Path, Path]:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(meta["started_epoch"]))
+    json_path = RESULTS_DIR / f"{stamp}.json"
+    md_path = RESULTS_DIR / f"{stamp}.md"
+    json_path.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    md_path.write_text(markdown(rows, meta))
+    return json_path, md_path

@@ -1,0 +1,121 @@
+"""What every workload shares: the run context, serving a target, building connections."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import django_side
+from bench.harness import DATABASE_URL, Service, flush_redis, migrate
+from bench.loadgen import CLIENT_SATURATED_PCT, ConnSpec, LoadGenerator, StepResult
+from bench.metrics import ResourceSampler
+from bench.targets import Target
+
+
+def default_clients() -> int:
+    """Load-generator processes: half the cores (the server needs the rest), at least one."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass
+class RunContext:
+    quick: bool
+    target_names: list[str] | None = None
+    clients: int = field(default_factory=default_clients)
+    database_url: str = DATABASE_URL
+    migrated: set[str] = field(default_factory=set)
+
+    def log(self, text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def ensure_migrated(self, database_url: str) -> None:
+        if database_url not in self.migrated:
+            self.log(f"migrating {database_url}")
+            migrate(database_url)
+            self.migrated.add(database_url)
+
+
+@dataclass
+class Served:
+    target: Target
+    service: Service
+    sampler: ResourceSampler
+    sessions: list[str]
+
+    @property
+    def port(self) -> int:
+        return self.service.port
+
+
+@contextlib.contextmanager
+def serve(
+    ctx: RunContext, target: Target, *, rooms: int = 1, users: int = 1, database_url: str = ""
+) -> Iterator[Served]:
+    """Start ``target`` (a fresh process, an empty Redis) with its resources sampled.
+
+    For the app, the database is migrated and ``users`` logged-in users and ``rooms`` public
+    rooms are prepared first.
+    """
+    database_url = database_url or ctx.database_url
+    sessions: list[str] = []
+    if target.uses_database:
+        ctx.ensure_migrated(database_url)
+        sessions = django_side.call(database_url, django_side.prepare_app, rooms, users)
+    if target.uses_redis:
+        flush_redis()
+    with target.service(database_url) as service:
+        sampler = ResourceSampler(service.pid).start()
+        try:
+            yield Served(target, service, sampler, sessions)
+        finally:
+            sampler.stop()
+
+
+def room_specs(
+    served: Served, rooms: int, members: int, senders_per_room: int = 1
+) -> list[ConnSpec]:
+    """``rooms`` x ``members`` connections; the first ``senders_per_room`` of a room send.
+
+    App connections carry a session cookie each, one user per connection when there are
+    enough sessions.
+    """
+    specs = []
+    for room in range(rooms):
+        for member in range(members):
+            index = room * members + member
+            headers: tuple[tuple[str, str], ...] = ()
+            if served.sessions:
+                key = served.sessions[index % len(served.sessions)]
+                headers = (("Cookie", f"{django_side.SESSION_COOKIE}={key}"),)
+            sender = index if member < senders_per_room else -1
+            specs.append(ConnSpec(room=room, sender=sender, headers=headers))
+    return specs
+
+
+def step_row(loadgen: LoadGenerator, result: StepResult, duration: float) -> dict[str, Any]:
+    """The figures of one load step, as stored in the JSON results."""
+    expected = loadgen.expected(result)
+    cpu = result.client_cpu_pct
+    return {
+        "sent": result.sent,
+        "expected": expected,
+        "received": result.received,
+        "reach": round(result.received / expected, 4) if expected else None,
+        "deliveries_per_s": round(result.received / duration, 1),
+        **result.latency.summary_ms(),
+        "acks": result.acks,
+        "errors": result.errors,
+        "late_from_earlier_steps": result.late,
+        "closed_connections": result.closed,
+        "send_lag_max_ms": round(result.send_lag_max_ms, 1),
+        "client_cpu_pct": cpu,
+        "client_saturated": bool(cpu) and max(cpu) >= CLIENT_SATURATED_PCT,
+        # Other work on the machine shows here: latency with low CPU on both sides means
+        # the processes were waiting for a core.
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }

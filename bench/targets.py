@@ -1,0 +1,83 @@
+"""The servers under test: reference servers and the app, per ASGI server and layer.
+
+Target names read ``<kind>-<server>-<layer>``: ``bare`` (reference ceiling), ``stock``
+(reference Channels tutorial consumer) and ``app`` (the example campus site).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.harness import REDIS_URL, Service, free_port, python_env
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    server: str
+    layer: str
+
+    @property
+    def name(self) -> str:
+        if self.kind == "bare":
+            return "bare-websockets"
+        return f"{self.kind}-{self.server}-{self.layer}"
+
+    @property
+    def protocol(self) -> str:
+        return self.kind
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.layer in ("redis", "pubsub")
+
+    @property
+    def uses_database(self) -> bool:
+        return self.kind == "app"
+
+    def service(self, database_url: str = "") -> Service:
+        port = free_port()
+        env: dict[str, str] = {"BENCH_LAYER": self.layer}
+        if self.uses_redis:
+            env["REDIS_URL"] = REDIS_URL
+        if self.kind == "bare":
+            argv = [sys.executable, "-m", "bench.reference.bare_ws", "--port", str(port)]
+            return Service(self.name, argv, port, python_env(env))
+        if self.kind == "stock":
+            app = "bench.reference.stock_channels:application"
+            env["DJANGO_SETTINGS_MODULE"] = "bench.reference.stock_settings"
+        else:
+            app = "campus.asgi:application"
+            env["DJANGO_SETTINGS_MODULE"] = "bench.app_settings"
+            env["DATABASE_URL"] = database_url
+        if self.server == "uvicorn":
+            argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
+            argv += ["--port", str(port), "--lifespan", "off", "--no-access-log"]
+            argv += ["--log-level", "warning", "--backlog", "4096"]
+        else:
+            argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
+            argv += ["--access-log", "/dev/null", "-v", "0"]
+        return Service(self.name, argv, port, python_env(env))
+
+
+BARE = Target("bare", "websockets", "none")
+ALL_TARGETS: list[Target] = [
+    BARE,
+    *(Target("stock", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
+    *(Target("stock", s, "pubsub") for s in ("uvicorn", "daphne")),
+    *(Target("app", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
+]
+BY_NAME = {target.name: target for target in ALL_TARGETS}
+
+
+def select(names: list[str] | None, default: list[str]) -> list[Target]:
+    """Targets named on the command line (``--targets``), or a workload's default."""
+    chosen = names or default
+    unknown = [name for name in chosen if name not in BY_NAME]
+    if unknown:
+        raise SystemExit(f"unknown target(s) {unknown}; known: {sorted(BY_NAME)}")
+    return [BY_NAME[name] for name in chosen]

@@ -1,0 +1,18 @@
+"""Workloads: each module has ``TITLE`` and ``run(ctx) -> list[dict]`` (one row per result)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bench.workloads import catchup, chat_mix, fanout, history, idle, persistence
+
+WORKLOADS: dict[str, ModuleType] = {
+    "fanout": fanout,
+    "chat-mix": chat_mix,
+    "idle": idle,
+    "persistence": persistence,
+    "catch-up": catchup,
+    "history": history,
+}
+#: The order of a run without workload names, quickest first.
+DEFAULT_ORDER = ["persistence", "catch-up", "history", "idle", "chat-mix", "fanout"]

@@ -1,0 +1,58 @@
+"""Idle connections: memory per connection, idle CPU, handshakes per second.
+
+Opens N connections (5,000; quick: 500) spread over 100 rooms, 200 handshakes in flight,
+then sits idle. Memory per connection is the server's RSS growth divided by N.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.loadgen import LoadGenerator, Step
+from bench.runner import RunContext, room_specs, serve
+from bench.targets import select
+
+TITLE = "Idle connections"
+ROOMS = 100
+FULL_TARGETS = [
+    "bare-websockets",
+    "stock-uvicorn-redis",
+    "stock-daphne-redis",
+    "app-uvicorn-redis",
+    "app-daphne-redis",
+]
+QUICK_TARGETS = ["app-uvicorn-redis"]
+
+
+def run(ctx: RunContext) -> list[dict[str, Any]]:
+    count, idle_seconds = (500, 3.0) if ctx.quick else (5000, 15.0)
+    members = count // ROOMS
+    rows = []
+    for target in select(ctx.target_names, QUICK_TARGETS if ctx.quick else FULL_TARGETS):
+        ctx.log(f"idle {target.name}: {count} connections")
+        with serve(ctx, target, rooms=ROOMS, users=count) as served:
+            specs = room_specs(served, ROOMS, members, senders_per_room=0)
+            rss_before = served.sampler.rss()
+            with LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen:
+                connected = loadgen.connect(concurrency=200)
+                rss_after = served.sampler.rss()
+                served.sampler.mark()
+                loadgen.step(Step(1, idle_seconds, drain=0.0))
+                window = served.sampler.window()
+            per_conn = (rss_after - rss_before) / max(connected.connected, 1) / 1024
+            rows.append(
+                {
+                    "workload": "idle",
+                    "target": target.name,
+                    "connections": connected.connected,
+                    "connect_failed": connected.failed,
+                    "connect_error": connected.first_error,
+                    "handshakes_per_s": round(connected.connected / connected.seconds, 1),
+                    "handshake_p50_ms": connected.handshake.summary_ms()["p50_ms"],
+                    "handshake_p99_ms": connected.handshake.summary_ms()["p99_ms"],
+                    "kib_per_connection": round(per_conn, 1),
+                    "idle_server_cpu_pct": window["server_cpu_pct"],
+                    "server_rss_mib": window["server_rss_mib"],
+                }
+            )
+    return rows

@@ -1,0 +1,193 @@
+"""Who is online, across processes: one ``ChatConnection`` row per open WebSocket.
+
+Why rows in the database rather than Redis keys with a TTL: the database is the one store
+every deployment already shares (Redis is optional for a single process), the participant
+rows (``ChatParticipant.is_online`` / ``last_seen``) that pages and the API show live next
+to it and change in the same transaction, and the write load is small: one row per
+connect/disconnect and one ``UPDATE`` per process per heartbeat, whatever the number of
+sockets.
+
+A user is online while they have at least one connection (tabs, devices, endpoints).
+Transitions are decided with conditional ``UPDATE``\\s of the participant rows, so with
+several processes racing only one of them announces a change. Each process refreshes the
+heartbeat of its own rows every ``PRESENCE_HEARTBEAT`` seconds and sweeps rows older than
+``PRESENCE_TIMEOUT``: the connections of a crashed process expire and their users go
+offline for everyone. The heartbeat also re-asserts "online" for users with a live local
+connection, which repairs the rare disconnect/connect race within one heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from smartcampus_chat import events
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.models import ChatConnection, ChatParticipant
+from smartcampus_chat.payloads import user_ref
+from smartcampus_chat.schema import Presence
+
+logger = logging.getLogger(__name__)
+
+#: Identifies this process in ``ChatConnection.server``.
+SERVER_ID = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _announce(user: Any, rows: Iterable[tuple[int, str]], *, online: bool, when: Any) -> None:
+    ref = user_ref(user)
+    for room_id, slug in rows:
+        events.publish_to_room(
+            room_id, Presence(room=slug, user=ref, online=online, last_seen=when)
+        )
+
+
+def _set_online(user_ids: Iterable[int]) -> None:
+    """Mark the participant rows of ``user_ids`` online where they are not; announce it."""
+    from django.contrib.auth import get_user_model
+
+    now = timezone.now()
+    rows = list(
+        ChatParticipant.objects.filter(user_id__in=list(user_ids), is_banned=False, is_online=False)
+        .values_list("pk", "user_id", "room_id", "room__slug")
+        .order_by()
+    )
+    if not rows:
+        return
+    changed = ChatParticipant.objects.filter(pk__in=[r[0] for r in rows], is_online=False).update(
+        is_online=True, last_seen=now
+    )
+    if not changed:
+        return
+    users = get_user_model()._default_manager.in_bulk({r[1] for r in rows})
+    for user_id, user in users.items():
+        _announce(user, [(r[2], r[3]) for r in rows if r[1] == user_id], online=True, when=now)
+
+
+def _set_offline_if_gone(user_ids: Iterable[int]) -> None:
+    """Mark users without any remaining connection offline; announce it."""
+    from django.contrib.auth import get_user_model
+
+    ids = set(user_ids)
+    if not ids:
+        return
+    still_here = set(
+        ChatConnection.objects.filter(user_id__in=ids).values_list("user_id", flat=True)
+    )
+    gone = ids - still_here
+    if not gone:
+        return
+    now = timezone.now()
+    rows = list(
+        ChatParticipant.objects.filter(user_id__in=gone, is_online=True)
+        .values_list("pk", "user_id", "room_id", "room__slug")
+        .order_by()
+    )
+    if not rows:
+        return
+    ChatParticipant.objects.filter(pk__in=[r[0] for r in rows], is_online=True).update(
+        is_online=False, last_seen=now
+    )
+    users = get_user_model()._default_manager.in_bulk({r[1] for r in rows})
+    for user_id, user in users.items():
+        _announce(user, [(r[2], r[3]) for r in rows if r[1] == user_id], online=False, when=now)
+
+
+def connection_opened(user_id: int, channel_name: str, server: str = SERVER_ID) -> None:
+    with transaction.atomic():
+        ChatConnection.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"user_id": user_id, "server": server, "last_heartbeat": timezone.now()},
+        )
+        _set_online([user_id])
+
+
+def connection_closed(user_id: int, channel_name: str) -> None:
+    with transaction.atomic():
+        ChatConnection.objects.filter(channel_name=channel_name).delete()
+        _set_offline_if_gone([user_id])
+
+
+def sweep(now: Any = None) -> int:
+    """Expire connections silent for longer than ``PRESENCE_TIMEOUT``; returns how many."""
+    limit = (now or timezone.now()) - timedelta(seconds=app_settings.PRESENCE_TIMEOUT)
+    with transaction.atomic():
+        stale = list(
+            ChatConnection.objects.filter(last_heartbeat__lt=limit).values_list("pk", "user_id")
+        )
+        if not stale:
+            return 0
+        ChatConnection.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+        _set_offline_if_gone({user_id for _, user_id in stale})
+    return len(stale)
+
+
+def heartbeat(local: dict[str, int], server: str = SERVER_ID) -> None:
+    """Refresh this process's connections (re-creating swept ones), then sweep stale ones."""
+    now = timezone.now()
+    with transaction.atomic():
+        known = set(
+            ChatConnection.objects.filter(channel_name__in=list(local)).values_list(
+                "channel_name", flat=True
+            )
+        )
+        ChatConnection.objects.filter(channel_name__in=known).update(last_heartbeat=now)
+        ChatConnection.objects.bulk_create(
+            [
+                ChatConnection(channel_name=name, user_id=uid, server=server, last_heartbeat=now)
+                for name, uid in local.items()
+                if name not in known
+            ],
+            ignore_conflicts=True,
+        )
+        _set_online(set(local.values()))
+    sweep(now)
+
+
+class Tracker:
+    """This process's live connections and the heartbeat task that keeps them fresh.
+
+    The task runs only while the process has connections: it starts with the first one
+    and is cancelled (and awaited) with the last one, so nothing outlives the sockets.
+    """
+
+    def __init__(self) -> None:
+        self.local: dict[str, int] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def opened(self, user_id: int, channel_name: str) -> None:
+        self.local[channel_name] = user_id
+        await database_sync_to_async(connection_opened)(user_id, channel_name)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._beat())
+
+    async def closed(self, user_id: int, channel_name: str) -> None:
+        self.local.pop(channel_name, None)
+        if not self.local and self.task is not None:
+            task, self.task = self.task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await database_sync_to_async(connection_closed)(user_id, channel_name)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(float(app_settings.PRESENCE_HEARTBEAT))
+            try:
+                await database_sync_to_async(heartbeat)(dict(self.local))
+            except Exception:
+                logger.exception("Presence heartbeat failed; retrying next period")
+
+
+tracker = Tracker()

@@ -1,0 +1,83 @@
+"""Per-user token buckets shared by every door, socket and process (through Django's cache).
+
+The bucket is kept as one integer per user and action, the *theoretical arrival time* of
+the generic cell rate algorithm (GCRA, equivalent to a token bucket of ``burst`` tokens
+refilled at ``rate`` per second), in milliseconds. Admission is a single atomic
+``cache.incr``, so with a shared cache (Redis, Memcached) concurrent requests of one user on
+several processes cannot overdraw the bucket; a refused request gives its cell back with
+``cache.decr``. Only after the bucket sat idle may two racing requests both restart it, which
+lets at most one extra request through. With the default per-process ``LocMemCache`` the
+limit holds per process: configure a shared cache in production (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.exceptions import RateLimited
+
+_PREFIX = "smartcampus_chat:rate"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    burst: int
+    per_second: float
+
+
+def send_bucket() -> Bucket:
+    return Bucket(
+        "send", int(app_settings.SEND_RATE_BURST), float(app_settings.SEND_RATE_PER_SECOND)
+    )
+
+
+def typing_bucket() -> Bucket:
+    return Bucket(
+        "typing", int(app_settings.TYPING_RATE_BURST), float(app_settings.TYPING_RATE_PER_SECOND)
+    )
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def take(bucket: Bucket, key: Any) -> float:
+    """Take one token for ``key``; 0.0 when granted, else the seconds to wait before retrying."""
+    interval = max(1, round(1000 / bucket.per_second))
+    window = bucket.burst * interval
+    cache_key = f"{_PREFIX}:{bucket.name}:{key}"
+    timeout = window // 1000 + 2
+    now = _now_ms()
+    cache.add(cache_key, now, timeout=timeout)
+    try:
+        arrival = cache.incr(cache_key, interval)
+    except ValueError:  # Expired between add and incr.
+        cache.add(cache_key, now + interval, timeout=timeout)
+        return 0.0
+    if arrival - interval < now:
+        # The bucket was full (idle user): restart it from now.
+        cache.set(cache_key, now + interval, timeout=timeout)
+        return 0.0
+    if arrival - now <= window:
+        cache.touch(cache_key, timeout)
+        return 0.0
+    cache.decr(cache_key, interval)
+    return round((arrival - window - now) / 1000, 3)
+
+
+def check_send_rate(user: Any) -> None:
+    """Raise :class:`RateLimited` when ``user`` sends, edits or deletes too fast."""
+    wait = take(send_bucket(), user.pk)
+    if wait:
+        raise RateLimited(retry_after=wait)
+
+
+def allow_typing(user: Any) -> bool:
+    """Whether a typing notice of ``user`` may go out now (extra ones are dropped)."""
+    return not take(typing_bucket(), user.pk)

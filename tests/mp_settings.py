@@ -1,0 +1,37 @@
+"""Settings of the example site for tests/test_multiprocess.py (several uvicorn processes).
+
+Same site as ``campus.settings``; the database, the Redis layer (with a prefix of its own)
+and short presence timings come from the environment the test sets.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from campus.settings import *  # noqa: F403
+
+SECRET_KEY = "tests-only-not-secret"  # Same as tests.settings: the test issues the tickets.
+DATABASES = {"default": dj_database_url.parse(os.environ["SCCHAT_MP_DATABASE_URL"])}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [os.environ["REDIS_URL"]],
+            "prefix": os.environ["SCCHAT_MP_PREFIX"],
+        },
+    }
+}
+SMARTCAMPUS_CHAT = {
+    **SMARTCAMPUS_CHAT,  # noqa: F405
+    "PRESENCE_HEARTBEAT": 1,
+    "PRESENCE_TIMEOUT": 3,
+    "TICKET_MAX_AGE": 600,
+}

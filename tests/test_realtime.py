@@ -1,0 +1,789 @@
+"""The WebSocket protocol end to end, on the in-memory layer and on real Redis.
+
+Every test runs once per channel layer (``channel_layer`` fixture); the Redis runs are
+marked ``redis`` and use a prefix of their own so that parallel runs cannot cross-talk.
+Every frame received is validated against the protocol schema (tests/realtime.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import user_logged_out
+from django.core import signing
+from django.utils import timezone
+
+from courses.models import Enrolment
+from smartcampus_chat import consumers, events, presence, services, tickets
+from smartcampus_chat.exceptions import RateLimited
+from smartcampus_chat.models import ChatConnection, ChatMessage, ChatParticipant, ChatRoom
+from tests.realtime import Client, Closed, open_room, open_user, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("channel_layer")]
+
+db = database_sync_to_async
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+SESSION_PREFIX = f"scchat-test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def channel_layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    if request.param == "redis":
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": SESSION_PREFIX},
+            }
+        }
+    return request.param
+
+
+@pytest.fixture
+def carol(make_user: Any) -> Any:
+    return make_user("carol", first_name="Carol")
+
+
+def send_text(room: ChatRoom, user: Any, content: str) -> ChatMessage:
+    return services.do_send_message(user, room, content).message
+
+
+def join(user: Any, room: ChatRoom) -> None:
+    services.do_join_room(user, room)
+
+
+async def drain(client: Client) -> None:
+    """Read what a fresh room connection is sent at once (participants, replay, resumed)."""
+    await client.expect("resumed", skip=frozenset({"participants", "presence", "message.new"}))
+
+
+# --- Connection, versions, authentication and origins -----------------------------------
+
+
+async def test_anonymous_is_closed_with_4001(public_room: ChatRoom) -> None:
+    client = Client(f"/ws/chat/{public_room.slug}/")
+    await client.connect()
+    assert await client.close_code() == 4001
+    await client.close()
+
+
+@pytest.mark.parametrize("version", ["2", "abc", "0"])
+async def test_unsupported_version_is_closed_with_4005(
+    alice: Any, public_room: ChatRoom, version: str
+) -> None:
+    client = await open_room(alice, public_room.slug, v=version)
+    assert await client.close_code() == 4005
+    await client.close()
+
+
+async def test_supported_version_is_accepted(alice: Any, public_room: ChatRoom) -> None:
+    client = await open_room(alice, public_room.slug, v=1)
+    await client.send(type="ping", id="p")
+    assert (await client.expect("pong"))["id"] == "p"
+    await client.close()
+
+
+@pytest.mark.parametrize("origin", [b"http://evil.example", None])
+async def test_foreign_or_missing_origin_is_refused(
+    alice: Any, public_room: ChatRoom, origin: bytes | None
+) -> None:
+    headers = [(b"origin", origin)] if origin else [(b"host", b"testserver")]
+    client = Client(f"/ws/chat/{public_room.slug}/", alice, headers=headers)
+    with pytest.raises(Closed):
+        await client.connect()
+
+
+async def test_valid_ticket_authenticates(alice: Any, public_room: ChatRoom) -> None:
+    ticket = await db(tickets.issue_ticket)(alice)
+    client = Client(f"/ws/chat/{public_room.slug}/?ticket={ticket}&event_seq=0")
+    await client.connect()
+    participants = await client.expect("participants")
+    assert [p["user"]["username"] for p in participants["participants"]] == ["alice"]
+    await client.close()
+
+
+async def test_tampered_ticket_is_refused(alice: Any, bob: Any, public_room: ChatRoom) -> None:
+    ticket = await db(tickets.issue_ticket)(alice)
+    tampered = ticket.replace(ticket.split(":")[0], signing.b64_encode(b'{"u":2}').decode())
+    # The tampered ticket wins over a session user: it is what the client asked for.
+    client = Client(f"/ws/chat/{public_room.slug}/?ticket={tampered}", bob)
+    await client.connect()
+    assert await client.close_code() == 4001
+    await client.close()
+
+
+async def test_expired_ticket_is_refused(
+    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_time = time.time
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 3600)
+    ticket = await db(tickets.issue_ticket)(alice)
+    monkeypatch.setattr(signing.time, "time", real_time)
+    client = Client(f"/ws/chat/?ticket={ticket}")
+    await client.connect()
+    assert await client.close_code() == 4001
+    await client.close()
+
+
+async def test_ticket_of_inactive_user_is_refused(alice: Any, public_room: ChatRoom) -> None:
+    ticket = await db(tickets.issue_ticket)(alice)
+    alice.is_active = False
+    await db(alice.save)()
+    client = Client(f"/ws/chat/?ticket={ticket}")
+    await client.connect()
+    assert await client.close_code() == 4001
+    await client.close()
+
+
+# --- Sending, acks, idempotency, edits and deletions ------------------------------------
+
+
+async def test_send_is_stored_acked_with_seq_and_broadcast_once(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    await db(join)(bob, public_room)
+    sender = await open_room(alice, public_room.slug)
+    receiver = await open_room(bob, public_room.slug)
+    await sender.send(type="message.send", content="hello", client_id="c1", id=1)
+    ack = await sender.expect("ack")
+    assert ack["id"] == 1
+    assert ack["client_id"] == "c1"
+    assert ack["message"]["seq"] == 1
+    assert ack["message"]["event_seq"] == 1
+    stored = await db(ChatMessage.objects.get)(pk=ack["message"]["id"])
+    assert stored.content == "hello"
+    new = await receiver.expect("message.new")
+    assert new["message"]["id"] == stored.pk
+    # A retry with the same client id returns the stored message, no duplicate, no broadcast.
+    await sender.send(type="message.send", content="hello", client_id="c1", id=2)
+    again = await sender.expect("ack", skip=frozenset({"message.new", "presence"}))
+    assert again["id"] == 2
+    assert again["message"]["id"] == stored.pk
+    assert await db(ChatMessage.objects.filter(room=public_room).count)() == 1
+    await receiver.nothing(ignore=frozenset({"presence"}))
+    await sender.close()
+    await receiver.close()
+
+
+async def test_reply_edit_and_delete_in_place(alice: Any, bob: Any, public_room: ChatRoom) -> None:
+    await db(join)(bob, public_room)
+    first = await db(send_text)(public_room, bob, "first")
+    client = await open_room(alice, public_room.slug)
+    watcher = await open_room(bob, public_room.slug)
+    await client.send(type="message.send", content="re", reply_to=first.pk, id=1)
+    ack = await client.expect("ack", skip=frozenset({"message.new", "presence"}))
+    assert ack["message"]["reply_to"] == first.pk
+    mine = ack["message"]["id"]
+    await client.send(type="message.edit", message_id=mine, content="re!", id=2)
+    edited = await client.expect("ack", skip=frozenset({"message.new", "presence"}))
+    assert edited["message"]["is_edited"]
+    assert edited["message"]["content"] == "re!"
+    frame = await watcher.expect("message.edited", skip=frozenset({"message.new", "presence"}))
+    assert frame["message"]["event_seq"] == 3
+    await client.send(type="message.delete", message_id=mine, id=3)
+    deleted = await client.expect("ack", skip=frozenset({"message.new", "message.edited"}))
+    assert deleted["message"]["content"] is None
+    assert deleted["message"]["is_deleted"]
+    frame = await watcher.expect("message.deleted")
+    assert frame["message"]["content"] is None
+    await client.close()
+    await watcher.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "message.send", "content": "   "}, "invalid"),
+        ({"type": "message.send", "content": "x", "reply_to": 99999}, "invalid"),
+        ({"type": "message.send", "content": "x", "client_id": "é"}, "invalid"),
+        ({"type": "message.edit", "message_id": 99999, "content": "x"}, "not_found"),
+        ({"type": "message.delete", "message_id": 99999}, "not_found"),
+        ({"type": "message.send", "content": "x", "room": "elsewhere"}, "not_found"),
+        ({"type": "read", "seq": 0, "room": "elsewhere"}, "not_found"),
+    ],
+)
+async def test_service_errors_map_to_error_frames(
+    alice: Any, public_room: ChatRoom, frame: dict[str, Any], code: str
+) -> None:
+    client = await open_room(alice, public_room.slug)
+    await client.send(**frame, id="f")
+    error = await client.expect("error")
+    assert error["code"] == code
+    assert error["id"] == "f"
+    assert error["message"]
+    await client.close()
+
+
+async def test_editing_or_deleting_others_messages_is_forbidden(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    message = await db(send_text)(public_room, alice, "alice's")
+    client = await open_room(bob, public_room.slug)
+    await client.send(type="message.edit", message_id=message.pk, content="bob was here", id=1)
+    assert (await client.expect("error"))["code"] == "forbidden"
+    await client.send(type="message.delete", message_id=message.pk, id=2)
+    assert (await client.expect("error"))["code"] == "forbidden"
+    await client.close()
+
+
+async def test_message_of_another_room_is_not_found(
+    alice: Any, public_room: ChatRoom, staff: Any, group_room: ChatRoom
+) -> None:
+    hidden = await db(send_text)(group_room, staff, "secret")
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="message.delete", message_id=hidden.pk, id=1)
+    assert (await client.expect("error"))["code"] == "not_found"
+    await client.close()
+
+
+# --- Malformed input and bounds ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("not json", "bad_json"),
+        ("[1, 2]", "bad_json"),
+        ('{"content": "no type"}', "unknown_type"),
+        ('{"type": "shout"}', "unknown_type"),
+        ('{"type": "ping", "extra": 1}', "invalid_frame"),
+        ('{"type": "message.send", "content": 5}', "invalid_frame"),
+        ('{"type": "read", "seq": "5"}', "invalid_frame"),
+        ('{"type": "read", "seq": -1}', "invalid_frame"),
+        ('{"type": "typing", "state": "dancing"}', "invalid_frame"),
+    ],
+)
+async def test_malformed_frames_get_error_frames_and_the_socket_stays_usable(
+    alice: Any, bob: Any, public_room: ChatRoom, raw: str, code: str, caplog: Any
+) -> None:
+    client = await open_room(alice, public_room.slug)
+    bystander = await open_room(bob, public_room.slug)
+    await client.send_raw(raw)
+    error = await client.expect("error")
+    assert error["code"] == code
+    await client.send(type="ping", id=7)
+    assert (await client.expect("pong"))["id"] == 7
+    await bystander.send(type="ping")
+    await bystander.expect("pong")
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    await client.close()
+    await bystander.close()
+
+
+async def test_binary_frames_are_refused_with_an_error(alice: Any, public_room: ChatRoom) -> None:
+    client = await open_room(alice, public_room.slug)
+    await client.send_raw(data=b"\x00\x01")
+    assert (await client.expect("error"))["code"] == "binary_not_supported"
+    await client.close()
+
+
+async def test_oversized_frame_closes_with_1009(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "MAX_FRAME_BYTES": 1000}
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="message.send", content="é" * 600)  # 1200 bytes of UTF-8.
+    assert await client.close_code() == 1009
+    await client.close()
+
+
+async def test_unexpected_failure_is_an_internal_error_frame(
+    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(consumers, "_send", broken)
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="message.send", content="x", id=1)
+    error = await client.expect("error")
+    assert error["code"] == "internal_error"
+    assert "boom" not in error["message"]
+    caplog.clear()
+    await client.close()
+
+
+async def test_sends_are_rate_limited_per_user_across_sockets(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 2,
+        "SEND_RATE_PER_SECOND": 0.5,
+    }
+    tab1 = await open_room(alice, public_room.slug)
+    tab2 = await open_user(alice)
+    await tab1.send(type="message.send", content="1", id=1)
+    await tab1.expect("ack", skip=frozenset({"message.new"}))
+    await tab2.send(type="message.send", content="2", room=public_room.slug, id=2)
+    await tab2.expect("ack", skip=frozenset({"message.new"}))
+    await tab1.send(type="message.send", content="3", id=3)
+    error = await tab1.expect("error", skip=frozenset({"message.new"}))
+    assert error["code"] == "rate_limited"
+    assert 0 < error["retry_after"] <= 2
+    await tab1.send(type="ping", id=4)
+    await tab1.expect("pong", skip=frozenset({"message.new"}))
+    assert await db(ChatMessage.objects.count)() == 2
+    await tab1.close()
+    await tab2.close()
+
+
+def test_services_share_the_send_limit_with_the_api(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "SEND_RATE_BURST": 1}
+    message = services.check_send_message(alice, public_room, "one").message
+    with pytest.raises(RateLimited) as excinfo:
+        services.check_edit_message(alice, message, "two", services.room_access(alice, public_room))
+    assert excinfo.value.retry_after > 0
+
+
+# --- Typing -----------------------------------------------------------------------------
+
+
+async def test_typing_reaches_others_with_expiry_and_is_throttled(
+    alice: Any, bob: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "TYPING_RATE_BURST": 1,
+        "TYPING_RATE_PER_SECOND": 0.1,
+        "TYPING_TIMEOUT": 4,
+    }
+    await db(join)(bob, public_room)
+    typist = await open_room(bob, public_room.slug)
+    reader = await open_user(alice)
+    await typist.send(type="typing", state="started", id=1)
+    await typist.expect("ack")
+    frame = await reader.expect("typing", skip=frozenset({"presence"}))
+    assert frame["user"]["username"] == "bob"
+    assert frame["expires_in"] == 4
+    assert frame["state"] == "started"
+    assert frame["room"] == public_room.slug
+    # Over the rate: dropped silently (no error), still answered when it carries an id.
+    await typist.send(type="typing", state="stopped", id=2)
+    await typist.expect("ack")
+    await reader.nothing(ignore=frozenset({"presence"}))
+    await typist.nothing()  # Nobody receives their own typing.
+    await typist.close()
+    await reader.close()
+
+
+async def test_typing_in_an_archived_room_is_forbidden(staff: Any, group_room: ChatRoom) -> None:
+    await db(services.do_update_room)(group_room, is_archived=True)
+    client = await open_room(staff, group_room.slug)
+    await client.send(type="typing", state="started", id=1)
+    assert (await client.expect("error"))["code"] == "forbidden"
+    await client.close()
+
+
+# --- Permission matrix -------------------------------------------------------------------
+
+
+async def test_outsiders_cannot_join_any_closed_room(
+    alice: Any,
+    bob: Any,
+    carol: Any,
+    staff: Any,
+    group: Any,
+    group_room: ChatRoom,
+    course_room: ChatRoom,
+) -> None:
+    private, _ = await db(services.do_open_private)(alice, bob)
+    for user, room in [
+        (carol, group_room),
+        (carol, course_room),
+        (carol, private),
+        (staff, private),  # Staff do not read private conversations by default.
+    ]:
+        client = await open_room(user, room.slug)
+        assert await client.close_code() == 4003, (user, room)
+        await client.close()
+    missing = await open_room(carol, "no-such-room")
+    assert await missing.close_code() == 4003  # Same answer as a hidden room.
+    await missing.close()
+
+
+async def test_members_of_each_room_type_read_and_write(
+    alice: Any,
+    bob: Any,
+    group: Any,
+    group_room: ChatRoom,
+    course_room: ChatRoom,
+    course: Any,
+    enrol: Any,
+    public_room: ChatRoom,
+) -> None:
+    await db(alice.groups.add)(group)
+    await db(enrol)(alice, course)
+    private, _ = await db(services.do_open_private)(alice, bob)
+    for room in (public_room, group_room, course_room, private):
+        client = await open_room(alice, room.slug, event_seq=0)
+        await drain(client)
+        await client.send(type="message.send", content="hi", id=1)
+        ack = await client.expect("ack")
+        assert ack["message"]["room"] == room.slug
+        await client.close()
+
+
+async def test_archived_room_is_readable_not_writable(
+    alice: Any, staff: Any, public_room: ChatRoom
+) -> None:
+    await db(send_text)(public_room, alice, "before")
+    await db(services.do_update_room)(public_room, is_archived=True)
+    client = await open_room(alice, public_room.slug, event_seq=0)
+    replayed = await client.expect("message.new", skip=frozenset({"participants", "presence"}))
+    assert replayed["message"]["content"] == "before"
+    await client.expect("resumed")
+    await client.send(type="message.send", content="after", id=1)
+    assert (await client.expect("error"))["code"] == "room_archived"
+    await client.close()
+
+
+async def test_multiplexed_endpoint_cannot_reach_unfollowed_rooms(
+    alice: Any, carol: Any, group_room: ChatRoom, public_room: ChatRoom
+) -> None:
+    client = await open_user(carol)
+    for frame in (
+        {"type": "message.send", "content": "x", "room": group_room.slug},
+        {"type": "resume", "event_seq": 0, "room": group_room.slug},
+        {"type": "read", "seq": 1, "room": public_room.slug},  # Visible, not joined.
+    ):
+        await client.send(**frame, id=1)
+        assert (await client.expect("error"))["code"] == "not_found"
+    await client.send(type="message.send", content="x", id=2)
+    error = await client.expect("error")
+    assert error["code"] == "invalid"
+    assert "room" in error["fields"]
+    await client.close()
+
+
+# --- Resume: nothing lost, nothing doubled ------------------------------------------------
+
+
+async def test_reconnect_replays_missed_changes_in_order(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    one = await db(send_text)(public_room, alice, "one")
+    two = await db(send_text)(public_room, alice, "two")
+    await db(services.do_edit_message)(alice, one, "one (edited)")  # event 3
+    await db(send_text)(public_room, alice, "three")  # event 4
+    await db(services.do_delete_message)(alice, two)  # event 5
+    client = await open_room(bob, public_room.slug, event_seq=1)
+    await client.expect("participants")
+    replay = [await client.recv() for _ in range(3)]
+    assert [(f["type"], f["message"]["event_seq"]) for f in replay] == [
+        ("message.edited", 3),
+        ("message.new", 4),
+        ("message.deleted", 5),
+    ]
+    resumed = await client.expect("resumed")
+    assert resumed == {
+        "type": "resumed",
+        "room": public_room.slug,
+        "event_seq": 5,
+        "truncated": False,
+        "id": None,
+    }
+    await client.close()
+
+
+async def test_long_backlog_is_paged_and_truncated(
+    alice: Any, bob: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "MAX_PAGE_SIZE": 2,
+        "PAGE_SIZE": 2,
+        "RESUME_MAX_EVENTS": 5,
+    }
+    for n in range(7):
+        await db(send_text)(public_room, alice, f"m{n}")
+    client = await open_user(alice)
+    await client.send(type="resume", room=public_room.slug, event_seq=0, id="r1")
+    seqs = []
+    while (frame := await client.recv())["type"] == "message.new":
+        seqs.append(frame["message"]["event_seq"])
+    assert seqs == [1, 2, 3, 4, 5]
+    assert frame["type"] == "resumed"
+    assert frame["truncated"]
+    assert frame["event_seq"] == 5
+    assert frame["id"] == "r1"
+    await client.send(type="resume", room=public_room.slug, event_seq=5)
+    assert (await client.recv())["message"]["event_seq"] == 6
+    assert (await client.recv())["message"]["event_seq"] == 7
+    last = await client.expect("resumed")
+    assert not last["truncated"]
+    assert last["event_seq"] == 7
+    await client.close()
+
+
+async def test_no_duplicate_at_the_seam_between_replay_and_live(
+    alice: Any, bob: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message committed after the group join but before the backlog read is in both the
+    backlog and the live stream: the client must get it once."""
+    await db(send_text)(public_room, alice, "old")
+    real_changes = consumers._changes
+    raced: list[int] = []
+
+    def racing_changes(room: ChatRoom, since: int, limit: int) -> list[tuple[int, str]]:
+        if not raced:
+            raced.append(send_text(public_room, alice, "racing").event_seq)
+        return real_changes(room, since, limit)
+
+    monkeypatch.setattr(consumers, "_changes", racing_changes)
+    client = await open_room(bob, public_room.slug, event_seq=0)
+    await client.expect("participants")
+    assert [(await client.recv())["message"]["content"] for _ in range(2)] == ["old", "racing"]
+    assert (await client.expect("resumed"))["event_seq"] == raced[0] == 2
+    await client.nothing(timeout=0.3)  # The live copy of "racing" is dropped.
+    await db(send_text)(public_room, alice, "live")
+    assert (await client.expect("message.new"))["message"]["event_seq"] == 3
+    await client.close()
+
+
+async def test_dropped_layer_message_is_detected_by_gap_and_recovered(
+    alice: Any, bob: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await db(join)(bob, public_room)
+    client = await open_room(bob, public_room.slug, event_seq=0)
+    await drain(client)
+    real_send = events._send
+
+    def lossy_send(group: str, message: dict[str, Any]) -> None:
+        if message.get("event_seq") == 2:
+            return  # The channel layer lost this one (capacity, expiry, restart...).
+        real_send(group, message)
+
+    monkeypatch.setattr(events, "_send", lossy_send)
+    for text in ("one", "two", "three"):
+        await db(send_text)(public_room, alice, text)
+    seen = [(await client.expect("message.new"))["message"]["event_seq"] for _ in range(2)]
+    assert seen == [1, 3]  # The client sees a gap: 2 is missing.
+    await client.send(type="resume", event_seq=1, id="gap")
+    await client.expect("participants")
+    replayed = [(await client.recv())["message"] for _ in range(2)]
+    assert [(m["event_seq"], m["content"]) for m in replayed] == [(2, "two"), (3, "three")]
+    assert (await client.expect("resumed"))["event_seq"] == 3
+    await client.close()
+
+
+# --- Presence and participants ------------------------------------------------------------
+
+
+async def test_presence_with_several_tabs(alice: Any, bob: Any, public_room: ChatRoom) -> None:
+    await db(join)(bob, public_room)
+    watcher = await open_room(bob, public_room.slug)
+
+    def is_online() -> bool:
+        return ChatParticipant.objects.get(room=public_room, user=alice).is_online
+
+    tab1 = await open_room(alice, public_room.slug)
+    online = await watcher.expect("presence")
+    assert online["user"]["username"] == "alice"
+    assert online["online"] is True
+    assert await db(is_online)()
+    tab2 = await open_user(alice)
+    await tab1.close()
+    await watcher.nothing(timeout=0.3)  # Still online: the second tab is open.
+    assert await db(is_online)()
+    await tab2.close()
+    offline = await watcher.expect("presence")
+    assert offline["online"] is False
+    assert offline["last_seen"]
+    assert not await db(is_online)()
+    await watcher.close()
+
+
+async def test_connections_of_a_crashed_process_expire(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    await db(join)(bob, public_room)
+    watcher = await open_room(bob, public_room.slug)
+    stale = timezone.now() - timedelta(seconds=3600)
+
+    def crash() -> None:
+        ChatConnection.objects.create(
+            channel_name="dead!1", user=alice, server="dead:1:x", last_heartbeat=stale
+        )
+        ChatParticipant.objects.filter(user=alice).update(is_online=True)
+
+    await db(crash)()
+    assert await db(presence.sweep)() == 1
+    offline = await watcher.expect("presence")
+    assert offline["user"]["username"] == "alice"
+    assert offline["online"] is False
+    assert not await db(ChatConnection.objects.filter(user=alice).exists)()
+    await watcher.close()
+
+
+async def test_heartbeat_keeps_connections_fresh_and_repairs_presence(
+    alice: Any, bob: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "PRESENCE_HEARTBEAT": 0.05,
+        "PRESENCE_TIMEOUT": 60,
+    }
+    await db(join)(bob, public_room)
+    client = await open_room(alice, public_room.slug)
+    watcher = await open_room(bob, public_room.slug)
+    # A lost update: the row says offline although alice is connected.
+    await db(ChatParticipant.objects.filter(user=alice).update)(is_online=False)
+    await db(ChatConnection.objects.filter(user=alice).delete)()
+    repaired = await watcher.until(lambda f: f["type"] == "presence" and f["online"])
+    assert repaired["user"]["username"] == "alice"
+    assert await db(ChatConnection.objects.filter(user=alice).exists)()
+    await client.close()
+    await watcher.close()
+
+
+async def test_participants_list_and_membership_frames(
+    alice: Any, bob: Any, carol: Any, staff: Any, public_room: ChatRoom
+) -> None:
+    await db(join)(bob, public_room)
+    client = await open_room(alice, public_room.slug, event_seq=0)
+    listed = await client.expect("participants")
+    assert {p["user"]["username"] for p in listed["participants"]} == {"alice", "bob"}
+    me = next(p for p in listed["participants"] if p["user"]["username"] == "alice")
+    assert me["online"]
+    assert me["role"] == "owner"
+    await client.expect("resumed")
+    await db(join)(carol, public_room)
+    joined = await client.expect("participant.joined", skip=frozenset({"presence"}))
+    assert joined["user"]["username"] == "carol"
+    assert joined["role"] == "member"
+    bob_row = await db(ChatParticipant.objects.select_related("user").get)(user=bob)
+    await db(services.do_remove_member)(alice, public_room, bob_row)
+    left = await client.expect("participant.left", skip=frozenset({"presence"}))
+    assert left["user"]["username"] == "bob"
+    await db(services.do_update_room)(public_room, name="Renamed")
+    updated = await client.expect("room.updated", skip=frozenset({"presence"}))
+    assert updated["room"]["name"] == "Renamed"
+    await client.close()
+
+
+# --- The multiplexed endpoint -------------------------------------------------------------
+
+
+async def test_room_list_stays_live(alice: Any, bob: Any, public_room: ChatRoom) -> None:
+    await db(join)(bob, public_room)
+    client = await open_user(alice)
+    await db(send_text)(public_room, bob, "preview me")
+    new = await client.expect("message.new", skip=frozenset({"presence"}))
+    assert new["message"]["content"] == "preview me"
+    await client.send(type="read", room=public_room.slug, seq=1, id="r")
+    await client.expect("ack", skip=frozenset({"presence"}))
+    unread = await client.expect("unread", skip=frozenset({"presence"}))
+    assert unread == {"type": "unread", "room": public_room.slug, "unread": 0, "last_read_seq": 1}
+    # A new private conversation appears, and its messages follow at once.
+    private, _ = await db(services.do_open_private)(bob, alice)
+    added = await client.expect("room.added", skip=frozenset({"presence"}))
+    assert added["room"]["slug"] == private.slug
+    assert added["room"]["room_type"] == "private"
+    await db(send_text)(private, bob, "psst")
+    psst = await client.expect("message.new", skip=frozenset({"presence"}))
+    assert psst["message"]["room"] == private.slug
+    await client.send(type="message.send", room=private.slug, content="hi", id=3)
+    assert (await client.expect("ack", skip=frozenset({"presence", "message.new"})))["id"] == 3
+    await client.close()
+
+
+# --- Losing access stops delivery within a second ----------------------------------------
+
+
+async def test_removed_member_is_closed_or_told(
+    alice: Any, staff: Any, group: Any, group_room: ChatRoom
+) -> None:
+    await db(alice.groups.add)(group)
+    await db(join)(alice, group_room)
+    room_socket = await open_room(alice, group_room.slug)
+    list_socket = await open_user(alice)
+    row = await db(ChatParticipant.objects.select_related("user").get)(user=alice, room=group_room)
+    await db(services.check_remove_member)(staff, group_room, alice.pk)
+    assert row.pk
+    removed = await list_socket.expect(
+        "room.removed", timeout=1, skip=frozenset({"presence", "participant.left"})
+    )
+    assert removed["room"] == group_room.slug
+    assert await room_socket.close_code(timeout=1) == 4003
+    await db(send_text)(group_room, staff, "after removal")
+    await list_socket.nothing(timeout=0.3, ignore=frozenset({"presence"}))
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_group_revoked_stops_the_room(
+    alice: Any, staff: Any, group: Any, group_room: ChatRoom
+) -> None:
+    await db(alice.groups.add)(group)
+    await db(join)(alice, group_room)
+    room_socket = await open_room(alice, group_room.slug)
+    list_socket = await open_user(alice)
+    await db(alice.groups.remove)(group)
+    removed = await list_socket.expect("room.removed", timeout=1, skip=frozenset({"presence"}))
+    assert removed["room"] == group_room.slug
+    assert await room_socket.close_code(timeout=1) == 4003
+    await db(send_text)(group_room, staff, "members only")
+    await list_socket.nothing(timeout=0.3, ignore=frozenset({"presence"}))
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_enrolment_removed_stops_the_course_room(
+    alice: Any, course: Any, course_room: ChatRoom, enrol: Any
+) -> None:
+    enrolment = await db(enrol)(alice, course)
+    await db(join)(alice, course_room)
+    room_socket = await open_room(alice, course_room.slug)
+    list_socket = await open_user(alice)
+    await db(Enrolment.objects.filter(pk=enrolment.pk).delete)()
+    # A queryset delete sends post_delete for each row; the example site forwards it.
+    removed = await list_socket.expect("room.removed", timeout=1, skip=frozenset({"presence"}))
+    assert removed["room"] == course_room.slug
+    assert await room_socket.close_code(timeout=1) == 4003
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_logout_closes_with_4001(alice: Any, public_room: ChatRoom) -> None:
+    room_socket = await open_room(alice, public_room.slug)
+    list_socket = await open_user(alice)
+    await db(user_logged_out.send)(sender=type(alice), request=None, user=alice)
+    assert await room_socket.close_code(timeout=1) == 4001
+    assert await list_socket.close_code(timeout=1) == 4001
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_deactivation_closes_with_4001(alice: Any, public_room: ChatRoom) -> None:
+    client = await open_room(alice, public_room.slug)
+    alice.is_active = False
+    await db(alice.save)()
+    assert await client.close_code(timeout=1) == 4001
+    await client.close()
+
+
+async def test_deleted_room_closes_with_4004(alice: Any, public_room: ChatRoom) -> None:
+    room_socket = await open_room(alice, public_room.slug)
+    list_socket = await open_user(alice)
+    await db(public_room.delete)()
+    assert await room_socket.close_code(timeout=1) == 4004
+    removed = await list_socket.expect("room.removed", timeout=1, skip=frozenset({"presence"}))
+    assert removed["room"] == "general"
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_nothing_is_left_behind(alice: Any, public_room: ChatRoom) -> None:
+    client = await open_room(alice, public_room.slug)
+    await client.close()
+    await wait_for(lambda: presence.tracker.task is None, timeout=1)
+    assert not await db(ChatConnection.objects.exists)()
