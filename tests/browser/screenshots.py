@@ -5,7 +5,7 @@
 
 Run it from the repository root with the test requirements installed (Playwright, uvicorn)
 and Debian's Chromium at ``/usr/bin/chromium`` (or ``CHROMIUM_PATH``). Every combination of
-page (room list, conversation), size (desktop 1280×800, phone 375×667), language (en, fr)
+page (room list, conversation), size (desktop 1280x800, phone 375x667), language (en, fr)
 and colour scheme (light, dark) is available; ``DOCS_SHOTS`` are the ones committed under
 ``docs/screenshots/``.
 """
