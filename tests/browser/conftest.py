@@ -117,6 +117,7 @@ def open_page(
     def open_page(user: str | None = None, path: str | None = None, **options: Any) -> Page:
         options.setdefault("locale", "en-US")
         options.setdefault("viewport", {"width": 1280, "height": 800})
+        options.setdefault("timezone_id", "Europe/Paris")
         if user is not None and user not in sessions:
             context = browser.new_context(base_url=live_site.url, locale="en-US")
             login_with_form(context.new_page(), user)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ViewportSize, expect, sync_playwright
 
 from tests.browser.live import (
     CHROMIUM_ARGS,
@@ -29,7 +29,11 @@ from tests.browser.live import (
 )
 
 Scheme = Literal["light", "dark"]
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 667}}
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 375, "height": 667},
+}
+SCHEMES: tuple[Scheme, ...] = ("light", "dark")
 LOCALES = {"en": "en-US", "fr": "fr-FR"}
 PAGES = {"rooms": "/chat/", "conversation": "/chat/room/general/"}
 
@@ -55,7 +59,10 @@ DOCS_SHOTS = [
     Shot("conversation", "phone", "en", "dark"),
     Shot("conversation", "phone", "fr", "light"),
 ]
-ALL_SHOTS = [Shot(*combo) for combo in itertools.product(PAGES, SIZES, LOCALES, ("light", "dark"))]
+ALL_SHOTS = [
+    Shot(page, size, language, scheme)
+    for page, size, language, scheme in itertools.product(PAGES, SIZES, LOCALES, SCHEMES)
+]
 
 
 def take(browser: Browser, server: LiveServer, shot: Shot, out: Path, viewer: str) -> Path:
@@ -68,6 +75,7 @@ def take(browser: Browser, server: LiveServer, shot: Shot, out: Path, viewer: st
         locale=LOCALES[shot.language],
         color_scheme=shot.scheme,
         reduced_motion="reduce",
+        timezone_id="Europe/Paris",  # the example site's TIME_ZONE: live and stored times agree
     )
     try:
         page = context.new_page()
