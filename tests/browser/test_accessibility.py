@@ -3,6 +3,7 @@ what the mouse does. Real-time announcements are tested in ``test_realtime.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,3 +92,22 @@ def test_focus_is_visible(open_page: OpenPage) -> None:
     tab_until(page, "#my-rooms a.scc-room-link")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline not in ("", "none")
+
+
+def test_no_serious_axe_violation_after_live_updates(
+    open_page: OpenPage, axe_source: str, room: Callable[..., str]
+) -> None:
+    """Messages, presence and participants rendered by chat.js keep the page accessible."""
+    slug = room("alice", "bob")
+    alice = open_page("alice", f"/chat/room/{slug}/")
+    bob = open_page("bob", f"/chat/room/{slug}/")
+    expect(alice.locator("#participants .scc-online")).to_have_count(2)
+    for page, text in ((bob, "from Bob"), (alice, "from Alice")):
+        box = page.locator("#composer textarea[name=content]")
+        box.fill(text)
+        box.press("Enter")
+    expect(alice.locator("#message-list li.scc-message:not(.scc-pending)")).to_have_count(2)
+    bob.locator("#composer textarea[name=content]").press_sequentially("typing")
+    expect(alice.locator("#typing-indicator")).not_to_be_empty()
+    violations = axe_violations(alice, axe_source)
+    assert not violations, describe(violations)
