@@ -110,9 +110,21 @@ def reachable(port: int) -> bool:
         return False
 
 
+def install_axe() -> None:
+    """axe-core for the browser suite's accessibility tests, when npm is there."""
+    browser_tests = ROOT / "tests" / "browser"
+    if (browser_tests / "node_modules" / "axe-core").is_dir():
+        return
+    if shutil.which("npm") is None:
+        say("npm not found: the accessibility tests will skip (they need axe-core)")
+        return
+    run("npm", "ci", "--prefix", browser_tests, "--no-audit", "--no-fund", "--loglevel=error")
+
+
 def test(args: argparse.Namespace) -> None:
     ensure_venv()
     pip_install("tox>=4.20")
+    install_axe()
     pythons = find_pythons()
     say("Pythons found: " + ", ".join(f"{a}.{b}" for a, b in sorted(pythons)))
     envs = ["lint", "docs"]

@@ -4,6 +4,8 @@ Tests marked ``redis`` need Redis: outside CI they skip with the reason when it 
 with ``CI`` set, an absent Redis fails the test. Tests marked ``postgres`` run when the
 configured database is PostgreSQL (the ``-pg`` tox envs, which CI always runs; a PostgreSQL
 that is down there fails the whole run) and skip with the reason on SQLite.
+Tests marked ``browser`` need Chromium at ``CHROMIUM_PATH`` (default ``/usr/bin/chromium``):
+they skip with the reason when it is absent, and fail in CI.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.contrib.auth.models import Group
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom, RoomType
+from tests.browser.live import CHROMIUM_PATH
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -49,6 +52,8 @@ def _service_guards(request: pytest.FixtureRequest) -> None:
 
         if connection.vendor != "postgresql":
             pytest.skip("runs on PostgreSQL only: the -pg tox envs (DATABASE_URL=postgres://...)")
+    if request.node.get_closest_marker("browser"):
+        _require(os.path.exists(CHROMIUM_PATH), f"Chromium is not installed at {CHROMIUM_PATH}")
 
 
 @pytest.fixture(autouse=True)

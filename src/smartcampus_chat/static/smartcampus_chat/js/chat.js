@@ -45,6 +45,7 @@
   var typingNode = $("#typing-indicator");
   var composer = $("#composer");
   var myRooms = $("#my-rooms");
+  var showsOlderSlice = !!$("#newer");
 
   // --- State ------------------------------------------------------------------------------
 
@@ -58,6 +59,7 @@
   var frameCounter = 0;
   var pingTimer = null;
   var lastTypingSent = 0;
+  var typingIdleTimer = null;
   var readSeqSent = 0;
   var maxSeqSeen = Number(config.lastSeq || 0);
 
@@ -90,8 +92,12 @@
     }
   }
 
+  var retryTimer = null;
+
   function connect() {
-    if (stopped) {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (stopped || socket) {
       return;
     }
     socket = new WebSocket(socketUrl());
@@ -129,7 +135,7 @@
       // Exponential backoff with jitter: 0.5 s, 1 s, 2 s… up to 30 s, times 0.5–1.5.
       var delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random());
       attempts += 1;
-      setTimeout(connect, delay);
+      retryTimer = setTimeout(connect, delay);
     });
   }
 
@@ -197,7 +203,7 @@
     }
     var content = $(".scc-content", node);
     if (content) {
-      content.textContent = message.is_deleted ? t("deleted", "Message deleted") : message.content;
+      content.textContent = message.is_deleted ? t("message_deleted", "Message deleted") : message.content;
     }
     var edited = $(".scc-edited", node);
     if (edited) {
@@ -205,7 +211,7 @@
     }
     var actions = $(".scc-actions", node);
     if (actions) {
-      actions.hidden = !mine || !!message.is_deleted;
+      actions.hidden = !!message.is_deleted || (!mine && !node.classList.contains("scc-static"));
     }
   }
 
@@ -213,7 +219,10 @@
     if (!liveRegion || !message.sender || String(message.sender.id) === String(config.userId)) {
       return;
     }
-    liveRegion.textContent = message.sender.name + ": " + (message.content || "");
+    liveRegion.textContent =
+      t("new_message_announcement", "New message from %(name)s").replace("%(name)s", message.sender.name) +
+      ": " +
+      (message.content || "");
   }
 
   /* Insert or update a message; older versions (by event_seq) are ignored. */
@@ -233,6 +242,9 @@
       }
       fill(node, message);
       return;
+    }
+    if (showsOlderSlice) {
+      return; // docs/frontend.md: a page of older history does not grow live messages
     }
     node = newMessageNode();
     fill(node, message);
@@ -359,12 +371,25 @@
     if (!names.length) {
       typingNode.textContent = "";
     } else if (names.length === 1) {
-      typingNode.textContent = t("typingOne", "%(name)s is typing…").replace("%(name)s", names[0]);
+      typingNode.textContent = t("typing_one", "%(name)s is typing…").replace("%(name)s", names[0]);
+    } else if (names.length === 2) {
+      typingNode.textContent = t("typing_two", "%(name)s and %(other)s are typing…")
+        .replace("%(name)s", names[0])
+        .replace("%(other)s", names[1]);
     } else {
-      typingNode.textContent = t("typingMany", "%(name)s and %(count)s others are typing…")
+      typingNode.textContent = t("typing_many", "%(name)s and %(count)s others are typing…")
         .replace("%(name)s", names[0])
         .replace("%(count)s", String(names.length - 1));
     }
+  }
+
+  /* Forget that we announced typing; tell the others when ``notify`` (not after a send). */
+  function stopTyping(notify) {
+    clearTimeout(typingIdleTimer);
+    if (lastTypingSent && notify) {
+      send({ type: "typing", room: roomSlug, state: "stopped" });
+    }
+    lastTypingSent = 0;
   }
 
   function clearTyping(userId) {
@@ -404,7 +429,8 @@
       node.setAttribute("data-user-id", String(user.id));
       var dot = document.createElement("span");
       dot.className = "scc-presence scc-offline";
-      dot.setAttribute("aria-hidden", "true");
+      dot.setAttribute("role", "img");
+      dot.setAttribute("aria-label", t("offline", "offline"));
       var name = document.createElement("span");
       name.className = "scc-name";
       name.textContent = user.name;
@@ -422,7 +448,7 @@
     if (dot) {
       dot.classList.toggle("scc-online", !!online);
       dot.classList.toggle("scc-offline", !online);
-      dot.setAttribute("title", online ? t("online", "online") : t("offline", "offline"));
+      dot.setAttribute("aria-label", online ? t("online", "online") : t("offline", "offline"));
     }
   }
 
@@ -464,7 +490,7 @@
       preview.className = "scc-preview";
       item.appendChild(preview);
     }
-    preview.textContent = message.is_deleted ? t("deleted", "Message deleted") : (message.content || "").slice(0, 80);
+    preview.textContent = message.is_deleted ? t("message_deleted", "Message deleted") : (message.content || "").slice(0, 80);
     var mine = message.sender && String(message.sender.id) === String(config.userId);
     if (type === "message.new" && !mine && message.room !== roomSlug) {
       var badge = $(".scc-unread", item);
@@ -591,6 +617,7 @@
     var textarea = $("textarea[name=content]", composer);
     composer.addEventListener("submit", function (event) {
       event.preventDefault();
+      stopTyping(false); // the message itself clears the indicator of the others
       if (textarea) {
         submit(textarea.value);
         textarea.value = "";
@@ -606,10 +633,18 @@
       });
       textarea.addEventListener("input", function () {
         var now = Date.now();
-        if (now - lastTypingSent > 3000 && textarea.value.trim()) {
+        clearTimeout(typingIdleTimer);
+        if (!textarea.value.trim()) {
+          stopTyping(true);
+          return;
+        }
+        if (now - lastTypingSent > 3000) {
           lastTypingSent = now;
           send({ type: "typing", room: roomSlug, state: "started" });
         }
+        typingIdleTimer = setTimeout(function () {
+          stopTyping(true);
+        }, 4000);
       });
     }
   }
@@ -621,6 +656,7 @@
       if (!node) {
         return;
       }
+      event.preventDefault();
       var id = Number(node.getAttribute("data-id"));
       var action = button.getAttribute("data-action");
       if (action === "edit") {
@@ -630,7 +666,7 @@
           send({ type: "message.edit", room: roomSlug, message_id: id, content: edited, id: nextId() });
         }
       } else if (action === "delete") {
-        if (window.confirm(t("deleteConfirm", "Delete this message?"))) {
+        if (window.confirm(t("confirm_delete", "Delete this message?"))) {
           send({ type: "message.delete", room: roomSlug, message_id: id, id: nextId() });
         }
       }
@@ -638,6 +674,11 @@
   }
 
   document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("online", function () {
+    if (!socket && !stopped) {
+      connect();
+    }
+  });
   window.addEventListener("pagehide", function () {
     stopped = true;
     if (socket) {

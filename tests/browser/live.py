@@ -1,0 +1,202 @@
+"""A live copy of the example site under uvicorn, and Chromium settings, for browser tests.
+
+Used by the browser test fixtures and by ``python -m tests.browser.screenshots``. The server
+runs in a subprocess (the real ASGI stack: uvicorn, Channels, the in-memory channel layer)
+on a temporary SQLite file that is migrated and seeded with ``seed_demo`` first. It can be
+restarted on the same port, which drops every WebSocket: the tests use that to check that
+the client reconnects.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "example_project"
+BROWSER_DIR = Path(__file__).resolve().parent
+AXE_JS = BROWSER_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's Chromium, headless, with nothing that reaches the network on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+DEMO_PASSWORD = "campus-demo"
+DEMO_USERS = ("alice", "bob", "chloe", "prof.martin", "staff.admin")
+
+
+def login_with_form(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the site's real login form (the page has the live server's base URL)."""
+    page.goto("/accounts/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/chat/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """The example site served by uvicorn in a subprocess; a context manager.
+
+    ``start()`` prepares the database (once) and waits until the server answers;
+    ``restart()`` stops it and starts it again on the same port with the same data.
+    """
+
+    def __init__(self, *, startup_timeout: float = 30.0) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.startup_timeout = startup_timeout
+        self._tmp = Path(tempfile.mkdtemp(prefix="scc-live-"))
+        self.log_path = self._tmp / "server.log"
+        self.env = self._environment(self._tmp / "db.sqlite3")
+        self._process: subprocess.Popen[bytes] | None = None
+        self._prepared = False
+
+    @staticmethod
+    def _environment(db: Path) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            # The example site would pick the Redis layer or PostgreSQL from these.
+            if k not in {"REDIS_URL", "DATABASE_URL", "PYTHONDEVMODE", "PYTHONWARNINGS"}
+        }
+        path = os.pathsep.join(filter(None, [str(SITE), str(ROOT), env.get("PYTHONPATH")]))
+        env.update(
+            DJANGO_SETTINGS_MODULE="campus.settings",
+            DATABASE_URL=f"sqlite:///{db}",
+            DEBUG="1",
+            PYTHONPATH=path,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def manage(self, *args: str) -> str:
+        """Run ``manage.py`` of the example site against the live database."""
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=SITE,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def start(self) -> LiveServer:
+        if not self._prepared:
+            self.manage("migrate", "--verbosity", "0")
+            self.manage("seed_demo")
+            self._prepared = True
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "campus.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--lifespan",
+                    "off",
+                    "--log-level",
+                    "warning",
+                    "--timeout-graceful-shutdown",
+                    "2",
+                ],
+                cwd=SITE,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        delay = 0.02
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(delay)  # polling back-off, not a wait for an expected state
+            delay = min(delay * 2, 0.25)
+        self.stop()
+        raise RuntimeError(f"the live server did not start; its log:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM: uvicorn closes the WebSockets), kill it if it hangs."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,124 @@
+"""Screenshots of the chat for the docs, taken from a live example site with demo data.
+
+    python -m tests.browser.screenshots               # the shots shown in the docs
+    python -m tests.browser.screenshots --all --out /tmp/shots   # every combination
+
+Run it from the repository root with the test requirements installed (Playwright, uvicorn)
+and Debian's Chromium at ``/usr/bin/chromium`` (or ``CHROMIUM_PATH``). Every combination of
+page (room list, conversation), size (desktop 1280x800, phone 375x667), language (en, fr)
+and colour scheme (light, dark) is available; ``DOCS_SHOTS`` are the ones committed under
+``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from playwright.sync_api import Browser, BrowserContext, ViewportSize, expect, sync_playwright
+
+from tests.browser.live import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    ROOT,
+    LiveServer,
+    login_with_form,
+)
+
+Scheme = Literal["light", "dark"]
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 375, "height": 667},
+}
+SCHEMES: tuple[Scheme, ...] = ("light", "dark")
+LOCALES = {"en": "en-US", "fr": "fr-FR"}
+PAGES = {"rooms": "/chat/", "conversation": "/chat/room/general/"}
+
+
+@dataclass(frozen=True)
+class Shot:
+    page: str
+    size: str
+    language: str
+    scheme: Scheme
+
+    @property
+    def filename(self) -> str:
+        return f"{self.page}-{self.size}-{self.language}-{self.scheme}.png"
+
+
+DOCS_SHOTS = [
+    Shot("rooms", "desktop", "en", "light"),
+    Shot("conversation", "desktop", "en", "light"),
+    Shot("conversation", "desktop", "en", "dark"),
+    Shot("rooms", "desktop", "fr", "dark"),
+    Shot("rooms", "phone", "en", "light"),
+    Shot("conversation", "phone", "en", "dark"),
+    Shot("conversation", "phone", "fr", "light"),
+]
+ALL_SHOTS = [
+    Shot(page, size, language, scheme)
+    for page, size, language, scheme in itertools.product(PAGES, SIZES, LOCALES, SCHEMES)
+]
+
+
+def take(browser: Browser, server: LiveServer, shot: Shot, out: Path, viewer: str) -> Path:
+    context = browser.new_context(
+        base_url=server.url,
+        viewport=SIZES[shot.size],
+        device_scale_factor=1,
+        is_mobile=shot.size == "phone",
+        has_touch=shot.size == "phone",
+        locale=LOCALES[shot.language],
+        color_scheme=shot.scheme,
+        reduced_motion="reduce",
+        timezone_id="Europe/Paris",  # the example site's TIME_ZONE: live and stored times agree
+    )
+    try:
+        page = context.new_page()
+        login_with_form(page, viewer)
+        page.goto(PAGES[shot.page])
+        expect(page.locator("html")).to_have_attribute("data-bs-theme", shot.scheme)
+        expect(page.locator("#connection-banner")).to_be_hidden()
+        page.evaluate("document.fonts.ready.then(() => true)")
+        path = out / shot.filename
+        page.screenshot(path=str(path), animations="disabled", caret="hide")
+        return path
+    finally:
+        context.close()
+
+
+def companion(browser: Browser, server: LiveServer) -> BrowserContext:
+    """Bob has the conversation open too, so the participant list shows someone online."""
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    login_with_form(page, "bob")
+    page.goto(PAGES["conversation"])
+    return context
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--all", action="store_true", help="every combination, not the docs' set")
+    parser.add_argument("--user", default="alice", help="demo user the pages are seen by")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    shots = ALL_SHOTS if args.all else DOCS_SHOTS
+    with LiveServer() as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            bob = companion(browser, server)
+            for shot in shots:
+                path = take(browser, server, shot, args.out, args.user)
+                print(f"{path}  {path.stat().st_size // 1024} KiB")
+            bob.close()
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
