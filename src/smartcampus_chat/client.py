@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.policies import RoomAccess
 
 #: WebSocket paths; they mirror ``smartcampus_chat.routing``.
 WS_ROOM_PATH = "/ws/chat/{slug}/"
@@ -37,7 +40,9 @@ def client_strings() -> dict[str, str]:
     }
 
 
-def client_config(user: Any, room: ChatRoom | None = None) -> dict[str, Any]:
+def client_config(
+    user: Any, room: ChatRoom | None = None, access: RoomAccess | None = None
+) -> dict[str, Any]:
     """The configuration of a chat page; ``room`` on the conversation page only.
 
     ``lastSeq``/``lastEventSeq`` are read from ``room`` as it was loaded *before* the
@@ -50,5 +55,14 @@ def client_config(user: Any, room: ChatRoom | None = None) -> dict[str, Any]:
         "room": room.slug if room else None,
         "lastSeq": room.last_seq if room else 0,
         "lastEventSeq": room.last_event_seq if room else 0,
+        # Older pages are fetched from the REST API when the reader scrolls up.
+        "historyUrl": (
+            reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
+            if room
+            else None
+        ),
+        "pageSize": int(app_settings.PAGE_SIZE),
+        # Moderators get a delete button on others' live messages too.
+        "canModerate": bool(access is not None and access.can_moderate),
         "i18n": client_strings(),
     }

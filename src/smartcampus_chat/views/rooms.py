@@ -111,7 +111,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             can_join=not joined and policy.can_join(access, room),
             can_leave=joined and room.room_type != RoomType.PRIVATE,
             can_manage=policy.can_manage_room(access, room),
-            chat_config=client_config(user, room),
+            chat_config=client_config(user, room, access),
         ),
         status=status,
     )

@@ -211,7 +211,12 @@
     }
     var actions = $(".scc-actions", node);
     if (actions) {
-      actions.hidden = !!message.is_deleted || (!mine && !node.classList.contains("scc-static"));
+      var serverRendered = node.classList.contains("scc-static");
+      actions.hidden = !!message.is_deleted || (!mine && !serverRendered && !config.canModerate);
+      var editButton = $('[data-action="edit"]', actions);
+      if (editButton && !serverRendered) {
+        editButton.hidden = !mine;
+      }
     }
   }
 
@@ -262,6 +267,90 @@
       clearTyping(message.sender && message.sender.id);
     }
     markRead();
+  }
+
+  // --- Older history, loaded in place when the reader scrolls up to it ------------------
+  // Without JavaScript #older is a plain link to the older page; with it, the page grows.
+
+  var olderLink = $("#older");
+  var loadingOlder = false;
+  var olderObserver = null;
+
+  function prependOlder(messages) {
+    var first = $("li.scc-message[data-seq]", list);
+    messages.forEach(function (message) {
+      if (findMessage(message.id)) {
+        return;
+      }
+      var node = newMessageNode();
+      node.classList.add("scc-history");
+      fill(node, message);
+      list.insertBefore(node, first);
+    });
+  }
+
+  function watchOlder() {
+    if (olderObserver && olderLink) {
+      // Re-observing reports the current state: loads again while the link is still in view.
+      olderObserver.unobserve(olderLink);
+      olderObserver.observe(olderLink);
+    }
+  }
+
+  function loadOlder() {
+    var before = olderLink ? Number(olderLink.getAttribute("data-before")) : 0;
+    if (loadingOlder || !before || !config.historyUrl || !list || !window.fetch) {
+      return;
+    }
+    loadingOlder = true;
+    olderLink.setAttribute("aria-busy", "true");
+    var url = config.historyUrl + "?before=" + before + "&limit=" + Number(config.pageSize || 50);
+    window
+      .fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("history " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (page) {
+        prependOlder(page.results || []);
+        if (page.has_before && page.first_seq) {
+          olderLink.setAttribute("data-before", String(page.first_seq));
+          olderLink.setAttribute("href", "?before=" + page.first_seq);
+        } else {
+          (olderLink.parentNode || olderLink).remove();
+          olderLink = null;
+        }
+      })
+      .catch(function () {
+        // The plain link still works: following it loads the older page.
+      })
+      .then(function () {
+        loadingOlder = false;
+        if (olderLink) {
+          olderLink.removeAttribute("aria-busy");
+          watchOlder();
+        }
+      });
+  }
+
+  if (olderLink && config.historyUrl) {
+    olderLink.addEventListener("click", function (event) {
+      event.preventDefault();
+      loadOlder();
+    });
+    if (window.IntersectionObserver) {
+      olderObserver = new IntersectionObserver(
+        function (entries) {
+          if (entries.some(function (entry) { return entry.isIntersecting; })) {
+            loadOlder();
+          }
+        },
+        { root: $(".scc-scroll"), rootMargin: "200px 0px 0px 0px" }
+      );
+      olderObserver.observe(olderLink);
+    }
   }
 
   function firstPending() {
