@@ -31,6 +31,7 @@ from smartcampus_chat.exceptions import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RoomArchived,
     ValidationFailed,
 )
 from smartcampus_chat.middleware import query_params
@@ -323,7 +324,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def typing(self, frame: TypingFrame) -> None:
         target = await self.target(frame.room)
         room, access = await self.room_access(target)
-        if room.is_archived or not access.can_post:
+        if room.is_archived:
+            raise RoomArchived()
+        if not access.can_post:
             raise PermissionDenied()
         # Typing is advisory: over the rate it is dropped silently, never an error.
         if await sync_to_async(ratelimit.allow_typing)(self.user):
