@@ -158,17 +158,27 @@ def check_channel_layers(
 def check_allowed_hosts(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
+    if settings.DEBUG:
+        return []
+    broad = [host for host in settings.ALLOWED_HOSTS if _matches_too_much(str(host))]
+    if broad:
         return [
             Warning(
-                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
-                "(AllowedHostsOriginValidator) then accepts every origin, which allows "
-                "cross-site WebSocket hijacking.",
+                f"ALLOWED_HOSTS contains {', '.join(map(repr, broad))}: the WebSocket origin "
+                "check (AllowedHostsOriginValidator) then accepts every origin, or every "
+                "site under a public suffix, which allows cross-site WebSocket hijacking.",
                 hint="List the site's host names in ALLOWED_HOSTS.",
                 id="smartcampus_chat.W020",
             )
         ]
     return []
+
+
+def _matches_too_much(host: str) -> bool:
+    """``*``, ``.`` or a bare suffix such as ``.edu``: any origin, or anyone's site."""
+    if host == "*" or host.startswith("*"):
+        return True
+    return host.startswith(".") and "." not in host[1:]
 
 
 _API_CLASS_LISTS = (

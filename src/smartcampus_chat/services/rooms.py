@@ -149,18 +149,25 @@ def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatPart
             room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
         )
         if created:
-            events.publish_to_room(
-                room.pk, ParticipantJoined(room=room.slug, user=user_ref(user), role=role)
-            )
-            events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
-            signals.send_on_commit(
-                signals.member_joined,
-                ChatParticipant,
-                participant=participant,
-                room=room,
-                user=user,
-            )
+            announce_joined(user, room, participant)
     return participant
+
+
+def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Publish a new participant (on commit of the caller's transaction).
+
+    Every way of becoming a participant (joining, a first message) must say so: the user's
+    ``ws/chat/`` sockets follow a room on ``room.added``, and the others' lists on
+    ``participant.joined``.
+    """
+    events.publish_to_room(
+        room.pk,
+        ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
+    )
+    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
+    signals.send_on_commit(
+        signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
+    )
 
 
 def private_key(user_a: Any, user_b: Any) -> str:
