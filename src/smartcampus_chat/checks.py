@@ -259,3 +259,42 @@ def check_api_settings(
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_security_headers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The chat pages' header settings have the right types; the CSP lets the client connect."""
+    errors: list[CheckMessage] = []
+    if not isinstance(app_settings.SECURITY_HEADERS, bool):
+        errors.append(_setting_error("SECURITY_HEADERS", "must be True or False.", "E040"))
+    for name in ("CONTENT_SECURITY_POLICY", "REFERRER_POLICY", "FRAME_OPTIONS"):
+        value = getattr(app_settings, name)
+        if value is not None and not isinstance(value, str):
+            errors.append(_setting_error(name, "must be a string or None.", "E040"))
+    policy = app_settings.CONTENT_SECURITY_POLICY
+    if errors or not app_settings.SECURITY_HEADERS or not policy:
+        return errors
+    directives = {
+        part.split()[0].lower(): part.split()[1:] for part in policy.split(";") if part.split()
+    }
+    sources = directives.get("connect-src", directives.get("default-src"))
+    if sources is not None and not {"'self'", "ws:", "wss:", "*"} & set(sources):
+        errors.append(
+            Warning(
+                f"{SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] does not let chat pages open "
+                "their WebSocket (connect-src needs 'self', or ws: and wss:, or the host).",
+                id="smartcampus_chat.W041",
+            )
+        )
+    if "frame-ancestors" not in directives:
+        errors.append(
+            Warning(
+                f"{SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] has no frame-ancestors: chat "
+                "pages can be framed by other sites (clickjacking).",
+                hint="Add \"frame-ancestors 'none'\" (or 'self').",
+                id="smartcampus_chat.W042",
+            )
+        )
+    return errors
