@@ -223,7 +223,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error("binary_not_supported", _("Frames are JSON text, not binary."))
             return
         limit = int(app_settings.MAX_FRAME_BYTES)
-        if len(text_data) > limit or len(text_data.encode()) > limit:
+        if len(text_data) > limit:
+            await self.close_with(CLOSE_TOO_LARGE, "frame too large")
+            return
+        try:
+            size = len(text_data.encode())
+        except UnicodeEncodeError:
+            # Lone surrogates: not UTF-8. ASGI servers decode strictly, but an ASGI
+            # application can be handed any str; it must not crash the consumer.
+            await self.send_error("bad_json", _("The frame is not valid UTF-8 text."))
+            return
+        if size > limit:
             await self.close_with(CLOSE_TOO_LARGE, "frame too large")
             return
         try:
@@ -264,7 +274,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             )
         except Exception:
-            logger.exception("Unexpected error handling a %s frame", model.__name__)
+            logger.exception(
+                "Unexpected error handling a %s frame (user %s, frame id %r, path %s)",
+                model.__name__,
+                self.user.pk,
+                frame.id,
+                self.scope.get("path"),
+            )
             await self.send_error("internal_error", _("Something went wrong."), frame.id)
 
     async def handle(self, frame: ClientFrame) -> None:

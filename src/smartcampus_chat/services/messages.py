@@ -19,7 +19,7 @@ from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.schema import MessageDeleted, MessageEdited, MessageNew
 from smartcampus_chat.services.rooms import announce_joined
-from smartcampus_chat.validation import is_object_id
+from smartcampus_chat.validation import is_object_id, is_unicode_text
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class SendResult:
 
 
 def clean_content(content: Any) -> str:
-    if not isinstance(content, str):
+    # Lone surrogates (valid in JSON as "\ud800") are not text: no database can store them.
+    if not isinstance(content, str) or not is_unicode_text(content):
         raise ValidationFailed(fields={"content": [_("Must be text.")]})
     text = content.strip()
     if not text:

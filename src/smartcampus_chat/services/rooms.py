@@ -24,7 +24,7 @@ from smartcampus_chat.schema import (
     RoomRemoved,
     RoomUpdated,
 )
-from smartcampus_chat.validation import is_object_id
+from smartcampus_chat.validation import is_object_id, is_unicode_text
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
 
@@ -53,7 +53,7 @@ def _unique_slug(name: str) -> str:
 
 
 def _clean_text(value: Any, field: str, max_length: int, *, required: bool) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not is_unicode_text(value):
         raise ValidationFailed(fields={field: [_("Must be text.")]})
     text = value.strip()
     if required and not text:
