@@ -94,6 +94,7 @@ FRAMES = st.one_of(
     _json.map(json.dumps),
     st.text(max_size=200),  # Mostly not JSON at all.
     st.integers(min_value=1, max_value=20_000).map(_nested),  # Deep nesting.
+    st.sampled_from([999, 1_000, 1_500, 5_000]).map(_nested),  # Around the parser's limit.
     st.integers(min_value=FRAME_LIMIT - 64, max_value=FRAME_LIMIT * 3).map(
         lambda n: json.dumps({"type": "message.send", "content": "é" * (n // 2)})
     ),
@@ -114,7 +115,7 @@ def _is_valid_frame(frame: str | bytes) -> bool:
         return False
     try:
         data = json.loads(frame)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return False

@@ -238,7 +238,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             data = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than ~1,000.
             await self.send_error("bad_json", _("The frame is not valid JSON."))
             return
         if not isinstance(data, dict):
