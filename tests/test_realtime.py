@@ -375,11 +375,11 @@ async def test_typing_reaches_others_with_expiry_and_is_throttled(
     await reader.close()
 
 
-async def test_typing_in_an_archived_room_is_forbidden(staff: Any, group_room: ChatRoom) -> None:
+async def test_typing_in_an_archived_room_is_refused(staff: Any, group_room: ChatRoom) -> None:
     await db(services.do_update_room)(group_room, is_archived=True)
     client = await open_room(staff, group_room.slug)
     await client.send(type="typing", state="started", id=1)
-    assert (await client.expect("error"))["code"] == "forbidden"
+    assert (await client.expect("error"))["code"] == "room_archived"
     await client.close()
 
 

@@ -45,6 +45,9 @@ async def test_message_is_stored_acked_and_broadcast(
     assert ack["type"] == "ack"
     assert ack["message"]["seq"] == 1
     frame = await receiver.receive_json_from(timeout=5)
+    # Ann's first message made her a participant: the room hears of it first.
+    assert frame["type"] == "participant.joined"
+    frame = await receiver.receive_json_from(timeout=5)
     assert frame["type"] == "message.new"
     assert frame["message"]["content"] == "hello"
     stored = await database_sync_to_async(ChatMessage.objects.get)(pk=ack["message"]["id"])

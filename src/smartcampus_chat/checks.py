@@ -158,17 +158,27 @@ def check_channel_layers(
 def check_allowed_hosts(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
+    if settings.DEBUG:
+        return []
+    broad = [host for host in settings.ALLOWED_HOSTS if _matches_too_much(str(host))]
+    if broad:
         return [
             Warning(
-                "ALLOWED_HOSTS contains '*': the WebSocket origin check "
-                "(AllowedHostsOriginValidator) then accepts every origin, which allows "
-                "cross-site WebSocket hijacking.",
+                f"ALLOWED_HOSTS contains {', '.join(map(repr, broad))}: the WebSocket origin "
+                "check (AllowedHostsOriginValidator) then accepts every origin, or every "
+                "site under a public suffix, which allows cross-site WebSocket hijacking.",
                 hint="List the site's host names in ALLOWED_HOSTS.",
                 id="smartcampus_chat.W020",
             )
         ]
     return []
+
+
+def _matches_too_much(host: str) -> bool:
+    """``*``, ``.`` or a bare suffix such as ``.edu``: any origin, or anyone's site."""
+    if host == "*" or host.startswith("*"):
+        return True
+    return host.startswith(".") and "." not in host[1:]
 
 
 _API_CLASS_LISTS = (
@@ -246,6 +256,45 @@ def check_api_settings(
                 hint="Add them to INSTALLED_APPS, or silence this check if you do not "
                 "serve the API docs. The schema (api/schema/) works without them.",
                 id="smartcampus_chat.W030",
+            )
+        )
+    return errors
+
+
+@register(Tags.security)
+def check_security_headers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The chat pages' header settings have the right types; the CSP lets the client connect."""
+    errors: list[CheckMessage] = []
+    if not isinstance(app_settings.SECURITY_HEADERS, bool):
+        errors.append(_setting_error("SECURITY_HEADERS", "must be True or False.", "E040"))
+    for name in ("CONTENT_SECURITY_POLICY", "REFERRER_POLICY", "FRAME_OPTIONS"):
+        value = getattr(app_settings, name)
+        if value is not None and not isinstance(value, str):
+            errors.append(_setting_error(name, "must be a string or None.", "E040"))
+    policy = app_settings.CONTENT_SECURITY_POLICY
+    if errors or not app_settings.SECURITY_HEADERS or not policy:
+        return errors
+    directives = {
+        part.split()[0].lower(): part.split()[1:] for part in policy.split(";") if part.split()
+    }
+    sources = directives.get("connect-src", directives.get("default-src"))
+    if sources is not None and not {"'self'", "ws:", "wss:", "*"} & set(sources):
+        errors.append(
+            Warning(
+                f"{SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] does not let chat pages open "
+                "their WebSocket (connect-src needs 'self', or ws: and wss:, or the host).",
+                id="smartcampus_chat.W041",
+            )
+        )
+    if "frame-ancestors" not in directives:
+        errors.append(
+            Warning(
+                f"{SETTINGS_NAME}['CONTENT_SECURITY_POLICY'] has no frame-ancestors: chat "
+                "pages can be framed by other sites (clickjacking).",
+                hint="Add \"frame-ancestors 'none'\" (or 'self').",
+                id="smartcampus_chat.W042",
             )
         )
     return errors

@@ -54,6 +54,19 @@ DEFAULTS: dict[str, Any] = {
     # Most changes replayed by one ``resume``; a longer backlog ends with a truncated
     # ``resumed`` frame and the client resumes again from there.
     "RESUME_MAX_EVENTS": 2000,
+    # Security headers on the chat pages (smartcampus_chat.security): False turns them all
+    # off. "{nonce}" in the policy is replaced by the request's nonce (request.csp_nonce).
+    # connect-src must allow the page's own WebSocket: 'self' covers same-origin ws: and wss:
+    # in current browsers; ws: wss: are listed for older ones.
+    "SECURITY_HEADERS": True,
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "REFERRER_POLICY": "same-origin",
+    "FRAME_OPTIONS": "DENY",
     # Channel layer alias the app publishes on.
     "CHANNEL_LAYER": "default",
     # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.

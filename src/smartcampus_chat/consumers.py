@@ -31,6 +31,7 @@ from smartcampus_chat.exceptions import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RoomArchived,
     ValidationFailed,
 )
 from smartcampus_chat.middleware import query_params
@@ -222,12 +223,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_error("binary_not_supported", _("Frames are JSON text, not binary."))
             return
         limit = int(app_settings.MAX_FRAME_BYTES)
-        if len(text_data) > limit or len(text_data.encode()) > limit:
+        if len(text_data) > limit:
+            await self.close_with(CLOSE_TOO_LARGE, "frame too large")
+            return
+        try:
+            size = len(text_data.encode())
+        except UnicodeEncodeError:
+            # Lone surrogates: not UTF-8. ASGI servers decode strictly, but an ASGI
+            # application can be handed any str; it must not crash the consumer.
+            await self.send_error("bad_json", _("The frame is not valid UTF-8 text."))
+            return
+        if size > limit:
             await self.close_with(CLOSE_TOO_LARGE, "frame too large")
             return
         try:
             data = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than ~1,000.
             await self.send_error("bad_json", _("The frame is not valid JSON."))
             return
         if not isinstance(data, dict):
@@ -263,7 +274,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             )
         except Exception:
-            logger.exception("Unexpected error handling a %s frame", model.__name__)
+            logger.exception(
+                "Unexpected error handling a %s frame (user %s, frame id %r, path %s)",
+                model.__name__,
+                self.user.pk,
+                frame.id,
+                self.scope.get("path"),
+            )
             await self.send_error("internal_error", _("Something went wrong."), frame.id)
 
     async def handle(self, frame: ClientFrame) -> None:
@@ -323,7 +340,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def typing(self, frame: TypingFrame) -> None:
         target = await self.target(frame.room)
         room, access = await self.room_access(target)
-        if room.is_archived or not access.can_post:
+        if room.is_archived:
+            raise RoomArchived()
+        if not access.can_post:
             raise PermissionDenied()
         # Typing is advisory: over the rate it is dropped silently, never an error.
         if await sync_to_async(ratelimit.allow_typing)(self.user):

@@ -481,7 +481,14 @@ class NotFoundView(ChatAPIView):
 
 
 class _DocsMixin:
-    """Authentication and permissions of the schema and docs pages, from the app settings."""
+    """Authentication and permissions of the schema and docs pages, from the app settings.
+
+    The pages are not part of the API they document: ``schema = None`` leaves them out of
+    any schema, including the whole-site one drf-spectacular's ``check --deploy`` builds
+    with the host's ``DEFAULT_SCHEMA_CLASS`` (DRF's, which it refuses for these views).
+    """
+
+    schema: ViewInspector | None = None
 
     def get_authenticators(self) -> list[Any]:
         return [cls() for cls in config.authentication_classes()]

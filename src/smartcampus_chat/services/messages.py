@@ -18,7 +18,8 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.schema import MessageDeleted, MessageEdited, MessageNew
-from smartcampus_chat.validation import is_object_id
+from smartcampus_chat.services.rooms import announce_joined
+from smartcampus_chat.validation import is_object_id, is_unicode_text
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class SendResult:
 
 
 def clean_content(content: Any) -> str:
-    if not isinstance(content, str):
+    # Lone surrogates (valid in JSON as "\ud800") are not text: no database can store them.
+    if not isinstance(content, str) or not is_unicode_text(content):
         raise ValidationFailed(fields={"content": [_("Must be text.")]})
     text = content.strip()
     if not text:
@@ -147,9 +149,10 @@ def do_send_message(
             last_read_seq=Greatest("last_read_seq", seq)
         )
         if not updated:
-            ChatParticipant.objects.create(
+            participant = ChatParticipant.objects.create(
                 room=room, user=user, role=Role.MEMBER, last_read_seq=seq
             )
+            announce_joined(user, room, participant)
         events.publish_to_room(
             room.pk, MessageNew(message=message_data(message, room_slug=room.slug))
         )

@@ -24,7 +24,7 @@ from smartcampus_chat.schema import (
     RoomRemoved,
     RoomUpdated,
 )
-from smartcampus_chat.validation import is_object_id
+from smartcampus_chat.validation import is_object_id, is_unicode_text
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
 
@@ -53,7 +53,7 @@ def _unique_slug(name: str) -> str:
 
 
 def _clean_text(value: Any, field: str, max_length: int, *, required: bool) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not is_unicode_text(value):
         raise ValidationFailed(fields={field: [_("Must be text.")]})
     text = value.strip()
     if required and not text:
@@ -149,18 +149,25 @@ def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatPart
             room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
         )
         if created:
-            events.publish_to_room(
-                room.pk, ParticipantJoined(room=room.slug, user=user_ref(user), role=role)
-            )
-            events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
-            signals.send_on_commit(
-                signals.member_joined,
-                ChatParticipant,
-                participant=participant,
-                room=room,
-                user=user,
-            )
+            announce_joined(user, room, participant)
     return participant
+
+
+def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Publish a new participant (on commit of the caller's transaction).
+
+    Every way of becoming a participant (joining, a first message) must say so: the user's
+    ``ws/chat/`` sockets follow a room on ``room.added``, and the others' lists on
+    ``participant.joined``.
+    """
+    events.publish_to_room(
+        room.pk,
+        ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
+    )
+    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
+    signals.send_on_commit(
+        signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
+    )
 
 
 def private_key(user_a: Any, user_b: Any) -> str:

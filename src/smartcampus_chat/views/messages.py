@@ -17,6 +17,7 @@ from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.forms import MessageEditForm
 from smartcampus_chat.models import ChatMessage
 from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.security import security_headers
 from smartcampus_chat.views.common import chat_errors, page_context
 
 
@@ -32,6 +33,7 @@ def _message_url(message: ChatMessage) -> str:
     return f"{message.room.get_absolute_url()}#message-{message.pk}"
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET", "POST"])
 @chat_errors
@@ -59,6 +61,7 @@ def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpRespon
     )
 
 
+@security_headers
 @login_required
 @require_POST
 @chat_errors

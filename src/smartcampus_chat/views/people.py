@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from smartcampus_chat import queries, services
+from smartcampus_chat.security import security_headers
 from smartcampus_chat.views.common import chat_errors, page_context
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET"])
 def people_search(request: HttpRequest) -> HttpResponse:
@@ -22,6 +24,7 @@ def people_search(request: HttpRequest) -> HttpResponse:
     )
 
 
+@security_headers
 @login_required
 @require_POST
 @chat_errors

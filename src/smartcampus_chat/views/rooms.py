@@ -20,6 +20,7 @@ from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.models import ChatMessage, ChatParticipant, RoomType
 from smartcampus_chat.policies import get_policy
+from smartcampus_chat.security import security_headers
 from smartcampus_chat.views.common import chat_errors, page_context, parse_seq
 
 
@@ -38,6 +39,7 @@ class MemberRow:
     can_remove: bool
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET"])
 def room_list(request: HttpRequest) -> HttpResponse:
@@ -58,6 +60,7 @@ def room_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET", "POST"])
 @chat_errors
@@ -117,6 +120,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@security_headers
 @login_required
 @require_POST
 @chat_errors
@@ -127,6 +131,7 @@ def room_join(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(room)
 
 
+@security_headers
 @login_required
 @require_POST
 @chat_errors
@@ -169,6 +174,7 @@ def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:
     return {key: value for key, value in form.cleaned_data.items() if getattr(room, key) != value}
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET", "POST"])
 @chat_errors
@@ -205,6 +211,7 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@security_headers
 @login_required
 @require_POST
 @chat_errors

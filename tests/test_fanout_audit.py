@@ -1,0 +1,376 @@
+"""Event fan-out audit: who receives each event equals who may see it at that moment.
+
+A hypothesis ``RuleBasedStateMachine`` creates rooms, changes memberships (join, removal,
+group membership, enrolment, archiving) and sends, edits and deletes messages through the
+services, and typing notices through a socket, while every user keeps a ``ws/chat/``
+socket open and some keep room sockets (``ws/chat/<slug>/``) open. After every step a
+barrier frame is sent to each user's group; each socket's frames up to the barrier are the
+ones that step produced. For every message event and typing notice, the set of sockets
+that received it must equal the set the model says may see it now:
+
+- ``ws/chat/`` of user U: U joined the room, was not removed, and the policy lets U see it;
+- ``ws/chat/<slug>/`` of U: still open (it closes with 4003 when access is lost) and the
+  policy lets U see the room; a room socket closes exactly when that stops being true;
+- typing never goes back to the typist.
+
+Removed members therefore get nothing after removal, including edits and deletions of
+messages they saw earlier. The examples are bounded (see ``SETTINGS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from courses.models import Course, Enrolment
+from smartcampus_chat import events, services
+from smartcampus_chat.exceptions import ChatError
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.policies import get_policy
+from smartcampus_chat.schema import Pong
+from tests.realtime import Client, Closed
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T = TypeVar("T")
+USERS = ("u0", "u1", "u2", "u3")
+SETTINGS = settings(
+    max_examples=int(os.environ.get("FANOUT_EXAMPLES", "12")),
+    stateful_step_count=14,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+class LoopThread:
+    """One event loop in a thread for all sockets: the machine's rules are synchronous."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 10) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+class Socket:
+    def __init__(self, user: Any, room: ChatRoom | None) -> None:
+        self.user = user
+        self.room = room
+        path = f"/ws/chat/{room.slug}/" if room else "/ws/chat/"
+        self.client = Client(path, user)
+        self.open = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.user.username}@{self.room.slug if self.room else '*'}"
+
+
+class FanOutMachine(RuleBasedStateMachine):
+    loop: LoopThread
+    users: dict[str, Any]
+    group: Group
+    course: Course
+
+    def __init__(self) -> None:
+        super().__init__()
+        cache.clear()
+        ChatRoom.objects.all().delete()
+        Enrolment.objects.all().delete()
+        self.group.user_set.clear()
+        self.rooms: list[ChatRoom] = []
+        self.sockets: list[Socket] = []
+        self.barrier = 0
+        self.log: list[str] = []
+        for user in self.users.values():
+            self._open(user, None)
+
+    # Sockets -------------------------------------------------------------------------
+
+    def _open(self, user: Any, room: ChatRoom | None) -> Socket:
+        socket = Socket(user, room)
+        self.loop.run(socket.client.connect())
+        self.loop.run(socket.client.ready())
+        socket.open = socket.client.closed_code is None
+        socket.client.pending.clear()
+        if socket.open:
+            self.sockets.append(socket)
+        return socket
+
+    def teardown(self) -> None:
+        for socket in self.sockets:
+            self.loop.run(socket.client.close())
+
+    def _collect(self) -> dict[str, list[dict[str, Any]]]:
+        """Frames each open socket received up to the barrier sent to every user group."""
+        self.barrier += 1
+        token = f"barrier-{self.barrier}"
+        layer = get_channel_layer()
+        frame = Pong(id=token).model_dump_json()
+        for user in self.users.values():
+            message = {"type": events.LAYER_EVENT_TYPE, "frame": frame, "frame_type": "pong"}
+            self.loop.run(layer.group_send(events.user_group(user.pk), message))
+        received: dict[str, list[dict[str, Any]]] = {}
+        for socket in self.sockets:
+            if not socket.open:
+                continue
+            frames = received.setdefault(socket.name, [])
+            while True:
+                try:
+                    got = self.loop.run(socket.client.recv(3))
+                except Closed:
+                    socket.open = False
+                    received[socket.name] = [*frames, {"type": "__closed__"}]
+                    break
+                if got.get("type") == "pong" and got.get("id") == token:
+                    break
+                frames.append(got)
+        return received
+
+    # The model -----------------------------------------------------------------------
+
+    def _sees(self, user: Any, room: ChatRoom) -> bool:
+        room.refresh_from_db()
+        return get_policy().access(user, room).can_see
+
+    def _follows(self, user: Any, room: ChatRoom) -> bool:
+        joined = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).exists()
+        return joined and self._sees(user, room)
+
+    def _expected(self, room: ChatRoom, *, exclude: Any = None, joining: Any = None) -> set[str]:
+        names = set()
+        for socket in self.sockets:
+            if not socket.open or socket.user == exclude:
+                continue
+            if socket.room is None:
+                if socket.user != joining and self._follows(socket.user, room):
+                    names.add(socket.name)
+            elif socket.room.pk == room.pk and self._sees(socket.user, room):
+                names.add(socket.name)
+        return names
+
+    def _audit(
+        self,
+        room: ChatRoom | None,
+        kind: str,
+        key: Any,
+        *,
+        exclude: Any = None,
+        joining: Any = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Collect, check closes, then check who received the event ``(kind, key)``.
+
+        ``joining``: a sender who became a participant with this message; their
+        ``ws/chat/`` sockets follow the room from the ``room.added`` this publishes, so the
+        message itself reaches them through the ack and the next resume, not live.
+        """
+        expected = set()
+        if room is not None:
+            expected = self._expected(room, exclude=exclude, joining=joining)
+        received = self._collect()
+        got = set()
+        for name, frames in received.items():
+            for frame in frames:
+                if frame["type"] == kind and _key(frame) == key:
+                    got.add(name)
+        self.log.append(f"{kind} {key}: expected {sorted(expected)} got {sorted(got)}")
+        assert got == expected, "\n".join(self.log[-8:])
+        self._check_room_sockets(received)
+        return received
+
+    def _check_room_sockets(self, received: dict[str, list[dict[str, Any]]]) -> None:
+        for socket in self.sockets:
+            if socket.room is None:
+                continue
+            closed_now = {"type": "__closed__"} in received.get(socket.name, [])
+            if closed_now:
+                assert socket.client.closed_code in (4003, 4004), socket.client.closed_code
+            if socket.open:
+                assert self._sees(socket.user, socket.room), f"{socket.name} still open"
+
+    # Rules ---------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.rooms) < 4)
+    @rule(
+        kind=st.sampled_from([RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE]),
+        owner=st.sampled_from(USERS),
+    )
+    def create_room(self, kind: str, owner: str) -> None:
+        # As check_create_room requires, the creator may see the room: in the group, or
+        # teaching the course.
+        extra: dict[str, Any] = {}
+        if kind == RoomType.GROUP:
+            extra["group"] = self.group
+            self.users[owner].groups.add(self.group)
+        if kind == RoomType.COURSE:
+            extra["course"] = self.course
+            Enrolment.objects.update_or_create(
+                user=self.users[owner], course=self.course, defaults={"role": "teacher"}
+            )
+        name = f"room{len(self.rooms)}"
+        self.rooms.append(
+            services.do_create_room(self.users[owner], name=name, room_type=kind, **extra)
+        )
+        self._audit(None, "message.new", None)
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), user=st.sampled_from(USERS))
+    def join(self, data: st.DataObject, user: str) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        with contextlib.suppress(ChatError):
+            services.check_join_room(self.users[user], room)
+        self._audit(None, "message.new", None)
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), user=st.sampled_from(USERS))
+    def open_room_socket(self, data: st.DataObject, user: str) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        socket = self._open(self.users[user], room)
+        assert socket.open == self._sees(socket.user, room)
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), user=st.sampled_from(USERS))
+    def remove_member(self, data: st.DataObject, user: str) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        row = ChatParticipant.objects.filter(
+            room=room, user=self.users[user], is_banned=False, role="member"
+        ).first()
+        if row is not None:
+            services.do_remove_member(room.created_by, room, row)
+        self._audit(None, "message.new", None)
+
+    @rule(user=st.sampled_from(USERS), add=st.booleans())
+    def change_group(self, user: str, add: bool) -> None:
+        if add:
+            self.users[user].groups.add(self.group)
+        else:
+            self.users[user].groups.remove(self.group)
+        self._audit(None, "message.new", None)
+
+    @rule(user=st.sampled_from(USERS), add=st.booleans())
+    def change_enrolment(self, user: str, add: bool) -> None:
+        if add:
+            Enrolment.objects.get_or_create(user=self.users[user], course=self.course)
+        else:
+            Enrolment.objects.filter(user=self.users[user], course=self.course).delete()
+        self._audit(None, "message.new", None)
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), archived=st.booleans())
+    def archive(self, data: st.DataObject, archived: bool) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        services.do_update_room(room, is_archived=archived)
+        self._audit(None, "message.new", None)
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), user=st.sampled_from(USERS))
+    def send(self, data: st.DataObject, user: str) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        sender = self.users[user]
+        joining = not ChatParticipant.objects.filter(room=room, user=sender).exists()
+        try:
+            message = services.check_send_message(sender, room, "hi").message
+        except ChatError:
+            self._audit(None, "message.new", None)
+            return
+        key = (message.pk, message.event_seq)
+        received = self._audit(room, "message.new", key, joining=sender if joining else None)
+        if joining:
+            # The first message made the sender a participant: their list socket follows.
+            frames = received[f"{user}@*"]
+            assert any(f["type"] == "room.added" and f["room"]["slug"] == room.slug for f in frames)
+
+    @precondition(lambda self: ChatMessage.objects.filter(is_deleted=False).exists())
+    @rule(data=st.data(), delete=st.booleans())
+    def edit_or_delete_old_message(self, data: st.DataObject, delete: bool) -> None:
+        """As a moderator would, whatever the author's access is now."""
+        messages = list(ChatMessage.objects.filter(is_deleted=False).order_by("pk"))
+        message = data.draw(st.sampled_from(messages))
+        if delete:
+            message = services.do_delete_message(message.sender, message)
+            kind = "message.deleted"
+        else:
+            message = services.do_edit_message(message.sender, message, f"v{message.event_seq}")
+            kind = "message.edited"
+        self._audit(message.room, kind, (message.pk, message.event_seq))
+
+    @precondition(lambda self: bool(self.rooms))
+    @rule(data=st.data(), user=st.sampled_from(USERS))
+    def typing(self, data: st.DataObject, user: str) -> None:
+        room = data.draw(st.sampled_from(self.rooms))
+        typist = self.users[user]
+        socket = next(s for s in self.sockets if s.user == typist and s.room is None)
+        self.barrier += 1
+        frame_id = f"typing-{self.barrier}"
+        self.loop.run(
+            socket.client.send(type="typing", room=room.slug, state="started", id=frame_id)
+        )
+        answer = self.loop.run(socket.client.until(lambda f: f.get("id") == frame_id, timeout=3))
+        if answer["type"] == "ack":
+            # Typing goes to everyone following the room but the typist's own sockets.
+            self._audit(room, "typing", (user, room.slug), exclude=typist)
+        else:
+            self._audit(None, "typing", (user, room.slug))
+
+    @invariant()
+    def user_sockets_stay_open(self) -> None:
+        assert all(s.open for s in self.sockets if s.room is None)
+
+
+def _key(frame: dict[str, Any]) -> Any:
+    if frame["type"] == "typing":
+        return (frame["user"]["username"], frame["room"])
+    if "message" in frame and isinstance(frame["message"], dict):
+        return (frame["message"]["id"], frame["message"]["event_seq"])
+    return None
+
+
+@pytest.fixture
+def loop_thread() -> Iterator[LoopThread]:
+    loop = LoopThread()
+    yield loop
+    loop.stop()
+
+
+def test_every_event_reaches_exactly_who_may_see_it(
+    make_user: Any, settings_fixture: Any, loop_thread: LoopThread
+) -> None:
+    FanOutMachine.loop = loop_thread
+    FanOutMachine.users = {name: make_user(name) for name in USERS}
+    FanOutMachine.group = Group.objects.create(name="Robotics")
+    FanOutMachine.course = Course.objects.create(code="CS101", title="Programming")
+    run_state_machine_as_test(FanOutMachine, settings=SETTINGS)
+
+
+@pytest.fixture
+def settings_fixture(settings: Any) -> Any:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 10_000,
+        "TYPING_RATE_BURST": 10_000,
+    }
+    return settings
