@@ -142,6 +142,7 @@ def room_leave(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("smartcampus_chat:room_list")
 
 
+@security_headers
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_create(request: HttpRequest) -> HttpResponse:
