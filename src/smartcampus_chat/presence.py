@@ -164,12 +164,26 @@ class Tracker:
     def __init__(self) -> None:
         self.local: dict[str, int] = {}
         self.task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start afresh on a new event loop: what the old loop tracked died with it.
+
+        A server process has one loop; test runners start one per test, and a test that
+        failed may have left sockets behind that must not leak into the next one.
+        """
+        old_task, old_loop = self.task, self.loop
+        self.local, self.task, self.loop = {}, None, loop
+        if old_task is not None and old_loop is not None and not old_loop.is_closed():
+            old_loop.call_soon_threadsafe(old_task.cancel)
 
     async def opened(self, user_id: int, channel_name: str) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self._adopt(loop)
         self.local[channel_name] = user_id
         await database_sync_to_async(connection_opened)(user_id, channel_name)
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+        if self.task is None or self.task.done():
             self.task = loop.create_task(self._beat())
 
     async def closed(self, user_id: int, channel_name: str) -> None:
