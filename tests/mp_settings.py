@@ -35,3 +35,7 @@ SMARTCAMPUS_CHAT = {
     "PRESENCE_TIMEOUT": 3,
     "TICKET_MAX_AGE": 600,
 }
+if os.environ.get("SCCHAT_MP_SEND_RATE"):
+    # Fault and soak tests send far faster than one person types.
+    SMARTCAMPUS_CHAT["SEND_RATE_BURST"] = int(os.environ["SCCHAT_MP_SEND_RATE"])
+    SMARTCAMPUS_CHAT["SEND_RATE_PER_SECOND"] = float(os.environ["SCCHAT_MP_SEND_RATE"])
