@@ -139,5 +139,25 @@ async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) 
             await client.close()
 
 
+async def test_idle_socket_survives(redis_site: Site) -> None:
+    """An idle socket outlives channels-redis' 5 s blocking receive.
+
+    With redis-py 8 (5 s default socket timeout) and the layer configured with a bare URL,
+    the receive timed out and the consumer died after 5 s of silence (close 1006).
+    """
+    site = redis_site
+    idle = ChatClient("idle", site.users[0], site.room, site.ports[:1])
+    talker = ChatClient("talker", site.users[1], site.room, site.ports[1:])
+    await idle.connect()
+    await talker.connect()
+    try:
+        assert not await settle(lambda: not idle.connected, 7), f"closed: {idle.closes}"
+        await talker.send("still there?")
+        await poll(lambda: idle.last == talker.last == 1, 5, "live frame after idling")
+    finally:
+        await idle.close()
+        await talker.close()
+
+
 if os.environ.get("REDIS_OUTAGE_SECONDS"):
     pytestmark.append(pytest.mark.timeout(120 + 2 * OUTAGE))
