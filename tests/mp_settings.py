@@ -13,7 +13,13 @@ import dj_database_url
 from campus.settings import *  # noqa: F403
 
 SECRET_KEY = "tests-only-not-secret"  # Same as tests.settings: the test issues the tickets.
-DATABASES = {"default": dj_database_url.parse(os.environ["SCCHAT_MP_DATABASE_URL"])}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ["SCCHAT_MP_DATABASE_URL"],
+        # Persistent connections, as campus.settings has them: a cut leaves them broken.
+        conn_max_age=int(os.environ.get("SCCHAT_MP_CONN_MAX_AGE", "0")),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -24,7 +30,8 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [os.environ["REDIS_URL"]],
+            # As in campus.settings: longer than channels-redis' 5 s blocking receive.
+            "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 15}],
             "prefix": os.environ["SCCHAT_MP_PREFIX"],
         },
     }
@@ -35,3 +42,7 @@ SMARTCAMPUS_CHAT = {
     "PRESENCE_TIMEOUT": 3,
     "TICKET_MAX_AGE": 600,
 }
+if os.environ.get("SCCHAT_MP_SEND_RATE"):
+    # Fault and soak tests send far faster than one person types.
+    SMARTCAMPUS_CHAT["SEND_RATE_BURST"] = int(os.environ["SCCHAT_MP_SEND_RATE"])
+    SMARTCAMPUS_CHAT["SEND_RATE_PER_SECOND"] = float(os.environ["SCCHAT_MP_SEND_RATE"])

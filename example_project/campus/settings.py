@@ -96,7 +96,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout, the length of channels-redis'
+                # blocking receive: an idle socket's receive then times out and the consumer
+                # dies (close 1006). Give the read more time than the blocking pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     # One cache for every process: the per-user send limits are shared across workers.

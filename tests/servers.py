@@ -1,0 +1,529 @@
+"""Real servers for fault tests: uvicorn processes of the example site, throwaway Redis
+servers, a TCP proxy that can cut connections, and a reference chat client.
+
+Nothing here touches the machine's shared Redis or PostgreSQL: Redis servers are started
+on free ports without persistence, and database outages are made by cutting the proxy the
+site's ``DATABASE_URL`` points at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from smartcampus_chat.tickets import issue_ticket
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SETUP = """
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.contrib.auth import get_user_model
+from smartcampus_chat import services
+User = get_user_model()
+tag = "{tag}"
+users = [User.objects.create_user(f"u{{n}}-{{tag}}", password="pw") for n in range({users})]
+room = services.do_create_room(users[0], name="Faults " + tag, room_type="public")
+for user in users[1:]:
+    services.do_join_room(user, room)
+print(json.dumps({{"users": [u.pk for u in users], "room": room.slug, "room_id": room.pk}}))
+"""
+
+MESSAGES = """
+import json, django
+django.setup()
+from smartcampus_chat.models import ChatMessage
+rows = ChatMessage.objects.filter(room_id={room_id}).order_by("event_seq")
+print(json.dumps([[m.pk, m.seq, m.event_seq, m.client_id] for m in rows]))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        if port_open(port):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"port {port} did not open")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+# --- Redis ---------------------------------------------------------------------------------
+
+
+class RedisServer:
+    """A throwaway ``redis-server`` on a free port, without persistence: a restart is empty."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.process, timeout=10)
+
+    def stop(self) -> None:
+        """Kill the server (no goodbye to its clients) and wait until the port is closed."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+        deadline = time.monotonic() + 10
+        while port_open(self.port):
+            assert time.monotonic() < deadline, "redis port still open"
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- TCP proxy -----------------------------------------------------------------------------
+
+
+class TcpProxy:
+    """Forwards a local port to ``target``; :meth:`cut` drops every connection and refuses
+    new ones (each is closed at once) until :meth:`restore`.
+
+    It runs its own event loop in a thread, so it keeps working while the test's loop is
+    busy and can be driven from synchronous code.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.cut_off = False
+        self.refused = 0
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._server: asyncio.Server | None = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        )
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10), "proxy did not start"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut_off:
+            self.refused += 1
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers.update((writer, up_writer))
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        finally:
+            self._writers.discard(writer)
+            self._writers.discard(up_writer)
+
+    def _call(self, func: Callable[[], None]) -> None:
+        async def run() -> None:
+            func()
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    def cut(self) -> None:
+        def cut() -> None:
+            self.cut_off = True
+            for writer in list(self._writers):
+                writer.transport.abort()
+
+        self._call(cut)
+
+    def restore(self) -> None:
+        def restore() -> None:
+            self.cut_off = False
+
+        self._call(restore)
+
+    def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._call(self._server.close)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def proxied_url(database_url: str, port: int) -> str:
+    """``database_url`` with its host and port replaced by the proxy's."""
+    parts = urlsplit(database_url)
+    auth = parts.netloc.rpartition("@")[0]
+    netloc = f"{auth}@127.0.0.1:{port}" if auth else f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- The example site ----------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """The example site's environment, its seeded users and room, and its processes."""
+
+    env: dict[str, str]
+    users: list[int]
+    room: str
+    room_id: int
+    servers: list[tuple[int, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start_server(self) -> int:
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "campus.asgi:application"),
+                *("--port", str(port), "--ws-max-size", "65536", "--log-level", "warning"),
+            ],
+            env=self.env,
+            cwd=ROOT,
+        )
+        self.servers.append((port, process))
+        wait_port(port, process)
+        return port
+
+    @property
+    def ports(self) -> list[int]:
+        return [port for port, _ in self.servers]
+
+    def alive(self) -> bool:
+        return all(process.poll() is None for _, process in self.servers)
+
+    def messages(self) -> list[list[Any]]:
+        """The room's stored messages, ``[id, seq, event_seq, client_id]`` by event_seq."""
+        out = subprocess.run(
+            [sys.executable, "-c", MESSAGES.format(room_id=self.room_id)],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        rows: list[list[Any]] = json.loads(out.stdout.strip().splitlines()[-1])
+        return rows
+
+    def stop(self) -> None:
+        for _, process in self.servers:
+            stop_process(process)
+
+
+def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None) -> dict[str, str]:
+    """Environment of ``tests.mp_settings``: PostgreSQL when ``DATABASE_URL`` says so."""
+    if database_url is None:
+        database_url = os.environ.get("DATABASE_URL", "")
+        if not database_url.startswith("postgres"):
+            database_url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.mp_settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]),
+        "SCCHAT_MP_DATABASE_URL": database_url,
+        "SCCHAT_MP_PREFIX": f"scchat-mp-{uuid.uuid4().hex[:10]}",
+        "SCCHAT_MP_SEND_RATE": "1000",
+        "REDIS_URL": redis_url,
+        "DEBUG": "1",
+    }
+
+
+def seed_site(env: dict[str, str], users: int) -> Site:
+    """Migrate, create ``users`` users and one public room they all joined."""
+    setup = subprocess.run(
+        [sys.executable, "-c", SETUP.format(tag=uuid.uuid4().hex[:8], users=users)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    data = json.loads(setup.stdout.strip().splitlines()[-1])
+    return Site(env=env, users=data["users"], room=data["room"], room_id=data["room_id"])
+
+
+async def open_ws(port: int, user_id: int, path: str) -> ClientConnection:
+    ticket = issue_ticket(SimpleNamespace(pk=user_id))
+    separator = "&" if "?" in path else "?"
+    return await connect(
+        f"ws://127.0.0.1:{port}{path}{separator}ticket={ticket}",
+        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+        open_timeout=5,
+        close_timeout=1,
+    )
+
+
+async def settle(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``condition()`` comes to hold within ``timeout`` seconds."""
+    try:
+        await poll(condition, timeout, "")
+    except AssertionError:
+        return False
+    return True
+
+
+async def poll(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    """Wait until ``condition()`` holds; the seconds it took. Fails after ``timeout``."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+# --- Reference client ----------------------------------------------------------------------
+
+
+class ChatClient:
+    """A client of one room that follows docs/protocol.md to the letter.
+
+    It remembers the last ``event_seq`` it applied; on (re)connect it resumes from it; a
+    live message frame that skips numbers is a gap and triggers a ``resume`` on the same
+    socket. Message frames received between a gap and the ``participants`` frame that starts
+    the replay are ignored (the replay covers them). Anything else out of order is counted:
+    ``duplicates`` (a number not newer than the last one applied) and ``disorder`` (a replay
+    going backwards). Sends carry a ``client_id`` and are retried with the same id after an
+    error or a reconnect until acked.
+    """
+
+    def __init__(self, name: str, user_id: int, room: str, ports: list[int]) -> None:
+        self.name = name
+        self.user_id = user_id
+        self.room = room
+        self.ports = ports
+        self.last = 0
+        self.applied: dict[int, int] = {}  # message id -> event_seq
+        self.duplicates = 0
+        self.disorder = 0
+        self.gaps = 0
+        self.reconnects = 0
+        self.failed_connects = 0
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.closes: list[int | None] = []
+        self.outstanding: dict[str, str] = {}  # client_id -> content, not acked yet
+        self.live_times: list[float] = []  # monotonic time of each live message frame
+        self.ws: ClientConnection | None = None
+        self._awaiting_replay = False
+        self._replaying = False
+        self._reader: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None
+
+    async def connect(self, timeout: float = 30) -> None:
+        """(Re)connect, resuming from ``last``; retried (any server) until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            port = random.choice(self.ports)
+            try:
+                ws = await open_ws(
+                    port, self.user_id, f"/ws/chat/{self.room}/?event_seq={self.last}"
+                )
+                first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            except (OSError, ConnectionClosed, TimeoutError) as exc:
+                self.failed_connects += 1
+                if "ws" in locals():
+                    await ws.close()
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} could not reconnect") from exc
+                await asyncio.sleep(0.2)
+                continue
+            break
+        self.ws = ws
+        self._awaiting_replay = True
+        self._on_frame(first)
+        self._reader = asyncio.create_task(self._read(ws))
+        for client_id, content in list(self.outstanding.items()):
+            await self._send(client_id, content)
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                self._on_frame(json.loads(raw))
+        except ConnectionClosed:
+            pass
+        self.closes.append(ws.close_code)
+        if self.ws is ws:
+            self.ws = None
+        self._changed.set()
+
+    def _on_frame(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "participants":
+            self._awaiting_replay = False
+            self._replaying = True
+        elif kind == "resumed":
+            assert frame["event_seq"] >= self.last, (self.name, frame, self.last)
+            self.last = frame["event_seq"]
+            self._replaying = False
+        elif kind.startswith("message."):
+            self._on_message(frame["message"])
+        elif kind == "ack" and frame.get("client_id"):
+            self.acks[frame["client_id"]] = frame["message"]
+            self.outstanding.pop(frame["client_id"], None)
+        elif kind == "error":
+            self.errors.append(frame)
+        self._changed.set()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        event_seq = message["event_seq"]
+        if self._awaiting_replay:
+            return
+        if self._replaying:
+            if event_seq <= self.last:
+                self.disorder += 1
+                return
+        elif event_seq <= self.last:
+            self.duplicates += 1
+            return
+        elif event_seq > self.last + 1:
+            self.gaps += 1
+            self._awaiting_replay = True
+            ws = self.ws
+            if ws is not None:
+                task = asyncio.ensure_future(
+                    self._quiet_send(ws, {"type": "resume", "event_seq": self.last})
+                )
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return
+        else:
+            self.live_times.append(time.monotonic())
+        self.applied[message["id"]] = event_seq
+        self.last = event_seq
+
+    async def _quiet_send(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(json.dumps(frame))
+
+    async def _send(self, client_id: str, content: str) -> None:
+        ws = self.ws
+        if ws is not None:
+            await self._quiet_send(
+                ws, {"type": "message.send", "content": content, "client_id": client_id}
+            )
+
+    async def send(self, content: str) -> str:
+        client_id = uuid.uuid4().hex
+        self.outstanding[client_id] = content
+        await self._send(client_id, content)
+        return client_id
+
+    async def retry_outstanding(self) -> None:
+        for client_id, content in list(self.outstanding.items()):
+            await self._send(client_id, content)
+
+    async def drop(self) -> None:
+        """Close the socket from the client side (the reader notices and marks it)."""
+        ws = self.ws
+        if ws is not None:
+            self.ws = None
+            await ws.close()
+            if self._reader is not None:
+                await self._reader
+
+    async def resync(self) -> None:
+        """Resume from ``last`` on the open socket (a client's periodic safety net)."""
+        ws = self.ws
+        if ws is not None and not self._awaiting_replay:
+            self._awaiting_replay = True
+            await self._quiet_send(ws, {"type": "resume", "event_seq": self.last})
+
+    async def close(self) -> None:
+        await self.drop()

@@ -1,0 +1,163 @@
+"""Redis goes away under light load and comes back empty (docs/reliability.md, item 10).
+
+Two uvicorn processes of the example site share a throwaway ``redis-server`` (channel
+layer and rate-limit cache). Four clients, two per process, send and read while Redis is
+killed for ``REDIS_OUTAGE_SECONDS`` (4 s here, 10 s for the long variant), then restarted
+with nothing in it. The processes must stay up, no send may be acked and lost, every client
+must end with the room's complete history, and live delivery must come back within 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import (
+    ChatClient,
+    RedisServer,
+    Site,
+    env_float,
+    poll,
+    redis_server,
+    seed_site,
+    settle,
+    site_env,
+)
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+__all__ = ["redis_server"]
+
+OUTAGE = env_float("REDIS_OUTAGE_SECONDS", 4)
+#: Live delivery must be back this long after Redis is.
+RESUME_WITHIN = 5.0
+
+
+@pytest.fixture
+def redis_site(tmp_path: Path, redis_server: RedisServer) -> Iterator[Site]:
+    site = seed_site(site_env(tmp_path, redis_url=redis_server.url), users=4)
+    try:
+        site.start_server()
+        site.start_server()
+        yield site
+    finally:
+        site.stop()
+
+
+async def talk(client: ChatClient, stop: asyncio.Event, sent: list[str]) -> None:
+    """About 5 sends a second, at most 3 unacked; reconnect when the socket goes."""
+    last_retry = time.monotonic()
+    while not stop.is_set():
+        if not client.connected:
+            client.reconnects += 1
+            await client.connect(timeout=60)
+        if len(client.outstanding) < 3:
+            sent.append(await client.send(f"{client.name} {len(sent)}"))
+        if time.monotonic() - last_retry > 1:
+            await client.retry_outstanding()
+            last_retry = time.monotonic()
+        await asyncio.sleep(0.2)
+
+
+async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) -> None:
+    site = redis_site
+    clients = [
+        ChatClient(f"c{n}", user, site.room, [site.ports[n % 2]])
+        for n, user in enumerate(site.users)
+    ]
+    for client in clients:
+        await client.connect()
+    stop = asyncio.Event()
+    sent: dict[str, list[str]] = {client.name: [] for client in clients}
+    tasks = [asyncio.create_task(talk(c, stop, sent[c.name])) for c in clients]
+    try:
+        await asyncio.sleep(1.5)
+        assert all(c.acks for c in clients), "no traffic before the outage"
+        redis_server.stop()
+        await asyncio.sleep(OUTAGE)
+        assert site.alive()
+        redis_server.start()
+        back = time.monotonic()
+        await asyncio.sleep(RESUME_WITHIN + 1)
+        stop.set()
+        await asyncio.gather(*tasks)
+
+        assert site.alive(), "a server process died"
+        # Live delivery is back: every client got a live frame soon after Redis returned.
+        delays = {
+            c.name: min((t - back for t in c.live_times if t > back), default=None) for c in clients
+        }
+        print(f"\nfirst live frame after Redis returned (s): {delays}")
+        assert all(d is not None and d <= RESUME_WITHIN for d in delays.values()), delays
+
+        # Every send is acked in the end (retried with its client_id).
+        async def retry_all() -> None:
+            for c in clients:
+                if not c.connected:
+                    await c.connect()
+                await c.retry_outstanding()
+
+        await retry_all()
+        await poll(lambda: not any(c.outstanding for c in clients), 15, "every send acked")
+
+        rows = site.messages()
+        stored = {row[3]: row[0] for row in rows}
+        assert len(stored) == len(rows), "a client_id was stored twice"
+        for client in clients:
+            for client_id, message in client.acks.items():
+                assert stored.get(client_id) == message["id"], "acked but not stored"
+        assert {cid for ids in sent.values() for cid in ids} == set(stored)
+        final = {row[0]: row[2] for row in rows}
+        top = max(final.values())
+        codes = sorted({e["code"] for c in clients for e in c.errors})
+        print(
+            f"stored {len(rows)}, errors {sum(len(c.errors) for c in clients)} {codes}, "
+            f"reconnects {[c.reconnects for c in clients]}, gaps {[c.gaps for c in clients]}, "
+            f"close codes {sorted({code for c in clients for code in c.closes}, key=str)}, "
+            f"failed connects {sum(c.failed_connects for c in clients)}"
+        )
+        # Every client catches up: live frames and gap resumes first, then one resume.
+        await settle(lambda: all(c.last == top for c in clients), 5)
+        print(f"caught up without a final resume: {[c.name for c in clients if c.last == top]}")
+        for client in clients:
+            await client.resync()
+        await poll(lambda: all(c.last == top for c in clients), 10, "every client complete")
+        for client in clients:
+            assert client.applied == final, client.name
+            assert client.duplicates == 0, client.name
+            assert client.disorder == 0, client.name
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for client in clients:
+            await client.close()
+
+
+async def test_idle_socket_survives(redis_site: Site) -> None:
+    """An idle socket outlives channels-redis' 5 s blocking receive.
+
+    With redis-py 8 (5 s default socket timeout) and the layer configured with a bare URL,
+    the receive timed out and the consumer died after 5 s of silence (close 1006).
+    """
+    site = redis_site
+    idle = ChatClient("idle", site.users[0], site.room, site.ports[:1])
+    talker = ChatClient("talker", site.users[1], site.room, site.ports[1:])
+    await idle.connect()
+    await talker.connect()
+    try:
+        assert not await settle(lambda: not idle.connected, 7), f"closed: {idle.closes}"
+        await talker.send("still there?")
+        await poll(lambda: idle.last == talker.last == 1, 5, "live frame after idling")
+    finally:
+        await idle.close()
+        await talker.close()
+
+
+if os.environ.get("REDIS_OUTAGE_SECONDS"):
+    pytestmark.append(pytest.mark.timeout(120 + 2 * OUTAGE))
