@@ -237,6 +237,13 @@ class TcpProxy:
             self._call(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        # Finish what the stopped loop still holds, then close it (no unclosed-loop warning).
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
 
 def proxied_url(database_url: str, port: int) -> str:
