@@ -5,8 +5,12 @@ truth and the channel layer only rings the doorbell. Each frame is encoded to JS
 here, whatever the number of recipients.
 
 A layer message carries, next to the encoded ``frame``, the few facts a consumer needs to
-route it without decoding the JSON: ``frame_type``, ``room_id``, ``event_seq`` (message
-frames), ``sender_id`` (typing) and ``room_slug`` (room membership frames).
+route it without decoding the JSON: ``group`` (the group it was sent to), ``frame_type``,
+``room_id``, ``event_seq`` (message frames), ``sender_id`` (typing) and ``room_slug`` (room
+membership frames).
+
+Groups are followed by the process's fan-out hub (:mod:`smartcampus_chat.hub`), not by
+each socket: one layer channel per process, one group send per published frame.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.hub import Subscriber, get_hub
 from smartcampus_chat.schema import (
     MessageDeleted,
     MessageEdited,
@@ -73,7 +78,7 @@ def _send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(layer.group_send)(group, {**message, "group": group})
     except Exception:
         # The event is stored; clients catch up by resuming. Losing the doorbell is logged,
         # never raised into the request that already committed.
@@ -99,33 +104,32 @@ async def apublish_to_room(room_id: int, frame: Schema) -> None:
     layer = get_channel_layer(app_settings.CHANNEL_LAYER)
     if layer is None:
         return
+    group = room_group(room_id)
     try:
-        await layer.group_send(room_group(room_id), layer_message(frame, room_id=room_id))
+        await layer.group_send(group, layer_message(frame, room_id=room_id, group=group))
     except Exception:
         logger.exception("Could not publish to room %s", room_id)
 
 
-async def follow(
-    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
-) -> None:
-    """Subscribe a connection's channel to rooms and to its user's group."""
-    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+def _groups(room_ids: Iterable[int], user_id: int | None) -> list[str]:
     groups = [room_group(pk) for pk in room_ids]
     if user_id is not None:
         groups.append(user_group(user_id))
-    for group in groups:
-        await layer.group_add(group, channel_name)
+    return groups
+
+
+async def follow(
+    subscriber: Subscriber, *, room_ids: Iterable[int] = (), user_id: int | None = None
+) -> None:
+    """Deliver rooms' and a user's messages to a connection; done once the layer would."""
+    await get_hub().subscribe(subscriber, _groups(room_ids, user_id))
 
 
 async def unfollow(
-    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
+    subscriber: Subscriber, *, room_ids: Iterable[int] = (), user_id: int | None = None
 ) -> None:
-    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
-    groups = [room_group(pk) for pk in room_ids]
-    if user_id is not None:
-        groups.append(user_group(user_id))
-    for group in groups:
-        await layer.group_discard(group, channel_name)
+    """Stop delivering; layer errors are logged, never raised (see the hub)."""
+    await get_hub().unsubscribe(subscriber, _groups(room_ids, user_id))
 
 
 #: Layer-only message types (never sent to clients as such): consumers re-check access.
