@@ -73,16 +73,19 @@ def ensure_rooms(count: int) -> list[Any]:
 
 
 def prepare_app(rooms: int, users: int) -> list[str]:
-    """Public rooms ``bench-room-<n>`` and logged-in users; returns one session key per user.
+    """Public rooms ``bench-room-<n>`` and users; returns one WebSocket ticket per user.
 
-    Sessions are written as Django's login view writes them (user id, backend, password
-    hash), in bulk: thousands of logins through the form would dominate a quick run.
+    Tickets (``?ticket=``, docs/protocol.md) are how non-browser clients authenticate;
+    ``bench.app_settings`` makes them last the whole run. Sessions are also written, as
+    Django's login view writes them, for workloads that want the cookie path.
     """
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
+
+    from smartcampus_chat.tickets import issue_ticket
 
     ensure_rooms(rooms)
     people = ensure_users(users)
@@ -101,7 +104,7 @@ def prepare_app(rooms: int, users: int) -> list[str]:
             Session(session_key=key, session_data=store.encode(data), expire_date=expires)
         )
     Session.objects.bulk_create(sessions, batch_size=1000)
-    return [session.session_key for session in sessions]
+    return [issue_ticket(user) for user in people]
 
 
 def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class ConnSpec:
     room: int
     sender: int = -1
     headers: tuple[tuple[str, str], ...] = ()
+    #: Opaque credential the protocol puts in the URL (the app's ticket).
+    credential: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class _Worker:
                 t0 = time.monotonic()
                 try:
                     ws = await connect(
-                        self.base_url + self.protocol.path(spec.room),
+                        self.base_url + self.protocol.path(spec.room, spec.credential),
                         origin=self.origin,  # type: ignore[arg-type]
                         additional_headers=list(spec.headers),
                         compression=None,

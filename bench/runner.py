@@ -29,6 +29,8 @@ class RunContext:
     clients: int = field(default_factory=default_clients)
     database_url: str = DATABASE_URL
     migrated: set[str] = field(default_factory=set)
+    #: ``--shapes 1x500``: fan-out shapes (rooms x members) instead of the workload's own.
+    shapes: list[tuple[int, int]] | None = None
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
@@ -81,19 +83,18 @@ def room_specs(
 ) -> list[ConnSpec]:
     """``rooms`` x ``members`` connections; the first ``senders_per_room`` of a room send.
 
-    App connections carry a session cookie each, one user per connection when there are
-    enough sessions.
+    App connections carry a ticket each (``?ticket=``), one user per connection when there
+    are enough users.
     """
     specs = []
     for room in range(rooms):
         for member in range(members):
             index = room * members + member
-            headers: tuple[tuple[str, str], ...] = ()
+            credential = ""
             if served.sessions:
-                key = served.sessions[index % len(served.sessions)]
-                headers = (("Cookie", f"{django_side.SESSION_COOKIE}={key}"),)
+                credential = served.sessions[index % len(served.sessions)]
             sender = index if member < senders_per_room else -1
-            specs.append(ConnSpec(room=room, sender=sender, headers=headers))
+            specs.append(ConnSpec(room=room, sender=sender, credential=credential))
     return specs
 
 

@@ -1,7 +1,8 @@
 """The servers under test: reference servers and the app, per ASGI server and layer.
 
-Target names read ``<kind>-<server>-<layer>``: ``bare`` (reference ceiling), ``stock``
-(reference Channels tutorial consumer) and ``app`` (the example campus site).
+Target names read ``<kind>-<server>-<layer>[-w<N>]``: ``bare`` (reference ceiling),
+``stock`` (reference Channels tutorial consumer) and ``app`` (the example campus site, with
+its fan-out hub); ``-w2``: two uvicorn worker processes sharing the port (Redis layers).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ class Target:
     kind: str
     server: str
     layer: str
+    workers: int = 1
 
     @property
     def name(self) -> str:
         if self.kind == "bare":
             return "bare-websockets"
-        return f"{self.kind}-{self.server}-{self.layer}"
+        suffix = f"-w{self.workers}" if self.workers > 1 else ""
+        return f"{self.kind}-{self.server}-{self.layer}{suffix}"
 
     @property
     def protocol(self) -> str:
@@ -58,6 +61,8 @@ class Target:
             argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
             argv += ["--port", str(port), "--lifespan", "off", "--no-access-log"]
             argv += ["--log-level", "warning", "--backlog", "4096"]
+            if self.workers > 1:
+                argv += ["--workers", str(self.workers)]
         else:
             argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
             argv += ["--access-log", "/dev/null", "-v", "0"]
@@ -70,6 +75,9 @@ ALL_TARGETS: list[Target] = [
     *(Target("stock", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
     *(Target("stock", s, "pubsub") for s in ("uvicorn", "daphne")),
     *(Target("app", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
+    Target("app", "uvicorn", "pubsub"),
+    Target("app", "uvicorn", "redis", workers=2),
+    Target("app", "uvicorn", "pubsub", workers=2),
 ]
 BY_NAME = {target.name: target for target in ALL_TARGETS}
 

@@ -96,7 +96,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # max_connections bounds the process's Redis connections (redis-py raises
+            # MaxConnectionsError beyond it rather than waiting): sized for the publishes
+            # of concurrent requests; subscriptions are one per room per process (the hub).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     # One cache for every process: the per-user send limits are shared across workers.

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from smartcampus_chat import events, queries, ratelimit, services
+from smartcampus_chat.batcher import get_batcher
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import (
     ChatError,
@@ -79,6 +80,7 @@ from smartcampus_chat.schema import (
     Typing,
     TypingFrame,
 )
+from smartcampus_chat.services.batch import SendRequest
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +393,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif isinstance(frame, SendMessage):
             target = await self.target(frame.room)
             room, access = await self.room_access(target)
-            data = await database_sync_to_async(_send)(self.user, room, frame, access)
+            data = await self.store(room, frame, access)
             await self.ack(frame, data)
         elif isinstance(frame, EditMessage):
             target = await self.target(frame.room)
@@ -435,6 +437,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.user, target.slug
             )
         return target.room, target.access
+
+    async def store(self, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
+        """Store a send: with the process's other sends (group commit) unless disabled."""
+        if int(app_settings.SEND_BATCH_MAX) <= 1:
+            return await database_sync_to_async(_send)(self.user, room, frame, access)
+        request = SendRequest(
+            self.user,
+            room,
+            frame.content,
+            client_id=frame.client_id,
+            reply_to=frame.reply_to,
+            access=access,
+        )
+        result = await get_batcher().send(request)
+        return message_data(result.message, room_slug=room.slug)
 
     async def ack(self, frame: ClientFrame, data: MessageData) -> None:
         await self.send_frame(Ack(id=frame.id, client_id=data.client_id, message=data))
