@@ -131,6 +131,37 @@ def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:
     return {"stored": count, "seconds": round(elapsed, 2), "latencies_s": latencies}
 
 
+def store_direct_batched(seconds: float, rooms: int, senders: int, batch: int) -> dict[str, Any]:
+    """Messages stored per second through ``check_send_messages``, ``batch`` per call.
+
+    Latencies are per batch (what each message of it waited for its commit).
+    """
+    from smartcampus_chat.services.batch import SendRequest, check_send_messages
+
+    room_objs = ensure_rooms(rooms)
+    users = ensure_users(senders)
+    latencies: list[float] = []
+    count = 0
+    start = time.monotonic()
+    end = start + seconds
+    while time.monotonic() < end:
+        requests = [
+            SendRequest(
+                users[n % senders],
+                room_objs[n % rooms],
+                f"batched message {n}",
+                client_id=f"b-{start}-{n}",
+            )
+            for n in range(count, count + batch)
+        ]
+        t0 = time.monotonic()
+        check_send_messages(requests)
+        latencies.extend([time.monotonic() - t0] * batch)
+        count += batch
+    elapsed = time.monotonic() - start
+    return {"stored": count, "seconds": round(elapsed, 2), "latencies_s": latencies}
+
+
 def catch_up_by_query(missed: int, page: int) -> dict[str, Any]:
     """A client that missed ``missed`` messages pulls them with ``queries.changes_since``.
 

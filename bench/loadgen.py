@@ -49,6 +49,8 @@ class ConnSpec:
     headers: tuple[tuple[str, str], ...] = ()
     #: Opaque credential the protocol puts in the URL (the app's ticket).
     credential: str = ""
+    #: Ask for permessage-deflate.
+    compress: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,7 @@ class _Worker:
                         self.base_url + self.protocol.path(spec.room, spec.credential),
                         origin=self.origin,  # type: ignore[arg-type]
                         additional_headers=list(spec.headers),
-                        compression=None,
+                        compression="deflate" if spec.compress else None,
                         ping_interval=None,
                         open_timeout=60,
                         close_timeout=2,

@@ -56,7 +56,13 @@ class Served:
 
 @contextlib.contextmanager
 def serve(
-    ctx: RunContext, target: Target, *, rooms: int = 1, users: int = 1, database_url: str = ""
+    ctx: RunContext,
+    target: Target,
+    *,
+    rooms: int = 1,
+    users: int = 1,
+    database_url: str = "",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """Start ``target`` (a fresh process, an empty Redis) with its resources sampled.
 
@@ -70,7 +76,7 @@ def serve(
         sessions = django_side.call(database_url, django_side.prepare_app, rooms, users)
     if target.uses_redis:
         flush_redis()
-    with target.service(database_url) as service:
+    with target.service(database_url, env) as service:
         sampler = ResourceSampler(service.pid).start()
         try:
             yield Served(target, service, sampler, sessions)
@@ -94,7 +100,14 @@ def room_specs(
             if served.sessions:
                 credential = served.sessions[index % len(served.sessions)]
             sender = index if member < senders_per_room else -1
-            specs.append(ConnSpec(room=room, sender=sender, credential=credential))
+            specs.append(
+                ConnSpec(
+                    room=room,
+                    sender=sender,
+                    credential=credential,
+                    compress=served.target.deflate,
+                )
+            )
     return specs
 
 

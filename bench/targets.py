@@ -22,12 +22,16 @@ class Target:
     server: str
     layer: str
     workers: int = 1
+    #: Clients ask for permessage-deflate (uvicorn offers it unless
+    #: ``--ws-per-message-deflate false``): memory per connection with compression.
+    deflate: bool = False
 
     @property
     def name(self) -> str:
         if self.kind == "bare":
             return "bare-websockets"
         suffix = f"-w{self.workers}" if self.workers > 1 else ""
+        suffix += "-deflate" if self.deflate else ""
         return f"{self.kind}-{self.server}-{self.layer}{suffix}"
 
     @property
@@ -42,9 +46,9 @@ class Target:
     def uses_database(self) -> bool:
         return self.kind == "app"
 
-    def service(self, database_url: str = "") -> Service:
+    def service(self, database_url: str = "", extra_env: dict[str, str] | None = None) -> Service:
         port = free_port()
-        env: dict[str, str] = {"BENCH_LAYER": self.layer}
+        env: dict[str, str] = {"BENCH_LAYER": self.layer, **(extra_env or {})}
         if self.uses_redis:
             env["REDIS_URL"] = REDIS_URL
         if self.kind == "bare":
@@ -78,6 +82,7 @@ ALL_TARGETS: list[Target] = [
     Target("app", "uvicorn", "pubsub"),
     Target("app", "uvicorn", "redis", workers=2),
     Target("app", "uvicorn", "pubsub", workers=2),
+    Target("app", "uvicorn", "redis", deflate=True),
 ]
 BY_NAME = {target.name: target for target in ALL_TARGETS}
 

@@ -19,6 +19,7 @@ FULL_TARGETS = [
     "stock-uvicorn-redis",
     "stock-daphne-redis",
     "app-uvicorn-redis",
+    "app-uvicorn-redis-deflate",
     "app-daphne-redis",
 ]
 QUICK_TARGETS = ["app-uvicorn-redis"]

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -69,13 +69,42 @@ def raw_send(send: Send) -> Send:
     return send
 
 
+async def _drive(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
+    """Run to completion a coroutine that was started by hand and suspended on ``yielded``.
+
+    This is what ``asyncio.Task`` does step by step; see :meth:`Outbox._write_now`.
+    """
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                # As Task.__step does: the future was yielded to us, not to a task.
+                yielded._asyncio_future_blocking = False
+                await yielded
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException:  # noqa: S110 - the coroutine gets it back from its own await
+            pass
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+
+
 class Outbox:
-    """A socket's outgoing frames: bounded, written in order by a task of its own.
+    """A socket's outgoing frames: bounded, written in order.
 
     The hub :meth:`offer`\\s frames without waiting; over ``limit`` pending frames the
     socket is closed with 4008 (its pending frames are dropped: the client resumes). The
     connection's own answers (:meth:`put`) wait for room instead, so a long replay throttles
-    itself to the client's pace. The writer task only exists while frames are pending.
+    itself to the client's pace.
+
+    An idle outbox writes at once, in the caller's stack (:meth:`_write_now`): the server's
+    ``send`` usually completes without suspending (the transport takes the bytes), so a
+    delivery costs no task. Only when it suspends (the client is slow: the transport's
+    buffer is full) does a writer task take over, and frames queue behind it.
     """
 
     def __init__(self, send: Send, limit: int) -> None:
@@ -98,8 +127,12 @@ class Outbox:
         if len(self.pending) >= self.limit:
             self.overflow()
             return False
-        self.pending.append({"type": "websocket.send", "text": text})
-        self._kick()
+        message = {"type": "websocket.send", "text": text}
+        if self.task is None and not self.pending:
+            self._write_now(message)
+        else:
+            self.pending.append(message)
+            self._kick()
         return True
 
     async def put(self, message: Message) -> None:
@@ -112,8 +145,11 @@ class Outbox:
             return
         if message["type"] == "websocket.close":
             self.finished = True
-        self.pending.append(message)
-        self._kick()
+        if self.task is None and not self.pending:
+            self._write_now(message)
+        else:
+            self.pending.append(message)
+            self._kick()
 
     def overflow(self) -> None:
         """Drop what is pending and close the socket with 4008 (the client resumes)."""
@@ -133,6 +169,23 @@ class Outbox:
         self._wake_putters()
         self._kick()
 
+    def _write_now(self, message: Message) -> None:
+        """Start writing ``message`` in the caller's stack; a task finishes it if it waits."""
+        awaitable = self.send(message)
+        if not isinstance(awaitable, Coroutine):
+            self.task = asyncio.get_running_loop().create_task(self._write(awaitable))
+            return
+        try:
+            yielded = awaitable.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.debug("Socket write failed; dropping its pending frames", exc_info=True)
+            self.finished = True
+            self.pending.clear()
+            return
+        self.task = asyncio.get_running_loop().create_task(self._write(_drive(awaitable, yielded)))
+
     def _kick(self) -> None:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._write())
@@ -142,9 +195,11 @@ class Outbox:
             self.space.set()
             self.space = None
 
-    async def _write(self) -> None:
+    async def _write(self, started: Awaitable[None] | None = None) -> None:
         pending = self.pending
         try:
+            if started is not None:
+                await started
             while pending:
                 message = pending.popleft()
                 if self.space is not None and len(pending) <= self.limit // 2:
