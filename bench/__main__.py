@@ -43,6 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--targets", nargs="+", help="restrict server targets (see 'list')")
     parser.add_argument("--clients", type=int, default=default_clients(), help="load processes")
     parser.add_argument("--database-url", default=DATABASE_URL, help="PostgreSQL database")
+    parser.add_argument("--connections", type=int, help="idle: how many connections")
     parser.add_argument(
         "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"
     )
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         clients=args.clients,
         database_url=args.database_url,
         shapes=args.shapes,
+        connections=args.connections,
     )
     started = time.time()
     meta: dict[str, Any] = {

@@ -31,6 +31,8 @@ class RunContext:
     migrated: set[str] = field(default_factory=set)
     #: ``--shapes 1x500``: fan-out shapes (rooms x members) instead of the workload's own.
     shapes: list[tuple[int, int]] | None = None
+    #: ``--connections N``: idle connections instead of the workload's own count.
+    connections: int | None = None
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
