@@ -45,6 +45,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DATABASE_URL, help="PostgreSQL database")
     parser.add_argument("--connections", type=int, help="idle: how many connections")
     parser.add_argument(
+        "--vendors", nargs="+", choices=["postgresql", "sqlite"], help="persistence: databases"
+    )
+    parser.add_argument(
         "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"
     )
     parser.add_argument("--messages", type=int, default=1_000_000, help="seed: how many")
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         shapes=args.shapes,
         connections=args.connections,
+        vendors=args.vendors,
     )
     started = time.time()
     meta: dict[str, Any] = {

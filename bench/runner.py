@@ -33,6 +33,8 @@ class RunContext:
     shapes: list[tuple[int, int]] | None = None
     #: ``--connections N``: idle connections instead of the workload's own count.
     connections: int | None = None
+    #: ``--vendors postgresql``: the databases of the persistence workload.
+    vendors: list[str] | None = None
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)

@@ -24,7 +24,8 @@ ROOMS = 10
 
 
 def databases(ctx: RunContext) -> list[tuple[str, str]]:
-    return [("postgresql", ctx.database_url), ("sqlite", sqlite_url("bench.sqlite3"))]
+    every = [("postgresql", ctx.database_url), ("sqlite", sqlite_url("bench.sqlite3"))]
+    return [(vendor, url) for vendor, url in every if vendor in (ctx.vendors or [vendor])]
 
 
 #: Most sends per transaction in the batched services run.
