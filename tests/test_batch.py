@@ -27,6 +27,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Layer messages sent after commit (the doorbell), in order."""
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(events, "_send", lambda group, message: sent.append(message))
+    monkeypatch.setattr(events, "_send_many", lambda messages: sent.extend(m for _, m in messages))
     return sent
 
 

@@ -23,8 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,10 +128,10 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
         for item in fresh:
             by_room[item.room.pk].append(item)
         messages: list[tuple[_Valid, ChatMessage]] = []
-        # Rooms in id order: two batches lock their rooms in the same order (no deadlock).
+        numbers = _allocate({room_id: len(group) for room_id, group in by_room.items()}, now)
         for room_id in sorted(by_room):
             group = by_room[room_id]
-            seq, event_seq = _allocate(room_id, len(group), now)
+            seq, event_seq = numbers[room_id]
             first_seq, first_event = seq - len(group) + 1, event_seq - len(group) + 1
             room = group[0].room
             for offset, item in enumerate(group):
@@ -149,10 +149,13 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
         ChatMessage.objects.bulk_create([message for _, message in messages])
         _move_read_markers(messages)
+        events.publish_many_to_rooms(
+            [
+                (item.room.pk, MessageNew(message=message_data(message, room_slug=item.room.slug)))
+                for item, message in messages
+            ]
+        )
         for item, message in messages:
-            events.publish_to_room(
-                item.room.pk, MessageNew(message=message_data(message, room_slug=item.room.slug))
-            )
             signals.send_on_commit(
                 signals.message_sent, ChatMessage, message=message, room=item.room, user=item.user
             )
@@ -174,10 +177,16 @@ def _drop_known_client_ids(
     keyed = [item for item in items if item.client_id]
     known: dict[tuple[int, Any, str], ChatMessage] = {}
     if keyed:
-        match = Q()
-        for item in keyed:
-            match |= Q(room_id=item.room.pk, sender_id=item.user.pk, client_id=item.client_id)
-        for message in ChatMessage.objects.filter(match).select_related("sender"):
+        # A superset of the wanted (room, sender, client id) triples, through the unique
+        # index, with three IN lists: cheaper to build and to plan than an OR per request.
+        candidates = ChatMessage.objects.filter(
+            room_id__in={item.room.pk for item in keyed},
+            sender_id__in={item.user.pk for item in keyed},
+            client_id__in={item.client_id for item in keyed},
+        )
+        if connection.vendor == "postgresql":
+            candidates = ChatMessage.objects.filter(pk__in=_known_ids_postgresql(keyed))
+        for message in candidates.exclude(client_id="").select_related("sender").order_by():
             known[(message.room_id, message.sender_id, message.client_id)] = message
     fresh: list[_Valid] = []
     first_in_batch: dict[tuple[int, Any, str], int] = {}
@@ -195,17 +204,57 @@ def _drop_known_client_ids(
     return fresh, repeats
 
 
-def _allocate(room_id: int, count: int, now: Any) -> tuple[int, int]:
-    """Take ``count`` message and change numbers of a room; the last of each."""
-    ChatRoom.objects.filter(pk=room_id).update(
-        last_seq=F("last_seq") + count,
-        last_event_seq=F("last_event_seq") + count,
-        last_message_at=now,
+def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
+    """Take ``counts[room_id]`` message and change numbers of each room; the last of each.
+
+    The rooms' rows stay locked until commit, locked in id order so that two batches (or a
+    batch and a single send) sharing rooms queue instead of deadlocking. On PostgreSQL two
+    statements whatever the number of rooms; elsewhere two per room.
+    """
+    if connection.vendor == "postgresql":
+        return _allocate_postgresql(counts, now)
+    numbers = {}
+    for room_id in sorted(counts):
+        ChatRoom.objects.filter(pk=room_id).update(
+            last_seq=F("last_seq") + counts[room_id],
+            last_event_seq=F("last_event_seq") + counts[room_id],
+            last_message_at=now,
+        )
+        numbers[room_id] = (
+            ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
+        )
+    return numbers
+
+
+def _columns(model: Any, *names: str) -> list[str]:
+    meta = model._meta
+    return [connection.ops.quote_name(meta.get_field(name).column) for name in names]
+
+
+def _allocate_postgresql(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
+    table = connection.ops.quote_name(ChatRoom._meta.db_table)
+    pk, seq, event_seq, at = _columns(
+        ChatRoom, "id", "last_seq", "last_event_seq", "last_message_at"
     )
-    seq, event_seq = (
-        ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
-    )
-    return seq, event_seq
+    ids = sorted(counts)
+    values = ", ".join(["(%s, %s::integer)"] * len(ids))
+    params: list[Any] = [now]
+    for room_id in ids:
+        params += [room_id, counts[room_id]]
+    with connection.cursor() as cursor:
+        # Identifiers come from the models' meta, values are parameters.
+        cursor.execute(
+            f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) "  # noqa: S608
+            f"ORDER BY {pk} FOR UPDATE",
+            ids,
+        )
+        cursor.execute(
+            f"UPDATE {table} AS r SET {seq} = r.{seq} + v.n, {event_seq} = r.{event_seq} + v.n, "  # noqa: S608
+            f"{at} = %s FROM (VALUES {values}) AS v(id, n) WHERE r.{pk} = v.id "
+            f"RETURNING r.{pk}, r.{seq}, r.{event_seq}",
+            params,
+        )
+        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
 def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
@@ -221,7 +270,20 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
         last[item.room.pk][item.user.pk] = message.seq
         rooms[item.room.pk] = item.room
         users[item.user.pk] = item.user
-    missing: list[ChatParticipant] = []
+    if connection.vendor == "postgresql":
+        present = _move_markers_postgresql(last)
+        missing = [
+            ChatParticipant(
+                room=rooms[room_id], user=users[user_id], role=Role.MEMBER, last_read_seq=seq
+            )
+            for room_id, seqs in last.items()
+            for user_id, seq in seqs.items()
+            if (room_id, user_id) not in present
+        ]
+        if missing:
+            ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
+        return
+    missing = []
     for room_id, seqs in last.items():
         marker = Case(
             *(When(user_id=user_id, then=Value(seq)) for user_id, seq in seqs.items()),
@@ -231,7 +293,7 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
             last_read_seq=Greatest("last_read_seq", marker)
         )
         if updated < len(seqs):
-            present = set(
+            members = set(
                 ChatParticipant.objects.filter(room_id=room_id, user_id__in=list(seqs)).values_list(
                     "user_id", flat=True
                 )
@@ -241,7 +303,53 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
                     room=rooms[room_id], user=users[user_id], role=Role.MEMBER, last_read_seq=seq
                 )
                 for user_id, seq in seqs.items()
-                if user_id not in present
+                if user_id not in members
             )
     if missing:
         ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+def _move_markers_postgresql(last: dict[int, dict[Any, int]]) -> set[tuple[int, Any]]:
+    """One ``UPDATE ... FROM (VALUES ...)`` for every (room, sender); the pairs updated.
+
+    The rooms are locked already (:func:`_allocate`), so concurrent batches touching the
+    same participant rows are serialised by their rooms' locks.
+    """
+    table = connection.ops.quote_name(ChatParticipant._meta.db_table)
+    room, user, marker = _columns(ChatParticipant, "room", "user", "last_read_seq")
+    rows = [
+        (room_id, user_id, seq) for room_id, seqs in last.items() for user_id, seq in seqs.items()
+    ]
+    values = ", ".join(["(%s, %s, %s::integer)"] * len(rows))
+    params = [value for row in rows for value in row]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET {marker} = GREATEST(p.{marker}, v.seq) "  # noqa: S608
+            f"FROM (VALUES {values}) AS v(room_id, user_id, seq) "
+            f"WHERE p.{room} = v.room_id AND p.{user} = v.user_id "
+            f"RETURNING p.{room}, p.{user}",
+            params,
+        )
+        return {(row[0], row[1]) for row in cursor.fetchall()}
+
+
+def _known_ids_postgresql(items: list[_Valid]) -> list[int]:
+    """Ids of stored messages matching the (room, sender, client id) of ``items``.
+
+    A join with a ``VALUES`` list probes the unique index once per request; three ``IN``
+    lists make PostgreSQL scan every message of the rooms (it can only use the index's
+    first column with them).
+    """
+    table = connection.ops.quote_name(ChatMessage._meta.db_table)
+    pk, room, sender, client_id = _columns(ChatMessage, "id", "room", "sender", "client_id")
+    values = ", ".join(["(%s, %s, %s)"] * len(items))
+    params = [value for item in items for value in (item.room.pk, item.user.pk, item.client_id)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.{pk} FROM {table} AS m JOIN (VALUES {values}) "  # noqa: S608
+            f"AS v(room_id, sender_id, client_id) ON m.{room} = v.room_id "
+            f"AND m.{sender} = v.sender_id AND m.{client_id} = v.client_id "
+            f"WHERE m.{client_id} <> ''",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
