@@ -15,6 +15,7 @@ from smartcampus_chat import events, services
 from smartcampus_chat.batcher import SendBatcher
 from smartcampus_chat.exceptions import NotFound, RoomArchived, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services import batch
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
 from smartcampus_chat.services.messages import SendResult
@@ -94,6 +95,12 @@ def test_retries_return_the_stored_message(
     assert results[2].message.pk == results[1].message.pk
     assert ChatMessage.objects.filter(room=public_room).count() == 2
     assert len(published) == 1  # Only the new message is announced.
+    # A batch of retries only stores nothing (and numbers no room).
+    (again,) = check_send_messages([SendRequest(alice, public_room, "new", client_id="c2")])
+    assert isinstance(again, SendResult)
+    assert (again.message.pk, again.created) == (results[1].message.pk, False)
+    public_room.refresh_from_db()
+    assert public_room.last_seq == 2
 
 
 def test_one_bad_request_does_not_fail_or_ack_the_others(
@@ -268,8 +275,8 @@ async def test_the_batcher_answers_each_caller_with_its_own_result(
     sends.append(batcher.send(SendRequest(bob, public_room, "")))
     results = await asyncio.gather(*sends, return_exceptions=True)
     assert isinstance(results[-1], ValidationFailed)
-    stored = [r for r in results[:-1] if isinstance(r, SendResult)]
-    assert [r.message.content for r in stored] == [f"m{n}" for n in range(20)]
-    assert sorted(r.message.seq for r in stored) == list(range(1, 21))
+    stored = [r for r in results[:-1] if isinstance(r, MessageData)]
+    assert [r.content for r in stored] == [f"m{n}" for n in range(20)]
+    assert sorted(r.seq for r in stored) == list(range(1, 21))
     assert batcher.stored == 20
     assert batcher.batches < 21  # Concurrent sends shared transactions.

@@ -7,9 +7,8 @@ batches grow by themselves, so each commit serves as many senders as arrived dur
 previous one (natural group commit). Each caller gets its own result or error back
 (:func:`smartcampus_chat.services.batch.check_send_messages`), after the commit.
 
-Batches run in a worker thread of their own (``thread_sensitive=False``) rather than on the
-one thread Channels uses for database calls, so that handshakes and presence updates do not
-queue behind stores, and stores not behind them.
+Batches run on the thread Channels uses for database calls (``database_sync_to_async``), so
+they share its connection handling; one batch replaces a queue of single stores there.
 """
 
 from __future__ import annotations
@@ -20,8 +19,25 @@ import logging
 from channels.db import database_sync_to_async
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.payloads import message_data
+from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
-from smartcampus_chat.services.messages import SendResult
+
+#: What a caller gets back: the stored (or already stored) message, as clients see it.
+Stored = MessageData
+
+
+def store_batch(requests: list[SendRequest]) -> list[Stored | Exception]:
+    """Store ``requests`` and render each message in the database thread (a retry's
+    stored message may load its sender lazily: never from the event loop)."""
+    rendered: list[Stored | Exception] = []
+    for request, result in zip(requests, check_send_messages(requests), strict=True):
+        if isinstance(result, Exception):
+            rendered.append(result)
+        else:
+            rendered.append(message_data(result.message, room_slug=request.room.slug))
+    return rendered
+
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +45,22 @@ logger = logging.getLogger(__name__)
 class SendBatcher:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.pending: list[tuple[SendRequest, asyncio.Future[SendResult]]] = []
+        self.pending: list[tuple[SendRequest, asyncio.Future[Stored]]] = []
         self.task: asyncio.Task[None] | None = None
         #: Sizes of the batches stored so far (for tests and the benchmark's curiosity).
         self.batches = 0
         self.stored = 0
 
-    async def send(self, request: SendRequest) -> SendResult:
+    async def send(self, request: SendRequest) -> Stored:
         """Store ``request`` with whatever else is waiting; raises its own ChatError."""
-        future: asyncio.Future[SendResult] = self.loop.create_future()
+        future: asyncio.Future[Stored] = self.loop.create_future()
         self.pending.append((request, future))
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
         return await future
 
     async def _run(self) -> None:
-        store = database_sync_to_async(check_send_messages, thread_sensitive=False)
+        store = database_sync_to_async(store_batch)
         while self.pending:
             limit = max(1, int(app_settings.SEND_BATCH_MAX))
             batch, self.pending = self.pending[:limit], self.pending[limit:]

@@ -457,8 +457,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply_to=frame.reply_to,
             access=access,
         )
-        result = await get_batcher().send(request)
-        return message_data(result.message, room_slug=room.slug)
+        return await get_batcher().send(request)
 
     async def ack(self, frame: ClientFrame, data: MessageData) -> None:
         await self.send_frame(Ack(id=frame.id, client_id=data.client_id, message=data))

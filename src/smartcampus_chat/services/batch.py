@@ -103,7 +103,11 @@ def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Except
             # these client ids first (IntegrityError), or one message upset the database.
             # Store each alone: the single path answers retries, errors stay with their own.
             if not isinstance(exc, IntegrityError):
-                logger.warning("A batch of %d sends failed; storing them one by one", len(valid))
+                logger.warning(
+                    "A batch of %d sends failed; storing them one by one",
+                    len(valid),
+                    exc_info=True,
+                )
             for item in valid:
                 results[item.index] = _store_alone(item)
     return [result for result in results if result is not None]
@@ -211,6 +215,8 @@ def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
     batch and a single send) sharing rooms queue instead of deadlocking. On PostgreSQL two
     statements whatever the number of rooms; elsewhere two per room.
     """
+    if not counts:
+        return {}
     if connection.vendor == "postgresql":
         return _allocate_postgresql(counts, now)
     numbers = {}
@@ -270,6 +276,8 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
         last[item.room.pk][item.user.pk] = message.seq
         rooms[item.room.pk] = item.room
         users[item.user.pk] = item.user
+    if not last:
+        return
     if connection.vendor == "postgresql":
         present = _move_markers_postgresql(last)
         missing = [
