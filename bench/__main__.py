@@ -24,6 +24,13 @@ from bench.targets import ALL_TARGETS
 from bench.workloads import DEFAULT_ORDER, WORKLOADS
 
 
+def _shape(text: str) -> tuple[int, int]:
+    rooms, _, members = text.partition("x")
+    if not (rooms.isdigit() and members.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not ROOMSxMEMBERS")
+    return int(rooms), int(members)
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -36,6 +43,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--targets", nargs="+", help="restrict server targets (see 'list')")
     parser.add_argument("--clients", type=int, default=default_clients(), help="load processes")
     parser.add_argument("--database-url", default=DATABASE_URL, help="PostgreSQL database")
+    parser.add_argument("--connections", type=int, help="idle: how many connections")
+    parser.add_argument(
+        "--vendors", nargs="+", choices=["postgresql", "sqlite"], help="persistence: databases"
+    )
+    parser.add_argument(
+        "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"
+    )
     parser.add_argument("--messages", type=int, default=1_000_000, help="seed: how many")
     parser.add_argument("--room", default="bench-history", help="seed: room slug")
     return parser.parse_args(argv)
@@ -62,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         target_names=args.targets,
         clients=args.clients,
         database_url=args.database_url,
+        shapes=args.shapes,
+        connections=args.connections,
+        vendors=args.vendors,
     )
     started = time.time()
     meta: dict[str, Any] = {
@@ -70,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         "quick": args.quick,
         "workloads": names,
         "targets": args.targets,
+        "shapes": args.shapes,
         "clients": args.clients,
         "commit": git_commit(),
         "machine": machine(),

@@ -43,7 +43,15 @@ _UNLIMITED_SENDS: dict[str, Any] = {
     "SEND_RATE_BURST": 1_000_000,
     "SEND_RATE_PER_SECOND": 1_000_000.0,
 }
-SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS}
+# Tickets are issued once per run, before the servers start.
+_LONG_TICKETS: dict[str, Any] = {"TICKET_MAX_AGE": 86_400}
+# ``BENCH_SEND_BATCH_MAX``: group commit of WebSocket sends (0: one transaction per send).
+_BATCH: dict[str, Any] = (
+    {"SEND_BATCH_MAX": int(os.environ["BENCH_SEND_BATCH_MAX"])}
+    if os.environ.get("BENCH_SEND_BATCH_MAX")
+    else {}
+)
+SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS, **_LONG_TICKETS, **_BATCH}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -73,16 +73,19 @@ def ensure_rooms(count: int) -> list[Any]:
 
 
 def prepare_app(rooms: int, users: int) -> list[str]:
-    """Public rooms ``bench-room-<n>`` and logged-in users; returns one session key per user.
+    """Public rooms ``bench-room-<n>`` and users; returns one WebSocket ticket per user.
 
-    Sessions are written as Django's login view writes them (user id, backend, password
-    hash), in bulk: thousands of logins through the form would dominate a quick run.
+    Tickets (``?ticket=``, docs/protocol.md) are how non-browser clients authenticate;
+    ``bench.app_settings`` makes them last the whole run. Sessions are also written, as
+    Django's login view writes them, for workloads that want the cookie path.
     """
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
+
+    from smartcampus_chat.tickets import issue_ticket
 
     ensure_rooms(rooms)
     people = ensure_users(users)
@@ -101,7 +104,7 @@ def prepare_app(rooms: int, users: int) -> list[str]:
             Session(session_key=key, session_data=store.encode(data), expire_date=expires)
         )
     Session.objects.bulk_create(sessions, batch_size=1000)
-    return [session.session_key for session in sessions]
+    return [issue_ticket(user) for user in people]
 
 
 def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:
@@ -124,6 +127,37 @@ def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:
         )
         latencies.append(time.monotonic() - t0)
         count += 1
+    elapsed = time.monotonic() - start
+    return {"stored": count, "seconds": round(elapsed, 2), "latencies_s": latencies}
+
+
+def store_direct_batched(seconds: float, rooms: int, senders: int, batch: int) -> dict[str, Any]:
+    """Messages stored per second through ``check_send_messages``, ``batch`` per call.
+
+    Latencies are per batch (what each message of it waited for its commit).
+    """
+    from smartcampus_chat.services.batch import SendRequest, check_send_messages
+
+    room_objs = ensure_rooms(rooms)
+    users = ensure_users(senders)
+    latencies: list[float] = []
+    count = 0
+    start = time.monotonic()
+    end = start + seconds
+    while time.monotonic() < end:
+        requests = [
+            SendRequest(
+                users[n % senders],
+                room_objs[n % rooms],
+                f"batched message {n}",
+                client_id=f"b-{start}-{n}",
+            )
+            for n in range(count, count + batch)
+        ]
+        t0 = time.monotonic()
+        check_send_messages(requests)
+        latencies.extend([time.monotonic() - t0] * batch)
+        count += batch
     elapsed = time.monotonic() - start
     return {"stored": count, "seconds": round(elapsed, 2), "latencies_s": latencies}
 

@@ -48,6 +48,10 @@ class ConnSpec:
     room: int
     sender: int = -1
     headers: tuple[tuple[str, str], ...] = ()
+    #: Opaque credential the protocol puts in the URL (the app's ticket).
+    credential: str = ""
+    #: Ask for permessage-deflate.
+    compress: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,10 +145,10 @@ class _Worker:
                 t0 = time.monotonic()
                 try:
                     ws = await connect(
-                        self.base_url + self.protocol.path(spec.room),
+                        self.base_url + self.protocol.path(spec.room, spec.credential),
                         origin=Origin(self.origin),
                         additional_headers=list(spec.headers),
-                        compression=None,
+                        compression="deflate" if spec.compress else None,
                         ping_interval=None,
                         open_timeout=60,
                         close_timeout=2,

@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import quote
 
 PROBE_MARK = "bench|"
 _TYPE_RE = re.compile(r'\{\s*"type"\s*:\s*"([^"]+)"')
@@ -26,6 +27,8 @@ class FrameKind(Enum):
     DELIVERY = "delivery"
     ACK = "ack"
     ERROR = "error"
+    #: End of a replay (``resumed``): the catch-up workload times it.
+    RESUMED = "resumed"
     OTHER = "other"
 
 
@@ -59,7 +62,8 @@ class Protocol:
     #: Whether the server acknowledges sends (needed by closed-loop workloads).
     acks = False
 
-    def path(self, room: int) -> str:
+    def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
+        """URL path of a connection to ``room``; ``credential`` authenticates (app only)."""
         raise NotImplementedError
 
     def send_frame(self, content: str, frame_id: int, client_id: str) -> str:
@@ -74,7 +78,7 @@ class BareProtocol(Protocol):
 
     name = "bare"
 
-    def path(self, room: int) -> str:
+    def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
         return f"/room/{room}"
 
     def send_frame(self, content: str, frame_id: int, client_id: str) -> str:
@@ -86,7 +90,7 @@ class StockChannelsProtocol(Protocol):
 
     name = "stock"
 
-    def path(self, room: int) -> str:
+    def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
         return f"/ws/room/{room}/"
 
     def send_frame(self, content: str, frame_id: int, client_id: str) -> str:
@@ -94,15 +98,43 @@ class StockChannelsProtocol(Protocol):
 
 
 class AppProtocol(Protocol):
-    """smartcampus-chat's protocol today (docs/protocol.md): ``message.send`` → ``ack``
-    to the sender and ``message.new`` to the room."""
+    """smartcampus-chat's protocol version 1 (docs/protocol.md).
+
+    ``ws/chat/<slug>/?v=1&ticket=<ticket>`` (a signed ticket from
+    ``smartcampus_chat.tickets.issue_ticket``, one user per connection; with
+    ``resume_from``, ``&event_seq=N`` replays the room after N at once); ``message.send``
+    with a ``client_id`` → ``ack`` (after commit) to the sender and ``message.new`` to the
+    room; ``resume`` → the missed changes, then ``resumed``.
+    """
 
     name = "app"
     acks = True
-    _kinds = {"message.new": FrameKind.DELIVERY, "ack": FrameKind.ACK, "error": FrameKind.ERROR}
+    version = 1
+    _kinds = {
+        "message.new": FrameKind.DELIVERY,
+        "ack": FrameKind.ACK,
+        "error": FrameKind.ERROR,
+        "resumed": FrameKind.RESUMED,
+    }
 
-    def path(self, room: int) -> str:
-        return f"/ws/chat/{app_room_slug(room)}/"
+    def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
+        query = f"?v={self.version}"
+        if credential:
+            query += f"&ticket={quote(credential, safe='')}"
+        if resume_from is not None:
+            query += f"&event_seq={resume_from}"
+        return f"/ws/chat/{app_room_slug(room)}/{query}"
+
+    def resume_frame(self, room: int, event_seq: int, frame_id: int) -> str:
+        return json.dumps(
+            {"type": "resume", "room": app_room_slug(room), "event_seq": event_seq, "id": frame_id}
+        )
+
+    @staticmethod
+    def resumed_event_seq(frame: str) -> tuple[int, bool]:
+        """``(event_seq, truncated)`` of a ``resumed`` frame."""
+        data = json.loads(frame)
+        return int(data["event_seq"]), bool(data["truncated"])
 
     def send_frame(self, content: str, frame_id: int, client_id: str) -> str:
         return json.dumps(

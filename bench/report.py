@@ -27,6 +27,20 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("client CPU % at max", "client_cpu_pct_at_max"),
         ("server RSS MiB", "server_rss_mib"),
     ],
+    "burst": [
+        ("target", "target"),
+        ("shape", "shape"),
+        ("deliveries/s", "deliveries_per_s"),
+        ("each burst", "all_bursts_per_s"),
+        ("vs bare", "vs_bare"),
+        ("vs stock", "vs_stock"),
+        ("reach", "reach"),
+        ("p50 ms", "p50_ms"),
+        ("p99 ms", "p99_ms"),
+        ("server CPU %", "server_cpu_pct"),
+        ("client CPU %", "client_cpu_pct"),
+        ("load", "load_average_1m"),
+    ],
     "chat-mix": [
         ("target", "target"),
         ("reach", "reach"),
@@ -108,6 +122,24 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row.get("workload") == "fanout" and bare.get(row["shape"]):
             row["vs_bare"] = round(row["max_sustained_deliveries_per_s"] / bare[row["shape"]], 3)
+    # Burst rows: over the bare server, and the app over stock Channels on the same server
+    # and layer (``app-uvicorn-redis`` / ``stock-uvicorn-redis``).
+    burst = {
+        (row["target"], row["shape"]): row["deliveries_per_s"]
+        for row in rows
+        if row.get("workload") == "burst" and "deliveries_per_s" in row
+    }
+    for row in rows:
+        if row.get("workload") != "burst" or "deliveries_per_s" not in row:
+            continue
+        figure, shape = row["deliveries_per_s"], row["shape"]
+        if burst.get(("bare-websockets", shape)):
+            row["vs_bare"] = round(figure / burst[("bare-websockets", shape)], 3)
+        name = str(row["target"])
+        if name.startswith("app-"):
+            stock = burst.get(("stock-" + name.removeprefix("app-").removesuffix("-w2"), shape))
+            if stock:
+                row["vs_stock"] = round(figure / stock, 2)
 
 
 def _cell(value: Any) -> str:

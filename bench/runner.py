@@ -29,6 +29,12 @@ class RunContext:
     clients: int = field(default_factory=default_clients)
     database_url: str = DATABASE_URL
     migrated: set[str] = field(default_factory=set)
+    #: ``--shapes 1x500``: fan-out shapes (rooms x members) instead of the workload's own.
+    shapes: list[tuple[int, int]] | None = None
+    #: ``--connections N``: idle connections instead of the workload's own count.
+    connections: int | None = None
+    #: ``--vendors postgresql``: the databases of the persistence workload.
+    vendors: list[str] | None = None
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
@@ -54,7 +60,13 @@ class Served:
 
 @contextlib.contextmanager
 def serve(
-    ctx: RunContext, target: Target, *, rooms: int = 1, users: int = 1, database_url: str = ""
+    ctx: RunContext,
+    target: Target,
+    *,
+    rooms: int = 1,
+    users: int = 1,
+    database_url: str = "",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """Start ``target`` (a fresh process, an empty Redis) with its resources sampled.
 
@@ -68,7 +80,7 @@ def serve(
         sessions = django_side.call(database_url, django_side.prepare_app, rooms, users)
     if target.uses_redis:
         flush_redis()
-    with target.service(database_url) as service:
+    with target.service(database_url, env) as service:
         sampler = ResourceSampler(service.pid).start()
         try:
             yield Served(target, service, sampler, sessions)
@@ -81,19 +93,25 @@ def room_specs(
 ) -> list[ConnSpec]:
     """``rooms`` x ``members`` connections; the first ``senders_per_room`` of a room send.
 
-    App connections carry a session cookie each, one user per connection when there are
-    enough sessions.
+    App connections carry a ticket each (``?ticket=``), one user per connection when there
+    are enough users.
     """
     specs = []
     for room in range(rooms):
         for member in range(members):
             index = room * members + member
-            headers: tuple[tuple[str, str], ...] = ()
+            credential = ""
             if served.sessions:
-                key = served.sessions[index % len(served.sessions)]
-                headers = (("Cookie", f"{django_side.SESSION_COOKIE}={key}"),)
+                credential = served.sessions[index % len(served.sessions)]
             sender = index if member < senders_per_room else -1
-            specs.append(ConnSpec(room=room, sender=sender, headers=headers))
+            specs.append(
+                ConnSpec(
+                    room=room,
+                    sender=sender,
+                    credential=credential,
+                    compress=served.target.deflate,
+                )
+            )
     return specs
 
 

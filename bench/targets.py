@@ -1,7 +1,8 @@
 """The servers under test: reference servers and the app, per ASGI server and layer.
 
-Target names read ``<kind>-<server>-<layer>``: ``bare`` (reference ceiling), ``stock``
-(reference Channels tutorial consumer) and ``app`` (the example campus site).
+Target names read ``<kind>-<server>-<layer>[-w<N>]``: ``bare`` (reference ceiling),
+``stock`` (reference Channels tutorial consumer) and ``app`` (the example campus site, with
+its fan-out hub); ``-w2``: two uvicorn worker processes sharing the port (Redis layers).
 """
 
 from __future__ import annotations
@@ -20,12 +21,18 @@ class Target:
     kind: str
     server: str
     layer: str
+    workers: int = 1
+    #: Clients ask for permessage-deflate (uvicorn offers it unless
+    #: ``--ws-per-message-deflate false``): memory per connection with compression.
+    deflate: bool = False
 
     @property
     def name(self) -> str:
         if self.kind == "bare":
             return "bare-websockets"
-        return f"{self.kind}-{self.server}-{self.layer}"
+        suffix = f"-w{self.workers}" if self.workers > 1 else ""
+        suffix += "-deflate" if self.deflate else ""
+        return f"{self.kind}-{self.server}-{self.layer}{suffix}"
 
     @property
     def protocol(self) -> str:
@@ -39,9 +46,9 @@ class Target:
     def uses_database(self) -> bool:
         return self.kind == "app"
 
-    def service(self, database_url: str = "") -> Service:
+    def service(self, database_url: str = "", extra_env: dict[str, str] | None = None) -> Service:
         port = free_port()
-        env: dict[str, str] = {"BENCH_LAYER": self.layer}
+        env: dict[str, str] = {"BENCH_LAYER": self.layer, **(extra_env or {})}
         if self.uses_redis:
             env["REDIS_URL"] = REDIS_URL
         if self.kind == "bare":
@@ -58,6 +65,8 @@ class Target:
             argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
             argv += ["--port", str(port), "--lifespan", "off", "--no-access-log"]
             argv += ["--log-level", "warning", "--backlog", "4096"]
+            if self.workers > 1:
+                argv += ["--workers", str(self.workers)]
         else:
             argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
             argv += ["--access-log", "/dev/null", "-v", "0"]
@@ -70,6 +79,10 @@ ALL_TARGETS: list[Target] = [
     *(Target("stock", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
     *(Target("stock", s, "pubsub") for s in ("uvicorn", "daphne")),
     *(Target("app", s, layer) for s in ("uvicorn", "daphne") for layer in ("memory", "redis")),
+    Target("app", "uvicorn", "pubsub"),
+    Target("app", "uvicorn", "redis", workers=2),
+    Target("app", "uvicorn", "pubsub", workers=2),
+    Target("app", "uvicorn", "redis", deflate=True),
 ]
 BY_NAME = {target.name: target for target in ALL_TARGETS}
 

@@ -21,7 +21,7 @@ from django.core import signing
 from django.utils import timezone
 
 from courses.models import Enrolment
-from smartcampus_chat import consumers, events, presence, services, tickets
+from smartcampus_chat import batcher, consumers, events, presence, services, tickets
 from smartcampus_chat.exceptions import RateLimited
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatParticipant, ChatRoom
 from tests.realtime import Client, Closed, open_room, open_user, wait_for
@@ -300,6 +300,7 @@ async def test_unexpected_failure_is_an_internal_error_frame(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(consumers, "_send", broken)
+    monkeypatch.setattr(batcher, "check_send_messages", broken)
     client = await open_room(alice, public_room.slug)
     await client.send(type="message.send", content="x", id=1)
     error = await client.expect("error")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bench.workloads import catchup, chat_mix, fanout, history, idle, persistence
+from bench.workloads import burst, catchup, chat_mix, fanout, history, idle, persistence
 
 WORKLOADS: dict[str, ModuleType] = {
     "fanout": fanout,
+    "burst": burst,
     "chat-mix": chat_mix,
     "idle": idle,
     "persistence": persistence,
@@ -15,4 +16,4 @@ WORKLOADS: dict[str, ModuleType] = {
     "history": history,
 }
 #: The order of a run without workload names, quickest first.
-DEFAULT_ORDER = ["persistence", "catch-up", "history", "idle", "chat-mix", "fanout"]
+DEFAULT_ORDER = ["persistence", "catch-up", "history", "idle", "chat-mix", "burst", "fanout"]

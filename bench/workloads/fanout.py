@@ -78,7 +78,7 @@ def sweep(
 
 def run(ctx: RunContext) -> list[dict[str, Any]]:
     default = QUICK_TARGETS if ctx.quick else [t.name for t in ALL_TARGETS]
-    shapes = QUICK_SHAPES if ctx.quick else FULL_SHAPES
+    shapes = ctx.shapes or (QUICK_SHAPES if ctx.quick else FULL_SHAPES)
     rows = []
     for target in select(ctx.target_names, default):
         for rooms, members in shapes:

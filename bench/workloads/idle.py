@@ -19,6 +19,7 @@ FULL_TARGETS = [
     "stock-uvicorn-redis",
     "stock-daphne-redis",
     "app-uvicorn-redis",
+    "app-uvicorn-redis-deflate",
     "app-daphne-redis",
 ]
 QUICK_TARGETS = ["app-uvicorn-redis"]
@@ -26,6 +27,7 @@ QUICK_TARGETS = ["app-uvicorn-redis"]
 
 def run(ctx: RunContext) -> list[dict[str, Any]]:
     count, idle_seconds = (500, 3.0) if ctx.quick else (5000, 15.0)
+    count = ctx.connections or count
     members = count // ROOMS
     rows = []
     for target in select(ctx.target_names, QUICK_TARGETS if ctx.quick else FULL_TARGETS):

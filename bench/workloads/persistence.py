@@ -1,9 +1,11 @@
 """Persistence: stored messages per second on PostgreSQL and SQLite.
 
-Two doors: ``services.check_send_message`` called directly in one thread (the cost of the
-domain code and one commit per message), and the WebSocket path, closed loop: each sender
-waits for its ``ack`` before sending again (``app-uvicorn-memory``, so that the channel
-layer does not take part).
+Doors: ``services.check_send_message`` called directly in one thread (the cost of the
+domain code and one commit per message); ``services.batch.check_send_messages`` with
+batches of 100 (the group-commit ceiling of the domain code); and the WebSocket path,
+closed loop: each sender waits for its ``ack`` before sending again
+(``app-uvicorn-memory``, so that the channel layer does not take part), with one commit
+per send (``SEND_BATCH_MAX`` 0) and with the process's group commit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,47 @@ ROOMS = 10
 
 
 def databases(ctx: RunContext) -> list[tuple[str, str]]:
-    return [("postgresql", ctx.database_url), ("sqlite", sqlite_url("bench.sqlite3"))]
+    every = [("postgresql", ctx.database_url), ("sqlite", sqlite_url("bench.sqlite3"))]
+    return [(vendor, url) for vendor, url in every if vendor in (ctx.vendors or [vendor])]
+
+
+#: Most sends per transaction in the batched services run.
+BATCH = 100
+
+
+def websocket_shapes(ctx: RunContext) -> list[tuple[int, int]]:
+    """(closed-loop senders, SEND_BATCH_MAX): one transaction per send (0) or group commit."""
+    if ctx.quick:
+        return [(10, 0), (100, 200)]
+    return [(20, 0), (20, 200), (200, 0), (200, 200), (500, 500)]
+
+
+def websocket_door(
+    ctx: RunContext, vendor: str, url: str, seconds: float, senders: int, batch_max: int
+) -> dict[str, Any]:
+    target = BY_NAME["app-uvicorn-memory"]
+    mode = f"group commit <= {batch_max}" if batch_max > 1 else "one commit per send"
+    ctx.log(f"persistence {vendor}: WebSocket, {senders} senders closed loop, {mode}")
+    env = {"BENCH_SEND_BATCH_MAX": str(batch_max)}
+    with serve(ctx, target, rooms=ROOMS, users=senders, database_url=url, env=env) as served:
+        specs = room_specs(served, ROOMS, senders // ROOMS, senders_per_room=senders)
+        with LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen:
+            loadgen.connect()
+            served.sampler.mark()
+            result = loadgen.step(Step(1, seconds, closed_loop=True, drain=1.0))
+            window = served.sampler.window()
+            step = step_row(loadgen, result, seconds)
+    return {
+        "workload": "persistence",
+        "door": f"websocket ({target.name}, {senders} senders, {mode})",
+        "database": vendor,
+        "stored": result.acks,
+        "stored_per_s": round(result.acks / seconds, 1),
+        **result.ack_latency.summary_ms(),
+        "errors": result.errors,
+        "client_cpu_pct": step["client_cpu_pct"],
+        **window,
+    }
 
 
 def run(ctx: RunContext) -> list[dict[str, Any]]:
@@ -43,27 +85,20 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                 **percentiles_ms(direct["latencies_s"]),
             }
         )
-        target = BY_NAME["app-uvicorn-memory"]
-        ctx.log(f"persistence {vendor}: WebSocket, {senders} senders closed loop, {seconds}s")
-        with serve(ctx, target, rooms=ROOMS, users=senders, database_url=url) as served:
-            specs = room_specs(served, ROOMS, senders // ROOMS, senders_per_room=senders)
-            with LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen:
-                loadgen.connect()
-                served.sampler.mark()
-                result = loadgen.step(Step(1, seconds, closed_loop=True, drain=1.0))
-                window = served.sampler.window()
-                step = step_row(loadgen, result, seconds)
+        ctx.log(f"persistence {vendor}: services, batches of {BATCH}, {seconds}s")
+        batched = django_side.call(
+            url, django_side.store_direct_batched, seconds, ROOMS, senders, BATCH
+        )
         rows.append(
             {
                 "workload": "persistence",
-                "door": f"websocket ({target.name}, {senders} senders)",
+                "door": f"services (check_send_messages, batches of {BATCH})",
                 "database": vendor,
-                "stored": result.acks,
-                "stored_per_s": round(result.acks / seconds, 1),
-                **result.ack_latency.summary_ms(),
-                "errors": result.errors,
-                "client_cpu_pct": step["client_cpu_pct"],
-                **window,
+                "stored": batched["stored"],
+                "stored_per_s": round(batched["stored"] / batched["seconds"], 1),
+                **percentiles_ms(batched["latencies_s"]),
             }
         )
+        for many, batch_max in websocket_shapes(ctx):
+            rows.append(websocket_door(ctx, vendor, url, seconds, many, batch_max))
     return rows

@@ -96,11 +96,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py 8 reads with a 5 s socket timeout, the length of channels-redis'
+            # blocking receive: an idle socket's receive would then time out (close 1006), so
+            # the read gets more time than the blocking pop. max_connections bounds the
+            # process's Redis connections (redis-py raises MaxConnectionsError beyond it):
+            # sized for concurrent publishes; subscriptions are one per room per process.
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout, the length of channels-redis'
-                # blocking receive: an idle socket's receive then times out and the consumer
-                # dies (close 1006). Give the read more time than the blocking pop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
                 "capacity": 1500,
                 "expiry": 30,
             },

@@ -26,6 +26,7 @@ _POSITIVE_INTS = (
     "TYPING_TIMEOUT",
     "TICKET_MAX_AGE",
     "RESUME_MAX_EVENTS",
+    "SEND_QUEUE_MAX_FRAMES",
 )
 _POSITIVE_NUMBERS = (
     "SEND_RATE_PER_SECOND",
@@ -83,6 +84,9 @@ def _check_numbers() -> list[CheckMessage]:
         if not _is_number(value, integer=integer) or value <= 0:
             kind = "integer" if integer else "number"
             errors.append(_setting_error(name, f"must be a positive {kind}.", "E002"))
+    batch = app_settings.SEND_BATCH_MAX
+    if not _is_number(batch, integer=True) or batch < 0:
+        errors.append(_setting_error("SEND_BATCH_MAX", "must be an integer >= 0.", "E002"))
     window = app_settings.EDIT_WINDOW
     if window is not None and (not _is_number(window, integer=False) or window < 0):
         errors.append(_setting_error("EDIT_WINDOW", "must be None or a number of seconds.", "E002"))

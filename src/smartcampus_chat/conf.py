@@ -67,6 +67,12 @@ DEFAULTS: dict[str, Any] = {
     ),
     "REFERRER_POLICY": "same-origin",
     "FRAME_OPTIONS": "DENY",
+    # Frames a socket may have waiting to be written (fan-out hub); over it the socket is
+    # closed with 4008 "too slow; resume" and the client resumes by event_seq.
+    "SEND_QUEUE_MAX_FRAMES": 1000,
+    # Group commit of WebSocket sends: concurrent message.send frames of a process are
+    # stored together in one transaction; at most this many per transaction (0 or 1: off).
+    "SEND_BATCH_MAX": 200,
     # Channel layer alias the app publishes on.
     "CHANNEL_LAYER": "default",
     # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.

@@ -9,22 +9,38 @@ Two endpoints share one implementation (:class:`ChatConsumer`):
 The full protocol is documented in docs/protocol.md. Delivery does no database work: access
 is decided when a connection follows a room and re-decided when the layer says it changed
 (``chat.access_changed``, ``chat.session_ended``, ``room.removed``), never per frame.
+
+Connections have no layer channel of their own: the process's fan-out hub
+(:mod:`smartcampus_chat.hub`) receives each group message once and calls
+:meth:`ChatConsumer.deliver` of every local connection following the group. Message,
+typing and presence frames go straight to the socket's bounded :class:`~.hub.Outbox`;
+messages that change the connection's state (access changes, session end, room added or
+removed) go through an in-process inbox and are handled one at a time like client frames,
+and while they (or the connection's set-up, or a replay) are in progress, later frames are
+held and delivered after, so that the order and the access checks are those a Channels
+consumer handling one message at a time would give.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from smartcampus_chat import events, queries, ratelimit, services
+from smartcampus_chat.batcher import get_batcher
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import (
     ChatError,
@@ -34,6 +50,7 @@ from smartcampus_chat.exceptions import (
     RoomArchived,
     ValidationFailed,
 )
+from smartcampus_chat.hub import CLOSE_TOO_SLOW, Message, Outbox, raw_send
 from smartcampus_chat.middleware import query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.payloads import message_data, room_data, user_ref
@@ -65,6 +82,7 @@ from smartcampus_chat.schema import (
     Typing,
     TypingFrame,
 )
+from smartcampus_chat.services.batch import SendRequest
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +91,10 @@ CLOSE_NOT_ALLOWED = 4003
 CLOSE_ROOM_GONE = 4004
 CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_TOO_LARGE = 1009
+__all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
+
+#: ``frame_type``\s of layer frames that change which rooms a connection follows.
+_MEMBERSHIP_FRAMES = frozenset({"room.added", "room.removed"})
 
 
 @dataclass
@@ -166,14 +188,119 @@ class ChatConsumer(AsyncWebsocketConsumer):
     multiplexed = False
 
     user: Any
+    user_id: Any = None
     rooms: dict[int, Followed]
     registered = False
     closing = False
 
+    # ASGI entry and delivery -----------------------------------------------------------
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' ``AsyncConsumer.__call__`` without a layer channel per connection.
+
+        The connection's second input, next to the client's frames, is an in-process inbox
+        fed by the hub. ``channel_name`` only names the socket (presence rows).
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.channel_name = f"scchat.conn.{uuid.uuid4().hex}"
+        self.rooms = {}
+        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
+        #: Reasons to hold hub frames (set-up, replay, pending inbox messages) and the held.
+        self.holds = 1
+        self.held: list[Message] = []
+        self.outbox = Outbox(raw_send(send), int(app_settings.SEND_QUEUE_MAX_FRAMES))
+        self.base_send = self.outbox.put
+        try:
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            if self.registered:
+                # The server stopped the application without a disconnect message.
+                self.registered = False
+                await events.unfollow(self, room_ids=list(self.rooms), user_id=self.user.pk)
+                await tracker.closed(self.user.pk, self.channel_name)
+            await self.outbox.aclose()
+
+    async def dispatch(self, message: Message) -> None:
+        """Handle one message; hub frames wait meanwhile, as on a Channels channel.
+
+        So the answer to a client frame (an ``ack``) comes before the frames it caused
+        (one's own ``message.new``), and state changes apply before later frames.
+        """
+        self.hold()
+        try:
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is None:
+                raise ValueError(f"No handler for message type {message['type']}")
+            # Not Channels' dispatch: it hops to the database thread before every message
+            # (``aclose_old_connections``) although every database call of this consumer
+            # goes through ``database_sync_to_async``, which closes old connections itself.
+            await handler(message)
+        finally:
+            if message["type"].startswith("chat."):
+                self.holds -= 1  # The hold taken when the hub queued it.
+            self.release()
+
+    def deliver(self, message: Message) -> None:
+        """Called by the hub for each message of a group this connection follows."""
+        if self.closing or self.outbox.finished:
+            return
+        if message["type"] != events.LAYER_EVENT_TYPE or (
+            message.get("frame_type") in _MEMBERSHIP_FRAMES
+        ):
+            # Handled in order by the consumer; frames after it wait until it is done.
+            self.holds += 1
+            self.inbox.put_nowait(message)
+            return
+        if self.holds:
+            if len(self.held) >= self.outbox.limit:
+                self.overflow()
+                return
+            self.held.append(message)
+            return
+        room_id = message.get("room_id")
+        if room_id is not None:
+            followed = self.rooms.get(room_id)
+            if followed is None:
+                return
+            event_seq = message.get("event_seq")
+            if event_seq is not None and event_seq <= followed.floor:
+                return
+            # One's own typing and presence are not news to oneself.
+            if message.get("sender_id") == self.user_id:
+                return
+        if not self.outbox.offer(message["frame"]) and self.outbox.overflowed:
+            self.overflow()
+
+    def hold(self) -> None:
+        self.holds += 1
+
+    def release(self) -> None:
+        """Drop one reason to hold; the last one delivers what was held, in order."""
+        self.holds = max(0, self.holds - 1)
+        if self.holds:
+            return
+        held, self.held = self.held, []
+        for message in held:
+            self.deliver(message)
+
+    def overflow(self) -> None:
+        """The client does not keep up: close with 4008; it resumes by ``event_seq``."""
+        self.closing = True
+        self.held = []
+        self.outbox.overflow()
+
     # Connection ----------------------------------------------------------------------
 
+    async def websocket_connect(self, message: Message) -> None:
+        try:
+            await super().websocket_connect(message)
+        finally:
+            self.release()
+
     async def connect(self) -> None:
-        self.rooms = {}
         # Accept first, then close with a code: a close before the handshake completes
         # reaches browsers as a bare HTTP 403, losing the reason.
         await self.accept()
@@ -187,13 +314,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
             return
         self.user = user
+        self.user_id = user.pk
         self.me = user_ref(user)
         try:
             await self.follow_initial_rooms()
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
             return
-        await events.follow(self.channel_name, room_ids=list(self.rooms), user_id=user.pk)
+        await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
         await tracker.opened(user.pk, self.channel_name)
         since = params.get("event_seq")
@@ -207,7 +335,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.registered:
             return
         self.registered = False
-        await events.unfollow(self.channel_name, room_ids=list(self.rooms), user_id=self.user.pk)
+        await events.unfollow(self, room_ids=list(self.rooms), user_id=self.user.pk)
         await tracker.closed(self.user.pk, self.channel_name)
 
     async def close_with(self, code: int, reason: str) -> None:
@@ -289,7 +417,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         elif isinstance(frame, SendMessage):
             target = await self.target(frame.room)
             room, access = await self.room_access(target)
-            data = await database_sync_to_async(_send)(self.user, room, frame, access)
+            data = await self.store(room, frame, access)
             await self.ack(frame, data)
         elif isinstance(frame, EditMessage):
             target = await self.target(frame.room)
@@ -334,6 +462,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
         return target.room, target.access
 
+    async def store(self, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
+        """Store a send: with the process's other sends (group commit) unless disabled."""
+        if int(app_settings.SEND_BATCH_MAX) <= 1:
+            return await database_sync_to_async(_send)(self.user, room, frame, access)
+        request = SendRequest(
+            self.user,
+            room,
+            frame.content,
+            client_id=frame.client_id,
+            reply_to=frame.reply_to,
+            access=access,
+        )
+        return await get_batcher().send(request)
+
     async def ack(self, frame: ClientFrame, data: MessageData) -> None:
         await self.send_frame(Ack(id=frame.id, client_id=data.client_id, message=data))
 
@@ -361,10 +503,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def resume(self, target: Followed, since: int, frame_id: Any) -> None:
         """Replay the room's changes after ``since``, then mark the seam with ``resumed``.
 
-        The connection follows the room's group before this runs, and Channels handles one
-        message at a time, so live frames published meanwhile wait in the layer; they are
-        delivered after the replay, minus those the replay covered (``floor``).
+        The connection follows the room's group before this runs, and hub frames are held
+        while it runs; they are delivered after the replay, minus those the replay covered
+        (``floor``).
         """
+        self.hold()
+        try:
+            await self._replay(target, since, frame_id)
+        finally:
+            self.release()
+
+    async def _replay(self, target: Followed, since: int, frame_id: Any) -> None:
         room, _access = await self.room_access(target)
         if not self.multiplexed:
             await self.send_frame(await database_sync_to_async(_participants)(room))
@@ -391,27 +540,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # Layer messages ------------------------------------------------------------------
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
+        """Membership frames (the inbox gets no others): they change what is followed."""
         if self.closing:
             return
-        frame_type = event.get("frame_type")
-        if frame_type == "room.added":
+        if event.get("frame_type") == "room.added":
             await self.room_added(event)
-            return
-        if frame_type == "room.removed":
+        else:
             await self.room_removed(event)
-            return
-        room_id = event.get("room_id")
-        if room_id is not None:
-            followed = self.rooms.get(room_id)
-            if followed is None:
-                return
-            event_seq = event.get("event_seq")
-            if event_seq is not None and event_seq <= followed.floor:
-                return
-            # One's own typing and presence are not news to oneself.
-            if event.get("sender_id") == self.user.pk:
-                return
-        await self.send(text_data=event["frame"])
 
     async def room_added(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["frame"])
@@ -447,7 +582,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def drop_room(self, followed: Followed) -> None:
         self.rooms.pop(followed.room_id, None)
-        await events.unfollow(self.channel_name, room_ids=[followed.room_id])
+        await events.unfollow(self, room_ids=[followed.room_id])
 
 
 class RoomConsumer(ChatConsumer):
@@ -499,7 +634,7 @@ class UserConsumer(ChatConsumer):
         if isinstance(room_id, int) and isinstance(slug, str) and room_id not in self.rooms:
             # Subscribe before telling the client, so that nothing sent after this is missed.
             self.rooms[room_id] = Followed(room_id, slug)
-            await events.follow(self.channel_name, room_ids=[room_id])
+            await events.follow(self, room_ids=[room_id])
         await self.send(text_data=event["frame"])
 
     async def room_removed(self, event: dict[str, Any]) -> None:
@@ -519,7 +654,7 @@ class UserConsumer(ChatConsumer):
         for room_id, slug in now.items():
             if room_id not in self.rooms:
                 self.rooms[room_id] = Followed(room_id, slug)
-                await events.follow(self.channel_name, room_ids=[room_id])
+                await events.follow(self, room_ids=[room_id])
                 room = await database_sync_to_async(ChatRoom.objects.get)(pk=room_id)
                 await self.send_frame(RoomAdded(room=room_data(room)))
 

@@ -5,8 +5,12 @@ truth and the channel layer only rings the doorbell. Each frame is encoded to JS
 here, whatever the number of recipients.
 
 A layer message carries, next to the encoded ``frame``, the few facts a consumer needs to
-route it without decoding the JSON: ``frame_type``, ``room_id``, ``event_seq`` (message
-frames), ``sender_id`` (typing) and ``room_slug`` (room membership frames).
+route it without decoding the JSON: ``group`` (the group it was sent to), ``frame_type``,
+``room_id``, ``event_seq`` (message frames), ``sender_id`` (typing) and ``room_slug`` (room
+membership frames).
+
+Groups are followed by the process's fan-out hub (:mod:`smartcampus_chat.hub`), not by
+each socket: one layer channel per process, one group send per published frame.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.hub import Subscriber, get_hub
 from smartcampus_chat.schema import (
     MessageDeleted,
     MessageEdited,
@@ -73,11 +78,43 @@ def _send(group: str, message: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        async_to_sync(layer.group_send)(group, {**message, "group": group})
     except Exception:
         # The event is stored; clients catch up by resuming. Losing the doorbell is logged,
         # never raised into the request that already committed.
         logger.exception("Could not publish to %s", group)
+
+
+def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send several layer messages in one hop to the event loop (group commit)."""
+    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+    if layer is None:
+        return
+
+    async def send_all() -> None:
+        for group, message in messages:
+            try:
+                await layer.group_send(group, {**message, "group": group})
+            except Exception:
+                logger.exception("Could not publish to %s", group)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        logger.exception("Could not publish %d messages", len(messages))
+
+
+def publish_many_to_rooms(frames: list[tuple[int, Schema]]) -> None:
+    """Publish ``(room_id, frame)``\\s, in order, once the current transaction commits.
+
+    One callback and one hop to the event loop for all of them, where :func:`publish_to_room`
+    costs one each: a batch of stores publishes its messages together.
+    """
+    messages = [
+        (room_group(room_id), layer_message(frame, room_id=room_id)) for room_id, frame in frames
+    ]
+    if messages:
+        transaction.on_commit(lambda: _send_many(messages))
 
 
 def publish(group: str, frame: Schema, **extra: Any) -> None:
@@ -99,33 +136,32 @@ async def apublish_to_room(room_id: int, frame: Schema) -> None:
     layer = get_channel_layer(app_settings.CHANNEL_LAYER)
     if layer is None:
         return
+    group = room_group(room_id)
     try:
-        await layer.group_send(room_group(room_id), layer_message(frame, room_id=room_id))
+        await layer.group_send(group, layer_message(frame, room_id=room_id, group=group))
     except Exception:
         logger.exception("Could not publish to room %s", room_id)
 
 
-async def follow(
-    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
-) -> None:
-    """Subscribe a connection's channel to rooms and to its user's group."""
-    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+def _groups(room_ids: Iterable[int], user_id: int | None) -> list[str]:
     groups = [room_group(pk) for pk in room_ids]
     if user_id is not None:
         groups.append(user_group(user_id))
-    for group in groups:
-        await layer.group_add(group, channel_name)
+    return groups
+
+
+async def follow(
+    subscriber: Subscriber, *, room_ids: Iterable[int] = (), user_id: int | None = None
+) -> None:
+    """Deliver rooms' and a user's messages to a connection; done once the layer would."""
+    await get_hub().subscribe(subscriber, _groups(room_ids, user_id))
 
 
 async def unfollow(
-    channel_name: str, *, room_ids: Iterable[int] = (), user_id: int | None = None
+    subscriber: Subscriber, *, room_ids: Iterable[int] = (), user_id: int | None = None
 ) -> None:
-    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
-    groups = [room_group(pk) for pk in room_ids]
-    if user_id is not None:
-        groups.append(user_group(user_id))
-    for group in groups:
-        await layer.group_discard(group, channel_name)
+    """Stop delivering; layer errors are logged, never raised (see the hub)."""
+    await get_hub().unsubscribe(subscriber, _groups(room_ids, user_id))
 
 
 #: Layer-only message types (never sent to clients as such): consumers re-check access.

@@ -1,0 +1,370 @@
+"""Per-process fan-out hub and bounded per-socket output.
+
+Why: Channels gives every socket its own layer channel and handles each layer message in
+its own ``dispatch``, which since Channels 4.2 hops to a worker thread
+(``aclose_old_connections``) before every delivery, and a channels-redis group send writes
+one Redis list entry per member. A 1000-member room then costs 1000 Redis entries, 1000
+thread hops and 1000 handler calls per message.
+
+Here one :class:`Hub` per process (per event loop and channel layer) owns **one** layer
+channel and subscribes it to a room's (or user's) group while at least one local socket
+follows that group. A published frame is one group send per room whatever the number of
+sockets; the hub receives it once and hands the already-encoded text to each local
+socket's :class:`Outbox`, which writes it with the ASGI server's own ``send`` (below the
+session-middleware wrapper, which does nothing for WebSocket frames but costs a coroutine
+and two session lookups per frame).
+
+Each :class:`Outbox` is bounded (``SEND_QUEUE_MAX_FRAMES``): a socket whose client does not
+read fast enough is closed with 4008 instead of growing memory or stalling the hub; the
+client resumes by ``event_seq`` and misses nothing (docs/protocol.md).
+
+Robustness: membership changes are serialised by the hub (one layer call at a time, so a
+mass disconnect cannot exhaust the Redis connection pool), failures to leave a group are
+logged and retried later (a stale membership only costs the hub messages it ignores), and
+errors while receiving from the layer (Redis restarted, ``Timeout reading``) are logged,
+backed off and followed by re-joining every group, instead of killing the sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from smartcampus_chat.conf import app_settings
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Send = Callable[[Message], Awaitable[None]]
+
+CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_SLOW_REASON = "too slow; resume"
+
+#: Seconds between two re-joins of every group the hub follows. channels-redis forgets
+#: members after ``group_expiry`` (default one day) and after a Redis restart.
+REJOIN_INTERVAL = 600.0
+RECEIVE_BACKOFF_MIN = 0.05
+RECEIVE_BACKOFF_MAX = 5.0
+
+
+def raw_send(send: Send) -> Send:
+    """The ASGI server's ``send`` beneath Channels' session wrapper, when it is one.
+
+    ``channels.sessions.InstanceSessionWrapper.send`` only acts on ``http.response.start``;
+    for WebSocket messages it checks the session and calls ``real_send``. Skipping it is
+    behaviour-preserving and measurably cheaper per delivered frame (docs/performance.md).
+    """
+    from channels.sessions import InstanceSessionWrapper
+
+    owner = getattr(send, "__self__", None)
+    while isinstance(owner, InstanceSessionWrapper):
+        send = owner.real_send
+        owner = getattr(send, "__self__", None)
+    return send
+
+
+async def _drive(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
+    """Run to completion a coroutine that was started by hand and suspended on ``yielded``.
+
+    This is what ``asyncio.Task`` does step by step; see :meth:`Outbox._write_now`.
+    """
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)
+            else:
+                # As Task.__step does: the future was yielded to us, not to a task.
+                yielded._asyncio_future_blocking = False
+                await yielded
+        except asyncio.CancelledError:
+            coro.close()
+            raise
+        except BaseException:  # noqa: S110 - the coroutine gets it back from its own await
+            pass
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+
+
+class Outbox:
+    """A socket's outgoing frames: bounded, written in order.
+
+    The hub :meth:`offer`\\s frames without waiting; over ``limit`` pending frames the
+    socket is closed with 4008 (its pending frames are dropped: the client resumes). The
+    connection's own answers (:meth:`put`) wait for room instead, so a long replay throttles
+    itself to the client's pace.
+
+    An idle outbox writes at once, in the caller's stack (:meth:`_write_now`): the server's
+    ``send`` usually completes without suspending (the transport takes the bytes), so a
+    delivery costs no task. Only when it suspends (the client is slow: the transport's
+    buffer is full) does a writer task take over, and frames queue behind it.
+    """
+
+    def __init__(self, send: Send, limit: int) -> None:
+        self.send = send
+        self.limit = max(1, limit)
+        self.pending: deque[Message] = deque()
+        self.task: asyncio.Task[None] | None = None
+        self.space: asyncio.Event | None = None
+        #: Set once a close was queued or the client went away: nothing more is sent.
+        self.finished = False
+        self.overflowed = False
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def offer(self, text: str) -> bool:
+        """Queue a frame from the hub; False when the socket is finished or just overflowed."""
+        if self.finished:
+            return False
+        if len(self.pending) >= self.limit:
+            self.overflow()
+            return False
+        message = {"type": "websocket.send", "text": text}
+        if self.task is None and not self.pending:
+            self._write_now(message)
+        else:
+            self.pending.append(message)
+            self._kick()
+        return True
+
+    async def put(self, message: Message) -> None:
+        """Queue one of the connection's own messages, waiting while the buffer is half full."""
+        while len(self.pending) > self.limit // 2 and not self.finished:
+            if self.space is None:
+                self.space = asyncio.Event()
+            await self.space.wait()
+        if self.finished:
+            return
+        if message["type"] == "websocket.close":
+            self.finished = True
+        if self.task is None and not self.pending:
+            self._write_now(message)
+        else:
+            self.pending.append(message)
+            self._kick()
+
+    def overflow(self) -> None:
+        """Drop what is pending and close the socket with 4008 (the client resumes)."""
+        if self.finished:
+            return
+        self.overflowed = True
+        self.finished = True
+        self.pending.clear()
+        self.pending.append(
+            {"type": "websocket.close", "code": CLOSE_TOO_SLOW, "reason": CLOSE_TOO_SLOW_REASON}
+        )
+        task = self.task
+        if task is not None and not task.done():
+            # The writer may be blocked on a client that does not read: drop its frame.
+            task.cancel()
+            self.task = None
+        self._wake_putters()
+        self._kick()
+
+    def _write_now(self, message: Message) -> None:
+        """Start writing ``message`` in the caller's stack; a task finishes it if it waits."""
+        awaitable = self.send(message)
+        if not isinstance(awaitable, Coroutine):
+            self.task = asyncio.get_running_loop().create_task(self._write(awaitable))
+            return
+        try:
+            yielded = awaitable.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.debug("Socket write failed; dropping its pending frames", exc_info=True)
+            self.finished = True
+            self.pending.clear()
+            return
+        self.task = asyncio.get_running_loop().create_task(self._write(_drive(awaitable, yielded)))
+
+    def _kick(self) -> None:
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._write())
+
+    def _wake_putters(self) -> None:
+        if self.space is not None:
+            self.space.set()
+            self.space = None
+
+    async def _write(self, started: Awaitable[None] | None = None) -> None:
+        pending = self.pending
+        try:
+            if started is not None:
+                await started
+            while pending:
+                message = pending.popleft()
+                if self.space is not None and len(pending) <= self.limit // 2:
+                    self._wake_putters()
+                await self.send(message)
+                if message["type"] == "websocket.close":
+                    pending.clear()
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The client went away (uvicorn's ClientDisconnected, a reset transport...).
+            logger.debug("Socket write failed; dropping its pending frames", exc_info=True)
+            self.finished = True
+            pending.clear()
+        finally:
+            self._wake_putters()
+
+    async def aclose(self) -> None:
+        """Stop writing (the socket is gone) and wait for the writer to end."""
+        self.finished = True
+        self.pending.clear()
+        self._wake_putters()
+        task, self.task = self.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class Subscriber(Protocol):
+    """What the hub delivers to: a connection (see ``consumers.ChatConsumer``)."""
+
+    def deliver(self, message: Message) -> None: ...
+
+
+class Hub:
+    """One layer channel for all of a process's sockets; see the module docstring."""
+
+    def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer = layer
+        self.loop = loop
+        self.channel = ""
+        self.groups: dict[str, set[Subscriber]] = {}
+        #: Groups left locally whose layer membership could not be removed yet.
+        self.stale: set[str] = set()
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+        self.last_rejoin = 0.0
+        self.receive_errors = 0
+
+    async def _ensure_started(self) -> None:
+        if not self.channel:
+            self.channel = await self.layer.new_channel(prefix="scchat.hub.")
+        if self.task is None or self.task.done():
+            self.last_rejoin = self.loop.time()
+            self.task = self.loop.create_task(self._receive_loop())
+
+    async def subscribe(self, subscriber: Subscriber, groups: list[str]) -> None:
+        """Deliver ``groups``' messages to ``subscriber``; returns once the layer would."""
+        async with self.lock:
+            await self._ensure_started()
+            for group in groups:
+                members = self.groups.get(group)
+                if members is None:
+                    # Join before registering: a failure leaves no half-followed group.
+                    await self.layer.group_add(group, self.channel)
+                    self.stale.discard(group)
+                    members = self.groups[group] = set()
+                members.add(subscriber)
+
+    async def unsubscribe(self, subscriber: Subscriber, groups: list[str]) -> None:
+        """Stop delivering ``groups`` to ``subscriber``. Never raises for layer errors."""
+        async with self.lock:
+            emptied = []
+            for group in groups:
+                members = self.groups.get(group)
+                if members is None:
+                    continue
+                members.discard(subscriber)
+                if not members:
+                    del self.groups[group]
+                    emptied.append(group)
+            for group in emptied:
+                await self._leave(group)
+
+    async def _leave(self, group: str) -> None:
+        try:
+            await self.layer.group_discard(group, self.channel)
+        except Exception:
+            # Non-fatal: the hub ignores messages of groups without local sockets, and
+            # retries at its next re-join (the membership also expires in the layer).
+            logger.warning("Could not leave %s; will retry", group, exc_info=True)
+            self.stale.add(group)
+
+    def deliver(self, message: Message) -> None:
+        group = message.get("group")
+        members = self.groups.get(group) if isinstance(group, str) else None
+        if not members:
+            return
+        for subscriber in tuple(members):
+            try:
+                subscriber.deliver(message)
+            except Exception:
+                logger.exception("Delivering a %s message failed", message.get("type"))
+
+    async def _receive_loop(self) -> None:
+        backoff = RECEIVE_BACKOFF_MIN
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.receive_errors += 1
+                logger.warning(
+                    "Channel layer receive failed; retrying in %.2fs", backoff, exc_info=True
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
+                await self.rejoin()
+                continue
+            backoff = RECEIVE_BACKOFF_MIN
+            self.deliver(message)
+            if self.loop.time() - self.last_rejoin > REJOIN_INTERVAL:
+                self.last_rejoin = self.loop.time()
+                self.loop.create_task(self.rejoin())
+
+    async def rejoin(self) -> None:
+        """Join every followed group again and leave stale ones (after layer trouble)."""
+        async with self.lock:
+            for group in list(self.groups):
+                try:
+                    await self.layer.group_add(group, self.channel)
+                except Exception:
+                    logger.warning("Could not re-join %s", group, exc_info=True)
+                    return
+            for group in list(self.stale):
+                self.stale.discard(group)
+                await self._leave(group)
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop and the app's channel layer (created on demand).
+
+    A new hub replaces the old one when the loop or the layer changed (tests switch both).
+    """
+    global _hub
+    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+    if layer is None:
+        raise RuntimeError("smartcampus_chat needs a channel layer (CHANNEL_LAYERS)")
+    loop = asyncio.get_running_loop()
+    if _hub is None or _hub.layer is not layer or _hub.loop is not loop:
+        old = _hub
+        if old is not None and old.loop is loop and old.task is not None:
+            old.task.cancel()
+        _hub = Hub(layer, loop)
+    return _hub
