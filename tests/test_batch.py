@@ -25,10 +25,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Layer messages sent after commit (the doorbell), in order."""
+    """Message events sent after commit (the doorbell), in order.
+
+    Membership announcements (a first message makes the sender a participant) are left out:
+    these tests are about messages.
+    """
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(events, "_send", lambda group, message: sent.append(message))
-    monkeypatch.setattr(events, "_send_many", lambda messages: sent.extend(m for _, m in messages))
+
+    def record(message: dict[str, Any]) -> None:
+        if str(message.get("frame_type", "")).startswith("message."):
+            sent.append(message)
+
+    monkeypatch.setattr(events, "_send", lambda group, message: record(message))
+    monkeypatch.setattr(events, "_send_many", lambda messages: [record(m) for _, m in messages])
     return sent
 
 

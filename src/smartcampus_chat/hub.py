@@ -364,7 +364,10 @@ def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     if _hub is None or _hub.layer is not layer or _hub.loop is not loop:
         old = _hub
-        if old is not None and old.loop is loop and old.task is not None:
-            old.task.cancel()
+        if old is not None and old.task is not None:
+            if old.loop is loop:
+                old.task.cancel()
+            elif not old.loop.is_closed():
+                old.loop.call_soon_threadsafe(old.task.cancel)
         _hub = Hub(layer, loop)
     return _hub

@@ -42,6 +42,7 @@ from smartcampus_chat.services.messages import (
     clean_content,
     do_send_message,
 )
+from smartcampus_chat.services.rooms import announce_joined
 from smartcampus_chat.validation import is_object_id
 
 logger = logging.getLogger(__name__)
@@ -288,8 +289,7 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
             for user_id, seq in seqs.items()
             if (room_id, user_id) not in present
         ]
-        if missing:
-            ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
+        _add_participants(missing)
         return
     missing = []
     for room_id, seqs in last.items():
@@ -313,8 +313,16 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
                 for user_id, seq in seqs.items()
                 if user_id not in members
             )
-    if missing:
-        ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
+    _add_participants(missing)
+
+
+def _add_participants(missing: list[ChatParticipant]) -> None:
+    """Senders who were not participants become ones, announced as joining would be."""
+    if not missing:
+        return
+    ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
+    for participant in missing:
+        announce_joined(participant.user, participant.room, participant)
 
 
 def _move_markers_postgresql(last: dict[int, dict[Any, int]]) -> set[tuple[int, Any]]:
