@@ -285,6 +285,10 @@ class Hub:
                     emptied.append(group)
             for group in emptied:
                 await self._leave(group)
+            if not self.groups:
+                # No local sockets left: stop listening (the next subscribe restarts it), so
+                # that nothing outlives the sockets, like the presence heartbeat.
+                await self.stop()
 
     async def _leave(self, group: str) -> None:
         try:
