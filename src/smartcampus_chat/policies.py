@@ -121,6 +121,10 @@ class ChatPolicy:
     def can_join(self, access: RoomAccess, room: ChatRoom) -> bool:
         return access.can_post and room.room_type != RoomType.PRIVATE
 
+    def can_leave(self, room: ChatRoom) -> bool:
+        """Members may leave any room but a private conversation (it is the pair itself)."""
+        return room.room_type != RoomType.PRIVATE
+
     def can_edit_message(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
         if not access.can_post or message.is_deleted or message.sender_id != user.pk:
             return False

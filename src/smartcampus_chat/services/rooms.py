@@ -302,7 +302,7 @@ def check_leave_room(user: Any, room: ChatRoom) -> bool:
     access = room_access(user, room)
     if not access.can_see:
         raise NotFound()
-    if room.room_type == RoomType.PRIVATE:
+    if not get_policy().can_leave(room):
         raise PermissionDenied(_("You cannot leave a private conversation."))
     participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
     if participant is None:

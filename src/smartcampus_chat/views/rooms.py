@@ -18,7 +18,7 @@ from smartcampus_chat import queries, services
 from smartcampus_chat.client import client_config
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
-from smartcampus_chat.models import ChatMessage, ChatParticipant, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant
 from smartcampus_chat.policies import get_policy
 from smartcampus_chat.security import security_headers
 from smartcampus_chat.views.common import chat_errors, page_context, parse_seq
@@ -112,7 +112,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             participants=participants,
             joined=joined,
             can_join=not joined and policy.can_join(access, room),
-            can_leave=joined and room.room_type != RoomType.PRIVATE,
+            can_leave=joined and policy.can_leave(room),
             can_manage=policy.can_manage_room(access, room),
             chat_config=client_config(user, room, access),
         ),
