@@ -167,7 +167,7 @@ def test_a_failing_batch_falls_back_to_one_transaction_per_send(
             raise ValueError("the database refused this one")
         return real_single(user, room, content, **kwargs)
 
-    monkeypatch.setattr(ChatMessage.objects, "bulk_create", lost_race)
+    monkeypatch.setattr(batch, "_insert", lost_race)
     monkeypatch.setattr(batch, "do_send_message", single)
     results = check_send_messages(
         [

@@ -34,6 +34,8 @@ def store_batch(requests: list[SendRequest]) -> list[Stored | Exception]:
     for request, result in zip(requests, check_send_messages(requests), strict=True):
         if isinstance(result, Exception):
             rendered.append(result)
+        elif result.data is not None:
+            rendered.append(result.data)  # Rendered once for the event and the ack.
         else:
             rendered.append(message_data(result.message, room_slug=request.room.slug))
     return rendered

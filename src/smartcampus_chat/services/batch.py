@@ -24,17 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import events, ratelimit, signals
-from smartcampus_chat.exceptions import ChatError, ValidationFailed
+from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
-from smartcampus_chat.payloads import message_data
+from smartcampus_chat.payloads import user_ref
 from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import MessageNew
+from smartcampus_chat.schema import MessageData, MessageNew, Schema, UserRef
 from smartcampus_chat.services.messages import (
     SendResult,
     _require_post,
@@ -70,31 +70,108 @@ class _Valid:
     reply_to: ChatMessage | None
 
 
-def _validate(index: int, request: SendRequest) -> _Valid:
-    content = clean_content(request.content)
-    client_id = clean_client_id(request.client_id)
-    access = request.access or get_policy().access(request.user, request.room)
-    _require_post(access, request.room)
-    ratelimit.check_send_rate(request.user)
-    parent = None
-    if request.reply_to is not None:
+def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:
+    """The access of each (user, room) pair of ``requests`` that came without one.
+
+    Decided once per pair, with the participant rows of every pair read in one query and
+    handed to the policy (which would otherwise read one row per request).
+    """
+    wanted: dict[tuple[Any, int], SendRequest] = {}
+    for _index, request in requests:
+        if request.access is None:
+            wanted.setdefault((request.user.pk, request.room.pk), request)
+    if not wanted:
+        return {}
+    users_by_room: dict[int, set[Any]] = defaultdict(set)
+    for user_id, room_id in wanted:
+        if user_id is not None:
+            users_by_room[room_id].add(user_id)
+    rows: dict[tuple[Any, int], ChatParticipant] = {}
+    if users_by_room:
+        pairs = Q()
+        for room_id, user_ids in users_by_room.items():
+            pairs |= Q(room_id=room_id, user_id__in=user_ids)
+        for participant in ChatParticipant.objects.filter(pairs).order_by():
+            rows[(participant.user_id, participant.room_id)] = participant
+    policy = get_policy()
+    return {
+        key: policy.access(request.user, request.room, rows.get(key))
+        for key, request in wanted.items()
+    }
+
+
+def _validate(requests: list[SendRequest], results: list[Any]) -> list[_Valid]:
+    """Check each request as :func:`~.messages.check_send_message` would, in its order:
+    content, client id, access, rate limit, reply. Errors go to ``results``; the valid
+    requests come back. Queries: one for the accesses not given, one for the replies."""
+    cleaned: list[tuple[int, SendRequest, str, str]] = []
+    for index, request in enumerate(requests):
+        try:
+            cleaned.append(
+                (index, request, clean_content(request.content), clean_client_id(request.client_id))
+            )
+        except ChatError as exc:
+            results[index] = exc
+    accesses = _accesses([(index, request) for index, request, _, _ in cleaned])
+    allowed: list[tuple[int, SendRequest, str, str]] = []
+    for item in cleaned:
+        index, request = item[0], item[1]
+        access = request.access or accesses[(request.user.pk, request.room.pk)]
+        try:
+            _require_post(access, request.room)
+        except ChatError as exc:
+            results[index] = exc
+        else:
+            allowed.append(item)
+    # One bucket operation per sender for all of their sends in the batch.
+    per_user: dict[Any, list[int]] = defaultdict(list)
+    for position, item in enumerate(allowed):
+        per_user[item[1].user.pk].append(position)
+    refused: set[int] = set()
+    for positions in per_user.values():
+        user = allowed[positions[0]][1].user
+        for position, wait in zip(
+            positions,
+            ratelimit.take_many(ratelimit.send_bucket(), user.pk, len(positions)),
+            strict=True,
+        ):
+            if wait:
+                results[allowed[position][0]] = RateLimited(retry_after=wait)
+                refused.add(position)
+    admitted = [item for position, item in enumerate(allowed) if position not in refused]
+    parents = _parents(admitted, results)
+    valid: list[_Valid] = []
+    for index, request, content, client_id in admitted:
+        if results[index] is not None:
+            continue
+        parent = parents.get(request.reply_to) if request.reply_to is not None else None
+        valid.append(_Valid(index, request.user, request.room, content, client_id, parent))
+    return valid
+
+
+def _parents(
+    admitted: list[tuple[int, SendRequest, str, str]], results: list[Any]
+) -> dict[Any, ChatMessage]:
+    """The messages replied to, in one query; bad replies get their error in ``results``."""
+    replies = [
+        (index, request) for index, request, _, _ in admitted if request.reply_to is not None
+    ]
+    ids = {request.reply_to for _, request in replies if is_object_id(request.reply_to)}
+    found = ChatMessage.objects.in_bulk(list(ids)) if ids else {}
+    for index, request in replies:
         if not is_object_id(request.reply_to):
-            raise ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
-        parent = ChatMessage.objects.filter(pk=request.reply_to, room=request.room).first()
-        if parent is None:
-            raise ValidationFailed(fields={"reply_to": [_("No such message in this room.")]})
-    return _Valid(index, request.user, request.room, content, client_id, parent)
+            results[index] = ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
+        elif request.reply_to not in found or found[request.reply_to].room_id != request.room.pk:
+            results[index] = ValidationFailed(
+                fields={"reply_to": [_("No such message in this room.")]}
+            )
+    return found
 
 
 def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Exception]:
     """Validate and store ``requests``; one result (or the error) per request, in order."""
     results: list[SendResult | Exception | None] = [None] * len(requests)
-    valid: list[_Valid] = []
-    for index, request in enumerate(requests):
-        try:
-            valid.append(_validate(index, request))
-        except ChatError as exc:
-            results[index] = exc
+    valid = _validate(requests, results)
     if valid:
         try:
             for index, result in _store(valid).items():
@@ -132,42 +209,123 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
         by_room: dict[int, list[_Valid]] = defaultdict(list)
         for item in fresh:
             by_room[item.room.pk].append(item)
-        messages: list[tuple[_Valid, ChatMessage]] = []
+        numbered: list[tuple[_Valid, int, int]] = []
         numbers = _allocate({room_id: len(group) for room_id, group in by_room.items()}, now)
         for room_id in sorted(by_room):
             group = by_room[room_id]
             seq, event_seq = numbers[room_id]
             first_seq, first_event = seq - len(group) + 1, event_seq - len(group) + 1
-            room = group[0].room
             for offset, item in enumerate(group):
-                message = ChatMessage(
-                    room=room,
-                    sender=item.user,
-                    content=item.content,
-                    seq=first_seq + offset,
-                    event_seq=first_event + offset,
-                    client_id=item.client_id,
-                    reply_to=item.reply_to,
-                )
-                messages.append((item, message))
+                numbered.append((item, first_seq + offset, first_event + offset))
             for item in group:
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
-        ChatMessage.objects.bulk_create([message for _, message in messages])
+        messages = _insert(numbered, now)
         _move_read_markers(messages)
-        events.publish_many_to_rooms(
-            [
-                (item.room.pk, MessageNew(message=message_data(message, room_slug=item.room.slug)))
-                for item, message in messages
-            ]
-        )
+        refs: dict[Any, UserRef] = {}
+        frames: list[tuple[int, Schema]] = []
         for item, message in messages:
-            signals.send_on_commit(
-                signals.message_sent, ChatMessage, message=message, room=item.room, user=item.user
+            ref = refs.get(item.user.pk)
+            if ref is None:
+                ref = refs[item.user.pk] = user_ref(item.user)
+            data = MessageData(
+                id=message.pk,
+                room=item.room.slug,
+                seq=message.seq,
+                event_seq=message.event_seq,
+                sender=ref,
+                content=message.content,
+                created_at=now,
+                is_edited=False,
+                edited_at=None,
+                is_deleted=False,
+                deleted_at=None,
+                reply_to=message.reply_to_id,
+                client_id=message.client_id or None,
             )
-            results[item.index] = SendResult(message, created=True)
+            frames.append((item.room.pk, MessageNew(message=data)))
+            results[item.index] = SendResult(message, created=True, data=data)
+        events.publish_many_to_rooms(frames)
+        if signals.message_sent.has_listeners(ChatMessage):
+            for item, message in messages:
+                signals.send_on_commit(
+                    signals.message_sent,
+                    ChatMessage,
+                    message=message,
+                    room=item.room,
+                    user=item.user,
+                )
     for repeat, first in repeats:
-        results[repeat] = SendResult(results[first].message, created=False)
+        stored = results[first]
+        results[repeat] = SendResult(stored.message, created=False, data=stored.data)
     return results
+
+
+def _insert(numbered: list[tuple[_Valid, int, int]], now: Any) -> list[tuple[_Valid, ChatMessage]]:
+    """Insert the numbered messages; each with its stored message (primary key set)."""
+    messages = [
+        (
+            item,
+            ChatMessage(
+                room=item.room,
+                sender=item.user,
+                content=item.content,
+                created_at=now,
+                seq=seq,
+                event_seq=event_seq,
+                client_id=item.client_id,
+                reply_to=item.reply_to,
+            ),
+        )
+        for item, seq, event_seq in numbered
+    ]
+    if not messages:
+        return messages
+    if connection.vendor == "postgresql":
+        ids = _insert_postgresql(numbered, now)
+        for item, message in messages:
+            message.pk = ids[(item.room.pk, message.seq)]
+            message._state.adding = False
+            message._state.db = connection.alias
+    else:
+        ChatMessage.objects.bulk_create([message for _, message in messages])
+    return messages
+
+
+def _insert_postgresql(
+    numbered: list[tuple[_Valid, int, int]], now: Any
+) -> dict[tuple[int, int], int]:
+    """One ``INSERT ... SELECT FROM unnest(...)`` of plain column arrays; ids by (room, seq).
+
+    Where ``bulk_create`` prepares every value of every model instance in Python and sends
+    one placeholder per value, this sends one array per column: the statement and its
+    parameters have the same size whatever the batch size.
+    """
+    table = connection.ops.quote_name(ChatMessage._meta.db_table)
+    names = ("room", "sender", "content", "seq", "event_seq", "client_id", "reply_to")
+    columns = _columns(ChatMessage, *names)
+    types = [ChatMessage._meta.get_field(name).db_type(connection) for name in names]
+    created_at, is_edited, is_deleted, pk, room, seq = _columns(
+        ChatMessage, "created_at", "is_edited", "is_deleted", "id", "room", "seq"
+    )
+    arrays = [
+        [item.room.pk for item, _, _ in numbered],
+        [item.user.pk for item, _, _ in numbered],
+        [item.content for item, _, _ in numbered],
+        [number for _, number, _ in numbered],
+        [event_seq for _, _, event_seq in numbered],
+        [item.client_id for item, _, _ in numbered],
+        [item.reply_to.pk if item.reply_to is not None else None for item, _, _ in numbered],
+    ]
+    unnest = ", ".join(f"%s::{column_type}[]" for column_type in types)
+    with connection.cursor() as cursor:
+        # Identifiers and types come from the models' meta, values are parameters.
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, {created_at}, {is_edited}, "  # noqa: S608
+            f"{is_deleted}) SELECT *, %s, false, false FROM unnest({unnest}) "
+            f"RETURNING {room}, {seq}, {pk}",
+            [now, *arrays],
+        )
+        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
 
 
 def _drop_known_client_ids(
@@ -352,20 +510,27 @@ def _move_markers_postgresql(last: dict[int, dict[Any, int]]) -> set[tuple[int, 
 def _known_ids_postgresql(items: list[_Valid]) -> list[int]:
     """Ids of stored messages matching the (room, sender, client id) of ``items``.
 
-    A join with a ``VALUES`` list probes the unique index once per request; three ``IN``
-    lists make PostgreSQL scan every message of the rooms (it can only use the index's
-    first column with them).
+    A join with the requests' (room, sender, client id) arrays probes the unique index once
+    per request; three ``IN`` lists make PostgreSQL scan every message of the rooms (it can
+    only use the index's first column with them).
     """
     table = connection.ops.quote_name(ChatMessage._meta.db_table)
     pk, room, sender, client_id = _columns(ChatMessage, "id", "room", "sender", "client_id")
-    values = ", ".join(["(%s, %s, %s)"] * len(items))
-    params = [value for item in items for value in (item.room.pk, item.user.pk, item.client_id)]
+    types = [
+        ChatMessage._meta.get_field(name).db_type(connection)
+        for name in ("room", "sender", "client_id")
+    ]
+    arrays = [
+        [item.room.pk for item in items],
+        [item.user.pk for item in items],
+        [item.client_id for item in items],
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT m.{pk} FROM {table} AS m JOIN (VALUES {values}) "  # noqa: S608
-            f"AS v(room_id, sender_id, client_id) ON m.{room} = v.room_id "
-            f"AND m.{sender} = v.sender_id AND m.{client_id} = v.client_id "
-            f"WHERE m.{client_id} <> ''",
-            params,
+            f"SELECT m.{pk} FROM {table} AS m JOIN unnest(%s::{types[0]}[], "  # noqa: S608
+            f"%s::{types[1]}[], %s::{types[2]}[]) AS v(room_id, sender_id, client_id) "
+            f"ON m.{room} = v.room_id AND m.{sender} = v.sender_id "
+            f"AND m.{client_id} = v.client_id WHERE m.{client_id} <> ''",
+            arrays,
         )
         return [row[0] for row in cursor.fetchall()]

@@ -17,7 +17,7 @@ from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import MessageDeleted, MessageEdited, MessageNew
+from smartcampus_chat.schema import MessageData, MessageDeleted, MessageEdited, MessageNew
 from smartcampus_chat.services.rooms import announce_joined
 from smartcampus_chat.validation import is_object_id, is_unicode_text
 
@@ -26,6 +26,9 @@ from smartcampus_chat.validation import is_object_id, is_unicode_text
 class SendResult:
     message: ChatMessage
     created: bool
+    #: The message as clients see it, when the service built it already (group commit
+    #: renders each new message once, for its event and for the sender's ``ack``).
+    data: MessageData | None = None
 
 
 def clean_content(content: Any) -> str:
