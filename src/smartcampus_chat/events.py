@@ -15,11 +15,15 @@ each socket: one layer channel per process, one group send per published frame.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import weakref
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -73,7 +77,70 @@ def layer_message(frame: Schema, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _caller_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop this thread works for (``sync_to_async``), if any."""
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop: asyncio.AbstractEventLoop | None = getattr(local, "main_event_loop", None)
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+class _Publisher:
+    """Group sends of committed changes, in commit order, from the event loop.
+
+    Why: code run by ``database_sync_to_async`` used to hop to the event loop and wait for
+    each group send after its commit, so Channels' one database thread sat idle while the
+    loop was busy writing frames (half of its time under a send load, with group commit).
+    It now hands the messages over and goes on; one task per loop sends them one after
+    the other, so a room's events still go out in the order they were committed.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: deque[tuple[str, dict[str, Any]]] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def put(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Queue ``messages`` (on the loop's thread)."""
+        self.pending.extend(messages)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        layer = get_channel_layer(app_settings.CHANNEL_LAYER)
+        while self.pending:
+            group, message = self.pending.popleft()
+            if layer is None:
+                continue
+            try:
+                await layer.group_send(group, {**message, "group": group})
+            except Exception:
+                logger.exception("Could not publish to %s", group)
+
+
+_publishers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _publish_from_thread(loop: asyncio.AbstractEventLoop, messages: list[tuple[str, Any]]) -> None:
+    def put() -> None:
+        publisher = _publishers.get(loop)
+        if publisher is None:
+            publisher = _publishers[loop] = _Publisher(loop)
+        publisher.put(messages)
+
+    loop.call_soon_threadsafe(put)
+
+
 def _send(group: str, message: dict[str, Any]) -> None:
+    loop = _caller_loop()
+    if loop is not None:
+        _publish_from_thread(loop, [(group, message)])
+        return
     layer = get_channel_layer(app_settings.CHANNEL_LAYER)
     if layer is None:
         return
@@ -87,6 +154,10 @@ def _send(group: str, message: dict[str, Any]) -> None:
 
 def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     """Send several layer messages in one hop to the event loop (group commit)."""
+    loop = _caller_loop()
+    if loop is not None:
+        _publish_from_thread(loop, messages)
+        return
     layer = get_channel_layer(app_settings.CHANNEL_LAYER)
     if layer is None:
         return
