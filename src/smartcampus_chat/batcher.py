@@ -8,7 +8,9 @@ previous one (natural group commit). Each caller gets its own result or error ba
 (:func:`smartcampus_chat.services.batch.check_send_messages`), after the commit.
 
 Batches run on the thread Channels uses for database calls (``database_sync_to_async``), so
-they share its connection handling; one batch replaces a queue of single stores there.
+they share its connection handling; one batch replaces a queue of single stores there. The
+thread does not wait for a batch's events to be published: the event loop sends them, in
+commit order (:func:`smartcampus_chat.events.publish_without_waiting`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 
 from channels.db import database_sync_to_async
 
+from smartcampus_chat import events
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.schema import MessageData
@@ -31,7 +34,11 @@ def store_batch(requests: list[SendRequest]) -> list[Stored | Exception]:
     """Store ``requests`` and render each message in the database thread (a retry's
     stored message may load its sender lazily: never from the event loop)."""
     rendered: list[Stored | Exception] = []
-    for request, result in zip(requests, check_send_messages(requests), strict=True):
+    # The batch's events go out from the event loop, in commit order, while this thread
+    # goes on with the next batch.
+    with events.publish_without_waiting():
+        results = check_send_messages(requests)
+    for request, result in zip(requests, results, strict=True):
         if isinstance(result, Exception):
             rendered.append(result)
         elif result.data is not None:

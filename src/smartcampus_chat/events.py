@@ -16,11 +16,13 @@ each socket: one layer channel per process, one group send per published frame.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import threading
 import weakref
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -89,77 +91,91 @@ def _caller_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class _Publisher:
-    """Group sends of committed changes, in commit order, from the event loop.
+    """Group sends of committed changes of one event loop, one after the other, in order.
 
-    Why: code run by ``database_sync_to_async`` used to hop to the event loop and wait for
-    each group send after its commit, so Channels' one database thread sat idle while the
-    loop was busy writing frames (half of its time under a send load, with group commit).
-    It now hands the messages over and goes on; one task per loop sends them one after
-    the other, so a room's events still go out in the order they were committed.
+    Why: group commit's database thread used to hop to the event loop and wait for its
+    batch's group sends after each commit, sitting idle (half of its time under a send
+    load) while the loop was busy writing frames. A batch now hands its messages over and
+    goes on (:func:`publish_without_waiting`). Every other post-commit publish of code run
+    by ``database_sync_to_async`` goes through the same queue and still waits for its own
+    sends, so a room's events keep the order in which they were committed.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.pending: deque[tuple[str, dict[str, Any]]] = deque()
+        self.pending: deque[tuple[list[tuple[str, dict[str, Any]]], asyncio.Future[None]]] = deque()
         self.task: asyncio.Task[None] | None = None
 
-    def put(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        """Queue ``messages`` (on the loop's thread)."""
-        self.pending.extend(messages)
+    def put(self, messages: list[tuple[str, dict[str, Any]]]) -> asyncio.Future[None]:
+        """Queue ``messages`` (on the loop's thread); the future is done once they are sent."""
+        done = self.loop.create_future()
+        self.pending.append((messages, done))
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
+        return done
 
     async def _run(self) -> None:
         layer = get_channel_layer(app_settings.CHANNEL_LAYER)
         while self.pending:
-            group, message = self.pending.popleft()
-            if layer is None:
-                continue
-            try:
-                await layer.group_send(group, {**message, "group": group})
-            except Exception:
-                logger.exception("Could not publish to %s", group)
+            messages, done = self.pending.popleft()
+            for group, message in messages if layer is not None else []:
+                try:
+                    await layer.group_send(group, {**message, "group": group})
+                except Exception:
+                    # The event is stored; clients catch up by resuming. Losing the
+                    # doorbell is logged, never raised into the request that committed.
+                    logger.exception("Could not publish to %s", group)
+            if not done.done():
+                done.set_result(None)
 
 
 _publishers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Publisher] = (
     weakref.WeakKeyDictionary()
 )
+_deferred = threading.local()
 
 
-def _publish_from_thread(loop: asyncio.AbstractEventLoop, messages: list[tuple[str, Any]]) -> None:
-    def put() -> None:
-        publisher = _publishers.get(loop)
-        if publisher is None:
-            publisher = _publishers[loop] = _Publisher(loop)
-        publisher.put(messages)
-
-    loop.call_soon_threadsafe(put)
+def _publisher(loop: asyncio.AbstractEventLoop) -> _Publisher:
+    publisher = _publishers.get(loop)
+    if publisher is None:
+        publisher = _publishers[loop] = _Publisher(loop)
+    return publisher
 
 
-def _send(group: str, message: dict[str, Any]) -> None:
-    loop = _caller_loop()
-    if loop is not None:
-        _publish_from_thread(loop, [(group, message)])
-        return
-    layer = get_channel_layer(app_settings.CHANNEL_LAYER)
-    if layer is None:
-        return
+async def _publish_in_order(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    await _publisher(asyncio.get_running_loop()).put(messages)
+
+
+@contextlib.contextmanager
+def publish_without_waiting() -> Iterator[None]:
+    """Within it, post-commit publishes of this thread are queued in order, not awaited.
+
+    For group commit (:mod:`smartcampus_chat.batcher`): Channels' database thread goes on
+    with the next batch while the event loop sends this one's events.
+    """
+    previous = getattr(_deferred, "active", False)
+    _deferred.active = True
     try:
-        async_to_sync(layer.group_send)(group, {**message, "group": group})
-    except Exception:
-        # The event is stored; clients catch up by resuming. Losing the doorbell is logged,
-        # never raised into the request that already committed.
-        logger.exception("Could not publish to %s", group)
+        yield
+    finally:
+        _deferred.active = previous
 
 
 def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
-    """Send several layer messages in one hop to the event loop (group commit)."""
+    """Send layer messages ``(group, message)``, in order (after a commit)."""
     loop = _caller_loop()
-    if loop is not None:
-        _publish_from_thread(loop, messages)
+    if loop is not None and getattr(_deferred, "active", False):
+        loop.call_soon_threadsafe(_publisher(loop).put, messages)
         return
     layer = get_channel_layer(app_settings.CHANNEL_LAYER)
     if layer is None:
+        return
+    if loop is not None:
+        # Behind whatever the loop's publisher still holds: commit order.
+        try:
+            async_to_sync(_publish_in_order)(messages)
+        except Exception:
+            logger.exception("Could not publish %d messages", len(messages))
         return
 
     async def send_all() -> None:
@@ -167,12 +183,18 @@ def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
             try:
                 await layer.group_send(group, {**message, "group": group})
             except Exception:
+                # The event is stored; clients catch up by resuming. Losing the doorbell is
+                # logged, never raised into the request that already committed.
                 logger.exception("Could not publish to %s", group)
 
     try:
         async_to_sync(send_all)()
     except Exception:
         logger.exception("Could not publish %d messages", len(messages))
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    _send_many([(group, message)])
 
 
 def publish_many_to_rooms(frames: list[tuple[int, Schema]]) -> None:
