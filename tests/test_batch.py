@@ -289,3 +289,186 @@ async def test_the_batcher_answers_each_caller_with_its_own_result(
     assert sorted(r.seq for r in stored) == list(range(1, 21))
     assert batcher.stored == 20
     assert batcher.batches < 21  # Concurrent sends shared transactions.
+
+
+def test_the_rendered_messages_are_what_a_fresh_read_renders(
+    alice: Any, bob: Any, public_room: ChatRoom, published: list[dict[str, Any]]
+) -> None:
+    """Group commit renders each new message once (event and ack) without reading it back:
+    the rendering must be exactly the stored row's."""
+    from smartcampus_chat.payloads import message_data
+
+    other = services.do_create_room(bob, name="Other", room_type=RoomType.PUBLIC)
+    parent = services.do_send_message(bob, public_room, "parent").message
+    results = check_send_messages(
+        [
+            SendRequest(alice, public_room, "  reply  ", client_id="r1", reply_to=parent.pk),
+            SendRequest(bob, other, "plain"),
+            SendRequest(alice, public_room, "again", client_id="r2"),
+        ]
+    )
+    for result in results:
+        assert isinstance(result, SendResult)
+        assert result.data is not None
+        stored = ChatMessage.objects.select_related("room", "sender").get(pk=result.message.pk)
+        assert result.data == message_data(stored)
+    first = results[0]
+    assert isinstance(first, SendResult)
+    assert (first.message.content, first.message.reply_to_id) == ("reply", parent.pk)
+    frames = [m["frame"] for m in published if m["event_seq"] > 1 or m["room_id"] == other.pk]
+    assert len(frames) == 3
+
+
+def test_a_batch_of_retries_answers_with_the_stored_rendering(
+    alice: Any, public_room: ChatRoom, published: list[dict[str, Any]]
+) -> None:
+    (first,) = check_send_messages([SendRequest(alice, public_room, "once", client_id="k")])
+    assert isinstance(first, SendResult)
+    published.clear()
+    (again,) = check_send_messages([SendRequest(alice, public_room, "once", client_id="k")])
+    assert isinstance(again, SendResult)
+    assert (again.message.pk, again.created) == (first.message.pk, False)
+    assert published == []
+    assert ChatMessage.objects.filter(room=public_room).count() == 1
+
+
+@pytest.mark.postgres
+def test_an_error_in_the_middle_of_a_batch_stays_with_its_request(
+    alice: Any, bob: Any, public_room: ChatRoom, published: list[dict[str, Any]]
+) -> None:
+    """PostgreSQL refuses NUL characters in text: the batch's single INSERT fails as a whole,
+    and the sends are stored one by one, numbered without a gap, the bad one refused."""
+    results = check_send_messages(
+        [
+            SendRequest(alice, public_room, "first", client_id="n1"),
+            SendRequest(bob, public_room, "nul \x00 inside", client_id="n2"),
+            SendRequest(alice, public_room, "third", client_id="n3"),
+        ]
+    )
+    assert isinstance(results[0], SendResult)
+    assert isinstance(results[1], Exception)
+    assert isinstance(results[2], SendResult)
+    assert contents(public_room) == [(1, 1, "first"), (2, 2, "third")]
+    assert [m["event_seq"] for m in published] == [1, 2]
+    # Retrying the whole batch stores nothing twice.
+    again = check_send_messages(
+        [
+            SendRequest(alice, public_room, "first", client_id="n1"),
+            SendRequest(alice, public_room, "third", client_id="n3"),
+        ]
+    )
+    assert [r.created for r in again if isinstance(r, SendResult)] == [False, False]
+    assert len(contents(public_room)) == 2
+
+
+def test_rate_limits_are_taken_per_sender_for_the_whole_batch(
+    alice: Any, bob: Any, public_room: ChatRoom, settings: Any, published: list[dict[str, Any]]
+) -> None:
+    from smartcampus_chat.exceptions import RateLimited
+
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 3,
+        "SEND_RATE_PER_SECOND": 0.5,
+    }
+    requests = [SendRequest(alice, public_room, f"a{n}") for n in range(5)]
+    requests.insert(2, SendRequest(bob, public_room, "b"))
+    results = check_send_messages(requests)
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["SendResult"] * 4 + ["RateLimited"] * 2
+    refused = [r for r in results if isinstance(r, RateLimited)]
+    assert all(r.retry_after and 0 < r.retry_after <= 2 for r in refused)
+    # Alice's bucket is empty: her next single send is refused too; bob still has tokens.
+    with pytest.raises(RateLimited):
+        services.check_send_message(alice, public_room, "more")
+    services.check_send_message(bob, public_room, "more")
+
+
+def test_take_many_is_take_called_that_many_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smartcampus_chat import ratelimit
+
+    bucket = ratelimit.Bucket("test", burst=4, per_second=2.0)
+    clock = [1_000_000]
+    monkeypatch.setattr(ratelimit, "_now_ms", lambda: clock[0])
+    for count, advance in [(3, 0), (3, 0), (2, 700), (6, 5_000), (1, 0)]:
+        clock[0] += advance
+        ratelimit.cache.delete_many([f"{ratelimit._PREFIX}:test:one", "x"])
+        one_by_one = [ratelimit.take(bucket, "one") for _ in range(count)]
+        ratelimit.cache.delete(f"{ratelimit._PREFIX}:test:one")
+        together = ratelimit.take_many(bucket, "one", count)
+        assert [bool(w) for w in together] == [bool(w) for w in one_by_one]
+    # Running totals: a bucket used in batches refuses exactly when single takes would.
+    ratelimit.cache.clear()
+    singles = [ratelimit.take(bucket, "a") for _ in range(7)]
+    batched = ratelimit.take_many(bucket, "b", 2) + ratelimit.take_many(bucket, "b", 5)
+    assert [bool(w) for w in batched] == [bool(w) for w in singles]
+    assert batched[-1] == singles[-1]
+
+
+def test_batch_queries_do_not_grow_with_senders_without_a_known_access(
+    make_user: Callable[..., Any], public_room: ChatRoom, published: list[dict[str, Any]]
+) -> None:
+    from django.db import connection
+
+    users = [make_user() for _ in range(12)]
+    other = services.do_create_room(users[0], name="Other", room_type=RoomType.PUBLIC)
+
+    def cost(count: int, tag: str) -> int:
+        requests = [
+            SendRequest(users[n], (public_room, other)[n % 2], f"{tag}{n}", client_id=f"{tag}{n}")
+            for n in range(count)
+        ]
+        # Everyone sent before: the cost of steady state (no new participants).
+        check_send_messages(
+            [
+                SendRequest(r.user, r.room, "warm", client_id=f"w{tag}{i}")
+                for i, r in enumerate(requests)
+            ]
+        )
+        with CaptureQueriesContext(connection) as captured:
+            results = check_send_messages(requests)
+        assert all(isinstance(r, SendResult) and r.created for r in results)
+        return len(captured)
+
+    assert cost(2, "s") == cost(12, "b")
+
+
+async def test_batch_events_go_out_in_commit_order_without_holding_the_database_thread(
+    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's publishes are queued (the thread goes on); a later single send's publish
+    waits behind them, so the room's events reach the layer in event_seq order."""
+    import asyncio
+
+    from channels.db import database_sync_to_async
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    sent: list[int] = []
+    gate = asyncio.Event()
+
+    async def slow_group_send(group: str, message: dict[str, Any]) -> None:
+        await gate.wait()
+        if str(message.get("frame_type", "")).startswith("message."):
+            sent.append(message["event_seq"])
+
+    monkeypatch.setattr(layer, "group_send", slow_group_send)
+
+    def batch_then_return() -> list[int]:
+        with events.publish_without_waiting():
+            results = check_send_messages(
+                [SendRequest(alice, public_room, f"m{n}", client_id=f"o{n}") for n in range(3)]
+            )
+        return [r.message.event_seq for r in results if isinstance(r, SendResult)]
+
+    numbers = await database_sync_to_async(batch_then_return)()
+    assert numbers == [1, 2, 3]
+    assert sent == []  # Returned before the layer took anything.
+    single = asyncio.ensure_future(
+        database_sync_to_async(services.do_send_message)(alice, public_room, "after")
+    )
+    await asyncio.sleep(0.05)
+    assert not single.done()  # Waits for its own publish, queued behind the batch's.
+    gate.set()
+    await single
+    assert sent == [1, 2, 3, 4]

@@ -603,6 +603,44 @@ async def test_presence_with_several_tabs(alice: Any, bob: Any, public_room: Cha
     await watcher.close()
 
 
+async def test_sockets_opening_together_share_a_presence_transaction(
+    alice: Any, bob: Any, carol: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections opening while others are stored share the next transaction; each user is
+    announced online once, and a failing batch is stored again one connection at a time
+    (its error stays its own)."""
+    import asyncio
+
+    await db(join)(bob, public_room)
+    await db(join)(carol, public_room)
+    await db(join)(alice, public_room)
+    watcher = await open_room(bob, public_room.slug)
+    batches: list[list[tuple[int, str]]] = []
+    real = presence.connections_opened
+
+    def recorded(opened: list[tuple[int, str]], server: str = presence.SERVER_ID) -> None:
+        batches.append(list(opened))
+        if len(opened) > 1 and any(user_id == carol.pk for user_id, _ in opened):
+            raise RuntimeError("this batch fails as a whole")
+        real(opened, server)
+
+    monkeypatch.setattr(presence, "connections_opened", recorded)
+    names = [(user.pk, f"test.batch.{n}") for n, user in enumerate((alice, alice, carol))]
+    # The three open before the tracker's storing task first runs: one batch.
+    await asyncio.gather(*(presence.tracker.opened(user_id, name) for user_id, name in names))
+    assert batches[0] == names
+    assert batches[1:] == [[row] for row in names]  # Stored again one by one.
+    seen = [await watcher.expect("presence") for _ in range(2)]
+    assert sorted(f["user"]["username"] for f in seen) == ["alice", "carol"]
+    assert all(f["online"] for f in seen)
+    await watcher.nothing(timeout=0.3)  # Alice's second connection is not news.
+    stored = ChatConnection.objects.filter(channel_name__startswith="test.batch.")
+    assert await db(stored.count)() == 3
+    for user_id, name in names:
+        await presence.tracker.closed(user_id, name)
+    await watcher.close()
+
+
 async def test_connections_of_a_crashed_process_expire(
     alice: Any, bob: Any, public_room: ChatRoom
 ) -> None:

@@ -234,7 +234,7 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
                 event_seq=message.event_seq,
                 sender=ref,
                 content=message.content,
-                created_at=now,
+                created_at=message.created_at,
                 is_edited=False,
                 edited_at=None,
                 is_deleted=False,
