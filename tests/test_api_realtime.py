@@ -30,12 +30,20 @@ def _http(user: Any, method: str, path: str, data: Any = None) -> tuple[int, Any
 http = database_sync_to_async(_http)
 
 
+async def connected(socket: WebsocketCommunicator) -> None:
+    """Connect and wait until the socket is set up (the server accepts first, then follows
+    the room; frames are handled in order, so the ``pong`` comes after that)."""
+    assert (await socket.connect())[0]
+    await socket.send_json_to({"type": "ping", "id": "ready"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "pong", "id": "ready"}
+
+
 async def test_api_writes_reach_the_room_socket_with_the_same_payload(
     alice: Any, bob: Any, public_room: ChatRoom
 ) -> None:
     socket = WebsocketCommunicator(application, f"/ws/chat/{public_room.slug}/", headers=[ORIGIN])
     socket.scope["user"] = bob
-    assert (await socket.connect())[0]
+    await connected(socket)
     messages = reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": public_room.slug})
 
     status, sent = await http(alice, "POST", messages, {"content": "hello", "client_id": "r-1"})
@@ -67,7 +75,7 @@ async def test_room_updates_and_joins_are_announced(
 ) -> None:
     socket = WebsocketCommunicator(application, f"/ws/chat/{public_room.slug}/", headers=[ORIGIN])
     socket.scope["user"] = alice
-    assert (await socket.connect())[0]
+    await connected(socket)
     join = reverse("smartcampus_chat:api-room-join", kwargs={"slug": public_room.slug})
     status, _ = await http(bob, "POST", join)
     assert status == 200

@@ -50,8 +50,9 @@ from smartcampus_chat.exceptions import (
     RoomArchived,
     ValidationFailed,
 )
+from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Message, Outbox, raw_send
-from smartcampus_chat.middleware import query_params
+from smartcampus_chat.middleware import TICKET_SCOPE_KEY, query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.payloads import message_data, room_data, user_ref
 from smartcampus_chat.policies import RoomAccess
@@ -309,18 +310,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not version.isdigit() or int(version) not in SUPPORTED_VERSIONS:
             await self.close_with(CLOSE_UNSUPPORTED_VERSION, "protocol version unsupported")
             return
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
-            return
-        self.user = user
-        self.user_id = user.pk
-        self.me = user_ref(user)
         try:
-            await self.follow_initial_rooms()
+            setup = await get_set_up_batcher().set_up(
+                SetUpRequest(
+                    self.scope.get("user"), self.scope.get(TICKET_SCOPE_KEY), self.room_slug()
+                )
+            )
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
             return
+        if setup is None:
+            await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
+            return
+        user = self.user = setup.user
+        self.user_id = user.pk
+        self.me = user_ref(user)
+        self.rooms = {f.room_id: Followed(f.room_id, f.slug, f.room, f.access) for f in setup.rooms}
         await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
         await tracker.opened(user.pk, self.channel_name)
@@ -328,8 +333,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.multiplexed and since is not None and since.isdigit():
             await self.resume(next(iter(self.rooms.values())), int(since), None)
 
-    async def follow_initial_rooms(self) -> None:
-        raise NotImplementedError
+    def room_slug(self) -> str | None:
+        """The room of ``ws/chat/<slug>/``; None on ``ws/chat/`` (every room joined)."""
+        return None
 
     async def disconnect(self, code: int) -> None:
         if not self.registered:
@@ -588,10 +594,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 class RoomConsumer(ChatConsumer):
     """One room per connection: ``ws/chat/<slug>/``."""
 
-    async def follow_initial_rooms(self) -> None:
-        slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, access = await database_sync_to_async(_room_and_access)(self.user, slug)
-        self.rooms = {room.pk: Followed(room.pk, room.slug, room, access)}
+    def room_slug(self) -> str | None:
+        return str(self.scope["url_route"]["kwargs"]["slug"])
 
     @property
     def followed(self) -> Followed:
@@ -624,10 +628,6 @@ class UserConsumer(ChatConsumer):
     """Every room the user joined: ``ws/chat/``. Frames name their room with ``room``."""
 
     multiplexed = True
-
-    async def follow_initial_rooms(self) -> None:
-        rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
-        self.rooms = {pk: Followed(pk, slug) for pk, slug in rooms}
 
     async def room_added(self, event: dict[str, Any]) -> None:
         room_id, slug = event.get("room_id"), event.get("room_slug")

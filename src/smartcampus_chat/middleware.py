@@ -5,6 +5,11 @@ scripts): a ticket from :func:`smartcampus_chat.tickets.issue_ticket` replaces w
 the session resolved; an invalid or expired ticket leaves the connection anonymous (it is
 then closed with 4001). Because the routes wrap themselves, the host's ``asgi.py`` keeps
 the stock ``AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(...)))`` stack.
+
+The middleware only hands the ticket on (``scope["smartcampus_chat.ticket"]``, the user
+anonymous until then): the chat's consumers read the ticket's user in the same trip to
+the database thread as the rooms it follows (:meth:`.consumers.ChatConsumer.set_up`), one
+trip per handshake fewer on the thread every socket's set-up queues on.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 
-from smartcampus_chat.tickets import user_for_ticket
+#: Where :class:`TicketAuthMiddleware` leaves the ticket for the consumer.
+TICKET_SCOPE_KEY = "smartcampus_chat.ticket"
 
 
 def query_params(scope: dict[str, Any]) -> dict[str, str]:
@@ -32,6 +37,5 @@ class TicketAuthMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         ticket = query_params(scope).get("ticket")
         if ticket is not None:
-            user = await database_sync_to_async(user_for_ticket)(ticket)
-            scope = {**scope, "user": user or AnonymousUser()}
+            scope = {**scope, "user": AnonymousUser(), TICKET_SCOPE_KEY: ticket}
         return await self.inner(scope, receive, send)

@@ -303,7 +303,7 @@ def _insert_postgresql(
     table = connection.ops.quote_name(ChatMessage._meta.db_table)
     names = ("room", "sender", "content", "seq", "event_seq", "client_id", "reply_to")
     columns = _columns(ChatMessage, *names)
-    types = [ChatMessage._meta.get_field(name).db_type(connection) for name in names]
+    types = _db_types(ChatMessage, *names)
     created_at, is_edited, is_deleted, pk, room, seq = _columns(
         ChatMessage, "created_at", "is_edited", "is_deleted", "id", "room", "seq"
     )
@@ -389,6 +389,11 @@ def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
             ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
         )
     return numbers
+
+
+def _db_types(model: Any, *names: str) -> list[str]:
+    """The database types of ``names`` (for array casts: ``%s::bigint[]``)."""
+    return [str(model._meta.get_field(name).db_type(connection)) for name in names]
 
 
 def _columns(model: Any, *names: str) -> list[str]:
@@ -516,10 +521,7 @@ def _known_ids_postgresql(items: list[_Valid]) -> list[int]:
     """
     table = connection.ops.quote_name(ChatMessage._meta.db_table)
     pk, room, sender, client_id = _columns(ChatMessage, "id", "room", "sender", "client_id")
-    types = [
-        ChatMessage._meta.get_field(name).db_type(connection)
-        for name in ("room", "sender", "client_id")
-    ]
+    types = _db_types(ChatMessage, "room", "sender", "client_id")
     arrays = [
         [item.room.pk for item in items],
         [item.user.pk for item in items],

@@ -1,0 +1,180 @@
+"""Connection set-up in batches: sockets opening together share trips to the database.
+
+Why: a new socket needs its user (from its ticket), its rooms and its access to them
+before it may receive anything, and Channels runs every database call of a process on one
+thread. One socket at a time, that thread did three or four round trips per handshake,
+and a burst of reconnecting clients queued behind them (~80 handshakes/s measured). Here
+the sockets waiting while a batch is being set up form the next batch (no timer, as for
+sends: :mod:`smartcampus_chat.batcher`), set up with one query for all tickets' users, one
+for all rooms and one for all participant rows, whatever the batch size. Access is decided
+by the policy for each socket exactly as one by one, before the socket follows any room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from smartcampus_chat import queries
+from smartcampus_chat.exceptions import NotFound
+from smartcampus_chat.models import ChatParticipant, ChatRoom
+from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.tickets import ticket_user_id
+
+logger = logging.getLogger(__name__)
+
+#: Most sockets set up by one trip to the database thread.
+SET_UP_BATCH_MAX = 200
+
+
+@dataclass(frozen=True)
+class SetUpRequest:
+    #: The user the session resolved (ignored when there is a ticket).
+    user: Any
+    #: ``?ticket=`` (see :class:`~smartcampus_chat.middleware.TicketAuthMiddleware`).
+    ticket: str | None
+    #: The room of ``ws/chat/<slug>/``; None for ``ws/chat/`` (every room joined).
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class FollowedRoom:
+    room_id: int
+    slug: str
+    room: ChatRoom | None = None
+    access: RoomAccess | None = None
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """A socket's user and the rooms it follows (None: the socket is not authenticated)."""
+
+    user: Any
+    rooms: list[FollowedRoom]
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
+    """Set up each socket: ``SetUp``, None (not authenticated) or ``NotFound`` (no access)."""
+    ticket_ids = {
+        request.ticket: ticket_user_id(request.ticket)
+        for request in requests
+        if request.ticket is not None
+    }
+    wanted = {user_id for user_id in ticket_ids.values() if user_id is not None}
+    users = (
+        get_user_model()._default_manager.filter(is_active=True).in_bulk(list(wanted))
+        if wanted
+        else {}
+    )
+    people: list[Any] = []
+    for request in requests:
+        if request.ticket is None:
+            people.append(request.user if _active(request.user) else None)
+        else:
+            people.append(users.get(ticket_ids[request.ticket]))
+    slugs = {
+        request.slug
+        for request, user in zip(requests, people, strict=True)
+        if user is not None and request.slug is not None
+    }
+    rooms = (
+        {
+            room.slug: room
+            for room in ChatRoom.objects.filter(slug__in=slugs).select_related("group")
+        }
+        if slugs
+        else {}
+    )
+    pairs: dict[int, set[Any]] = defaultdict(set)
+    for request, user in zip(requests, people, strict=True):
+        room = rooms.get(request.slug) if request.slug is not None else None
+        if user is not None and room is not None:
+            pairs[room.pk].add(user.pk)
+    participants: dict[tuple[Any, int], ChatParticipant] = {}
+    if pairs:
+        condition = Q()
+        for room_id, user_ids in pairs.items():
+            condition |= Q(room_id=room_id, user_id__in=user_ids)
+        for participant in ChatParticipant.objects.filter(condition).order_by():
+            participants[(participant.user_id, participant.room_id)] = participant
+    policy = get_policy()
+    results: list[SetUp | Exception | None] = []
+    for request, user in zip(requests, people, strict=True):
+        if user is None:
+            results.append(None)
+            continue
+        try:
+            if request.slug is None:
+                followed = [FollowedRoom(pk, slug) for pk, slug in queries.followed_rooms(user)]
+            else:
+                room = rooms.get(request.slug)
+                if room is None:
+                    raise NotFound()
+                access = policy.access(user, room, participants.get((user.pk, room.pk)))
+                if not access.can_see:
+                    raise NotFound()
+                followed = [FollowedRoom(room.pk, room.slug, room, access)]
+            results.append(SetUp(user, followed))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+class SetUpBatcher:
+    """Sets up the sockets of one event loop, a batch per trip to the database thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: list[tuple[SetUpRequest, asyncio.Future[SetUp | None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def set_up(self, request: SetUpRequest) -> SetUp | None:
+        """``request``'s set-up with whatever else is waiting; raises its own error."""
+        future: asyncio.Future[SetUp | None] = self.loop.create_future()
+        self.pending.append((request, future))
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        set_up = database_sync_to_async(set_up_many)
+        while self.pending:
+            batch = self.pending[:SET_UP_BATCH_MAX]
+            self.pending = self.pending[SET_UP_BATCH_MAX:]
+            results: list[SetUp | Exception | None]
+            try:
+                results = await set_up([request for request, _ in batch])
+            except Exception as exc:
+                # An unreachable database: every socket of the batch gets the error.
+                logger.exception("Setting up %d connections failed", len(batch))
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+_batcher: SetUpBatcher | None = None
+
+
+def get_set_up_batcher() -> SetUpBatcher:
+    """The set-up batcher of the running event loop (a new one when the loop changed)."""
+    global _batcher
+    loop = asyncio.get_running_loop()
+    if _batcher is None or _batcher.loop is not loop:
+        _batcher = SetUpBatcher(loop)
+    return _batcher
