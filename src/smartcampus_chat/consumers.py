@@ -23,7 +23,6 @@ consumer handling one message at a time would give.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -51,7 +50,7 @@ from smartcampus_chat.exceptions import (
     ValidationFailed,
 )
 from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher
-from smartcampus_chat.hub import CLOSE_TOO_SLOW, Message, Outbox, raw_send
+from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.middleware import TICKET_SCOPE_KEY, query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.payloads import message_data, room_data, user_ref
@@ -98,7 +97,7 @@ __all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
 _MEMBERSHIP_FRAMES = frozenset({"room.added", "room.removed"})
 
 
-@dataclass
+@dataclass(slots=True)
 class Followed:
     """A room a connection follows. ``floor``: live message frames at or below it are
     already covered by a replay and dropped."""
@@ -206,7 +205,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.channel_layer = None
         self.channel_name = f"scchat.conn.{uuid.uuid4().hex}"
         self.rooms = {}
-        self.inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self.inbox = Inbox()
         #: Reasons to hold hub frames (set-up, replay, pending inbox messages) and the held.
         self.holds = 1
         self.held: list[Message] = []

@@ -69,6 +69,38 @@ def raw_send(send: Send) -> Send:
     return send
 
 
+class Inbox:
+    """A socket's queue of state-changing hub messages: what an ``asyncio.Queue`` does here,
+    for a fraction of its memory.
+
+    Every socket has one and almost never uses it (access changes, room added or removed),
+    while an ``asyncio.Queue`` costs ~2.3 KiB up front (a deque, two waiter deques and an
+    event), measured with ``tracemalloc``. This one holds two slots until a message comes.
+    """
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: deque[Message] | None = None
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, message: Message) -> None:
+        if self.items is None:
+            self.items = deque()
+        self.items.append(message)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def get(self) -> Message:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.items.popleft()
+
+
 async def _drive(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
     """Run to completion a coroutine that was started by hand and suspended on ``yielded``.
 
@@ -106,6 +138,8 @@ class Outbox:
     delivery costs no task. Only when it suspends (the client is slow: the transport's
     buffer is full) does a writer task take over, and frames queue behind it.
     """
+
+    __slots__ = ("finished", "limit", "overflowed", "pending", "send", "space", "task")
 
     def __init__(self, send: Send, limit: int) -> None:
         self.send = send
