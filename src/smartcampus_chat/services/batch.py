@@ -219,8 +219,8 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
                 numbered.append((item, first_seq + offset, first_event + offset))
             for item in group:
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
-        messages = _insert(numbered, now)
-        _move_read_markers(messages)
+        messages, present = _insert(numbered, now)
+        _move_read_markers(messages, present)
         refs: dict[Any, UserRef] = {}
         frames: list[tuple[int, Schema]] = []
         for item, message in messages:
@@ -260,8 +260,14 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
     return results
 
 
-def _insert(numbered: list[tuple[_Valid, int, int]], now: Any) -> list[tuple[_Valid, ChatMessage]]:
-    """Insert the numbered messages; each with its stored message (primary key set)."""
+def _insert(
+    numbered: list[tuple[_Valid, int, int]], now: Any
+) -> tuple[list[tuple[_Valid, ChatMessage]], set[tuple[int, Any]] | None]:
+    """Insert the numbered messages; each with its stored message (primary key set).
+
+    On PostgreSQL the senders' read markers move in the same statement: the (room, sender)
+    pairs that had a participant row come back too (None elsewhere: not moved yet).
+    """
     messages = [
         (
             item,
@@ -279,26 +285,31 @@ def _insert(numbered: list[tuple[_Valid, int, int]], now: Any) -> list[tuple[_Va
         for item, seq, event_seq in numbered
     ]
     if not messages:
-        return messages
-    if connection.vendor == "postgresql":
-        ids = _insert_postgresql(numbered, now)
-        for item, message in messages:
-            message.pk = ids[(item.room.pk, message.seq)]
-            message._state.adding = False
-            message._state.db = connection.alias
-    else:
+        return messages, None
+    if connection.vendor != "postgresql":
         ChatMessage.objects.bulk_create([message for _, message in messages])
-    return messages
+        return messages, None
+    ids, present = _insert_postgresql(numbered, now)
+    for item, message in messages:
+        message.pk = ids[(item.room.pk, message.seq)]
+        message._state.adding = False
+        message._state.db = connection.alias
+    return messages, present
 
 
 def _insert_postgresql(
     numbered: list[tuple[_Valid, int, int]], now: Any
-) -> dict[tuple[int, int], int]:
-    """One ``INSERT ... SELECT FROM unnest(...)`` of plain column arrays; ids by (room, seq).
+) -> tuple[dict[tuple[int, int], int], set[tuple[int, Any]]]:
+    """One statement: insert the messages and move the senders' read markers.
 
-    Where ``bulk_create`` prepares every value of every model instance in Python and sends
-    one placeholder per value, this sends one array per column: the statement and its
-    parameters have the same size whatever the batch size.
+    The insert is ``INSERT ... SELECT FROM unnest(...)`` of plain column arrays: where
+    ``bulk_create`` prepares every value of every model instance in Python and sends one
+    placeholder per value, this sends one array per column, the same statement whatever
+    the batch size. The markers move in a second data-modifying ``WITH`` query of the same
+    statement (one round trip fewer per batch). The rooms are locked already
+    (:func:`_allocate`), so concurrent batches touching the same participant rows are
+    serialised by their rooms' locks. Returns the new ids by (room, seq) and the (room,
+    sender) pairs whose participant row was found.
     """
     table = connection.ops.quote_name(ChatMessage._meta.db_table)
     names = ("room", "sender", "content", "seq", "event_seq", "client_id", "reply_to")
@@ -316,16 +327,42 @@ def _insert_postgresql(
         [item.client_id for item, _, _ in numbered],
         [item.reply_to.pk if item.reply_to is not None else None for item, _, _ in numbered],
     ]
+    last: dict[tuple[int, Any], int] = {}
+    for item, number, _event_seq in numbered:
+        key = (item.room.pk, item.user.pk)
+        last[key] = max(number, last.get(key, 0))
+    participants = connection.ops.quote_name(ChatParticipant._meta.db_table)
+    p_room, p_user, marker = _columns(ChatParticipant, "room", "user", "last_read_seq")
+    room_type, user_type = _db_types(ChatParticipant, "room", "user")
     unnest = ", ".join(f"%s::{column_type}[]" for column_type in types)
     with connection.cursor() as cursor:
         # Identifiers and types come from the models' meta, values are parameters.
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}, {created_at}, {is_edited}, "  # noqa: S608
-            f"{is_deleted}) SELECT *, %s, false, false FROM unnest({unnest}) "
-            f"RETURNING {room}, {seq}, {pk}",
-            [now, *arrays],
+            f"WITH ins AS (INSERT INTO {table} ({', '.join(columns)}, {created_at}, "  # noqa: S608
+            f"{is_edited}, {is_deleted}) SELECT *, %s, false, false FROM unnest({unnest}) "
+            f"RETURNING {room}, {seq}, {pk}), "
+            f"mk AS (UPDATE {participants} AS p SET {marker} = GREATEST(p.{marker}, v.seq) "
+            f"FROM unnest(%s::{room_type}[], %s::{user_type}[], %s::bigint[]) "
+            f"AS v(room_id, user_id, seq) WHERE p.{p_room} = v.room_id "
+            f"AND p.{p_user} = v.user_id RETURNING p.{p_room}, p.{p_user}) "
+            f"SELECT {room}, {seq}, {pk}, NULL::{user_type} FROM ins "
+            f"UNION ALL SELECT {p_room}, NULL, NULL, {p_user} FROM mk",
+            [
+                now,
+                *arrays,
+                [room_id for room_id, _ in last],
+                [user_id for _, user_id in last],
+                list(last.values()),
+            ],
         )
-        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
+        ids: dict[tuple[int, int], int] = {}
+        present: set[tuple[int, Any]] = set()
+        for row_room, row_seq, row_id, row_user in cursor.fetchall():
+            if row_id is None:
+                present.add((row_room, row_user))
+            else:
+                ids[(row_room, row_seq)] = row_id
+        return ids, present
 
 
 def _drop_known_client_ids(
@@ -402,36 +439,40 @@ def _columns(model: Any, *names: str) -> list[str]:
 
 
 def _allocate_postgresql(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
+    """One statement: lock the rooms in id order, then number them.
+
+    The ``locked`` query yields (and locks) rows in id order, and a room is only updated
+    once joined with its locked row, so every batch takes its rooms' locks in the same
+    order (no deadlock between batches) without a round trip of its own.
+    """
     table = connection.ops.quote_name(ChatRoom._meta.db_table)
     pk, seq, event_seq, at = _columns(
         ChatRoom, "id", "last_seq", "last_event_seq", "last_message_at"
     )
+    (pk_type,) = _db_types(ChatRoom, "id")
     ids = sorted(counts)
-    values = ", ".join(["(%s, %s::integer)"] * len(ids))
-    params: list[Any] = [now]
-    for room_id in ids:
-        params += [room_id, counts[room_id]]
     with connection.cursor() as cursor:
         # Identifiers come from the models' meta, values are parameters.
         cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) "  # noqa: S608
-            f"ORDER BY {pk} FOR UPDATE",
-            ids,
-        )
-        cursor.execute(
-            f"UPDATE {table} AS r SET {seq} = r.{seq} + v.n, {event_seq} = r.{event_seq} + v.n, "  # noqa: S608
-            f"{at} = %s FROM (VALUES {values}) AS v(id, n) WHERE r.{pk} = v.id "
+            f"WITH locked AS MATERIALIZED (SELECT {pk} FROM {table} "  # noqa: S608
+            f"WHERE {pk} = ANY(%s::{pk_type}[]) ORDER BY {pk} FOR UPDATE) "
+            f"UPDATE {table} AS r SET {seq} = r.{seq} + v.n, {event_seq} = r.{event_seq} + v.n, "
+            f"{at} = %s FROM unnest(%s::{pk_type}[], %s::integer[]) AS v(id, n), locked AS l "
+            f"WHERE r.{pk} = v.id AND l.{pk} = r.{pk} "
             f"RETURNING r.{pk}, r.{seq}, r.{event_seq}",
-            params,
+            [ids, now, ids, [counts[room_id] for room_id in ids]],
         )
         return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
 
-def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
+def _move_read_markers(
+    messages: list[tuple[_Valid, ChatMessage]], present: set[tuple[int, Any]] | None
+) -> None:
     """Sending reads the room up to one's own message; senders become participants.
 
-    One ``UPDATE`` per room (a ``CASE`` over its senders), then one insert of the missing
-    participant rows, whatever the number of members.
+    ``present``: the (room, sender) pairs whose marker moved already (PostgreSQL, with the
+    insert); otherwise one ``UPDATE`` per room (a ``CASE`` over its senders). Then one
+    insert of the missing participant rows, whatever the number of members.
     """
     last: dict[int, dict[Any, int]] = defaultdict(dict)
     rooms: dict[int, ChatRoom] = {}
@@ -442,8 +483,7 @@ def _move_read_markers(messages: list[tuple[_Valid, ChatMessage]]) -> None:
         users[item.user.pk] = item.user
     if not last:
         return
-    if connection.vendor == "postgresql":
-        present = _move_markers_postgresql(last)
+    if present is not None:
         missing = [
             ChatParticipant(
                 room=rooms[room_id], user=users[user_id], role=Role.MEMBER, last_read_seq=seq
@@ -486,30 +526,6 @@ def _add_participants(missing: list[ChatParticipant]) -> None:
     ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
     for participant in missing:
         announce_joined(participant.user, participant.room, participant)
-
-
-def _move_markers_postgresql(last: dict[int, dict[Any, int]]) -> set[tuple[int, Any]]:
-    """One ``UPDATE ... FROM (VALUES ...)`` for every (room, sender); the pairs updated.
-
-    The rooms are locked already (:func:`_allocate`), so concurrent batches touching the
-    same participant rows are serialised by their rooms' locks.
-    """
-    table = connection.ops.quote_name(ChatParticipant._meta.db_table)
-    room, user, marker = _columns(ChatParticipant, "room", "user", "last_read_seq")
-    rows = [
-        (room_id, user_id, seq) for room_id, seqs in last.items() for user_id, seq in seqs.items()
-    ]
-    values = ", ".join(["(%s, %s, %s::integer)"] * len(rows))
-    params = [value for row in rows for value in row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS p SET {marker} = GREATEST(p.{marker}, v.seq) "  # noqa: S608
-            f"FROM (VALUES {values}) AS v(room_id, user_id, seq) "
-            f"WHERE p.{room} = v.room_id AND p.{user} = v.user_id "
-            f"RETURNING p.{room}, p.{user}",
-            params,
-        )
-        return {(row[0], row[1]) for row in cursor.fetchall()}
 
 
 def _known_ids_postgresql(items: list[_Valid]) -> list[int]:
