@@ -150,9 +150,15 @@ async def test_two_processes_one_chat(site: dict[str, Any]) -> None:
     (port_a, process_a), (port_b, _) = site["servers"]
     room = site["room"]
     alice = await open_ws(port_a, site["alice"], f"/ws/chat/{room}/?event_seq=0")
+    try:
+        # Sockets are set up after the handshake: bob opens once alice follows the room,
+        # so that his arrival is news to her (before, she sees it in the participant list).
+        await until(alice, of_type("resumed"))
+    except BaseException:
+        await alice.close()
+        raise
     bob = await open_ws(port_b, site["bob"], f"/ws/chat/{room}/?event_seq=0")
     try:
-        await until(alice, of_type("resumed"))
         await until(bob, of_type("resumed"))
 
         # Presence crosses: alice (on A) sees bob (on B) come online.
