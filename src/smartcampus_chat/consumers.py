@@ -127,6 +127,11 @@ def _still_signed_in(user_id: Any, session: Any, session_key: str | None) -> boo
     return session_key is None or bool(session.exists(session_key))
 
 
+def _newest_changes(room_ids: list[int]) -> dict[int, int]:
+    """Each room's newest ``event_seq``, in one query."""
+    return dict(ChatRoom.objects.filter(pk__in=room_ids).values_list("pk", "last_event_seq"))
+
+
 def _room_exists(room_id: int) -> bool:
     return ChatRoom.objects.filter(pk=room_id).exists()
 
@@ -593,11 +598,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
             return
         await self.chat_access_changed(event)
-        for followed in list(self.rooms.values()):
-            if self.outbox.finished:  # Access lost: closed by chat_access_changed.
-                return
-            if followed.last is not None:
-                await self._catch_up(followed, max(followed.last, followed.floor))
+        if self.outbox.finished:  # Access lost: closed by chat_access_changed.
+            return
+        known = {pk: f for pk, f in self.rooms.items() if f.last is not None}
+        newest = await database_sync_to_async(_newest_changes)(list(known))
+        for room_id, followed in known.items():
+            since = max(followed.last or 0, followed.floor)
+            if newest.get(room_id, 0) > since:
+                await self._catch_up(followed, since)
 
     async def _catch_up(self, target: Followed, since: int) -> None:
         room, _access = await self.room_access(target)
