@@ -21,6 +21,14 @@
     return typeof i18n[key] === "string" ? i18n[key] : fallback;
   }
 
+  /* Fill Python-style "%(key)s" placeholders in one pass. A value is inserted as it is:
+     never read as a replacement pattern ("$&", "$'") nor filled in turn ("%(other)s"). */
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (placeholder, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : placeholder;
+    });
+  }
+
   function $(selector, root) {
     return (root || document).querySelector(selector);
   }
@@ -225,7 +233,7 @@
       return;
     }
     liveRegion.textContent =
-      t("new_message_announcement", "New message from %(name)s").replace("%(name)s", message.sender.name) +
+      format(t("new_message_announcement", "New message from %(name)s"), { name: message.sender.name }) +
       ": " +
       (message.content || "");
   }
@@ -460,15 +468,17 @@
     if (!names.length) {
       typingNode.textContent = "";
     } else if (names.length === 1) {
-      typingNode.textContent = t("typing_one", "%(name)s is typing…").replace("%(name)s", names[0]);
+      typingNode.textContent = format(t("typing_one", "%(name)s is typing…"), { name: names[0] });
     } else if (names.length === 2) {
-      typingNode.textContent = t("typing_two", "%(name)s and %(other)s are typing…")
-        .replace("%(name)s", names[0])
-        .replace("%(other)s", names[1]);
+      typingNode.textContent = format(t("typing_two", "%(name)s and %(other)s are typing…"), {
+        name: names[0],
+        other: names[1],
+      });
     } else {
-      typingNode.textContent = t("typing_many", "%(name)s and %(count)s others are typing…")
-        .replace("%(name)s", names[0])
-        .replace("%(count)s", String(names.length - 1));
+      typingNode.textContent = format(t("typing_many", "%(name)s and %(count)s others are typing…"), {
+        name: names[0],
+        count: names.length - 1,
+      });
     }
   }
 
