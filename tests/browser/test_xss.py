@@ -24,13 +24,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import Api, OpenPage
 from tests.browser.live import LiveServer
@@ -77,12 +80,19 @@ FOREIGN = (
 )
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
 DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
+  // Element methods and getters from the prototype: a payload may clobber them on a form.
+  const E = Element.prototype;
+  const getter = (name) => Object.getOwnPropertyDescriptor(E, name).get;
+  const [attributesOf, childrenOf, outerOf, idOf] =
+    ["attributes", "children", "outerHTML", "id"].map(getter);
+  const count = getter("childElementCount");
+  const call = (f, el, ...args) => f.call(el, ...args);
+  const show = (el) => call(outerOf, el).slice(0, 200);
   const bad = [];
-  const show = (el) => el.outerHTML.slice(0, 200);
   for (const [selector, allowed] of textOnly) {
     for (const el of document.querySelectorAll(selector)) {
-      for (const child of el.children) {
-        if (!allowed || !child.matches(allowed) || child.childElementCount) {
+      for (const child of call(childrenOf, el)) {
+        if (!allowed || !call(E.matches, child, allowed) || call(count, child)) {
           bad.push("markup in text: " + show(el));
         }
       }
@@ -90,7 +100,7 @@ DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
   }
   const scheme = /^[\\s\\u0000-\\u001f]*(javascript|data|vbscript):/i;
   for (const el of document.querySelectorAll("*")) {
-    for (const attr of el.attributes) {
+    for (const attr of call(attributesOf, el)) {
       if (/^on/i.test(attr.name)) bad.push("handler: " + show(el));
       if (urlAttributes.includes(attr.name.toLowerCase()) && scheme.test(attr.value)) {
         bad.push("url: " + show(el));
@@ -98,18 +108,23 @@ DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
     }
   }
   for (const s of document.querySelectorAll("script")) {
-    const url = s.src ? new URL(s.src) : null;
+    const src = call(E.getAttribute, s, "src");
+    const url = src ? new URL(src, location.href) : null;
     const mine = (url && url.origin === location.origin && url.pathname.startsWith("/static/"))
-      || (!s.src && s.id === "scc-config" && s.type === "application/json");
+      || (!src && call(idOf, s) === "scc-config"
+          && call(E.getAttribute, s, "type") === "application/json");
     if (!mine) bad.push("script: " + show(s));
   }
   for (const el of document.querySelectorAll(foreign)) bad.push("element: " + show(el));
   const ids = {};
-  for (const el of document.querySelectorAll("[id]")) ids[el.id] = (ids[el.id] || 0) + 1;
+  for (const el of document.querySelectorAll("[id]")) {
+    const id = call(idOf, el);
+    ids[id] = (ids[id] || 0) + 1;
+  }
   for (const [id, n] of Object.entries(ids)) if (n > 1) bad.push("duplicate id: " + id);
   const fields = formFields.split(" ");
   for (const el of document.querySelectorAll("[name]:not(meta)")) {
-    if (!el.closest("form") || !fields.includes(el.getAttribute("name"))) {
+    if (!call(E.closest, el, "form") || !fields.includes(call(E.getAttribute, el, "name"))) {
       bad.push("name: " + show(el));
     }
   }
@@ -118,8 +133,11 @@ DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
 
 
 def _number(text: str) -> str:
-    found = re.search(r"xss[-(](\d+)", text)
-    return found.group(1) if found else "?"
+    """The payload a report, URL or markup names (its ``__xss(n)`` or ``xss-n.invalid``)."""
+    found = re.fullmatch(r"\d+", text) or re.search(r"xss[-(](\d+)|data-xss=(\d+)", text)
+    if not found:
+        return "?"
+    return next(group for group in (found.groups() or (found.group(0),)) if group)
 
 
 @dataclass
@@ -133,7 +151,7 @@ class Watcher:
 
     def attach(self, page: Page) -> Page:
         def on_report(source: Any, what: str, where: str) -> None:
-            self.executions.append(f"payload {_number(what)} ran: {what} at {where}")
+            self.executions.append(f"payload {_number(what)} ran ({what}) at {where}")
 
         def on_dialog(dialog: Dialog) -> None:
             self.executions.append(f"dialog {dialog.type}: {dialog.message!r}")
@@ -162,16 +180,50 @@ class Watcher:
         self.pages += 1
 
     def audit(self, page: Page) -> None:
-        """Markup made of user text is an execution waiting for the right payload."""
+        """Fail on markup made of user text (an execution waiting for the right payload),
+        and on anything that ran so far, before the test reads the page."""
         found: list[str] = page.evaluate(
             DOM_AUDIT, [TEXT_ONLY, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
         )
         self.executions.extend(f"{page.url}: {item}" for item in found)
         self.audits += 1
+        self.assert_clean()
+
+    def check(self, page: Page, expected: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        """Audit ``page``, then compare the messages shown."""
+        self.audit(page)
+        shown = shown_messages(page)
+        assert shown == expected
+        return shown
+
+    @contextmanager
+    def reporting(self, page: Page) -> Iterator[None]:
+        """A page broken by a payload times out: report what ran before the timeout."""
+        try:
+            yield
+        except PlaywrightTimeoutError:
+            self.audit(page)
+            raise
+
+    def wait_for_messages(self, page: Page, count: int) -> None:
+        with self.reporting(page):
+            page.wait_for_function(
+                "n => document.querySelectorAll('#message-list li.scc-message').length === n",
+                arg=count,
+                timeout=30_000,
+            )
 
     def assert_clean(self) -> None:
-        assert not self.executions, f"{len(self.executions)} executions:\n" + "\n".join(
-            self.executions[:50]
+        if not self.executions:
+            return
+        kinds = Counter(
+            PAYLOADS[int(n)].kind if n.isdigit() and int(n) < len(PAYLOADS) else "unknown"
+            for n in map(_number, self.executions)
+        )
+        pytest.fail(
+            f"{len(self.executions)} executions, by payload class {dict(kinds)}:\n"
+            + "\n".join(self.executions[:40]),
+            pytrace=False,
         )
 
 
@@ -386,14 +438,6 @@ def shown_messages(page: Page) -> dict[str, tuple[str, str]]:
     return {row[0]: (row[1], row[2]) for row in rows}
 
 
-def wait_for_messages(page: Page, count: int) -> None:
-    page.wait_for_function(
-        "n => document.querySelectorAll('#message-list li.scc-message').length === n",
-        arg=count,
-        timeout=30_000,
-    )
-
-
 def scroll_to_oldest(page: Page) -> int:
     """Scroll up until chat.js has fetched every older page of history; the fetches made."""
     fetches = 0
@@ -568,8 +612,8 @@ def test_messages_live_in_history_and_server_pages(
     server_rendered = dict(list(data.history.items())[-PAGE_SIZE:])
     expected = {mid: (text, senders[k].name) for mid, (text, k) in server_rendered.items()}
     expected.update(live)
-    wait_for_messages(room_page, len(expected))
-    assert shown_messages(room_page) == expected
+    watcher.wait_for_messages(room_page, len(expected))
+    watcher.check(room_page, expected)
 
     # Live edits (message.edited) to other payloads, one per live sender.
     edit_jobs = []
@@ -584,8 +628,7 @@ def test_messages_live_in_history_and_server_pages(
         "n => document.querySelectorAll('#message-list .scc-edited:not([hidden])').length === n",
         arg=len(edit_jobs),
     )
-    assert shown_messages(room_page) == expected
-    watcher.audit(room_page)
+    watcher.check(room_page, expected)
 
     # The live region, typing indicator and room list preview showed the text as it is.
     assert set(announced.json_value()) == {
@@ -601,35 +644,34 @@ def test_messages_live_in_history_and_server_pages(
     for mid, (text, k) in data.history.items():
         expected.setdefault(mid, (text, senders[k].name))
     watcher.goto(room_page, f"/chat/room/{slug}/")
-    fetches = scroll_to_oldest(room_page)
-    wait_for_messages(room_page, len(expected))
-    assert shown_messages(room_page) == expected
+    with watcher.reporting(room_page):
+        fetches = scroll_to_oldest(room_page)
+    watcher.wait_for_messages(room_page, len(expected))
+    watcher.check(room_page, expected)
     participants = room_page.locator("#participants .scc-participant-name")
     assert set(participants.all_text_contents()) == {s.name for s in senders} | {data.viewer_name}
-    watcher.audit(room_page)
 
     # Without JavaScript's help: every message rendered by the server template, page by page.
     seen: dict[str, tuple[str, str]] = {}
     server_pages = 0
     while len(seen) < len(expected):
         watcher.goto(room_page, f"/chat/room/{slug}/?after={server_pages * PAGE_SIZE}")
-        shown = shown_messages(room_page)
-        assert shown, f"page {server_pages} is empty"
-        seen.update(shown)
-        watcher.audit(room_page)
+        page_of = {m: expected[m] for m in shown_messages(room_page) if m in expected}
+        assert page_of, f"page {server_pages} is empty"
+        seen.update(watcher.check(room_page, page_of))
         server_pages += 1
     assert seen == expected
 
     # The edit page of one's own messages: the textarea holds the text as it is.
     for pk, text in data.edit_messages:
         watcher.goto(room_page, f"/chat/room/{data.edit_slug}/message/{pk}/edit/")
-        expect(room_page.locator("textarea[name=content]")).to_have_value(text)
         watcher.audit(room_page)
+        expect(room_page.locator("textarea[name=content]")).to_have_value(text)
 
     # Once under the Content Security Policy as served: nothing even tries to run.
     strict = watched(VIEWER, f"/chat/room/{slug}/?after=0", bypass_csp=False)
-    assert len(shown_messages(strict)) == PAGE_SIZE
     watcher.audit(strict)
+    assert len(shown_messages(strict)) == PAGE_SIZE
 
     watcher.assert_clean()
     report(
@@ -657,6 +699,7 @@ def test_room_group_and_user_names(
     rooms_page = watched(VIEWER, "/chat/")
 
     # The room list: every name as link text and as data-name, and the last messages.
+    watcher.audit(rooms_page)
     cards = rooms_page.eval_on_selector_all(
         "li[data-room^=xss-room-]",
         """nodes => nodes.map(n => [n.dataset.room, [n.dataset.name, n.parentNode.id,
@@ -674,7 +717,6 @@ def test_room_group_and_user_names(
             assert (where, preview) == ("my-rooms", f"{sender.username}: {content}")
         else:
             assert where == "joinable-rooms"
-    watcher.audit(rooms_page)
 
     # A sample of room pages: title, header, description, group name; then the settings
     # page of a joined room, or joining the others through the page (flash message).
@@ -683,13 +725,14 @@ def test_room_group_and_user_names(
     for payload in spread(PAYLOADS)[: len(counts()) * SAMPLE_ROOM_PAGES]:
         room = data.rooms[payload.number]
         watcher.goto(page, f"/chat/room/{room.slug}/")
+        watcher.audit(page)
         assert page.locator("title").text_content() == f"{room.name} · SmartCampus"
         assert page.locator("h1.scc-room-name").text_content() == room.name
         assert page.locator(".scc-description").text_content() == room.description
         expect(page.locator(".scc-room-info dd").first).to_contain_text(data.group_name)
-        watcher.audit(page)
         if room.joined:
             watcher.goto(page, f"/chat/room/{room.slug}/settings/")
+            watcher.audit(page)
             assert page.locator("header h1").text_content() == f"Settings of {room.name}"
             expect(page.locator("input[name=name]")).to_have_value(room.name)
             expect(page.locator("textarea[name=description]")).to_have_value(room.description)
@@ -697,13 +740,13 @@ def test_room_group_and_user_names(
             page.locator("form.scc-join button[type=submit]").click()
             flash = page.locator(".scc-flash .alert")
             expect(flash).to_have_count(1)
+            watcher.audit(page)
             assert flash.text_content() == f"You joined {room.name}."
             watcher.pages += 1
             # The room list, open meanwhile, learnt it live (room.added).
             link = rooms_page.locator(f'#my-rooms li[data-room="{room.slug}"] a')
             expect(link).to_have_count(1)
             assert link.text_content() == room.name
-        watcher.audit(page)
         pages += 1
 
     # Renamed while the room list is open (room.updated): the new name shows as text.
@@ -721,6 +764,7 @@ def test_room_group_and_user_names(
     # People: the search results and the member list of the conversation's settings.
     by_id = {str(s.id): s for s in data.senders}
     watcher.goto(page, "/chat/people/?q=xss-sender")
+    watcher.audit(page)
     people = page.eval_on_selector_all(
         "#people li[data-user-id]",
         "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('.me-auto').textContent])",
@@ -728,8 +772,8 @@ def test_room_group_and_user_names(
     assert people, "nobody found"
     for user_id, text in people:
         assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
-    watcher.audit(page)
     watcher.goto(page, f"/chat/room/{data.live_slug}/settings/")
+    watcher.audit(page)
     members = page.eval_on_selector_all(
         "#scc-members li[data-user-id]",
         "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('span').textContent])",
@@ -738,7 +782,6 @@ def test_room_group_and_user_names(
         if user_id in by_id:
             assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
     assert len(members) >= SENDERS - LIVE_SENDERS
-    watcher.audit(page)
 
     watcher.assert_clean()
     report(
