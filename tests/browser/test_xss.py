@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -373,14 +373,14 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
         senders.append((username, first.text, last.text))
     history = [(p.text, p.number % SENDERS) for p in PAYLOADS]
     rooms = [
-        {
-            "slug": f"xss-room-{p.number}",
-            "name": fit(p.text, 120, p.number),
-            "description": PAYLOADS[-1 - p.number].text,
-            "joined": p.number % 2 == 0,
-            "preview": PAYLOADS[(p.number + 7) % len(PAYLOADS)].text,
-            "preview_sender": p.number % SENDERS,
-        }
+        Room(
+            slug=f"xss-room-{p.number}",
+            name=fit(p.text, 120, p.number),
+            description=PAYLOADS[-1 - p.number].text,
+            joined=p.number % 2 == 0,
+            preview=PAYLOADS[(p.number + 7) % len(PAYLOADS)].text,
+            preview_sender=p.number % SENDERS,
+        )
         for p in PAYLOADS
     ]
     edits = [p.text for p in spread(PAYLOADS)[:18]]
@@ -393,7 +393,7 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
         "live_senders": LIVE_SENDERS,
         "live": (fit(PAYLOADS[1].text, 120, 1), PAYLOADS[2].text),
         "history": history,
-        "rooms": rooms,
+        "rooms": [asdict(room) for room in rooms],
         "edits": edits,
     }
     path = Path(tmp_path_factory.mktemp("xss")) / "spec.json"
@@ -409,17 +409,7 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
             for (pk, token), (username, first, last) in zip(made["senders"], senders, strict=True)
         ],
         history=dict(zip(map(str, made["history"]), history, strict=True)),
-        rooms=[
-            Room(
-                r["slug"],
-                r["name"],
-                r["description"],
-                r["joined"],
-                r["preview"],
-                r["preview_sender"],
-            )
-            for r in rooms
-        ],
+        rooms=rooms,
         edit_slug=made["edit"],
         edit_messages=[(pk, text) for pk, text in made["edits"]],
     )
@@ -616,11 +606,11 @@ def test_messages_live_in_history_and_server_pages(
     watcher.check(room_page, expected)
 
     # Live edits (message.edited) to other payloads, one per live sender.
-    edit_jobs = []
+    edit_jobs: list[tuple[str, int, str]] = []
     for k, sender in enumerate(live_senders):
         mine = next(mid for mid, (_, name) in live.items() if name == sender.name)
         text = PAYLOADS[-1 - k].text
-        edit_jobs.append([sender.token, int(mine), text])
+        edit_jobs.append((sender.token, int(mine), text))
         expected[mine] = (text, sender.name)
     edited = driver.evaluate(EDIT_ALL, {"slug": slug, "jobs": edit_jobs})
     assert [frame["type"] for frame in edited] == ["ack"] * len(edit_jobs), edited
@@ -635,7 +625,7 @@ def test_messages_live_in_history_and_server_pages(
         f"New message from {name}: {text}" for text, name in live.values()
     }
     assert set(typed.json_value()) == {text for _, _, text in steps}
-    texts = {text for text, _ in live.values()} | {job[2] for job in edit_jobs}
+    texts = {text for text, _ in live.values()} | {text for _, _, text in edit_jobs}
     assert set(previews.json_value()) == {text[:80] for text in texts}
     watcher.audit(rooms_page)
     live_seconds = time.monotonic() - started
