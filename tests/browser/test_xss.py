@@ -773,6 +773,18 @@ def test_room_group_and_user_names(
             assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
     assert len(members) >= SENDERS - LIVE_SENDERS
 
+    # The REST API opened in the browser: JSON text, never HTML (no browsable API), nosniff.
+    room = data.rooms[1]  # not renamed above
+    for path in (f"rooms/{room.slug}/", f"rooms/{data.live_slug}/messages/?limit=200"):
+        answer = page.goto(f"/chat/api/{path}")
+        watcher.pages += 1
+        assert answer is not None
+        assert answer.headers["content-type"].startswith("application/json")
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        watcher.audit(page)
+        body = json.loads(page.locator("body").inner_text())
+        assert body.get("name", room.name) == room.name
+
     watcher.assert_clean()
     report(
         "names",
