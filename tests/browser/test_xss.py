@@ -429,8 +429,8 @@ def shown_messages(page: Page) -> dict[str, tuple[str, str]]:
 
 
 def scroll_to_oldest(page: Page) -> int:
-    """Scroll up until chat.js has fetched every older page of history; the fetches made."""
-    fetches = 0
+    """Scroll up until chat.js has fetched every older page of history; the scrolls made."""
+    scrolls = 0
     scroller = page.locator(".scc-scroll")
     while page.locator("#older").count():
         shown = page.locator("#message-list li.scc-message").count()
@@ -440,8 +440,8 @@ def scroll_to_oldest(page: Page) -> int:
             " || !document.getElementById('older')",
             arg=shown,
         )
-        fetches += 1
-    return fetches
+        scrolls += 1
+    return scrolls
 
 
 # Every text an element shows, in order, from now on.
@@ -617,7 +617,7 @@ def test_messages_live_in_history_and_server_pages(
         expected.setdefault(mid, (text, senders[k].name))
     watcher.goto(room_page, f"/chat/room/{slug}/")
     with watcher.reporting(room_page):
-        fetches = scroll_to_oldest(room_page)
+        scrolls = scroll_to_oldest(room_page)
     watcher.wait_for_messages(room_page, len(expected))
     watcher.check(room_page, expected)
     participants = room_page.locator("#participants .scc-participant-name")
@@ -652,7 +652,7 @@ def test_messages_live_in_history_and_server_pages(
             "stored": len(expected),
             "live_sends": len(live),
             "live_edits": len(edit_jobs),
-            "history_fetches": fetches,
+            "history_scrolls": scrolls,
             "server_pages": server_pages,
             "edit_pages": len(data.edit_messages),
             "pages": watcher.pages,
