@@ -69,6 +69,8 @@
   var lastTypingSent = 0;
   var typingIdleTimer = null;
   var readSeqSent = 0;
+  var readSentAt = 0;
+  var readTimer = null;
   var maxSeqSeen = Number(config.lastSeq || 0);
 
   if (roomSlug) {
@@ -628,12 +630,27 @@
 
   // --- Read markers -------------------------------------------------------------------------
 
+  /* A read marker is a database write: in a busy room each reader sends at most one per
+     READ_INTERVAL_MS (the newest seen when it goes), not one per message received. */
+  var READ_INTERVAL_MS = 2000;
+
   function markRead() {
     if (!roomSlug || document.visibilityState !== "visible" || maxSeqSeen <= readSeqSent) {
       return;
     }
+    var wait = readSentAt + READ_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      if (!readTimer) {
+        readTimer = setTimeout(function () {
+          readTimer = null;
+          markRead();
+        }, wait);
+      }
+      return;
+    }
     if (send({ type: "read", room: roomSlug, seq: maxSeqSeen })) {
       readSeqSent = maxSeqSeen;
+      readSentAt = Date.now();
     }
   }
 
