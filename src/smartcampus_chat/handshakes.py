@@ -50,6 +50,8 @@ class FollowedRoom:
     slug: str
     room: ChatRoom | None = None
     access: RoomAccess | None = None
+    #: The room's newest change when the socket followed it (see ``Followed.last``).
+    last: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,10 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
             continue
         try:
             if request.slug is None:
-                followed = [FollowedRoom(pk, slug) for pk, slug in queries.followed_rooms(user)]
+                followed = [
+                    FollowedRoom(pk, slug, last=last)
+                    for pk, slug, last in queries.followed_rooms(user)
+                ]
             else:
                 room = rooms.get(request.slug)
                 if room is None:
@@ -124,7 +129,9 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
                 access = policy.access(user, room, participants.get((user.pk, room.pk)))
                 if not access.can_see:
                     raise NotFound()
-                followed = [FollowedRoom(room.pk, room.slug, room, access)]
+                followed = [
+                    FollowedRoom(room.pk, room.slug, room, access, last=room.last_event_seq)
+                ]
             results.append(SetUp(user, followed))
         except Exception as exc:
             results.append(exc)
