@@ -8,8 +8,9 @@ the stock ``AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(...)))`` s
 
 The middleware only hands the ticket on (``scope["smartcampus_chat.ticket"]``, the user
 anonymous until then): the chat's consumers read the ticket's user in the same trip to
-the database thread as the rooms it follows (:meth:`.consumers.ChatConsumer.set_up`), one
-trip per handshake fewer on the thread every socket's set-up queues on.
+the database thread as the rooms it follows, together with the other sockets opening at
+the time (:func:`smartcampus_chat.handshakes.set_up_many`): one trip per handshake fewer
+on the thread every socket's set-up queues on.
 """
 
 from __future__ import annotations
