@@ -284,10 +284,10 @@ async def test_retried_client_ids_survive_a_process_kill(site: Site) -> None:
     sends = sum(sender.sends for sender in senders)
     errors = sorted({code for sender in senders for code in sender.errors})
     print(
-        f"\n{KILL_IDS} ids, {sends} sends ({planned} planned, {sends - planned} re-sent after "
-        f"the kill or an error) over 2 processes, one SIGKILLed and restarted "
-        f"({restart:.1f} s) in {elapsed:.1f} s: {len(rows)} stored, 0 doubled, every ack "
-        f"names the stored message; error codes {errors}"
+        f"\n{KILL_IDS} ids, {sends} sends ({planned} planned, {sends - planned} re-sent when "
+        f"unacked {RETRY_AFTER:.0f} s after the last try) over 2 processes, one SIGKILLed "
+        f"and restarted ({restart:.1f} s) in {elapsed:.1f} s: {len(rows)} stored, 0 doubled, "
+        f"every ack names the stored message; error codes {errors}"
     )
 
 
