@@ -61,6 +61,12 @@ def test_chat_js_uses_the_documented_hooks(hook: str) -> None:
     assert hook in SOURCE or bare in SOURCE or re.search(re.escape(bare.split("#")[-1]), SOURCE)
 
 
+def test_placeholders_filled_in_one_pass() -> None:
+    # String.replace with a string reads "$&", "$'"... in the value: names must not be.
+    assert '.replace("%(' not in SOURCE
+    assert "function format(template, values)" in SOURCE
+
+
 def test_protocol_close_codes_handled() -> None:
     for code in ("4001", "4003", "4004", "4005"):
         assert code in SOURCE

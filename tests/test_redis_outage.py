@@ -64,13 +64,6 @@ async def talk(client: ChatClient, stop: asyncio.Event, sent: list[str]) -> None
         await asyncio.sleep(0.2)
 
 
-# Opt-in until the fan-out hub re-subscribes reliably after Redis restarts empty: with the
-# hub, some processes' clients got no live delivery within the 5 s bound (docs/reliability.md,
-# "Not covered yet"). Run it with RUN_REDIS_OUTAGE=1.
-@pytest.mark.skipif(
-    os.environ.get("RUN_REDIS_OUTAGE") != "1",
-    reason="known gap since the fan-out hub: set RUN_REDIS_OUTAGE=1",
-)
 async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) -> None:
     site = redis_site
     clients = [

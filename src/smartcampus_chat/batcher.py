@@ -19,6 +19,7 @@ import logging
 from channels.db import database_sync_to_async
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
@@ -69,7 +70,10 @@ class SendBatcher:
             except Exception as exc:
                 # check_send_messages isolates per-request failures; this is a bug or an
                 # unreachable database: every waiter gets the error, none an ack.
-                logger.exception("Storing a batch of %d sends failed", len(batch))
+                if is_unavailable(exc):
+                    logger.warning("Storing a batch of %d sends failed: %r", len(batch), exc)
+                else:
+                    logger.exception("Storing a batch of %d sends failed", len(batch))
                 results = [exc] * len(batch)
             self.batches += 1
             for (_, future), result in zip(batch, results, strict=True):

@@ -36,6 +36,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
@@ -46,13 +47,14 @@ from smartcampus_chat.exceptions import (
     ChatError,
     NotFound,
     PermissionDenied,
-    RateLimited,
     RoomArchived,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Message, Outbox, raw_send
 from smartcampus_chat.middleware import query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data, room_data, user_ref
 from smartcampus_chat.policies import RoomAccess
 from smartcampus_chat.presence import tracker
@@ -100,13 +102,15 @@ _MEMBERSHIP_FRAMES = frozenset({"room.added", "room.removed"})
 @dataclass
 class Followed:
     """A room a connection follows. ``floor``: live message frames at or below it are
-    already covered by a replay and dropped."""
+    already covered by a replay and dropped. ``last``: the newest change sent to the socket
+    (or the room's newest when it was followed); None when unknown."""
 
     room_id: int
     slug: str
     room: ChatRoom | None = None
     access: RoomAccess | None = None
     floor: int = 0
+    last: int | None = None
 
 
 # --- Database work, run in a worker thread ------------------------------------------------
@@ -114,6 +118,18 @@ class Followed:
 
 def _room_and_access(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
     return services.get_room_for(user, slug)
+
+
+def _still_signed_in(user_id: Any, session: Any, session_key: str | None) -> bool:
+    """The user is active and, for a session-authenticated socket, the session exists."""
+    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
+        return False
+    return session_key is None or bool(session.exists(session_key))
+
+
+def _newest_changes(room_ids: list[int]) -> dict[int, int]:
+    """Each room's newest ``event_seq``, in one query."""
+    return dict(ChatRoom.objects.filter(pk__in=room_ids).values_list("pk", "last_event_seq"))
 
 
 def _room_exists(room_id: int) -> bool:
@@ -266,8 +282,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if followed is None:
                 return
             event_seq = message.get("event_seq")
-            if event_seq is not None and event_seq <= followed.floor:
-                return
+            if event_seq is not None:
+                if event_seq <= followed.floor:
+                    return
+                if followed.last is None or event_seq > followed.last:
+                    followed.last = event_seq
             # One's own typing and presence are not news to oneself.
             if message.get("sender_id") == self.user_id:
                 return
@@ -392,16 +411,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             await self.handle(frame)
         except ChatError as exc:
-            await self.send_frame(
-                ErrorFrame(
-                    code=exc.code,
-                    message=exc.message,
-                    id=frame.id,
-                    fields=exc.fields,
-                    retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
+            await self.send_chat_error(exc, frame.id)
+        except Exception as exc:
+            if is_unavailable(exc):
+                logger.warning(
+                    "Service unavailable handling a %s frame (user %s): %r",
+                    model.__name__,
+                    self.user.pk,
+                    exc,
                 )
-            )
-        except Exception:
+                await self.send_chat_error(ServiceUnavailable(), frame.id)
+                return
             logger.exception(
                 "Unexpected error handling a %s frame (user %s, frame id %r, path %s)",
                 model.__name__,
@@ -533,6 +553,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if len(batch) < size:
                 break
         target.floor = max(target.floor, cursor)
+        target.last = max(target.last or 0, cursor)
         await self.send_frame(
             Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
         )
@@ -560,6 +581,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_session_ended(self, event: dict[str, Any]) -> None:
         await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
 
+    async def chat_layer_resumed(self, event: dict[str, Any]) -> None:
+        """The hub lost layer messages (Redis restarted...) and is back: make up for them.
+
+        Access changes may have been among them, so access is decided again first; then
+        each room's changes after the newest one this socket sent go out as live frames
+        would have, in order, so a client sees no gap (more than ``RESUME_MAX_EVENTS``: the
+        next live frame shows one and the client resumes). A logout or deactivation
+        during the outage closes the socket with 4001.
+        """
+        if self.closing:
+            return
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None) if session is not None else None
+        if not await database_sync_to_async(_still_signed_in)(self.user_id, session, session_key):
+            await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
+            return
+        await self.chat_access_changed(event)
+        if self.outbox.finished:  # Access lost: closed by chat_access_changed.
+            return
+        known = {pk: f for pk, f in self.rooms.items() if f.last is not None}
+        newest = await database_sync_to_async(_newest_changes)(list(known))
+        for room_id, followed in known.items():
+            since = max(followed.last or 0, followed.floor)
+            if newest.get(room_id, 0) > since:
+                await self._catch_up(followed, since)
+
+    async def _catch_up(self, target: Followed, since: int) -> None:
+        room, _access = await self.room_access(target)
+        budget = int(app_settings.RESUME_MAX_EVENTS)
+        batch = await database_sync_to_async(_changes)(room, since, budget)
+        for event_seq, text in batch:
+            await self.send(text_data=text)
+            target.floor = target.last = event_seq
+
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         raise NotImplementedError
 
@@ -567,6 +622,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def send_frame(self, frame: Schema) -> None:
         await self.send(text_data=frame.model_dump_json())
+
+    async def send_chat_error(self, exc: ChatError, frame_id: Any) -> None:
+        await self.send_frame(
+            ErrorFrame(
+                code=exc.code,
+                message=exc.message,
+                id=frame_id,
+                fields=exc.fields,
+                retry_after=getattr(exc, "retry_after", None),
+            )
+        )
 
     async def send_error(
         self,
@@ -591,7 +657,7 @@ class RoomConsumer(ChatConsumer):
     async def follow_initial_rooms(self) -> None:
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room, access = await database_sync_to_async(_room_and_access)(self.user, slug)
-        self.rooms = {room.pk: Followed(room.pk, room.slug, room, access)}
+        self.rooms = {room.pk: Followed(room.pk, room.slug, room, access, last=room.last_event_seq)}
 
     @property
     def followed(self) -> Followed:
@@ -627,7 +693,7 @@ class UserConsumer(ChatConsumer):
 
     async def follow_initial_rooms(self) -> None:
         rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
-        self.rooms = {pk: Followed(pk, slug) for pk, slug in rooms}
+        self.rooms = {pk: Followed(pk, slug, last=last) for pk, slug, last in rooms}
 
     async def room_added(self, event: dict[str, Any]) -> None:
         room_id, slug = event.get("room_id"), event.get("room_slug")
@@ -645,7 +711,8 @@ class UserConsumer(ChatConsumer):
         await self.send(text_data=event["frame"])
 
     async def chat_access_changed(self, event: dict[str, Any]) -> None:
-        now = dict(await database_sync_to_async(queries.followed_rooms)(self.user))
+        rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
+        now = {pk: slug for pk, slug, _last in rooms}
         for followed in list(self.rooms.values()):
             followed.room = followed.access = None  # Re-decided on next use.
             if followed.room_id not in now:
@@ -653,9 +720,10 @@ class UserConsumer(ChatConsumer):
                 await self.send_frame(RoomRemoved(room=followed.slug))
         for room_id, slug in now.items():
             if room_id not in self.rooms:
-                self.rooms[room_id] = Followed(room_id, slug)
+                self.rooms[room_id] = followed = Followed(room_id, slug)
                 await events.follow(self, room_ids=[room_id])
                 room = await database_sync_to_async(ChatRoom.objects.get)(pk=room_id)
+                followed.last = room.last_event_seq
                 await self.send_frame(RoomAdded(room=room_data(room)))
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:

@@ -56,3 +56,20 @@ class RoomArchived(ChatError):
     code = "room_archived"
     status = 409
     default_message = _("This room is archived and read-only.")
+
+
+class ServiceUnavailable(ChatError):
+    """A backing service (database, cache, channel layer) cannot be reached: retry later.
+
+    Doors answer with it for errors :func:`smartcampus_chat.outages.is_unavailable`
+    recognises. Retrying is safe: a send retried with its ``client_id`` is stored at most
+    once, even if the first attempt was committed before the connection broke.
+    """
+
+    code = "unavailable"
+    status = 503
+    default_message = _("The chat is briefly unavailable; try again in a moment.")
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0):
+        super().__init__(message)
+        self.retry_after = retry_after

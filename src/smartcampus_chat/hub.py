@@ -21,8 +21,12 @@ client resumes by ``event_seq`` and misses nothing (docs/protocol.md).
 Robustness: membership changes are serialised by the hub (one layer call at a time, so a
 mass disconnect cannot exhaust the Redis connection pool), failures to leave a group are
 logged and retried later (a stale membership only costs the hub messages it ignores), and
-errors while receiving from the layer (Redis restarted, ``Timeout reading``) are logged,
-backed off and followed by re-joining every group, instead of killing the sockets.
+errors while receiving from the layer (Redis restarted, ``Timeout reading``) are logged and
+followed by re-joining every group, retried with backoff until the layer takes them (a
+Redis that restarts empty has forgotten every membership), instead of killing the sockets.
+Messages published meanwhile are lost to the layer, so once the groups are back every local
+socket is told (:data:`LAYER_RESUMED_TYPE`): connections re-check access and send what they
+missed from the database (``consumers.ChatConsumer.chat_layer_resumed``).
 """
 
 from __future__ import annotations
@@ -50,7 +54,11 @@ CLOSE_TOO_SLOW_REASON = "too slow; resume"
 #: members after ``group_expiry`` (default one day) and after a Redis restart.
 REJOIN_INTERVAL = 600.0
 RECEIVE_BACKOFF_MIN = 0.05
-RECEIVE_BACKOFF_MAX = 5.0
+#: At most this long between two attempts to re-join after layer trouble: delivery resumes
+#: within about this long of the layer's return.
+RECEIVE_BACKOFF_MAX = 1.0
+#: Delivered to every local subscriber once the hub is back after layer trouble.
+LAYER_RESUMED_TYPE = "chat.layer_resumed"
 
 
 def raw_send(send: Send) -> Send:
@@ -250,6 +258,8 @@ class Hub:
         self.task: asyncio.Task[None] | None = None
         self.last_rejoin = 0.0
         self.receive_errors = 0
+        #: Completed recoveries from layer trouble (re-joined and subscribers told).
+        self.recoveries = 0
 
     async def _ensure_started(self) -> None:
         if not self.channel:
@@ -311,7 +321,6 @@ class Hub:
                 logger.exception("Delivering a %s message failed", message.get("type"))
 
     async def _receive_loop(self) -> None:
-        backoff = RECEIVE_BACKOFF_MIN
         while True:
             try:
                 message = await self.layer.receive(self.channel)
@@ -319,31 +328,60 @@ class Hub:
                 raise
             except Exception:
                 self.receive_errors += 1
-                logger.warning(
-                    "Channel layer receive failed; retrying in %.2fs", backoff, exc_info=True
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
-                await self.rejoin()
+                logger.warning("Channel layer receive failed; re-joining", exc_info=True)
+                await self._recover()
                 continue
-            backoff = RECEIVE_BACKOFF_MIN
             self.deliver(message)
             if self.loop.time() - self.last_rejoin > REJOIN_INTERVAL:
                 self.last_rejoin = self.loop.time()
                 self.loop.create_task(self.rejoin())
 
-    async def rejoin(self) -> None:
-        """Join every followed group again and leave stale ones (after layer trouble)."""
+    async def _recover(self) -> None:
+        """Re-join every group, retrying until the layer takes them, then tell subscribers.
+
+        Receiving again is not proof of anything: a restarted Redis answers a blocking pop
+        at once but has forgotten the memberships, so the hub would wait forever on groups
+        nobody sends to it. Only a complete re-join ends the recovery.
+        """
+        backoff = RECEIVE_BACKOFF_MIN
+        attempts = 0
+        while True:
+            await asyncio.sleep(backoff)
+            attempts += 1
+            if await self.rejoin():
+                break
+            backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
+        self.recoveries += 1
+        logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
+        self.notify_all({"type": LAYER_RESUMED_TYPE})
+
+    def notify_all(self, message: Message) -> None:
+        """Deliver ``message`` once to every local subscriber, whatever it follows."""
+        seen: set[int] = set()
+        for members in tuple(self.groups.values()):
+            for subscriber in tuple(members):
+                if id(subscriber) in seen:
+                    continue
+                seen.add(id(subscriber))
+                try:
+                    subscriber.deliver(dict(message))
+                except Exception:
+                    logger.exception("Delivering a %s message failed", message.get("type"))
+
+    async def rejoin(self) -> bool:
+        """Join every followed group again and leave stale ones; False if the layer failed."""
         async with self.lock:
             for group in list(self.groups):
                 try:
                     await self.layer.group_add(group, self.channel)
                 except Exception:
-                    logger.warning("Could not re-join %s", group, exc_info=True)
-                    return
+                    logger.debug("Could not re-join %s", group, exc_info=True)
+                    return False
+            self.last_rejoin = self.loop.time()
             for group in list(self.stale):
                 self.stale.discard(group)
                 await self._leave(group)
+            return True
 
     async def stop(self) -> None:
         task, self.task = self.task, None

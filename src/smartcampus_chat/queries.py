@@ -172,8 +172,9 @@ def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[
     return list(people.order_by(username_field)[:limit])
 
 
-def followed_rooms(user: Any) -> list[tuple[int, str]]:
-    """(id, slug) of the rooms the user joined and may still see: what ``ws/chat/`` follows."""
+def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
+    """(id, slug, last_event_seq) of the rooms the user joined and may still see: what
+    ``ws/chat/`` follows."""
     joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
     rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
-    return list(rooms.order_by().values_list("pk", "slug"))
+    return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))

@@ -3,11 +3,12 @@ through the real client (chat.js) and the real server (uvicorn, Channels)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Dialog, Locator, Page, expect
+from playwright.sync_api import Dialog, Locator, Page, WebSocket, expect
 
 from tests.browser.conftest import Api, OpenPage
 from tests.browser.live import LiveServer
@@ -322,6 +323,50 @@ def test_unread_badges_update_live_and_clear(open_page: OpenPage, room: Callable
     expect(badge).to_be_hidden()
     rooms.reload()
     expect(badge).to_be_hidden()
+
+
+# Sends ``count`` messages at once from a page, through the REST API.
+SEND_BURST = """async ([slug, count, token]) => {
+  const post = n => fetch(`/chat/api/rooms/${slug}/messages/`, {
+    method: "POST",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+    body: JSON.stringify({content: `burst ${n}`}),
+  }).then(answer => answer.json());
+  return Promise.all([...Array(count).keys()].map(post));
+}"""
+
+
+def test_a_reader_sends_a_read_marker_per_interval_not_per_message(
+    open_page: OpenPage, room: Callable[..., str]
+) -> None:
+    slug = room("alice", "bob")
+    reader = open_page("alice")
+    reads: list[int] = []
+
+    def watch(socket: WebSocket) -> None:
+        def sent(payload: str | bytes) -> None:
+            frame = json.loads(payload)
+            if frame.get("type") == "read":
+                reads.append(frame["seq"])
+
+        socket.on("framesent", sent)
+
+    reader.on("websocket", watch)
+    reader.goto(f"/chat/room/{slug}/")
+    bob = open_page("bob", f"/chat/room/{slug}/")
+    wait_connected(reader, "bob")
+    token = next(c["value"] for c in bob.context.cookies() if c.get("name") == "csrftoken")
+    stored = bob.evaluate(SEND_BURST, [slug, 10, token])
+    newest = max(message["seq"] for message in stored)
+    expect(message(reader, "burst 9")).to_have_count(1)
+    # The newest seen is marked read soon after, in a handful of frames, not ten.
+    for _ in range(50):
+        if reads and reads[-1] == newest:
+            break
+        reader.wait_for_timeout(100)
+    assert reads, "no read marker sent"
+    assert reads[-1] == newest, reads
+    assert len(reads) <= 3, reads
 
 
 def test_french_live_strings(open_page: OpenPage, room: Callable[..., str]) -> None:

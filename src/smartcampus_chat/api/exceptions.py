@@ -7,6 +7,7 @@ reshaped with the codes below, so a client handles one shape whatever raised the
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from smartcampus_chat.exceptions import ChatError, RateLimited
+from smartcampus_chat.exceptions import ChatError, ServiceUnavailable
+from smartcampus_chat.outages import is_unavailable
+
+logger = logging.getLogger(__name__)
 
 #: DRF's default codes renamed to the codes the services and the WebSocket use.
 CODES = {
@@ -62,11 +66,16 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict[str, list[st
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF ``EXCEPTION_HANDLER`` of the API views (not the host's global handler)."""
+    if not isinstance(exc, ChatError | exceptions.APIException) and is_unavailable(exc):
+        view = context.get("view")
+        logger.warning("Service unavailable in %s: %r", type(view).__name__, exc)
+        exc = ServiceUnavailable()
     if isinstance(exc, ChatError):
         set_rollback()
         headers = {}
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
         )

@@ -138,7 +138,7 @@ _printable_ascii = RegexValidator(
 class MessageCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
     max_lengths = {"content": "MAX_MESSAGE_LENGTH", "client_id": "MAX_CLIENT_ID_LENGTH"}
 
-    content = serializers.CharField(help_text=_("Message text (markdown)."))
+    content = serializers.CharField(help_text=_("Message text, shown as plain text (markup is not rendered)."))
     client_id = serializers.CharField(
         required=False,
         validators=[_printable_ascii],

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from smartcampus_chat import events, ratelimit, signals
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.schema import MessageNew
@@ -101,9 +102,12 @@ def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Except
                 results[index] = result
         except Exception as exc:
             # The batch rolled back (with its events): a concurrent writer stored one of
-            # these client ids first (IntegrityError), or one message upset the database.
+            # these client ids first (IntegrityError), one message upset the database, or
+            # the database is out of reach (then each fails alone too, with its own error).
             # Store each alone: the single path answers retries, errors stay with their own.
-            if not isinstance(exc, IntegrityError):
+            if is_unavailable(exc):
+                logger.warning("A batch of %d sends failed: %r", len(valid), exc)
+            elif not isinstance(exc, IntegrityError):
                 logger.warning(
                     "A batch of %d sends failed; storing them one by one",
                     len(valid),

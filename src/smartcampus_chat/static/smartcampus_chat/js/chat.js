@@ -21,6 +21,14 @@
     return typeof i18n[key] === "string" ? i18n[key] : fallback;
   }
 
+  /* Fill Python-style "%(key)s" placeholders in one pass. A value is inserted as it is:
+     never read as a replacement pattern ("$&", "$'") nor filled in turn ("%(other)s"). */
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (placeholder, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : placeholder;
+    });
+  }
+
   function $(selector, root) {
     return (root || document).querySelector(selector);
   }
@@ -61,6 +69,8 @@
   var lastTypingSent = 0;
   var typingIdleTimer = null;
   var readSeqSent = 0;
+  var readSentAt = 0;
+  var readTimer = null;
   var maxSeqSeen = Number(config.lastSeq || 0);
 
   if (roomSlug) {
@@ -225,7 +235,7 @@
       return;
     }
     liveRegion.textContent =
-      t("new_message_announcement", "New message from %(name)s").replace("%(name)s", message.sender.name) +
+      format(t("new_message_announcement", "New message from %(name)s"), { name: message.sender.name }) +
       ": " +
       (message.content || "");
   }
@@ -460,15 +470,17 @@
     if (!names.length) {
       typingNode.textContent = "";
     } else if (names.length === 1) {
-      typingNode.textContent = t("typing_one", "%(name)s is typing…").replace("%(name)s", names[0]);
+      typingNode.textContent = format(t("typing_one", "%(name)s is typing…"), { name: names[0] });
     } else if (names.length === 2) {
-      typingNode.textContent = t("typing_two", "%(name)s and %(other)s are typing…")
-        .replace("%(name)s", names[0])
-        .replace("%(other)s", names[1]);
+      typingNode.textContent = format(t("typing_two", "%(name)s and %(other)s are typing…"), {
+        name: names[0],
+        other: names[1],
+      });
     } else {
-      typingNode.textContent = t("typing_many", "%(name)s and %(count)s others are typing…")
-        .replace("%(name)s", names[0])
-        .replace("%(count)s", String(names.length - 1));
+      typingNode.textContent = format(t("typing_many", "%(name)s and %(count)s others are typing…"), {
+        name: names[0],
+        count: names.length - 1,
+      });
     }
   }
 
@@ -618,12 +630,27 @@
 
   // --- Read markers -------------------------------------------------------------------------
 
+  /* A read marker is a database write: in a busy room each reader sends at most one per
+     READ_INTERVAL_MS (the newest seen when it goes), not one per message received. */
+  var READ_INTERVAL_MS = 2000;
+
   function markRead() {
     if (!roomSlug || document.visibilityState !== "visible" || maxSeqSeen <= readSeqSent) {
       return;
     }
+    var wait = readSentAt + READ_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      if (!readTimer) {
+        readTimer = setTimeout(function () {
+          readTimer = null;
+          markRead();
+        }, wait);
+      }
+      return;
+    }
     if (send({ type: "read", room: roomSlug, seq: maxSeqSeen })) {
       readSeqSent = maxSeqSeen;
+      readSentAt = Date.now();
     }
   }
 

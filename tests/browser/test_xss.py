@@ -1,0 +1,784 @@
+"""XSS in a real browser: every payload of tests/xss_corpus.py, as messages, room names,
+room descriptions, a group name and user names, rendered by the server templates and by
+chat.js in headless Chromium. No payload may execute, load anything or become markup.
+
+Each page is watched from before its first script runs (``Watcher``):
+
+- ``window.__xss(n)``, the only code a payload runs, reports ``n`` to the test from any
+  frame; so does any script the Content Security Policy blocks (``securitypolicyviolation``);
+- any dialog (``alert``, ``confirm``, ``prompt``), popup, request to another host than the
+  live server (payloads load from ``xss-<n>.invalid``) or frame navigated elsewhere;
+- after rendering, a DOM audit: user text containers hold text only, no element carries an
+  ``on*`` attribute or a ``javascript:``/``data:``/``vbscript:`` URL, every script is one of
+  the app's, no element the chat never renders (iframe, svg, img, style...) and no
+  duplicated id or stray ``name`` (DOM clobbering).
+
+Pages are opened with the Content Security Policy bypassed, so the escaping is tested on its
+own (hosts may turn the headers off); one page is also rendered under the policy as served.
+Every check also compares the text shown with the payload, so rendering nothing, or
+escaping twice, fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Dialog, Frame, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.browser.conftest import Api, OpenPage
+from tests.browser.live import LiveServer
+from tests.xss_corpus import PAYLOADS, Payload, counts
+
+VIEWER = "xss-viewer"
+# The send rate limit grants a burst of 20 per user: a sender sends at most 19 messages and
+# keeps a token for an edit. Every payload is stored in the history; the first LIVE_SENDERS
+# also send a sample of PER_SENDER payloads each, live.
+PER_SENDER = 19
+SENDERS = 72
+LIVE_SENDERS = 16
+SAMPLE_ROOM_PAGES = 2  # room pages rendered per payload class
+PAGE_SIZE = 50
+
+INIT_SCRIPT = """(() => {
+  const report = (what) => {
+    try { window.__xssReport(String(what), location.href); } catch (e) {}
+  };
+  window.__xss = (n) => report(n);
+  document.addEventListener("securitypolicyviolation", (e) => {
+    const el = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 160) : "";
+    report("csp " + e.violatedDirective + " " + (e.sample || "") + " " + el);
+  }, true);
+})();"""
+
+# Containers of user text: text only, or only these child elements (icons, a username).
+TEXT_ONLY = [
+    ["title, .scc-content, .scc-author, .scc-preview, .scc-room-name, .scc-description", ""],
+    [".scc-participant-name, .scc-name, .scc-room-link, #typing-indicator, #live-region", ""],
+    [".scc-flash .alert, .scc-room-card small, .scc-member-count, small.text-body-secondary", ""],
+    ["#people li span.me-auto, #scc-members li > span.text-truncate", "small.text-body-secondary"],
+    ["header h1, .scc-room-info dd", "span.bi"],
+]
+URL_ATTRIBUTES = ["href", "src", "action", "formaction", "data", "xlink:href", "srcdoc"]
+URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
+# Elements the chat's pages never contain: any of them comes from a payload.
+FOREIGN = (
+    "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg, math, img, image,"
+    " video, audio, source, picture, marquee, details, xmp, listing, noscript, noembed,"
+    " noframes, portal, keygen, isindex, plaintext, style, link:not([rel=stylesheet]),"
+    " template:not(#scc-message-template), select:not(#campus-language), [autofocus],"
+    " [contenteditable], [tabindex='1'], [data-xss]"
+)
+FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
+DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
+  // Element methods and getters from the prototype: a payload may clobber them on a form.
+  const E = Element.prototype;
+  const getter = (name) => Object.getOwnPropertyDescriptor(E, name).get;
+  const [attributesOf, childrenOf, outerOf, idOf] =
+    ["attributes", "children", "outerHTML", "id"].map(getter);
+  const count = getter("childElementCount");
+  const call = (f, el, ...args) => f.call(el, ...args);
+  const show = (el) => call(outerOf, el).slice(0, 200);
+  const bad = [];
+  for (const [selector, allowed] of textOnly) {
+    for (const el of document.querySelectorAll(selector)) {
+      for (const child of call(childrenOf, el)) {
+        if (!allowed || !call(E.matches, child, allowed) || call(count, child)) {
+          bad.push("markup in text: " + show(el));
+        }
+      }
+    }
+  }
+  const scheme = /^[\\s\\u0000-\\u001f]*(javascript|data|vbscript):/i;
+  for (const el of document.querySelectorAll("*")) {
+    for (const attr of call(attributesOf, el)) {
+      if (/^on/i.test(attr.name)) bad.push("handler: " + show(el));
+      if (urlAttributes.includes(attr.name.toLowerCase()) && scheme.test(attr.value)) {
+        bad.push("url: " + show(el));
+      }
+    }
+  }
+  for (const s of document.querySelectorAll("script")) {
+    const src = call(E.getAttribute, s, "src");
+    const url = src ? new URL(src, location.href) : null;
+    const mine = (url && url.origin === location.origin && url.pathname.startsWith("/static/"))
+      || (!src && call(idOf, s) === "scc-config"
+          && call(E.getAttribute, s, "type") === "application/json");
+    if (!mine) bad.push("script: " + show(s));
+  }
+  for (const el of document.querySelectorAll(foreign)) bad.push("element: " + show(el));
+  const ids = {};
+  for (const el of document.querySelectorAll("[id]")) {
+    const id = call(idOf, el);
+    ids[id] = (ids[id] || 0) + 1;
+  }
+  for (const [id, n] of Object.entries(ids)) if (n > 1) bad.push("duplicate id: " + id);
+  const fields = formFields.split(" ");
+  for (const el of document.querySelectorAll("[name]:not(meta)")) {
+    if (!call(E.closest, el, "form") || !fields.includes(call(E.getAttribute, el, "name"))) {
+      bad.push("name: " + show(el));
+    }
+  }
+  return bad;
+}"""
+
+
+def _number(text: str) -> str:
+    """The payload a report, URL or markup names (its ``__xss(n)`` or ``xss-n.invalid``)."""
+    found = re.fullmatch(r"\d+", text) or re.search(r"xss[-(](\d+)|data-xss=(\d+)", text)
+    if not found:
+        return "?"
+    return next(group for group in (found.groups() or (found.group(0),)) if group)
+
+
+@dataclass
+class Watcher:
+    """Everything a payload could do in the pages it watches, attributed to the payload."""
+
+    base_url: str
+    executions: list[str] = field(default_factory=list)
+    pages: int = 0
+    audits: int = 0
+
+    def attach(self, page: Page) -> Page:
+        def on_report(source: Any, what: str, where: str) -> None:
+            self.executions.append(f"payload {_number(what)} ran ({what}) at {where}")
+
+        def on_dialog(dialog: Dialog) -> None:
+            self.executions.append(f"dialog {dialog.type}: {dialog.message!r}")
+            dialog.dismiss()
+
+        def on_foreign(route: Route) -> None:
+            url = route.request.url
+            self.executions.append(f"payload {_number(url)} made a request: {url}")
+            route.abort()
+
+        def on_navigated(frame: Frame) -> None:
+            url = frame.url
+            if not (url.startswith(self.base_url) or url in ("about:blank", "about:srcdoc")):
+                self.executions.append(f"payload {_number(url)} navigated a frame: {url}")
+
+        page.expose_binding("__xssReport", on_report)
+        page.add_init_script(INIT_SCRIPT)
+        page.on("dialog", on_dialog)
+        page.on("framenavigated", on_navigated)
+        page.on("popup", lambda popup: self.executions.append(f"popup: {popup.url}"))
+        page.route(re.compile(rf"^(?!{re.escape(self.base_url)}/)"), on_foreign)
+        return page
+
+    def goto(self, page: Page, path: str) -> None:
+        page.goto(path)
+        self.pages += 1
+
+    def audit(self, page: Page) -> None:
+        """Fail on markup made of user text (an execution waiting for the right payload),
+        and on anything that ran so far, before the test reads the page."""
+        found: list[str] = page.evaluate(
+            DOM_AUDIT, [TEXT_ONLY, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
+        )
+        self.executions.extend(f"{page.url}: {item}" for item in found)
+        self.audits += 1
+        self.assert_clean()
+
+    def check(self, page: Page, expected: dict[str, tuple[str, str]]) -> dict[str, Any]:
+        """Audit ``page``, then compare the messages shown."""
+        self.audit(page)
+        shown = shown_messages(page)
+        assert shown == expected
+        return shown
+
+    @contextmanager
+    def reporting(self, page: Page) -> Iterator[None]:
+        """A page broken by a payload times out: report what ran before the timeout."""
+        try:
+            yield
+        except PlaywrightTimeoutError:
+            self.audit(page)
+            raise
+
+    def wait_for_messages(self, page: Page, count: int) -> None:
+        with self.reporting(page):
+            page.wait_for_function(
+                "n => document.querySelectorAll('#message-list li.scc-message').length === n",
+                arg=count,
+                timeout=30_000,
+            )
+
+    def assert_clean(self) -> None:
+        if not self.executions:
+            return
+        kinds = Counter(
+            PAYLOADS[int(n)].kind if n.isdigit() and int(n) < len(PAYLOADS) else "unknown"
+            for n in map(_number, self.executions)
+        )
+        pytest.fail(
+            f"{len(self.executions)} executions, by payload class {dict(kinds)}:\n"
+            + "\n".join(self.executions[:40]),
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def watcher(live_site: LiveServer) -> Watcher:
+    return Watcher(live_site.url)
+
+
+@pytest.fixture
+def watched(open_page: OpenPage, watcher: Watcher) -> Callable[..., Page]:
+    """A page of ``user`` watched from before its first script, CSP bypassed by default."""
+
+    def watched(user: str | None, path: str | None = None, **options: Any) -> Page:
+        options.setdefault("bypass_csp", True)
+        page = watcher.attach(open_page(user, **options))
+        if path is not None:
+            watcher.goto(page, path)
+        return page
+
+    return watched
+
+
+# --- Data -------------------------------------------------------------------------------
+
+
+def spread(payloads: list[Payload]) -> list[Payload]:
+    """The payloads taken from each class in turn, so that any prefix covers every class."""
+    queues: dict[str, list[Payload]] = {}
+    for payload in payloads:
+        queues.setdefault(payload.kind, []).append(payload)
+    out: list[Payload] = []
+    while len(out) < len(payloads):
+        for queue in queues.values():
+            if queue:
+                out.append(queue.pop(0))
+    return out
+
+
+def fit(text: str, limit: int, number: int) -> str:
+    """``text`` cut to ``limit`` characters, kept distinct by its number."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 8].strip() + f" #{number}"
+
+
+@dataclass(frozen=True)
+class Sender:
+    id: int
+    token: str
+    username: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Room:
+    slug: str
+    name: str
+    description: str
+    joined: bool
+    preview: str
+    preview_sender: int  # index in Data.senders
+
+
+@dataclass(frozen=True)
+class Data:
+    live_slug: str
+    group_name: str
+    viewer_name: str
+    senders: list[Sender]
+    # id -> (text, sender index) of the messages stored before the test, all the payloads.
+    history: dict[str, tuple[str, int]]
+    rooms: list[Room]
+    edit_slug: str
+    edit_messages: list[tuple[int, str]]
+
+
+SETUP = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+
+spec = json.load(open(%(path)r))
+User = get_user_model()
+now = timezone.now()
+group = Group.objects.create(name=spec["group"])
+first, last = spec["viewer"]
+viewer = User.objects.create_user(
+    %(viewer)r, password="campus-demo", first_name=first, last_name=last)
+senders = []
+for username, first, last in spec["senders"]:
+    user = User(username=username, first_name=first, last_name=last)
+    user.set_unusable_password()
+    senders.append(user)
+senders = User.objects.bulk_create(senders)
+group.user_set.add(viewer, *senders)
+tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in senders])
+
+# The conversation: every payload in its history; the live senders join during the test.
+live = services.do_create_room(
+    viewer, name=spec["live"][0], description=spec["live"][1], room_type="group", group=group)
+ChatParticipant.objects.bulk_create([
+    ChatParticipant(room=live, user=u) for u in senders[spec["live_senders"]:]])
+history = ChatMessage.objects.bulk_create([
+    ChatMessage(room=live, sender=senders[k], content=text, seq=i + 1, event_seq=i + 1)
+    for i, (text, k) in enumerate(spec["history"])])
+ChatRoom.objects.filter(pk=live.pk).update(
+    last_seq=len(history), last_event_seq=len(history), last_message_at=now)
+
+# A room per payload, half of them joined by the viewer, each with a last message.
+rooms = ChatRoom.objects.bulk_create([
+    ChatRoom(name=r["name"], slug=r["slug"], description=r["description"], room_type="group",
+             group=group, created_by=viewer if r["joined"] else senders[0],
+             last_seq=1, last_event_seq=1, last_message_at=now)
+    for r in spec["rooms"]])
+ChatParticipant.objects.bulk_create([
+    ChatParticipant(room=room, user=viewer if r["joined"] else senders[0], role=Role.OWNER,
+                    last_read_seq=1)
+    for room, r in zip(rooms, spec["rooms"])])
+ChatMessage.objects.bulk_create([
+    ChatMessage(room=room, sender=senders[r["preview_sender"]], content=r["preview"], seq=1,
+                event_seq=1)
+    for room, r in zip(rooms, spec["rooms"])])
+
+# The viewer's own messages, for the no-JavaScript edit page.
+edit = services.do_create_room(viewer, name="xss edits", room_type="group", group=group)
+edits = [[services.do_send_message(viewer, edit, text).message.pk, text] for text in spec["edits"]]
+print(json.dumps({
+    "live": live.slug, "history": [m.pk for m in history], "edit": edit.slug, "edits": edits,
+    "senders": [[u.pk, t.key] for u, t in zip(senders, tokens)],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Data:
+    names = spread([p for p in PAYLOADS if len(p.text) <= 150])
+    # The template class first: names with $&, $' and %(name)s test chat.js' substitutions.
+    names.sort(key=lambda p: p.kind != "template")
+    senders = []
+    for k in range(SENDERS):
+        first, last, handle = names[3 * k], names[3 * k + 1], names[3 * k + 2]
+        username = fit(f"xss-sender-{k:03d} {handle.text}", 150, handle.number)
+        senders.append((username, first.text, last.text))
+    history = [(p.text, p.number % SENDERS) for p in PAYLOADS]
+    rooms = [
+        Room(
+            slug=f"xss-room-{p.number}",
+            name=fit(p.text, 120, p.number),
+            description=PAYLOADS[-1 - p.number].text,
+            joined=p.number % 2 == 0,
+            preview=PAYLOADS[(p.number + 7) % len(PAYLOADS)].text,
+            preview_sender=p.number % SENDERS,
+        )
+        for p in PAYLOADS
+    ]
+    edits = [p.text for p in spread(PAYLOADS)[: len(counts())]]
+    group = next(p for p in PAYLOADS if p.kind == "tag" and "<img" in p.text)
+    viewer = (names[-1].text, names[-2].text)
+    spec = {
+        "group": group.text,
+        "viewer": viewer,
+        "senders": senders,
+        "live_senders": LIVE_SENDERS,
+        "live": (fit(PAYLOADS[1].text, 120, 1), PAYLOADS[2].text),
+        "history": history,
+        "rooms": [asdict(room) for room in rooms],
+        "edits": edits,
+    }
+    path = Path(tmp_path_factory.mktemp("xss")) / "spec.json"
+    path.write_text(json.dumps(spec))
+    out = live_site.manage("shell", "-c", SETUP % {"path": str(path), "viewer": VIEWER})
+    made = json.loads(out.strip().splitlines()[-1])
+    return Data(
+        live_slug=made["live"],
+        group_name=group.text,
+        viewer_name=" ".join(viewer).strip(),
+        senders=[
+            Sender(pk, token, username, f"{first} {last}".strip())
+            for (pk, token), (username, first, last) in zip(made["senders"], senders, strict=True)
+        ],
+        history=dict(zip(map(str, made["history"]), history, strict=True)),
+        rooms=rooms,
+        edit_slug=made["edit"],
+        edit_messages=[(pk, text) for pk, text in made["edits"]],
+    )
+
+
+# --- Pages ------------------------------------------------------------------------------
+
+
+def shown_messages(page: Page) -> dict[str, tuple[str, str]]:
+    """id -> (text, author) of every message the page shows."""
+    rows: list[list[str]] = page.eval_on_selector_all(
+        "#message-list li.scc-message",
+        """nodes => nodes.map(n => [n.dataset.id, n.querySelector('.scc-content').textContent,
+                                    n.querySelector('.scc-author').textContent])""",
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def scroll_to_oldest(page: Page) -> int:
+    """Scroll up until chat.js has fetched every older page of history; the scrolls made."""
+    scrolls = 0
+    scroller = page.locator(".scc-scroll")
+    while page.locator("#older").count():
+        shown = page.locator("#message-list li.scc-message").count()
+        scroller.evaluate("el => { el.scrollTop = -el.scrollHeight; }")
+        page.wait_for_function(
+            "n => document.querySelectorAll('#message-list li.scc-message').length > n"
+            " || !document.getElementById('older')",
+            arg=shown,
+        )
+        scrolls += 1
+    return scrolls
+
+
+# Every text an element shows, in order, from now on.
+RECORD = """(selector) => {
+  const node = document.querySelector(selector);
+  const seen = [];
+  new MutationObserver(() => seen.push(node.textContent)).observe(
+    node, {childList: true, subtree: true, characterData: true});
+  return seen;
+}"""
+
+# The senders' side, in an anonymous page: join with the REST API (token), take a WebSocket
+# ticket, connect, send frames and wait for their answers.
+SENDER_JS = """() => {
+  window.__api = async (token, path, method = "POST") => {
+    const answer = await fetch("/chat/api/" + path, {method,
+      headers: {Authorization: "Token " + token, Accept: "application/json"}});
+    if (!answer.ok) throw new Error(path + ": " + answer.status + " " + await answer.text());
+    return answer.json();
+  };
+  window.__open = async (token, slug) => {
+    const {ticket} = await window.__api(token, "ws-ticket/");
+    const ws = new WebSocket(`ws://${location.host}/ws/chat/${slug}/?v=1&ticket=${ticket}`);
+    const state = {ws, waiting: {}, frame: 0};
+    ws.addEventListener("message", (event) => {
+      const frame = JSON.parse(event.data);
+      if ((frame.type === "ack" || frame.type === "error") && frame.id in state.waiting) {
+        state.waiting[frame.id](frame);
+        delete state.waiting[frame.id];
+      }
+    });
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onclose = () => reject(new Error("closed"));
+    });
+    ws.onclose = null;
+    state.call = (frame) => new Promise((resolve) => {
+      state.frame += 1;
+      state.waiting[state.frame] = resolve;
+      ws.send(JSON.stringify({...frame, id: state.frame}));
+    });
+    return state;
+  };
+  window.__typists = {};
+  window.__type = async (token, slug, state) => {
+    if (!window.__typists[token]) window.__typists[token] = await window.__open(token, slug);
+    window.__typists[token].ws.send(JSON.stringify({type: "typing", room: slug, state}));
+  };
+}"""
+
+JOIN_ALL = """async ([tokens, path]) => {
+  await Promise.all(tokens.map((token) => window.__api(token, path)));
+}"""
+
+SEND_ALL = """async ({slug, jobs}) => {
+  // jobs: [[token, [[client_id, content], ...]], ...]; answers by client_id.
+  const answers = {};
+  await Promise.all(jobs.map(async ([token, messages]) => {
+    const sender = await window.__open(token, slug);
+    const frames = await Promise.all(messages.map(([clientId, content]) =>
+      sender.call({type: "message.send", room: slug, content, client_id: clientId})));
+    frames.forEach((frame, i) => { answers[messages[i][0]] = frame; });
+    sender.ws.close();
+  }));
+  return answers;
+}"""
+
+EDIT_ALL = """async ({slug, jobs}) => Promise.all(jobs.map(async ([token, id, content]) => {
+  const sender = await window.__open(token, slug);
+  const frame = await sender.call({type: "message.edit", room: slug, message_id: id, content});
+  sender.ws.close();
+  return frame;
+}))"""
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    print(f"\n[xss] {name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+# --- Tests ------------------------------------------------------------------------------
+
+
+def test_messages_live_in_history_and_server_pages(
+    watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    started = time.monotonic()
+    slug = data.live_slug
+    senders = data.senders
+    room_page = watched(VIEWER, f"/chat/room/{slug}/")
+    rooms_page = watched(VIEWER, "/chat/")
+    announced = room_page.evaluate_handle(RECORD, "#live-region")
+    typed = room_page.evaluate_handle(RECORD, "#typing-indicator")
+    previews = rooms_page.evaluate_handle(RECORD, f'#my-rooms li[data-room="{slug}"] .scc-preview')
+    driver = watched(None, "/accounts/login/")
+    driver.evaluate(SENDER_JS)
+
+    # The live senders join over the REST API: chat.js adds them to the participants.
+    live_senders = senders[:LIVE_SENDERS]
+    driver.evaluate(JOIN_ALL, [[s.token for s in live_senders], f"rooms/{slug}/join/"])
+    added = room_page.locator("#participants li .scc-name")
+    expect(added).to_have_count(LIVE_SENDERS)
+    assert set(added.all_text_contents()) == {s.name for s in live_senders}
+
+    # Typing, one, two and three at once: the indicator names them as they are. Names with
+    # "$&", "$'" or "%(other)s" first: chat.js fills its "%(name)s" strings with them.
+    indicator = room_page.locator("#typing-indicator")
+    tricky = sorted(live_senders, key=lambda s: not re.search(r"\$|%\(", s.name))[:6]
+    a, b, c = sorted(tricky[:3], key=lambda s: s.id)  # chat.js lists typists by id
+    steps = [
+        (a, "started", f"{a.name} is typing…"),
+        (b, "started", f"{a.name} and {b.name} are typing…"),
+        (c, "started", f"{a.name} and 2 others are typing…"),
+        (a, "stopped", f"{b.name} and {c.name} are typing…"),
+        (b, "stopped", f"{c.name} is typing…"),
+        (c, "stopped", ""),
+    ]
+    for sender in tricky[3:]:
+        steps += [(sender, "started", f"{sender.name} is typing…"), (sender, "stopped", "")]
+    for sender, state, text in steps:
+        driver.evaluate(
+            "([t, s, state]) => window.__type(t, s, state)", [sender.token, slug, state]
+        )
+        expect(indicator).to_have_text(text)
+        assert indicator.text_content() == text
+    driver.evaluate("() => Object.values(window.__typists).forEach(s => s.ws.close())")
+
+    # A sample of every class, live: message.new frames rendered by chat.js.
+    sample = spread(PAYLOADS)[: LIVE_SENDERS * PER_SENDER]
+    jobs = [
+        [s.token, [[f"xss-{p.number}", p.text] for p in sample[k::LIVE_SENDERS]]]
+        for k, s in enumerate(live_senders)
+    ]
+    answers: dict[str, Any] = driver.evaluate(SEND_ALL, {"slug": slug, "jobs": jobs})
+    refused = {c: a for c, a in answers.items() if a["type"] != "ack"}
+    assert not refused, f"{len(refused)} sends refused, e.g. {list(refused.items())[:3]}"
+    live: dict[str, tuple[str, str]] = {}
+    for k, (_, messages) in enumerate(jobs):
+        for client_id, text in messages:
+            live[str(answers[client_id]["message"]["id"])] = (text, live_senders[k].name)
+    server_rendered = dict(list(data.history.items())[-PAGE_SIZE:])
+    expected = {mid: (text, senders[k].name) for mid, (text, k) in server_rendered.items()}
+    expected.update(live)
+    watcher.wait_for_messages(room_page, len(expected))
+    watcher.check(room_page, expected)
+
+    # Live edits (message.edited) to other payloads, one per live sender.
+    edit_jobs: list[tuple[str, int, str]] = []
+    for k, sender in enumerate(live_senders):
+        mine = next(mid for mid, (_, name) in live.items() if name == sender.name)
+        text = PAYLOADS[-1 - k].text
+        edit_jobs.append((sender.token, int(mine), text))
+        expected[mine] = (text, sender.name)
+    edited = driver.evaluate(EDIT_ALL, {"slug": slug, "jobs": edit_jobs})
+    assert [frame["type"] for frame in edited] == ["ack"] * len(edit_jobs), edited
+    room_page.wait_for_function(
+        "n => document.querySelectorAll('#message-list .scc-edited:not([hidden])').length === n",
+        arg=len(edit_jobs),
+    )
+    watcher.check(room_page, expected)
+
+    # The live region, typing indicator and room list preview showed the text as it is.
+    assert set(announced.json_value()) == {
+        f"New message from {name}: {text}" for text, name in live.values()
+    }
+    assert set(typed.json_value()) == {text for _, _, text in steps}
+    texts = {text for text, _ in live.values()} | {text for _, _, text in edit_jobs}
+    assert set(previews.json_value()) == {text[:80] for text in texts}
+    watcher.audit(rooms_page)
+    live_seconds = time.monotonic() - started
+
+    # Reload: the server renders the latest page, chat.js fetches the older ones on scroll.
+    for mid, (text, k) in data.history.items():
+        expected.setdefault(mid, (text, senders[k].name))
+    watcher.goto(room_page, f"/chat/room/{slug}/")
+    with watcher.reporting(room_page):
+        scrolls = scroll_to_oldest(room_page)
+    watcher.wait_for_messages(room_page, len(expected))
+    watcher.check(room_page, expected)
+    participants = room_page.locator("#participants .scc-participant-name")
+    assert set(participants.all_text_contents()) == {s.name for s in senders} | {data.viewer_name}
+
+    # Without JavaScript's help: every message rendered by the server template, page by page.
+    seen: dict[str, tuple[str, str]] = {}
+    server_pages = 0
+    while len(seen) < len(expected):
+        watcher.goto(room_page, f"/chat/room/{slug}/?after={server_pages * PAGE_SIZE}")
+        page_of = {m: expected[m] for m in shown_messages(room_page) if m in expected}
+        assert page_of, f"page {server_pages} is empty"
+        seen.update(watcher.check(room_page, page_of))
+        server_pages += 1
+    assert seen == expected
+
+    # The edit page of one's own messages: the textarea holds the text as it is.
+    for pk, text in data.edit_messages:
+        watcher.goto(room_page, f"/chat/room/{data.edit_slug}/message/{pk}/edit/")
+        watcher.audit(room_page)
+        expect(room_page.locator("textarea[name=content]")).to_have_value(text)
+
+    # Once under the Content Security Policy as served: nothing even tries to run.
+    strict = watched(VIEWER, f"/chat/room/{slug}/?after=0", bypass_csp=False)
+    watcher.audit(strict)
+    assert len(shown_messages(strict)) == PAGE_SIZE
+
+    watcher.assert_clean()
+    report(
+        "messages",
+        {
+            "stored": len(expected),
+            "live_sends": len(live),
+            "live_edits": len(edit_jobs),
+            "history_scrolls": scrolls,
+            "server_pages": server_pages,
+            "edit_pages": len(data.edit_messages),
+            "pages": watcher.pages,
+            "audits": watcher.audits,
+            "executions": len(watcher.executions),
+            "live_s": round(live_seconds, 1),
+            "total_s": round(time.monotonic() - started, 1),
+        },
+    )
+
+
+def test_room_group_and_user_names(
+    watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    started = time.monotonic()
+    rooms_page = watched(VIEWER, "/chat/")
+
+    # The room list: every name as link text and as data-name, and the last messages.
+    watcher.audit(rooms_page)
+    cards = rooms_page.eval_on_selector_all(
+        "li[data-room^=xss-room-]",
+        """nodes => nodes.map(n => [n.dataset.room, [n.dataset.name, n.parentNode.id,
+            n.querySelector('.scc-room-link').textContent,
+            (n.querySelector('.scc-preview') || {}).textContent || null]])""",
+    )
+    shown = dict(cards)
+    assert len(cards) == len(shown) == len(data.rooms)
+    for room in data.rooms:
+        name, where, link, preview = shown[room.slug]
+        assert (name, link) == (room.name, room.name)
+        if room.joined:
+            sender = data.senders[room.preview_sender]
+            content = room.preview if len(room.preview) <= 80 else room.preview[:79] + "…"
+            assert (where, preview) == ("my-rooms", f"{sender.username}: {content}")
+        else:
+            assert where == "joinable-rooms"
+
+    # A sample of room pages: title, header, description, group name; then the settings
+    # page of a joined room, or joining the others through the page (flash message).
+    pages = 0
+    page = watched(VIEWER)
+    for payload in spread(PAYLOADS)[: len(counts()) * SAMPLE_ROOM_PAGES]:
+        room = data.rooms[payload.number]
+        watcher.goto(page, f"/chat/room/{room.slug}/")
+        watcher.audit(page)
+        assert page.locator("title").text_content() == f"{room.name} · SmartCampus"
+        assert page.locator("h1.scc-room-name").text_content() == room.name
+        assert page.locator(".scc-description").text_content() == room.description
+        expect(page.locator(".scc-room-info dd").first).to_contain_text(data.group_name)
+        if room.joined:
+            watcher.goto(page, f"/chat/room/{room.slug}/settings/")
+            watcher.audit(page)
+            assert page.locator("header h1").text_content() == f"Settings of {room.name}"
+            expect(page.locator("input[name=name]")).to_have_value(room.name)
+            expect(page.locator("textarea[name=description]")).to_have_value(room.description)
+        else:
+            page.locator("form.scc-join button[type=submit]").click()
+            flash = page.locator(".scc-flash .alert")
+            expect(flash).to_have_count(1)
+            watcher.audit(page)
+            assert flash.text_content() == f"You joined {room.name}."
+            watcher.pages += 1
+            # The room list, open meanwhile, learnt it live (room.added).
+            link = rooms_page.locator(f'#my-rooms li[data-room="{room.slug}"] a')
+            expect(link).to_have_count(1)
+            assert link.text_content() == room.name
+        pages += 1
+
+    # Renamed while the room list is open (room.updated): the new name shows as text.
+    api = Api(rooms_page)
+    renamed = [r for r in data.rooms if r.joined][:5]
+    for offset, room in enumerate(renamed):
+        number = len(PAYLOADS) - 1 - offset
+        new_name = fit(PAYLOADS[number].text, 120, number)
+        api.call("PATCH", f"rooms/{room.slug}/", {"name": new_name})
+        link = rooms_page.locator(f'#my-rooms li[data-room="{room.slug}"] a')
+        expect(link).to_have_text(new_name)
+        assert link.text_content() == new_name
+    watcher.audit(rooms_page)
+
+    # People: the search results and the member list of the conversation's settings.
+    by_id = {str(s.id): s for s in data.senders}
+    watcher.goto(page, "/chat/people/?q=xss-sender")
+    watcher.audit(page)
+    people = page.eval_on_selector_all(
+        "#people li[data-user-id]",
+        "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('.me-auto').textContent])",
+    )
+    assert people, "nobody found"
+    for user_id, text in people:
+        assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
+    watcher.goto(page, f"/chat/room/{data.live_slug}/settings/")
+    watcher.audit(page)
+    members = page.eval_on_selector_all(
+        "#scc-members li[data-user-id]",
+        "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('span').textContent])",
+    )
+    for user_id, text in members:
+        if user_id in by_id:
+            assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
+    assert len(members) >= SENDERS - LIVE_SENDERS
+
+    # The REST API opened in the browser: JSON text, never HTML (no browsable API), nosniff.
+    room = data.rooms[1]  # not renamed above
+    for path in (f"rooms/{room.slug}/", f"rooms/{data.live_slug}/messages/?limit=200"):
+        answer = page.goto(f"/chat/api/{path}")
+        watcher.pages += 1
+        assert answer is not None
+        assert answer.headers["content-type"].startswith("application/json")
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        watcher.audit(page)
+        body = json.loads(page.locator("body").inner_text())
+        assert body.get("name", room.name) == room.name
+
+    watcher.assert_clean()
+    report(
+        "names",
+        {
+            "rooms": len(data.rooms),
+            "room_pages": pages,
+            "renamed_live": len(renamed),
+            "users": len(data.senders) + 1,
+            "people_shown": len(people),
+            "pages": watcher.pages,
+            "audits": watcher.audits,
+            "executions": len(watcher.executions),
+            "total_s": round(time.monotonic() - started, 1),
+        },
+    )
