@@ -442,7 +442,11 @@ class ChatClient:
     async def _read(self, ws: ClientConnection) -> None:
         try:
             async for raw in ws:
-                self._on_frame(json.loads(raw))
+                # Frames still arriving on a socket the client dropped are ignored, as a
+                # browser ignores a closed socket's: applying them next to the new socket's
+                # replay would mix two streams (and count as disorder).
+                if self.ws is ws:
+                    self._on_frame(json.loads(raw))
         except ConnectionClosed:
             pass
         self.closes.append(ws.close_code)
@@ -517,13 +521,19 @@ class ChatClient:
             await self._send(client_id, content)
 
     async def drop(self) -> None:
-        """Close the socket from the client side (the reader notices and marks it)."""
-        ws = self.ws
+        """Close the socket from the client side and wait for its reader to end.
+
+        The reader is taken with the socket, before any wait: once ``ws`` is cleared a
+        sender may reconnect while the close is in progress, and ``_reader`` then names the
+        new socket's reader, which ends only when that socket does (waiting for it hung the
+        soak's chaos task, and with it the end of the run).
+        """
+        ws, reader = self.ws, self._reader
         if ws is not None:
             self.ws = None
             await ws.close()
-            if self._reader is not None:
-                await self._reader
+            if reader is not None:
+                await reader
 
     async def resync(self) -> None:
         """Resume from ``last`` on the open socket (a client's periodic safety net)."""

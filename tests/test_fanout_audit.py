@@ -22,9 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from channels.layers import get_channel_layer
@@ -43,48 +42,26 @@ from hypothesis.stateful import (
 from courses.models import Course, Enrolment
 from smartcampus_chat import events, services
 from smartcampus_chat.exceptions import ChatError
+from smartcampus_chat.hub import get_hub
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.policies import get_policy
 from smartcampus_chat.schema import Pong
-from tests.realtime import Client, Closed
+from tests.realtime import Client, Closed, LoopThread
 
-# PostgreSQL only: the rules write from this thread while the consumers read from the loop's
-# database thread, and SQLite's shared in-memory test database answers "table is locked".
-# Opt-in for now: under asyncio debug mode (tox sets PYTHONDEVMODE) replays are not yet
-# deterministic (hypothesis reports FlakyFailure); see docs/reliability.md, "Known gaps".
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        os.environ.get("RUN_FANOUT_AUDIT") != "1", reason="opt-in: set RUN_FANOUT_AUDIT=1"
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
-T = TypeVar("T")
 USERS = ("u0", "u1", "u2", "u3")
+#: Seconds a socket may take to get its barrier: generous, as only a bug makes it wait.
+BARRIER_TIMEOUT = 20.0
+CLEANUP_TIMEOUT = 20.0
 SETTINGS = settings(
     max_examples=int(os.environ.get("FANOUT_EXAMPLES", "12")),
-    stateful_step_count=14,
+    # Long enough for a removal to be followed by an event in the same room: the model
+    # mutated to ignore removal fails with 12 examples of 40 steps, not of 14.
+    stateful_step_count=int(os.environ.get("FANOUT_STEPS", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-
-
-class LoopThread:
-    """One event loop in a thread for all sockets: the machine's rules are synchronous."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 class Socket:
@@ -129,36 +106,39 @@ class FanOutMachine(RuleBasedStateMachine):
         socket.client.pending.clear()
         if socket.open:
             self.sockets.append(socket)
+        else:
+            self.loop.run(socket.client.close(CLEANUP_TIMEOUT))
         return socket
 
     def teardown(self) -> None:
+        # Every consumer cleans up (leaves the hub, presence rows) before the next example.
         for socket in self.sockets:
-            self.loop.run(socket.client.close())
+            self.loop.run(socket.client.close(CLEANUP_TIMEOUT))
+        assert not get_hub_groups(self.loop), "a closed socket is still followed by the hub"
 
     def _collect(self) -> dict[str, list[dict[str, Any]]]:
-        """Frames each open socket received up to the barrier sent to every user group."""
+        """Frames each open socket received up to the barrier sent to every user group.
+
+        The barrier is published like any event (after the step's events, to every user's
+        group, which both kinds of socket follow), so it reaches a socket after every frame
+        the step caused, including those a consumer sends while handling an access change;
+        a socket closed by the step gets its close instead. There is no timing here: each
+        socket is read until its barrier or its close (a missing barrier is a failure).
+        """
         self.barrier += 1
         token = f"barrier-{self.barrier}"
-        layer = get_channel_layer()
-        frame = Pong(id=token).model_dump_json()
         for user in self.users.values():
-            message = {"type": events.LAYER_EVENT_TYPE, "frame": frame, "frame_type": "pong"}
-            self.loop.run(layer.group_send(events.user_group(user.pk), message))
-        received: dict[str, list[dict[str, Any]]] = {}
-        for socket in self.sockets:
-            if not socket.open:
-                continue
-            frames = received.setdefault(socket.name, [])
-            while True:
-                try:
-                    got = self.loop.run(socket.client.recv(3))
-                except Closed:
-                    socket.open = False
-                    received[socket.name] = [*frames, {"type": "__closed__"}]
-                    break
-                if got.get("type") == "pong" and got.get("id") == token:
-                    break
-                frames.append(got)
+            events.publish(events.user_group(user.pk), Pong(id=token))
+        open_sockets = [socket for socket in self.sockets if socket.open]
+        frames = self.loop.run(
+            _until_barriers([socket.client for socket in open_sockets], token),
+            timeout=BARRIER_TIMEOUT + 10,
+        )
+        received = {}
+        for socket, got in zip(open_sockets, frames, strict=True):
+            received[socket.name] = got
+            if {"type": "__closed__"} in got:
+                socket.open = False
         return received
 
     # The model -----------------------------------------------------------------------
@@ -195,12 +175,19 @@ class FanOutMachine(RuleBasedStateMachine):
         """Collect, check closes, then check who received the event ``(kind, key)``.
 
         ``joining``: a sender who became a participant with this message; their
-        ``ws/chat/`` sockets follow the room from the ``room.added`` this publishes, so the
-        message itself reaches them through the ack and the next resume, not live.
+        ``ws/chat/`` sockets follow the room from the ``room.added`` published in the same
+        commit, so the message reaches them through the ack and the next resume, and live
+        too when the socket handled ``room.added`` before the hub delivered the message (a
+        race between two tasks on the loop, not a leak: the sender may see the room). For
+        those sockets either outcome is right; for every other socket the set is exact.
         """
-        expected = set()
+        expected: set[str] = set()
+        allowed: set[str] = set()
         if room is not None:
             expected = self._expected(room, exclude=exclude, joining=joining)
+            allowed = {
+                s.name for s in self.sockets if s.open and s.room is None and s.user == joining
+            }
         received = self._collect()
         got = set()
         for name, frames in received.items():
@@ -208,7 +195,7 @@ class FanOutMachine(RuleBasedStateMachine):
                 if frame["type"] == kind and _key(frame) == key:
                     got.add(name)
         self.log.append(f"{kind} {key}: expected {sorted(expected)} got {sorted(got)}")
-        assert got == expected, "\n".join(self.log[-8:])
+        assert expected <= got <= expected | allowed, "\n".join(self.log[-8:])
         self._check_room_sockets(received)
         return received
 
@@ -262,15 +249,12 @@ class FanOutMachine(RuleBasedStateMachine):
         socket = self._open(self.users[user], room)
         assert socket.open == self._sees(socket.user, room)
 
-    @precondition(lambda self: bool(self.rooms))
-    @rule(data=st.data(), user=st.sampled_from(USERS))
-    def remove_member(self, data: st.DataObject, user: str) -> None:
-        room = data.draw(st.sampled_from(self.rooms))
-        row = ChatParticipant.objects.filter(
-            room=room, user=self.users[user], is_banned=False, role="member"
-        ).first()
-        if row is not None:
-            services.do_remove_member(room.created_by, room, row)
+    @precondition(lambda self: _members().exists())
+    @rule(data=st.data())
+    def remove_member(self, data: st.DataObject) -> None:
+        # Drawn among the current members (not any user and room): every step removes one.
+        row = data.draw(st.sampled_from(list(_members())))
+        services.do_remove_member(row.room.created_by, row.room, row)
         self._audit(None, "message.new", None)
 
     @rule(user=st.sampled_from(USERS), add=st.booleans())
@@ -339,7 +323,9 @@ class FanOutMachine(RuleBasedStateMachine):
         self.loop.run(
             socket.client.send(type="typing", room=room.slug, state="started", id=frame_id)
         )
-        answer = self.loop.run(socket.client.until(lambda f: f.get("id") == frame_id, timeout=10))
+        answer = self.loop.run(
+            socket.client.until(lambda f: f.get("id") == frame_id, timeout=BARRIER_TIMEOUT)
+        )
         if answer["type"] == "ack":
             # Typing goes to everyone following the room but the typist's own sockets.
             self._audit(room, "typing", (user, room.slug), exclude=typist)
@@ -351,6 +337,14 @@ class FanOutMachine(RuleBasedStateMachine):
         assert all(s.open for s in self.sockets if s.room is None)
 
 
+def _members() -> Any:
+    return (
+        ChatParticipant.objects.filter(is_banned=False, role="member")
+        .select_related("room__created_by")
+        .order_by("pk")
+    )
+
+
 def _key(frame: dict[str, Any]) -> Any:
     if frame["type"] == "typing":
         return (frame["user"]["username"], frame["room"])
@@ -359,15 +353,40 @@ def _key(frame: dict[str, Any]) -> Any:
     return None
 
 
+async def _until_barrier(client: Client, token: str) -> list[dict[str, Any]]:
+    frames = []
+    while True:
+        try:
+            frame = await client.recv(BARRIER_TIMEOUT)
+        except Closed:
+            return [*frames, {"type": "__closed__"}]
+        if frame.get("type") == "pong" and frame.get("id") == token:
+            return frames
+        frames.append(frame)
+
+
+async def _until_barriers(clients: list[Client], token: str) -> list[list[dict[str, Any]]]:
+    return await asyncio.gather(*(_until_barrier(client, token) for client in clients))
+
+
+def get_hub_groups(loop: LoopThread) -> dict[str, Any]:
+    async def groups() -> dict[str, Any]:
+        return dict(get_hub().groups)
+
+    return loop.run(groups())
+
+
 @pytest.fixture
 def loop_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopThread]:
-    loop = LoopThread()
+    # The consumers' database work runs on this thread, where the rules run theirs: one
+    # connection, and no database work of a consumer overlaps a rule's.
+    loop = LoopThread(database_here=True)
     layer = get_channel_layer()
 
     def publish_on_the_sockets_loop(group: str, message: dict[str, Any]) -> None:
         # The rules call the services from this thread; their events must be published on
         # the loop the consumers run on: the in-memory layer's queues belong to one loop.
-        loop.run(layer.group_send(group, message))
+        loop.run(layer.group_send(group, {**message, "group": group}))
 
     monkeypatch.setattr(events, "_send", publish_on_the_sockets_loop)
     yield loop

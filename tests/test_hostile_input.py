@@ -38,8 +38,7 @@ from pydantic import ValidationError
 from smartcampus_chat import events, services
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatRoom
 from smartcampus_chat.schema import CLIENT_FRAMES
-from tests.realtime import Client, Closed, open_room
-from tests.test_fanout_audit import LoopThread
+from tests.realtime import Client, Closed, LoopThread, open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
