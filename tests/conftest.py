@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,8 +23,11 @@ from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom, RoomType
 from tests.browser.live import CHROMIUM_PATH
+from tests.servers import RedisServer
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: The Redis channel layer's prefix in this run: parallel runs cannot cross-talk.
+SESSION_PREFIX = f"scchat-test-{uuid.uuid4().hex[:10]}"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -62,6 +66,31 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def channel_layer(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Runs the test once on the in-memory layer and once on Redis; the layer's name."""
+    if request.param == "redis":
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": SESSION_PREFIX},
+            }
+        }
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def no_rate_limits(settings: Any) -> Any:
+    """Send and typing buckets no test fills: for tests about something else than the limits."""
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 1_000_000,
+        "TYPING_RATE_BURST": 1_000_000,
+    }
+    return settings
 
 
 @pytest.fixture
@@ -121,3 +150,14 @@ def enrol() -> Callable[..., Enrolment]:
 @pytest.fixture
 def course_room(staff: Any, course: Course) -> ChatRoom:
     return services.do_create_room(staff, name="CS101", room_type=RoomType.COURSE, course=course)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway ``redis-server`` of the test's own (the fault tests stop and restart it)."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

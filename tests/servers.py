@@ -140,16 +140,6 @@ class RedisServer:
             time.sleep(0.05)
 
 
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 # --- TCP proxy -----------------------------------------------------------------------------
 
 
@@ -306,6 +296,16 @@ class Site:
         for _, process in self.servers:
             stop_process(process)
 
+    @contextlib.contextmanager
+    def serving(self, processes: int = 2) -> Iterator[Site]:
+        """Start ``processes`` servers, then stop every server of the site on the way out."""
+        try:
+            for _ in range(processes):
+                self.start_server()
+            yield self
+        finally:
+            self.stop()
+
 
 def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None) -> dict[str, str]:
     """Environment of ``tests.mp_settings``: PostgreSQL when ``DATABASE_URL`` says so."""
@@ -413,25 +413,29 @@ class ChatClient:
     def connected(self) -> bool:
         return self.ws is not None
 
+    async def _open(self) -> tuple[ClientConnection, dict[str, Any]]:
+        """A socket to a random server, resuming from ``last``, and its first frame."""
+        path = f"/ws/chat/{self.room}/?event_seq={self.last}"
+        ws = await open_ws(random.choice(self.ports), self.user_id, path)
+        try:
+            first: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        except (OSError, ConnectionClosed, TimeoutError):
+            await ws.close()
+            raise
+        return ws, first
+
     async def connect(self, timeout: float = 30) -> None:
         """(Re)connect, resuming from ``last``; retried (any server) until ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
-            port = random.choice(self.ports)
             try:
-                ws = await open_ws(
-                    port, self.user_id, f"/ws/chat/{self.room}/?event_seq={self.last}"
-                )
-                first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                ws, first = await self._open()
+                break
             except (OSError, ConnectionClosed, TimeoutError) as exc:
                 self.failed_connects += 1
-                if "ws" in locals():
-                    await ws.close()
                 if time.monotonic() > deadline:
                     raise AssertionError(f"{self.name} could not reconnect") from exc
                 await asyncio.sleep(0.2)
-                continue
-            break
         self.ws = ws
         self._awaiting_replay = True
         self._on_frame(first)
@@ -544,3 +548,103 @@ class ChatClient:
 
     async def close(self) -> None:
         await self.drop()
+
+
+# --- Traffic and checks of the outage tests --------------------------------------------
+
+
+async def talk(
+    client: ChatClient, stop: asyncio.Event, sent: list[str], *, reconnect_within: float
+) -> None:
+    """Until ``stop``: about 5 sends a second, at most 3 unacked, the unacked re-sent every
+    second; a lost socket is reconnected (trying for up to ``reconnect_within`` seconds).
+    Each send's client_id is appended to ``sent``."""
+    last_retry = time.monotonic()
+    while not stop.is_set():
+        if not client.connected:
+            client.reconnects += 1
+            await client.connect(timeout=reconnect_within)
+        if len(client.outstanding) < 3:
+            sent.append(await client.send(f"{client.name} {len(sent)}"))
+        if time.monotonic() - last_retry > 1:
+            await client.retry_outstanding()
+            last_retry = time.monotonic()
+        await asyncio.sleep(0.2)
+
+
+class Traffic:
+    """Every user of a site as a :class:`ChatClient` of one of its first two servers
+    (alternately), each sending with :func:`talk` from entering until :meth:`stop`.
+
+    Leaving stops and cancels the senders and closes every client.
+    """
+
+    def __init__(self, site: Site, *, reconnect_within: float) -> None:
+        self.clients = [
+            ChatClient(f"c{n}", user, site.room, [site.ports[n % 2]])
+            for n, user in enumerate(site.users)
+        ]
+        #: The client_ids each client sent, by client name.
+        self.sent: dict[str, list[str]] = {client.name: [] for client in self.clients}
+        self._reconnect_within = reconnect_within
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Traffic:
+        for client in self.clients:
+            await client.connect()
+        self._tasks = [
+            asyncio.create_task(
+                talk(c, self._stop, self.sent[c.name], reconnect_within=self._reconnect_within)
+            )
+            for c in self.clients
+        ]
+        return self
+
+    async def stop(self) -> None:
+        """Stop sending; returns once every sender has finished its last step."""
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for client in self.clients:
+            await client.close()
+
+
+async def ack_everything(clients: list[ChatClient]) -> None:
+    """Reconnect whoever is offline and re-send every unacked message until all are acked."""
+    for client in clients:
+        if not client.connected:
+            await client.connect()
+        await client.retry_outstanding()
+    await poll(lambda: not any(c.outstanding for c in clients), 15, "every send acked")
+
+
+def assert_stored_once(site: Site, traffic: Traffic) -> list[list[Any]]:
+    """Every client_id the traffic sent is stored exactly once and every ack names the
+    stored message; the stored rows (as :meth:`Site.messages`)."""
+    rows = site.messages()
+    stored = {row[3]: row[0] for row in rows}
+    assert len(stored) == len(rows), "a client_id was stored twice"
+    for client in traffic.clients:
+        for client_id, message in client.acks.items():
+            assert stored.get(client_id) == message["id"], "acked but not stored"
+    assert {cid for ids in traffic.sent.values() for cid in ids} == set(stored)
+    return rows
+
+
+async def assert_every_client_complete(clients: list[ChatClient], rows: list[list[Any]]) -> None:
+    """After one resume each, every client holds exactly the stored ``rows``: none missing,
+    none applied twice, none out of order."""
+    final = {row[0]: row[2] for row in rows}
+    top = max(final.values())
+    for client in clients:
+        await client.resync()
+    await poll(lambda: all(c.last == top for c in clients), 10, "every client complete")
+    for client in clients:
+        assert client.applied == final, client.name
+        assert client.duplicates == 0, client.name
+        assert client.disorder == 0, client.name

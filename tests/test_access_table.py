@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -32,7 +31,8 @@ from django.urls import reverse
 
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant, Role, RoomType
+from tests.access import Case, World, create_rooms, write_case
 from tests.realtime import Client as SocketClient
 from tests.realtime import Closed
 
@@ -133,21 +133,8 @@ def test_the_table_is_complete() -> None:
 # --- The world ----------------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    users: dict[str, Any]
-    rooms: dict[str, ChatRoom]
-
-
-@dataclass
-class Case:
-    actor: Any
-    room: ChatRoom
-    own: ChatMessage
-    other: ChatMessage
-
-
-def build_world(make_user: Callable[..., Any]) -> World:
+@pytest.fixture
+def world(make_user: Callable[..., Any], group: Group, course: Course) -> World:
     users = {
         name: make_user(name)
         for name in ("owner", "outsider", "member", "group_member", "student", "teacher")
@@ -156,8 +143,6 @@ def build_world(make_user: Callable[..., Any]) -> World:
     users["removed"] = make_user("removed")
     users["inactive"] = make_user("inactive")
     users["writer"] = make_user("writer", is_staff=True)  # Author of "someone else's" messages.
-    group = Group.objects.create(name="Robotics")
-    course = Course.objects.create(code="CS101", title="Programming")
     for name in ("group_member", "owner", "removed", "inactive"):
         users[name].groups.add(group)
     for name in ("student", "owner", "removed", "inactive"):
@@ -165,13 +150,7 @@ def build_world(make_user: Callable[..., Any]) -> World:
     Enrolment.objects.create(course=course, user=users["teacher"], role="teacher")
     owner = users["owner"]
     rooms = {
-        "public": services.do_create_room(owner, name="Lobby", room_type=RoomType.PUBLIC),
-        "group": services.do_create_room(
-            owner, name="Robots", room_type=RoomType.GROUP, group=group
-        ),
-        "course": services.do_create_room(
-            owner, name="Course", room_type=RoomType.COURSE, course=course
-        ),
+        **create_rooms(owner, group, course, course_room="Course"),
         "private": services.do_open_private(owner, users["member"])[0],
         "archived": services.do_create_room(owner, name="Old", room_type=RoomType.PUBLIC),
     }
@@ -188,16 +167,10 @@ def build_world(make_user: Callable[..., Any]) -> World:
     return World(users=users, rooms=rooms)
 
 
-@pytest.fixture
-def world(make_user: Callable[..., Any]) -> World:
-    return build_world(make_user)
-
-
 def new_case(world: World, room_type: str, relation: str) -> Case:
     """Fresh messages for one door: one of the actor's own and one of someone else's.
 
-    Messages are written with ``do_send_message`` (no checks): as if sent before access
-    changed. The anonymous actor's "own" message is the owner's (they own nothing).
+    The anonymous actor's "own" message is the owner's (they own nothing).
     """
     room = world.rooms[room_type]
     actor = AnonymousUser() if relation == "anonymous" else world.users[relation]
@@ -205,10 +178,9 @@ def new_case(world: World, room_type: str, relation: str) -> Case:
     other_author = world.users["member"] if room.is_private else world.users["writer"]
     if other_author == actor:
         other_author = world.users["owner"]
-    own = services.do_send_message(author, room, "my own words").message
-    other = services.do_send_message(other_author, room, "someone else's").message
+    case = write_case(actor, room, author=author, other_author=other_author)
     room.refresh_from_db()
-    return Case(actor=actor, room=room, own=own, other=other)
+    return case
 
 
 # --- WebSocket ----------------------------------------------------------------------------

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth.models import Group
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
-from smartcampus_chat import events, services
+from smartcampus_chat import events, ratelimit, services
 from smartcampus_chat.batcher import SendBatcher
-from smartcampus_chat.exceptions import NotFound, RoomArchived, ValidationFailed
+from smartcampus_chat.exceptions import NotFound, RateLimited, RoomArchived, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.payloads import message_data
 from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services import batch
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
@@ -187,8 +191,6 @@ def test_a_failing_batch_falls_back_to_one_transaction_per_send(
 def test_posting_costs_the_same_queries_whatever_the_room_size(
     alice: Any, make_user: Callable[..., Any], published: list[dict[str, Any]]
 ) -> None:
-    from django.db import connection
-
     users = [make_user() for _ in range(199)]
 
     def room_of(members: int) -> ChatRoom:
@@ -251,8 +253,6 @@ def test_concurrent_batches_keep_numbers_gap_free_ordered_and_unique(
         except BaseException as exc:
             failures.append(exc)
         finally:
-            from django.db import connection
-
             connection.close()
 
     workers = [threading.Thread(target=post, args=(i,)) for i in range(threads)]
@@ -275,8 +275,6 @@ def test_concurrent_batches_keep_numbers_gap_free_ordered_and_unique(
 async def test_the_batcher_answers_each_caller_with_its_own_result(
     alice: Any, bob: Any, public_room: ChatRoom, published: list[dict[str, Any]]
 ) -> None:
-    import asyncio
-
     batcher = SendBatcher(asyncio.get_running_loop())
     sends = [
         batcher.send(SendRequest(alice, public_room, f"m{n}", client_id=f"k{n}")) for n in range(20)
@@ -296,8 +294,6 @@ def test_the_rendered_messages_are_what_a_fresh_read_renders(
 ) -> None:
     """Group commit renders each new message once (event and ack) without reading it back:
     the rendering must be exactly the stored row's."""
-    from smartcampus_chat.payloads import message_data
-
     other = services.do_create_room(bob, name="Other", room_type=RoomType.PUBLIC)
     parent = services.do_send_message(bob, public_room, "parent").message
     results = check_send_messages(
@@ -364,8 +360,6 @@ def test_an_error_in_the_middle_of_a_batch_stays_with_its_request(
 def test_rate_limits_are_taken_per_sender_for_the_whole_batch(
     alice: Any, bob: Any, public_room: ChatRoom, settings: Any, published: list[dict[str, Any]]
 ) -> None:
-    from smartcampus_chat.exceptions import RateLimited
-
     settings.SMARTCAMPUS_CHAT = {
         **settings.SMARTCAMPUS_CHAT,
         "SEND_RATE_BURST": 3,
@@ -385,8 +379,6 @@ def test_rate_limits_are_taken_per_sender_for_the_whole_batch(
 
 
 def test_take_many_is_take_called_that_many_times(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smartcampus_chat import ratelimit
-
     bucket = ratelimit.Bucket("test", burst=4, per_second=2.0)
     clock = [1_000_000]
     monkeypatch.setattr(ratelimit, "_now_ms", lambda: clock[0])
@@ -408,8 +400,6 @@ def test_take_many_is_take_called_that_many_times(monkeypatch: pytest.MonkeyPatc
 def test_batch_queries_do_not_grow_with_senders_without_a_known_access(
     make_user: Callable[..., Any], public_room: ChatRoom, published: list[dict[str, Any]]
 ) -> None:
-    from django.db import connection
-
     users = [make_user() for _ in range(12)]
     other = services.do_create_room(users[0], name="Other", room_type=RoomType.PUBLIC)
 
@@ -438,11 +428,6 @@ async def test_batch_events_go_out_in_commit_order_without_holding_the_database_
 ) -> None:
     """A batch's publishes are queued (the thread goes on); a later single send's publish
     waits behind them, so the room's events reach the layer in event_seq order."""
-    import asyncio
-
-    from channels.db import database_sync_to_async
-    from channels.layers import get_channel_layer
-
     layer = get_channel_layer()
     sent: list[int] = []
     gate = asyncio.Event()

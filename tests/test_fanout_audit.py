@@ -393,21 +393,12 @@ def loop_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopThread]:
     loop.stop()
 
 
+@pytest.mark.usefixtures("no_rate_limits")
 def test_every_event_reaches_exactly_who_may_see_it(
-    make_user: Any, settings_fixture: Any, loop_thread: LoopThread
+    make_user: Any, group: Group, course: Course, loop_thread: LoopThread
 ) -> None:
     FanOutMachine.loop = loop_thread
     FanOutMachine.users = {name: make_user(name) for name in USERS}
-    FanOutMachine.group = Group.objects.create(name="Robotics")
-    FanOutMachine.course = Course.objects.create(code="CS101", title="Programming")
+    FanOutMachine.group = group
+    FanOutMachine.course = course
     run_state_machine_as_test(FanOutMachine, settings=SETTINGS)
-
-
-@pytest.fixture
-def settings_fixture(settings: Any) -> Any:
-    settings.SMARTCAMPUS_CHAT = {
-        **settings.SMARTCAMPUS_CHAT,
-        "SEND_RATE_BURST": 10_000,
-        "TYPING_RATE_BURST": 10_000,
-    }
-    return settings

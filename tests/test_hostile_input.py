@@ -185,14 +185,12 @@ def loop_thread() -> Iterator[LoopThread]:
 
 
 @pytest.fixture
-def fuzz_settings(settings: Any) -> Any:
-    settings.SMARTCAMPUS_CHAT = {
-        **settings.SMARTCAMPUS_CHAT,
+def fuzz_settings(no_rate_limits: Any) -> Any:
+    no_rate_limits.SMARTCAMPUS_CHAT = {
+        **no_rate_limits.SMARTCAMPUS_CHAT,
         "MAX_FRAME_BYTES": FRAME_LIMIT,
-        "SEND_RATE_BURST": 1_000_000,
-        "TYPING_RATE_BURST": 1_000_000,
     }
-    return settings
+    return no_rate_limits
 
 
 def _run_fuzz(loop: LoopThread, alice: Any, room: ChatRoom, caplog: Any, examples: int) -> None:

@@ -32,13 +32,8 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     """Two processes of the example site; users: alice, bob, and two more for the kill test."""
-    site = seed_site(site_env(tmp_path, redis_url=REDIS_URL), users=4)
-    try:
-        site.start_server()
-        site.start_server()
+    with seed_site(site_env(tmp_path, redis_url=REDIS_URL), users=4).serving() as site:
         yield site
-    finally:
-        site.stop()
 
 
 async def until(ws: Any, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15) -> Any:

@@ -8,7 +8,6 @@ Rows: a room type and the user's relation to it. Columns: the actions. Every cel
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,7 +18,8 @@ from django.urls import reverse
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import NotFound, PermissionDenied
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant, RoomType
+from tests.access import Case, World, create_rooms, write_case
 
 pytestmark = pytest.mark.django_db
 
@@ -73,56 +73,31 @@ def test_the_matrix_covers_every_room_type_and_relation() -> None:
     assert all(len(row) == len(ACTIONS) and set(row) <= set("YNH") for row in MATRIX.values())
 
 
-@dataclass
-class World:
-    users: dict[str, Any]
-    rooms: dict[str, ChatRoom]
-
-    def case(self, room_type: str, relation: str) -> Case:
-        actor = self.users[relation]
-        room = self.rooms[room_type]
-        other_author = self.users["dm_other"] if room.is_private else self.users["owner"]
-        if other_author == actor:
-            other_author = self.users["member"]
-        # Messages are written with do_send_message: as if sent before access changed.
-        own = services.do_send_message(actor, room, "my own words").message
-        other = services.do_send_message(other_author, room, "someone else's").message
-        return Case(actor=actor, room=room, own=own, other=other)
-
-
-@dataclass
-class Case:
-    actor: Any
-    room: ChatRoom
-    own: ChatMessage
-    other: ChatMessage
-
-
 @pytest.fixture
-def world(make_user: Callable[..., Any]) -> World:
+def world(make_user: Callable[..., Any], group: Group, course: Course) -> World:
     names = ["owner", "outsider", "member", "group_member", "student", "teacher", "dm_other"]
     users = {name: make_user(name) for name in names}
     users["third"] = make_user("third")
     users["staff"] = make_user("staff", is_staff=True)
-    group = Group.objects.create(name="Robotics")
     users["group_member"].groups.add(group)
-    course = Course.objects.create(code="CS101", title="Programming")
     Enrolment.objects.create(course=course, user=users["student"], role="student")
     Enrolment.objects.create(course=course, user=users["teacher"], role="teacher")
-    owner = users["owner"]
     rooms = {
-        "public": services.do_create_room(owner, name="Lobby", room_type=RoomType.PUBLIC),
-        "group": services.do_create_room(
-            owner, name="Robots", room_type=RoomType.GROUP, group=group
-        ),
-        "course": services.do_create_room(
-            owner, name="CS101", room_type=RoomType.COURSE, course=course
-        ),
+        **create_rooms(users["owner"], group, course, course_room="CS101"),
         "private": services.do_open_private(users["member"], users["dm_other"])[0],
     }
     for room_type in ("public", "group", "course"):
         services.do_join_room(users["member"], rooms[room_type])
     return World(users=users, rooms=rooms)
+
+
+def new_case(world: World, room_type: str, relation: str) -> Case:
+    actor = world.users[relation]
+    room = world.rooms[room_type]
+    other_author = world.users["dm_other"] if room.is_private else world.users["owner"]
+    if other_author == actor:
+        other_author = world.users["member"]
+    return write_case(actor, room, author=actor, other_author=other_author)
 
 
 def _outcome(action: Callable[[], Any]) -> str:
@@ -164,7 +139,7 @@ def via_services(case: Case) -> str:
 
 @pytest.mark.parametrize(("room_type", "relation"), sorted(MATRIX))
 def test_policy_matrix_through_the_services(world: World, room_type: str, relation: str) -> None:
-    case = world.case(room_type, relation)
+    case = new_case(world, room_type, relation)
     assert via_services(case) == MATRIX[room_type, relation]
 
 
@@ -218,5 +193,5 @@ def via_pages(client: Client, case: Case) -> str:
 def test_policy_matrix_through_the_pages(
     client: Client, world: World, room_type: str, relation: str
 ) -> None:
-    case = world.case(room_type, relation)
+    case = new_case(world, room_type, relation)
     assert via_pages(client, case) == MATRIX[room_type, relation]

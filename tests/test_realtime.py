@@ -1,16 +1,15 @@
 """The WebSocket protocol end to end, on the in-memory layer and on real Redis.
 
-Every test runs once per channel layer (``channel_layer`` fixture); the Redis runs are
-marked ``redis`` and use a prefix of their own so that parallel runs cannot cross-talk.
+Every test runs once per channel layer (the conftest's ``channel_layer`` fixture); the Redis
+runs are marked ``redis`` and use a prefix of their own so that parallel runs cannot
+cross-talk.
 Every frame received is validated against the protocol schema (tests/realtime.py).
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,20 +28,6 @@ from tests.realtime import Client, Closed, open_room, open_user, wait_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("channel_layer")]
 
 db = database_sync_to_async
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-SESSION_PREFIX = f"scchat-test-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def channel_layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
-    if request.param == "redis":
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [REDIS_URL], "prefix": SESSION_PREFIX},
-            }
-        }
-    return request.param
 
 
 @pytest.fixture
@@ -611,8 +596,6 @@ async def test_sockets_opening_together_share_a_presence_transaction(
     """Connections opening while others are stored share the next transaction; each user is
     announced online once, and a failing batch is stored again one connection at a time
     (its error stays its own)."""
-    import asyncio
-
     await db(join)(bob, public_room)
     await db(join)(carol, public_room)
     await db(join)(alice, public_room)

@@ -21,17 +21,18 @@ from tests.servers import (
     ChatClient,
     RedisServer,
     Site,
+    Traffic,
+    ack_everything,
+    assert_every_client_complete,
+    assert_stored_once,
     env_float,
     poll,
-    redis_server,
     seed_site,
     settle,
     site_env,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-__all__ = ["redis_server"]
 
 OUTAGE = env_float("REDIS_OUTAGE_SECONDS", 4)
 #: Live delivery must be back this long after Redis is.
@@ -40,42 +41,14 @@ RESUME_WITHIN = 5.0
 
 @pytest.fixture
 def redis_site(tmp_path: Path, redis_server: RedisServer) -> Iterator[Site]:
-    site = seed_site(site_env(tmp_path, redis_url=redis_server.url), users=4)
-    try:
-        site.start_server()
-        site.start_server()
+    with seed_site(site_env(tmp_path, redis_url=redis_server.url), users=4).serving() as site:
         yield site
-    finally:
-        site.stop()
-
-
-async def talk(client: ChatClient, stop: asyncio.Event, sent: list[str]) -> None:
-    """About 5 sends a second, at most 3 unacked; reconnect when the socket goes."""
-    last_retry = time.monotonic()
-    while not stop.is_set():
-        if not client.connected:
-            client.reconnects += 1
-            await client.connect(timeout=60)
-        if len(client.outstanding) < 3:
-            sent.append(await client.send(f"{client.name} {len(sent)}"))
-        if time.monotonic() - last_retry > 1:
-            await client.retry_outstanding()
-            last_retry = time.monotonic()
-        await asyncio.sleep(0.2)
 
 
 async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) -> None:
     site = redis_site
-    clients = [
-        ChatClient(f"c{n}", user, site.room, [site.ports[n % 2]])
-        for n, user in enumerate(site.users)
-    ]
-    for client in clients:
-        await client.connect()
-    stop = asyncio.Event()
-    sent: dict[str, list[str]] = {client.name: [] for client in clients}
-    tasks = [asyncio.create_task(talk(c, stop, sent[c.name])) for c in clients]
-    try:
+    async with Traffic(site, reconnect_within=60) as traffic:
+        clients = traffic.clients
         await asyncio.sleep(1.5)
         assert all(c.acks for c in clients), "no traffic before the outage"
         redis_server.stop()
@@ -84,8 +57,7 @@ async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) 
         redis_server.start()
         back = time.monotonic()
         await asyncio.sleep(RESUME_WITHIN + 1)
-        stop.set()
-        await asyncio.gather(*tasks)
+        await traffic.stop()
 
         assert site.alive(), "a server process died"
         # Live delivery is back: every client got a live frame soon after Redis returned.
@@ -96,24 +68,9 @@ async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) 
         assert all(d is not None and d <= RESUME_WITHIN for d in delays.values()), delays
 
         # Every send is acked in the end (retried with its client_id).
-        async def retry_all() -> None:
-            for c in clients:
-                if not c.connected:
-                    await c.connect()
-                await c.retry_outstanding()
-
-        await retry_all()
-        await poll(lambda: not any(c.outstanding for c in clients), 15, "every send acked")
-
-        rows = site.messages()
-        stored = {row[3]: row[0] for row in rows}
-        assert len(stored) == len(rows), "a client_id was stored twice"
-        for client in clients:
-            for client_id, message in client.acks.items():
-                assert stored.get(client_id) == message["id"], "acked but not stored"
-        assert {cid for ids in sent.values() for cid in ids} == set(stored)
-        final = {row[0]: row[2] for row in rows}
-        top = max(final.values())
+        await ack_everything(clients)
+        rows = assert_stored_once(site, traffic)
+        top = max(row[2] for row in rows)
         codes = sorted({e["code"] for c in clients for e in c.errors})
         print(
             f"stored {len(rows)}, errors {sum(len(c.errors) for c in clients)} {codes}, "
@@ -124,19 +81,7 @@ async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) 
         # Every client catches up: live frames and gap resumes first, then one resume.
         await settle(lambda: all(c.last == top for c in clients), 5)
         print(f"caught up without a final resume: {[c.name for c in clients if c.last == top]}")
-        for client in clients:
-            await client.resync()
-        await poll(lambda: all(c.last == top for c in clients), 10, "every client complete")
-        for client in clients:
-            assert client.applied == final, client.name
-            assert client.duplicates == 0, client.name
-            assert client.disorder == 0, client.name
-    finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        for client in clients:
-            await client.close()
+        await assert_every_client_complete(clients, rows)
 
 
 async def test_idle_socket_survives(redis_site: Site) -> None:

@@ -23,19 +23,18 @@ from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom, RoomType
 from tests.realtime import Client, Closed, open_room, open_user
-from tests.test_realtime import channel_layer  # noqa: F401  (the fixture, once per layer)
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("channel_layer")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
 LIMIT = 1.0
 
 
-def _setup(make_user: Callable[..., Any]) -> tuple[Any, Any, ChatRoom, ChatRoom, Group, Course]:
+def _setup(
+    make_user: Callable[..., Any], group: Group, course: Course
+) -> tuple[Any, Any, ChatRoom, ChatRoom]:
     owner = make_user("owner", is_staff=True)
     alice = make_user("alice")
-    group = Group.objects.create(name="Robotics")
-    course = Course.objects.create(code="CS101", title="Programming")
     alice.groups.add(group)
     Enrolment.objects.create(user=alice, course=course, role="student")
     group_room = services.do_create_room(
@@ -46,7 +45,7 @@ def _setup(make_user: Callable[..., Any]) -> tuple[Any, Any, ChatRoom, ChatRoom,
     )
     for room in (group_room, course_room):
         services.do_join_room(alice, room)
-    return owner, alice, group_room, course_room, group, course
+    return owner, alice, group_room, course_room
 
 
 def _remove_member(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
@@ -109,11 +108,14 @@ async def _told_within(client: Client, slug: str, limit: float) -> str:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_revocation_stops_a_live_socket_within_a_second(
-    make_user: Callable[..., Any], case: str, request: pytest.FixtureRequest
+    make_user: Callable[..., Any],
+    group: Group,
+    course: Course,
+    case: str,
+    channel_layer: str,
 ) -> None:
-    layer = request.getfixturevalue("channel_layer")
     revoke, room_kind, code = CASES[case]
-    owner, alice, group_room, course_room, group, course = await db(_setup)(make_user)
+    owner, alice, group_room, course_room = await db(_setup)(make_user, group, course)
     room = group_room if room_kind == "group" else course_room
     room_socket = await open_room(alice, room.slug)
     list_socket = await open_user(alice)
@@ -124,7 +126,7 @@ async def test_revocation_stops_a_live_socket_within_a_second(
     told = "removed" if code == 4003 else f"closed {code}"
     assert await _told_within(list_socket, room.slug, LIMIT - room_latency) == told
     latency = time.monotonic() - started
-    print(f"\n[revocation] {layer} {case}: {latency * 1000:.1f} ms")
+    print(f"\n[revocation] {channel_layer} {case}: {latency * 1000:.1f} ms")
     assert latency < LIMIT
     await db(services.do_send_message)(owner, room, "after revocation")
     if list_socket.closed_code is None:

@@ -25,15 +25,12 @@ from tests.servers import (
     Site,
     env_int,
     poll,
-    redis_server,
     seed_site,
     settle,
     site_env,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-__all__ = ["redis_server"]
 
 CLIENTS = env_int("SOAK_CLIENTS", 10)
 MESSAGES = env_int("SOAK_MESSAGES", 300)
@@ -44,13 +41,9 @@ RATE = env_int("SOAK_RATE", 30)
 
 @pytest.fixture
 def soak_site(tmp_path: Path, redis_server: RedisServer) -> Iterator[Site]:
-    site = seed_site(site_env(tmp_path, redis_url=redis_server.url), users=CLIENTS)
-    try:
-        site.start_server()
-        site.start_server()
+    env = site_env(tmp_path, redis_url=redis_server.url)
+    with seed_site(env, users=CLIENTS).serving() as site:
         yield site
-    finally:
-        site.stop()
 
 
 async def send_share(client: ChatClient, count: int) -> None:

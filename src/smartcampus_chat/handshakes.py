@@ -13,22 +13,17 @@ by the policy for each socket exactly as one by one, before the socket follows a
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from smartcampus_chat import queries
+from smartcampus_chat.batching import Batcher
 from smartcampus_chat.exceptions import NotFound
-from smartcampus_chat.models import ChatParticipant, ChatRoom
-from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.tickets import ticket_user_id
-
-logger = logging.getLogger(__name__)
 
 #: Most sockets set up by one trip to the database thread.
 SET_UP_BATCH_MAX = 200
@@ -62,10 +57,6 @@ class SetUp:
     rooms: list[FollowedRoom]
 
 
-def _active(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
-
-
 def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     """Set up each socket: ``SetUp``, None (not authenticated) or ``NotFound`` (no access)."""
     ticket_ids = {
@@ -82,7 +73,7 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     people: list[Any] = []
     for request in requests:
         if request.ticket is None:
-            people.append(request.user if _active(request.user) else None)
+            people.append(request.user if is_active_user(request.user) else None)
         else:
             people.append(users.get(ticket_ids[request.ticket]))
     slugs = {
@@ -98,18 +89,11 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
         if slugs
         else {}
     )
-    pairs: dict[int, set[Any]] = defaultdict(set)
-    for request, user in zip(requests, people, strict=True):
-        room = rooms.get(request.slug) if request.slug is not None else None
-        if user is not None and room is not None:
-            pairs[room.pk].add(user.pk)
-    participants: dict[tuple[Any, int], ChatParticipant] = {}
-    if pairs:
-        condition = Q()
-        for room_id, user_ids in pairs.items():
-            condition |= Q(room_id=room_id, user_id__in=user_ids)
-        for participant in ChatParticipant.objects.filter(condition).order_by():
-            participants[(participant.user_id, participant.room_id)] = participant
+    participants = queries.participant_rows(
+        (user.pk, rooms[request.slug].pk)
+        for request, user in zip(requests, people, strict=True)
+        if user is not None and request.slug in rooms
+    )
     policy = get_policy()
     results: list[SetUp | Exception | None] = []
     for request, user in zip(requests, people, strict=True):
@@ -138,41 +122,26 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     return results
 
 
-class SetUpBatcher:
+def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
+    """Whether an open socket's user is still active and, when the socket came with a
+    session (not a ticket), that session still exists: checked when the socket may have
+    missed the news of a logout or a deactivation (:data:`~.events.SESSION_ENDED_TYPE`)."""
+    if not get_user_model()._default_manager.filter(pk=user_id, is_active=True).exists():
+        return False
+    session = scope.get("session")
+    session_key = getattr(session, "session_key", None)
+    return session is None or session_key is None or bool(session.exists(session_key))
+
+
+class SetUpBatcher(Batcher[SetUpRequest, SetUp | None]):
     """Sets up the sockets of one event loop, a batch per trip to the database thread."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.pending: list[tuple[SetUpRequest, asyncio.Future[SetUp | None]]] = []
-        self.task: asyncio.Task[None] | None = None
+        super().__init__(loop, set_up_many, lambda: SET_UP_BATCH_MAX, "connection set-ups")
 
     async def set_up(self, request: SetUpRequest) -> SetUp | None:
         """``request``'s set-up with whatever else is waiting; raises its own error."""
-        future: asyncio.Future[SetUp | None] = self.loop.create_future()
-        self.pending.append((request, future))
-        if self.task is None or self.task.done():
-            self.task = self.loop.create_task(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        set_up = database_sync_to_async(set_up_many)
-        while self.pending:
-            batch = self.pending[:SET_UP_BATCH_MAX]
-            self.pending = self.pending[SET_UP_BATCH_MAX:]
-            results: list[SetUp | Exception | None]
-            try:
-                results = await set_up([request for request, _ in batch])
-            except Exception as exc:
-                # An unreachable database: every socket of the batch gets the error.
-                logger.exception("Setting up %d connections failed", len(batch))
-                results = [exc] * len(batch)
-            for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+        return await self.submit(request)
 
 
 _batcher: SetUpBatcher | None = None

@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -346,13 +346,8 @@ class Hub:
     def deliver(self, message: Message) -> None:
         group = message.get("group")
         members = self.groups.get(group) if isinstance(group, str) else None
-        if not members:
-            return
-        for subscriber in tuple(members):
-            try:
-                subscriber.deliver(message)
-            except Exception:
-                logger.exception("Delivering a %s message failed", message.get("type"))
+        if members:
+            _hand_out(tuple(members), message)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -391,16 +386,7 @@ class Hub:
 
     def notify_all(self, message: Message) -> None:
         """Deliver ``message`` once to every local subscriber, whatever it follows."""
-        seen: set[int] = set()
-        for members in tuple(self.groups.values()):
-            for subscriber in tuple(members):
-                if id(subscriber) in seen:
-                    continue
-                seen.add(id(subscriber))
-                try:
-                    subscriber.deliver(dict(message))
-                except Exception:
-                    logger.exception("Delivering a %s message failed", message.get("type"))
+        _hand_out(set().union(*self.groups.values()), message)
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
@@ -426,6 +412,15 @@ class Hub:
 
 
 _hub: Hub | None = None
+
+
+def _hand_out(subscribers: Iterable[Subscriber], message: Message) -> None:
+    """Deliver ``message`` to each subscriber; one failing does not stop the others."""
+    for subscriber in subscribers:
+        try:
+            subscriber.deliver(message)
+        except Exception:
+            logger.exception("Delivering a %s message failed", message.get("type"))
 
 
 def get_hub() -> Hub:

@@ -13,14 +13,22 @@ def user_ref(user: Any) -> UserRef:
     return UserRef(id=user.pk, username=user.get_username(), name=name or user.get_username())
 
 
-def message_data(message: ChatMessage, *, room_slug: str | None = None) -> MessageData:
-    """``message`` as clients see it; deleted content is never included."""
+def message_data(
+    message: ChatMessage, *, room_slug: str | None = None, sender: UserRef | None = None
+) -> MessageData:
+    """``message`` as clients see it; deleted content is never included.
+
+    ``sender``: the sender's :func:`user_ref`, when the caller has it already (a batch of
+    one user's messages renders it once).
+    """
+    if sender is None and message.sender is not None:
+        sender = user_ref(message.sender)
     return MessageData(
         id=message.pk,
         room=room_slug or message.room.slug,
         seq=message.seq,
         event_seq=message.event_seq,
-        sender=user_ref(message.sender) if message.sender is not None else None,
+        sender=sender,
         content=None if message.is_deleted else message.content,
         created_at=message.created_at,
         is_edited=message.is_edited,

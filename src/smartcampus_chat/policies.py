@@ -54,7 +54,7 @@ class RoomAccess:
 NO_ACCESS = RoomAccess()
 
 
-def _is_active_user(user: Any) -> bool:
+def is_active_user(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
@@ -64,7 +64,7 @@ class ChatPolicy:
     def access(
         self, user: Any, room: ChatRoom, participant: ChatParticipant | None = _MISSING
     ) -> RoomAccess:
-        if not _is_active_user(user):
+        if not is_active_user(user):
             return NO_ACCESS
         if participant is _MISSING:
             participant = ChatParticipant.objects.filter(room=room, user=user).first()
@@ -98,7 +98,7 @@ class ChatPolicy:
 
     def visible_rooms(self, user: Any, queryset: QuerySet[ChatRoom]) -> QuerySet[ChatRoom]:
         """Filter ``queryset`` to the rooms ``user`` may see, in a fixed number of queries."""
-        if not _is_active_user(user):
+        if not is_active_user(user):
             return queryset.none()
         private = Q(room_type=RoomType.PRIVATE)
         mine = Q(private_key__startswith=f"{user.pk}:") | Q(private_key__endswith=f":{user.pk}")
@@ -153,7 +153,7 @@ class ChatPolicy:
     def can_create_room(
         self, user: Any, room_type: str, *, group: Any = None, course: Any = None
     ) -> bool:
-        if not _is_active_user(user):
+        if not is_active_user(user):
             return False
         if room_type == RoomType.PUBLIC:
             return True
@@ -164,7 +164,7 @@ class ChatPolicy:
         return False
 
     def can_open_private(self, user: Any, other: Any) -> bool:
-        return _is_active_user(user) and _is_active_user(other) and user.pk != other.pk
+        return is_active_user(user) and is_active_user(other) and user.pk != other.pk
 
 
 @lru_cache(maxsize=1)

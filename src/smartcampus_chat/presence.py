@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from smartcampus_chat import events
+from smartcampus_chat.batching import Batcher
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatConnection, ChatParticipant
 from smartcampus_chat.payloads import user_ref
@@ -170,6 +171,27 @@ def heartbeat(local: dict[str, int], server: str = SERVER_ID) -> None:
     sweep(now)
 
 
+def store_opened(opened: list[tuple[int, str]]) -> list[Exception | None]:
+    """:func:`connections_opened` for a batch; if the batch fails as a whole, again one
+    transaction per connection, so that each error stays with its own connection."""
+    try:
+        connections_opened(opened)
+    except Exception as exc:
+        if len(opened) == 1:
+            return [exc]
+        logger.warning("Storing %d connections failed; one by one", len(opened))
+        return [_open_alone(user_id, channel_name) for user_id, channel_name in opened]
+    return [None] * len(opened)
+
+
+def _open_alone(user_id: int, channel_name: str) -> Exception | None:
+    try:
+        connection_opened(user_id, channel_name)
+    except Exception as exc:
+        return exc
+    return None
+
+
 #: Most connections stored by one transaction of :meth:`Tracker.opened`.
 OPEN_BATCH_MAX = 500
 
@@ -180,9 +202,9 @@ class Tracker:
     The task runs only while the process has connections: it starts with the first one
     and is cancelled (and awaited) with the last one, so nothing outlives the sockets.
 
-    New connections are stored in batches (:func:`connections_opened`): while one batch
-    is being committed, the sockets that open meanwhile wait and share the next commit,
-    as sends do (:mod:`smartcampus_chat.batcher`). With one commit per socket, commits
+    New connections are stored in batches (:func:`store_opened`, group commit:
+    :mod:`smartcampus_chat.batching`): while one batch is being committed, the sockets that
+    open meanwhile wait and share the next commit. With one commit per socket, commits
     (7-16 ms on a busy machine) capped handshakes at ~90/s on Channels' database thread.
     """
 
@@ -190,10 +212,9 @@ class Tracker:
         self.local: dict[str, int] = {}
         self.task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.opening: list[tuple[int, str, asyncio.Future[None]]] = []
-        self.storer: asyncio.Task[None] | None = None
+        self.opener: Batcher[tuple[int, str], None] | None = None
 
-    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> Batcher[tuple[int, str], None]:
         """Start afresh on a new event loop: what the old loop tracked died with it.
 
         A server process has one loop; test runners start one per test, and a test that
@@ -201,57 +222,18 @@ class Tracker:
         """
         old_task, old_loop = self.task, self.loop
         self.local, self.task, self.loop = {}, None, loop
-        self.opening, self.storer = [], None
+        self.opener = Batcher(loop, store_opened, lambda: OPEN_BATCH_MAX, "new connections")
         if old_task is not None and old_loop is not None and not old_loop.is_closed():
             old_loop.call_soon_threadsafe(old_task.cancel)
+        return self.opener
 
     async def opened(self, user_id: int, channel_name: str) -> None:
         loop = asyncio.get_running_loop()
-        if self.loop is not loop:
-            self._adopt(loop)
+        opener = self.opener if self.loop is loop and self.opener else self._adopt(loop)
         self.local[channel_name] = user_id
-        stored: asyncio.Future[None] = loop.create_future()
-        self.opening.append((user_id, channel_name, stored))
-        if self.storer is None or self.storer.done():
-            self.storer = loop.create_task(self._store_opened())
-        await stored
+        await opener.submit((user_id, channel_name))
         if self.task is None or self.task.done():
             self.task = loop.create_task(self._beat())
-
-    async def _store_opened(self) -> None:
-        """Store waiting connections, a batch per transaction, until none is left."""
-        while self.opening:
-            batch, self.opening = self.opening[:OPEN_BATCH_MAX], self.opening[OPEN_BATCH_MAX:]
-            rows = [(user_id, channel_name) for user_id, channel_name, _ in batch]
-            errors: list[BaseException | None]
-            try:
-                await database_sync_to_async(connections_opened)(rows)
-            except Exception as exc:
-                if len(batch) == 1:
-                    errors = [exc]
-                else:
-                    logger.warning("Storing %d connections failed; one by one", len(batch))
-                    errors = await self._store_one_by_one(rows)
-            else:
-                errors = [None] * len(batch)
-            for (_, _, stored), error in zip(batch, errors, strict=True):
-                if stored.done():
-                    continue
-                if error is None:
-                    stored.set_result(None)
-                else:
-                    stored.set_exception(error)
-
-    async def _store_one_by_one(self, rows: list[tuple[int, str]]) -> list[BaseException | None]:
-        """A failed batch again, one transaction per connection: errors stay their own."""
-        errors: list[BaseException | None] = []
-        for user_id, channel_name in rows:
-            try:
-                await database_sync_to_async(connection_opened)(user_id, channel_name)
-                errors.append(None)
-            except Exception as exc:
-                errors.append(exc)
-        return errors
 
     async def closed(self, user_id: int, channel_name: str) -> None:
         self.local.pop(channel_name, None)

@@ -6,6 +6,8 @@ participants (the tests count them).
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +152,26 @@ def participants(room: ChatRoom) -> QuerySet[ChatParticipant]:
         .select_related("user")
         .order_by("-is_online", rank, f"user__{get_user_model().USERNAME_FIELD}")
     )
+
+
+def participant_rows(
+    pairs: Iterable[tuple[Any, int]],
+) -> dict[tuple[Any, int], ChatParticipant]:
+    """The participant rows of ``(user id, room id)`` pairs, in one query (for the policy,
+    which would read one row per pair); pairs without a row, or a user id, are absent."""
+    users_by_room: dict[int, set[Any]] = defaultdict(set)
+    for user_id, room_id in pairs:
+        if user_id is not None:
+            users_by_room[room_id].add(user_id)
+    if not users_by_room:
+        return {}
+    condition = Q()
+    for room_id, user_ids in users_by_room.items():
+        condition |= Q(room_id=room_id, user_id__in=user_ids)
+    return {
+        (participant.user_id, participant.room_id): participant
+        for participant in ChatParticipant.objects.filter(condition).order_by()
+    }
 
 
 def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[Any]:

@@ -47,14 +47,22 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def take(bucket: Bucket, key: Any) -> float:
-    """Take one token for ``key``; 0.0 when granted, else the seconds to wait before retrying."""
+def _cell(bucket: Bucket, key: Any, now: int) -> tuple[str, int, int, int]:
+    """``bucket``'s cell for ``key``, created full (theoretical arrival ``now``) if absent:
+    its cache key, the milliseconds a token takes to come back and a burst's worth of
+    them, and the cache lifetime (seconds; the key may go once the bucket is full again)."""
     interval = max(1, round(1000 / bucket.per_second))
     window = bucket.burst * interval
     cache_key = f"{_PREFIX}:{bucket.name}:{key}"
     timeout = window // 1000 + 2
-    now = _now_ms()
     cache.add(cache_key, now, timeout=timeout)
+    return cache_key, interval, window, timeout
+
+
+def take(bucket: Bucket, key: Any) -> float:
+    """Take one token for ``key``; 0.0 when granted, else the seconds to wait before retrying."""
+    now = _now_ms()
+    cache_key, interval, window, timeout = _cell(bucket, key, now)
     try:
         arrival = cache.incr(cache_key, interval)
     except ValueError:  # Expired between add and incr.
@@ -80,12 +88,8 @@ def take_many(bucket: Bucket, key: Any, count: int) -> list[float]:
     """
     if count <= 1:
         return [take(bucket, key) for _ in range(count)]
-    interval = max(1, round(1000 / bucket.per_second))
-    window = bucket.burst * interval
-    cache_key = f"{_PREFIX}:{bucket.name}:{key}"
-    timeout = window // 1000 + 2
     now = _now_ms()
-    cache.add(cache_key, now, timeout=timeout)
+    cache_key, interval, window, timeout = _cell(bucket, key, now)
     try:
         arrival = cache.incr(cache_key, interval * count)
     except ValueError:  # Expired between add and incr: rare, take them one by one.

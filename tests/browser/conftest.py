@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     BrowserContext,
+    Locator,
     Page,
     Playwright,
     StorageState,
@@ -29,6 +30,8 @@ from tests.browser.live import (
     AXE_JS,
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
+    TIMEZONE,
+    VIEWPORTS,
     LiveServer,
     login_with_form,
 )
@@ -62,13 +65,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def chromium_available() -> bool:
-    return Path(CHROMIUM_PATH).exists()
+def _require_chromium() -> None:
+    _require(Path(CHROMIUM_PATH).exists(), f"Chromium is not installed at {CHROMIUM_PATH}")
 
 
 @pytest.fixture(scope="package")
 def live_site() -> Iterator[LiveServer]:
-    _require(chromium_available(), f"Chromium is not installed at {CHROMIUM_PATH}")
+    _require_chromium()
     with LiveServer() as server:
         yield server
 
@@ -82,7 +85,7 @@ def _note_log_start(request: pytest.FixtureRequest, live_site: LiveServer) -> No
 
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
-    _require(chromium_available(), f"Chromium is not installed at {CHROMIUM_PATH}")
+    _require_chromium()
     with sync_playwright() as p:
         yield p
 
@@ -97,7 +100,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="package")
-def sessions(browser: Browser, live_site: LiveServer) -> dict[str, StorageState]:
+def sessions() -> dict[str, StorageState]:
     """Storage state (session cookie) per user, filled on first use by ``open_page``."""
     return {}
 
@@ -116,8 +119,8 @@ def open_page(
 
     def open_page(user: str | None = None, path: str | None = None, **options: Any) -> Page:
         options.setdefault("locale", "en-US")
-        options.setdefault("viewport", {"width": 1280, "height": 800})
-        options.setdefault("timezone_id", "Europe/Paris")
+        options.setdefault("viewport", VIEWPORTS["desktop"])
+        options.setdefault("timezone_id", TIMEZONE)
         if user is not None and user not in sessions:
             context = browser.new_context(base_url=live_site.url, locale="en-US")
             login_with_form(context.new_page(), user)
@@ -142,23 +145,22 @@ def open_page(
     assert not errors, f"JavaScript errors: {errors}"
 
 
+def csrf_token(page: Page) -> str:
+    """The CSRF token of the page's session (its cookie)."""
+    return next(c["value"] for c in page.context.cookies() if c.get("name") == "csrftoken")
+
+
 class Api:
     """The chat's REST API called with a page's session (for test setup only)."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
 
-    def _headers(self) -> dict[str, str]:
-        token = next(
-            c["value"] for c in self.page.context.cookies() if c.get("name") == "csrftoken"
-        )
-        return {"X-CSRFToken": token, "Content-Type": "application/json"}
-
     def call(self, method: str, path: str, data: dict[str, Any] | None = None) -> Any:
         answer = self.page.request.fetch(
             f"/chat/api/{path}",
             method=method,
-            headers=self._headers(),
+            headers={"X-CSRFToken": csrf_token(self.page), "Content-Type": "application/json"},
             data=json.dumps(data) if data is not None else None,
         )
         assert answer.ok, f"{method} {path}: {answer.status} {answer.text()}"
@@ -208,3 +210,53 @@ def room(open_page: OpenPage, unique: Callable[[str], str]) -> Callable[..., str
 def axe_source() -> str:
     _require(AXE_JS.exists(), f"axe-core is missing: run npm ci --prefix {AXE_JS.parents[2]}")
     return str(AXE_JS)
+
+
+# --- Chat pages ---------------------------------------------------------------------------
+
+XSS_IMG = '<img src=x onerror="window.__xss = 1">'
+XSS_SCRIPT = "<script>window.__xss = 1</script>"
+MESSAGES = "#message-list li.scc-message"
+
+
+def composer(page: Page) -> Locator:
+    return page.locator("#composer textarea[name=content]")
+
+
+def send(page: Page, text: str) -> None:
+    """Send a message from the page's composer, as a user does (Enter)."""
+    box = composer(page)
+    box.fill(text)
+    box.press("Enter")
+
+
+def tab_until(page: Page, selector: str, limit: int = 60) -> int:
+    """Press Tab until the focused element matches ``selector``; return how many presses."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return presses
+    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
+
+
+def wait_for_message_count(page: Page, count: int, timeout: float | None = None) -> None:
+    """Wait until the conversation shows exactly ``count`` messages."""
+    page.wait_for_function(
+        f"n => document.querySelectorAll('{MESSAGES}').length === n", arg=count, timeout=timeout
+    )
+
+
+def scroll_to_oldest(page: Page) -> int:
+    """Scroll up until chat.js has fetched every older page of history; the scrolls made."""
+    scrolls = 0
+    scroller = page.locator(".scc-scroll")
+    while page.locator("#older").count():
+        shown = page.locator(MESSAGES).count()
+        scroller.evaluate("el => { el.scrollTop = -el.scrollHeight; }")
+        page.wait_for_function(
+            f"n => document.querySelectorAll('{MESSAGES}').length > n"
+            " || !document.getElementById('older')",
+            arg=shown,
+        )
+        scrolls += 1
+    return scrolls

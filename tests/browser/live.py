@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,13 +21,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from tests.servers import free_port, stop_process
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "example_project"
-BROWSER_DIR = Path(__file__).resolve().parent
-AXE_JS = BROWSER_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+STARTUP_TIMEOUT = 30.0
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Debian's Chromium, headless, with nothing that reaches the network on its own.
@@ -44,8 +44,15 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
+# Page sizes of the tests and the screenshots.
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 375, "height": 667},
+}
+# The example site's TIME_ZONE: times rendered live (by the browser) and stored ones agree.
+TIMEZONE = "Europe/Paris"
+
 DEMO_PASSWORD = "campus-demo"
-DEMO_USERS = ("alice", "bob", "chloe", "prof.martin", "staff.admin")
 
 
 def login_with_form(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
@@ -57,24 +64,16 @@ def login_with_form(page: Page, username: str, password: str = DEMO_PASSWORD) ->
     page.wait_for_url("**/chat/")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class LiveServer:
     """The example site served by uvicorn in a subprocess; a context manager.
 
     ``start()`` prepares the database (once) and waits until the server answers;
-    ``restart()`` stops it and starts it again on the same port with the same data.
+    ``stop()`` then ``start()`` again restarts it on the same port with the same data.
     """
 
-    def __init__(self, *, startup_timeout: float = 30.0) -> None:
+    def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.startup_timeout = startup_timeout
         self._tmp = Path(tempfile.mkdtemp(prefix="scc-live-"))
         self.log_path = self._tmp / "server.log"
         self.env = self._environment(self._tmp / "db.sqlite3")
@@ -146,7 +145,7 @@ class LiveServer:
         return self
 
     def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + self.startup_timeout
+        deadline = time.monotonic() + STARTUP_TIMEOUT
         delay = 0.02
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
@@ -165,19 +164,8 @@ class LiveServer:
     def stop(self) -> None:
         """Stop the server (SIGTERM: uvicorn closes the WebSockets), kill it if it hangs."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+        if process is not None:
+            stop_process(process)
 
     def log_tail(self, lines: int = 60) -> str:
         try:

@@ -16,23 +16,21 @@ import argparse
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from playwright.sync_api import Browser, BrowserContext, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.live import (
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
     ROOT,
+    TIMEZONE,
+    VIEWPORTS,
     LiveServer,
     login_with_form,
 )
 
 Scheme = Literal["light", "dark"]
-SIZES: dict[str, ViewportSize] = {
-    "desktop": {"width": 1280, "height": 800},
-    "phone": {"width": 375, "height": 667},
-}
 SCHEMES: tuple[Scheme, ...] = ("light", "dark")
 LOCALES = {"en": "en-US", "fr": "fr-FR"}
 PAGES = {"rooms": "/chat/", "conversation": "/chat/room/general/"}
@@ -61,26 +59,34 @@ DOCS_SHOTS = [
 ]
 ALL_SHOTS = [
     Shot(page, size, language, scheme)
-    for page, size, language, scheme in itertools.product(PAGES, SIZES, LOCALES, SCHEMES)
+    for page, size, language, scheme in itertools.product(PAGES, VIEWPORTS, LOCALES, SCHEMES)
 ]
 
 
+def open_as(browser: Browser, server: LiveServer, user: str, path: str, **options: Any) -> Page:
+    """A page of a new browser context, logged in as ``user``, at ``path``."""
+    page = browser.new_context(base_url=server.url, **options).new_page()
+    login_with_form(page, user)
+    page.goto(path)
+    return page
+
+
 def take(browser: Browser, server: LiveServer, shot: Shot, out: Path, viewer: str) -> Path:
-    context = browser.new_context(
-        base_url=server.url,
-        viewport=SIZES[shot.size],
+    page = open_as(
+        browser,
+        server,
+        viewer,
+        PAGES[shot.page],
+        viewport=VIEWPORTS[shot.size],
         device_scale_factor=1,
         is_mobile=shot.size == "phone",
         has_touch=shot.size == "phone",
         locale=LOCALES[shot.language],
         color_scheme=shot.scheme,
         reduced_motion="reduce",
-        timezone_id="Europe/Paris",  # the example site's TIME_ZONE: live and stored times agree
+        timezone_id=TIMEZONE,
     )
     try:
-        page = context.new_page()
-        login_with_form(page, viewer)
-        page.goto(PAGES[shot.page])
         expect(page.locator("html")).to_have_attribute("data-bs-theme", shot.scheme)
         expect(page.locator("#connection-banner")).to_be_hidden()
         page.evaluate("document.fonts.ready.then(() => true)")
@@ -88,16 +94,7 @@ def take(browser: Browser, server: LiveServer, shot: Shot, out: Path, viewer: st
         page.screenshot(path=str(path), animations="disabled", caret="hide")
         return path
     finally:
-        context.close()
-
-
-def companion(browser: Browser, server: LiveServer) -> BrowserContext:
-    """Bob has the conversation open too, so the participant list shows someone online."""
-    context = browser.new_context(base_url=server.url)
-    page = context.new_page()
-    login_with_form(page, "bob")
-    page.goto(PAGES["conversation"])
-    return context
+        page.context.close()
 
 
 def main() -> None:
@@ -111,11 +108,12 @@ def main() -> None:
     with LiveServer() as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
-            bob = companion(browser, server)
+            # Bob has the conversation open too: the participant list shows someone online.
+            bob = open_as(browser, server, "bob", PAGES["conversation"])
             for shot in shots:
                 path = take(browser, server, shot, args.out, args.user)
                 print(f"{path}  {path.stat().st_size // 1024} KiB")
-            bob.close()
+            bob.context.close()
         finally:
             browser.close()
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import OpenPage
+from tests.browser.conftest import OpenPage, composer, send, tab_until
 
 BLOCKING = {"serious", "critical"}
 
@@ -68,15 +68,6 @@ def test_no_serious_axe_violation_in_form_errors(open_page: OpenPage, axe_source
     assert not violations, describe(violations)
 
 
-def tab_until(page: Page, selector: str, limit: int = 60) -> int:
-    """Press Tab until the focused element matches ``selector``; return how many presses."""
-    for presses in range(1, limit + 1):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return presses
-    raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
-
-
 def test_keyboard_reaches_rooms_and_the_composer(open_page: OpenPage) -> None:
     page = open_page("alice", "/chat/")
     # The first stop is the skip link, and it moves the focus to the main content.
@@ -89,7 +80,7 @@ def test_keyboard_reaches_rooms_and_the_composer(open_page: OpenPage) -> None:
     page.keyboard.press("Enter")
     expect(page.locator(".scc-room-name")).to_have_text(focused)
     tab_until(page, "#composer textarea[name=content]")
-    expect(page.locator("#composer textarea[name=content]")).to_be_focused()
+    expect(composer(page)).to_be_focused()
 
 
 def test_focus_is_visible(open_page: OpenPage) -> None:
@@ -107,12 +98,10 @@ def test_no_serious_axe_violation_after_live_updates(
     alice = open_page("alice", f"/chat/room/{slug}/", bypass_csp=True)
     bob = open_page("bob", f"/chat/room/{slug}/")
     expect(alice.locator("#participants .scc-online")).to_have_count(2)
-    for page, text in ((bob, "from Bob"), (alice, "from Alice")):
-        box = page.locator("#composer textarea[name=content]")
-        box.fill(text)
-        box.press("Enter")
+    send(bob, "from Bob")
+    send(alice, "from Alice")
     expect(alice.locator("#message-list li.scc-message:not(.scc-pending)")).to_have_count(2)
-    bob.locator("#composer textarea[name=content]").press_sequentially("typing")
+    composer(bob).press_sequentially("typing")
     expect(alice.locator("#typing-indicator")).not_to_be_empty()
     violations = axe_violations(alice, axe_source)
     assert not violations, describe(violations)

@@ -9,11 +9,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Api, OpenPage
-from tests.browser.live import login_with_form
-
-XSS_IMG = '<img src=x onerror="window.__xss = 1">'
-XSS_SCRIPT = "<script>window.__xss = 1</script>"
+from tests.browser.conftest import XSS_IMG, XSS_SCRIPT, Api, OpenPage, composer
+from tests.browser.live import VIEWPORTS, login_with_form
 
 
 def no_horizontal_overflow(page: Page) -> bool:
@@ -41,20 +38,21 @@ def test_anonymous_user_is_sent_to_login(open_page: OpenPage) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/chat/$"))
 
 
-def create_room(page: Page, name: str, room_type: str, **selects: str) -> None:
-    page.goto("/chat/")
+def create_room(open_page: OpenPage, user: str, name: str, room_type: str, **selects: str) -> Page:
+    """``user`` fills in the room creation form from the room list; the page it leads to."""
+    page = open_page(user, "/chat/")
     page.get_by_role("link", name="Create a room").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Type").select_option(room_type)
     for label, option in selects.items():
         page.get_by_label(label).select_option(label=option)
     page.get_by_role("button", name="Create", exact=True).click()
+    return page
 
 
 def test_create_public_room(open_page: OpenPage, unique: Callable[[str], str]) -> None:
     name = unique("Chess club")
-    page = open_page("alice")
-    create_room(page, name, "public")
+    page = create_room(open_page, "alice", name, "public")
     expect(page.locator(".scc-room-name")).to_have_text(name)
     expect(page.locator(".scc-room[data-room]")).to_be_visible()
     # Another student finds it among the rooms they can join, and joins it.
@@ -68,8 +66,7 @@ def test_create_public_room(open_page: OpenPage, unique: Callable[[str], str]) -
 
 def test_staff_creates_group_room(open_page: OpenPage, unique: Callable[[str], str]) -> None:
     name = unique("Council")
-    page = open_page("staff.admin")
-    create_room(page, name, "group", Group="Student Council")
+    page = create_room(open_page, "staff.admin", name, "group", Group="Student Council")
     expect(page.locator(".scc-room-name")).to_have_text(name)
     # A member of the group may join it; someone outside it does not see it.
     expect(open_page("chloe", "/chat/").locator("#joinable-rooms")).to_contain_text(name)
@@ -80,8 +77,9 @@ def test_staff_creates_group_room(open_page: OpenPage, unique: Callable[[str], s
 
 def test_teacher_creates_course_room(open_page: OpenPage, unique: Callable[[str], str]) -> None:
     name = unique("CS101 labs")
-    page = open_page("prof.martin")
-    create_room(page, name, "course", Course="CS101 — Introduction to Programming")
+    page = create_room(
+        open_page, "prof.martin", name, "course", Course="CS101 — Introduction to Programming"
+    )
     expect(page.locator(".scc-room-name")).to_have_text(name)
     expect(open_page("alice", "/chat/").locator("#joinable-rooms")).to_contain_text(name)
     expect(open_page("chloe", "/chat/").locator("main")).not_to_contain_text(name)
@@ -91,8 +89,7 @@ def test_refused_creation_shows_the_form_error(
     open_page: OpenPage, unique: Callable[[str], str]
 ) -> None:
     name = unique("Not allowed")
-    page = open_page("alice")
-    create_room(page, name, "group", Group="Robotics Club")
+    page = create_room(open_page, "alice", name, "group", Group="Robotics Club")
     expect(page).to_have_url(re.compile(r"/chat/create/$"))
     error = page.locator(".scc-form-errors, .scc-field-error")
     expect(error.first).to_be_visible()
@@ -111,7 +108,7 @@ def test_private_conversation_from_the_room_list(open_page: OpenPage) -> None:
     expect(page).to_have_url(re.compile(r"/chat/room/[^/]+/$"))
     expect(page.locator(".scc-room-name")).to_contain_text("prof.martin")
     url = page.url
-    page.locator("#composer textarea[name=content]").fill("Hello professor")
+    composer(page).fill("Hello professor")
     page.locator("#composer button[type=submit]").click()
     expect(page.locator("#message-list .scc-content").last).to_have_text("Hello professor")
 
@@ -139,7 +136,7 @@ def test_french_interface(open_page: OpenPage) -> None:
     expect(page.locator("#composer").get_by_role("button", name="Envoyer")).to_be_visible()
 
 
-PHONE = {"width": 375, "height": 667}
+PHONE = VIEWPORTS["phone"]
 
 
 @pytest.mark.parametrize("locale", ["en-US", "fr-FR"])

@@ -6,11 +6,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from typing import Any
 
-import pytest
 from playwright.sync_api import Dialog, Locator, Page, WebSocket, expect
 
-from tests.browser.conftest import Api, OpenPage
+from tests.browser.conftest import (
+    MESSAGES,
+    XSS_IMG,
+    XSS_SCRIPT,
+    Api,
+    OpenPage,
+    composer,
+    csrf_token,
+    scroll_to_oldest,
+    send,
+    tab_until,
+    wait_for_message_count,
+)
 from tests.browser.live import LiveServer
 
 NAMES = {"alice": "Alice Durand", "bob": "Bob Martin", "chloe": "Chloé Bernard"}
@@ -45,29 +57,32 @@ def wait_connected(page: Page, *others: str) -> None:
         expect(presence(page, user)).to_have_class(re.compile(r"\bscc-online\b"))
 
 
+def open_connected(open_page: OpenPage, slug: str, **alice_options: Any) -> tuple[Page, Page]:
+    """Alice's and Bob's pages of the room, once each shows the other online."""
+    alice = open_page("alice", f"/chat/room/{slug}/", **alice_options)
+    bob = open_page("bob", f"/chat/room/{slug}/")
+    wait_connected(alice, "bob")
+    wait_connected(bob, "alice")
+    return alice, bob
+
+
 def contents(page: Page) -> list[str]:
-    texts: list[str] = page.locator("#message-list li.scc-message .scc-content").all_text_contents()
+    texts: list[str] = page.locator(f"{MESSAGES} .scc-content").all_text_contents()
     return texts
 
 
 def history(page: Page) -> list[tuple[str, str, str]]:
     """(id, seq, text) of every message the page shows, in page order."""
     rows: list[tuple[str, str, str]] = page.eval_on_selector_all(
-        "#message-list li.scc-message",
+        MESSAGES,
         """nodes => nodes.map(n => [n.dataset.id, n.dataset.seq,
                                     n.querySelector('.scc-content').textContent])""",
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def send(page: Page, text: str) -> None:
-    box = page.locator("#composer textarea[name=content]")
-    box.fill(text)
-    box.press("Enter")
-
-
 def message(page: Page, text: str) -> Locator:
-    return page.locator("#message-list li.scc-message").filter(
+    return page.locator(MESSAGES).filter(
         has=page.locator(".scc-content", has_text=re.compile(f"^{re.escape(text)}$"))
     )
 
@@ -75,11 +90,7 @@ def message(page: Page, text: str) -> Locator:
 def test_message_arrives_in_under_a_second_and_histories_agree(
     open_page: OpenPage, room: Callable[..., str]
 ) -> None:
-    slug = room("alice", "bob")
-    alice = open_page("alice", f"/chat/room/{slug}/")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(alice, "bob")
-    wait_connected(bob, "alice")
+    alice, bob = open_connected(open_page, room("alice", "bob"))
     bob.evaluate(WATCH_ARRIVALS)
     alice.evaluate(WATCH_SUBMIT)
 
@@ -104,13 +115,9 @@ def test_message_arrives_in_under_a_second_and_histories_agree(
 
 
 def test_typing_indicator(open_page: OpenPage, room: Callable[..., str]) -> None:
-    slug = room("alice", "bob")
-    alice = open_page("alice", f"/chat/room/{slug}/")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(bob, "alice")
-    wait_connected(alice, "bob")
+    alice, bob = open_connected(open_page, room("alice", "bob"))
     indicator = bob.locator("#typing-indicator")
-    box = alice.locator("#composer textarea[name=content]")
+    box = composer(alice)
 
     box.press_sequentially("I am wri")
     expect(indicator).to_have_text("Alice Durand is typing…")
@@ -165,10 +172,7 @@ def answer_dialogs(page: Page, text: str | None = None) -> list[str]:
 def test_edit_and_delete_propagate(open_page: OpenPage, room: Callable[..., str]) -> None:
     slug = room("alice", "bob")
     Api(open_page("alice")).send(slug, "Server-rendered, to edit")
-    alice = open_page("alice", f"/chat/room/{slug}/")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(alice, "bob")
-    wait_connected(bob, "alice")
+    alice, bob = open_connected(open_page, slug)
     send(alice, "Live, to delete")
     expect(message(bob, "Live, to delete")).to_have_count(1)
 
@@ -203,11 +207,7 @@ def test_edit_and_delete_propagate(open_page: OpenPage, room: Callable[..., str]
 def test_reconnection_delivers_everything_once_in_order(
     open_page: OpenPage, room: Callable[..., str], live_site: LiveServer
 ) -> None:
-    slug = room("alice", "bob")
-    alice = open_page("alice", f"/chat/room/{slug}/")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(alice, "bob")
-    wait_connected(bob, "alice")
+    alice, bob = open_connected(open_page, room("alice", "bob"))
     send(alice, "before the drop")
     expect(message(bob, "before the drop")).to_have_count(1)
 
@@ -240,7 +240,7 @@ def test_reconnection_delivers_everything_once_in_order(
     ]
     for page in (alice, bob):
         expect(page.locator("#message-list li.scc-pending")).to_have_count(0)
-        expect(page.locator("#message-list li.scc-message")).to_have_count(len(expected))
+        expect(page.locator(MESSAGES)).to_have_count(len(expected))
         assert contents(page) == expected, page
     seqs = [int(seq) for _, seq, _ in history(alice)]
     assert seqs == sorted(seqs)
@@ -268,19 +268,9 @@ def test_older_history_loads_on_scroll_up_in_order_without_duplicates(
     )
     page = open_page("alice", f"/chat/room/{slug}/")
     assert len(history(page)) == 50
-    scroller = page.locator(".scc-scroll")
     # Scrolling up to the top loads the older pages in place, until there is no #older left.
-    while page.locator("#older").count():
-        shown = len(history(page))
-        scroller.evaluate("el => { el.scrollTop = -el.scrollHeight; }")
-        page.wait_for_function(
-            "n => document.querySelectorAll('#message-list li.scc-message').length > n"
-            " || !document.getElementById('older')",
-            arg=shown,
-        )
-    page.wait_for_function(
-        "n => document.querySelectorAll('#message-list li.scc-message').length === n", arg=total
-    )
+    scroll_to_oldest(page)
+    wait_for_message_count(page, total)
     seen = history(page)
     assert [text for _, _, text in seen] == [f"history {n}" for n in range(1, total + 1)]
     assert [int(seq) for _, seq, _ in seen] == list(range(1, total + 1))
@@ -355,8 +345,7 @@ def test_a_reader_sends_a_read_marker_per_interval_not_per_message(
     reader.goto(f"/chat/room/{slug}/")
     bob = open_page("bob", f"/chat/room/{slug}/")
     wait_connected(reader, "bob")
-    token = next(c["value"] for c in bob.context.cookies() if c.get("name") == "csrftoken")
-    stored = bob.evaluate(SEND_BURST, [slug, 10, token])
+    stored = bob.evaluate(SEND_BURST, [slug, 10, csrf_token(bob)])
     newest = max(message["seq"] for message in stored)
     expect(message(reader, "burst 9")).to_have_count(1)
     # The newest seen is marked read soon after, in a handful of frames, not ten.
@@ -370,17 +359,13 @@ def test_a_reader_sends_a_read_marker_per_interval_not_per_message(
 
 
 def test_french_live_strings(open_page: OpenPage, room: Callable[..., str]) -> None:
-    slug = room("alice", "bob")
-    alice = open_page("alice", f"/chat/room/{slug}/", locale="fr-FR")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(alice, "bob")
-    wait_connected(bob, "alice")
+    alice, bob = open_connected(open_page, room("alice", "bob"), locale="fr-FR")
     expect(presence(alice, "bob")).to_have_attribute("aria-label", "en ligne")
-    bob.locator("#composer textarea[name=content]").press_sequentially("Salut")
+    composer(bob).press_sequentially("Salut")
     expect(alice.locator("#typing-indicator")).to_have_text(
         "Bob Martin est en train d\u2019écrire…"
     )
-    bob.locator("#composer textarea[name=content]").press("Enter")
+    composer(bob).press("Enter")
     expect(alice.locator("#live-region")).to_contain_text("Nouveau message de Bob Martin")
     answer_dialogs(bob)
     message(bob, "Salut").locator('[data-action="delete"]').click()
@@ -389,7 +374,7 @@ def test_french_live_strings(open_page: OpenPage, room: Callable[..., str]) -> N
     )
 
 
-XSS = '<img src=x onerror="window.__xss = 1"> <script>window.__xss = 1</script>'
+XSS = f"{XSS_IMG} {XSS_SCRIPT}"
 
 
 def test_markup_sent_live_is_shown_as_text(open_page: OpenPage, room: Callable[..., str]) -> None:
@@ -415,17 +400,8 @@ def test_markup_sent_live_is_shown_as_text(open_page: OpenPage, room: Callable[.
 
 
 def test_keyboard_send_and_live_announcement(open_page: OpenPage, room: Callable[..., str]) -> None:
-    slug = room("alice", "bob")
-    alice = open_page("alice", f"/chat/room/{slug}/")
-    bob = open_page("bob", f"/chat/room/{slug}/")
-    wait_connected(alice, "bob")
-    wait_connected(bob, "alice")
-    for _ in range(80):
-        alice.keyboard.press("Tab")
-        if alice.evaluate("document.activeElement.matches('#composer textarea')"):
-            break
-    else:
-        pytest.fail("the composer is not reachable with Tab")
+    alice, bob = open_connected(open_page, room("alice", "bob"))
+    tab_until(alice, "#composer textarea", limit=80)
     alice.keyboard.type("Sent with the keyboard")
     alice.keyboard.press("Enter")
     expect(message(bob, "Sent with the keyboard")).to_have_count(1)

@@ -35,8 +35,14 @@ import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.conftest import Api, OpenPage
-from tests.browser.live import LiveServer
+from tests.browser.conftest import (
+    MESSAGES,
+    Api,
+    OpenPage,
+    scroll_to_oldest,
+    wait_for_message_count,
+)
+from tests.browser.live import DEMO_PASSWORD, LiveServer
 from tests.xss_corpus import PAYLOADS, Payload, counts
 
 VIEWER = "xss-viewer"
@@ -179,6 +185,11 @@ class Watcher:
         page.goto(path)
         self.pages += 1
 
+    def visit(self, page: Page, path: str) -> None:
+        """Go to ``path`` and audit the page as rendered."""
+        self.goto(page, path)
+        self.audit(page)
+
     def audit(self, page: Page) -> None:
         """Fail on markup made of user text (an execution waiting for the right payload),
         and on anything that ran so far, before the test reads the page."""
@@ -207,11 +218,7 @@ class Watcher:
 
     def wait_for_messages(self, page: Page, count: int) -> None:
         with self.reporting(page):
-            page.wait_for_function(
-                "n => document.querySelectorAll('#message-list li.scc-message').length === n",
-                arg=count,
-                timeout=30_000,
-            )
+            wait_for_message_count(page, count, timeout=30_000)
 
     def assert_clean(self) -> None:
         if not self.executions:
@@ -315,7 +322,7 @@ now = timezone.now()
 group = Group.objects.create(name=spec["group"])
 first, last = spec["viewer"]
 viewer = User.objects.create_user(
-    %(viewer)r, password="campus-demo", first_name=first, last_name=last)
+    %(viewer)r, password=%(password)r, first_name=first, last_name=last)
 senders = []
 for username, first, last in spec["senders"]:
     user = User(username=username, first_name=first, last_name=last)
@@ -398,7 +405,9 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
     }
     path = Path(tmp_path_factory.mktemp("xss")) / "spec.json"
     path.write_text(json.dumps(spec))
-    out = live_site.manage("shell", "-c", SETUP % {"path": str(path), "viewer": VIEWER})
+    out = live_site.manage(
+        "shell", "-c", SETUP % {"path": str(path), "viewer": VIEWER, "password": DEMO_PASSWORD}
+    )
     made = json.loads(out.strip().splitlines()[-1])
     return Data(
         live_slug=made["live"],
@@ -421,27 +430,11 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
 def shown_messages(page: Page) -> dict[str, tuple[str, str]]:
     """id -> (text, author) of every message the page shows."""
     rows: list[list[str]] = page.eval_on_selector_all(
-        "#message-list li.scc-message",
+        MESSAGES,
         """nodes => nodes.map(n => [n.dataset.id, n.querySelector('.scc-content').textContent,
                                     n.querySelector('.scc-author').textContent])""",
     )
     return {row[0]: (row[1], row[2]) for row in rows}
-
-
-def scroll_to_oldest(page: Page) -> int:
-    """Scroll up until chat.js has fetched every older page of history; the scrolls made."""
-    scrolls = 0
-    scroller = page.locator(".scc-scroll")
-    while page.locator("#older").count():
-        shown = page.locator("#message-list li.scc-message").count()
-        scroller.evaluate("el => { el.scrollTop = -el.scrollHeight; }")
-        page.wait_for_function(
-            "n => document.querySelectorAll('#message-list li.scc-message').length > n"
-            " || !document.getElementById('older')",
-            arg=shown,
-        )
-        scrolls += 1
-    return scrolls
 
 
 # Every text an element shows, in order, from now on.
@@ -636,8 +629,7 @@ def test_messages_live_in_history_and_server_pages(
 
     # The edit page of one's own messages: the textarea holds the text as it is.
     for pk, text in data.edit_messages:
-        watcher.goto(room_page, f"/chat/room/{data.edit_slug}/message/{pk}/edit/")
-        watcher.audit(room_page)
+        watcher.visit(room_page, f"/chat/room/{data.edit_slug}/message/{pk}/edit/")
         expect(room_page.locator("textarea[name=content]")).to_have_value(text)
 
     # Once under the Content Security Policy as served: nothing even tries to run.
@@ -696,15 +688,13 @@ def test_room_group_and_user_names(
     page = watched(VIEWER)
     for payload in spread(PAYLOADS)[: len(counts()) * SAMPLE_ROOM_PAGES]:
         room = data.rooms[payload.number]
-        watcher.goto(page, f"/chat/room/{room.slug}/")
-        watcher.audit(page)
+        watcher.visit(page, f"/chat/room/{room.slug}/")
         assert page.locator("title").text_content() == f"{room.name} · SmartCampus"
         assert page.locator("h1.scc-room-name").text_content() == room.name
         assert page.locator(".scc-description").text_content() == room.description
         expect(page.locator(".scc-room-info dd").first).to_contain_text(data.group_name)
         if room.joined:
-            watcher.goto(page, f"/chat/room/{room.slug}/settings/")
-            watcher.audit(page)
+            watcher.visit(page, f"/chat/room/{room.slug}/settings/")
             assert page.locator("header h1").text_content() == f"Settings of {room.name}"
             expect(page.locator("input[name=name]")).to_have_value(room.name)
             expect(page.locator("textarea[name=description]")).to_have_value(room.description)
@@ -735,8 +725,7 @@ def test_room_group_and_user_names(
 
     # People: the search results and the member list of the conversation's settings.
     by_id = {str(s.id): s for s in data.senders}
-    watcher.goto(page, "/chat/people/?q=xss-sender")
-    watcher.audit(page)
+    watcher.visit(page, "/chat/people/?q=xss-sender")
     people = page.eval_on_selector_all(
         "#people li[data-user-id]",
         "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('.me-auto').textContent])",
@@ -744,8 +733,7 @@ def test_room_group_and_user_names(
     assert people, "nobody found"
     for user_id, text in people:
         assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
-    watcher.goto(page, f"/chat/room/{data.live_slug}/settings/")
-    watcher.audit(page)
+    watcher.visit(page, f"/chat/room/{data.live_slug}/settings/")
     members = page.eval_on_selector_all(
         "#scc-members li[data-user-id]",
         "nodes => nodes.map(n => [n.dataset.userId, n.querySelector('span').textContent])",

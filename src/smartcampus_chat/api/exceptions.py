@@ -73,9 +73,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ChatError):
         set_rollback()
         headers = {}
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
         )

@@ -224,8 +224,8 @@ class RoomViewSet(ChatAPIView, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def leave(self, request: Request, slug: str) -> Response:
-        room, _access = services.get_room_for(request.user, slug)
-        services.check_leave_room(request.user, room)
+        room, access = services.get_room_for(request.user, slug)
+        services.check_leave_room(request.user, room, access)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @document(

@@ -24,18 +24,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import events, ratelimit, signals
+from smartcampus_chat import events, queries, ratelimit, signals
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.outages import is_unavailable
-from smartcampus_chat.payloads import user_ref
+from smartcampus_chat.payloads import message_data, user_ref
 from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import MessageData, MessageNew, Schema, UserRef
+from smartcampus_chat.schema import MessageNew, Schema, UserRef
 from smartcampus_chat.services.messages import (
     SendResult,
     _require_post,
@@ -83,17 +83,7 @@ def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], 
             wanted.setdefault((request.user.pk, request.room.pk), request)
     if not wanted:
         return {}
-    users_by_room: dict[int, set[Any]] = defaultdict(set)
-    for user_id, room_id in wanted:
-        if user_id is not None:
-            users_by_room[room_id].add(user_id)
-    rows: dict[tuple[Any, int], ChatParticipant] = {}
-    if users_by_room:
-        pairs = Q()
-        for room_id, user_ids in users_by_room.items():
-            pairs |= Q(room_id=room_id, user_id__in=user_ids)
-        for participant in ChatParticipant.objects.filter(pairs).order_by():
-            rows[(participant.user_id, participant.room_id)] = participant
+    rows = queries.participant_rows(wanted)
     policy = get_policy()
     return {
         key: policy.access(request.user, request.room, rows.get(key))
@@ -231,21 +221,7 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
             ref = refs.get(item.user.pk)
             if ref is None:
                 ref = refs[item.user.pk] = user_ref(item.user)
-            data = MessageData(
-                id=message.pk,
-                room=item.room.slug,
-                seq=message.seq,
-                event_seq=message.event_seq,
-                sender=ref,
-                content=message.content,
-                created_at=message.created_at,
-                is_edited=False,
-                edited_at=None,
-                is_deleted=False,
-                deleted_at=None,
-                reply_to=message.reply_to_id,
-                client_id=message.client_id or None,
-            )
+            data = message_data(message, room_slug=item.room.slug, sender=ref)
             frames.append((item.room.pk, MessageNew(message=data)))
             results[item.index] = SendResult(message, created=True, data=data)
         events.publish_many_to_rooms(frames)

@@ -297,9 +297,12 @@ def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -
     return participant
 
 
-def check_leave_room(user: Any, room: ChatRoom) -> bool:
-    """Leave ``room``; True if the user was a member. Private conversations cannot be left."""
-    access = room_access(user, room)
+def check_leave_room(user: Any, room: ChatRoom, access: RoomAccess | None = None) -> bool:
+    """Leave ``room``; True if the user was a member. Private conversations cannot be left.
+
+    ``access``: the user's access to the room, when the caller decided it already.
+    """
+    access = access or room_access(user, room)
     if not access.can_see:
         raise NotFound()
     if not get_policy().can_leave(room):

@@ -6,14 +6,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import ChatError, NotFound, PermissionDenied
-
-View = Callable[..., HttpResponse]
+from smartcampus_chat.security import View, security_headers
 
 
 def page_context(**values: Any) -> dict[str, Any]:
@@ -45,6 +46,16 @@ def chat_errors(view: View) -> View:
             )
 
     return wrapper
+
+
+def chat_page(*methods: str) -> Callable[[View], View]:
+    """What every chat page is: security headers, signed in only, ``methods`` only, and
+    service errors answered the HTML way (:func:`chat_errors`)."""
+
+    def decorate(view: View) -> View:
+        return security_headers(login_required(require_http_methods(methods)(chat_errors(view))))
+
+    return decorate
 
 
 def parse_seq(value: str | None) -> int | None:

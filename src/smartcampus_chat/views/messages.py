@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.forms import MessageEditForm
 from smartcampus_chat.models import ChatMessage
 from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.security import security_headers
-from smartcampus_chat.views.common import chat_errors, page_context
+from smartcampus_chat.views.common import chat_page, page_context
 
 
 def _message_in_room(user: Any, slug: str, message_id: int) -> tuple[ChatMessage, RoomAccess]:
@@ -33,10 +30,7 @@ def _message_url(message: ChatMessage) -> str:
     return f"{message.room.get_absolute_url()}#message-{message.pk}"
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET", "POST"])
-@chat_errors
+@chat_page("GET", "POST")
 def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     message, access = _message_in_room(request.user, slug, message_id)
     form = MessageEditForm(request.POST or None, initial={"content": message.content})
@@ -61,10 +55,7 @@ def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpRespon
     )
 
 
-@security_headers
-@login_required
-@require_POST
-@chat_errors
+@chat_page("POST")
 def message_delete(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     message, access = _message_in_room(request.user, slug, message_id)
     services.check_delete_message(request.user, message, access)

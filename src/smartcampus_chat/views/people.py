@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.security import security_headers
-from smartcampus_chat.views.common import chat_errors, page_context
+from smartcampus_chat.views.common import chat_page, page_context
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET"])
+@chat_page("GET")
 def people_search(request: HttpRequest) -> HttpResponse:
     search = queries.clean_search(request.GET.get("q"))
     return render(
@@ -24,10 +19,7 @@ def people_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@security_headers
-@login_required
-@require_POST
-@chat_errors
+@chat_page("POST")
 def private_open(request: HttpRequest, user_id: int) -> HttpResponse:
     room, _created = services.check_open_private(request.user, user_id)
     return redirect(room)

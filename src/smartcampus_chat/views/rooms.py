@@ -6,13 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.client import client_config
@@ -20,8 +18,7 @@ from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.models import ChatMessage, ChatParticipant
 from smartcampus_chat.policies import get_policy
-from smartcampus_chat.security import security_headers
-from smartcampus_chat.views.common import chat_errors, page_context, parse_seq
+from smartcampus_chat.views.common import chat_page, page_context, parse_seq
 
 
 @dataclass(frozen=True)
@@ -39,9 +36,7 @@ class MemberRow:
     can_remove: bool
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET"])
+@chat_page("GET")
 def room_list(request: HttpRequest) -> HttpResponse:
     search = queries.clean_search(request.GET.get("q"))
     rooms = list(queries.my_rooms(request.user, search))
@@ -60,10 +55,7 @@ def room_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET", "POST"])
-@chat_errors
+@chat_page("GET", "POST")
 def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     room, access = services.get_room_for(user, slug)
@@ -120,10 +112,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@security_headers
-@login_required
-@require_POST
-@chat_errors
+@chat_page("POST")
 def room_join(request: HttpRequest, slug: str) -> HttpResponse:
     room, _access = services.get_room_for(request.user, slug)
     services.check_join_room(request.user, room)
@@ -131,20 +120,15 @@ def room_join(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(room)
 
 
-@security_headers
-@login_required
-@require_POST
-@chat_errors
+@chat_page("POST")
 def room_leave(request: HttpRequest, slug: str) -> HttpResponse:
-    room, _access = services.get_room_for(request.user, slug)
-    if services.check_leave_room(request.user, room):
+    room, access = services.get_room_for(request.user, slug)
+    if services.check_leave_room(request.user, room, access):
         flash.success(request, _("You left %(room)s.") % {"room": room.name})
     return redirect("smartcampus_chat:room_list")
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET", "POST"])
+@chat_page("GET", "POST")
 def room_create(request: HttpRequest) -> HttpResponse:
     form = RoomCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -175,10 +159,7 @@ def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:
     return {key: value for key, value in form.cleaned_data.items() if getattr(room, key) != value}
 
 
-@security_headers
-@login_required
-@require_http_methods(["GET", "POST"])
-@chat_errors
+@chat_page("GET", "POST")
 def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     room, access = services.get_room_for(user, slug)
@@ -212,10 +193,7 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@security_headers
-@login_required
-@require_POST
-@chat_errors
+@chat_page("POST")
 def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     room, _access = services.get_room_for(request.user, slug)
     participant = services.check_remove_member(request.user, room, user_id)

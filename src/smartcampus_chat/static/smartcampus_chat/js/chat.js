@@ -791,9 +791,7 @@
 
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("online", function () {
-    if (!socket && !stopped) {
-      connect();
-    }
+    connect(); // at once, not at the next backoff step; a no-op when connected or stopped
   });
   window.addEventListener("pagehide", function () {
     stopped = true;

@@ -1,0 +1,86 @@
+"""Group commit on the database thread: callers that wait together share one trip.
+
+Channels runs every database call of a process on one thread, so a burst of callers (sends,
+handshakes, new connections) queues there one round trip and one commit at a time. A
+:class:`Batcher` hands the thread whatever has arrived as one batch; the callers that come
+while it runs form the next batch. No timer: an idle process answers a lone caller at once,
+a busy one serves as many callers per trip as arrived during the previous one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from channels.db import database_sync_to_async
+
+from smartcampus_chat.outages import is_unavailable
+
+logger = logging.getLogger(__name__)
+
+Request = TypeVar("Request")
+Result = TypeVar("Result")
+
+#: Runs in the database thread: one result, or the error, per request, in order.
+Work = Callable[[list[Request]], list[Result | Exception]]
+
+
+class Batcher(Generic[Request, Result]):
+    """Runs ``work`` on batches of the requests submitted on one event loop.
+
+    ``work`` isolates each request's failure (its error in the request's place); if it
+    raises, every request of the batch gets that error.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        work: Work[Request, Result],
+        max_size: Callable[[], int],
+        what: str,
+    ) -> None:
+        self.loop = loop
+        self.work = work
+        self.max_size = max_size
+        #: What a request is, for the log ("sends").
+        self.what = what
+        self.pending: list[tuple[Request, asyncio.Future[Result]]] = []
+        self.task: asyncio.Task[None] | None = None
+        #: Batches run, and requests answered with a result (for tests and the benchmark).
+        self.batches = 0
+        self.stored = 0
+
+    async def submit(self, request: Request) -> Result:
+        """``request``'s result, with whatever else is waiting; raises its own error."""
+        future: asyncio.Future[Result] = self.loop.create_future()
+        self.pending.append((request, future))
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        work = database_sync_to_async(self.work)
+        while self.pending:
+            limit = max(1, self.max_size())
+            batch, self.pending = self.pending[:limit], self.pending[limit:]
+            results: list[Result | Exception]
+            try:
+                results = await work([request for request, _ in batch])
+            except Exception as exc:
+                # A bug or an unreachable database: every waiter gets the error.
+                if is_unavailable(exc):
+                    logger.warning("A batch of %d %s failed: %r", len(batch), self.what, exc)
+                else:
+                    logger.exception("A batch of %d %s failed", len(batch), self.what)
+                results = [exc] * len(batch)
+            self.batches += 1
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    self.stored += 1
+                    future.set_result(result)
