@@ -59,6 +59,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("handshakes/s", "handshakes_per_s"),
         ("handshake p99 ms", "handshake_p99_ms"),
         ("KiB/connection", "kib_per_connection"),
+        ("KiB/conn. cold", "kib_per_connection_cold"),
         ("idle CPU %", "idle_server_cpu_pct"),
     ],
     "persistence": [

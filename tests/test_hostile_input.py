@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smartcampus_chat import events, services
+from smartcampus_chat import consumers, events, services
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatRoom
 from smartcampus_chat.schema import CLIENT_FRAMES
-from tests.realtime import Client, Closed, LoopThread, open_room
+from tests.realtime import Client, Closed, LoopThread, open_room, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -318,6 +318,31 @@ async def test_a_failing_service_is_logged_answered_and_cleaned_up(
     group = events.room_group(public_room.pk)
     assert layer.groups.get(group)  # type: ignore[attr-defined]
     await client.close()
+    assert not await db(ChatConnection.objects.exists)()
+    assert not layer.groups.get(group)  # type: ignore[attr-defined]
+
+
+async def test_a_failing_hub_message_handler_ends_the_connection_and_cleans_up(
+    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hub messages are handled in turn with client frames but by a task of their own: a
+    handler that fails ends the connection as a failing client-frame handler does (the
+    error reaches the server, which closes with 1011), never a socket left half alive."""
+
+    async def broken(self: Any) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(consumers.RoomConsumer, "refresh_access", broken)
+    client = await open_room(alice, public_room.slug)
+    group = events.room_group(public_room.pk)
+    layer = get_channel_layer()
+    assert layer.groups.get(group)  # type: ignore[attr-defined]
+    await db(events.notify_access_changed)(alice.pk)
+    # The application ends by itself (not cancelled by the test communicator's timeout).
+    application = client.comm.future
+    await wait_for(application.done)
+    assert isinstance(application.exception(), RuntimeError)
+    assert "injected fault" in str(application.exception())
     assert not await db(ChatConnection.objects.exists)()
     assert not layer.groups.get(group)  # type: ignore[attr-defined]
 

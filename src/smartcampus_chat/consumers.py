@@ -23,18 +23,19 @@ consumer handling one message at a time would give.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import await_many_dispatch
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
@@ -51,7 +52,6 @@ from smartcampus_chat.exceptions import (
 )
 from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher, still_signed_in
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
-from smartcampus_chat.middleware import TICKET_SCOPE_KEY, query_params
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data, room_data, user_ref
@@ -110,6 +110,13 @@ class Followed:
     access: RoomAccess | None = None
     floor: int = 0
     last: int | None = None
+
+
+def query_params(scope: dict[str, Any]) -> dict[str, str]:
+    """The last value of each query-string parameter of ``scope``."""
+    raw = scope.get("query_string", b"")
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return {key: values[-1] for key, values in parse_qs(text).items()}
 
 
 # --- Database work, run in a worker thread ------------------------------------------------
@@ -202,29 +209,53 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Channels' ``AsyncConsumer.__call__`` without a layer channel per connection.
 
         The connection's second input, next to the client's frames, is an in-process inbox
-        fed by the hub. ``channel_name`` only names the socket (presence rows).
+        fed by the hub, handled in turn with them (one message at a time, as Channels'
+        ``await_many_dispatch`` would, without its two waiting tasks per idle socket).
+        ``channel_name`` only names the socket (presence rows).
         """
         self.scope = scope
         self.channel_layer = None
         self.channel_name = f"scchat.conn.{uuid.uuid4().hex}"
         self.rooms = {}
-        self.inbox = Inbox()
+        self.turn = asyncio.Lock()
+        self.main = asyncio.current_task()
+        self.failure: BaseException | None = None
+        self.inbox = Inbox(self.handle_inbox)
         #: Reasons to hold hub frames (set-up, replay, pending inbox messages) and the held.
         self.holds = 1
         self.held: list[Message] = []
         self.outbox = Outbox(raw_send(send), int(app_settings.SEND_QUEUE_MAX_FRAMES))
         self.base_send = self.outbox.put
         try:
-            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+            while True:
+                message = await receive()
+                async with self.turn:
+                    await self.dispatch(message)
         except StopConsumer:
             pass
+        except asyncio.CancelledError:
+            if self.failure is None:
+                raise
+            raise self.failure from None  # An inbox message's handler failed (below).
         finally:
+            await self.inbox.aclose()
             if self.registered:
                 # The server stopped the application without a disconnect message.
                 self.registered = False
                 await events.unfollow(self, room_ids=list(self.rooms), user_id=self.user.pk)
                 await tracker.closed(self.user.pk, self.channel_name)
             await self.outbox.aclose()
+
+    async def handle_inbox(self, message: Message) -> None:
+        """Handle a hub message in turn with the client's frames; a failure ends the
+        connection as one while handling a client frame does."""
+        async with self.turn:
+            try:
+                await self.dispatch(message)
+            except Exception as exc:
+                if self.failure is None and self.main is not None:
+                    self.failure = exc
+                    self.main.cancel()
 
     async def dispatch(self, message: Message) -> None:
         """Handle one message; hub frames wait meanwhile, as on a Channels channel.
@@ -317,9 +348,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         try:
             setup = await get_set_up_batcher().set_up(
-                SetUpRequest(
-                    self.scope.get("user"), self.scope.get(TICKET_SCOPE_KEY), self.room_slug()
-                )
+                SetUpRequest(self.scope.get("user"), params.get("ticket"), self.room_slug())
             )
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
@@ -329,7 +358,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         user = self.user = setup.user
         self.user_id = user.pk
-        self.me = user_ref(user)
         self.rooms = {
             f.room_id: Followed(f.room_id, f.slug, f.room, f.access, last=f.last)
             for f in setup.rooms
@@ -507,7 +535,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 target.room_id,
                 Typing(
                     room=target.slug,
-                    user=self.me,
+                    user=user_ref(self.user),
                     state=frame.state,
                     expires_in=float(app_settings.TYPING_TIMEOUT),
                 ),

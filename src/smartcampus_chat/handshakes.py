@@ -33,7 +33,7 @@ SET_UP_BATCH_MAX = 200
 class SetUpRequest:
     #: The user the session resolved (ignored when there is a ticket).
     user: Any
-    #: ``?ticket=`` (see :class:`~smartcampus_chat.middleware.TicketAuthMiddleware`).
+    #: ``?ticket=`` (:func:`smartcampus_chat.tickets.issue_ticket`): replaces ``user``.
     ticket: str | None
     #: The room of ``ws/chat/<slug>/``; None for ``ws/chat/`` (every room joined).
     slug: str | None

@@ -2,8 +2,13 @@
 
 from smartcampus_chat.routing import websocket_urlpatterns
 
-Each route applies :class:`~smartcampus_chat.middleware.TicketAuthMiddleware` itself, so the
-host's stack stays ``AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(...)))``.
+The host's stack stays ``AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(...)))``:
+``?ticket=<ticket>`` (clients without the site's session cookie: mobile apps, scripts) is
+read by the consumers themselves, with the rooms a socket follows, in one trip to the
+database thread (:func:`smartcampus_chat.handshakes.set_up_many`); a ticket replaces
+whatever user the session resolved, and an invalid or expired one is closed with 4001.
+No middleware of the chat's own wraps a route: each would cost every open socket a
+coroutine frame and a copy of its scope for as long as it is open.
 """
 
 from __future__ import annotations
@@ -11,17 +16,16 @@ from __future__ import annotations
 from django.urls import path
 
 from smartcampus_chat import consumers
-from smartcampus_chat.middleware import TicketAuthMiddleware
 
 websocket_urlpatterns = [
     path(
         "ws/chat/",
-        TicketAuthMiddleware(consumers.UserConsumer.as_asgi()),
+        consumers.UserConsumer.as_asgi(),
         name="smartcampus_chat_user_ws",
     ),
     path(
         "ws/chat/<slug:slug>/",
-        TicketAuthMiddleware(consumers.RoomConsumer.as_asgi()),
+        consumers.RoomConsumer.as_asgi(),
         name="smartcampus_chat_room_ws",
     ),
 ]
