@@ -60,6 +60,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("handshake p99 ms", "handshake_p99_ms"),
         ("KiB/connection", "kib_per_connection"),
         ("KiB/conn. cold", "kib_per_connection_cold"),
+        ("settling CPU %", "settling_server_cpu_pct"),
         ("idle CPU %", "idle_server_cpu_pct"),
     ],
     "persistence": [

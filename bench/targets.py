@@ -1,8 +1,10 @@
 """The servers under test: reference servers and the app, per ASGI server and layer.
 
-Target names read ``<kind>-<server>-<layer>[-w<N>]``: ``bare`` (reference ceiling),
-``stock`` (reference Channels tutorial consumer) and ``app`` (the example campus site, with
-its fan-out hub); ``-w2``: two uvicorn worker processes sharing the port (Redis layers).
+Target names read ``<kind>-<server>-<layer>[-w<N>][-deflate][-wsproto]``: ``bare``
+(reference ceiling), ``stock`` (reference Channels tutorial consumer) and ``app`` (the
+example campus site, with its fan-out hub); ``-w2``: two uvicorn worker processes sharing
+the port (Redis layers); ``-wsproto``: uvicorn's ``--ws wsproto`` WebSocket implementation
+instead of its default (``websockets-sansio``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class Target:
     #: Clients ask for permessage-deflate (uvicorn offers it unless
     #: ``--ws-per-message-deflate false``): memory per connection with compression.
     deflate: bool = False
+    #: uvicorn's ``--ws`` implementation; "" for its default.
+    ws: str = ""
 
     @property
     def name(self) -> str:
@@ -32,6 +36,7 @@ class Target:
             return "bare-websockets"
         suffix = f"-w{self.workers}" if self.workers > 1 else ""
         suffix += "-deflate" if self.deflate else ""
+        suffix += f"-{self.ws}" if self.ws else ""
         return f"{self.kind}-{self.server}-{self.layer}{suffix}"
 
     @property
@@ -67,6 +72,8 @@ class Target:
             argv += ["--log-level", "warning", "--backlog", "4096"]
             if self.workers > 1:
                 argv += ["--workers", str(self.workers)]
+            if self.ws:
+                argv += ["--ws", self.ws]
         else:
             argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
             argv += ["--access-log", "/dev/null", "-v", "0"]
@@ -83,6 +90,8 @@ ALL_TARGETS: list[Target] = [
     Target("app", "uvicorn", "redis", workers=2),
     Target("app", "uvicorn", "pubsub", workers=2),
     Target("app", "uvicorn", "redis", deflate=True),
+    Target("app", "uvicorn", "redis", ws="wsproto"),
+    Target("stock", "uvicorn", "redis", ws="wsproto"),
 ]
 BY_NAME = {target.name: target for target in ALL_TARGETS}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from smartcampus_chat.schema import MessageData
 from smartcampus_chat.services import batch
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
 from smartcampus_chat.services.messages import SendResult
+from tests.conftest import REDIS_URL, SESSION_PREFIX
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -395,6 +396,81 @@ def test_take_many_is_take_called_that_many_times(monkeypatch: pytest.MonkeyPatc
     batched = ratelimit.take_many(bucket, "b", 2) + ratelimit.take_many(bucket, "b", 5)
     assert [bool(w) for w in batched] == [bool(w) for w in singles]
     assert batched[-1] == singles[-1]
+
+
+@pytest.fixture
+def redis_cache(settings: Any) -> Iterator[list[int]]:
+    """Django's ``RedisCache`` as the default cache, the real Redis of the suite; the
+    list counts the rate limiter's round trips through its batch path."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": SESSION_PREFIX,
+        }
+    }
+    ratelimit.cache.clear()
+    trips: list[int] = []
+    real = ratelimit._redis_client
+
+    def counted() -> Any:
+        client = real()
+        assert client is not None, "the default cache should be Django's RedisCache"
+        trips.append(1)
+        return client
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ratelimit, "_redis_client", counted)
+        yield trips
+    ratelimit.cache.clear()
+
+
+@pytest.mark.redis
+def test_take_each_on_redis_is_take_called_for_each_key(
+    redis_cache: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = ratelimit.Bucket("test", burst=4, per_second=2.0)
+    clock = [1_000_000]
+    monkeypatch.setattr(ratelimit, "_now_ms", lambda: clock[0])
+    steps = [{"a": 3, "b": 1}, {"a": 3, "b": 4}, {"a": 2, "b": 2}, {"a": 6, "b": 1}, {"a": 1}]
+    for counts, advance in zip(steps, [0, 0, 700, 5_000, 0], strict=True):
+        clock[0] += advance
+        one_by_one = {
+            key: [ratelimit.take(bucket, f"single-{key}") for _ in range(count)]
+            for key, count in counts.items()
+        }
+        together = ratelimit.take_each(bucket, counts)
+        assert together == {key: one_by_one[key] for key in counts}, (counts, clock[0])
+    # The batch path and take() share the cells: after a batch drained "a", take refuses.
+    clock[0] += 10_000
+    assert ratelimit.take_each(bucket, {"a": 4, "c": 1}) == {"a": [0.0] * 4, "c": [0.0]}
+    assert ratelimit.take(bucket, "a") == 0.5
+    # One trip per call with several keys (a single key goes through take_many).
+    assert len(redis_cache) == 5
+
+
+@pytest.mark.redis
+def test_a_batch_takes_every_senders_tokens_in_one_redis_round_trip(
+    redis_cache: list[int], make_user: Callable[..., Any], public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 2,
+        "SEND_RATE_PER_SECOND": 0.5,
+    }
+    senders = [make_user(f"sender{n}") for n in range(30)]
+    requests = [
+        SendRequest(user, public_room, f"{user.username} {n}") for user in senders for n in range(3)
+    ]
+    results = check_send_messages(requests)
+    assert len(redis_cache) == 1
+    kinds = [type(r).__name__ for r in results]
+    assert kinds == ["SendResult", "SendResult", "RateLimited"] * len(senders)
+    assert ChatMessage.objects.filter(room=public_room).count() == 2 * len(senders)
+    # The buckets are the ones single sends use: every sender is out of tokens.
+    for user in senders[:3]:
+        with pytest.raises(RateLimited):
+            services.check_send_message(user, public_room, "one more")
 
 
 def test_batch_queries_do_not_grow_with_senders_without_a_known_access(

@@ -4,8 +4,9 @@ Doors: ``services.check_send_message`` called directly in one thread (the cost o
 domain code and one commit per message); ``services.batch.check_send_messages`` with
 batches of 100 (the group-commit ceiling of the domain code); and the WebSocket path,
 closed loop: each sender waits for its ``ack`` before sending again
-(``app-uvicorn-memory``, so that the channel layer does not take part), with one commit
-per send (``SEND_BATCH_MAX`` 0) and with the process's group commit.
+(``app-uvicorn-memory`` unless ``--targets`` names another app target), with one commit
+per send (``SEND_BATCH_MAX`` 0) and with the process's group commit, in 10 shared rooms and
+in two-member rooms.
 """
 
 from __future__ import annotations
@@ -32,22 +33,43 @@ def databases(ctx: RunContext) -> list[tuple[str, str]]:
 BATCH = 100
 
 
-def websocket_shapes(ctx: RunContext) -> list[tuple[int, int]]:
-    """(closed-loop senders, SEND_BATCH_MAX): one transaction per send (0) or group commit."""
+#: Members of each room in the two-member shapes (private conversations).
+PAIR = 2
+
+
+def websocket_shapes(ctx: RunContext) -> list[tuple[int, int, int]]:
+    """(closed-loop senders, SEND_BATCH_MAX, rooms): one transaction per send (0) or group
+    commit. Shapes with ``ROOMS`` rooms also deliver each message to its room's 2-50
+    members, so past a few hundred messages/s they measure the fan-out as much as the
+    store; the two-member rooms (``senders // PAIR`` private conversations) measure the
+    store: each message goes to the sender and one other member."""
     if ctx.quick:
-        return [(10, 0), (100, 200)]
-    return [(20, 0), (20, 200), (200, 0), (200, 200), (500, 500)]
+        return [(10, 0, ROOMS), (100, 200, ROOMS), (100, 200, 100 // PAIR)]
+    return [
+        (20, 0, ROOMS),
+        (20, 200, ROOMS),
+        (200, 0, ROOMS),
+        (200, 200, ROOMS),
+        (500, 500, ROOMS),
+        (500, 500, 500 // PAIR),
+    ]
 
 
 def websocket_door(
-    ctx: RunContext, vendor: str, url: str, seconds: float, senders: int, batch_max: int
+    ctx: RunContext,
+    vendor: str,
+    url: str,
+    seconds: float,
+    shape: tuple[int, int, int],
 ) -> dict[str, Any]:
-    target = BY_NAME["app-uvicorn-memory"]
+    senders, batch_max, rooms = shape
+    target = BY_NAME[ctx.target_names[0] if ctx.target_names else "app-uvicorn-memory"]
     mode = f"group commit <= {batch_max}" if batch_max > 1 else "one commit per send"
-    ctx.log(f"persistence {vendor}: WebSocket, {senders} senders closed loop, {mode}")
+    where = f"{rooms} rooms of {senders // rooms}"
+    ctx.log(f"persistence {vendor}: WebSocket, {senders} senders closed loop, {where}, {mode}")
     env = {"BENCH_SEND_BATCH_MAX": str(batch_max)}
-    with serve(ctx, target, rooms=ROOMS, users=senders, database_url=url, env=env) as served:
-        specs = room_specs(served, ROOMS, senders // ROOMS, senders_per_room=senders)
+    with serve(ctx, target, rooms=rooms, users=senders, database_url=url, env=env) as served:
+        specs = room_specs(served, rooms, senders // rooms, senders_per_room=senders)
         with LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen:
             loadgen.connect()
             served.sampler.mark()
@@ -56,7 +78,7 @@ def websocket_door(
             step = step_row(loadgen, result, seconds)
     return {
         "workload": "persistence",
-        "door": f"websocket ({target.name}, {senders} senders, {mode})",
+        "door": f"websocket ({target.name}, {senders} senders, {where}, {mode})",
         "database": vendor,
         "stored": result.acks,
         "stored_per_s": round(result.acks / seconds, 1),
@@ -99,6 +121,6 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                 **percentiles_ms(batched["latencies_s"]),
             }
         )
-        for many, batch_max in websocket_shapes(ctx):
-            rows.append(websocket_door(ctx, vendor, url, seconds, many, batch_max))
+        for shape in websocket_shapes(ctx):
+            rows.append(websocket_door(ctx, vendor, url, seconds, shape))
     return rows

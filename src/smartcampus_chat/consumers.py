@@ -197,11 +197,39 @@ class ChatConsumer(AsyncWebsocketConsumer):
     #: True for ``ws/chat/``, where frames name their room and the room list is live.
     multiplexed = False
 
-    user: Any
-    user_id: Any = None
-    rooms: dict[int, Followed]
-    registered = False
-    closing = False
+    # A socket's state lives in slots, not in an instance dict (~0.8 KiB per idle socket
+    # less, docs/performance.md); Channels' own attributes are among them.
+    __slots__ = (
+        "base_send",
+        "channel_layer",
+        "channel_name",
+        "closing",
+        "failure",
+        "groups",
+        "held",
+        "holds",
+        "inbox",
+        "main",
+        "outbox",
+        "registered",
+        "rooms",
+        "scope",
+        "turn",
+        "user",
+        "user_id",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No Channels groups: the hub follows the rooms (an empty tuple costs nothing).
+        self.groups: Any = ()
+        super().__init__(*args, **kwargs)
+        self.user: Any = None
+        self.user_id: Any = None
+        self.rooms: dict[int, Followed] = {}
+        self.registered = False
+        self.closing = False
+        #: Hub frames held while ``holds`` (created when the first one is held).
+        self.held: list[Message] | None = None
 
     # ASGI entry and delivery -----------------------------------------------------------
 
@@ -216,14 +244,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.channel_name = f"scchat.conn.{uuid.uuid4().hex}"
-        self.rooms = {}
         self.turn = asyncio.Lock()
         self.main = asyncio.current_task()
         self.failure: BaseException | None = None
         self.inbox = Inbox(self.handle_inbox)
-        #: Reasons to hold hub frames (set-up, replay, pending inbox messages) and the held.
+        #: Reasons to hold hub frames (set-up, replay, pending inbox messages).
         self.holds = 1
-        self.held: list[Message] = []
         self.outbox = Outbox(raw_send(send), int(app_settings.SEND_QUEUE_MAX_FRAMES))
         self.base_send = self.outbox.put
         try:
@@ -289,7 +315,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.inbox.put_nowait(message)
             return
         if self.holds:
-            if len(self.held) >= self.outbox.limit:
+            if self.held is None:
+                self.held = []
+            elif len(self.held) >= self.outbox.limit:
                 self.overflow()
                 return
             self.held.append(message)
@@ -319,14 +347,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.holds = max(0, self.holds - 1)
         if self.holds:
             return
-        held, self.held = self.held, []
-        for message in held:
+        held, self.held = self.held, None
+        for message in held or ():
             self.deliver(message)
 
     def overflow(self) -> None:
         """The client does not keep up: close with 4008; it resumes by ``event_seq``."""
         self.closing = True
-        self.held = []
+        self.held = None
         self.outbox.overflow()
 
     # Connection ----------------------------------------------------------------------

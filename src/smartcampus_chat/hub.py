@@ -301,7 +301,9 @@ class Hub:
         self.layer = layer
         self.loop = loop
         self.channel = ""
-        self.groups: dict[str, set[Subscriber]] = {}
+        #: Each followed group's local subscribers: the subscriber itself while it is the
+        #: only one (most user groups: a set per user would cost ~0.3 KiB a socket).
+        self.groups: dict[str, Subscriber | set[Subscriber]] = {}
         #: Groups left locally whose layer membership could not be removed yet.
         self.stale: set[str] = set()
         self.lock = asyncio.Lock()
@@ -328,8 +330,11 @@ class Hub:
                     # Join before registering: a failure leaves no half-followed group.
                     await self.layer.group_add(group, self.channel)
                     self.stale.discard(group)
-                    members = self.groups[group] = set()
-                members.add(subscriber)
+                    self.groups[group] = subscriber
+                elif isinstance(members, set):
+                    members.add(subscriber)
+                elif members is not subscriber:
+                    self.groups[group] = {members, subscriber}
 
     async def unsubscribe(self, subscriber: Subscriber, groups: list[str]) -> None:
         """Stop delivering ``groups`` to ``subscriber``. Never raises for layer errors."""
@@ -337,10 +342,11 @@ class Hub:
             emptied = []
             for group in groups:
                 members = self.groups.get(group)
-                if members is None:
-                    continue
-                members.discard(subscriber)
-                if not members:
+                if isinstance(members, set):
+                    members.discard(subscriber)
+                    if len(members) == 1:
+                        self.groups[group] = members.pop()
+                elif members is subscriber:
                     del self.groups[group]
                     emptied.append(group)
             for group in emptied:
@@ -362,8 +368,10 @@ class Hub:
     def deliver(self, message: Message) -> None:
         group = message.get("group")
         members = self.groups.get(group) if isinstance(group, str) else None
-        if members:
+        if isinstance(members, set):
             _hand_out(tuple(members), message)
+        elif members is not None:
+            _hand_out((members,), message)
 
     async def _receive_loop(self) -> None:
         while True:
@@ -402,7 +410,13 @@ class Hub:
 
     def notify_all(self, message: Message) -> None:
         """Deliver ``message`` once to every local subscriber, whatever it follows."""
-        _hand_out(set().union(*self.groups.values()), message)
+        everyone: set[Subscriber] = set()
+        for members in self.groups.values():
+            if isinstance(members, set):
+                everyone.update(members)
+            else:
+                everyone.add(members)
+        _hand_out(everyone, message)
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from smartcampus_chat import events
@@ -53,13 +54,15 @@ def _announce(user: Any, rows: Iterable[tuple[int, str]], *, online: bool, when:
         )
 
 
-def _set_online(user_ids: Iterable[int]) -> None:
-    """Mark the participant rows of ``user_ids`` online where they are not; announce it."""
+def _set_online(user_ids: Iterable[int] | QuerySet[Any, Any]) -> None:
+    """Mark the participant rows of ``user_ids`` (ids, or a query of them) online where they
+    are not; announce it."""
     from django.contrib.auth import get_user_model
 
     now = timezone.now()
+    wanted = user_ids if isinstance(user_ids, QuerySet) else list(user_ids)
     rows = list(
-        ChatParticipant.objects.filter(user_id__in=list(user_ids), is_banned=False, is_online=False)
+        ChatParticipant.objects.filter(user_id__in=wanted, is_banned=False, is_online=False)
         .values_list("pk", "user_id", "room_id", "room__slug")
         .order_by()
     )
@@ -149,26 +152,47 @@ def sweep(now: Any = None) -> int:
     return len(stale)
 
 
-def heartbeat(local: dict[str, int], server: str = SERVER_ID) -> None:
-    """Refresh this process's connections (re-creating swept ones), then sweep stale ones."""
+def heartbeat(
+    local: dict[str, int], server: str = SERVER_ID, unclosed: dict[str, int] | None = None
+) -> None:
+    """Refresh this process's connections, then sweep stale ones.
+
+    ``unclosed``: sockets that closed but whose row could not be deleted then; deleted now.
+    The common case costs a few statements whatever the number of sockets: one ``UPDATE``
+    of the process's rows (found by ``server``, not by a list of names), the "online"
+    repair of its users (a subquery of the same rows) and the sweep. Only when the rows
+    refreshed are not as many as the sockets (rows swept while the process stalled, rows of
+    closed sockets) are they listed and reconciled. (A close whose delete failed is in
+    ``unclosed``, so a missing row and a row left behind cannot cancel out.)
+    """
     now = timezone.now()
     with transaction.atomic():
-        known = set(
-            ChatConnection.objects.filter(channel_name__in=list(local)).values_list(
-                "channel_name", flat=True
-            )
-        )
-        ChatConnection.objects.filter(channel_name__in=known).update(last_heartbeat=now)
-        ChatConnection.objects.bulk_create(
-            [
-                ChatConnection(channel_name=name, user_id=uid, server=server, last_heartbeat=now)
-                for name, uid in local.items()
-                if name not in known
-            ],
-            ignore_conflicts=True,
-        )
-        _set_online(set(local.values()))
+        mine = ChatConnection.objects.filter(server=server)
+        if unclosed:
+            mine.filter(channel_name__in=list(unclosed)).delete()
+            _set_offline_if_gone(set(unclosed.values()))
+        if mine.update(last_heartbeat=now) != len(local):
+            _reconcile(mine, local, server, now)
+        _set_online(mine.values("user_id"))
     sweep(now)
+
+
+def _reconcile(mine: Any, local: dict[str, int], server: str, now: Any) -> None:
+    """Make this process's rows those of ``local``: re-create the missing ones, delete the
+    others (their users go offline if that was their last connection)."""
+    stored = dict(mine.values_list("channel_name", "user_id"))
+    extra = [name for name in stored if name not in local]
+    if extra:
+        mine.filter(channel_name__in=extra).delete()
+        _set_offline_if_gone({stored[name] for name in extra})
+    ChatConnection.objects.bulk_create(
+        [
+            ChatConnection(channel_name=name, user_id=uid, server=server, last_heartbeat=now)
+            for name, uid in local.items()
+            if name not in stored
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def store_opened(opened: list[tuple[int, str]]) -> list[Exception | None]:
@@ -210,6 +234,9 @@ class Tracker:
 
     def __init__(self) -> None:
         self.local: dict[str, int] = {}
+        #: Closed sockets whose row could not be deleted (database outage): the next
+        #: heartbeat deletes them.
+        self.unclosed: dict[str, int] = {}
         self.task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.opener: Batcher[tuple[int, str], None] | None = None
@@ -222,6 +249,7 @@ class Tracker:
         """
         old_task, old_loop = self.task, self.loop
         self.local, self.task, self.loop = {}, None, loop
+        self.unclosed = {}
         self.opener = Batcher(loop, store_opened, lambda: OPEN_BATCH_MAX, "new connections")
         if old_task is not None and old_loop is not None and not old_loop.is_closed():
             old_loop.call_soon_threadsafe(old_task.cancel)
@@ -242,13 +270,20 @@ class Tracker:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await database_sync_to_async(connection_closed)(user_id, channel_name)
+        try:
+            await database_sync_to_async(connection_closed)(user_id, channel_name)
+        except Exception:
+            self.unclosed[channel_name] = user_id
+            raise
 
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(float(app_settings.PRESENCE_HEARTBEAT))
             try:
-                await database_sync_to_async(heartbeat)(dict(self.local))
+                unclosed = dict(self.unclosed)
+                await database_sync_to_async(heartbeat)(dict(self.local), unclosed=unclosed)
+                for name in unclosed:
+                    self.unclosed.pop(name, None)
             except Exception:
                 logger.exception("Presence heartbeat failed; retrying next period")
 

@@ -8,11 +8,17 @@ several processes cannot overdraw the bucket; a refused request gives its cell b
 ``cache.decr``. Only after the bucket sat idle may two racing requests both restart it, which
 lets at most one extra request through. With the default per-process ``LocMemCache`` the
 limit holds per process: configure a shared cache in production (docs/deployment.md).
+
+A batch of sends (group commit) takes its senders' tokens with :func:`take_each`: with
+Django's ``RedisCache`` that is one Lua script for the whole batch (the same cells, the
+same rule, atomic in Redis), where per-key cache calls would cost three round trips per
+sender, serially, in the thread every database call waits for.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +114,72 @@ def take_many(bucket: Bucket, key: Any, count: int) -> list[float]:
         cache.touch(cache_key, timeout)
     wait = round((theoretical + (granted + 1) * interval - window - now) / 1000, 3)
     return [0.0] * granted + [max(wait, 0.001)] * (count - granted)
+
+
+#: GCRA over several cells at once. KEYS: the cells; ARGV: now (ms), then for each cell its
+#: interval (ms), burst window (ms), lifetime (s) and wanted tokens. Returns the tokens
+#: granted to each cell. A missing or idle cell restarts full from now, as :func:`take`.
+_TAKE_EACH_LUA = """
+local now = tonumber(ARGV[1])
+local granted = {}
+for i, key in ipairs(KEYS) do
+  local at = 1 + (i - 1) * 4
+  local interval = tonumber(ARGV[at + 1])
+  local window = tonumber(ARGV[at + 2])
+  local lifetime = tonumber(ARGV[at + 3])
+  local count = tonumber(ARGV[at + 4])
+  local arrival = tonumber(redis.call('GET', key))
+  if arrival == nil or arrival < now then
+    arrival = now
+  end
+  local n = math.floor((window - (arrival - now)) / interval)
+  n = math.max(0, math.min(count, n))
+  if n > 0 then
+    redis.call('SET', key, string.format('%d', arrival + n * interval), 'EX', lifetime)
+  end
+  granted[i] = {n, string.format('%d', arrival)}
+end
+return granted
+"""
+
+
+def _redis_client() -> Any:
+    """The ``redis`` client behind Django's own ``RedisCache``; None for other caches."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    # Django's documented backend keeps its redis-py client factory on ``_cache``.
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]
+
+
+def take_each(bucket: Bucket, counts: Mapping[Any, int]) -> dict[Any, list[float]]:
+    """:func:`take_many` for several keys: ``{key: [wait per token]}``.
+
+    With Django's ``RedisCache``, one round trip for all keys; with other caches, a
+    :func:`take_many` per key.
+    """
+    client = _redis_client() if len(counts) > 1 else None
+    if client is None:
+        return {key: take_many(bucket, key, count) for key, count in counts.items()}
+    now = _now_ms()
+    interval = max(1, round(1000 / bucket.per_second))
+    window = bucket.burst * interval
+    lifetime = window // 1000 + 2
+    keys = list(counts)
+    argv: list[int] = [now]
+    for key in keys:
+        argv += [interval, window, lifetime, counts[key]]
+    cache_keys = [cache.make_key(f"{_PREFIX}:{bucket.name}:{key}") for key in keys]
+    replies = client.eval(_TAKE_EACH_LUA, len(keys), *cache_keys, *argv)
+    waits: dict[Any, list[float]] = {}
+    for key, (granted, arrival) in zip(keys, replies, strict=True):
+        count = counts[key]
+        wait = round((int(arrival) + (int(granted) + 1) * interval - window - now) / 1000, 3)
+        waits[key] = [0.0] * int(granted) + [max(wait, 0.001)] * (count - int(granted))
+    return waits
 
 
 def check_send_rate(user: Any) -> None:

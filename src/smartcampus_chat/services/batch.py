@@ -114,18 +114,16 @@ def _validate(requests: list[SendRequest], results: list[Any]) -> list[_Valid]:
             results[index] = exc
         else:
             allowed.append(item)
-    # One bucket operation per sender for all of their sends in the batch.
+    # One bucket operation for every sender's sends in the batch.
     per_user: dict[Any, list[int]] = defaultdict(list)
     for position, item in enumerate(allowed):
         per_user[item[1].user.pk].append(position)
+    waits = ratelimit.take_each(
+        ratelimit.send_bucket(), {pk: len(positions) for pk, positions in per_user.items()}
+    )
     refused: set[int] = set()
-    for positions in per_user.values():
-        user = allowed[positions[0]][1].user
-        for position, wait in zip(
-            positions,
-            ratelimit.take_many(ratelimit.send_bucket(), user.pk, len(positions)),
-            strict=True,
-        ):
+    for pk, positions in per_user.items():
+        for position, wait in zip(positions, waits[pk], strict=True):
             if wait:
                 results[allowed[position][0]] = RateLimited(retry_after=wait)
                 refused.add(position)
