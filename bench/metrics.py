@@ -59,6 +59,15 @@ class Histogram:
         }
 
 
+def nearest_rank_ms(samples_s: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile ``fraction`` of durations in seconds, in milliseconds."""
+    if not samples_s:
+        return None
+    ordered = sorted(samples_s)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return round(ordered[rank - 1] * 1000, 2)
+
+
 def percentiles_ms(samples_s: list[float]) -> dict[str, float | None]:
     """p50/p99/max of a small list of durations in seconds, in milliseconds."""
     hist = Histogram()

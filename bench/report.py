@@ -87,6 +87,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("depth", "depth"),
         ("queries/page", "queries_per_page"),
         ("p50 ms", "p50_ms"),
+        ("p95 ms", "p95_ms"),
         ("p99 ms", "p99_ms"),
         ("max ms", "max_ms"),
     ],

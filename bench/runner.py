@@ -137,3 +137,25 @@ def step_row(loadgen: LoadGenerator, result: StepResult, duration: float) -> dic
         # the processes were waiting for a core.
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+
+
+#: The server is settled once a second of its CPU stays under this (% of one core).
+SETTLED_CPU_PCT = 10.0
+
+
+def settle(ctx: RunContext, served: Served, max_seconds: float = 60.0) -> float:
+    """Wait until the server's work caused by the connections opening is done; seconds.
+
+    The app announces each user "online" to their rooms: a 1,000-member room that fills up
+    costs ~1,000,000 presence frames (about 15 s of a core), which would otherwise land in
+    the first load steps. Sustained-rate sweeps measure the steady state after it.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < max_seconds:
+        served.sampler.mark()
+        time.sleep(1.0)
+        if served.sampler.window()["server_cpu_pct"] < SETTLED_CPU_PCT:
+            break
+    waited = round(time.monotonic() - started, 1)
+    ctx.log(f"  settled after {waited} s")
+    return waited

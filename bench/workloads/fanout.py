@@ -3,7 +3,8 @@
 Shapes: 1 room x 1000, 10 x 100, 100 x 10 connections (quick: 1 x 200). One connection
 per room sends, open loop, at the rate that makes the step's target of deliveries/s
 (messages/s x room size); the target climbs a ladder until p99 > 100 ms or any delivery is
-missing. The figure is the last passing rung; a failing rung with a saturated client is
+missing, once the server has settled after the connections opened (``runner.settle``).
+The figure is the last passing rung; a failing rung with a saturated client is
 flagged ``client-bound`` (the ceiling measured is the client's).
 """
 
@@ -13,7 +14,7 @@ import itertools
 from typing import Any
 
 from bench.loadgen import LoadGenerator, Step
-from bench.runner import RunContext, Served, room_specs, serve, step_row
+from bench.runner import RunContext, Served, room_specs, serve, settle, step_row
 from bench.targets import ALL_TARGETS, select
 
 TITLE = "Fan-out sweep"
@@ -96,6 +97,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                     }
                     if connected.failed:
                         row["connect_error"] = connected.first_error
+                    row["settle_seconds"] = settle(ctx, served)
                     row.update(sweep(ctx, served, loadgen, rooms, members))
                     row["server_rss_mib"] = round(served.sampler.rss() / 2**20, 1)
             rows.append(row)
