@@ -146,9 +146,10 @@ SETTLED_CPU_PCT = 10.0
 def settle(ctx: RunContext, served: Served, max_seconds: float = 60.0) -> float:
     """Wait until the server's work caused by the connections opening is done; seconds.
 
-    The app announces each user "online" to their rooms: a 1,000-member room that fills up
-    costs ~1,000,000 presence frames (about 15 s of a core), which would otherwise land in
-    the first load steps. Sustained-rate sweeps measure the steady state after it.
+    The app announces each user "online" to their rooms (up to ~1,000,000 presence frames
+    while a 1,000-member room fills up) and stores presence rows in batches; some of it may
+    still run when the last handshake completes. Sustained-rate sweeps measure the steady
+    state after it.
     """
     started = time.monotonic()
     while time.monotonic() - started < max_seconds:
