@@ -118,10 +118,11 @@ class Followed:
 
 
 def query_params(scope: dict[str, Any]) -> dict[str, str]:
-    """The last value of each query-string parameter of ``scope``."""
+    """The last value of each query-string parameter of ``scope`` (blank ones included:
+    ``?event_seq=`` is a malformed number, not an absent one)."""
     raw = scope.get("query_string", b"")
     text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
-    return {key: values[-1] for key, values in parse_qs(text).items()}
+    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
 
 
 # --- Database work, run in a worker thread ------------------------------------------------
@@ -386,7 +387,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
         try:
             setup = await get_set_up_batcher().set_up(
-                SetUpRequest(self.scope.get("user"), params.get("ticket"), self.room_slug())
+                SetUpRequest(self.scope.get("user"), params.get("ticket") or None, self.room_slug())
             )
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")

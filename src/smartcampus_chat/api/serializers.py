@@ -17,6 +17,7 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
+from rest_framework.utils import html
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
@@ -42,6 +43,13 @@ class StrictIntegerField(serializers.IntegerField):
     and "1.0" for 1, and JSON floats such as ``1e9``; a number here is written one way
     only (:func:`smartcampus_chat.validation.parse_int`, the rule of every door).
     """
+
+    def get_value(self, dictionary: Any) -> Any:
+        # DRF reads a blank query or form value of an optional field as "absent"; here
+        # "?before=" is a malformed number, as on every other door.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, str):
@@ -320,6 +328,7 @@ class RoomCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     group = serializers.PrimaryKeyRelatedField(
         queryset=Group.objects.all(),
+        pk_field=StrictIntegerField(),
         required=False,
         allow_null=True,
         help_text=_("Id of the group of a group room."),
