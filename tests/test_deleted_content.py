@@ -294,6 +294,46 @@ def test_an_edit_that_read_the_message_before_its_delete_is_refused(
     assert public_room.last_event_seq == stored.event_seq  # The refused edit took no number.
 
 
+def _race(
+    author: Any, moderator: Any, message_id: int, text: str, errors: list[BaseException]
+) -> list[bool]:
+    """The author edits and the moderator deletes at once, each through a door's path
+    (read the message, check, write) in its own thread and connection; whether the edit
+    was refused with ``message_deleted``."""
+    start = threading.Barrier(2)
+    refused: list[bool] = []
+
+    def edit() -> None:
+        try:
+            found, access = services.get_message_for(author, message_id)
+            start.wait()
+            try:
+                services.check_edit_message(author, found, text, access)
+            except ChatError as exc:
+                refused.append(exc.code == "message_deleted")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def delete() -> None:
+        try:
+            found, access = services.get_message_for(moderator, message_id)
+            start.wait()
+            services.check_delete_message(moderator, found, access)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return refused
+
+
 ROUNDS = 40
 
 
@@ -314,37 +354,7 @@ def test_concurrent_edits_and_deletes_never_resurrect_content(
     errors: list[BaseException] = []
     for round_ in range(ROUNDS):
         message = services.do_send_message(author, room, f"original {round_}").message
-        start = threading.Barrier(2)
-        refused: list[bool] = []
-
-        def edit(message_id: int = message.pk, n: int = round_) -> None:
-            try:
-                found, access = services.get_message_for(author, message_id)
-                start.wait()
-                try:
-                    services.check_edit_message(author, found, f"edited {n}", access)
-                except ChatError as exc:
-                    refused.append(exc.code == "message_deleted")
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        def delete(message_id: int = message.pk) -> None:
-            try:
-                found, access = services.get_message_for(owner, message_id)
-                start.wait()
-                services.check_delete_message(owner, found, access)
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=edit), threading.Thread(target=delete)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        refused = _race(author, owner, message.pk, f"edited {round_}", errors)
         assert errors == []
         stored = ChatMessage.objects.get(pk=message.pk)
         assert stored.is_deleted

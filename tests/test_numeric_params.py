@@ -62,7 +62,8 @@ def http(user: Any) -> Client:
 def _check_json_error(response: Any, status: int, door: str) -> None:
     assert response.status_code == status, (door, response.status_code, response.content[:300])
     error = response.json()["error"]
-    assert error["code"] and error["message"], door
+    assert error["code"], door
+    assert error["message"], door
 
 
 # --- HTTP: query parameters ---------------------------------------------------------------

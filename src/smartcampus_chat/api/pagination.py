@@ -32,8 +32,9 @@ class LimitOffsetPage(LimitOffsetPagination):
         own parsing takes "٣" for 3 and lets huge offsets reach the database)."""
         value = request.query_params.get(self.limit_query_param)
         if value is None:
-            return int(self.default_limit)
-        return min(clean_int(value, self.limit_query_param, minimum=1), int(self.max_limit))
+            return int(app_settings.PAGE_SIZE)
+        limit = clean_int(value, self.limit_query_param, minimum=1)
+        return min(limit, int(app_settings.MAX_PAGE_SIZE))
 
     def get_offset(self, request: Request) -> int:
         value = request.query_params.get(self.offset_query_param)
