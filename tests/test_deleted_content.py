@@ -242,6 +242,29 @@ async def test_no_websocket_door_shows_deleted_content(scene: dict[str, Any], wh
     assert (stored.is_deleted, stored.content) == (True, f"{SECRET}-1")
 
 
+@pytest.mark.django_db
+def test_the_admin_shows_deleted_content_for_audit_and_never_edits_it(
+    make_user: Callable[..., Any], scene: dict[str, Any]
+) -> None:
+    client = logged_in(make_user("root", is_staff=True, is_superuser=True))
+    first = scene["first"]
+    url = reverse("admin:smartcampus_chat_chatmessage_change", args=[first.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert f"{SECRET}-1" in body(page)  # Audit: staff read it...
+    assert 'name="content"' not in body(page)  # ...read-only.
+    assert client.post(url, {"content": "rewritten"}).status_code == 302
+    first.refresh_from_db()
+    assert (first.content, first.is_edited) == (f"{SECRET}-1", False)
+    # An admin form opened before the delete cannot edit it either: the service refuses.
+    live = services.do_send_message(scene["alice"], scene["room"], "live").message
+    stale = ChatMessage.objects.get(pk=live.pk)
+    services.do_delete_message(scene["alice"], live)
+    with pytest.raises(ChatError) as refused:
+        services.do_edit_message(scene["alice"], stale, "rewritten")
+    assert refused.value.code == "message_deleted"
+
+
 # --- Edit/delete race ------------------------------------------------------------------
 
 
