@@ -46,10 +46,9 @@ HOSTILE_JSON: list[Any] = [*HOSTILE_TEXT, -1, 1e9, 1.5, 2**63, 2**70, 10**30, Tr
 
 
 @pytest.fixture
-def world(alice: Any, bob: Any, public_room: ChatRoom) -> dict[str, Any]:
+def world(alice: Any, bob: Any, public_room: ChatRoom, group: Group) -> dict[str, Any]:
     services.do_join_room(bob, public_room)
     message = services.do_send_message(alice, public_room, "hello").message
-    Group.objects.create(name="Robotics")
     return {"room": public_room, "message": message, "alice": alice}
 
 
@@ -160,6 +159,22 @@ def test_hostile_numbers_in_json_bodies_are_a_400(
         response = client.post(url, json.dumps({**rest, field: value}), "application/json")
         _check_json_error(response, 400, f"{door} {field}={str(value)[:20]!r}")
     assert ChatMessage.objects.filter(content="hi").count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "room_type"), [("group", "group"), ("course", "course")])
+def test_hostile_numbers_in_html_forms_are_a_form_error(
+    staff: Any, group: Group, course: Any, field: str, room_type: str
+) -> None:
+    client = http(staff)
+    for value in [*HOSTILE_TEXT, "0", str(2**63), str(2**64)]:
+        if value == "":
+            continue  # A blank choice is "none": the form says the field is required.
+        response = client.post(
+            "/chat/create/", {"name": "Room", "room_type": room_type, field: value}
+        )
+        assert response.status_code == 400, (field, value[:20], response.status_code)
+    assert not ChatRoom.objects.filter(name="Room").exists()
 
 
 # --- WebSocket: URL parameters --------------------------------------------------------------

@@ -6,12 +6,14 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import Group
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat import courses
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import Role, RoomType
+from smartcampus_chat.validation import parse_int
 
 
 class ChatForm(forms.Form):
@@ -41,6 +43,24 @@ class ChatForm(forms.Form):
                 self.add_error(field if field in self.fields else None, message)
 
 
+class ObjectChoiceField(forms.ModelChoiceField):
+    """A choice of object by primary key; an integer key is written as plain ASCII digits
+    (:func:`~smartcampus_chat.validation.parse_int`), as on every door: Django's own field
+    reads " 1" and "+1" as 1."""
+
+    def to_python(self, value: Any) -> Any:
+        integer_keys = isinstance(self.queryset.model._meta.pk, models.IntegerField)
+        if (
+            integer_keys
+            and value not in self.empty_values
+            and parse_int(str(value), minimum=1) is None
+        ):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class RoomCreateForm(ChatForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     room_type = forms.ChoiceField(
@@ -55,13 +75,13 @@ class RoomCreateForm(ChatForm):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    group = forms.ModelChoiceField(
+    group = ObjectChoiceField(
         label=_("Group"),
         queryset=Group.objects.none(),
         required=False,
         help_text=_("Only for a group room: its members are the group's members."),
     )
-    course = forms.ModelChoiceField(
+    course = ObjectChoiceField(
         label=_("Course"),
         queryset=Group.objects.none(),
         required=False,
