@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import Group
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,16 @@ class ChatForm(forms.Form):
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def limit_length(self, name: str, setting: str) -> None:
+        """Bound field ``name`` by length setting ``setting``, read when the form is built
+        (the setting, not a copy of it, is the limit; check E005 keeps it within its
+        database column)."""
+        field = cast(forms.CharField, self.fields[name])
+        limit = int(getattr(app_settings, setting))
+        field.max_length = limit
+        field.validators.append(MaxLengthValidator(limit))
+        field.widget.attrs["maxlength"] = str(limit)
 
     def add_service_error(self, error: ChatError) -> None:
         """Show a service's error on the fields it names, else on the whole form."""
@@ -62,7 +73,7 @@ class ObjectChoiceField(forms.ModelChoiceField):
 
 
 class RoomCreateForm(ChatForm):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Name"))
     room_type = forms.ChoiceField(
         label=_("Type"),
         choices=[(t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)],
@@ -90,9 +101,7 @@ class RoomCreateForm(ChatForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        name = cast(forms.CharField, self.fields["name"])
-        name.max_length = app_settings.MAX_ROOM_NAME_LENGTH
-        name.widget.attrs["maxlength"] = str(app_settings.MAX_ROOM_NAME_LENGTH)
+        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
         groups = Group.objects.all() if user.is_staff else user.groups.all()
         cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups.order_by("name")
         course_model = courses.get_course_model()
@@ -110,7 +119,7 @@ class RoomCreateForm(ChatForm):
 
 
 class RoomSettingsForm(ChatForm):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Name"))
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -122,7 +131,7 @@ class RoomSettingsForm(ChatForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.CharField, self.fields["name"]).max_length = app_settings.MAX_ROOM_NAME_LENGTH
+        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
 
 
 class MessageForm(ChatForm):
