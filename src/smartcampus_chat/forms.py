@@ -60,7 +60,10 @@ class ObjectChoiceField(forms.ModelChoiceField):
     reads " 1" and "+1" as 1."""
 
     def to_python(self, value: Any) -> Any:
-        integer_keys = isinstance(self.queryset.model._meta.pk, models.IntegerField)
+        queryset = self.queryset
+        integer_keys = queryset is not None and isinstance(
+            queryset.model._meta.pk, models.IntegerField
+        )
         if (
             integer_keys
             and value not in self.empty_values
