@@ -106,6 +106,11 @@ FRAMES = st.one_of(
         lambda point: json.dumps({"type": "message.send", "content": f"a{chr(point)}b"})
     ),  # The same, escaped in valid JSON ("\\ud800").
     st.binary(max_size=100).map(lambda b: b or b"\x00"),  # Binary frames.
+    st.builds(  # Ids of every type and size, around the 64-character limit and beyond.
+        lambda kind, frame_id: json.dumps({"type": kind, "id": frame_id}),
+        _types,
+        st.one_of(_json, st.text(min_size=60, max_size=300), st.integers()),
+    ),
 )
 
 

@@ -138,7 +138,10 @@ def test_delete_without_javascript_shows_message_deleted(
     assert "Message deleted" in deleted
     assert "bob&#x27;s words" not in html
     assert "data-action" not in deleted
-    assert client.get(edit_url(mine)).status_code == 403
+    # A deleted message cannot be edited, not even by its author (409 "message deleted").
+    page = client.get(edit_url(mine))
+    assert page.status_code == 409
+    assert "bob&#x27;s words" not in page.content.decode()
 
 
 def test_messages_of_hidden_rooms_are_not_found(

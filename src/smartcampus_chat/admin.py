@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smartcampus_chat import services
+from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 
 
@@ -88,9 +89,19 @@ class ChatMessageAdmin(admin.ModelAdmin):
     readonly_fields = [str(name) for name in fields if name != "content"]
     actions = ["soft_delete", "restore"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A deleted message's content is kept for audit, never changed: an edit would
+        # announce it to the room again.
+        if obj is not None and obj.is_deleted:
+            return [*self.readonly_fields, "content"]
+        return list(self.readonly_fields)
+
     def save_model(self, request: HttpRequest, obj: ChatMessage, form: Any, change: bool) -> None:
         if change and "content" in form.changed_data:
-            services.do_edit_message(request.user, obj, obj.content)
+            try:
+                services.do_edit_message(request.user, obj, obj.content)
+            except ChatError as exc:  # Deleted since the form was shown.
+                self.message_user(request, exc.message, level=messages.ERROR)
 
     @admin.display(description=_("content"))
     def short_content(self, message: ChatMessage) -> str:

@@ -12,6 +12,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from smartcampus_chat.conf import DEFAULTS, SETTINGS_NAME, app_settings
+from smartcampus_chat.validation import parse_int
 
 _POSITIVE_INTS = (
     "MAX_MESSAGE_LENGTH",
@@ -35,6 +36,13 @@ _POSITIVE_NUMBERS = (
     "PRESENCE_TIMEOUT",
 )
 _DOTTED_PATHS = ("POLICY", "COURSE_ROLE_RESOLVER", "COURSE_ROLES_FOR_USER")
+#: Length settings that bound text stored in a ``CharField``: (model, field) whose
+#: ``max_length``, read from the model, is the setting's ceiling (a longer value would be
+#: accepted by every door, then refused by the database: a 500).
+_COLUMN_LIMITS = {
+    "MAX_ROOM_NAME_LENGTH": ("ChatRoom", "name"),
+    "MAX_CLIENT_ID_LENGTH": ("ChatMessage", "client_id"),
+}
 _IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 
 
@@ -98,6 +106,32 @@ def _check_numbers() -> list[CheckMessage]:
         )
     if app_settings.PAGE_SIZE > app_settings.MAX_PAGE_SIZE:
         errors.append(_setting_error("PAGE_SIZE", "must not exceed MAX_PAGE_SIZE.", "E002"))
+    errors.extend(_check_column_limits())
+    return errors
+
+
+def column_max_length(setting: str) -> int:
+    """The database column's length that setting ``setting`` must not exceed."""
+    model_name, field_name = _COLUMN_LIMITS[setting]
+    field = apps.get_model("smartcampus_chat", model_name)._meta.get_field(field_name)
+    return int(field.max_length)
+
+
+def _check_column_limits() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name in _COLUMN_LIMITS:
+        ceiling = column_max_length(name)
+        if getattr(app_settings, name) > ceiling:
+            model_name, field_name = _COLUMN_LIMITS[name]
+            errors.append(
+                _setting_error(
+                    name,
+                    f"must not exceed {ceiling}, the length of the database column "
+                    f"{model_name}.{field_name}: longer input would reach the database "
+                    "and fail there.",
+                    "E005",
+                )
+            )
     return errors
 
 
@@ -138,7 +172,7 @@ def check_channel_layers(
     if backend != _IN_MEMORY_LAYER:
         return []
     workers = os.environ.get("WEB_CONCURRENCY", "1")
-    if workers.isdigit() and int(workers) > 1:
+    if (parse_int(workers) or 1) > 1:
         return [
             Error(
                 f"The in-memory channel layer cannot connect {workers} worker processes "
@@ -202,7 +236,7 @@ def _is_rate(value: Any) -> bool:
     if not isinstance(value, str) or value.count("/") != 1:
         return False
     number, period = value.split("/")
-    return number.isdigit() and period[:1] in _RATE_PERIODS
+    return parse_int(number) is not None and period[:1] in _RATE_PERIODS
 
 
 @register(Tags.compatibility)

@@ -59,6 +59,7 @@ from smartcampus_chat.policies import RoomAccess
 from smartcampus_chat.presence import tracker
 from smartcampus_chat.schema import (
     CLIENT_FRAMES,
+    MAX_NUMBER,
     SUPPORTED_VERSIONS,
     Ack,
     ClientFrame,
@@ -82,8 +83,10 @@ from smartcampus_chat.schema import (
     SendMessage,
     Typing,
     TypingFrame,
+    echo_id,
 )
 from smartcampus_chat.services.batch import SendRequest
+from smartcampus_chat.validation import parse_int
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_ALLOWED = 4003
 CLOSE_ROOM_GONE = 4004
 CLOSE_UNSUPPORTED_VERSION = 4005
+#: A query parameter of the URL is malformed (``?event_seq=`` not a number...).
+CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_LARGE = 1009
 __all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
 
@@ -113,10 +118,11 @@ class Followed:
 
 
 def query_params(scope: dict[str, Any]) -> dict[str, str]:
-    """The last value of each query-string parameter of ``scope``."""
+    """The last value of each query-string parameter of ``scope`` (blank ones included:
+    ``?event_seq=`` is a malformed number, not an absent one)."""
     raw = scope.get("query_string", b"")
     text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
-    return {key: values[-1] for key, values in parse_qs(text).items()}
+    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
 
 
 # --- Database work, run in a worker thread ------------------------------------------------
@@ -370,13 +376,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # reaches browsers as a bare HTTP 403, losing the reason.
         await self.accept()
         params = query_params(self.scope)
-        version = params.get("v", "1")
-        if not version.isdigit() or int(version) not in SUPPORTED_VERSIONS:
+        if parse_int(params.get("v", "1")) not in SUPPORTED_VERSIONS:
             await self.close_with(CLOSE_UNSUPPORTED_VERSION, "protocol version unsupported")
             return
+        since: int | None = None
+        if "event_seq" in params:
+            since = parse_int(params["event_seq"], maximum=MAX_NUMBER)
+            if since is None:
+                await self.close_with(CLOSE_BAD_REQUEST, "invalid event_seq")
+                return
         try:
             setup = await get_set_up_batcher().set_up(
-                SetUpRequest(self.scope.get("user"), params.get("ticket"), self.room_slug())
+                SetUpRequest(self.scope.get("user"), params.get("ticket") or None, self.room_slug())
             )
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
@@ -393,9 +404,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
         await tracker.opened(user.pk, self.channel_name)
-        since = params.get("event_seq")
-        if not self.multiplexed and since is not None and since.isdigit():
-            await self.resume(next(iter(self.rooms.values())), int(since), None)
+        if not self.multiplexed and since is not None:
+            await self.resume(next(iter(self.rooms.values())), since, None)
 
     def room_slug(self) -> str | None:
         """The room of ``ws/chat/<slug>/``; None on ``ws/chat/`` (every room joined)."""
@@ -442,10 +452,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not isinstance(data, dict):
             await self.send_error("bad_json", _("A frame is a JSON object."))
             return
-        raw_id = data.get("id")
-        frame_id = (
-            raw_id if isinstance(raw_id, int | str) and not isinstance(raw_id, bool) else None
-        )
+        # Repeated in the answer only if valid: an invalid id is itself an invalid frame.
+        frame_id = echo_id(data.get("id"))
         model = CLIENT_FRAMES.get(data["type"]) if isinstance(data.get("type"), str) else None
         if model is None:
             await self.send_error("unknown_type", _("Unknown frame type."), frame_id)

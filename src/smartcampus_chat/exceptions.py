@@ -65,6 +65,14 @@ class RoomArchived(ChatError):
     default_message = _("This room is archived and read-only.")
 
 
+class MessageGone(ChatError):
+    """The message was deleted: it can no longer be edited (its content stays hidden)."""
+
+    code = "message_deleted"
+    status = 409
+    default_message = _("This message was deleted.")
+
+
 class ServiceUnavailable(ChatError):
     """A backing service (database, cache, channel layer) cannot be reached: retry later.
 

@@ -6,12 +6,15 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import Group
+from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat import courses
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import Role, RoomType
+from smartcampus_chat.validation import parse_int
 
 
 class ChatForm(forms.Form):
@@ -31,6 +34,16 @@ class ChatForm(forms.Form):
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
+    def limit_length(self, name: str, setting: str) -> None:
+        """Bound field ``name`` by length setting ``setting``, read when the form is built
+        (the setting, not a copy of it, is the limit; check E005 keeps it within its
+        database column)."""
+        field = cast(forms.CharField, self.fields[name])
+        limit = int(getattr(app_settings, setting))
+        field.max_length = limit
+        field.validators.append(MaxLengthValidator(limit))
+        field.widget.attrs["maxlength"] = str(limit)
+
     def add_service_error(self, error: ChatError) -> None:
         """Show a service's error on the fields it names, else on the whole form."""
         if not error.fields:
@@ -41,8 +54,29 @@ class ChatForm(forms.Form):
                 self.add_error(field if field in self.fields else None, message)
 
 
+class ObjectChoiceField(forms.ModelChoiceField):
+    """A choice of object by primary key; an integer key is written as plain ASCII digits
+    (:func:`~smartcampus_chat.validation.parse_int`), as on every door: Django's own field
+    reads " 1" and "+1" as 1."""
+
+    def to_python(self, value: Any) -> Any:
+        queryset = self.queryset
+        integer_keys = queryset is not None and isinstance(
+            queryset.model._meta.pk, models.IntegerField
+        )
+        if (
+            integer_keys
+            and value not in self.empty_values
+            and parse_int(str(value), minimum=1) is None
+        ):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
 class RoomCreateForm(ChatForm):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Name"))
     room_type = forms.ChoiceField(
         label=_("Type"),
         choices=[(t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)],
@@ -55,13 +89,13 @@ class RoomCreateForm(ChatForm):
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    group = forms.ModelChoiceField(
+    group = ObjectChoiceField(
         label=_("Group"),
         queryset=Group.objects.none(),
         required=False,
         help_text=_("Only for a group room: its members are the group's members."),
     )
-    course = forms.ModelChoiceField(
+    course = ObjectChoiceField(
         label=_("Course"),
         queryset=Group.objects.none(),
         required=False,
@@ -70,9 +104,7 @@ class RoomCreateForm(ChatForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        name = cast(forms.CharField, self.fields["name"])
-        name.max_length = app_settings.MAX_ROOM_NAME_LENGTH
-        name.widget.attrs["maxlength"] = str(app_settings.MAX_ROOM_NAME_LENGTH)
+        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
         groups = Group.objects.all() if user.is_staff else user.groups.all()
         cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups.order_by("name")
         course_model = courses.get_course_model()
@@ -90,7 +122,7 @@ class RoomCreateForm(ChatForm):
 
 
 class RoomSettingsForm(ChatForm):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(label=_("Name"))
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -102,7 +134,7 @@ class RoomSettingsForm(ChatForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.CharField, self.fields["name"]).max_length = app_settings.MAX_ROOM_NAME_LENGTH
+        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
 
 
 class MessageForm(ChatForm):

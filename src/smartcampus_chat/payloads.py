@@ -13,6 +13,18 @@ def user_ref(user: Any) -> UserRef:
     return UserRef(id=user.pk, username=user.get_username(), name=name or user.get_username())
 
 
+def visible_content(message: ChatMessage, *, show_deleted: bool = False) -> str | None:
+    """The text of ``message`` a reader may see: the one rule every door renders through.
+
+    None once the message is deleted, for everyone including its author, unless
+    ``show_deleted`` (the policy's ``can_see_deleted_content``: a room's moderators reading
+    its history through the API; the Django admin is the other way, for audit).
+    """
+    if message.is_deleted and not show_deleted:
+        return None
+    return message.content
+
+
 def message_data(
     message: ChatMessage, *, room_slug: str | None = None, sender: UserRef | None = None
 ) -> MessageData:
@@ -29,7 +41,7 @@ def message_data(
         seq=message.seq,
         event_seq=message.event_seq,
         sender=sender,
-        content=None if message.is_deleted else message.content,
+        content=visible_content(message),
         created_at=message.created_at,
         is_edited=message.is_edited,
         edited_at=message.edited_at,

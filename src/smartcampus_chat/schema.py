@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 #: Versions of the protocol this server speaks (``?v=`` on the WebSocket URL).
 PROTOCOL_VERSION = 1
@@ -146,6 +146,18 @@ class UnreadUpdate(Schema):
 
 
 FrameId = Annotated[int | Annotated[str, Field(max_length=64)], Field(union_mode="left_to_right")]
+_FRAME_ID: TypeAdapter[int | str] = TypeAdapter(FrameId, config=ConfigDict(strict=True))
+
+
+def echo_id(value: object) -> int | str | None:
+    """The ``id`` of a client frame, to repeat in the answer: None unless it is a valid
+    :data:`FrameId` (an answer repeating an invalid one would fail its own validation)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return _FRAME_ID.validate_python(value)
+    except ValidationError:
+        return None
 
 
 class Ack(Schema):
@@ -261,16 +273,21 @@ class TypingFrame(ClientFrame):
     state: Literal["started", "stopped"]
 
 
+#: Largest number a client frame may carry where the server stores or compares it (a
+#: 64-bit database column): beyond it the database driver would overflow.
+MAX_NUMBER = 2**63 - 1
+
+
 class ReadFrame(ClientFrame):
     type: Literal["read"]
     room: str | None = None
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_NUMBER)
 
 
 class ResumeFrame(ClientFrame):
     type: Literal["resume"]
     room: str | None = None
-    event_seq: int = Field(ge=0)
+    event_seq: int = Field(ge=0, le=MAX_NUMBER)
 
 
 class Ping(ClientFrame):

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from smartcampus_chat import views
+from smartcampus_chat.validation import parse_int
+
+
+class ObjectIdConverter:
+    """A primary key in a path: plain ASCII digits that fit a 64-bit column (Django's
+    ``int`` converter takes any number of digits, which overflows the database driver)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_int(value, minimum=1)
+        if number is None:
+            raise ValueError(value)  # No match: the page answers 404.
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(ObjectIdConverter, "chat_id")
 
 app_name = "smartcampus_chat"
 
@@ -12,23 +32,23 @@ urlpatterns = [
     path("", views.room_list, name="room_list"),
     path("create/", views.room_create, name="room_create"),
     path("people/", views.people_search, name="people"),
-    path("people/<int:user_id>/open/", views.private_open, name="private_open"),
+    path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
     path("room/<slug:slug>/leave/", views.room_leave, name="room_leave"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path(
-        "room/<slug:slug>/members/<int:user_id>/remove/",
+        "room/<slug:slug>/members/<chat_id:user_id>/remove/",
         views.member_remove,
         name="member_remove",
     ),
     path(
-        "room/<slug:slug>/message/<int:message_id>/edit/",
+        "room/<slug:slug>/message/<chat_id:message_id>/edit/",
         views.message_edit,
         name="message_edit",
     ),
     path(
-        "room/<slug:slug>/message/<int:message_id>/delete/",
+        "room/<slug:slug>/message/<chat_id:message_id>/delete/",
         views.message_delete,
         name="message_delete",
     ),

@@ -16,6 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.queries import HistoryPage
+from smartcampus_chat.validation import clean_int
 
 
 class LimitOffsetPage(LimitOffsetPagination):
@@ -25,6 +26,21 @@ class LimitOffsetPage(LimitOffsetPagination):
         # Read per request (a paginator is made per view), so settings changes apply.
         self.default_limit = int(app_settings.PAGE_SIZE)
         self.max_limit = int(app_settings.MAX_PAGE_SIZE)
+
+    def get_limit(self, request: Request) -> int:
+        """``?limit=``: plain digits, capped by MAX_PAGE_SIZE; malformed is a 400 (DRF's
+        own parsing takes "٣" for 3 and lets huge offsets reach the database)."""
+        value = request.query_params.get(self.limit_query_param)
+        if value is None:
+            return int(app_settings.PAGE_SIZE)
+        limit = clean_int(value, self.limit_query_param, minimum=1)
+        return min(limit, int(app_settings.MAX_PAGE_SIZE))
+
+    def get_offset(self, request: Request) -> int:
+        value = request.query_params.get(self.offset_query_param)
+        if value is None:
+            return 0
+        return clean_int(value, self.offset_query_param)
 
 
 class SequencePagination(BasePagination):

@@ -17,9 +17,12 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
+from rest_framework.utils import html
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.payloads import visible_content
+from smartcampus_chat.validation import parse_int
 
 #: Largest id or number the database stores (64-bit signed); larger input is invalid.
 MAX_INTEGER = 2**63 - 1
@@ -31,6 +34,37 @@ class UTCDateTimeField(serializers.DateTimeField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         super().__init__(format=ISO_8601, default_timezone=dt.timezone.utc, **kwargs)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer: a JSON integer, or plain ASCII digits in a query string or a form.
+
+    DRF's ``IntegerField`` reads text with ``int()``, which takes "٣" for 3, " 1" for 1
+    and "1.0" for 1, and JSON floats such as ``1e9``; a number here is written one way
+    only (:func:`smartcampus_chat.validation.parse_int`, the rule of every door).
+    """
+
+    def get_value(self, dictionary: Any) -> Any:
+        # DRF reads a blank query or form value of an optional field as "absent"; here
+        # "?before=" is a malformed number, as on every other door.
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str):
+            if len(data) > self.MAX_STRING_LENGTH:
+                self.fail("max_string_length")
+            number = parse_int(data, minimum=0, maximum=MAX_INTEGER)
+            if number is None:
+                if data.isascii() and data.isdigit():
+                    number = int(data)  # Too large: max_value says so below.
+                else:
+                    self.fail("invalid")
+            return int(number)
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return data
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -102,9 +136,7 @@ class MessageSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_content(self, message: ChatMessage) -> str | None:
-        if message.is_deleted and not self.context.get("show_deleted_content"):
-            return None
-        return message.content
+        return visible_content(message, show_deleted=bool(self.context.get("show_deleted_content")))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_client_id(self, message: ChatMessage) -> str | None:
@@ -149,7 +181,7 @@ class MessageCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
             "(200) instead of storing a second one (201)."
         ),
     )
-    reply_to = serializers.IntegerField(
+    reply_to = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=1,
@@ -167,19 +199,19 @@ class MessageUpdateSerializer(_SettingsLengthMixin, serializers.Serializer):
 class HistoryQuerySerializer(serializers.Serializer):
     """Query parameters of a room's history (keyset pagination on ``seq``)."""
 
-    before = serializers.IntegerField(
+    before = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=MAX_INTEGER,
         help_text=_("Messages with a number lower than this."),
     )
-    after = serializers.IntegerField(
+    after = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=MAX_INTEGER,
         help_text=_("Messages with a number higher than this."),
     )
-    limit = serializers.IntegerField(
+    limit = StrictIntegerField(
         required=False,
         min_value=1,
         max_value=MAX_INTEGER,
@@ -296,6 +328,7 @@ class RoomCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     group = serializers.PrimaryKeyRelatedField(
         queryset=Group.objects.all(),
+        pk_field=StrictIntegerField(),
         required=False,
         allow_null=True,
         help_text=_("Id of the group of a group room."),
@@ -352,7 +385,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class ReadMarkerInputSerializer(serializers.Serializer):
-    seq = serializers.IntegerField(
+    seq = StrictIntegerField(
         min_value=0,
         max_value=MAX_INTEGER,
         help_text=_("Number of the last message read (the marker never goes back)."),
@@ -371,7 +404,7 @@ class UnreadSummarySerializer(serializers.Serializer):
 
 
 class PrivateRoomInputSerializer(serializers.Serializer):
-    user = serializers.IntegerField(
+    user = StrictIntegerField(
         min_value=1, max_value=MAX_INTEGER, help_text=_("Id of the other user.")
     )
 

@@ -60,6 +60,7 @@ from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.services.reads import unread_count
+from smartcampus_chat.validation import parse_int
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Room slug.")
 ROOM_SLUG = OpenApiParameter("room_slug", str, OpenApiParameter.PATH, description="Room slug.")
@@ -119,9 +120,10 @@ class ChatAPIView(APIView):
 
 def _id(value: str) -> int:
     """A primary key from the URL; anything else is a missing object."""
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+    number = parse_int(value, maximum=MAX_INTEGER)
+    if number is None:
         raise NotFound()
-    return int(value)
+    return number
 
 
 def _room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> dict[str, Any]:

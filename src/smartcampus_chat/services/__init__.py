@@ -7,6 +7,7 @@ and signals after commit. Doors (views, API, consumers, admin) call ``check_*``.
 
 from smartcampus_chat.services.messages import (
     SendResult,
+    check_can_edit,
     check_delete_message,
     check_edit_message,
     check_send_message,
@@ -36,6 +37,7 @@ from smartcampus_chat.services.rooms import (
 
 __all__ = [
     "SendResult",
+    "check_can_edit",
     "check_create_room",
     "check_delete_message",
     "check_edit_message",

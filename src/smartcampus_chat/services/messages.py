@@ -13,13 +13,30 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import events, ratelimit, signals
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
+from smartcampus_chat.exceptions import (
+    MessageGone,
+    NotFound,
+    PermissionDenied,
+    RoomArchived,
+    ValidationFailed,
+)
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.payloads import message_data
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.schema import MessageData, MessageDeleted, MessageEdited, MessageNew
 from smartcampus_chat.services.rooms import announce_joined
-from smartcampus_chat.validation import is_object_id, is_unicode_text
+from smartcampus_chat.validation import has_nul, is_object_id, is_unicode_text
+
+#: The fields of a message that edits, deletes and restores change.
+_CHANGEABLE = (
+    "content",
+    "is_edited",
+    "edited_at",
+    "is_deleted",
+    "deleted_at",
+    "deleted_by",
+    "event_seq",
+)
 
 
 @dataclass(frozen=True)
@@ -32,9 +49,14 @@ class SendResult:
 
 
 def clean_content(content: Any) -> str:
+    """The content rule of every door that stores a message's text (sends, group-commit
+    sends, edits): the API's and the forms' own checks come first, this one decides."""
     # Lone surrogates (valid in JSON as "\ud800") are not text: no database can store them.
     if not isinstance(content, str) or not is_unicode_text(content):
         raise ValidationFailed(fields={"content": [_("Must be text.")]})
+    # PostgreSQL refuses NUL in text: refused here, it never reaches (and fails) a batch.
+    if has_nul(content):
+        raise ValidationFailed(fields={"content": [_("Null characters are not allowed.")]})
     text = content.strip()
     if not text:
         raise ValidationFailed(fields={"content": [_("A message cannot be empty.")]})
@@ -178,22 +200,59 @@ def get_message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess
     return message, access
 
 
+def check_can_edit(user: Any, message: ChatMessage, access: RoomAccess) -> None:
+    """Whether ``user`` may edit ``message`` now; raises why not.
+
+    The rule of every edit door, including the HTML form's page, which must neither show
+    nor accept a message its user cannot save (a deleted one above all).
+    """
+    _require_post(access, message.room)
+    if message.is_deleted:
+        raise MessageGone()
+    if not get_policy().can_edit_message(user, access, message):
+        raise PermissionDenied(_("You can only edit your own messages."))
+
+
 def check_edit_message(
     user: Any, message: ChatMessage, content: Any, access: RoomAccess
 ) -> ChatMessage:
     content = clean_content(content)
-    _require_post(access, message.room)
+    check_can_edit(user, message, access)
     ratelimit.check_send_rate(user)
-    if not get_policy().can_edit_message(user, access, message):
-        raise PermissionDenied(_("You can only edit your own messages."))
     if content == message.content:
         return message
     return do_edit_message(user, message, content)
 
 
+class _Unchanged(Exception):
+    """Rolls back a change found unnecessary once the row is locked (and its number)."""
+
+
+def _lock(message: ChatMessage) -> None:
+    """Re-read ``message``'s changeable fields under its row lock, in the caller's transaction.
+
+    Edits, deletes and restores take the room's row lock first (:func:`_next_numbers`, as
+    every writer of the room does: one lock order, no deadlock), then this one, so changes
+    of one message are serialised and each decides on the row as the previous one left it,
+    never on the copy read before its transaction: an edit committed just after a delete
+    must not resurrect the deleted content. ``FOR NO KEY UPDATE`` does not block replies
+    to the message (their foreign key takes ``FOR KEY SHARE``).
+    """
+    locked = ChatMessage.objects.select_for_update(no_key=True)
+    try:
+        message.refresh_from_db(from_queryset=locked, fields=list(_CHANGEABLE))
+    except ChatMessage.DoesNotExist:
+        raise NotFound() from None
+
+
 def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessage:
+    """Store the new content; ``MessageGone`` (nothing changed) if the message was deleted
+    meanwhile."""
     with transaction.atomic():
         _, event_seq = _next_numbers(message.room_id, new_message=False)
+        _lock(message)
+        if message.is_deleted:
+            raise MessageGone()
         message.content = content
         message.is_edited = True
         message.edited_at = timezone.now()
@@ -217,28 +276,41 @@ def check_delete_message(user: Any, message: ChatMessage, access: RoomAccess) ->
 
 
 def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
-    with transaction.atomic():
-        _, event_seq = _next_numbers(message.room_id, new_message=False)
-        message.is_deleted = True
-        message.deleted_at = timezone.now()
-        message.deleted_by = user
-        message.event_seq = event_seq
-        message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
-        events.publish_to_room(message.room_id, MessageDeleted(message=message_data(message)))
-        signals.send_on_commit(
-            signals.message_deleted, ChatMessage, message=message, room=message.room, user=user
-        )
+    """Soft delete; a message deleted meanwhile stays as it is (no second event)."""
+    try:
+        with transaction.atomic():
+            _, event_seq = _next_numbers(message.room_id, new_message=False)
+            _lock(message)
+            if message.is_deleted:
+                raise _Unchanged
+            message.is_deleted = True
+            message.deleted_at = timezone.now()
+            message.deleted_by = user
+            message.event_seq = event_seq
+            message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+            events.publish_to_room(message.room_id, MessageDeleted(message=message_data(message)))
+            signals.send_on_commit(
+                signals.message_deleted, ChatMessage, message=message, room=message.room, user=user
+            )
+    except _Unchanged:
+        pass
     return message
 
 
 def do_restore_message(message: ChatMessage) -> ChatMessage:
     """Undo a soft delete (admin action); clients receive the message as edited."""
-    with transaction.atomic():
-        _, event_seq = _next_numbers(message.room_id, new_message=False)
-        message.is_deleted = False
-        message.deleted_at = None
-        message.deleted_by = None
-        message.event_seq = event_seq
-        message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
-        events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
+    try:
+        with transaction.atomic():
+            _, event_seq = _next_numbers(message.room_id, new_message=False)
+            _lock(message)
+            if not message.is_deleted:
+                raise _Unchanged
+            message.is_deleted = False
+            message.deleted_at = None
+            message.deleted_by = None
+            message.event_seq = event_seq
+            message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+            events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
+    except _Unchanged:
+        pass
     return message

@@ -24,7 +24,7 @@ from smartcampus_chat.schema import (
     RoomRemoved,
     RoomUpdated,
 )
-from smartcampus_chat.validation import is_object_id, is_unicode_text
+from smartcampus_chat.validation import is_object_id, is_unicode_text, parse_int
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
 
@@ -178,8 +178,8 @@ def private_key(user_a: Any, user_b: Any) -> str:
 def check_open_private(user: Any, other_id: Any) -> tuple[ChatRoom, bool]:
     """The one private room of ``user`` and user ``other_id``, created if needed."""
     user_model = get_user_model()
-    if isinstance(other_id, str) and other_id.isdigit():
-        other_id = int(other_id)
+    if isinstance(other_id, str):
+        other_id = parse_int(other_id)
     if not is_object_id(other_id):
         raise NotFound(_("No such user."))
     try:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import ChatError, NotFound, PermissionDenied
 from smartcampus_chat.security import View, security_headers
+from smartcampus_chat.validation import clean_int
 
 
 def page_context(**values: Any) -> dict[str, Any]:
@@ -58,8 +59,9 @@ def chat_page(*methods: str) -> Callable[[View], View]:
     return decorate
 
 
-def parse_seq(value: str | None) -> int | None:
-    """A message number from a query string, or None when absent or malformed."""
-    if value is None or not value.isdigit() or len(value) > 18:
+def parse_seq(value: str | None, name: str) -> int | None:
+    """A message number from query parameter ``name``: None when absent; malformed
+    (not plain ASCII digits, out of range) is a ``ValidationFailed`` (400 page)."""
+    if value is None:
         return None
-    return int(value)
+    return clean_int(value, name)

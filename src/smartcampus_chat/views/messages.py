@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +13,8 @@ from smartcampus_chat import services
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.forms import MessageEditForm
 from smartcampus_chat.models import ChatMessage
-from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.payloads import visible_content
+from smartcampus_chat.policies import RoomAccess
 from smartcampus_chat.views.common import chat_page, page_context
 
 
@@ -33,20 +33,19 @@ def _message_url(message: ChatMessage) -> str:
 @chat_page("GET", "POST")
 def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
     message, access = _message_in_room(request.user, slug, message_id)
-    form = MessageEditForm(request.POST or None, initial={"content": message.content})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.check_edit_message(
-                    request.user, message, form.cleaned_data["content"], access
-                )
-            except ValidationFailed as exc:
-                form.add_service_error(exc)
-            else:
-                flash.success(request, _("Message edited."))
-                return redirect(_message_url(message))
-    elif not get_policy().can_edit_message(request.user, access, message):
-        raise DjangoPermissionDenied
+    # Before any form: a message its user cannot edit (a deleted one, someone else's) is
+    # neither shown in the form nor saved, whatever the method and the data.
+    services.check_can_edit(request.user, message, access)
+    data = request.POST if request.method == "POST" else None
+    form = MessageEditForm(data, initial={"content": visible_content(message)})
+    if form.is_bound and form.is_valid():
+        try:
+            services.check_edit_message(request.user, message, form.cleaned_data["content"], access)
+        except ValidationFailed as exc:
+            form.add_service_error(exc)
+        else:
+            flash.success(request, _("Message edited."))
+            return redirect(_message_url(message))
     return render(
         request,
         "smartcampus_chat/message_edit.html",

@@ -17,6 +17,7 @@ from smartcampus_chat.client import client_config
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.models import ChatMessage, ChatParticipant
+from smartcampus_chat.payloads import visible_content
 from smartcampus_chat.policies import get_policy
 from smartcampus_chat.views.common import chat_page, page_context, parse_seq
 
@@ -26,6 +27,8 @@ class MessageRow:
     """A message with what the viewer may do to it, decided once by the policy."""
 
     message: ChatMessage
+    #: What the viewer may read of it (:func:`~smartcampus_chat.payloads.visible_content`).
+    content: str | None
     can_edit: bool
     can_delete: bool
 
@@ -42,7 +45,9 @@ def room_list(request: HttpRequest) -> HttpResponse:
     rooms = list(queries.my_rooms(request.user, search))
     last = queries.last_messages(rooms)
     for room in rooms:
-        room.last_message = last.get(room.pk)  # type: ignore[attr-defined]
+        message = last.get(room.pk)
+        room.last_message = message  # type: ignore[attr-defined]
+        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
     return render(
         request,
         "smartcampus_chat/room_list.html",
@@ -59,6 +64,10 @@ def room_list(request: HttpRequest) -> HttpResponse:
 def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     room, access = services.get_room_for(user, slug)
+    before = parse_seq(request.GET.get("before"), "before")
+    after = parse_seq(request.GET.get("after"), "after")
+    if before is not None:
+        after = None  # Both given: "before" wins, as the page's own links expect.
     form = MessageForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -76,8 +85,6 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 return redirect(room)
         status = 400
-    before = parse_seq(request.GET.get("before"))
-    after = None if before is not None else parse_seq(request.GET.get("after"))
     page = queries.history(room, before=before, after=after)
     participants = list(queries.participants(room))
     joined = any(p.user_id == user.pk for p in participants)
@@ -87,6 +94,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rows = [
         MessageRow(
             message,
+            content=visible_content(message),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
         )
