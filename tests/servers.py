@@ -316,7 +316,11 @@ def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.mp_settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]),
+        # The caller's PYTHONPATH stays after them (a source tree not installed: src).
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "example_project"), str(ROOT)]
+            + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
         "SCCHAT_MP_DATABASE_URL": database_url,
         "SCCHAT_MP_PREFIX": f"scchat-mp-{uuid.uuid4().hex[:10]}",
         "SCCHAT_MP_SEND_RATE": "1000",
