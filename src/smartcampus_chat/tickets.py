@@ -93,10 +93,10 @@ def credential_of(request: Any) -> Credential | None:
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
     key = getattr(session, "session_key", None)
-    if key and user is not None and session is not None:
-        if str(session.get(SESSION_KEY)) == str(user.pk):
-            return Credential(session_key=key)
-    return None
+    logged_in = session is not None and str(session.get(SESSION_KEY)) == str(
+        getattr(user, "pk", None)
+    )
+    return Credential(session_key=key) if key and logged_in else None
 
 
 def issue_ticket(user: Any, credential: Credential | None = None) -> str:
@@ -147,9 +147,7 @@ def redeem(ticket: str) -> Redeemed | None:
             return None
         _cache_call(cache.delete, f"{_PREFIX}:cred:{nonce}")
         token = stored.get("t")
-        credential = Credential(
-            session_key=stored.get("s"), token=tuple(token) if token else None
-        )
+        credential = Credential(session_key=stored.get("s"), token=tuple(token) if token else None)
         if not _alive(data.get("u"), credential):
             return None
     return Redeemed(data.get("u"), credential)
