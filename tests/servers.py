@@ -33,6 +33,9 @@ from websockets.exceptions import ConnectionClosed
 
 from smartcampus_chat.tickets import issue_ticket
 
+#: The example site's ``CHAT_MAX_FRAME_BYTES`` (its ``MAX_FRAME_BYTES``): the ``--ws-max-size``
+#: of every uvicorn the tests start (tests/test_server_limits.py keeps them equal).
+CHAT_MAX_FRAME_BYTES = 65536
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP = """
@@ -262,7 +265,8 @@ class Site:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "uvicorn", "campus.asgi:application"),
-                *("--port", str(port), "--ws-max-size", "65536", "--log-level", "warning"),
+                *("--port", str(port), "--ws-max-size", str(CHAT_MAX_FRAME_BYTES)),
+                *("--log-level", "warning"),
             ],
             env=self.env,
             cwd=ROOT,

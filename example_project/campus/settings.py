@@ -133,12 +133,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "smartcampus_chat:room_list"
 LOGOUT_REDIRECT_URL = "home"
 
+# Bytes per WebSocket frame: the chat's limit, and the server's, so that a bigger frame is
+# refused by the server before it is read into memory (uvicorn: --ws-max-size, the same
+# number; daphne's runserver: the two settings below).
+CHAT_MAX_FRAME_BYTES = 65536
 SMARTCAMPUS_CHAT = {
     "BASE_TEMPLATE": "campus/base.html",
     "COURSE_MODEL": "courses.Course",
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
+    "MAX_FRAME_BYTES": CHAT_MAX_FRAME_BYTES,
 }
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = CHAT_MAX_FRAME_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = CHAT_MAX_FRAME_BYTES
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
