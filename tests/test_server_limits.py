@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench.targets import ALL_TARGETS, APP_MAX_FRAME_BYTES
+
 from smartcampus_chat.conf import DEFAULTS
 from tests.servers import CHAT_MAX_FRAME_BYTES
 
@@ -31,7 +32,8 @@ def _site_limit() -> int:
 
 def _dev_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("scchat_dev_script", ROOT / "scripts" / "dev.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -51,9 +53,9 @@ def test_the_demo_serves_with_the_sites_frame_limit() -> None:
     assert command[command.index("--ws-max-size") + 1] == "12345"
 
 
-def test_test_servers_and_bench_app_targets_use_the_sites_limit(tmp_path: Path) -> None:
-    assert CHAT_MAX_FRAME_BYTES == _site_limit()
-    assert APP_MAX_FRAME_BYTES == _site_limit()
+def test_test_servers_and_bench_app_targets_use_the_sites_limit() -> None:
+    assert _site_limit() == CHAT_MAX_FRAME_BYTES
+    assert _site_limit() == APP_MAX_FRAME_BYTES
     for target in ALL_TARGETS:
         if target.kind != "app":
             continue
@@ -73,5 +75,6 @@ def test_every_documented_uvicorn_or_daphne_command_has_the_limit() -> None:
                     continue  # Prose about the server, not a command.
                 seen += 1
                 flag = "--ws-max-size" if command.startswith("uvicorn") else "--websocket-max"
-                assert f"{flag}" in command and limit in command, f"{page.name}: {command}"
+                assert flag in command, f"{page.name}: {command}"
+                assert limit in command, f"{page.name}: {command}"
     assert seen >= 3
