@@ -50,7 +50,7 @@ def pip_install(*requirements: str) -> None:
 def demo(_: argparse.Namespace) -> None:
     ensure_venv()
     say("installing smartcampus-chat (editable) and the example site's needs")
-    pip_install("-e", ".[uvicorn,daphne]", "dj-database-url>=2.2")
+    pip_install("-e", ".[uvicorn,daphne]", "dj-database-url>=2.2", "django-axes>=8.0")
     site = ROOT / "example_project"
     run(PYTHON, "manage.py", "migrate", "--verbosity", "0", cwd=site)
     run(PYTHON, "manage.py", "seed_demo", cwd=site)
