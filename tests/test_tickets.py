@@ -196,3 +196,34 @@ def test_the_ticket_does_not_carry_the_session_key(alice: Any) -> None:
     assert session_key
     assert session_key not in ticket
     assert session_key not in tickets.signing.b64_decode(ticket.split(":")[0].encode()).decode()
+
+
+REDIS_LAYER = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/5",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("layers", "caches", "warned"),
+    [
+        (REDIS_LAYER, LOCMEM, True),
+        (REDIS_LAYER, REDIS_CACHE, False),
+        (MEMORY_LAYER, LOCMEM, False),
+    ],
+)
+def test_w050_warns_when_processes_share_a_layer_but_not_a_cache(
+    layers: dict[str, Any], caches: dict[str, Any], warned: bool
+) -> None:
+    from django.test import override_settings
+
+    from smartcampus_chat import checks
+
+    with override_settings(CHANNEL_LAYERS=layers, CACHES=caches):
+        ids = {message.id for message in checks.check_shared_cache()}
+    assert ids == ({"smartcampus_chat.W050"} if warned else set())
