@@ -72,20 +72,17 @@ def ensure_rooms(count: int) -> list[Any]:
     return rooms
 
 
-def prepare_app(rooms: int, users: int) -> list[str]:
-    """Public rooms ``bench-room-<n>`` and users; returns one WebSocket ticket per user.
+def prepare_app(rooms: int, users: int) -> list[int]:
+    """Public rooms ``bench-room-<n>`` and users; returns the users' ids.
 
-    Tickets (``?ticket=``, docs/protocol.md) are how non-browser clients authenticate;
-    ``bench.app_settings`` makes them last the whole run. Sessions are also written, as
-    Django's login view writes them, for workloads that want the cookie path.
+    Sessions are also written, as Django's login view writes them, for workloads that want
+    the cookie path. Connections authenticate with tickets (:func:`mint_tickets`).
     """
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
-
-    from smartcampus_chat.tickets import issue_ticket
 
     ensure_rooms(rooms)
     people = ensure_users(users)
@@ -104,7 +101,20 @@ def prepare_app(rooms: int, users: int) -> list[str]:
             Session(session_key=key, session_data=store.encode(data), expire_date=expires)
         )
     Session.objects.bulk_create(sessions, batch_size=1000)
-    return [issue_ticket(user) for user in people]
+    return [user.pk for user in people]
+
+
+def mint_tickets(user_ids: list[int]) -> list[str]:
+    """One WebSocket ticket per entry of ``user_ids`` (``?ticket=``, docs/protocol.md).
+
+    Tickets are how non-browser clients authenticate; each opens one socket only, so every
+    connection of every step gets its own. ``bench.app_settings`` makes them last the run.
+    """
+    from types import SimpleNamespace
+
+    from smartcampus_chat.tickets import issue_ticket
+
+    return [issue_ticket(SimpleNamespace(pk=pk)) for pk in user_ids]
 
 
 def store_direct(seconds: float, rooms: int, senders: int) -> dict[str, Any]:

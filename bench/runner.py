@@ -51,7 +51,9 @@ class Served:
     target: Target
     service: Service
     sampler: ResourceSampler
-    sessions: list[str]
+    #: Ids of the prepared users (app targets); connections get a fresh ticket each.
+    user_ids: list[int]
+    database_url: str = ""
 
     @property
     def port(self) -> int:
@@ -74,16 +76,16 @@ def serve(
     rooms are prepared first.
     """
     database_url = database_url or ctx.database_url
-    sessions: list[str] = []
+    user_ids: list[int] = []
     if target.uses_database:
         ctx.ensure_migrated(database_url)
-        sessions = django_side.call(database_url, django_side.prepare_app, rooms, users)
+        user_ids = django_side.call(database_url, django_side.prepare_app, rooms, users)
     if target.uses_redis:
         flush_redis()
     with target.service(database_url, env) as service:
         sampler = ResourceSampler(service.pid).start()
         try:
-            yield Served(target, service, sampler, sessions)
+            yield Served(target, service, sampler, user_ids, database_url)
         finally:
             sampler.stop()
 
@@ -94,15 +96,17 @@ def room_specs(
     """``rooms`` x ``members`` connections; the first ``senders_per_room`` of a room send.
 
     App connections carry a ticket each (``?ticket=``), one user per connection when there
-    are enough users.
+    are enough users; tickets are single-use, so each call mints fresh ones.
     """
+    tickets: list[str] = []
+    if served.user_ids:
+        wanted = [served.user_ids[i % len(served.user_ids)] for i in range(rooms * members)]
+        tickets = django_side.call(served.database_url, django_side.mint_tickets, wanted)
     specs = []
     for room in range(rooms):
         for member in range(members):
             index = room * members + member
-            credential = ""
-            if served.sessions:
-                credential = served.sessions[index % len(served.sessions)]
+            credential = tickets[index] if tickets else ""
             sender = index if member < senders_per_room else -1
             specs.append(
                 ConnSpec(

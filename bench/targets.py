@@ -16,6 +16,9 @@ from pathlib import Path
 from bench.harness import REDIS_URL, Service, free_port, python_env
 
 BIN = Path(sys.executable).parent
+#: The example site's ``CHAT_MAX_FRAME_BYTES``: app targets run as the project ships them,
+#: the server refusing bigger frames (tests/test_server_limits.py keeps them equal).
+APP_MAX_FRAME_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,13 @@ class Target:
                 argv += ["--workers", str(self.workers)]
             if self.ws:
                 argv += ["--ws", self.ws]
+            if self.kind == "app":  # The product as shipped: the server bounds frames.
+                argv += ["--ws-max-size", str(APP_MAX_FRAME_BYTES)]
         else:
             argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), app]
             argv += ["--access-log", "/dev/null", "-v", "0"]
+            if self.kind == "app":
+                argv += ["--websocket-max-message-size", str(APP_MAX_FRAME_BYTES)]
         return Service(self.name, argv, port, python_env(env))
 
 

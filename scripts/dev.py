@@ -50,7 +50,7 @@ def pip_install(*requirements: str) -> None:
 def demo(_: argparse.Namespace) -> None:
     ensure_venv()
     say("installing smartcampus-chat (editable) and the example site's needs")
-    pip_install("-e", ".[uvicorn,daphne]", "dj-database-url>=2.2")
+    pip_install("-e", ".[uvicorn,daphne]", "dj-database-url>=2.2", "django-axes>=8.0")
     site = ROOT / "example_project"
     run(PYTHON, "manage.py", "migrate", "--verbosity", "0", cwd=site)
     run(PYTHON, "manage.py", "seed_demo", cwd=site)
@@ -59,19 +59,43 @@ def demo(_: argparse.Namespace) -> None:
     say("demo logins: alice, bob, chloe (students), prof.martin (teacher), staff.admin (staff)")
     say("password for every demo login: campus-demo   (Ctrl+C stops the server)")
     os.chdir(site)
-    os.execv(
-        str(PYTHON),
+    os.execv(str(PYTHON), demo_command(str(PYTHON), site_frame_limit(site)))
+
+
+def site_frame_limit(site: Path) -> int:
+    """The example site's ``MAX_FRAME_BYTES``, read from its settings (not copied here)."""
+    out = subprocess.run(
         [
             str(PYTHON),
-            "-m",
-            "uvicorn",
-            "campus.asgi:application",
-            "--host",
-            DEMO_HOST,
-            "--port",
-            DEMO_PORT,
+            "manage.py",
+            "shell",
+            "-c",
+            "from smartcampus_chat.conf import app_settings; print(app_settings.MAX_FRAME_BYTES)",
         ],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    return int(out.stdout.split()[-1])
+
+
+def demo_command(python: str, frame_limit: int) -> list[str]:
+    """uvicorn serving the example site. ``--ws-max-size``: uvicorn refuses bigger frames
+    (1009) before reading them into memory; Channels has no limit of its own, and the
+    app's check only runs once the whole frame is in memory."""
+    return [
+        python,
+        "-m",
+        "uvicorn",
+        "campus.asgi:application",
+        "--host",
+        DEMO_HOST,
+        "--port",
+        DEMO_PORT,
+        "--ws-max-size",
+        str(frame_limit),
+    ]
 
 
 def _runs(python: str) -> tuple[int, int] | None:

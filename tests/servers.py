@@ -33,6 +33,9 @@ from websockets.exceptions import ConnectionClosed
 
 from smartcampus_chat.tickets import issue_ticket
 
+#: The example site's ``CHAT_MAX_FRAME_BYTES`` (its ``MAX_FRAME_BYTES``): the ``--ws-max-size``
+#: of every uvicorn the tests start (tests/test_server_limits.py keeps them equal).
+CHAT_MAX_FRAME_BYTES = 65536
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP = """
@@ -262,7 +265,8 @@ class Site:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "uvicorn", "campus.asgi:application"),
-                *("--port", str(port), "--ws-max-size", "65536", "--log-level", "warning"),
+                *("--port", str(port), "--ws-max-size", str(CHAT_MAX_FRAME_BYTES)),
+                *("--log-level", "warning"),
             ],
             env=self.env,
             cwd=ROOT,
@@ -316,7 +320,11 @@ def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.mp_settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]),
+        # The caller's PYTHONPATH stays after them (a source tree not installed: src).
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "example_project"), str(ROOT)]
+            + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
         "SCCHAT_MP_DATABASE_URL": database_url,
         "SCCHAT_MP_PREFIX": f"scchat-mp-{uuid.uuid4().hex[:10]}",
         "SCCHAT_MP_SEND_RATE": "1000",

@@ -1,10 +1,11 @@
 """Origin and handshake: who may open a WebSocket at all.
 
-The origin check is Channels' ``AllowedHostsOriginValidator`` over ``ALLOWED_HOSTS``; these
-tests build the ASGI application the way the README's snippet does, with a campus host
-list, and try the origins an attacker would: none, ``null``, foreign, and look-alikes that
-share a suffix or a prefix with the real host. Refusal happens before the consumer runs
-(the handshake is denied: the communicator sees no accept).
+The origin check is the app's ``TrustedOriginValidator`` (scheme, host and port of the
+site itself or of ``CSRF_TRUSTED_ORIGINS``); these tests build the ASGI application the
+way the README's snippet does, with a campus host list and trusted origins, and try the
+origins an attacker would: none, ``null``, foreign, and look-alikes that share a suffix or
+a prefix with the real host. Refusal happens before the consumer runs (the handshake is
+denied: the communicator sees no accept). Ports and schemes: tests/test_origins.py.
 """
 
 from __future__ import annotations
@@ -15,33 +16,33 @@ import pytest
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from channels.testing import WebsocketCommunicator
 from django.core import signing
 from django.test import override_settings
 
 from smartcampus_chat import checks, tickets
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.routing import websocket_urlpatterns
+from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CAMPUS_HOSTS = ["campus.example", ".chat.campus.example"]
+CAMPUS_ORIGINS = ["https://campus.example", "https://*.chat.campus.example"]
 
 
 def _application() -> Any:
-    return AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    return TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 async def _handshake(origin: bytes | None, user: Any, path: str = "/ws/chat/") -> tuple[bool, Any]:
     headers = [(b"host", b"campus.example")]
     if origin is not None:
         headers.append((b"origin", origin))
-    with override_settings(ALLOWED_HOSTS=CAMPUS_HOSTS):
+    with override_settings(ALLOWED_HOSTS=CAMPUS_HOSTS, CSRF_TRUSTED_ORIGINS=CAMPUS_ORIGINS):
         communicator = WebsocketCommunicator(_application(), path, headers=headers)
-    communicator.scope["user"] = user
-    connected, code = await communicator.connect(timeout=3)
-    await communicator.disconnect()
+        communicator.scope["user"] = user
+        connected, code = await communicator.connect(timeout=3)
+        await communicator.disconnect()
     return connected, code
 
 

@@ -42,7 +42,8 @@ CHILD = textwrap.dedent(
     from mysite.asgi import application
 
     async def websocket():
-        ws = WebsocketCommunicator(application, f"/ws/chat/{room.slug}/", headers=[(b"origin", b"http://testserver")])
+        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        ws = WebsocketCommunicator(application, f"/ws/chat/{room.slug}/", headers=headers)
         ws.scope["user"] = user
         connected, _ = await ws.connect()
         assert connected, "websocket refused"

@@ -69,7 +69,8 @@ def by_socket(ctx: RunContext, database_url: str, page: int) -> dict[str, Any]:
     ctx.ensure_migrated(database_url)
     with serve(ctx, target, rooms=1, users=1, database_url=database_url) as served:
         django_side.call(database_url, _seed_room, app_room_slug(0), MISSED)
-        figures = asyncio.run(_resume_over_socket(served.port, served.sessions[0]))
+        (ticket,) = django_side.call(database_url, django_side.mint_tickets, served.user_ids[:1])
+        figures = asyncio.run(_resume_over_socket(served.port, ticket))
     return {"missed": MISSED, "page_size": page, **figures}
 
 

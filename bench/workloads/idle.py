@@ -42,9 +42,11 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
         ctx.log(f"idle {target.name}: {count} connections")
         with serve(ctx, target, rooms=ROOMS, users=count) as served:
             specs = room_specs(served, ROOMS, members, senders_per_room=0)
+            # Tickets open one socket each: the warm-up connections get their own.
+            warm_specs = room_specs(served, ROOMS, members, senders_per_room=0)[:WARM_UP]
             rss_cold = served.sampler.rss()
             with (
-                LoadGenerator(target.protocol, served.port, specs[:WARM_UP], 1) as warm,
+                LoadGenerator(target.protocol, served.port, warm_specs, 1) as warm,
                 LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen,
             ):
                 warmed = warm.connect(concurrency=WARM_UP)

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     # The API's docs pages (/chat/api/docs/, /chat/api/redoc/), assets served locally.
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Login brute force: lockout after repeated failures (django-axes, see below).
+    "axes",
     "smartcampus_chat",
     "campus",
     "courses",
@@ -55,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "campus.urls"
@@ -131,14 +136,36 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "smartcampus_chat:room_list"
+
+# Login brute force (docs/integration.md, "Security"): django-axes counts failed logins
+# per username *and* client IP together; after AXES_FAILURE_LIMIT of them that pair is
+# refused (HTTP 429, even with the right password) for AXES_COOLOFF_TIME. Per pair, so an
+# attacker cannot lock a student out from elsewhere; a success resets the count. Behind a
+# reverse proxy, REMOTE_ADDR is the proxy's: set AXES_IPWARE_PROXY_COUNT (with
+# django-ipware) or AXES_CLIENT_IP_CALLABLE so that each client has its own address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # First: refuses locked-out pairs.
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 LOGOUT_REDIRECT_URL = "home"
 
+# Bytes per WebSocket frame: the chat's limit, and the server's, so that a bigger frame is
+# refused by the server before it is read into memory (uvicorn: --ws-max-size, the same
+# number; daphne's runserver: the two settings below).
+CHAT_MAX_FRAME_BYTES = 65536
 SMARTCAMPUS_CHAT = {
     "BASE_TEMPLATE": "campus/base.html",
     "COURSE_MODEL": "courses.Course",
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
+    "MAX_FRAME_BYTES": CHAT_MAX_FRAME_BYTES,
 }
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = CHAT_MAX_FRAME_BYTES
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = CHAT_MAX_FRAME_BYTES
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -336,3 +336,38 @@ def check_security_headers(
             )
         )
     return errors
+
+
+_PER_PROCESS_CACHES = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
+
+
+@register(Tags.security)
+def check_shared_cache(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Several processes (a channel layer other than the in-memory one) need one cache:
+    single-use WebSocket tickets and the per-user rate limits are kept in it."""
+    layers = getattr(settings, "CHANNEL_LAYERS", None)
+    alias = app_settings.CHANNEL_LAYER
+    if not isinstance(layers, dict) or not isinstance(layers.get(alias), dict):
+        return []
+    if layers[alias].get("BACKEND", "") == _IN_MEMORY_LAYER:
+        return []
+    cache = getattr(settings, "CACHES", {}).get("default", {})
+    backend = cache.get("BACKEND", "") if isinstance(cache, dict) else ""
+    if backend not in _PER_PROCESS_CACHES:
+        return []
+    return [
+        Warning(
+            f"The default cache ({backend.rsplit('.', 1)[-1]}) is per process while the "
+            "channel layer connects several: a WebSocket ticket could open one socket per "
+            "process, and rate limits hold per process only.",
+            hint="Use a shared cache (django.core.cache.backends.redis.RedisCache).",
+            id="smartcampus_chat.W050",
+        )
+    ]

@@ -39,7 +39,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from smartcampus_chat import events, queries, ratelimit, services
+from smartcampus_chat import events, queries, ratelimit, services, tickets
 from smartcampus_chat.batcher import get_batcher
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import (
@@ -97,6 +97,7 @@ CLOSE_UNSUPPORTED_VERSION = 4005
 #: A query parameter of the URL is malformed (``?event_seq=`` not a number...).
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_LARGE = 1009
+CLOSE_TRY_AGAIN_LATER = 1013
 __all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
 
 #: ``frame_type``\s of layer frames that change which rooms a connection follows.
@@ -392,9 +393,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
             return
+        except ServiceUnavailable as exc:
+            # Fail closed: a ticket that cannot be checked (cache down) lets nobody in.
+            await self.send_chat_error(exc, None)
+            await self.close_with(CLOSE_TRY_AGAIN_LATER, "unavailable")
+            return
         if setup is None:
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
             return
+        # A ticket's credential, for still_signed_in (tickets.credential_alive).
+        self.scope.update(tickets.scope_entries(setup.credential))
         user = self.user = setup.user
         self.user_id = user.pk
         self.rooms = {

@@ -20,10 +20,10 @@ from django.contrib.auth import get_user_model
 
 from smartcampus_chat import queries
 from smartcampus_chat.batching import Batcher
-from smartcampus_chat.exceptions import NotFound
+from smartcampus_chat.exceptions import NotFound, ServiceUnavailable
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy, is_active_user
-from smartcampus_chat.tickets import ticket_user_id
+from smartcampus_chat.tickets import Credential, Redeemed, credential_alive, redeem
 
 #: Most sockets set up by one trip to the database thread.
 SET_UP_BATCH_MAX = 200
@@ -55,27 +55,40 @@ class SetUp:
 
     user: Any
     rooms: list[FollowedRoom]
+    #: What the socket's ticket was bound to (:mod:`smartcampus_chat.tickets`); the
+    #: consumer keeps it in its scope for :func:`still_signed_in`.
+    credential: Credential | None = None
 
 
 def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
-    """Set up each socket: ``SetUp``, None (not authenticated) or ``NotFound`` (no access)."""
-    ticket_ids = {
-        request.ticket: ticket_user_id(request.ticket)
-        for request in requests
-        if request.ticket is not None
-    }
-    wanted = {user_id for user_id in ticket_ids.values() if user_id is not None}
+    """Set up each socket: ``SetUp``, None (not authenticated), ``NotFound`` (no access) or
+    ``ServiceUnavailable`` (a ticket could not be redeemed: the cache is down).
+
+    Each ticket is redeemed (used up) here, once per request: the same ticket twice in a
+    batch lets the first in only."""
+    redeemed: list[Redeemed | Exception | None] = []
+    for request in requests:
+        if request.ticket is None:
+            redeemed.append(None)
+            continue
+        try:
+            redeemed.append(redeem(request.ticket))
+        except ServiceUnavailable as exc:
+            redeemed.append(exc)
+    wanted = {r.user_id for r in redeemed if isinstance(r, Redeemed) and r.user_id is not None}
     users = (
         get_user_model()._default_manager.filter(is_active=True).in_bulk(list(wanted))
         if wanted
         else {}
     )
     people: list[Any] = []
-    for request in requests:
+    for request, ticket in zip(requests, redeemed, strict=True):
         if request.ticket is None:
             people.append(request.user if is_active_user(request.user) else None)
+        elif isinstance(ticket, Redeemed):
+            people.append(users.get(ticket.user_id))
         else:
-            people.append(users.get(ticket_ids[request.ticket]))
+            people.append(None)
     slugs = {
         request.slug
         for request, user in zip(requests, people, strict=True)
@@ -96,7 +109,10 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     )
     policy = get_policy()
     results: list[SetUp | Exception | None] = []
-    for request, user in zip(requests, people, strict=True):
+    for request, user, ticket in zip(requests, people, redeemed, strict=True):
+        if isinstance(ticket, Exception):
+            results.append(ticket)
+            continue
         if user is None:
             results.append(None)
             continue
@@ -116,7 +132,8 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
                 followed = [
                     FollowedRoom(room.pk, room.slug, room, access, last=room.last_event_seq)
                 ]
-            results.append(SetUp(user, followed))
+            credential = ticket.credential if isinstance(ticket, Redeemed) else None
+            results.append(SetUp(user, followed, credential))
         except Exception as exc:
             results.append(exc)
     return results
@@ -124,9 +141,13 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
 
 def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
     """Whether an open socket's user is still active and, when the socket came with a
-    session (not a ticket), that session still exists: checked when the socket may have
-    missed the news of a logout or a deactivation (:data:`~.events.SESSION_ENDED_TYPE`)."""
+    session (not a ticket), that session still exists, and when it came with a bound
+    ticket, the session or token the ticket was issued for still exists: checked when the
+    socket may have missed the news of a logout or a deactivation
+    (:data:`~.events.SESSION_ENDED_TYPE`)."""
     if not get_user_model()._default_manager.filter(pk=user_id, is_active=True).exists():
+        return False
+    if not credential_alive(user_id, scope):  # A ticket's session or token ended.
         return False
     session = scope.get("session")
     session_key = getattr(session, "session_key", None)

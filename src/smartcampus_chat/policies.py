@@ -150,6 +150,21 @@ class ChatPolicy:
             return False
         return _RANK[access.role] >= _RANK.get(target_role, 0)
 
+    def can_remove_user(
+        self, actor: Any, access: RoomAccess, room: ChatRoom, target: Any, target_role: str
+    ) -> bool:
+        """Whether ``actor`` may remove ``target`` (whose role in the room is ``target_role``).
+
+        Staff keep access to every room they can see: only staff remove a staff member
+        (here or in the admin). A student who owns a public room may remove other students
+        but not lock out the staff who moderate it. Nobody removes themselves (they leave).
+        """
+        if target.pk == actor.pk:
+            return False
+        if getattr(target, "is_staff", False) and not getattr(actor, "is_staff", False):
+            return False
+        return self.can_remove_member(access, room, target_role)
+
     def can_create_room(
         self, user: Any, room_type: str, *, group: Any = None, course: Any = None
     ) -> bool:

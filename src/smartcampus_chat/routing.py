@@ -1,8 +1,11 @@
 """WebSocket URL patterns for the host's ``URLRouter``.
 
-from smartcampus_chat.routing import websocket_urlpatterns
+from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns
 
-The host's stack stays ``AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(...)))``:
+The host's stack is ``TrustedOriginValidator(AuthMiddlewareStack(URLRouter(...)))``
+(:mod:`smartcampus_chat.origins`: the Origin's scheme, host and port must be the site's
+own or one of ``CSRF_TRUSTED_ORIGINS``; Channels' ``AllowedHostsOriginValidator`` ignores
+scheme and port).
 ``?ticket=<ticket>`` (clients without the site's session cookie: mobile apps, scripts) is
 read by the consumers themselves, with the rooms a socket follows, in one trip to the
 database thread (:func:`smartcampus_chat.handshakes.set_up_many`); a ticket replaces
@@ -16,6 +19,9 @@ from __future__ import annotations
 from django.urls import path
 
 from smartcampus_chat import consumers
+from smartcampus_chat.origins import TrustedOriginValidator
+
+__all__ = ["TrustedOriginValidator", "websocket_urlpatterns"]
 
 websocket_urlpatterns = [
     path(

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tests.servers import free_port, stop_process
+from tests.servers import CHAT_MAX_FRAME_BYTES, free_port, stop_process
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -135,6 +135,9 @@ class LiveServer:
                     "warning",
                     "--timeout-graceful-shutdown",
                     "2",
+                    # As every command the project ships: the example site's frame limit.
+                    "--ws-max-size",
+                    str(CHAT_MAX_FRAME_BYTES),
                 ],
                 cwd=SITE,
                 env=self.env,

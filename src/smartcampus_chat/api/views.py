@@ -459,7 +459,8 @@ class TicketView(ChatAPIView):
         responses={201: TicketSerializer},
     )
     def post(self, request: Request) -> Response:
-        ticket = tickets.issue_ticket(request.user)
+        # Bound to this request's session or token: it stops working when they end.
+        ticket = tickets.issue_ticket(request.user, tickets.credential_of(request))
         scheme = "wss" if request.is_secure() else "ws"
         ws_url = f"{scheme}://{request.get_host()}/ws/chat/{{room}}/?ticket={ticket}"
         data = {"ticket": ticket, "expires_in": app_settings.TICKET_MAX_AGE, "ws_url": ws_url}

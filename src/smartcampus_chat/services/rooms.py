@@ -270,8 +270,8 @@ def check_remove_member(actor: Any, room: ChatRoom, user_id: Any) -> ChatPartici
     if target is None:
         raise NotFound(_("No such member."))
     target_access = policy.access(target.user, room, target)
-    if target.user_id == actor.pk or not policy.can_remove_member(
-        access, room, target_access.role or Role.MEMBER
+    if not policy.can_remove_user(
+        actor, access, room, target.user, target_access.role or Role.MEMBER
     ):
         raise PermissionDenied()
     return do_remove_member(actor, room, target)

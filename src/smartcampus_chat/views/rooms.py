@@ -188,9 +188,7 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("smartcampus_chat:room_settings", slug=room.slug)
     members = [
         # The row's role stands in for the full access check, which the service repeats.
-        MemberRow(
-            p, can_remove=p.user_id != user.pk and policy.can_remove_member(access, room, p.role)
-        )
+        MemberRow(p, can_remove=policy.can_remove_user(user, access, room, p.user, p.role))
         for p in queries.participants(room)
     ]
     return render(
