@@ -13,10 +13,17 @@ by the policy for each socket exactly as one by one, before the socket follows a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
+from urllib.parse import parse_qs
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from smartcampus_chat import queries
 from smartcampus_chat.batching import Batcher
@@ -122,15 +129,142 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     return results
 
 
-def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
-    """Whether an open socket's user is still active and, when the socket came with a
-    session (not a ticket), that session still exists: checked when the socket may have
-    missed the news of a logout or a deactivation (:data:`~.events.SESSION_ENDED_TYPE`)."""
-    if not get_user_model()._default_manager.filter(pk=user_id, is_active=True).exists():
-        return False
+def _session_key(scope: dict[str, Any]) -> str | None:
     session = scope.get("session")
-    session_key = getattr(session, "session_key", None)
-    return session is None or session_key is None or bool(session.exists(session_key))
+    key = getattr(session, "session_key", None) if session is not None else None
+    return key if isinstance(key, str) else None
+
+
+def _came_with_ticket(scope: dict[str, Any]) -> bool:
+    raw = scope.get("query_string", b"")
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return "ticket" in parse_qs(text)
+
+
+def _session_store_class() -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The current data of the sessions ``keys``; a session that is gone or expired is
+    absent. One query for the database backends (``db``, ``cached_db``: the database is
+    their truth), one load per session for the others (cache, signed cookies)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    store_class = _session_store_class()
+    if issubclass(store_class, DatabaseSessionStore):
+        model = store_class.get_model_class()
+        rows = model.objects.filter(session_key__in=wanted, expire_date__gt=timezone.now())
+        decoder = store_class()
+        return {row.session_key: decoder.decode(row.session_data) for row in rows}
+    found: dict[str, dict[str, Any]] = {}
+    for key in wanted:
+        data = store_class(key).load()
+        if data:
+            found[key] = data
+    return found
+
+
+def credential_holds(user: Any, scope: dict[str, Any], sessions: dict[str, Any]) -> bool:
+    """Whether ``user`` (fresh from the database) may still use the socket of ``scope``.
+
+    The user must be active. A socket that came with a session cookie needs that session
+    to still exist, unexpired (``sessions``: :func:`load_sessions`), and, when it names this
+    user, to carry the auth hash of the user's current password, exactly as
+    :func:`django.contrib.auth.get_user` verifies it for a page (a password change or
+    ``SECRET_KEY`` rotation past the fallbacks ends the socket as it ends the session). A
+    socket that came with a ticket is judged by its user, and by the cookie's session
+    when it had one.
+    """
+    if not is_active_user(user):
+        return False
+    key = _session_key(scope)
+    if key is None:
+        return True
+    data = sessions.get(key)
+    if data is None:
+        return False
+    if str(data.get(SESSION_KEY)) != str(user.pk):
+        # Another user's (or nobody's) session: only a ticket socket may carry it.
+        return _came_with_ticket(scope)
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    session_hash = data.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )
+
+
+def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
+    """Whether an open socket's credential is still valid: its user exists and is active
+    and, when the socket came with a session, that session still exists, has not expired
+    and matches the user's password (:func:`credential_holds`). The one rule for it:
+    :func:`revalidate_many` applies the same to sockets in batches."""
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None:
+        return False
+    key = _session_key(scope)
+    return credential_holds(user, scope, load_sessions([key] if key else []))
+
+
+@dataclass(frozen=True)
+class RevalidateRequest:
+    user_id: Any
+    scope: dict[str, Any]
+    #: As :attr:`SetUpRequest.slug`.
+    slug: str | None
+
+
+def revalidate_many(requests: list[RevalidateRequest]) -> list[SetUp | Exception | None]:
+    """Check open sockets again as if they connected now: ``SetUp`` with the fresh user and
+    rooms, None (the credential no longer holds: :func:`credential_holds`) or ``NotFound``.
+
+    One query for the users, one for the sessions (database backends), then the same
+    set-up as a handshake (:func:`set_up_many`) for the sockets still signed in.
+    """
+    users = get_user_model()._default_manager.in_bulk(
+        list({request.user_id for request in requests})
+    )
+    sessions = load_sessions(
+        key for key in (_session_key(request.scope) for request in requests) if key
+    )
+    signed_in: list[tuple[int, SetUpRequest]] = []
+    results: list[SetUp | Exception | None] = [None] * len(requests)
+    for index, request in enumerate(requests):
+        user = users.get(request.user_id)
+        if user is not None and credential_holds(user, request.scope, sessions):
+            signed_in.append((index, SetUpRequest(user, None, request.slug)))
+    if signed_in:
+        for (index, _request), result in zip(
+            signed_in, set_up_many([request for _, request in signed_in]), strict=True
+        ):
+            results[index] = result
+    return results
+
+
+class RevalidateBatcher(Batcher[RevalidateRequest, SetUp | None]):
+    """Re-checks the open sockets of one event loop, a batch per trip to the database."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop, revalidate_many, lambda: SET_UP_BATCH_MAX, "revalidations")
+
+
+_revalidate_batcher: RevalidateBatcher | None = None
+
+
+def get_revalidate_batcher() -> RevalidateBatcher:
+    """The revalidation batcher of the running event loop."""
+    global _revalidate_batcher
+    loop = asyncio.get_running_loop()
+    if _revalidate_batcher is None or _revalidate_batcher.loop is not loop:
+        _revalidate_batcher = RevalidateBatcher(loop)
+    return _revalidate_batcher
 
 
 class SetUpBatcher(Batcher[SetUpRequest, SetUp | None]):
