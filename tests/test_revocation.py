@@ -446,3 +446,36 @@ def test_user_saves_notify_only_when_a_watched_field_changed(
         user.is_active = False
         user.save()
         assert ended.call_count == 1
+
+
+# --- Archived: decided from the database when the message is stored ----------------------
+
+
+@pytest.mark.parametrize("path", ["alone", "group commit"])
+def test_a_send_holding_a_stale_room_is_refused_when_stored(
+    alice: Any, bob: Any, public_room: ChatRoom, path: str
+) -> None:
+    """A socket's cached room (and access) said "not archived"; the row says otherwise."""
+    from smartcampus_chat.exceptions import RoomArchived
+    from smartcampus_chat.policies import get_policy
+    from smartcampus_chat.services.batch import SendRequest, check_send_messages
+
+    other = services.do_create_room(bob, name="Other", room_type=RoomType.PUBLIC)
+    stale = ChatRoom.objects.get(pk=public_room.pk)
+    access = get_policy().access(alice, stale)
+    ChatRoom.objects.filter(pk=public_room.pk).update(is_archived=True)
+    if path == "alone":
+        with pytest.raises(RoomArchived):
+            services.check_send_message(alice, stale, AFTER, access=access)
+    else:
+        refused, stored = check_send_messages(
+            [
+                SendRequest(alice, stale, AFTER, client_id="a", access=access),
+                SendRequest(bob, other, "elsewhere", client_id="b"),
+            ]
+        )
+        assert isinstance(refused, RoomArchived)
+        assert not isinstance(stored, Exception)
+        assert stored.message.room_id == other.pk  # The rest of the batch is stored.
+    assert not _stored_after()
+    assert ChatRoom.objects.get(pk=public_room.pk).last_seq == stale.last_seq

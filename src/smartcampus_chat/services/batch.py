@@ -362,7 +362,7 @@ def _insert_postgresql(
 
 
 def _drop_known_client_ids(
-    items: list[_Valid], results: dict[int, SendResult]
+    items: list[_Valid], results: dict[int, SendResult | Exception]
 ) -> tuple[list[_Valid], list[tuple[int, int]]]:
     """Split retries from new sends.
 
