@@ -8,7 +8,11 @@ Two endpoints share one implementation (:class:`ChatConsumer`):
 
 The full protocol is documented in docs/protocol.md. Delivery does no database work: access
 is decided when a connection follows a room and re-decided when the layer says it changed
-(``chat.access_changed``, ``chat.session_ended``, ``room.removed``), never per frame.
+(``chat.access_changed``, ``chat.session_changed``, ``chat.session_ended``,
+``room.removed``), never per delivered frame. As a backstop for changes nobody signalled,
+each connection re-checks its session and access at an interval (``chat.revalidate`` from
+:mod:`smartcampus_chat.revalidation`) and before a state-changing client frame when its
+last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.revalidate`).
 
 Connections have no layer channel of their own: the process's fan-out hub
 (:mod:`smartcampus_chat.hub`) receives each group message once and calls
