@@ -127,6 +127,10 @@ def _deactivate(alice: Any, **_: Any) -> None:
     alice.save()
 
 
+def _delete_user(alice: Any, **_: Any) -> None:
+    alice.delete()
+
+
 def _logout(alice: Any, **_: Any) -> None:
     user_logged_out.send(sender=type(alice), request=None, user=alice)
 
@@ -185,6 +189,7 @@ CASES: dict[str, tuple[Callable[..., None], str, int]] = {
     "staff status revoked": (_unstaff, "staff", 4003),
     "deactivated": (_deactivate, "course", 4001),
     "logged out": (_logout, "group", 4001),
+    "user deleted": (_delete_user, "course", 4001),
     "password changed": (_change_password, "group", 4001),
     "session deleted": (_delete_session, "course", 4001),
     "room archived": (_archive, "group", READ_ONLY),

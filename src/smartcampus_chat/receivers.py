@@ -18,6 +18,7 @@ from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_out
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -113,8 +114,18 @@ def _on_participant_saved(
 
 
 @receiver(post_delete, sender=ChatParticipant, dispatch_uid="smartcampus_chat.participant_deleted")
-def _on_participant_deleted(sender: Any, instance: ChatParticipant, **kwargs: Any) -> None:
+def _on_participant_deleted(
+    sender: Any, instance: ChatParticipant, origin: Any = None, **kwargs: Any
+) -> None:
+    deleted = origin.model if isinstance(origin, QuerySet) else type(origin)
+    if deleted is ChatRoom or (deleted is User and origin is not None):
+        return  # The room's or the user's own deletion tells the sockets (below).
     events.notify_access_changed(instance.user_id)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="smartcampus_chat.user_deleted")
+def _on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    events.notify_session_ended(instance.pk)
 
 
 def _on_groups_changed(
