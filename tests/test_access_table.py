@@ -13,6 +13,14 @@ Every door answers every action it offers (``WS_ACTIONS``, ``API_ACTIONS``,
 what each door did. A door that allows something the table refuses, or refuses something
 the table allows, fails the same way: 0 unauthorised successes, 0 wrongful denials.
 
+A second block of rows (``REVOKED``) is about access that ends while the actor is
+connected: the actor's socket (signed in with a real session cookie), API client and page
+client are set up while the actor may do what a member may, then the cause is applied
+(``CAUSES``: the group cleared, a ban saved through the ORM as the admin does, staff status
+revoked, the password changed, the session deleted on the server, the room archived), then
+every action is tried on those same connections. A socket gets up to a second to be closed
+(the documented revocation bound) before its actions are tried.
+
 The last tests check that a private room the actor may not see answers exactly like a room
 that does not exist (status, body, close code and reason).
 """
@@ -20,21 +28,25 @@ that does not exist (status, body, close code and reason).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.sessions.models import Session
 from django.test import Client as PageClient
 from django.urls import reverse
 
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
-from smartcampus_chat.models import ChatMessage, ChatParticipant, Role, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
 from tests.access import Case, World, create_rooms, write_case
+from tests.realtime import ORIGIN, Closed
 from tests.realtime import Client as SocketClient
-from tests.realtime import Closed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -124,9 +136,48 @@ TABLE: dict[tuple[str, str], str] = {
     ("archived", "staff"): ARCHIVED_MODERATOR,
 }
 
+# Revoked while connected (the second block): the actor had a member's access (in the
+# group, enrolled as a student, joined every room but the private one; ``unstaffed``: staff
+# instead, in no group or course) when their socket, API client and page client were set up.
+# group_cleared: ``group.user_set.clear()``. admin_banned: every participant row of theirs
+# saved with ``is_banned=True`` through the ORM (as ``ModelAdmin.save_model`` does).
+# unstaffed: ``is_staff`` set to False. password_changed: ``set_password`` and ``save``.
+# session_deleted: their session row deleted on the server. archived_after: the room archived.
+REVOKED = (
+    "group_cleared",
+    "admin_banned",
+    "unstaffed",
+    "password_changed",
+    "session_deleted",
+    "archived_after",
+)
+
+TABLE.update(
+    {
+        **{(t, "admin_banned"): ALL_H for t in ROOM_TYPES},
+        **{(t, "password_changed"): ALL_A for t in ROOM_TYPES},
+        **{(t, "session_deleted"): ALL_A for t in ROOM_TYPES},
+        ("public", "group_cleared"): USER,
+        ("group", "group_cleared"): ALL_H,
+        ("course", "group_cleared"): USER,
+        ("private", "group_cleared"): ALL_H,
+        ("archived", "group_cleared"): READER,
+        ("public", "unstaffed"): USER,
+        ("group", "unstaffed"): ALL_H,
+        ("course", "unstaffed"): ALL_H,
+        ("private", "unstaffed"): ALL_H,
+        ("archived", "unstaffed"): READER,
+        ("public", "archived_after"): READER,
+        ("group", "archived_after"): READER,
+        ("course", "archived_after"): READER,
+        ("private", "archived_after"): ALL_H,
+        ("archived", "archived_after"): READER,
+    }
+)
+
 
 def test_the_table_is_complete() -> None:
-    assert set(TABLE) == {(t, r) for t in ROOM_TYPES for r in RELATIONS}
+    assert set(TABLE) == {(t, r) for t in ROOM_TYPES for r in (*RELATIONS, *REVOKED)}
     assert all(len(row) == len(ACTIONS) and set(row) <= set("YNRHA") for row in TABLE.values())
 
 
@@ -143,9 +194,12 @@ def world(make_user: Callable[..., Any], group: Group, course: Course) -> World:
     users["removed"] = make_user("removed")
     users["inactive"] = make_user("inactive")
     users["writer"] = make_user("writer", is_staff=True)  # Author of "someone else's" messages.
-    for name in ("group_member", "owner", "removed", "inactive"):
+    for name in REVOKED:
+        users[name] = make_user(name, is_staff=name == "unstaffed")
+    members = [name for name in REVOKED if name != "unstaffed"]
+    for name in ("group_member", "owner", "removed", "inactive", *members):
         users[name].groups.add(group)
-    for name in ("student", "owner", "removed", "inactive"):
+    for name in ("student", "owner", "removed", "inactive", *members):
         Enrolment.objects.create(course=course, user=users[name], role="student")
     Enrolment.objects.create(course=course, user=users["teacher"], role="teacher")
     owner = users["owner"]
@@ -158,6 +212,8 @@ def world(make_user: Callable[..., Any], group: Group, course: Course) -> World:
         room = rooms[room_type]
         services.do_join_room(users["member"], room)
         services.do_join_room(users["inactive"], room)
+        for name in REVOKED:
+            services.do_join_room(users[name], room)
         removed = services.do_join_room(users["removed"], room)
         services.do_remove_member(owner, room, removed)
     services.do_update_room(rooms["archived"], is_archived=True)
@@ -190,8 +246,13 @@ _WS_CLOSE = {4001: "A", 4003: "H"}
 
 
 async def _ws_action(client: SocketClient, frame: dict[str, Any]) -> str:
+    if client.closed_code is not None:
+        return _WS_CLOSE[client.closed_code]
     await client.send(**frame, id="matrix")
-    answer = await client.until(lambda f: f.get("id") == "matrix")
+    try:
+        answer = await client.until(lambda f: f.get("id") == "matrix")
+    except Closed as closed:
+        return _WS_CLOSE[closed.code or 0]
     if answer["type"] == "ack":
         return "Y"
     assert answer["type"] == "error", answer
@@ -259,10 +320,12 @@ def _checked(outcome: str, effect: bool) -> str:
     return outcome
 
 
-def via_api(case: Case) -> dict[str, str]:
-    client = PageClient()
-    if case.actor.is_authenticated:
-        client.force_login(case.actor)
+def via_api(case: Case, client: PageClient | None = None) -> dict[str, str]:
+    """``client``: signed in before the case's access changed (else signed in now)."""
+    if client is None:
+        client = PageClient()
+        if case.actor.is_authenticated:
+            client.force_login(case.actor)
     slug, room = case.room.slug, case.room
 
     def url(name: str, **kwargs: Any) -> str:
@@ -318,10 +381,12 @@ def _page_outcome(response: Any) -> str:
     return {200: "Y", 302: "Y", 403: "N", 404: "H", 409: "R"}[status]
 
 
-def via_pages(case: Case) -> dict[str, str]:
-    client = PageClient()
-    if case.actor.is_authenticated:
-        client.force_login(case.actor)
+def via_pages(case: Case, client: PageClient | None = None) -> dict[str, str]:
+    """``client``: as for :func:`via_api`."""
+    if client is None:
+        client = PageClient()
+        if case.actor.is_authenticated:
+            client.force_login(case.actor)
     slug, room = case.room.slug, case.room
     outcome: dict[str, str] = {}
     page = client.get(room.get_absolute_url())
@@ -374,6 +439,179 @@ def test_every_door_follows_the_table(world: World, room_type: str, relation: st
     ws = _row(async_to_sync(via_websocket)(new_case(world, room_type, relation)))
     api = _row(via_api(new_case(world, room_type, relation)))
     pages = _row(via_pages(new_case(world, room_type, relation)))
+    expected = {
+        "ws": _expected(room_type, relation, WS_ACTIONS),
+        "api": _expected(room_type, relation, API_ACTIONS),
+        "pages": _expected(room_type, relation, PAGE_ACTIONS),
+    }
+    assert {"ws": ws, "api": api, "pages": pages} == expected
+
+
+# --- Revoked while connected ---------------------------------------------------------------
+
+#: The revocation bound: an open socket is closed (or told) within it.
+LIMIT = 1.0
+
+
+def _fresh(user: Any) -> Any:
+    return type(user)._default_manager.get(pk=user.pk)
+
+
+def grant(world: World, relation: str, room: ChatRoom) -> None:
+    """Give back what the cause of ``relation`` takes (an earlier door applied it)."""
+    actor = _fresh(world.users[relation])
+    if relation == "group_cleared":
+        actor.groups.add(world.rooms["group"].group)
+    elif relation == "admin_banned":
+        ChatParticipant.objects.filter(user=actor).update(is_banned=False)
+    elif relation == "unstaffed":
+        actor.is_staff = True
+        actor.save()
+    elif relation == "archived_after" and room != world.rooms["archived"]:
+        ChatRoom.objects.filter(pk=room.pk).update(is_archived=False)
+
+
+def revoke(world: World, relation: str, room: ChatRoom, session_key: str) -> None:
+    """Apply the cause of ``relation`` the way a host site does, bypassing the services."""
+    actor = _fresh(world.users[relation])
+    if relation == "group_cleared":
+        world.rooms["group"].group.user_set.clear()
+    elif relation == "admin_banned":
+        for row in ChatParticipant.objects.filter(user=actor):
+            row.is_banned = True
+            row.save()
+    elif relation == "unstaffed":
+        actor.is_staff = False
+        actor.save()
+    elif relation == "password_changed":
+        actor.set_password("a new password")
+        actor.save()
+    elif relation == "session_deleted":
+        Session.objects.filter(session_key=session_key).delete()
+    elif relation == "archived_after":
+        services.do_update_room(ChatRoom.objects.get(pk=room.pk), is_archived=True)
+
+
+def signed_in(actor: Any) -> PageClient:
+    client = PageClient()
+    client.force_login(actor)
+    return client
+
+
+def _session_key(client: PageClient) -> str:
+    return str(client.cookies[django_settings.SESSION_COOKIE_NAME].value)
+
+
+async def _settle(client: SocketClient) -> None:
+    """Read for up to ``LIMIT`` seconds or until the server closes the socket."""
+    deadline = time.monotonic() + LIMIT
+    while client.closed_code is None and (left := deadline - time.monotonic()) > 0:
+        # receive_nothing: a timed-out receive_output would cancel the application.
+        if await client.comm.receive_nothing(timeout=min(left, 0.05)):
+            continue
+        try:
+            await client.recv()
+        except Closed:
+            return
+
+
+async def _ws_resume(client: SocketClient, case: Case) -> dict[str, str]:
+    """``see``, ``history`` and ``presence`` of a socket that is already open: a
+    ``resume`` from the start, as a client that reconnects its view does."""
+    if client.closed_code is not None:
+        return dict.fromkeys(("see", "history", "presence"), _WS_CLOSE[client.closed_code])
+    await client.send(type="resume", event_seq=0, id="matrix-resume")
+    frames: list[dict[str, Any]] = []
+    while True:
+        try:
+            frame = await client.recv()
+        except Closed as closed:
+            return dict.fromkeys(("see", "history", "presence"), _WS_CLOSE[closed.code or 0])
+        if frame.get("id") == "matrix-resume" and frame["type"] == "error":
+            return dict.fromkeys(("see", "history", "presence"), _WS_CODES[frame["code"]])
+        frames.append(frame)
+        if frame["type"] == "resumed" and frame.get("id") == "matrix-resume":
+            break
+    replayed = {f["message"]["id"] for f in frames if f["type"].startswith("message.")}
+    return {
+        "see": "Y",
+        "history": "Y" if case.other.pk in replayed else "N",
+        "presence": "Y" if any(f["type"] == "participants" for f in frames) else "N",
+    }
+
+
+async def _open(case: Case, cookie: tuple[bytes, bytes]) -> SocketClient:
+    client = SocketClient(f"/ws/chat/{case.room.slug}/?event_seq=0", None, [ORIGIN, cookie])
+    await client.connect()
+    await client.ready()
+    if client.closed_code is None:
+        async for _frame in _until_resumed(client, list(client.pending)):
+            pass
+    return client
+
+
+async def via_websocket_revoked(world: World, relation: str, case: Case) -> dict[str, str]:
+    """The socket opens (signed in with a session cookie) before the cause is applied; one
+    refused from the start (no access before either) connects again after it."""
+    page = await database_sync_to_async(signed_in)(case.actor)
+    name = django_settings.SESSION_COOKIE_NAME
+    cookie = (b"cookie", f"{name}={_session_key(page)}".encode())
+    client = await _open(case, cookie)
+    try:
+        await database_sync_to_async(revoke)(world, relation, case.room, _session_key(page))
+        if client.closed_code is not None:
+            await client.close()
+            client = await _open(case, cookie)
+        await _settle(client)
+        # State-changing frames first, on whatever the socket holds since it opened; then a
+        # resume (which decides access afresh) for see, history and presence.
+        outcome: dict[str, str] = {}
+        outcome["post"] = await _ws_action(client, {"type": "message.send", "content": "hello"})
+        outcome["edit_own"] = await _ws_action(
+            client, {"type": "message.edit", "message_id": case.own.pk, "content": "edited"}
+        )
+        outcome["delete_own"] = await _ws_action(
+            client, {"type": "message.delete", "message_id": case.own.pk}
+        )
+        outcome["delete_other"] = await _ws_action(
+            client, {"type": "message.delete", "message_id": case.other.pk}
+        )
+        outcome["typing"] = await _ws_action(client, {"type": "typing", "state": "started"})
+        return {**outcome, **await _ws_resume(client, case)}
+    finally:
+        await client.close()
+
+
+def _revoked_case(world: World, room_type: str, relation: str) -> Case:
+    grant(world, relation, world.rooms[room_type])
+    return new_case(world, room_type, relation)
+
+
+def _via_door_revoked(
+    world: World, relation: str, case: Case, door: Callable[[Case, PageClient], dict[str, str]]
+) -> dict[str, str]:
+    """The API or page client signs in before the cause is applied."""
+    client = signed_in(case.actor)
+    revoke(world, relation, case.room, _session_key(client))
+    case.room.refresh_from_db()
+    return door(case, client)
+
+
+@pytest.mark.parametrize(("room_type", "relation"), [(t, r) for t in ROOM_TYPES for r in REVOKED])
+def test_every_door_follows_the_table_after_access_ended_while_connected(
+    world: World, room_type: str, relation: str
+) -> None:
+    ws = _row(
+        async_to_sync(via_websocket_revoked)(
+            world, relation, _revoked_case(world, room_type, relation)
+        )
+    )
+    api = _row(
+        _via_door_revoked(world, relation, _revoked_case(world, room_type, relation), via_api)
+    )
+    pages = _row(
+        _via_door_revoked(world, relation, _revoked_case(world, room_type, relation), via_pages)
+    )
     expected = {
         "ws": _expected(room_type, relation, WS_ACTIONS),
         "api": _expected(room_type, relation, API_ACTIONS),

@@ -334,10 +334,10 @@ async def test_a_failing_hub_message_handler_ends_the_connection_and_cleans_up(
     handler that fails ends the connection as a failing client-frame handler does (the
     error reaches the server, which closes with 1011), never a socket left half alive."""
 
-    async def broken(self: Any) -> None:
+    async def broken(self: Any, rooms: Any) -> None:
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(consumers.RoomConsumer, "refresh_access", broken)
+    monkeypatch.setattr(consumers.RoomConsumer, "apply_access", broken)
     client = await open_room(alice, public_room.slug)
     group = events.room_group(public_room.pk)
     layer = get_channel_layer()

@@ -2,50 +2,100 @@
 
 The user of a socket is resolved at the handshake; these tests change access in the
 ways a campus does (removal from the room, from the group, from the course, deactivation,
-logout) while a room socket and a ``ws/chat/`` socket are open, and poll (no fixed sleep)
-until the room socket is closed and the list socket told. The measured latency is printed
-(``pytest -s``) and recorded in docs/reliability.md; then a message sent to the room must
-not reach either socket.
+logout, a group cleared or deleted, a ban or a staff status revoked in the admin, a password
+change, a session deleted on the server, an archived room) while a room socket and a
+``ws/chat/`` socket are open, both signed in with a real session cookie, and poll (no
+fixed sleep) until the room socket is closed and the list socket told. The measured
+latency is printed (``pytest -s``) and recorded in docs/reliability.md; then a message
+sent to the room must reach neither socket, and a send on the old sockets is refused (no
+``ack``) and not stored.
+
+The last tests check the backstop: a session deleted or expired behind Django's back (no
+signal at all) ends the socket within ``REVALIDATE_INTERVAL``, or at its next
+state-changing frame.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings as django_settings
 from django.contrib.auth import user_logged_out
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.forms.models import model_to_dict
+from django.test import Client as PageClient
+from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import Course, Enrolment
-from smartcampus_chat import services
-from smartcampus_chat.models import ChatRoom, RoomType
-from tests.realtime import Client, Closed, open_room, open_user
+from smartcampus_chat import events, services
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from tests.realtime import ORIGIN, Client, Closed, new_client_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
 LIMIT = 1.0
+AFTER = "after revocation"
 
 
 def _setup(
-    make_user: Callable[..., Any], group: Group, course: Course
-) -> tuple[Any, Any, ChatRoom, ChatRoom]:
+    make_user: Callable[..., Any], group: Group, course: Course, *, staff: bool = False
+) -> tuple[Any, Any, dict[str, ChatRoom]]:
+    """The owner, alice and the rooms; alice stays staff with ``staff``."""
     owner = make_user("owner", is_staff=True)
     alice = make_user("alice")
     alice.groups.add(group)
     Enrolment.objects.create(user=alice, course=course, role="student")
-    group_room = services.do_create_room(
-        owner, name="Robots", room_type=RoomType.GROUP, group=group
-    )
-    course_room = services.do_create_room(
-        owner, name="Course", room_type=RoomType.COURSE, course=course
-    )
-    for room in (group_room, course_room):
+    rooms = {
+        "group": services.do_create_room(
+            owner, name="Robots", room_type=RoomType.GROUP, group=group
+        ),
+        "course": services.do_create_room(
+            owner, name="Course", room_type=RoomType.COURSE, course=course
+        ),
+        # Only staff see it: alice is not in its group; she joins it while staff.
+        "staff": services.do_create_room(
+            owner,
+            name="Staff room",
+            room_type=RoomType.GROUP,
+            group=Group.objects.create(name="Staff"),
+        ),
+    }
+    alice.is_staff = True
+    alice.save()
+    for room in rooms.values():
         services.do_join_room(alice, room)
-    return owner, alice, group_room, course_room
+    alice.is_staff = staff
+    alice.save()
+    return owner, alice, rooms
+
+
+def session_cookie(user: Any) -> tuple[bytes, bytes]:
+    """A real session (as a browser has after logging in), as a ``cookie`` header."""
+    page = PageClient()
+    page.force_login(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return (b"cookie", f"{name}={page.cookies[name].value}".encode())
+
+
+async def open_signed_in(path: str, cookie: tuple[bytes, bytes]) -> Client:
+    client = Client(path, None, headers=[ORIGIN, cookie])
+    await client.connect()
+    await client.ready()
+    assert client.closed_code is None
+    return client
+
+
+def _session_key(cookie: tuple[bytes, bytes]) -> str:
+    return cookie[1].decode().partition("=")[2]
 
 
 def _remove_member(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
@@ -54,6 +104,18 @@ def _remove_member(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
 
 def _leave_group(alice: Any, group: Group, **_: Any) -> None:
     alice.groups.remove(group)
+
+
+def _clear_group(group: Group, **_: Any) -> None:
+    group.user_set.clear()  # m2m_changed post_clear with pk_set=None.
+
+
+def _clear_groups(alice: Any, **_: Any) -> None:
+    alice.groups.clear()
+
+
+def _delete_group(group: Group, **_: Any) -> None:
+    group.delete()  # Its group rooms go with it (on_delete=CASCADE).
 
 
 def _unenrol(alice: Any, course: Course, **_: Any) -> None:
@@ -65,17 +127,73 @@ def _deactivate(alice: Any, **_: Any) -> None:
     alice.save()
 
 
+def _delete_user(alice: Any, **_: Any) -> None:
+    alice.delete()
+
+
 def _logout(alice: Any, **_: Any) -> None:
     user_logged_out.send(sender=type(alice), request=None, user=alice)
 
 
+def _ban_in_admin(make_user: Callable[..., Any], alice: Any, room: ChatRoom, **_: Any) -> None:
+    """The participant admin's change form: ``ModelAdmin.save_model``, no service."""
+    root = make_user("root", is_staff=True, is_superuser=True)
+    admin = PageClient()
+    admin.force_login(root)
+    row = ChatParticipant.objects.get(room=room, user=alice)
+    data = {k: v for k, v in model_to_dict(row).items() if v is not None}
+    data["is_banned"] = "on"
+    url = reverse("admin:smartcampus_chat_chatparticipant_change", args=[row.pk])
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert ChatParticipant.objects.get(pk=row.pk).is_banned
+
+
+def _unstaff(alice: Any, **_: Any) -> None:
+    alice.is_staff = False
+    alice.save()
+
+
+def _change_password(alice: Any, **_: Any) -> None:
+    alice.set_password("a new password")
+    alice.save()
+
+
+def _delete_session(cookie: tuple[bytes, bytes], **_: Any) -> None:
+    Session.objects.filter(session_key=_session_key(cookie)).delete()
+
+
+def _archive(room: ChatRoom, **_: Any) -> None:
+    services.do_update_room(room, is_archived=True)
+
+
+def _archive_quietly(room: ChatRoom, **_: Any) -> None:
+    """As a script or raw SQL would: no ``room.updated`` frame, no signal."""
+    ChatRoom.objects.filter(pk=room.pk).update(is_archived=True)
+
+
+#: A room socket closed with 4003 is told ``room.removed`` on the list socket too.
+REMOVED = "removed"
+#: An archived room: both sockets stay open, read-only.
+READ_ONLY = 0
+
 CASES: dict[str, tuple[Callable[..., None], str, int]] = {
-    # revocation, room ("group" / "course"), expected close code of the room socket
+    # revocation, room ("group" / "course" / "staff"), expected close code of the room socket
     "removed from the room": (_remove_member, "group", 4003),
     "removed from the group": (_leave_group, "group", 4003),
+    "group cleared": (_clear_group, "group", 4003),
+    "groups of the user cleared": (_clear_groups, "group", 4003),
+    "group deleted": (_delete_group, "group", 4004),
     "enrolment deleted": (_unenrol, "course", 4003),
+    "banned in the admin": (_ban_in_admin, "course", 4003),
+    "staff status revoked": (_unstaff, "staff", 4003),
     "deactivated": (_deactivate, "course", 4001),
     "logged out": (_logout, "group", 4001),
+    "user deleted": (_delete_user, "course", 4001),
+    "password changed": (_change_password, "group", 4001),
+    "session deleted": (_delete_session, "course", 4001),
+    "room archived": (_archive, "group", READ_ONLY),
+    "room archived without a signal": (_archive_quietly, "course", READ_ONLY),
 }
 
 
@@ -102,8 +220,44 @@ async def _told_within(client: Client, slug: str, limit: float) -> str:
         except TimeoutError:
             break
         if frame["type"] == "room.removed" and frame["room"] == slug:
-            return "removed"
+            return REMOVED
     return "nothing"
+
+
+async def _archived_within(client: Client, slug: str, limit: float) -> bool:
+    """Whether ``client`` was told the room is archived (``room.updated``) in time."""
+    try:
+        frame = await client.until(
+            lambda f: f["type"] == "room.updated" and f["room"]["slug"] == slug, timeout=limit
+        )
+    except (TimeoutError, Closed):
+        return False
+    return bool(frame["room"]["is_archived"])
+
+
+async def _send_refused(client: Client, slug: str | None) -> str:
+    """Send on an old socket: how it was refused (an error code, or ``closed``); fails
+    the test when the send is acknowledged."""
+    if client.closed_code is not None:
+        frame: dict[str, Any] = {"type": "message.send", "content": AFTER, "id": "late"}
+        if slug is not None:
+            frame["room"] = slug
+        await client.send(**frame)  # The server ignores frames once it closed.
+        return "closed"
+    room = {"room": slug} if slug is not None else {}
+    await client.send(
+        type="message.send", content=AFTER, client_id=new_client_id(), id="late", **room
+    )
+    try:
+        answer = await client.until(lambda f: f.get("id") == "late", timeout=2)
+    except Closed:
+        return "closed"
+    assert answer["type"] == "error", answer
+    return str(answer["code"])
+
+
+def _stored_after() -> bool:
+    return ChatMessage.objects.filter(content=AFTER).exists()
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -115,21 +269,223 @@ async def test_revocation_stops_a_live_socket_within_a_second(
     channel_layer: str,
 ) -> None:
     revoke, room_kind, code = CASES[case]
-    owner, alice, group_room, course_room = await db(_setup)(make_user, group, course)
-    room = group_room if room_kind == "group" else course_room
-    room_socket = await open_room(alice, room.slug)
-    list_socket = await open_user(alice)
+    owner, alice, rooms = await db(_setup)(make_user, group, course, staff=room_kind == "staff")
+    room = rooms[room_kind]
+    cookie = await db(session_cookie)(alice)
+    room_socket = await open_signed_in(f"/ws/chat/{room.slug}/", cookie)
+    list_socket = await open_signed_in("/ws/chat/", cookie)
     started = time.monotonic()
-    await db(revoke)(owner=owner, alice=alice, room=room, group=group, course=course)
+    await db(revoke)(
+        owner=owner,
+        alice=alice,
+        room=room,
+        group=group,
+        course=course,
+        cookie=cookie,
+        make_user=make_user,
+    )
+    changed = time.monotonic()
+    if code == READ_ONLY:
+        await _read_only_within_a_second(
+            case,
+            channel_layer,
+            room,
+            room_socket,
+            list_socket,
+            started,
+            quiet=revoke is _archive_quietly,
+        )
+        return
     assert await _closed_within(room_socket, LIMIT) == code
     room_latency = time.monotonic() - started
-    told = "removed" if code == 4003 else f"closed {code}"
+    told = REMOVED if code in (4003, 4004) else f"closed {code}"
     assert await _told_within(list_socket, room.slug, LIMIT - room_latency) == told
-    latency = time.monotonic() - started
-    print(f"\n[revocation] {channel_layer} {case}: {latency * 1000:.1f} ms")
+    done = time.monotonic()
+    latency = done - started
+    print(
+        f"\n[revocation] {channel_layer} {case}: {latency * 1000:.1f} ms "
+        f"({(done - changed) * 1000:.1f} ms after the change returned)"
+    )
     assert latency < LIMIT
-    await db(services.do_send_message)(owner, room, "after revocation")
+    if code != 4004:
+        await db(services.do_send_message)(owner, room, "after revocation, by the owner")
     if list_socket.closed_code is None:
         await list_socket.nothing(timeout=0.3, ignore=frozenset({"presence", "participant.left"}))
+    # The old sockets cannot post: closed, or the room is gone for them.
+    assert await _send_refused(room_socket, None) == "closed"
+    assert await _send_refused(list_socket, room.slug) in ("closed", "not_found")
     await room_socket.close()
     await list_socket.close()
+    assert not await db(_stored_after)()
+
+
+async def _read_only_within_a_second(
+    case: str,
+    channel_layer: str,
+    room: ChatRoom,
+    room_socket: Client,
+    list_socket: Client,
+    started: float,
+    *,
+    quiet: bool,
+) -> None:
+    """An archived room: sockets stay open and read, every send is refused at once."""
+    if not quiet:
+        assert await _archived_within(room_socket, room.slug, LIMIT)
+        assert await _archived_within(list_socket, room.slug, LIMIT)
+        latency = time.monotonic() - started
+        print(f"\n[revocation] {channel_layer} {case}: {latency * 1000:.1f} ms")
+        assert latency < LIMIT
+    # Refused from the database at send time, whatever the sockets cached or were told.
+    assert await _send_refused(room_socket, None) == "room_archived"
+    assert await _send_refused(list_socket, room.slug) == "room_archived"
+    if quiet:
+        print(f"\n[revocation] {channel_layer} {case}: refused at send (0 ms)")
+    assert room_socket.closed_code is None
+    assert list_socket.closed_code is None
+    await room_socket.close()
+    await list_socket.close()
+    assert not await db(_stored_after)()
+
+
+# --- The backstop: no signal at all -----------------------------------------------------
+
+
+def _raw_delete(key: str) -> None:
+    """Delete the session row as raw SQL would: no ``post_delete``, nothing published."""
+    rows = Session.objects.filter(session_key=key)
+    rows._raw_delete(rows.db)
+
+
+def _expire(key: str) -> None:
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(1))
+
+
+@pytest.mark.parametrize("how", ["deleted by raw SQL", "expired"])
+async def test_a_session_ended_without_a_signal_ends_the_sockets_within_the_interval(
+    make_user: Callable[..., Any], group: Group, course: Course, settings: Any, how: str
+) -> None:
+    interval = 0.2
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": interval}
+    _owner, alice, rooms = await db(_setup)(make_user, group, course)
+    cookie = await db(session_cookie)(alice)
+    room_socket = await open_signed_in(f"/ws/chat/{rooms['group'].slug}/", cookie)
+    list_socket = await open_signed_in("/ws/chat/", cookie)
+    started = time.monotonic()
+    with mock.patch.object(events, "notify_session_changed", create=True) as notified:
+        await db(_raw_delete if how == "deleted by raw SQL" else _expire)(_session_key(cookie))
+    assert not notified.called  # Nothing told the sockets: the re-check alone finds out.
+    bound = interval * 1.25 + LIMIT  # A sweep every interval / 4, plus the check itself.
+    assert await _closed_within(room_socket, bound) == 4001
+    assert await _closed_within(list_socket, bound - (time.monotonic() - started)) == 4001
+    latency = time.monotonic() - started
+    print(f"\n[revocation] backstop, session {how}, interval {interval} s: {latency * 1000:.0f} ms")
+    assert latency < bound
+    await room_socket.close()
+    await list_socket.close()
+
+
+async def test_a_state_changing_frame_rechecks_a_socket_not_checked_recently(
+    make_user: Callable[..., Any], group: Group, course: Course, settings: Any
+) -> None:
+    """With no sweep in sight (the default interval), a send on a socket whose last check
+    is older than ``REVALIDATE_FRAME_AGE`` checks first: refused, not stored."""
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_FRAME_AGE": 0.05}
+    _owner, alice, rooms = await db(_setup)(make_user, group, course)
+    cookie = await db(session_cookie)(alice)
+    room_socket = await open_signed_in(f"/ws/chat/{rooms['group'].slug}/", cookie)
+    await db(_raw_delete)(_session_key(cookie))
+    checked = time.monotonic()
+    while time.monotonic() - checked < 0.1:  # Let the socket's last check age.
+        await room_socket.nothing(timeout=0.05, ignore=frozenset({"presence"}))
+    await room_socket.send(type="message.send", content=AFTER, client_id=new_client_id(), id="x")
+    assert await room_socket.close_code() == 4001
+    assert all(frame["type"] != "ack" for frame in room_socket.frames)
+    await room_socket.close()
+    assert not await db(_stored_after)()
+
+
+async def test_recently_checked_sockets_do_not_recheck_per_frame(
+    make_user: Callable[..., Any], group: Group, course: Course, settings: Any
+) -> None:
+    from smartcampus_chat.handshakes import get_revalidate_batcher
+
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "REVALIDATE_FRAME_AGE": 60,
+        "SEND_RATE_BURST": 1000,
+    }
+    _owner, alice, rooms = await db(_setup)(make_user, group, course)
+    cookie = await db(session_cookie)(alice)
+    room_socket = await open_signed_in(f"/ws/chat/{rooms['group'].slug}/", cookie)
+    batcher = get_revalidate_batcher()
+    before = batcher.batches
+    for number in range(20):
+        await room_socket.send(
+            type="message.send", content=f"m{number}", client_id=new_client_id(), id=number
+        )
+        await room_socket.until(lambda f, n=number: f.get("id") == n)
+    assert batcher.batches == before
+    await room_socket.close()
+
+
+# --- Who is told: as few as possible, as many as needed ----------------------------------
+
+
+def test_user_saves_notify_only_when_a_watched_field_changed(
+    make_user: Callable[..., Any], django_assert_num_queries: Any
+) -> None:
+    user = make_user("carol")
+    with (
+        mock.patch.object(events, "notify_access_changed") as access,
+        mock.patch.object(events, "notify_session_changed", create=True) as session,
+        mock.patch.object(events, "notify_session_ended") as ended,
+    ):
+        user.last_login = timezone.now()
+        with django_assert_num_queries(1):  # The UPDATE alone: no look at the old values.
+            user.save(update_fields=["last_login"])
+        user.first_name = "Carol"
+        user.save()
+        assert (access.call_count, session.call_count, ended.call_count) == (0, 0, 0)
+        user.is_superuser = True
+        user.save()
+        assert access.call_count == 1
+        user.set_password("another")
+        user.save(update_fields=["password"])
+        assert session.call_count == 1
+        user.is_active = False
+        user.save()
+        assert ended.call_count == 1
+
+
+# --- Archived: decided from the database when the message is stored ----------------------
+
+
+@pytest.mark.parametrize("path", ["alone", "group commit"])
+def test_a_send_holding_a_stale_room_is_refused_when_stored(
+    alice: Any, bob: Any, public_room: ChatRoom, path: str
+) -> None:
+    """A socket's cached room (and access) said "not archived"; the row says otherwise."""
+    from smartcampus_chat.exceptions import RoomArchived
+    from smartcampus_chat.policies import get_policy
+    from smartcampus_chat.services.batch import SendRequest, check_send_messages
+
+    other = services.do_create_room(bob, name="Other", room_type=RoomType.PUBLIC)
+    stale = ChatRoom.objects.get(pk=public_room.pk)
+    access = get_policy().access(alice, stale)
+    ChatRoom.objects.filter(pk=public_room.pk).update(is_archived=True)
+    if path == "alone":
+        with pytest.raises(RoomArchived):
+            services.check_send_message(alice, stale, AFTER, access=access)
+    else:
+        refused, stored = check_send_messages(
+            [
+                SendRequest(alice, stale, AFTER, client_id="a", access=access),
+                SendRequest(bob, other, "elsewhere", client_id="b"),
+            ]
+        )
+        assert isinstance(refused, RoomArchived)
+        assert not isinstance(stored, Exception)
+        assert stored.message.room_id == other.pk  # The rest of the batch is stored.
+    assert not _stored_after()
+    assert ChatRoom.objects.get(pk=public_room.pk).last_seq == stale.last_seq

@@ -34,6 +34,8 @@ _POSITIVE_NUMBERS = (
     "TYPING_RATE_PER_SECOND",
     "PRESENCE_HEARTBEAT",
     "PRESENCE_TIMEOUT",
+    "REVALIDATE_INTERVAL",
+    "REVALIDATE_FRAME_AGE",
 )
 _DOTTED_PATHS = ("POLICY", "COURSE_ROLE_RESOLVER", "COURSE_ROLES_FOR_USER")
 #: Length settings that bound text stored in a ``CharField``: (model, field) whose

@@ -8,7 +8,11 @@ Two endpoints share one implementation (:class:`ChatConsumer`):
 
 The full protocol is documented in docs/protocol.md. Delivery does no database work: access
 is decided when a connection follows a room and re-decided when the layer says it changed
-(``chat.access_changed``, ``chat.session_ended``, ``room.removed``), never per frame.
+(``chat.access_changed``, ``chat.session_changed``, ``chat.session_ended``,
+``room.removed``), never per delivered frame. As a backstop for changes nobody signalled,
+each connection re-checks its session and access at an interval (``chat.revalidate`` from
+:mod:`smartcampus_chat.revalidation`) and before a state-changing client frame when its
+last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.revalidate`).
 
 Connections have no layer channel of their own: the process's fan-out hub
 (:mod:`smartcampus_chat.hub`) receives each group message once and calls
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +44,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from smartcampus_chat import events, queries, ratelimit, services, tickets
+from smartcampus_chat import events, queries, ratelimit, revalidation, services, tickets
 from smartcampus_chat.batcher import get_batcher
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import (
@@ -50,7 +55,13 @@ from smartcampus_chat.exceptions import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from smartcampus_chat.handshakes import SetUpRequest, get_set_up_batcher, still_signed_in
+from smartcampus_chat.handshakes import (
+    FollowedRoom,
+    RevalidateRequest,
+    SetUpRequest,
+    get_revalidate_batcher,
+    get_set_up_batcher,
+)
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.outages import is_unavailable
@@ -224,6 +235,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "turn",
         "user",
         "user_id",
+        "validated_at",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -235,6 +247,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.rooms: dict[int, Followed] = {}
         self.registered = False
         self.closing = False
+        #: When the session and access were last checked (``time.monotonic()``).
+        self.validated_at = time.monotonic()
         #: Hub frames held while ``holds`` (created when the first one is held).
         self.held: list[Message] | None = None
 
@@ -272,6 +286,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise self.failure from None  # An inbox message's handler failed (below).
         finally:
             await self.inbox.aclose()
+            revalidation.get_sweeper().discard(self)
             if self.registered:
                 # The server stopped the application without a disconnect message.
                 self.registered = False
@@ -314,6 +329,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Called by the hub for each message of a group this connection follows."""
         if self.closing or self.outbox.finished:
             return
+        if message.get("frame_type") == "room.updated":
+            # Archived, renamed...: the cached room and access are re-read on next use.
+            changed = self.rooms.get(message.get("room_id", -1))
+            if changed is not None:
+                changed.room = changed.access = None
         if message["type"] != events.LAYER_EVENT_TYPE or (
             message.get("frame_type") in _MEMBERSHIP_FRAMES
         ):
@@ -401,7 +421,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if setup is None:
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "not authenticated")
             return
-        # A ticket's credential, for still_signed_in (tickets.credential_alive).
+        # A ticket's credential, for the re-checks (handshakes.credential_holds).
         self.scope.update(tickets.scope_entries(setup.credential))
         user = self.user = setup.user
         self.user_id = user.pk
@@ -411,6 +431,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         }
         await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
+        self.validated_at = time.monotonic()
+        revalidation.get_sweeper().add(self)
         await tracker.opened(user.pk, self.channel_name)
         if not self.multiplexed and since is not None:
             await self.resume(next(iter(self.rooms.values())), since, None)
@@ -420,6 +442,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         return None
 
     async def disconnect(self, code: int) -> None:
+        revalidation.get_sweeper().discard(self)
         if not self.registered:
             return
         self.registered = False
@@ -501,7 +524,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def handle(self, frame: ClientFrame) -> None:
         if isinstance(frame, Ping):
             await self.send_frame(Pong(id=frame.id))
-        elif isinstance(frame, SendMessage):
+            return
+        # A state-changing frame on a socket not checked for a while: check first (the
+        # backstop for any cause whose signal this socket missed). The frame gets no answer
+        # when the socket closes.
+        stale = time.monotonic() - self.validated_at > revalidation.frame_age()
+        if stale and await self.revalidate() is None:
+            return
+        if isinstance(frame, SendMessage):
             target = await self.target(frame.room)
             room, access = await self.room_access(target)
             data = await self.store(room, frame, access)
@@ -651,12 +681,44 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=event["frame"])
 
     async def chat_access_changed(self, event: dict[str, Any]) -> None:
-        await self.refresh_access()
+        await self.revalidate()
 
-    async def refresh_access(self) -> dict[int, int] | None:
-        """Decide access to the followed rooms again and follow what it allows; each
-        followed room's newest ``event_seq`` as read meanwhile (None: the socket closed)."""
+    async def chat_session_changed(self, event: dict[str, Any]) -> None:
+        await self.revalidate()
+
+    async def chat_revalidate(self, event: dict[str, Any]) -> None:
+        """Asked by the process's sweeper (:mod:`smartcampus_chat.revalidation`)."""
+        await self.revalidate()
+
+    async def revalidate(self) -> dict[int, int] | None:
+        """Check the credential and decide access again, as if the socket connected now.
+
+        The session must still hold (:func:`~.handshakes.still_signed_in`'s rule: 4001
+        otherwise); the user is re-read (staff status, groups...) and the followed rooms
+        are those access now allows (4003 / ``room.removed`` for a room lost). Each
+        followed room's newest ``event_seq`` as read meanwhile; None: the socket closed.
+        """
+        if self.closing:
+            return None
+        self.validated_at = time.monotonic()
+        request = RevalidateRequest(self.user_id, self.scope, self.room_slug())
+        try:
+            setup = await get_revalidate_batcher().submit(request)
+        except NotFound:
+            await self.access_lost()
+            return None
+        if setup is None:
+            await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
+            return None
+        self.user = setup.user
+        return await self.apply_access(setup.rooms)
+
+    async def apply_access(self, rooms: list[FollowedRoom]) -> dict[int, int] | None:
+        """Follow ``rooms`` (what access allows now); as :meth:`revalidate`."""
         raise NotImplementedError
+
+    async def access_lost(self) -> None:
+        await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
 
     async def chat_session_ended(self, event: dict[str, Any]) -> None:
         await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
@@ -672,10 +734,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """
         if self.closing:
             return
-        if not await database_sync_to_async(still_signed_in)(self.user_id, self.scope):
-            await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
-            return
-        newest = await self.refresh_access()
+        newest = await self.revalidate()
         if newest is None or self.outbox.finished:  # Access lost: the socket is closed.
             return
         for room_id, followed in list(self.rooms.items()):
@@ -737,21 +796,22 @@ class RoomConsumer(ChatConsumer):
         if event.get("room_slug") == self.followed.slug:
             await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
 
-    async def refresh_access(self) -> dict[int, int] | None:
+    async def apply_access(self, rooms: list[FollowedRoom]) -> dict[int, int] | None:
         followed = self.followed
-        try:
-            room, followed.access = await database_sync_to_async(_room_and_access)(
-                self.user, followed.slug
-            )
-        except NotFound:
-            if await database_sync_to_async(_room_exists)(followed.room_id):
-                await self.send_frame(RoomRemoved(room=followed.slug))
-                await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
-            else:
-                await self.close_with(CLOSE_ROOM_GONE, "room gone")
+        now = rooms[0] if rooms else None
+        if now is None or now.room_id != followed.room_id:
+            await self.close_with(CLOSE_ROOM_GONE, "room gone")  # Another room took the slug.
             return None
-        followed.room = room
-        return {room.pk: room.last_event_seq}
+        followed.room, followed.access = now.room, now.access
+        return {now.room_id: now.last or 0}
+
+    async def access_lost(self) -> None:
+        followed = self.followed
+        if await database_sync_to_async(_room_exists)(followed.room_id):
+            await self.send_frame(RoomRemoved(room=followed.slug))
+            await self.close_with(CLOSE_NOT_ALLOWED, "no longer allowed")
+        else:
+            await self.close_with(CLOSE_ROOM_GONE, "room gone")
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         if event.get("room_id") == self.followed.room_id:
@@ -773,14 +833,16 @@ class UserConsumer(ChatConsumer):
 
     async def room_removed(self, event: dict[str, Any]) -> None:
         slug = event.get("room_slug")
+        dropped = False
         for followed in list(self.rooms.values()):
             if followed.slug == slug:
                 await self.drop_room(followed)
-        await self.send(text_data=event["frame"])
+                dropped = True
+        if dropped:  # Else already told (a re-check of access got there first).
+            await self.send(text_data=event["frame"])
 
-    async def refresh_access(self) -> dict[int, int] | None:
-        rooms = await database_sync_to_async(queries.followed_rooms)(self.user)
-        now = {pk: slug for pk, slug, _last in rooms}
+    async def apply_access(self, rooms: list[FollowedRoom]) -> dict[int, int] | None:
+        now = {f.room_id: f.slug for f in rooms}
         for followed in list(self.rooms.values()):
             followed.room = followed.access = None  # Re-decided on next use.
             if followed.room_id not in now:
@@ -793,7 +855,7 @@ class UserConsumer(ChatConsumer):
                 room = await database_sync_to_async(ChatRoom.objects.get)(pk=room_id)
                 followed.last = room.last_event_seq
                 await self.send_frame(RoomAdded(room=room_data(room)))
-        return {pk: last for pk, _slug, last in rooms}
+        return {f.room_id: f.last or 0 for f in rooms}
 
     async def chat_room_gone(self, event: dict[str, Any]) -> None:
         followed = self.rooms.get(event.get("room_id", -1))

@@ -260,6 +260,9 @@ async def unfollow(
 #: Layer-only message types (never sent to clients as such): consumers re-check access.
 ACCESS_CHANGED_TYPE = "chat.access_changed"
 SESSION_ENDED_TYPE = "chat.session_ended"
+#: A session of the user may have ended (deleted, password changed): each connection
+#: checks its own credential (:func:`~.handshakes.still_signed_in`) and access again.
+SESSION_CHANGED_TYPE = "chat.session_changed"
 ROOM_GONE_TYPE = "chat.room_gone"
 
 
@@ -272,6 +275,12 @@ def notify_access_changed(user_id: int) -> None:
 def notify_session_ended(user_id: int) -> None:
     """Tell the user's live connections that they logged out or were deactivated."""
     message = {"type": SESSION_ENDED_TYPE}
+    transaction.on_commit(lambda: _send(user_group(user_id), message))
+
+
+def notify_session_changed(user_id: int) -> None:
+    """Tell the user's live connections to check their session (one of them may be gone)."""
+    message = {"type": SESSION_CHANGED_TYPE}
     transaction.on_commit(lambda: _send(user_group(user_id), message))
 
 

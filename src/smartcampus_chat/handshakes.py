@@ -15,15 +15,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.contrib.auth import get_user_model
 
 from smartcampus_chat import queries
 from smartcampus_chat.batching import Batcher
+from smartcampus_chat.credentials import load_sessions, session_holds, token_alive
 from smartcampus_chat.exceptions import NotFound, ServiceUnavailable
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy, is_active_user
-from smartcampus_chat.tickets import Credential, Redeemed, credential_alive, redeem
+from smartcampus_chat.tickets import SCOPE_SESSION, SCOPE_TOKEN, Credential, Redeemed, redeem
 
 #: Most sockets set up by one trip to the database thread.
 SET_UP_BATCH_MAX = 200
@@ -139,19 +141,111 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     return results
 
 
-def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
-    """Whether an open socket's user is still active and, when the socket came with a
-    session (not a ticket), that session still exists, and when it came with a bound
-    ticket, the session or token the ticket was issued for still exists: checked when the
-    socket may have missed the news of a logout or a deactivation
-    (:data:`~.events.SESSION_ENDED_TYPE`)."""
-    if not get_user_model()._default_manager.filter(pk=user_id, is_active=True).exists():
-        return False
-    if not credential_alive(user_id, scope):  # A ticket's session or token ended.
-        return False
+def socket_session_key(scope: dict[str, Any]) -> str | None:
+    """The session a socket lives by: the one its ticket was issued for, else (no ticket)
+    its cookie's; None for a socket without one (an unbound ticket, a token's ticket)."""
+    bound = scope.get(SCOPE_SESSION)
+    if isinstance(bound, str):
+        return bound
+    if _came_with_ticket(scope):
+        return None
     session = scope.get("session")
-    session_key = getattr(session, "session_key", None)
-    return session is None or session_key is None or bool(session.exists(session_key))
+    key = getattr(session, "session_key", None) if session is not None else None
+    return key if isinstance(key, str) else None
+
+
+def _came_with_ticket(scope: dict[str, Any]) -> bool:
+    raw = scope.get("query_string", b"")
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return "ticket" in parse_qs(text)
+
+
+def credential_holds(user: Any, scope: dict[str, Any], sessions: dict[str, Any]) -> bool:
+    """Whether ``user`` (fresh from the database) may still use the socket of ``scope``.
+
+    The user must be active. A socket opened with a ticket bound to an API token needs
+    that token to still exist; one that lives by a session (its cookie's, or the one its
+    ticket was issued for: :func:`socket_session_key`) needs that session to still sign
+    the user in (``sessions``: :func:`~.credentials.load_sessions`;
+    :func:`~.credentials.session_holds`): a logout, an expiry or a password change ends
+    the socket as it ends the session's pages. An unbound ticket's socket is judged by its
+    user alone.
+    """
+    if not is_active_user(user):
+        return False
+    token = scope.get(SCOPE_TOKEN)
+    if token is not None:
+        return token_alive(user.pk, token)
+    key = socket_session_key(scope)
+    if key is None:
+        return True
+    return session_holds(user, sessions.get(key))
+
+
+def still_signed_in(user_id: Any, scope: dict[str, Any]) -> bool:
+    """Whether an open socket's credential is still valid: its user exists and is active
+    and, when the socket came with a session, that session still exists, has not expired
+    and matches the user's password (:func:`credential_holds`). The one rule for it:
+    :func:`revalidate_many` applies the same to sockets in batches."""
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None:
+        return False
+    key = socket_session_key(scope)
+    return credential_holds(user, scope, load_sessions([key] if key else []))
+
+
+@dataclass(frozen=True)
+class RevalidateRequest:
+    user_id: Any
+    scope: dict[str, Any]
+    #: As :attr:`SetUpRequest.slug`.
+    slug: str | None
+
+
+def revalidate_many(requests: list[RevalidateRequest]) -> list[SetUp | Exception | None]:
+    """Check open sockets again as if they connected now: ``SetUp`` with the fresh user and
+    rooms, None (the credential no longer holds: :func:`credential_holds`) or ``NotFound``.
+
+    One query for the users, one for the sessions (database backends), then the same
+    set-up as a handshake (:func:`set_up_many`) for the sockets still signed in.
+    """
+    users = get_user_model()._default_manager.in_bulk(
+        list({request.user_id for request in requests})
+    )
+    sessions = load_sessions(
+        key for key in (socket_session_key(request.scope) for request in requests) if key
+    )
+    signed_in: list[tuple[int, SetUpRequest]] = []
+    results: list[SetUp | Exception | None] = [None] * len(requests)
+    for index, request in enumerate(requests):
+        user = users.get(request.user_id)
+        if user is not None and credential_holds(user, request.scope, sessions):
+            signed_in.append((index, SetUpRequest(user, None, request.slug)))
+    if signed_in:
+        for (index, _request), result in zip(
+            signed_in, set_up_many([request for _, request in signed_in]), strict=True
+        ):
+            results[index] = result
+    return results
+
+
+class RevalidateBatcher(Batcher[RevalidateRequest, SetUp | None]):
+    """Re-checks the open sockets of one event loop, a batch per trip to the database."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop, revalidate_many, lambda: SET_UP_BATCH_MAX, "revalidations")
+
+
+_revalidate_batcher: RevalidateBatcher | None = None
+
+
+def get_revalidate_batcher() -> RevalidateBatcher:
+    """The revalidation batcher of the running event loop."""
+    global _revalidate_batcher
+    loop = asyncio.get_running_loop()
+    if _revalidate_batcher is None or _revalidate_batcher.loop is not loop:
+        _revalidate_batcher = RevalidateBatcher(loop)
+    return _revalidate_batcher
 
 
 class SetUpBatcher(Batcher[SetUpRequest, SetUp | None]):

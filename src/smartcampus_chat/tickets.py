@@ -19,7 +19,7 @@ issued for (a logout, a deleted API token).
   ``<prefix>:cred:<nonce>``; the ticket only says that it is bound (``"b": 1``). Redeeming
   checks that the credential still exists and still belongs to the user, and the socket
   keeps the reference in its scope (:data:`SCOPE_SESSION`, :data:`SCOPE_TOKEN`) so that
-  :func:`credential_alive` (called by ``handshakes.still_signed_in``) ends it when the
+  ``handshakes.credential_holds`` (the sockets' periodic re-check) ends it when the
   session or token ends. A bound ticket whose credential entry cannot be found (the cache
   was flushed, or a per-process cache on another process) is refused: fail closed.
 - A cache that cannot be reached raises :class:`~.exceptions.ServiceUnavailable`: the
@@ -33,18 +33,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.db import models
-from django.utils.crypto import constant_time_compare
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.credentials import load_sessions, session_holds, token_alive
 from smartcampus_chat.exceptions import ServiceUnavailable
 from smartcampus_chat.outages import is_unavailable
 
@@ -154,44 +151,16 @@ def redeem(ticket: str) -> Redeemed | None:
 
 
 def _session_alive(user_id: Any, session_key: str) -> bool:
-    """The session exists, is logged in as the user and its password hash still matches
-    (a password change ends it, as it ends the cookie's sessions)."""
-    engine = import_module(settings.SESSION_ENGINE)
-    data = engine.SessionStore(session_key=session_key).load()
-    if str(data.get(SESSION_KEY)) != str(user_id):
-        return False
     user = get_user_model()._default_manager.filter(pk=user_id).first()
-    if user is None:
-        return False
-    stored_hash = data.get(HASH_SESSION_KEY)
-    return bool(stored_hash) and constant_time_compare(
-        str(stored_hash), user.get_session_auth_hash()
-    )
-
-
-def _token_alive(user_id: Any, token: tuple[str, Any]) -> bool:
-    label, pk = token
-    model = apps.get_model(label)
-    user_field = "user_id" if hasattr(model, "user_id") else "user"
-    return bool(model._default_manager.filter(pk=pk, **{user_field: user_id}).exists())
+    return user is not None and session_holds(user, load_sessions([session_key]).get(session_key))
 
 
 def _alive(user_id: Any, credential: Credential) -> bool:
     if credential.session_key is not None:
         return _session_alive(user_id, credential.session_key)
     if credential.token is not None:
-        return _token_alive(user_id, credential.token)
+        return token_alive(user_id, credential.token)
     return False
-
-
-def credential_alive(user_id: Any, scope: dict[str, Any]) -> bool:
-    """Whether the credential a ticket socket was opened with still exists (True for
-    sockets without one: cookie sockets and unbound tickets)."""
-    session_key = scope.get(SCOPE_SESSION)
-    token = scope.get(SCOPE_TOKEN)
-    if session_key is None and token is None:
-        return True
-    return _alive(user_id, Credential(session_key=session_key, token=token))
 
 
 def scope_entries(credential: Credential | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import events, queries, ratelimit, signals
-from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
+from smartcampus_chat.exceptions import ChatError, RateLimited, RoomArchived, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data, user_ref
@@ -186,15 +186,25 @@ def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Except
 def _store_alone(item: _Valid) -> SendResult | Exception:
     try:
         return do_send_message(
-            item.user, item.room, item.content, client_id=item.client_id, reply_to=item.reply_to
+            item.user,
+            item.room,
+            item.content,
+            client_id=item.client_id,
+            reply_to=item.reply_to,
+            refuse_archived=True,
         )
     except Exception as exc:
         return exc
 
 
-def _store(items: list[_Valid]) -> dict[int, SendResult]:
-    """Store ``items`` in one transaction; the results by request index."""
-    results: dict[int, SendResult] = {}
+def _store(items: list[_Valid]) -> dict[int, SendResult | Exception]:
+    """Store ``items`` in one transaction; the results by request index.
+
+    A room archived since its senders' access was decided refuses their sends here, from
+    the room's row as locked for numbering (no query more): a socket's cached room or
+    access never lets a message into a read-only room.
+    """
+    results: dict[int, SendResult | Exception] = {}
     now = timezone.now()
     with transaction.atomic():
         fresh, repeats = _drop_known_client_ids(items, results)
@@ -205,6 +215,10 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
         numbers = _allocate({room_id: len(group) for room_id, group in by_room.items()}, now)
         for room_id in sorted(by_room):
             group = by_room[room_id]
+            if room_id not in numbers:  # Archived (or deleted): read-only.
+                for item in group:
+                    results[item.index] = RoomArchived()
+                continue
             seq, event_seq = numbers[room_id]
             first_seq, first_event = seq - len(group) + 1, event_seq - len(group) + 1
             for offset, item in enumerate(group):
@@ -234,7 +248,11 @@ def _store(items: list[_Valid]) -> dict[int, SendResult]:
                 )
     for repeat, first in repeats:
         stored = results[first]
-        results[repeat] = SendResult(stored.message, created=False, data=stored.data)
+        results[repeat] = (
+            SendResult(stored.message, created=False, data=stored.data)
+            if isinstance(stored, SendResult)
+            else stored
+        )
     return results
 
 
@@ -344,7 +362,7 @@ def _insert_postgresql(
 
 
 def _drop_known_client_ids(
-    items: list[_Valid], results: dict[int, SendResult]
+    items: list[_Valid], results: dict[int, SendResult | Exception]
 ) -> tuple[list[_Valid], list[tuple[int, int]]]:
     """Split retries from new sends.
 
@@ -384,6 +402,7 @@ def _drop_known_client_ids(
 
 def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
     """Take ``counts[room_id]`` message and change numbers of each room; the last of each.
+    Archived rooms are left alone and absent from the result.
 
     The rooms' rows stay locked until commit, locked in id order so that two batches (or a
     batch and a single send) sharing rooms queue instead of deadlocking. On PostgreSQL two
@@ -395,11 +414,13 @@ def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
         return _allocate_postgresql(counts, now)
     numbers = {}
     for room_id in sorted(counts):
-        ChatRoom.objects.filter(pk=room_id).update(
+        updated = ChatRoom.objects.filter(pk=room_id, is_archived=False).update(
             last_seq=F("last_seq") + counts[room_id],
             last_event_seq=F("last_event_seq") + counts[room_id],
             last_message_at=now,
         )
+        if not updated:
+            continue
         numbers[room_id] = (
             ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
         )
@@ -424,8 +445,8 @@ def _allocate_postgresql(counts: dict[int, int], now: Any) -> dict[int, tuple[in
     order (no deadlock between batches) without a round trip of its own.
     """
     table = connection.ops.quote_name(ChatRoom._meta.db_table)
-    pk, seq, event_seq, at = _columns(
-        ChatRoom, "id", "last_seq", "last_event_seq", "last_message_at"
+    pk, seq, event_seq, at, archived = _columns(
+        ChatRoom, "id", "last_seq", "last_event_seq", "last_message_at", "is_archived"
     )
     (pk_type,) = _db_types(ChatRoom, "id")
     ids = sorted(counts)
@@ -436,7 +457,7 @@ def _allocate_postgresql(counts: dict[int, int], now: Any) -> dict[int, tuple[in
             f"WHERE {pk} = ANY(%s::{pk_type}[]) ORDER BY {pk} FOR UPDATE) "
             f"UPDATE {table} AS r SET {seq} = r.{seq} + v.n, {event_seq} = r.{event_seq} + v.n, "
             f"{at} = %s FROM unnest(%s::{pk_type}[], %s::integer[]) AS v(id, n), locked AS l "
-            f"WHERE r.{pk} = v.id AND l.{pk} = r.{pk} "
+            f"WHERE r.{pk} = v.id AND l.{pk} = r.{pk} AND NOT r.{archived} "
             f"RETURNING r.{pk}, r.{seq}, r.{event_seq}",
             [ids, now, ids, [counts[room_id] for room_id in ids]],
         )

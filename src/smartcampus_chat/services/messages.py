@@ -115,20 +115,30 @@ def check_send_message(
         parent = ChatMessage.objects.filter(pk=reply_to, room=room).first()
         if parent is None:
             raise ValidationFailed(fields={"reply_to": [_("No such message in this room.")]})
-    return do_send_message(user, room, content, client_id=client_id, reply_to=parent)
+    return do_send_message(
+        user, room, content, client_id=client_id, reply_to=parent, refuse_archived=True
+    )
 
 
-def _next_numbers(room_id: int, *, new_message: bool) -> tuple[int, int]:
+def _next_numbers(
+    room_id: int, *, new_message: bool, refuse_archived: bool = False
+) -> tuple[int, int]:
     """Allocate the next (seq, event_seq) of a room inside the caller's transaction.
 
     The UPDATE takes the room's row lock until commit, so concurrent senders are numbered
     one after the other, and a rolled-back send gives its number back: no gaps, no doubles.
+    With ``refuse_archived``, an archived room raises ``RoomArchived``: decided from the
+    row itself, whatever room object the caller holds.
     """
     now = timezone.now()
     changes: dict[str, Any] = {"last_event_seq": F("last_event_seq") + 1}
     if new_message:
         changes.update(last_seq=F("last_seq") + 1, last_message_at=now)
-    ChatRoom.objects.filter(pk=room_id).update(**changes)
+    rows = ChatRoom.objects.filter(pk=room_id)
+    if refuse_archived:
+        rows = rows.filter(is_archived=False)
+    if not rows.update(**changes) and refuse_archived:
+        raise RoomArchived()
     seq, event_seq = (
         ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
     )
@@ -142,7 +152,10 @@ def do_send_message(
     *,
     client_id: str = "",
     reply_to: ChatMessage | None = None,
+    refuse_archived: bool = False,
 ) -> SendResult:
+    """Store a message (no checks). ``refuse_archived``: raise ``RoomArchived`` if the room
+    is archived when the message is numbered (the checked paths pass it)."""
     with transaction.atomic():
         if client_id:
             existing = ChatMessage.objects.filter(
@@ -152,7 +165,9 @@ def do_send_message(
                 return SendResult(existing, created=False)
         try:
             with transaction.atomic():
-                seq, event_seq = _next_numbers(room.pk, new_message=True)
+                seq, event_seq = _next_numbers(
+                    room.pk, new_message=True, refuse_archived=refuse_archived
+                )
                 message = ChatMessage.objects.create(
                     room=room,
                     sender=user,

@@ -1,0 +1,73 @@
+"""Whether a socket's credential still holds: the one rule for sessions and API tokens.
+
+A WebSocket outlives the request that opened it. A page request is signed in while its
+session exists, has not expired, names the user and carries the auth hash of the user's
+current password (:func:`django.contrib.auth.get_user`); a token request while its token
+row exists. Sockets (``handshakes.credential_holds``) and tickets (``tickets.redeem``) are
+judged by the same rules, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import import_module
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+
+def _session_store_class() -> Any:
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The current data of the sessions ``keys``; a session that is gone or expired is
+    absent. One query for the database backends (``db``, ``cached_db``: the database is
+    their truth), one load per session for the others (cache, signed cookies)."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    store_class = _session_store_class()
+    if issubclass(store_class, DatabaseSessionStore):
+        model = store_class.get_model_class()
+        rows = model.objects.filter(session_key__in=wanted, expire_date__gt=timezone.now())
+        decoder = store_class()
+        return {row.session_key: decoder.decode(row.session_data) for row in rows}
+    found: dict[str, dict[str, Any]] = {}
+    for key in wanted:
+        data = store_class(key).load()
+        if data:
+            found[key] = data
+    return found
+
+
+def session_holds(user: Any, data: dict[str, Any] | None) -> bool:
+    """Whether session ``data`` (:func:`load_sessions`) still signs ``user`` in: it names
+    the user and carries the auth hash of the user's current password (or of a
+    ``SECRET_KEY_FALLBACKS`` key), as ``django.contrib.auth.get_user`` requires."""
+    if data is None or str(data.get(SESSION_KEY)) != str(user.pk):
+        return False
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    session_hash = data.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )
+
+
+def token_alive(user_id: Any, token: tuple[str, Any]) -> bool:
+    """Whether the API token ``("app_label.model", pk)`` still exists for ``user_id``."""
+    label, pk = token
+    model = apps.get_model(label)
+    user_field = "user_id" if hasattr(model, "user_id") else "user"
+    return bool(model._default_manager.filter(pk=pk, **{user_field: user_id}).exists())
