@@ -46,6 +46,7 @@ from smartcampus_chat.exceptions import (
     ChatError,
     NotFound,
     PermissionDenied,
+    RateLimited,
     RoomArchived,
     ServiceUnavailable,
     ValidationFailed,
@@ -56,7 +57,7 @@ from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data, room_data, user_ref
 from smartcampus_chat.policies import RoomAccess
-from smartcampus_chat.presence import tracker
+from smartcampus_chat.presence import TooManyConnections, tracker
 from smartcampus_chat.schema import (
     CLIENT_FRAMES,
     SUPPORTED_VERSIONS,
@@ -92,6 +93,9 @@ CLOSE_NOT_ALLOWED = 4003
 CLOSE_ROOM_GONE = 4004
 CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_TOO_LARGE = 1009
+#: Too many: the user has ``MAX_CONNECTIONS_PER_USER`` sockets open, or reconnected with
+#: ``?event_seq=`` more often than ``RESUME_RATE_*`` allow. Reconnect later (backoff).
+CLOSE_TOO_MANY = 4029
 __all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
 
 #: ``frame_type``\s of layer frames that change which rooms a connection follows.
@@ -392,10 +396,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
         }
         await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
-        await tracker.opened(user.pk, self.channel_name)
+        try:
+            await tracker.opened(user.pk, self.channel_name)
+        except TooManyConnections:
+            await self.close_with(CLOSE_TOO_MANY, "too many connections")
+            return
         since = params.get("event_seq")
         if not self.multiplexed and since is not None and since.isdigit():
-            await self.resume(next(iter(self.rooms.values())), int(since), None)
+            try:
+                await self.resume(next(iter(self.rooms.values())), int(since), None)
+            except RateLimited:
+                await self.close_with(CLOSE_TOO_MANY, "too many resumes")
 
     def room_slug(self) -> str | None:
         """The room of ``ws/chat/<slug>/``; None on ``ws/chat/`` (every room joined)."""
@@ -576,8 +587,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         The connection follows the room's group before this runs, and hub frames are held
         while it runs; they are delivered after the replay, minus those the replay covered
-        (``floor``).
+        (``floor``). Replays are rate-limited per user (``RESUME_RATE_*``): each costs up
+        to ``RESUME_MAX_EVENTS`` frames; over the limit, :class:`RateLimited`.
         """
+        await sync_to_async(ratelimit.check_rate)("resume", self.user)
         self.hold()
         try:
             await self._replay(target, since, frame_id)
