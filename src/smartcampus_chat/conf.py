@@ -49,8 +49,8 @@ DEFAULTS: dict[str, Any] = {
     # ``?event_seq=`` reconnects (each replays up to RESUME_MAX_EVENTS frames), read-marker
     # updates (a write and a publish), room creations (private conversations included),
     # and joins and leaves together (each a broadcast to every member).
-    "RESUME_RATE_BURST": 5,
-    "RESUME_RATE_PER_SECOND": 0.2,
+    "RESUME_RATE_BURST": 3,
+    "RESUME_RATE_PER_SECOND": 0.1,
     "READ_RATE_BURST": 20,
     "READ_RATE_PER_SECOND": 1.0,
     "CREATE_RATE_BURST": 5,
