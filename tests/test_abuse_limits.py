@@ -11,6 +11,7 @@ per user are capped (close 4029). Limits are small here (``settings``) to stay f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from smartcampus_chat import services
-from smartcampus_chat.models import ChatConnection, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.models import ChatConnection, ChatParticipant, ChatRoom
 from tests.realtime import Client, Closed, open_room, open_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -270,10 +271,8 @@ async def test_sockets_opening_together_are_capped(
     await asyncio.gather(*(c.connect() for c in clients))
     codes = []
     for client in clients:
-        try:
+        with contextlib.suppress(Closed):
             await client.ready()
-        except Closed:
-            pass
         codes.append(client.closed_code)
     assert sorted(code or 0 for code in codes) == [0, 0, 0, 4029, 4029, 4029]
     assert await db(lambda: ChatConnection.objects.filter(user=alice).count())() == 3

@@ -34,10 +34,20 @@ class ChatRoomForm(forms.ModelForm):
 
     class Meta:
         model = ChatRoom
-        fields = "__all__"
+        fields = [
+            "name",
+            "slug",
+            "room_type",
+            "description",
+            "is_archived",
+            "group",
+            "course_key",
+            "created_by",
+        ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("name") is None:
             return cleaned
         room = self.instance

@@ -8,7 +8,7 @@ takes a room name (REST create and rename, HTML forms, the admin) goes through
 of another room the user can see in the same scope.
 
 :func:`normalise_name`
-    Unicode NFKC (fullwidth ``Ｇｅｎｅｒａｌ`` becomes ``General``, ligatures are split);
+    Unicode NFKC (fullwidth letters become ASCII ones, ligatures are split);
     format characters (category Cf: zero-width space and joiners, bidi embeddings,
     overrides and isolates, the BOM, the soft hyphen...) and other invisible fillers
     removed; control characters and runs of white space of any kind become one space;
@@ -51,49 +51,49 @@ INVISIBLE = frozenset(
 CONFUSABLES = str.maketrans(
     {
         # Cyrillic
-        "а": "a",
-        "в": "b",
-        "с": "c",
-        "ԁ": "d",
-        "е": "e",
-        "ё": "e",
-        "һ": "h",
-        "і": "i",
-        "ї": "i",
-        "ј": "j",
-        "к": "k",
-        "ӏ": "l",
-        "м": "m",
-        "н": "h",
-        "о": "o",
-        "р": "p",
-        "ԛ": "q",
-        "ѕ": "s",
-        "т": "t",
-        "у": "y",
-        "ү": "y",
-        "ԝ": "w",
-        "х": "x",
-        "ɡ": "g",
+        "\u0430": "a",  # cyrillic small letter a
+        "\u0432": "b",  # cyrillic small letter ve
+        "\u0441": "c",  # cyrillic small letter es
+        "\u0501": "d",  # cyrillic small letter komi de
+        "\u0435": "e",  # cyrillic small letter ie
+        "\u0451": "e",  # cyrillic small letter io
+        "\u04bb": "h",  # cyrillic small letter shha
+        "\u0456": "i",  # cyrillic small letter byelorussian-ukrainian i
+        "\u0457": "i",  # cyrillic small letter yi
+        "\u0458": "j",  # cyrillic small letter je
+        "\u043a": "k",  # cyrillic small letter ka
+        "\u04cf": "l",  # cyrillic small letter palochka
+        "\u043c": "m",  # cyrillic small letter em
+        "\u043d": "h",  # cyrillic small letter en
+        "\u043e": "o",  # cyrillic small letter o
+        "\u0440": "p",  # cyrillic small letter er
+        "\u051b": "q",  # cyrillic small letter qa
+        "\u0455": "s",  # cyrillic small letter dze
+        "\u0442": "t",  # cyrillic small letter te
+        "\u0443": "y",  # cyrillic small letter u
+        "\u04af": "y",  # cyrillic small letter straight u
+        "\u051d": "w",  # cyrillic small letter we
+        "\u0445": "x",  # cyrillic small letter ha
+        "\u0261": "g",  # latin small letter script g
         # Greek
-        "α": "a",
-        "β": "b",
-        "ε": "e",
-        "η": "n",
-        "ι": "i",
-        "κ": "k",
-        "μ": "u",
-        "ν": "v",
-        "ο": "o",
-        "ρ": "p",
-        "τ": "t",
-        "υ": "u",
-        "χ": "x",
-        "γ": "y",
+        "\u03b1": "a",  # greek small letter alpha
+        "\u03b2": "b",  # greek small letter beta
+        "\u03b5": "e",  # greek small letter epsilon
+        "\u03b7": "n",  # greek small letter eta
+        "\u03b9": "i",  # greek small letter iota
+        "\u03ba": "k",  # greek small letter kappa
+        "\u03bc": "u",  # greek small letter mu
+        "\u03bd": "v",  # greek small letter nu
+        "\u03bf": "o",  # greek small letter omicron
+        "\u03c1": "p",  # greek small letter rho
+        "\u03c4": "t",  # greek small letter tau
+        "\u03c5": "u",  # greek small letter upsilon
+        "\u03c7": "x",  # greek small letter chi
+        "\u03b3": "y",  # greek small letter gamma
         # Digits and Latin letters that imitate others
         "0": "o",
         "1": "l",
-        "ı": "i",
+        "\u0131": "i",  # latin small letter dotless i
     }
 )
 

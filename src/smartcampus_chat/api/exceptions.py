@@ -100,6 +100,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    wait = exc.wait if isinstance(exc, exceptions.Throttled) else None
+    # DRF's Throttled keeps the seconds to wait on ``wait`` (absent from the type stubs).
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
     response.data = error_body(*_describe(exc), retry_after=wait)
     return response

@@ -132,7 +132,7 @@ def check_name_distinct(
     """
     scope = ChatRoom.objects.visible_to(user).filter(room_type=room_type)
     if room_type == RoomType.GROUP:
-        scope = scope.filter(group_id=group_id)
+        scope = scope.filter(group__pk=group_id) if group_id else scope.none()
     elif room_type == RoomType.COURSE:
         scope = scope.filter(course_key=course_key)
     if exclude_pk is not None:
