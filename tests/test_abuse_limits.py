@@ -88,6 +88,24 @@ async def test_resume_frames_are_rate_limited(
     await client.close()
 
 
+async def test_a_long_replay_costs_a_token_per_page_and_stops_without_one(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    limit(settings, RESUME_RATE_BURST=2, RESUME_RATE_PER_SECOND=0.01, MAX_PAGE_SIZE=2)
+    await db(fill)(public_room, alice, 5)
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="resume", event_seq=0, id="r1")
+    resumed = await client.until(lambda f: f["type"] == "resumed")
+    # Two pages paid (changes 1-4), the third not: the replay stops, truncated.
+    assert (resumed["event_seq"], resumed["truncated"], resumed["id"]) == (4, True, "r1")
+    replayed = [f["message"]["seq"] for f in client.frames if f["type"] == "message.new"]
+    assert replayed == [1, 2, 3, 4]
+    await client.send(type="resume", event_seq=4, id="r2")
+    error = await client.until(lambda f: f["type"] in ("resumed", "error"))
+    assert (error["type"], error["code"], error["id"]) == ("error", "rate_limited", "r2")
+    await client.close()
+
+
 async def test_reconnecting_with_event_seq_over_the_limit_is_closed_4029(
     alice: Any, public_room: ChatRoom, settings: Any
 ) -> None:

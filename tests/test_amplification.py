@@ -108,9 +108,11 @@ async def test_ten_resumes_from_zero(alice: Any, public_room: ChatRoom) -> None:
     assert types["resumed"] + types["error"] == 10
     burst, rate = DEFAULTS.get("RESUME_RATE_BURST"), DEFAULTS.get("RESUME_RATE_PER_SECOND")
     assert burst is not None, "no resume limit"
-    replays = int(_granted(burst, rate, elapsed))
-    # Each granted replay: participants, 2,000 changes, resumed; each refusal: an error.
-    assert frames <= replays * (DEFAULTS["RESUME_MAX_EVENTS"] + 2) + 10
+    # A token per page of MAX_PAGE_SIZE changes; around them, per resume: participants
+    # and resumed, or one error.
+    pages = _granted(burst, rate, elapsed)
+    assert types["message.new"] <= pages * DEFAULTS["MAX_PAGE_SIZE"]
+    assert frames - types["message.new"] <= 2 * 10
 
 
 async def test_three_hundred_reads(alice: Any, bob: Any, public_room: ChatRoom) -> None:

@@ -45,12 +45,13 @@ DEFAULTS: dict[str, Any] = {
     "TYPING_RATE_BURST": 5,
     "TYPING_RATE_PER_SECOND": 0.5,
     # Token buckets per user for the actions that cost the server far more than the
-    # client (docs/reliability.md, "Amplification"), on every door: ``resume`` frames and
-    # ``?event_seq=`` reconnects (each replays up to RESUME_MAX_EVENTS frames), read-marker
-    # updates (a write and a publish), room creations (private conversations included),
-    # and joins and leaves together (each a broadcast to every member).
-    "RESUME_RATE_BURST": 3,
-    "RESUME_RATE_PER_SECOND": 0.1,
+    # client (docs/reliability.md, "Amplification and caps"), on every door: replays
+    # (``resume`` frames and ``?event_seq=`` reconnects; a token per page of up to
+    # MAX_PAGE_SIZE changes sent), read-marker updates (a write and a publish), room
+    # creations (private conversations included), and joins and leaves together (each a
+    # broadcast to every member).
+    "RESUME_RATE_BURST": 20,
+    "RESUME_RATE_PER_SECOND": 1.0,
     "READ_RATE_BURST": 20,
     "READ_RATE_PER_SECOND": 1.0,
     "CREATE_RATE_BURST": 5,

@@ -587,8 +587,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
         The connection follows the room's group before this runs, and hub frames are held
         while it runs; they are delivered after the replay, minus those the replay covered
-        (``floor``). Replays are rate-limited per user (``RESUME_RATE_*``): each costs up
-        to ``RESUME_MAX_EVENTS`` frames; over the limit, :class:`RateLimited`.
+        (``floor``).
+
+        Replays are rate-limited per user (``RESUME_RATE_*``), a token per page of up to
+        ``MAX_PAGE_SIZE`` changes sent, so that a small catch-up costs one and a full
+        ``RESUME_MAX_EVENTS`` replay costs many: without a token for the first page,
+        :class:`RateLimited` and nothing is sent; without one for a later page, the
+        replay ends there, ``truncated`` (the client resumes from there, and is then
+        told how long to wait).
         """
         await sync_to_async(ratelimit.check_rate)("resume", self.user)
         self.hold()
@@ -601,25 +607,33 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room, _access = await self.room_access(target)
         if not self.multiplexed:
             await self.send_frame(await database_sync_to_async(_participants)(room))
-        cursor, truncated = await self.send_changes(target, since)
+        cursor, truncated = await self.send_changes(target, since, charged=True)
         target.floor = max(target.floor, cursor)
         target.last = max(target.last or 0, cursor)
         await self.send_frame(
             Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
         )
 
-    async def send_changes(self, target: Followed, since: int) -> tuple[int, bool]:
+    async def send_changes(
+        self, target: Followed, since: int, *, charged: bool = False
+    ) -> tuple[int, bool]:
         """Send the room's changes after ``since`` as live frames, a page per query, at
         most ``RESUME_MAX_EVENTS``: the newest sent (or ``since``) and whether more wait.
-        Live frames they cover are dropped from then on (``floor``)."""
+        Live frames they cover are dropped from then on (``floor``). ``charged``: a
+        client's replay, whose first page is paid for already; each later page takes a
+        ``resume`` token, and without one the replay stops there (more wait)."""
         room, _access = await self.room_access(target)
         page = int(app_settings.MAX_PAGE_SIZE)
         budget = int(app_settings.RESUME_MAX_EVENTS)
         cursor = since
+        paid = True
         while True:
             size = min(page, budget)
             if size <= 0:
                 return cursor, True
+            if not paid and not await sync_to_async(ratelimit.allow)("resume", self.user):
+                return cursor, True
+            paid = not charged
             batch = await database_sync_to_async(_changes)(room, cursor, size)
             for event_seq, text in batch:
                 await self.send(text_data=text)

@@ -206,9 +206,10 @@ def allow_typing(user: Any) -> bool:
 
 
 #: Actions limited by :func:`check_rate`, each with its own bucket (settings
-#: ``<ACTION>_RATE_BURST`` and ``<ACTION>_RATE_PER_SECOND``): ``resume`` (a replay, frame
-#: or reconnect), ``read`` (a read-marker update), ``create`` (a new room, private
-#: conversations included) and ``membership`` (a join or a leave).
+#: ``<ACTION>_RATE_BURST`` and ``<ACTION>_RATE_PER_SECOND``): ``resume`` (a page of up to
+#: ``MAX_PAGE_SIZE`` replayed changes, frame or reconnect), ``read`` (a read-marker
+#: update), ``create`` (a new room, private conversations included) and ``membership``
+#: (a join or a leave).
 ACTIONS = ("resume", "read", "create", "membership")
 
 TOO_OFTEN = _("You are doing this too often; try again in a moment.")
@@ -218,8 +219,17 @@ def check_rate(action: str, user: Any) -> None:
     """Raise :class:`RateLimited` (with ``retry_after``) when ``user`` repeats ``action``
     too fast. The services call it, so every door (WebSocket, REST, HTML) shares one
     bucket per user and action, across sockets and processes."""
-    if action not in ACTIONS:
-        raise ValueError(f"Unknown rate-limited action {action!r}")
-    wait = take(_bucket(action), user.pk)
+    wait = _take(action, user)
     if wait:
         raise RateLimited(str(TOO_OFTEN), retry_after=wait)
+
+
+def allow(action: str, user: Any) -> bool:
+    """Take a token of ``action`` for ``user`` if there is one: whether there was."""
+    return not _take(action, user)
+
+
+def _take(action: str, user: Any) -> float:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown rate-limited action {action!r}")
+    return take(_bucket(action), user.pk)
