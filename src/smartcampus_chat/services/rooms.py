@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -51,14 +52,14 @@ SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 PRIVATE_SLUG_PREFIX = "dm-"
 
 
-def _free_slug(make: Any) -> str:
+def _free_slug(make: Callable[[], str]) -> str:
     """A slug from ``make()`` that no room has yet.
 
     Every candidate has a random part, so a retry (a clash of random parts) says nothing
     about which other rooms exist: the slug a user gets never depends on hidden rooms.
     """
     while True:
-        slug: str = make()
+        slug = make()
         if not ChatRoom.objects.filter(slug=slug).exists():
             return slug
 
