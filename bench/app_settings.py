@@ -5,8 +5,8 @@
   or ``pubsub`` (``RedisPubSubChannelLayer``); ``REDIS_URL`` names the Redis server.
 - ``BENCH_CONN_MAX_AGE``: when set, ``CONN_MAX_AGE`` of the database (the example site
   keeps 0: a new database connection for every ``database_sync_to_async`` call).
-- Per-user send limits raised out of the way: the suite measures throughput, not the
-  limiter (one sender per room carries a whole room's rate in the fan-out sweep).
+- Per-user send and abuse limits raised out of the way: the suite measures throughput, not
+  the limiter (one sender per room carries a whole room's rate in the fan-out sweep).
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ CSRF_COOKIE_SECURE = False
 _UNLIMITED_SENDS: dict[str, Any] = {
     "SEND_RATE_BURST": 1_000_000,
     "SEND_RATE_PER_SECOND": 1_000_000.0,
+    # Catch-up workloads reconnect with ?event_seq= in bursts; connection sweeps may open
+    # many sockets per user: the abuse limits are out of the way too.
+    **{
+        f"{action}_RATE_{part}": value
+        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP")
+        for part, value in (("BURST", 1_000_000), ("PER_SECOND", 1_000_000.0))
+    },
+    "MAX_CONNECTIONS_PER_USER": 1_000_000,
 }
 # Tickets are issued once per run, before the servers start.
 _LONG_TICKETS: dict[str, Any] = {"TICKET_MAX_AGE": 86_400}

@@ -46,3 +46,6 @@ if os.environ.get("SCCHAT_MP_SEND_RATE"):
     # Fault and soak tests send far faster than one person types.
     SMARTCAMPUS_CHAT["SEND_RATE_BURST"] = int(os.environ["SCCHAT_MP_SEND_RATE"])
     SMARTCAMPUS_CHAT["SEND_RATE_PER_SECOND"] = float(os.environ["SCCHAT_MP_SEND_RATE"])
+    # They also reconnect with ?event_seq= far more often than a person's browser would.
+    SMARTCAMPUS_CHAT["RESUME_RATE_BURST"] = int(os.environ["SCCHAT_MP_SEND_RATE"])
+    SMARTCAMPUS_CHAT["RESUME_RATE_PER_SECOND"] = float(os.environ["SCCHAT_MP_SEND_RATE"])

@@ -49,7 +49,9 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
+    # retry_after: only on errors that waiting cures (rate_limited, unavailable).
+    assert set(body["error"]) - {"retry_after"} == {"code", "message", "fields"}
+    assert ("retry_after" in body["error"]) == (code in ("rate_limited", "unavailable"))
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     return dict(body["error"])

@@ -137,8 +137,10 @@ def test_conversation_page_costs_the_same_queries_for_few_or_many_messages(
         member = make_user(first_name="Someone")
         enrol(member, course)
         services.do_join_room(member, room)
+        services.do_send_message(viewer, room, "hello")
         services.do_send_message(member, room, "hi")
-        services.do_send_message(viewer, room, "hello back")
+    # The newest message is someone else's, as in the first visit: the page moves the read
+    # marker both times (a visit that moves nothing costs fewer queries).
     with django_assert_num_queries(few):
         response = client.get(url)
     assert response.status_code == 200

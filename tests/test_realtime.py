@@ -805,7 +805,7 @@ async def test_deleted_room_closes_with_4004(alice: Any, public_room: ChatRoom) 
     await db(public_room.delete)()
     assert await room_socket.close_code(timeout=1) == 4004
     removed = await list_socket.expect("room.removed", timeout=1, skip=frozenset({"presence"}))
-    assert removed["room"] == "general"
+    assert removed["room"] == public_room.slug
     await room_socket.close()
     await list_socket.close()
 

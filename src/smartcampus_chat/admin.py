@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smartcampus_chat import services
-from smartcampus_chat.exceptions import ChatError
+from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
 
 
 class ChatParticipantInline(admin.TabularInline):
@@ -23,8 +25,52 @@ class ChatParticipantInline(admin.TabularInline):
     readonly_fields = ["is_online", "last_seen", "last_read_seq", "joined_at"]
 
 
+class ChatRoomForm(forms.ModelForm):
+    """The admin's room form: names follow the chat's rule (normal form, visible, not a
+    look-alike of another room of the same scope), as in the services."""
+
+    #: The admin user (set by :meth:`ChatRoomAdmin.get_form`): whose visible rooms count.
+    chat_user: Any = None
+
+    class Meta:
+        model = ChatRoom
+        fields = [
+            "name",
+            "slug",
+            "room_type",
+            "description",
+            "is_archived",
+            "group",
+            "course_key",
+            "created_by",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("name") is None:
+            return cleaned
+        room = self.instance
+        try:
+            cleaned["name"] = clean_room_name(cleaned["name"])
+            group = cleaned.get("group", room.group if room.group_id else None)
+            check_name_distinct(
+                self.chat_user,
+                cleaned["name"],
+                room_type=cleaned.get("room_type", room.room_type),
+                group_id=group.pk if group is not None else None,
+                course_key=cleaned.get("course_key", room.course_key),
+                exclude_pk=room.pk,
+            )
+        except ValidationFailed as exc:
+            for field, messages in exc.fields.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+
 @admin.register(ChatRoom)
 class ChatRoomAdmin(admin.ModelAdmin):
+    form = ChatRoomForm
     list_display = ["name", "slug", "room_type", "is_archived", "last_seq", "created_at"]
     list_filter = ["room_type", "is_archived"]
     search_fields = ["name", "slug", "description"]
@@ -39,6 +85,12 @@ class ChatRoomAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(self.readonly_fields)
         return fields + self.fixed_after_creation if obj is not None else fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"chat_user": request.user})
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
         return {} if obj is not None else dict(self.prepopulated_fields)

@@ -44,6 +44,23 @@ DEFAULTS: dict[str, Any] = {
     "SEND_RATE_PER_SECOND": 2.0,
     "TYPING_RATE_BURST": 5,
     "TYPING_RATE_PER_SECOND": 0.5,
+    # Token buckets per user for the actions that cost the server far more than the
+    # client (docs/reliability.md, "Amplification and caps"), on every door: replays
+    # (``resume`` frames and ``?event_seq=`` reconnects; a token per page of up to
+    # MAX_PAGE_SIZE changes sent), read-marker updates (a write and a publish), room
+    # creations (private conversations included), and joins and leaves together (each a
+    # broadcast to every member).
+    "RESUME_RATE_BURST": 20,
+    "RESUME_RATE_PER_SECOND": 1.0,
+    "READ_RATE_BURST": 20,
+    "READ_RATE_PER_SECOND": 1.0,
+    "CREATE_RATE_BURST": 5,
+    "CREATE_RATE_PER_SECOND": 0.05,
+    "MEMBERSHIP_RATE_BURST": 10,
+    "MEMBERSHIP_RATE_PER_SECOND": 0.2,
+    # Open WebSockets per user, counted over every process (ChatConnection rows); one more
+    # is closed with 4029 "too many connections".
+    "MAX_CONNECTIONS_PER_USER": 30,
     # Seconds after which a "typing started" without "stopped" expires on clients.
     "TYPING_TIMEOUT": 5,
     # Presence: connections refresh every HEARTBEAT seconds and expire after TIMEOUT.

@@ -51,6 +51,7 @@ from smartcampus_chat.exceptions import (
     ChatError,
     NotFound,
     PermissionDenied,
+    RateLimited,
     RoomArchived,
     ServiceUnavailable,
     ValidationFailed,
@@ -67,7 +68,7 @@ from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.outages import is_unavailable
 from smartcampus_chat.payloads import message_data, room_data, user_ref
 from smartcampus_chat.policies import RoomAccess
-from smartcampus_chat.presence import tracker
+from smartcampus_chat.presence import TooManyConnections, tracker
 from smartcampus_chat.schema import (
     CLIENT_FRAMES,
     MAX_NUMBER,
@@ -109,6 +110,9 @@ CLOSE_UNSUPPORTED_VERSION = 4005
 CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_LARGE = 1009
 CLOSE_TRY_AGAIN_LATER = 1013
+#: Too many: the user has ``MAX_CONNECTIONS_PER_USER`` sockets open, or reconnected with
+#: ``?event_seq=`` more often than ``RESUME_RATE_*`` allow. Reconnect later (backoff).
+CLOSE_TOO_MANY = 4029
 __all__ = ["CLOSE_TOO_SLOW", "ChatConsumer", "RoomConsumer", "UserConsumer"]
 
 #: ``frame_type``\s of layer frames that change which rooms a connection follows.
@@ -433,9 +437,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.registered = True
         self.validated_at = time.monotonic()
         revalidation.get_sweeper().add(self)
-        await tracker.opened(user.pk, self.channel_name)
+        try:
+            await tracker.opened(user.pk, self.channel_name)
+        except TooManyConnections:
+            await self.close_with(CLOSE_TOO_MANY, "too many connections")
+            return
         if not self.multiplexed and since is not None:
-            await self.resume(next(iter(self.rooms.values())), since, None)
+            try:
+                await self.resume(next(iter(self.rooms.values())), since, None)
+            except RateLimited:
+                await self.close_with(CLOSE_TOO_MANY, "too many resumes")
 
     def room_slug(self) -> str | None:
         """The room of ``ws/chat/<slug>/``; None on ``ws/chat/`` (every room joined)."""
@@ -623,7 +634,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         The connection follows the room's group before this runs, and hub frames are held
         while it runs; they are delivered after the replay, minus those the replay covered
         (``floor``).
+
+        Replays are rate-limited per user (``RESUME_RATE_*``), a token per page of up to
+        ``MAX_PAGE_SIZE`` changes sent, so that a small catch-up costs one and a full
+        ``RESUME_MAX_EVENTS`` replay costs many: without a token for the first page,
+        :class:`RateLimited` and nothing is sent; without one for a later page, the
+        replay ends there, ``truncated`` (the client resumes from there, and is then
+        told how long to wait).
         """
+        await sync_to_async(ratelimit.check_rate)("resume", self.user)
         self.hold()
         try:
             await self._replay(target, since, frame_id)
@@ -634,25 +653,33 @@ class ChatConsumer(AsyncWebsocketConsumer):
         room, _access = await self.room_access(target)
         if not self.multiplexed:
             await self.send_frame(await database_sync_to_async(_participants)(room))
-        cursor, truncated = await self.send_changes(target, since)
+        cursor, truncated = await self.send_changes(target, since, charged=True)
         target.floor = max(target.floor, cursor)
         target.last = max(target.last or 0, cursor)
         await self.send_frame(
             Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
         )
 
-    async def send_changes(self, target: Followed, since: int) -> tuple[int, bool]:
+    async def send_changes(
+        self, target: Followed, since: int, *, charged: bool = False
+    ) -> tuple[int, bool]:
         """Send the room's changes after ``since`` as live frames, a page per query, at
         most ``RESUME_MAX_EVENTS``: the newest sent (or ``since``) and whether more wait.
-        Live frames they cover are dropped from then on (``floor``)."""
+        Live frames they cover are dropped from then on (``floor``). ``charged``: a
+        client's replay, whose first page is paid for already; each later page takes a
+        ``resume`` token, and without one the replay stops there (more wait)."""
         room, _access = await self.room_access(target)
         page = int(app_settings.MAX_PAGE_SIZE)
         budget = int(app_settings.RESUME_MAX_EVENTS)
         cursor = since
+        paid = True
         while True:
             size = min(page, budget)
             if size <= 0:
                 return cursor, True
+            if not paid and not await sync_to_async(ratelimit.allow)("resume", self.user):
+                return cursor, True
+            paid = not charged
             batch = await database_sync_to_async(_changes)(room, cursor, size)
             for event_seq, text in batch:
                 await self.send(text_data=text)

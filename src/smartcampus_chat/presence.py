@@ -24,13 +24,14 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from smartcampus_chat import events
@@ -107,29 +108,68 @@ def _set_offline_if_gone(user_ids: Iterable[int]) -> None:
         _announce(user, [(r[2], r[3]) for r in rows if r[1] == user_id], online=False, when=now)
 
 
-def connections_opened(opened: list[tuple[int, str]], server: str = SERVER_ID) -> None:
-    """Store new connections ``(user id, channel name)`` and announce their users online.
+class TooManyConnections(Exception):
+    """The user already has ``MAX_CONNECTIONS_PER_USER`` open connections."""
+
+
+def _admit(opened: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], set[str]]:
+    """Split new connections into those admitted and the names of those refused: a user
+    may have ``MAX_CONNECTIONS_PER_USER`` connections, counted over every process.
+
+    The count is the stored rows (every process's) plus the earlier ones of this batch.
+    A process stores its new connections one batch at a time, so its own count is exact;
+    batches committing at the same instant on other processes do not see each other, so
+    a burst spread over N processes can exceed the cap by at most N - 1 batches' worth.
+    Rows of a crashed process count until they expire (``PRESENCE_TIMEOUT``).
+    """
+    cap = int(app_settings.MAX_CONNECTIONS_PER_USER)
+    counts: Counter[int] = Counter(
+        dict(
+            ChatConnection.objects.filter(user_id__in={user_id for user_id, _ in opened})
+            .exclude(channel_name__in=[name for _, name in opened])
+            .values("user_id")
+            .annotate(n=Count("pk"))
+            .values_list("user_id", "n")
+            .order_by()
+        )
+    )
+    admitted: list[tuple[int, str]] = []
+    refused: set[str] = set()
+    for user_id, channel_name in opened:
+        if counts[user_id] >= cap:
+            refused.add(channel_name)
+            continue
+        counts[user_id] += 1
+        admitted.append((user_id, channel_name))
+    return admitted, refused
+
+
+def connections_opened(opened: list[tuple[int, str]], server: str = SERVER_ID) -> set[str]:
+    """Store new connections ``(user id, channel name)`` and announce their users online;
+    the channel names refused because their user has too many (:func:`_admit`).
 
     One transaction (one commit) for all of them: sockets opening together share it.
     """
     now = timezone.now()
     with transaction.atomic():
+        admitted, refused = _admit(opened)
         ChatConnection.objects.bulk_create(
             [
                 ChatConnection(
                     channel_name=channel_name, user_id=user_id, server=server, last_heartbeat=now
                 )
-                for user_id, channel_name in opened
+                for user_id, channel_name in admitted
             ],
             update_conflicts=True,
             unique_fields=["channel_name"],
             update_fields=["user", "server", "last_heartbeat"],
         )
-        _set_online({user_id for user_id, _ in opened})
+        _set_online({user_id for user_id, _ in admitted})
+    return refused
 
 
-def connection_opened(user_id: int, channel_name: str, server: str = SERVER_ID) -> None:
-    connections_opened([(user_id, channel_name)], server)
+def connection_opened(user_id: int, channel_name: str, server: str = SERVER_ID) -> set[str]:
+    return connections_opened([(user_id, channel_name)], server)
 
 
 def connection_closed(user_id: int, channel_name: str) -> None:
@@ -197,23 +237,24 @@ def _reconcile(mine: Any, local: dict[str, int], server: str, now: Any) -> None:
 
 def store_opened(opened: list[tuple[int, str]]) -> list[Exception | None]:
     """:func:`connections_opened` for a batch; if the batch fails as a whole, again one
-    transaction per connection, so that each error stays with its own connection."""
+    transaction per connection, so that each error stays with its own connection. A
+    connection over the user's cap gets :class:`TooManyConnections`."""
     try:
-        connections_opened(opened)
+        refused = connections_opened(opened) or set()
     except Exception as exc:
         if len(opened) == 1:
             return [exc]
         logger.warning("Storing %d connections failed; one by one", len(opened))
         return [_open_alone(user_id, channel_name) for user_id, channel_name in opened]
-    return [None] * len(opened)
+    return [TooManyConnections() if name in refused else None for _, name in opened]
 
 
 def _open_alone(user_id: int, channel_name: str) -> Exception | None:
     try:
-        connection_opened(user_id, channel_name)
+        refused = connection_opened(user_id, channel_name) or set()
     except Exception as exc:
         return exc
-    return None
+    return TooManyConnections() if channel_name in refused else None
 
 
 #: Most connections stored by one transaction of :meth:`Tracker.opened`.
@@ -259,7 +300,11 @@ class Tracker:
         loop = asyncio.get_running_loop()
         opener = self.opener if self.loop is loop and self.opener else self._adopt(loop)
         self.local[channel_name] = user_id
-        await opener.submit((user_id, channel_name))
+        try:
+            await opener.submit((user_id, channel_name))
+        except TooManyConnections:
+            self.local.pop(channel_name, None)
+            raise
         if self.task is None or self.task.done():
             self.task = loop.create_task(self._beat())
 

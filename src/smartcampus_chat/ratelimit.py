@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import RateLimited
@@ -46,6 +47,16 @@ def send_bucket() -> Bucket:
 def typing_bucket() -> Bucket:
     return Bucket(
         "typing", int(app_settings.TYPING_RATE_BURST), float(app_settings.TYPING_RATE_PER_SECOND)
+    )
+
+
+def _bucket(name: str) -> Bucket:
+    """The bucket ``name`` from its ``<NAME>_RATE_BURST`` / ``<NAME>_RATE_PER_SECOND``."""
+    prefix = name.upper()
+    return Bucket(
+        name,
+        int(getattr(app_settings, f"{prefix}_RATE_BURST")),
+        float(getattr(app_settings, f"{prefix}_RATE_PER_SECOND")),
     )
 
 
@@ -192,3 +203,33 @@ def check_send_rate(user: Any) -> None:
 def allow_typing(user: Any) -> bool:
     """Whether a typing notice of ``user`` may go out now (extra ones are dropped)."""
     return not take(typing_bucket(), user.pk)
+
+
+#: Actions limited by :func:`check_rate`, each with its own bucket (settings
+#: ``<ACTION>_RATE_BURST`` and ``<ACTION>_RATE_PER_SECOND``): ``resume`` (a page of up to
+#: ``MAX_PAGE_SIZE`` replayed changes, frame or reconnect), ``read`` (a read-marker
+#: update), ``create`` (a new room, private conversations included) and ``membership``
+#: (a join or a leave).
+ACTIONS = ("resume", "read", "create", "membership")
+
+TOO_OFTEN = _("You are doing this too often; try again in a moment.")
+
+
+def check_rate(action: str, user: Any) -> None:
+    """Raise :class:`RateLimited` (with ``retry_after``) when ``user`` repeats ``action``
+    too fast. The services call it, so every door (WebSocket, REST, HTML) shares one
+    bucket per user and action, across sockets and processes."""
+    wait = _take(action, user)
+    if wait:
+        raise RateLimited(str(TOO_OFTEN), retry_after=wait)
+
+
+def allow(action: str, user: Any) -> bool:
+    """Take a token of ``action`` for ``user`` if there is one: whether there was."""
+    return not _take(action, user)
+
+
+def _take(action: str, user: Any) -> float:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown rate-limited action {action!r}")
+    return take(_bucket(action), user.pk)

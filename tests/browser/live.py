@@ -90,7 +90,7 @@ class LiveServer:
         }
         path = os.pathsep.join(filter(None, [str(SITE), str(ROOT), env.get("PYTHONPATH")]))
         env.update(
-            DJANGO_SETTINGS_MODULE="campus.settings",
+            DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
             DATABASE_URL=f"sqlite:///{db}",
             DEBUG="1",
             PYTHONPATH=path,

@@ -35,6 +35,7 @@ import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from smartcampus_chat.names import normalise_name
 from tests.browser.conftest import (
     MESSAGES,
     Api,
@@ -711,12 +712,14 @@ def test_room_group_and_user_names(
             assert link.text_content() == room.name
         pages += 1
 
-    # Renamed while the room list is open (room.updated): the new name shows as text.
+    # Renamed while the room list is open (room.updated): the new name shows as text. The
+    # payload alone would be another room's name (refused as a look-alike), and names are
+    # stored in their normal form (format characters out, white space collapsed).
     api = Api(rooms_page)
     renamed = [r for r in data.rooms if r.joined][:5]
     for offset, room in enumerate(renamed):
         number = len(PAYLOADS) - 1 - offset
-        new_name = fit(PAYLOADS[number].text, 120, number)
+        new_name = normalise_name(fit(f"renamed: {PAYLOADS[number].text}", 120, number))
         api.call("PATCH", f"rooms/{room.slug}/", {"name": new_name})
         link = rooms_page.locator(f'#my-rooms li[data-room="{room.slug}"] a')
         expect(link).to_have_text(new_name)

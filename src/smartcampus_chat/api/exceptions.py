@@ -32,8 +32,18 @@ CODES = {
 NON_FIELD_KEY = "non_field_errors"
 
 
-def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+def error_body(
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+    retry_after: float | None = None,
+) -> dict:
+    """The error body; ``retry_after`` (seconds, as in the ``Retry-After`` header but not
+    rounded) only on errors that waiting cures (``rate_limited``, ``unavailable``)."""
+    body: dict[str, Any] = {"code": code, "message": message, "fields": dict(fields or {})}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return {"error": body}
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -76,7 +86,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
         return Response(
-            error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
+            error_body(exc.code, exc.message, exc.fields, exc.retry_after),
+            status=exc.status,
+            headers=headers,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -88,5 +100,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    response.data = error_body(*_describe(exc))
+    # DRF's Throttled keeps the seconds to wait on ``wait`` (absent from the type stubs).
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    response.data = error_body(*_describe(exc), retry_after=wait)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import courses, events, signals
+from smartcampus_chat import courses, events, names, ratelimit, signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
@@ -44,12 +45,44 @@ def get_room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
     return room, access
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:60] or "room"
-    slug = base
-    while ChatRoom.objects.filter(slug=slug).exists():
-        slug = f"{base}-{get_random_string(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
-    return slug
+#: Characters of the random part of slugs.
+SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: Slugs of private conversations are ``dm-`` and random characters only; named rooms never
+#: get a slug starting with it (see :func:`named_slug`).
+PRIVATE_SLUG_PREFIX = "dm-"
+
+
+def _free_slug(make: Callable[[], str]) -> str:
+    """A slug from ``make()`` that no room has yet.
+
+    Every candidate has a random part, so a retry (a clash of random parts) says nothing
+    about which other rooms exist: the slug a user gets never depends on hidden rooms.
+    """
+    while True:
+        slug = make()
+        if not ChatRoom.objects.filter(slug=slug).exists():
+            return slug
+
+
+def named_slug(name: str) -> str:
+    """A new slug for a room named ``name``: its slugified name and always a random suffix.
+
+    Why always: with a suffix only on a clash ("general", then "general-x7k2qa"), the slug
+    a user gets would tell them whether a room they cannot see holds the plain one (an
+    existence oracle for hidden group, course and private rooms). A name slugifying to
+    ``dm`` or ``dm-...`` is prefixed with ``room-``: that namespace is the private
+    conversations' (:data:`PRIVATE_SLUG_PREFIX`), and slugs of older private rooms
+    (``dm-<user>-<user>``) must not be imitable either.
+    """
+    base = slugify(name)[:60].strip("-") or "room"
+    if base == PRIVATE_SLUG_PREFIX.rstrip("-") or base.startswith(PRIVATE_SLUG_PREFIX):
+        base = f"room-{base}"[:60].strip("-")
+    return _free_slug(lambda: f"{base}-{get_random_string(6, SLUG_ALPHABET)}")
+
+
+def private_slug() -> str:
+    """A new opaque slug for a private conversation: nothing in it names its members."""
+    return _free_slug(lambda: PRIVATE_SLUG_PREFIX + get_random_string(16, SLUG_ALPHABET))
 
 
 def _clean_text(value: Any, field: str, max_length: int, *, required: bool) -> str:
@@ -64,6 +97,62 @@ def _clean_text(value: Any, field: str, max_length: int, *, required: bool) -> s
     return text
 
 
+def clean_room_name(value: Any) -> str:
+    """A room name in its normal form (:func:`smartcampus_chat.names.normalise_name`), or
+    :class:`ValidationFailed` on field ``name``: not text, empty, invisible or too long."""
+    if not isinstance(value, str) or not is_unicode_text(value):
+        raise ValidationFailed(fields={"name": [_("Must be text.")]})
+    name = names.normalise_name(value)
+    if not value.strip():
+        raise ValidationFailed(fields={"name": [_("This field is required.")]})
+    if not names.is_visible(name):
+        raise ValidationFailed(fields={"name": [_("The name must contain visible characters.")]})
+    max_length = app_settings.MAX_ROOM_NAME_LENGTH
+    if len(name) > max_length:
+        message = _("At most %(max)d characters.") % {"max": max_length}
+        raise ValidationFailed(fields={"name": [message]})
+    return name
+
+
+def check_name_distinct(
+    user: Any,
+    name: str,
+    *,
+    room_type: str,
+    group_id: int | None = None,
+    course_key: str = "",
+    exclude_pk: int | None = None,
+) -> None:
+    """Refuse ``name`` when it looks like (same :func:`~smartcampus_chat.names.skeleton`)
+    the name of another room in the same scope (public rooms; one group's rooms; one
+    course's rooms) that ``user`` can see.
+
+    Only rooms the user sees count, so the refusal never reveals a hidden room. Names are
+    compared in Python (the skeleton is not a database function): one query of the
+    scope's names per creation (rate-limited) or rename (moderators only).
+    """
+    scope = ChatRoom.objects.visible_to(user).filter(room_type=room_type)
+    if room_type == RoomType.GROUP:
+        scope = scope.filter(group__pk=group_id) if group_id else scope.none()
+    elif room_type == RoomType.COURSE:
+        scope = scope.filter(course_key=course_key)
+    if exclude_pk is not None:
+        scope = scope.exclude(pk=exclude_pk)
+    key = names.skeleton(name)
+    for other in scope.values_list("name", flat=True).order_by().iterator():
+        if names.skeleton(other) == key:
+            raise ValidationFailed(
+                fields={
+                    "name": [
+                        _(
+                            "A room with the same or a look-alike name already exists "
+                            "here; choose a more distinct name."
+                        )
+                    ]
+                }
+            )
+
+
 def check_create_room(
     user: Any,
     *,
@@ -73,7 +162,7 @@ def check_create_room(
     group: Group | None = None,
     course: models.Model | None = None,
 ) -> ChatRoom:
-    name = _clean_text(name, "name", app_settings.MAX_ROOM_NAME_LENGTH, required=True)
+    name = clean_room_name(name)
     description = _clean_text(
         description, "description", app_settings.MAX_DESCRIPTION_LENGTH, required=False
     )
@@ -93,6 +182,16 @@ def check_create_room(
             _("You may not create this kind of room here."),
             fields={field: [_("You may not create this kind of room here.")]},
         )
+    ratelimit.check_rate("create", user)
+    check_name_distinct(
+        user,
+        name,
+        room_type=room_type,
+        group_id=group.pk if room_type == RoomType.GROUP and group is not None else None,
+        course_key=courses.course_key(course)
+        if room_type == RoomType.COURSE and course is not None
+        else "",
+    )
     return do_create_room(
         user,
         name=name,
@@ -111,11 +210,14 @@ def do_create_room(
     description: str = "",
     group: Group | None = None,
     course: models.Model | None = None,
+    slug: str | None = None,
 ) -> ChatRoom:
+    """Create the room. ``slug``: a chosen slug (seed data, host code), else a new one
+    (:func:`named_slug`)."""
     with transaction.atomic():
         room = ChatRoom.objects.create(
             name=name,
-            slug=_unique_slug(name),
+            slug=slug or named_slug(name),
             room_type=room_type,
             description=description,
             created_by=user,
@@ -140,6 +242,7 @@ def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
         raise RoomArchived()
     if not policy.can_join(access, room):
         raise PermissionDenied()
+    ratelimit.check_rate("membership", user)
     return do_join_room(user, room)
 
 
@@ -190,6 +293,10 @@ def check_open_private(user: Any, other_id: Any) -> tuple[ChatRoom, bool]:
         raise ValidationFailed(
             fields={"user": [_("You cannot open a conversation with this user.")]}
         )
+    existing = ChatRoom.objects.filter(private_key=private_key(user, other)).first()
+    if existing is not None:
+        return existing, False
+    ratelimit.check_rate("create", user)
     return do_open_private(user, other)
 
 
@@ -198,12 +305,12 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
     existing = ChatRoom.objects.filter(private_key=key).first()
     if existing is not None:
         return existing, False
-    names = sorted((user.get_username(), other.get_username()))
+    usernames = sorted((user.get_username(), other.get_username()))
     try:
         with transaction.atomic():
             room = ChatRoom.objects.create(
-                name=" & ".join(names),
-                slug=_unique_slug("dm-" + "-".join(names)),
+                name=" & ".join(usernames),
+                slug=private_slug(),
                 room_type=RoomType.PRIVATE,
                 created_by=user,
                 private_key=key,
@@ -235,8 +342,14 @@ def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
         )
     clean: dict[str, Any] = {}
     if "name" in changes:
-        clean["name"] = _clean_text(
-            changes["name"], "name", app_settings.MAX_ROOM_NAME_LENGTH, required=True
+        clean["name"] = clean_room_name(changes["name"])
+        check_name_distinct(
+            actor,
+            clean["name"],
+            room_type=room.room_type,
+            group_id=room.group_id,
+            course_key=room.course_key,
+            exclude_pk=room.pk,
         )
     if "description" in changes:
         clean["description"] = _clean_text(
@@ -310,6 +423,7 @@ def check_leave_room(user: Any, room: ChatRoom, access: RoomAccess | None = None
     participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
     if participant is None:
         return False
+    ratelimit.check_rate("membership", user)
     do_leave_room(user, room, participant)
     return True
 

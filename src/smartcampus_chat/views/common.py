@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -39,14 +40,22 @@ def chat_errors(view: View) -> View:
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from exc
         except ChatError as exc:
-            return render(
+            response = render(
                 request,
                 "smartcampus_chat/error.html",
                 page_context(error=exc),
                 status=exc.status,
             )
+            if exc.retry_after is not None:
+                response.headers["Retry-After"] = retry_after_header(exc)
+            return response
 
     return wrapper
+
+
+def retry_after_header(exc: ChatError) -> str:
+    """``Retry-After`` of a rate-limited or unavailable answer: whole seconds, at least 1."""
+    return str(max(1, math.ceil(exc.retry_after or 1)))
 
 
 def chat_page(*methods: str) -> Callable[[View], View]:

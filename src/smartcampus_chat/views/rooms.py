@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +15,17 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.client import client_config
-from smartcampus_chat.exceptions import ChatError, ValidationFailed
+from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.models import ChatMessage, ChatParticipant
 from smartcampus_chat.payloads import visible_content
 from smartcampus_chat.policies import get_policy
-from smartcampus_chat.views.common import chat_page, page_context, parse_seq
+from smartcampus_chat.views.common import (
+    chat_page,
+    page_context,
+    parse_seq,
+    retry_after_header,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,10 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     participants = list(queries.participants(room))
     joined = any(p.user_id == user.pk for p in participants)
     if joined and page.messages and not page.has_after:
-        services.check_mark_read(user, room, page.messages[-1].seq, access)
+        # Reading the page moves the marker on the side: over the read rate the page
+        # still shows, and a later page view or the live client moves it.
+        with contextlib.suppress(RateLimited):
+            services.check_mark_read(user, room, page.messages[-1].seq, access)
     policy = get_policy()
     rows = [
         MessageRow(
@@ -139,6 +148,7 @@ def room_leave(request: HttpRequest, slug: str) -> HttpResponse:
 @chat_page("GET", "POST")
 def room_create(request: HttpRequest) -> HttpResponse:
     form = RoomCreateForm(request.POST or None, user=request.user)
+    limited: RateLimited | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -152,15 +162,21 @@ def room_create(request: HttpRequest) -> HttpResponse:
             )
         except ChatError as exc:
             form.add_service_error(exc)
+            if isinstance(exc, RateLimited):
+                limited = exc
         else:
             flash.success(request, _("Room created."))
             return redirect(room)
-    return render(
+    response = render(
         request,
         "smartcampus_chat/room_create.html",
         page_context(form=form),
         status=400 if form.errors else 200,
     )
+    if limited is not None:
+        response.status_code = limited.status
+        response.headers["Retry-After"] = retry_after_header(limited)
+    return response
 
 
 def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.text import slugify
 
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
@@ -131,8 +132,15 @@ class Command(BaseCommand):
         self, owner: Any, name: str, room_type: str, description: str, **links: Any
     ) -> ChatRoom:
         room = ChatRoom.objects.filter(name=name, room_type=room_type).first()
+        # Demo rooms keep readable slugs (/chat/room/general/): chosen here, since rooms
+        # created in the chat always get a random suffix.
         return room or services.do_create_room(
-            owner, name=name, room_type=room_type, description=description, **links
+            owner,
+            name=name,
+            room_type=room_type,
+            description=description,
+            slug=slugify(name),
+            **links,
         )
 
     def _history(self, room: ChatRoom, users: dict[str, Any]) -> None:

@@ -59,6 +59,7 @@
 
   var lastEventSeq = {}; // room slug -> highest event_seq applied
   var replaying = {}; // room slug -> true while a resume is running
+  var resumes = {}; // frame id -> room slug of a resume waiting for its answer
   var pending = {}; // client_id -> {content, node, frameId}
   var typists = {}; // user id -> {name, timer}
   var socket = null;
@@ -160,6 +161,18 @@
   function nextId() {
     frameCounter += 1;
     return frameCounter;
+  }
+
+  // Ask for a room's changes after `since`. Resumes are rate-limited by the server: a
+  // refused one (error rate_limited) is asked again after its retry_after (onError).
+  function requestResume(room, since) {
+    var id = nextId();
+    replaying[room] = true;
+    if (send({ type: "resume", room: room, event_seq: since, id: id })) {
+      resumes[id] = room;
+    } else {
+      replaying[room] = false; // not connected: the reconnect resumes
+    }
   }
 
   // --- Messages ---------------------------------------------------------------------------
@@ -373,8 +386,7 @@
     var last = lastEventSeq[room] || 0;
     if (!replaying[room] && message.event_seq > last + 1 && room in lastEventSeq) {
       // A gap: a live frame was lost on the way. Ask for everything after what we have.
-      replaying[room] = true;
-      send({ type: "resume", room: room, event_seq: last, id: nextId() });
+      requestResume(room, last);
     }
     if (message.event_seq > last) {
       lastEventSeq[room] = message.event_seq;
@@ -435,6 +447,18 @@
   }
 
   function onError(frame) {
+    var resumed = frame.id == null ? undefined : resumes[frame.id];
+    if (resumed !== undefined) {
+      delete resumes[frame.id];
+      if (frame.code === "rate_limited") {
+        setTimeout(function () {
+          requestResume(resumed, lastEventSeq[resumed] || 0);
+        }, Math.ceil((frame.retry_after || 1) * 1000));
+      } else {
+        replaying[resumed] = false;
+      }
+      return;
+    }
     var clientId = frame.id == null ? null : pendingForFrame(frame.id);
     if (clientId && frame.code === "rate_limited") {
       setTimeout(function () {
@@ -717,9 +741,9 @@
       case "resumed":
         replaying[frame.room] = false;
         lastEventSeq[frame.room] = Math.max(lastEventSeq[frame.room] || 0, frame.event_seq);
+        delete resumes[frame.id];
         if (frame.truncated) {
-          replaying[frame.room] = true;
-          send({ type: "resume", room: frame.room, event_seq: frame.event_seq, id: nextId() });
+          requestResume(frame.room, frame.event_seq);
         }
         break;
       default:

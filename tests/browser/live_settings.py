@@ -1,0 +1,22 @@
+"""Settings of the live example site the browser tests drive: ``campus.settings`` with the
+per-user abuse limits out of the way.
+
+One server process (and its cache) serves the whole browser suite, where the same few demo
+users create and join dozens of rooms within seconds: far beyond what the limits allow a
+person, and not what these tests are about (the limits are tested through every door in
+``tests/test_abuse_limits.py``).
+"""
+
+from __future__ import annotations
+
+from campus.settings import *  # noqa: F403
+from campus.settings import SMARTCAMPUS_CHAT as SITE_CHAT_SETTINGS
+
+SMARTCAMPUS_CHAT = {
+    **SITE_CHAT_SETTINGS,
+    **{
+        f"{action}_RATE_{part}": value
+        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP")
+        for part, value in (("BURST", 1_000_000), ("PER_SECOND", 1_000_000.0))
+    },
+}
