@@ -167,6 +167,17 @@ class LiveServer:
         if process is not None:
             stop_process(process)
 
+    @property
+    def running(self) -> bool:
+        """Whether the server process was started and has not exited."""
+        return self._process is not None and self._process.poll() is None
+
+    def ensure_running(self) -> None:
+        """Start the server again if a test stopped it (or it died) and left it down."""
+        if not self.running:
+            self.stop()  # reaps an exited process
+            self.start()
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
