@@ -81,7 +81,7 @@ def _live_site_guard(request: pytest.FixtureRequest, live_site: LiveServer) -> I
     """Note where the server log stands; after the test, bring the server back if it is down.
 
     A test that restarts the server and fails between ``stop()`` and ``start()`` would
-    otherwise leave every later browser test failing with ECONNREFUSED.
+    otherwise fail every later browser test (each waiting on a server that never comes).
     """
     node: Any = request.node
     node._live_server = live_site
