@@ -77,10 +77,17 @@ def live_site() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(autouse=True)
-def _note_log_start(request: pytest.FixtureRequest, live_site: LiveServer) -> None:
+def _live_site_guard(request: pytest.FixtureRequest, live_site: LiveServer) -> Iterator[None]:
+    """Note where the server log stands; after the test, bring the server back if it is down.
+
+    A test that restarts the server and fails between ``stop()`` and ``start()`` would
+    otherwise fail every later browser test (each waiting on a server that never comes).
+    """
     node: Any = request.node
     node._live_server = live_site
     node._live_log_start = live_site.log_path.stat().st_size
+    yield
+    live_site.ensure_running()
 
 
 @pytest.fixture(scope="package")

@@ -4,13 +4,17 @@ Used by the browser test fixtures and by ``python -m tests.browser.screenshots``
 runs in a subprocess (the real ASGI stack: uvicorn, Channels, the in-memory channel layer)
 on a temporary SQLite file that is migrated and seeded with ``seed_demo`` first. It can be
 restarted on the same port, which drops every WebSocket: the tests use that to check that
-the client reconnects.
+the client reconnects. The listening socket belongs to the ``LiveServer`` (see
+``tests/browser/serve.py``): while the server is down, connections wait instead of being
+refused, so a client's reconnection does not hang on a backoff step that grew with the
+downtime.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from tests.servers import CHAT_MAX_FRAME_BYTES, free_port, stop_process
+from tests.servers import stop_process
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, ViewportSize
@@ -72,7 +76,10 @@ class LiveServer:
     """
 
     def __init__(self) -> None:
-        self.port = free_port()
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(128)
+        self.port: int = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = Path(tempfile.mkdtemp(prefix="scc-live-"))
         self.log_path = self._tmp / "server.log"
@@ -120,29 +127,12 @@ class LiveServer:
             self._prepared = True
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "campus.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                    "--lifespan",
-                    "off",
-                    "--log-level",
-                    "warning",
-                    "--timeout-graceful-shutdown",
-                    "2",
-                    # As every command the project ships: the example site's frame limit.
-                    "--ws-max-size",
-                    str(CHAT_MAX_FRAME_BYTES),
-                ],
+                [sys.executable, "-m", "tests.browser.serve", str(self._listener.fileno())],
                 cwd=SITE,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                pass_fds=(self._listener.fileno(),),
             )
         self._wait_until_up()
         return self
@@ -170,6 +160,17 @@ class LiveServer:
         if process is not None:
             stop_process(process)
 
+    @property
+    def running(self) -> bool:
+        """Whether the server process was started and has not exited."""
+        return self._process is not None and self._process.poll() is None
+
+    def ensure_running(self) -> None:
+        """Start the server again if a test stopped it (or it died) and left it down."""
+        if not self.running:
+            self.stop()  # reaps an exited process
+            self.start()
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
@@ -179,6 +180,7 @@ class LiveServer:
 
     def close(self) -> None:
         self.stop()
+        self._listener.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> LiveServer:

@@ -210,6 +210,9 @@ def test_reconnection_delivers_everything_once_in_order(
     alice, bob = open_connected(open_page, room("alice", "bob"))
     send(alice, "before the drop")
     expect(message(bob, "before the drop")).to_have_count(1)
+    # Bob may see it before Alice's ack reaches her: wait for it, or it would be held by the
+    # drop and "before the drop" counted among the messages pending below.
+    expect(alice.locator("#message-list li.scc-pending")).to_have_count(0)
 
     # Alice's network goes away, and the server restarts: every socket is closed.
     alice.context.set_offline(True)
@@ -247,6 +250,39 @@ def test_reconnection_delivers_everything_once_in_order(
     assert len(set(seqs)) == len(seqs)
 
     # The database agrees: each message stored exactly once.
+    alice.reload()
+    assert contents(alice) == expected
+    assert history(alice) == history(bob)
+
+
+def test_losing_the_network_shows_the_banner_at_once_and_loses_nothing(
+    open_page: OpenPage, room: Callable[..., str]
+) -> None:
+    """The server stays up: only Alice's network goes. Chromium then holds every frame of
+    her socket (the close handshake too), so the socket never closes on its own: the client
+    must give it up when the browser says it is offline, not wait for a close event."""
+    alice, bob = open_connected(open_page, room("alice", "bob"))
+    send(alice, "before the drop")
+    expect(message(bob, "before the drop")).to_have_count(1)
+    # Bob may see it before Alice's ack reaches her: wait for it, or it would be held by the
+    # drop and "before the drop" counted among the messages pending below.
+    expect(alice.locator("#message-list li.scc-pending")).to_have_count(0)
+
+    alice.context.set_offline(True)
+    send(bob, "said while you were offline")  # a frame on its way to Alice, held
+    expect(alice.locator("#connection-banner")).to_be_visible()
+    expect(alice.locator("#connection-banner")).to_contain_text("Reconnecting")
+    send(alice, "typed offline")
+    expect(alice.locator("#message-list li.scc-pending")).to_have_count(1)
+    expect(message(bob, "typed offline")).to_have_count(0)
+
+    alice.context.set_offline(False)
+    expect(alice.locator("#connection-banner")).to_be_hidden()
+    expected = ["before the drop", "said while you were offline", "typed offline"]
+    for page in (alice, bob):
+        expect(page.locator("#message-list li.scc-pending")).to_have_count(0)
+        expect(page.locator(MESSAGES)).to_have_count(len(expected))
+        assert contents(page) == expected, page
     alice.reload()
     assert contents(alice) == expected
     assert history(alice) == history(bob)

@@ -105,14 +105,49 @@
 
   var retryTimer = null;
 
+  /* The connection is lost: say so, and try again after the next backoff step. */
+  function lost() {
+    clearInterval(pingTimer);
+    showBanner(t("reconnecting", "Reconnecting…"));
+    // Exponential backoff with jitter: 0.5 s, 1 s, 2 s… up to 30 s, times 0.5–1.5.
+    var delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random());
+    attempts += 1;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  /* Give up on the current socket at once, without waiting for its closing handshake: when
+     the network is gone, the server's close frame and our own may only arrive once it is
+     back (Chromium holds every frame of an offline page, and a close frame queued behind
+     them), so the socket would look open, pending messages stuck, with no banner. Frames
+     that still come on an abandoned socket are ignored: the next socket resumes from
+     lastEventSeq and re-sends the pending messages (a retry of a client_id is stored once). */
+  function abandon() {
+    var old = socket;
+    if (!old) {
+      return;
+    }
+    socket = null;
+    try {
+      old.close(1000);
+    } catch (err) {
+      // Already closing: nothing more to do with it.
+    }
+    lost();
+  }
+
   function connect() {
     clearTimeout(retryTimer);
     retryTimer = null;
     if (stopped || socket) {
       return;
     }
-    socket = new WebSocket(socketUrl());
-    socket.addEventListener("open", function () {
+    var ws = new WebSocket(socketUrl());
+    socket = ws;
+    ws.addEventListener("open", function () {
+      if (ws !== socket) {
+        return;
+      }
       attempts = 0;
       showBanner(null);
       Object.keys(pending).forEach(function (clientId) {
@@ -124,7 +159,10 @@
       }, 25000);
       markRead();
     });
-    socket.addEventListener("message", function (event) {
+    ws.addEventListener("message", function (event) {
+      if (ws !== socket) {
+        return;
+      }
       var frame;
       try {
         frame = JSON.parse(event.data);
@@ -133,20 +171,19 @@
       }
       handle(frame);
     });
-    socket.addEventListener("close", function (event) {
-      clearInterval(pingTimer);
+    ws.addEventListener("close", function (event) {
+      if (ws !== socket) {
+        return; // abandoned earlier: lost() already ran for it
+      }
       socket = null;
       var fatal = FATAL_CLOSE[event.code];
       if (fatal) {
+        clearInterval(pingTimer);
         stopped = true;
         showBanner(t(fatal, "Disconnected."));
         return;
       }
-      showBanner(t("reconnecting", "Reconnecting…"));
-      // Exponential backoff with jitter: 0.5 s, 1 s, 2 s… up to 30 s, times 0.5–1.5.
-      var delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random());
-      attempts += 1;
-      retryTimer = setTimeout(connect, delay);
+      lost();
     });
   }
 
@@ -814,8 +851,18 @@
   }
 
   document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("offline", abandon);
   window.addEventListener("online", function () {
-    connect(); // at once, not at the next backoff step; a no-op when connected or stopped
+    // Connect at once, not at the next backoff step, and start the backoff over. An attempt
+    // still opening was made while offline: it may hang or fail, so it is dropped too.
+    if (stopped || (socket && socket.readyState === WebSocket.OPEN)) {
+      return;
+    }
+    attempts = 0;
+    if (socket) {
+      abandon();
+    }
+    connect();
   });
   window.addEventListener("pagehide", function () {
     stopped = true;
