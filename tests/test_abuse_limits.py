@@ -296,3 +296,33 @@ async def test_sockets_opening_together_are_capped(
     assert await db(lambda: ChatConnection.objects.filter(user=alice).count())() == 3
     for client in clients:
         await client.close()
+
+
+async def test_connections_of_a_crashed_process_do_not_count_once_expired(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    """A process that died leaves its rows until a live process sweeps them; a user whose
+    tabs all reconnect after the crash must not be refused 4029 because of rows already
+    past ``PRESENCE_TIMEOUT`` (they are dead connections, whether swept yet or not)."""
+    limit(settings, MAX_CONNECTIONS_PER_USER=3)
+
+    def crashed_rows() -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from smartcampus_chat.conf import app_settings
+
+        old = timezone.now() - timedelta(seconds=app_settings.PRESENCE_TIMEOUT + 5)
+        ChatConnection.objects.bulk_create(
+            ChatConnection(
+                channel_name=f"dead.{n}", user=alice, server="dead:1:x", last_heartbeat=old
+            )
+            for n in range(3)
+        )
+
+    await db(crashed_rows)()
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="ping", id="x")
+    assert (await client.until(lambda f: f["type"] != "presence"))["type"] == "pong"
+    await client.close()
