@@ -64,6 +64,11 @@
   var typists = {}; // user id -> {name, timer}
   var socket = null;
   var attempts = 0;
+  var openedAt = 0;
+  // A socket that stayed open this long was serving: its drop starts the backoff again.
+  // One the server closes sooner (too many sockets or resumes, too slow, unavailable) keeps
+  // backing off, or every tab would reconnect twice a second while the refusal lasts.
+  var STABLE_MS = 10000;
   var stopped = false;
   var frameCounter = 0;
   var pingTimer = null;
@@ -113,7 +118,7 @@
     }
     socket = new WebSocket(socketUrl());
     socket.addEventListener("open", function () {
-      attempts = 0;
+      openedAt = Date.now();
       showBanner(null);
       Object.keys(pending).forEach(function (clientId) {
         sendPending(clientId);
@@ -136,6 +141,10 @@
     socket.addEventListener("close", function (event) {
       clearInterval(pingTimer);
       socket = null;
+      if (openedAt && Date.now() - openedAt >= STABLE_MS) {
+        attempts = 0;
+      }
+      openedAt = 0;
       var fatal = FATAL_CLOSE[event.code];
       if (fatal) {
         stopped = true;
