@@ -88,7 +88,9 @@ const plan = JSON.parse(process.argv[2]);  // [[seconds the socket stays open, c
 let now = 1e12;
 const timers = [], sockets = [], delays = [];
 class FakeDate extends Date { static now() { return now; } }
-function FakeSocket(url) { this.url = url; this.readyState = 0; this.listeners = {}; sockets.push(this); }
+function FakeSocket(url) {
+  this.url = url; this.readyState = 0; this.listeners = {}; sockets.push(this);
+}
 FakeSocket.OPEN = 1;
 FakeSocket.prototype.addEventListener = function (kind, fn) { this.listeners[kind] = fn; };
 FakeSocket.prototype.send = function () {};
