@@ -115,7 +115,9 @@ for (const [seconds, code] of plan) {
   socket.listeners.open();
   now += seconds * 1000;
   socket.readyState = 3;
+  const before = timers.length;
   socket.listeners.close({ code });
+  if (timers.length === before) break;  // no reconnect planned: the client stopped
   timers[timers.length - 1]();  // the reconnect timer fires
 }
 console.log(JSON.stringify({ delays, sockets: sockets.length }));
@@ -131,8 +133,8 @@ def _reconnect_delays(plan: list[tuple[float, int]]) -> list[float]:
         timeout=30,
     )
     result = json.loads(out.stdout)
-    assert result["sockets"] == len(plan) + 1
     delays: list[float] = result["delays"]
+    assert result["sockets"] == len(delays) + 1
     return delays
 
 
@@ -155,3 +157,15 @@ def test_a_socket_that_lived_reconnects_at_once() -> None:
     delays = _reconnect_delays([(0.1, 1006)] * 4 + [(60, 1006)])
     assert delays[3] >= 2000, delays
     assert delays[4] <= 750, delays
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+def test_a_signed_out_socket_reconnects_once_then_stops() -> None:
+    """4001 on a socket that served: changing one's password in this browser ends the
+    sockets opened with the old session key (``update_session_auth_hash`` rotates it) while
+    the cookie holds the new one. One reconnect decides; a second 4001 is final (no more
+    sockets), and the first socket of the next session may retry once again."""
+    assert len(_reconnect_delays([(60, 4001)])) == 1  # Reconnected once.
+    assert len(_reconnect_delays([(60, 4001), (0.1, 4001), (0.1, 4001)])) == 1  # Then stopped.
+    # A logout much later (after a socket that served): one retry again, then stopped.
+    assert len(_reconnect_delays([(60, 4001), (60, 4001), (0.1, 4001)])) == 2

@@ -69,6 +69,10 @@
   // One the server closes sooner (too many sockets or resumes, too slow, unavailable) keeps
   // backing off, or every tab would reconnect twice a second while the refusal lasts.
   var STABLE_MS = 10000;
+  // 4001 on a socket that was in: its session may only have been renewed by this very
+  // browser (a password change here rotates the session key, update_session_auth_hash), so
+  // one reconnect with the current cookie decides; a second 4001 in a row is final.
+  var authRetried = false;
   var stopped = false;
   var frameCounter = 0;
   var pingTimer = null;
@@ -143,9 +147,14 @@
       socket = null;
       if (openedAt && Date.now() - openedAt >= STABLE_MS) {
         attempts = 0;
+        authRetried = false;
       }
       openedAt = 0;
       var fatal = FATAL_CLOSE[event.code];
+      if (event.code === 4001 && !authRetried) {
+        authRetried = true;
+        fatal = null;
+      }
       if (fatal) {
         stopped = true;
         showBanner(t(fatal, "Disconnected."));
