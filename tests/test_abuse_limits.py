@@ -326,3 +326,27 @@ async def test_connections_of_a_crashed_process_do_not_count_once_expired(
     await client.send(type="ping", id="x")
     assert (await client.until(lambda f: f["type"] != "presence"))["type"] == "pong"
     await client.close()
+
+
+async def test_reconnecting_with_nothing_to_catch_up_costs_no_resume(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    """Every room page opens its socket with ``?event_seq=`` (the page's newest): opening
+    pages, or every tab reconnecting after a deploy, replays nothing and must not run into
+    the resume limit (it was closed 4029 past the burst). A reconnect that does catch up
+    still pays."""
+    limit(settings, RESUME_RATE_BURST=2, RESUME_RATE_PER_SECOND=0.01)
+    await db(fill)(public_room, alice, 2)
+    for _ in range(5):
+        client = await open_room(alice, public_room.slug, event_seq=2)
+        resumed = await client.until(lambda f: f["type"] == "resumed")
+        assert resumed["event_seq"] == 2
+        await client.close()
+    for expected in (None, None, 4029):
+        client = Client(f"/ws/chat/{public_room.slug}/?event_seq=1", alice)
+        await client.connect()
+        if expected is None:
+            assert (await client.until(lambda f: f["type"] == "resumed"))["event_seq"] == 2
+        else:
+            assert await client.close_code() == expected
+        await client.close()
