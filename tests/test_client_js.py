@@ -169,3 +169,68 @@ def test_a_signed_out_socket_reconnects_once_then_stops() -> None:
     assert len(_reconnect_delays([(60, 4001), (0.1, 4001), (0.1, 4001)])) == 1  # Then stopped.
     # A logout much later (after a socket that served): one retry again, then stopped.
     assert len(_reconnect_delays([(60, 4001), (60, 4001), (0.1, 4001)])) == 2
+
+
+#: chat.js on a room page (config ``room``, ``lastSeq``): the socket opens, the client sends
+#: its read marker, the server refuses it ``rate_limited``. Prints the frames sent and the
+#: timers planned, then fires the last timer and prints the frames again.
+READ_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const timers = [], delays = [], sent = [];
+let socket = null, now = 1e12;
+class FakeDate extends Date { static now() { return now; } }
+function FakeSocket(url) { this.readyState = 0; this.listeners = {}; socket = this; }
+FakeSocket.OPEN = 1;
+FakeSocket.prototype.addEventListener = function (kind, fn) { this.listeners[kind] = fn; };
+FakeSocket.prototype.send = function (text) { sent.push(JSON.parse(text)); };
+FakeSocket.prototype.close = function () {};
+const node = { textContent: JSON.stringify({ room: "general", lastSeq: 5, lastEventSeq: 5 }) };
+const announced = [];
+const live = {
+  set textContent(value) { announced.push(value); }, get textContent() { return ""; },
+};
+const document = {
+  getElementById: (id) => (id === "scc-config" ? node : null),
+  querySelector: (sel) => (sel === "#live-region" ? live : null),
+  querySelectorAll: () => [], addEventListener: () => {}, visibilityState: "visible",
+};
+const window = { location: { protocol: "http:", host: "campus.test" }, addEventListener: () => {} };
+vm.runInNewContext(source, {
+  document, window, WebSocket: FakeSocket, Date: FakeDate, Math, JSON, Object, Number, String,
+  Array, console,
+  setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
+  clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
+});
+socket.readyState = 1;
+socket.listeners.open();
+const read = sent.filter((f) => f.type === "read")[0];
+const error = { type: "error", code: "rate_limited", message: "Too often.", retry_after: 3,
+  id: read.id === undefined ? null : read.id };
+socket.listeners.message({ data: JSON.stringify(error) });
+const before = sent.filter((f) => f.type === "read").length;
+const delay = delays.length ? delays[delays.length - 1] : null;
+now += delay || 0;
+if (timers.length) timers[timers.length - 1]();
+const after = sent.filter((f) => f.type === "read").length;
+console.log(JSON.stringify({ before, after, delay, announced, read }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
+    """Opening many room pages quickly runs into ``READ_RATE_*``: the refused marker must
+    be sent again after ``retry_after`` (or the room stays unread) and is nothing to
+    announce to a screen reader."""
+    out = subprocess.run(
+        ["node", "-e", READ_HARNESS, str(CHAT_JS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    result = json.loads(out.stdout)
+    assert result["read"]["seq"] == 5
+    assert result["announced"] == []
+    assert result["delay"] >= 3000
+    assert (result["before"], result["after"]) == (1, 2)

@@ -79,6 +79,7 @@
   var lastTypingSent = 0;
   var typingIdleTimer = null;
   var readSeqSent = 0;
+  var readFrameId = null; // id of the last read frame: a refusal names it
   var readSentAt = 0;
   var readTimer = null;
   var maxSeqSeen = Number(config.lastSeq || 0);
@@ -477,6 +478,15 @@
       }
       return;
     }
+    if (frame.id != null && frame.id === readFrameId && frame.code === "rate_limited") {
+      // Many room pages opened quickly (READ_RATE_*): send the marker again once allowed,
+      // or the room stays unread; nothing the reader needs to hear about.
+      readFrameId = null;
+      readSeqSent = 0;
+      readSentAt = Date.now() + Math.ceil((frame.retry_after || 1) * 1000) - READ_INTERVAL_MS;
+      markRead();
+      return;
+    }
     var clientId = frame.id == null ? null : pendingForFrame(frame.id);
     if (clientId && frame.code === "rate_limited") {
       setTimeout(function () {
@@ -690,7 +700,9 @@
       }
       return;
     }
-    if (send({ type: "read", room: roomSlug, seq: maxSeqSeen })) {
+    var id = nextId();
+    if (send({ type: "read", room: roomSlug, seq: maxSeqSeen, id: id })) {
+      readFrameId = id;
       readSeqSent = maxSeqSeen;
       readSentAt = Date.now();
     }
