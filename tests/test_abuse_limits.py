@@ -296,3 +296,57 @@ async def test_sockets_opening_together_are_capped(
     assert await db(lambda: ChatConnection.objects.filter(user=alice).count())() == 3
     for client in clients:
         await client.close()
+
+
+async def test_connections_of_a_crashed_process_do_not_count_once_expired(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    """A process that died leaves its rows until a live process sweeps them; a user whose
+    tabs all reconnect after the crash must not be refused 4029 because of rows already
+    past ``PRESENCE_TIMEOUT`` (they are dead connections, whether swept yet or not)."""
+    limit(settings, MAX_CONNECTIONS_PER_USER=3)
+
+    def crashed_rows() -> None:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from smartcampus_chat.conf import app_settings
+
+        old = timezone.now() - timedelta(seconds=app_settings.PRESENCE_TIMEOUT + 5)
+        ChatConnection.objects.bulk_create(
+            ChatConnection(
+                channel_name=f"dead.{n}", user=alice, server="dead:1:x", last_heartbeat=old
+            )
+            for n in range(3)
+        )
+
+    await db(crashed_rows)()
+    client = await open_room(alice, public_room.slug)
+    await client.send(type="ping", id="x")
+    assert (await client.until(lambda f: f["type"] != "presence"))["type"] == "pong"
+    await client.close()
+
+
+async def test_reconnecting_with_nothing_to_catch_up_costs_no_resume(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    """Every room page opens its socket with ``?event_seq=`` (the page's newest): opening
+    pages, or every tab reconnecting after a deploy, replays nothing and must not run into
+    the resume limit (it was closed 4029 past the burst). A reconnect that does catch up
+    still pays."""
+    limit(settings, RESUME_RATE_BURST=2, RESUME_RATE_PER_SECOND=0.01)
+    await db(fill)(public_room, alice, 2)
+    for _ in range(5):
+        client = await open_room(alice, public_room.slug, event_seq=2)
+        resumed = await client.until(lambda f: f["type"] == "resumed")
+        assert resumed["event_seq"] == 2
+        await client.close()
+    for expected in (None, None, 4029):
+        client = Client(f"/ws/chat/{public_room.slug}/?event_seq=1", alice)
+        await client.connect()
+        if expected is None:
+            assert (await client.until(lambda f: f["type"] == "resumed"))["event_seq"] == 2
+        else:
+            assert await client.close_code() == expected
+        await client.close()

@@ -262,3 +262,52 @@ def test_admin_create_and_rename_use_the_same_rule(
     data["name"] = "\u202eChess\u200b club"
     assert admin_client.post(add, data).status_code == 302
     assert ChatRoom.objects.get(slug="general-2").name == "Chess club"
+
+
+@pytest.fixture
+def legacy_twin(alice: Any, public_room: ChatRoom) -> ChatRoom:
+    """A room named like ``public_room``, as rooms created before the look-alike rule
+    (an upgrade keeps them): the rule must not block every later change to them."""
+    twin = services.do_create_room(alice, name="Chess", room_type=RoomType.PUBLIC)
+    ChatRoom.objects.filter(pk=twin.pk).update(name="General")
+    twin.refresh_from_db()
+    return twin
+
+
+def test_rest_changes_to_a_legacy_look_alike_that_keep_its_name_are_saved(
+    alice: Any, legacy_twin: ChatRoom
+) -> None:
+    path = reverse("smartcampus_chat:api-room-detail", kwargs={"slug": legacy_twin.slug})
+    response = post_json(
+        api(alice),
+        path,
+        {"name": "General", "description": "Old one", "is_archived": True},
+        method="patch",
+    )
+    assert response.status_code == 200, response.content
+    legacy_twin.refresh_from_db()
+    assert (legacy_twin.description, legacy_twin.is_archived) == ("Old one", True)
+    # A new look-alike is still refused.
+    response = post_json(api(alice), path, {"name": FULLWIDTH_GENERAL + "!"}, method="patch")
+    assert response.status_code == 200  # "General!" looks like no other room.
+    response = post_json(api(alice), path, {"name": FULLWIDTH_GENERAL}, method="patch")
+    assert response.status_code == 400
+
+
+def test_admin_archives_a_legacy_look_alike(admin_client: Client, legacy_twin: ChatRoom) -> None:
+    change = reverse("admin:smartcampus_chat_chatroom_change", args=[legacy_twin.pk])
+    data = {
+        "name": "General",
+        "slug": legacy_twin.slug,
+        "room_type": "public",
+        "description": "",
+        "is_archived": "on",
+        "course_key": "",
+        "created_by": str(legacy_twin.created_by_id),
+        "participants-TOTAL_FORMS": "0",
+        "participants-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(change, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    legacy_twin.refresh_from_db()
+    assert legacy_twin.is_archived

@@ -5,6 +5,7 @@ Behaviour in a browser is covered by the browser tests; these checks run everywh
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -76,3 +77,160 @@ def test_include_loads_the_client_without_inline_script() -> None:
     html = render_to_string("smartcampus_chat/includes/realtime.html")
     assert 'src="/static/smartcampus_chat/js/chat.js"' in html
     assert "<script>" not in html
+
+
+#: Runs chat.js in node with just enough of a browser: no DOM but the config node, a fake
+#: WebSocket, a fake clock and timers. Prints, as JSON, the reconnect delays it chose.
+RECONNECT_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const plan = JSON.parse(process.argv[2]);  // [[seconds the socket stays open, close code]]
+let now = 1e12;
+const timers = [], sockets = [], delays = [];
+class FakeDate extends Date { static now() { return now; } }
+function FakeSocket(url) {
+  this.url = url; this.readyState = 0; this.listeners = {}; sockets.push(this);
+}
+FakeSocket.OPEN = 1;
+FakeSocket.prototype.addEventListener = function (kind, fn) { this.listeners[kind] = fn; };
+FakeSocket.prototype.send = function () {};
+FakeSocket.prototype.close = function () {};
+const node = { textContent: "{}" };
+const document = {
+  getElementById: (id) => (id === "scc-config" ? node : null),
+  querySelector: () => null, querySelectorAll: () => [], addEventListener: () => {},
+  visibilityState: "visible",
+};
+const window = { location: { protocol: "http:", host: "campus.test" }, addEventListener: () => {} };
+const sandbox = {
+  document, window, WebSocket: FakeSocket, Date: FakeDate, Math, JSON, Object, Number, String,
+  Array, console,
+  setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
+  clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
+};
+vm.runInNewContext(source, sandbox);
+for (const [seconds, code] of plan) {
+  const socket = sockets[sockets.length - 1];
+  socket.readyState = 1;
+  socket.listeners.open();
+  now += seconds * 1000;
+  socket.readyState = 3;
+  const before = timers.length;
+  socket.listeners.close({ code });
+  if (timers.length === before) break;  // no reconnect planned: the client stopped
+  timers[timers.length - 1]();  // the reconnect timer fires
+}
+console.log(JSON.stringify({ delays, sockets: sockets.length }));
+"""
+
+
+def _reconnect_delays(plan: list[tuple[float, int]]) -> list[float]:
+    out = subprocess.run(
+        ["node", "-e", RECONNECT_HARNESS, str(CHAT_JS), json.dumps(plan)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    result = json.loads(out.stdout)
+    delays: list[float] = result["delays"]
+    assert result["sockets"] == len(delays) + 1
+    return delays
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+@pytest.mark.parametrize("code", [4029, 4008, 1013])
+def test_sockets_closed_right_after_opening_back_off(code: int) -> None:
+    """The server accepts, then closes with a code (too many sockets or resumes, too slow,
+    unavailable): the handshake's ``open`` must not reset the backoff, or every tab
+    reconnects every 0.25-0.75 s for as long as the refusal lasts (each a handshake, a
+    presence row and a resume against the limits)."""
+    delays = _reconnect_delays([(0.1, code)] * 6)
+    # 0.5 s x 2^attempt, times 0.5-1.5: the sixth wait is at least 8 s.
+    assert delays[5] >= 8000, delays
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+def test_a_socket_that_lived_reconnects_at_once() -> None:
+    """A socket that served for a while and dropped (a deploy, a network change) starts the
+    backoff again from its first step."""
+    delays = _reconnect_delays([(0.1, 1006)] * 4 + [(60, 1006)])
+    assert delays[3] >= 2000, delays
+    assert delays[4] <= 750, delays
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+def test_a_signed_out_socket_reconnects_once_then_stops() -> None:
+    """4001 on a socket that served: changing one's password in this browser ends the
+    sockets opened with the old session key (``update_session_auth_hash`` rotates it) while
+    the cookie holds the new one. One reconnect decides; a second 4001 is final (no more
+    sockets), and the first socket of the next session may retry once again."""
+    assert len(_reconnect_delays([(60, 4001)])) == 1  # Reconnected once.
+    assert len(_reconnect_delays([(60, 4001), (0.1, 4001), (0.1, 4001)])) == 1  # Then stopped.
+    # A logout much later (after a socket that served): one retry again, then stopped.
+    assert len(_reconnect_delays([(60, 4001), (60, 4001), (0.1, 4001)])) == 2
+
+
+#: chat.js on a room page (config ``room``, ``lastSeq``): the socket opens, the client sends
+#: its read marker, the server refuses it ``rate_limited``. Prints the frames sent and the
+#: timers planned, then fires the last timer and prints the frames again.
+READ_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const source = fs.readFileSync(process.argv[1], "utf8");
+const timers = [], delays = [], sent = [];
+let socket = null, now = 1e12;
+class FakeDate extends Date { static now() { return now; } }
+function FakeSocket(url) { this.readyState = 0; this.listeners = {}; socket = this; }
+FakeSocket.OPEN = 1;
+FakeSocket.prototype.addEventListener = function (kind, fn) { this.listeners[kind] = fn; };
+FakeSocket.prototype.send = function (text) { sent.push(JSON.parse(text)); };
+FakeSocket.prototype.close = function () {};
+const node = { textContent: JSON.stringify({ room: "general", lastSeq: 5, lastEventSeq: 5 }) };
+const announced = [];
+const live = {
+  set textContent(value) { announced.push(value); }, get textContent() { return ""; },
+};
+const document = {
+  getElementById: (id) => (id === "scc-config" ? node : null),
+  querySelector: (sel) => (sel === "#live-region" ? live : null),
+  querySelectorAll: () => [], addEventListener: () => {}, visibilityState: "visible",
+};
+const window = { location: { protocol: "http:", host: "campus.test" }, addEventListener: () => {} };
+vm.runInNewContext(source, {
+  document, window, WebSocket: FakeSocket, Date: FakeDate, Math, JSON, Object, Number, String,
+  Array, console,
+  setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
+  clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
+});
+socket.readyState = 1;
+socket.listeners.open();
+const read = sent.filter((f) => f.type === "read")[0];
+const error = { type: "error", code: "rate_limited", message: "Too often.", retry_after: 3,
+  id: read.id === undefined ? null : read.id };
+socket.listeners.message({ data: JSON.stringify(error) });
+const before = sent.filter((f) => f.type === "read").length;
+const delay = delays.length ? delays[delays.length - 1] : null;
+now += delay || 0;
+if (timers.length) timers[timers.length - 1]();
+const after = sent.filter((f) => f.type === "read").length;
+console.log(JSON.stringify({ before, after, delay, announced, read }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
+    """Opening many room pages quickly runs into ``READ_RATE_*``: the refused marker must
+    be sent again after ``retry_after`` (or the room stays unread) and is nothing to
+    announce to a screen reader."""
+    out = subprocess.run(
+        ["node", "-e", READ_HARNESS, str(CHAT_JS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    result = json.loads(out.stdout)
+    assert result["read"]["seq"] == 5
+    assert result["announced"] == []
+    assert result["delay"] >= 3000
+    assert (result["before"], result["after"]) == (1, 2)

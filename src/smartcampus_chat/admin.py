@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from smartcampus_chat import services
+from smartcampus_chat import names, services
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
@@ -54,14 +54,26 @@ class ChatRoomForm(forms.ModelForm):
         try:
             cleaned["name"] = clean_room_name(cleaned["name"])
             group = cleaned.get("group", room.group if room.group_id else None)
-            check_name_distinct(
-                self.chat_user,
-                cleaned["name"],
-                room_type=cleaned.get("room_type", room.room_type),
-                group_id=group.pk if group is not None else None,
-                course_key=cleaned.get("course_key", room.course_key),
-                exclude_pk=room.pk,
+            scope = (
+                cleaned.get("room_type", room.room_type),
+                group.pk if group is not None else None,
+                cleaned.get("course_key", room.course_key),
             )
+            # Unchanged name (by look) and scope: nothing new to compare. Rooms named alike
+            # before the rule can still be edited (archived...).
+            if (
+                room.pk is None
+                or names.skeleton(cleaned["name"]) != names.skeleton(room.name)
+                or scope != (room.room_type, room.group_id, room.course_key)
+            ):
+                check_name_distinct(
+                    self.chat_user,
+                    cleaned["name"],
+                    room_type=scope[0],
+                    group_id=scope[1],
+                    course_key=scope[2],
+                    exclude_pk=room.pk,
+                )
         except ValidationFailed as exc:
             for field, messages in exc.fields.items():
                 self.add_error(field if field in self.fields else None, messages)

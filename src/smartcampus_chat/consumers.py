@@ -444,7 +444,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if not self.multiplexed and since is not None:
             try:
-                await self.resume(next(iter(self.rooms.values())), since, None)
+                target = next(iter(self.rooms.values()))
+                # Nothing newer than ``since`` when the socket was set up: a page opening or
+                # a tab reconnecting after a deploy, which must not spend the limit meant
+                # for catch-ups (a later page of the replay still pays).
+                charge = target.last is None or since < target.last
+                await self.resume(target, since, None, charge=charge)
             except RateLimited:
                 await self.close_with(CLOSE_TOO_MANY, "too many resumes")
 
@@ -628,7 +633,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if frame.id is not None:
             await self.send_frame(Ack(id=frame.id))
 
-    async def resume(self, target: Followed, since: int, frame_id: Any) -> None:
+    async def resume(
+        self, target: Followed, since: int, frame_id: Any, *, charge: bool = True
+    ) -> None:
         """Replay the room's changes after ``since``, then mark the seam with ``resumed``.
 
         The connection follows the room's group before this runs, and hub frames are held
@@ -640,9 +647,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         ``RESUME_MAX_EVENTS`` replay costs many: without a token for the first page,
         :class:`RateLimited` and nothing is sent; without one for a later page, the
         replay ends there, ``truncated`` (the client resumes from there, and is then
-        told how long to wait).
+        told how long to wait). ``charge=False``: the first page is free (a reconnect
+        that was up to date when its socket was set up).
         """
-        await sync_to_async(ratelimit.check_rate)("resume", self.user)
+        if charge:
+            await sync_to_async(ratelimit.check_rate)("resume", self.user)
         self.hold()
         try:
             await self._replay(target, since, frame_id)

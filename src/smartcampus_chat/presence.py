@@ -120,12 +120,17 @@ def _admit(opened: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], set[st
     A process stores its new connections one batch at a time, so its own count is exact;
     batches committing at the same instant on other processes do not see each other, so
     a burst spread over N processes can exceed the cap by at most N - 1 batches' worth.
-    Rows of a crashed process count until they expire (``PRESENCE_TIMEOUT``).
+    Rows of a crashed process count until they expire (``PRESENCE_TIMEOUT``), not until
+    a live process gets round to sweeping them: once expired they are dead connections, and
+    the user's tabs reconnecting after the crash must not be refused because of them.
     """
     cap = int(app_settings.MAX_CONNECTIONS_PER_USER)
+    expired = timezone.now() - timedelta(seconds=app_settings.PRESENCE_TIMEOUT)
     counts: Counter[int] = Counter(
         dict(
-            ChatConnection.objects.filter(user_id__in={user_id for user_id, _ in opened})
+            ChatConnection.objects.filter(
+                user_id__in={user_id for user_id, _ in opened}, last_heartbeat__gte=expired
+            )
             .exclude(channel_name__in=[name for _, name in opened])
             .values("user_id")
             .annotate(n=Count("pk"))

@@ -64,12 +64,22 @@
   var typists = {}; // user id -> {name, timer}
   var socket = null;
   var attempts = 0;
+  var openedAt = 0;
+  // A socket that stayed open this long was serving: its drop starts the backoff again.
+  // One the server closes sooner (too many sockets or resumes, too slow, unavailable) keeps
+  // backing off, or every tab would reconnect twice a second while the refusal lasts.
+  var STABLE_MS = 10000;
+  // 4001 on a socket that was in: its session may only have been renewed by this very
+  // browser (a password change here rotates the session key, update_session_auth_hash), so
+  // one reconnect with the current cookie decides; a second 4001 in a row is final.
+  var authRetried = false;
   var stopped = false;
   var frameCounter = 0;
   var pingTimer = null;
   var lastTypingSent = 0;
   var typingIdleTimer = null;
   var readSeqSent = 0;
+  var readFrameId = null; // id of the last read frame: a refusal names it
   var readSentAt = 0;
   var readTimer = null;
   var maxSeqSeen = Number(config.lastSeq || 0);
@@ -128,6 +138,10 @@
       return;
     }
     socket = null;
+    if (openedAt && Date.now() - openedAt >= STABLE_MS) {
+      attempts = 0; // It had stayed open: this loss starts the backoff over.
+    }
+    openedAt = 0;
     try {
       old.close(1000);
     } catch (err) {
@@ -148,7 +162,7 @@
       if (ws !== socket) {
         return;
       }
-      attempts = 0;
+      openedAt = Date.now();
       showBanner(null);
       Object.keys(pending).forEach(function (clientId) {
         sendPending(clientId);
@@ -176,7 +190,16 @@
         return; // abandoned earlier: lost() already ran for it
       }
       socket = null;
+      if (openedAt && Date.now() - openedAt >= STABLE_MS) {
+        attempts = 0;
+        authRetried = false;
+      }
+      openedAt = 0;
       var fatal = FATAL_CLOSE[event.code];
+      if (event.code === 4001 && !authRetried) {
+        authRetried = true;
+        fatal = null;
+      }
       if (fatal) {
         clearInterval(pingTimer);
         stopped = true;
@@ -496,6 +519,15 @@
       }
       return;
     }
+    if (frame.id != null && frame.id === readFrameId && frame.code === "rate_limited") {
+      // Many room pages opened quickly (READ_RATE_*): send the marker again once allowed,
+      // or the room stays unread; nothing the reader needs to hear about.
+      readFrameId = null;
+      readSeqSent = 0;
+      readSentAt = Date.now() + Math.ceil((frame.retry_after || 1) * 1000) - READ_INTERVAL_MS;
+      markRead();
+      return;
+    }
     var clientId = frame.id == null ? null : pendingForFrame(frame.id);
     if (clientId && frame.code === "rate_limited") {
       setTimeout(function () {
@@ -709,7 +741,9 @@
       }
       return;
     }
-    if (send({ type: "read", room: roomSlug, seq: maxSeqSeen })) {
+    var id = nextId();
+    if (send({ type: "read", room: roomSlug, seq: maxSeqSeen, id: id })) {
+      readFrameId = id;
       readSeqSent = maxSeqSeen;
       readSentAt = Date.now();
     }
