@@ -45,7 +45,9 @@ def site(tmp_path: Path) -> Iterator[Site]:
     env = site_env(tmp_path, redis_url=REDIS_URL)
     # Whatever source tree this run imports (``PYTHONPATH=src``, or an old tree to show the
     # test fails there) is the one the servers run.
-    extra = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    extra = [
+        str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
+    ]
     env["PYTHONPATH"] = os.pathsep.join([*extra, env["PYTHONPATH"], str(ROOT / "src")])
     with seed_site(env, users=5).serving() as site:
         yield site

@@ -389,6 +389,8 @@ class Hub:
         self.recovering = False
         #: Receive loops abandoned for a fresh channel because a probe did not come back.
         self.restarts = 0
+        #: Those of them still running, with their channels (woken up at the end).
+        self.abandoned: list[tuple[asyncio.Task[None], str]] = []
         self.probe_interval = PROBE_INTERVAL
         self.probe_timeout = PROBE_TIMEOUT
         self.probe_id = 0
@@ -506,6 +508,9 @@ class Hub:
                     receiver = await self._replace_receiver(receiver)
         except asyncio.CancelledError:
             await self._end_receiver(self.receiver)
+            for task, channel in self.abandoned:
+                await self._end_receiver(task, channel)
+            self.abandoned = []
             raise
 
     def _tick(self) -> float:
@@ -561,6 +566,8 @@ class Hub:
         stuck.cancel()
         stuck.add_done_callback(_consume)
         old = self.channel
+        self.abandoned = [(task, name) for task, name in self.abandoned if not task.done()]
+        self.abandoned.append((stuck, old))
         try:
             self.channel = await bounded(
                 self.layer.new_channel(prefix="scchat.hub."), LAYER_CALL_TIMEOUT
@@ -575,16 +582,20 @@ class Hub:
             await self._leave(group, old)
         return receiver
 
-    async def _end_receiver(self, receiver: asyncio.Task[None] | None) -> None:
-        """Cancel the receive loop and wait for it, bounded.
+    async def _end_receiver(
+        self, receiver: asyncio.Task[None] | None, channel: str | None = None
+    ) -> None:
+        """Cancel a receive loop and wait for it, bounded.
 
         A receive that swallowed its cancellation waits on for a message; one is sent to
-        it, so that it ends: the process's exit waits for every task.
+        its channel, so that it ends: the process's exit (``asyncio.run``) waits for every
+        task, and would wait for it forever.
         """
         if receiver is None or await cancel_within(receiver, STOP_TIMEOUT):
             return
+        wake_up = {"type": PROBE_TYPE, "probe": 0}
         with contextlib.suppress(Exception):
-            await bounded(self.layer.send(self.channel, {"type": PROBE_TYPE, "probe": 0}), 1.0)
+            await bounded(self.layer.send(channel or self.channel, wake_up), 1.0)
         await asyncio.wait({receiver}, timeout=STOP_TIMEOUT)
         if not receiver.done():
             logger.warning("Hub receive loop ignores its cancellation; abandoned")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from smartcampus_chat import views
+from smartcampus_chat import health, views
 
 app_name = "smartcampus_chat"
 
@@ -32,6 +32,8 @@ urlpatterns = [
         views.message_delete,
         name="message_delete",
     ),
+    # Liveness of this process's real-time delivery (load balancer / orchestrator probes).
+    path("health/", health.health, name="health"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),
 ]
