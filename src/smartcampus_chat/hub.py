@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Protocol
@@ -389,6 +390,8 @@ class Hub:
         self.recovering = False
         #: Receive loops abandoned for a fresh channel because a probe did not come back.
         self.restarts = 0
+        #: Receive loops the hub cancelled (a swallowed cancellation ends them later).
+        self.ending: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
         #: Those of them still running, with their channels (woken up at the end).
         self.abandoned: list[tuple[asyncio.Task[None], str]] = []
         self.probe_interval = PROBE_INTERVAL
@@ -563,6 +566,7 @@ class Hub:
             self.probe_timeout,
         )
         self.probe_sent = None
+        self.ending.add(stuck)
         stuck.cancel()
         stuck.add_done_callback(_consume)
         old = self.channel
@@ -591,7 +595,10 @@ class Hub:
         its channel, so that it ends: the process's exit (``asyncio.run``) waits for every
         task, and would wait for it forever.
         """
-        if receiver is None or await cancel_within(receiver, STOP_TIMEOUT):
+        if receiver is None:
+            return
+        self.ending.add(receiver)
+        if await cancel_within(receiver, STOP_TIMEOUT):
             return
         wake_up = {"type": PROBE_TYPE, "probe": 0}
         with contextlib.suppress(Exception):
@@ -599,6 +606,15 @@ class Hub:
         await asyncio.wait({receiver}, timeout=STOP_TIMEOUT)
         if not receiver.done():
             logger.warning("Hub receive loop ignores its cancellation; abandoned")
+
+    def _told_to_end(self, task: asyncio.Task[Any], channel: str) -> bool:
+        """Whether this receive loop was cancelled or replaced (its channel is not ours)."""
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+        return (
+            task in self.ending
+            or channel != self.channel
+            or (cancelling is not None and cancelling() > 0)
+        )
 
     async def _receive_loop(self, channel: str) -> None:
         me = asyncio.current_task()
@@ -609,13 +625,13 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                if me.cancelling() or channel != self.channel:
+                if self._told_to_end(me, channel):
                     raise asyncio.CancelledError from None
                 self.receive_errors += 1
                 logger.warning("Channel layer receive failed; re-joining", exc_info=True)
                 await self._recover()
                 continue
-            if me.cancelling() or channel != self.channel:
+            if self._told_to_end(me, channel):
                 # The layer swallowed this loop's cancellation, or the loop was replaced.
                 raise asyncio.CancelledError
             self.last_receive = self.loop.time()
