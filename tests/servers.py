@@ -316,7 +316,10 @@ def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.mp_settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "example_project"), str(ROOT)]),
+        # This tree's source first: a development install may point elsewhere.
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "src"), str(ROOT / "example_project"), str(ROOT)]
+        ),
         "SCCHAT_MP_DATABASE_URL": database_url,
         "SCCHAT_MP_PREFIX": f"scchat-mp-{uuid.uuid4().hex[:10]}",
         "SCCHAT_MP_SEND_RATE": "1000",

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
-from tests.servers import ROOT, ChatClient, Site, env_int, open_ws, seed_site, site_env, talk
+from tests.servers import ChatClient, Site, env_int, open_ws, seed_site, site_env, talk
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     extra = [
         str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p
     ]
-    env["PYTHONPATH"] = os.pathsep.join([*extra, env["PYTHONPATH"], str(ROOT / "src")])
+    env["PYTHONPATH"] = os.pathsep.join([*extra, env["PYTHONPATH"]])
     with seed_site(env, users=5).serving() as site:
         yield site
 
