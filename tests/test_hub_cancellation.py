@@ -148,7 +148,7 @@ async def test_a_stuck_receive_is_replaced_and_delivery_resumes(
         await hub.subscribe(sock, ["room"])
         stuck_channel = hub.channel
         await layer.group_send("room", frame(1))  # Lost in the stuck receive's channel.
-        await wait_for(lambda: hub.restarts == 1 and hub.channel != stuck_channel, timeout=10)
+        await wait_for(lambda: hub.restarts >= 1 and hub.channel != stuck_channel, timeout=10)
         assert "Hub receive loop stuck" in caplog.text
         # Told to catch up (from the database, in the real consumer), then live again.
         await wait_for(
