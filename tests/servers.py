@@ -320,9 +320,10 @@ def site_env(tmp_path: Path, *, redis_url: str, database_url: str | None = None)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.mp_settings",
-        # The caller's PYTHONPATH stays after them (a source tree not installed: src).
+        # This tree's source first (a development install may point elsewhere), the
+        # caller's PYTHONPATH after them.
         "PYTHONPATH": os.pathsep.join(
-            [str(ROOT / "example_project"), str(ROOT)]
+            [str(ROOT / "src"), str(ROOT / "example_project"), str(ROOT)]
             + [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         ),
         "SCCHAT_MP_DATABASE_URL": database_url,

@@ -27,6 +27,20 @@ Redis that restarts empty has forgotten every membership), instead of killing th
 Messages published meanwhile are lost to the layer, so once the groups are back every local
 socket is told (:data:`LAYER_RESUMED_TYPE`): connections re-check access and send what they
 missed from the database (``consumers.ChatConsumer.chat_layer_resumed``).
+
+Lifetime: the hub's receive loop runs for the whole life of the process (of its event
+loop), whether or not any socket is connected: an idle blocking receive costs nothing.
+It used to stop when the last local socket left, cancelling and awaiting the layer's
+``receive()`` under the hub's lock; a channels-redis ``receive()`` can swallow that
+cancellation and keep waiting (docs/reliability.md, "A cancelled receive that never
+ends"), which held the lock forever: every later socket of the process was connected but
+silent, and the process no longer stopped on SIGTERM. Now no layer call is ever cancelled
+and awaited under the lock, every wait on the layer is bounded (:data:`LAYER_CALL_TIMEOUT`,
+:data:`STOP_TIMEOUT`), and a supervisor task probes the receive loop through the layer
+(:data:`PROBE_INTERVAL`): a probe that does not come back within :data:`PROBE_TIMEOUT`
+means a stuck receive, which is abandoned for a fresh channel (groups re-joined,
+subscribers told to catch up). :func:`health` reports all this (the health endpoint,
+docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -34,8 +48,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -59,6 +74,19 @@ RECEIVE_BACKOFF_MIN = 0.05
 RECEIVE_BACKOFF_MAX = 1.0
 #: Delivered to every local subscriber once the hub is back after layer trouble.
 LAYER_RESUMED_TYPE = "chat.layer_resumed"
+#: What the hub sends its own channel to check that its receive loop receives.
+PROBE_TYPE = "scchat.hub.probe"
+#: Seconds between two probes of the receive loop through the layer.
+PROBE_INTERVAL = 15.0
+#: A probe not received within this long means a stuck receive (channels-redis blocks 5 s
+#: per pop, so this leaves room for a loaded Redis).
+PROBE_TIMEOUT = 10.0
+#: Longest wait for one membership call (group_add / group_discard) of the layer.
+LAYER_CALL_TIMEOUT = 10.0
+#: Longest wait for a cancelled receive loop to end before it is abandoned.
+STOP_TIMEOUT = 2.0
+#: The hub's lock held longer than this is reported (log WARNING, health unhealthy).
+LOCK_HELD_WARNING = 15.0
 
 
 def raw_send(send: Send) -> Send:
@@ -120,6 +148,49 @@ async def cancel(task: asyncio.Task[Any] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _consume(task: asyncio.Task[Any]) -> None:
+    """Done callback of an abandoned task: fetch its outcome so asyncio does not log it."""
+    if not task.cancelled():
+        task.exception()
+
+
+async def cancel_within(task: asyncio.Task[Any] | None, timeout: float) -> bool:
+    """Cancel ``task`` and wait at most ``timeout`` seconds for it to end; whether it did.
+
+    Unlike :func:`cancel`, this returns even when the task swallows its cancellation (a
+    channels-redis ``receive()`` can): the task is then abandoned, still running.
+    """
+    if task is None or task.done():
+        return True
+    task.cancel()
+    await asyncio.wait({task}, timeout=timeout)
+    if task.done():
+        _consume(task)
+        return True
+    task.add_done_callback(_consume)
+    return False
+
+
+async def bounded(call: Awaitable[Any], timeout: float) -> Any:
+    """Await a layer call for at most ``timeout`` seconds (then TimeoutError).
+
+    The call runs in a task of its own that is cancelled and not waited for when it takes
+    too long, so a call that ignores its cancellation cannot hold the caller.
+    """
+    task = asyncio.ensure_future(call)
+    try:
+        await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise
+    if not task.done():
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise TimeoutError(f"channel layer call took more than {timeout} s")
+    return task.result()
 
 
 async def _drive(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
@@ -307,28 +378,64 @@ class Hub:
         #: Groups left locally whose layer membership could not be removed yet.
         self.stale: set[str] = set()
         self.lock = asyncio.Lock()
+        #: The supervisor (:meth:`_supervise`): runs :attr:`receiver` and probes it.
         self.task: asyncio.Task[None] | None = None
+        #: The receive loop (:meth:`_receive_loop`) on :attr:`channel`.
+        self.receiver: asyncio.Task[None] | None = None
         self.last_rejoin = 0.0
         self.receive_errors = 0
         #: Completed recoveries from layer trouble (re-joined and subscribers told).
         self.recoveries = 0
+        #: True while re-joining after layer trouble.
+        self.recovering = False
+        #: Receive loops abandoned for a fresh channel because a probe did not come back.
+        self.restarts = 0
+        #: Receive loops the hub cancelled (a swallowed cancellation ends them later).
+        self.ending: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
+        #: Those of them still running, with their channels (woken up at the end).
+        self.abandoned: list[tuple[asyncio.Task[None], str]] = []
+        self.probe_interval = PROBE_INTERVAL
+        self.probe_timeout = PROBE_TIMEOUT
+        self.probe_id = 0
+        #: ``loop.time()`` the pending probe was sent; None while none is pending.
+        self.probe_sent: float | None = None
+        self.last_probe = 0.0
+        self.last_probe_rtt: float | None = None
+        #: ``loop.time()`` of the last message received from the layer (probes included).
+        self.last_receive: float | None = None
+        #: ``loop.time()`` the lock was taken; None while it is free.
+        self.lock_since: float | None = None
+        self.lock_warned = False
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        """The hub's lock, timed: :meth:`health` reports how long it has been held."""
+        async with self.lock:
+            self.lock_since = self.loop.time()
+            try:
+                yield
+            finally:
+                self.lock_since = None
+                self.lock_warned = False
 
     async def _ensure_started(self) -> None:
         if not self.channel:
-            self.channel = await self.layer.new_channel(prefix="scchat.hub.")
+            self.channel = await bounded(
+                self.layer.new_channel(prefix="scchat.hub."), LAYER_CALL_TIMEOUT
+            )
         if self.task is None or self.task.done():
             self.last_rejoin = self.loop.time()
-            self.task = self.loop.create_task(self._receive_loop())
+            self.task = self.loop.create_task(self._supervise())
 
     async def subscribe(self, subscriber: Subscriber, groups: list[str]) -> None:
         """Deliver ``groups``' messages to ``subscriber``; returns once the layer would."""
-        async with self.lock:
+        async with self._locked():
             await self._ensure_started()
             for group in groups:
                 members = self.groups.get(group)
                 if members is None:
                     # Join before registering: a failure leaves no half-followed group.
-                    await self.layer.group_add(group, self.channel)
+                    await bounded(self.layer.group_add(group, self.channel), LAYER_CALL_TIMEOUT)
                     self.stale.discard(group)
                     self.groups[group] = subscriber
                 elif isinstance(members, set):
@@ -337,8 +444,12 @@ class Hub:
                     self.groups[group] = {members, subscriber}
 
     async def unsubscribe(self, subscriber: Subscriber, groups: list[str]) -> None:
-        """Stop delivering ``groups`` to ``subscriber``. Never raises for layer errors."""
-        async with self.lock:
+        """Stop delivering ``groups`` to ``subscriber``. Never raises for layer errors.
+
+        The receive loop keeps running when the last local socket leaves (see the module
+        docstring): stopping it meant awaiting a cancelled layer call under the lock.
+        """
+        async with self._locked():
             emptied = []
             for group in groups:
                 members = self.groups.get(group)
@@ -351,19 +462,18 @@ class Hub:
                     emptied.append(group)
             for group in emptied:
                 await self._leave(group)
-            if not self.groups:
-                # No local sockets left: stop listening (the next subscribe restarts it), so
-                # that nothing outlives the sockets, like the presence heartbeat.
-                await self.stop()
 
-    async def _leave(self, group: str) -> None:
+    async def _leave(self, group: str, channel: str | None = None) -> None:
         try:
-            await self.layer.group_discard(group, self.channel)
+            await bounded(
+                self.layer.group_discard(group, channel or self.channel), LAYER_CALL_TIMEOUT
+            )
         except Exception:
             # Non-fatal: the hub ignores messages of groups without local sockets, and
             # retries at its next re-join (the membership also expires in the layer).
             logger.warning("Could not leave %s; will retry", group, exc_info=True)
-            self.stale.add(group)
+            if channel is None:
+                self.stale.add(group)
 
     def deliver(self, message: Message) -> None:
         group = message.get("group")
@@ -373,16 +483,160 @@ class Hub:
         elif members is not None:
             _hand_out((members,), message)
 
-    async def _receive_loop(self) -> None:
+    # Receiving, for the hub's whole life --------------------------------------------
+
+    def _start_receiver(self) -> asyncio.Task[None]:
+        self.receiver = self.loop.create_task(self._receive_loop(self.channel))
+        return self.receiver
+
+    async def _supervise(self) -> None:
+        """Run the receive loop until cancelled; probe it and replace it when it is stuck.
+
+        Cancelled (``stop``, a replaced hub, the process's end), it cancels the receive
+        loop and waits a bounded time for it (:meth:`_end_receiver`).
+        """
+        receiver = self._start_receiver()
+        try:
+            while True:
+                await asyncio.wait({receiver}, timeout=self._tick())
+                if receiver.done():
+                    # Only a cancellation from outside or a bug ends it: receive anew.
+                    if not receiver.cancelled() and receiver.exception() is not None:
+                        logger.error("Hub receive loop failed", exc_info=receiver.exception())
+                    await asyncio.sleep(RECEIVE_BACKOFF_MAX)
+                    receiver = self._start_receiver()
+                    continue
+                self._check_lock()
+                if await self._probe_overdue():
+                    receiver = await self._replace_receiver(receiver)
+        except asyncio.CancelledError:
+            await self._end_receiver(self.receiver)
+            for task, channel in self.abandoned:
+                await self._end_receiver(task, channel)
+            self.abandoned = []
+            raise
+
+    def _tick(self) -> float:
+        return max(0.02, min(self.probe_interval, self.probe_timeout) / 4)
+
+    def _check_lock(self) -> None:
+        since = self.lock_since
+        if since is not None and not self.lock_warned:
+            held = self.loop.time() - since
+            if held > LOCK_HELD_WARNING:
+                self.lock_warned = True
+                logger.warning("Hub lock held for %.1f s: this process's socket set-ups wait", held)
+
+    async def _probe_overdue(self) -> bool:
+        """Send a probe to the hub's own channel when one is due; True when the pending
+        probe is overdue (the receive loop does not receive)."""
+        now = self.loop.time()
+        if self.recovering:
+            # The layer is away; the recovery re-joins and tells subscribers.
+            self.probe_sent = None
+            return False
+        if self.probe_sent is not None:
+            return now - self.probe_sent > self.probe_timeout
+        if now - self.last_probe < self.probe_interval:
+            return False
+        self.probe_id += 1
+        self.probe_sent = self.last_probe = now
+        try:
+            await bounded(
+                self.layer.send(self.channel, {"type": PROBE_TYPE, "probe": self.probe_id}),
+                LAYER_CALL_TIMEOUT,
+            )
+        except Exception:
+            # Layer trouble shows in the receive loop; a layer without ``send`` is not probed.
+            logger.debug("Could not send a hub probe", exc_info=True)
+            self.probe_sent = None
+        return False
+
+    def _probe_back(self, message: Message) -> None:
+        if self.probe_sent is not None and message.get("probe") == self.probe_id:
+            self.last_probe_rtt = self.loop.time() - self.probe_sent
+            self.probe_sent = None
+
+    async def _replace_receiver(self, stuck: asyncio.Task[None]) -> asyncio.Task[None]:
+        """Abandon a stuck receive loop for a fresh channel; re-join; tell subscribers."""
+        self.restarts += 1
+        logger.warning(
+            "Hub receive loop stuck (probe not back within %.1f s); abandoning it for a "
+            "fresh channel",
+            self.probe_timeout,
+        )
+        self.probe_sent = None
+        self.ending.add(stuck)
+        stuck.cancel()
+        stuck.add_done_callback(_consume)
+        old = self.channel
+        self.abandoned = [(task, name) for task, name in self.abandoned if not task.done()]
+        self.abandoned.append((stuck, old))
+        try:
+            self.channel = await bounded(
+                self.layer.new_channel(prefix="scchat.hub."), LAYER_CALL_TIMEOUT
+            )
+        except Exception:
+            logger.warning("Could not take a fresh channel; retrying", exc_info=True)
+            return self._start_receiver()
+        # The abandoned loop drops whatever it still receives (its channel is not ours).
+        receiver = self._start_receiver()
+        await self._recover()
+        for group in list(self.groups):
+            await self._leave(group, old)
+        return receiver
+
+    async def _end_receiver(
+        self, receiver: asyncio.Task[None] | None, channel: str | None = None
+    ) -> None:
+        """Cancel a receive loop and wait for it, bounded.
+
+        A receive that swallowed its cancellation waits on for a message; one is sent to
+        its channel, so that it ends: the process's exit (``asyncio.run``) waits for every
+        task, and would wait for it forever.
+        """
+        if receiver is None:
+            return
+        self.ending.add(receiver)
+        if await cancel_within(receiver, STOP_TIMEOUT):
+            return
+        wake_up = {"type": PROBE_TYPE, "probe": 0}
+        with contextlib.suppress(Exception):
+            await bounded(self.layer.send(channel or self.channel, wake_up), 1.0)
+        await asyncio.wait({receiver}, timeout=STOP_TIMEOUT)
+        if not receiver.done():
+            logger.warning("Hub receive loop ignores its cancellation; abandoned")
+
+    def _told_to_end(self, task: asyncio.Task[Any], channel: str) -> bool:
+        """Whether this receive loop was cancelled or replaced (its channel is not ours)."""
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+        return (
+            task in self.ending
+            or channel != self.channel
+            or (cancelling is not None and cancelling() > 0)
+        )
+
+    async def _receive_loop(self, channel: str) -> None:
+        me = asyncio.current_task()
+        assert me is not None
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                message = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if self._told_to_end(me, channel):
+                    raise asyncio.CancelledError from None
                 self.receive_errors += 1
                 logger.warning("Channel layer receive failed; re-joining", exc_info=True)
                 await self._recover()
+                continue
+            if self._told_to_end(me, channel):
+                # The layer swallowed this loop's cancellation, or the loop was replaced.
+                raise asyncio.CancelledError
+            self.last_receive = self.loop.time()
+            if message.get("type") == PROBE_TYPE:
+                self._probe_back(message)
                 continue
             self.deliver(message)
             if self.loop.time() - self.last_rejoin > REJOIN_INTERVAL:
@@ -398,12 +652,16 @@ class Hub:
         """
         backoff = RECEIVE_BACKOFF_MIN
         attempts = 0
-        while True:
-            await asyncio.sleep(backoff)
-            attempts += 1
-            if await self.rejoin():
-                break
-            backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
+        self.recovering = True
+        try:
+            while True:
+                await asyncio.sleep(backoff)
+                attempts += 1
+                if await self.rejoin():
+                    break
+                backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
+        finally:
+            self.recovering = False
         self.recoveries += 1
         logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
         self.notify_all({"type": LAYER_RESUMED_TYPE})
@@ -420,10 +678,10 @@ class Hub:
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
-        async with self.lock:
+        async with self._locked():
             for group in list(self.groups):
                 try:
-                    await self.layer.group_add(group, self.channel)
+                    await bounded(self.layer.group_add(group, self.channel), LAYER_CALL_TIMEOUT)
                 except Exception:
                     logger.debug("Could not re-join %s", group, exc_info=True)
                     return False
@@ -434,8 +692,51 @@ class Hub:
             return True
 
     async def stop(self) -> None:
+        """Stop receiving (tests, a replaced hub); returns in bounded time whatever the
+        layer does. Never called with the lock held."""
         task, self.task = self.task, None
-        await cancel(task)
+        await cancel_within(task, 3 * STOP_TIMEOUT)
+        self.receiver = None
+        self.probe_sent = None
+
+    def health(self) -> dict[str, Any]:
+        """The hub's liveness, without a layer call: the state the supervisor keeps.
+
+        ``problems`` lists why it is unhealthy (empty: healthy). A layer outage being
+        recovered from is reported (``recovering``) but is not a problem of the process.
+        """
+        now = self.loop.time()
+        started = self.task is not None
+        supervised = self.task is not None and not self.task.done()
+        receiving = self.receiver is not None and not self.receiver.done()
+        lock_held_for = now - self.lock_since if self.lock_since is not None else 0.0
+        probe_pending_for = now - self.probe_sent if self.probe_sent is not None else 0.0
+        problems = []
+        if started and not supervised:
+            problems.append("hub supervisor stopped")
+        if started and not receiving:
+            problems.append("receive loop not running")
+        if lock_held_for > LOCK_HELD_WARNING:
+            problems.append("hub lock held too long")
+        if probe_pending_for > self.probe_timeout:
+            problems.append("probe not received")
+        return {
+            "healthy": not problems,
+            "problems": problems,
+            "started": started,
+            "receive_loop_alive": receiving,
+            "recovering": self.recovering,
+            "seconds_since_last_receive": (
+                round(now - self.last_receive, 3) if self.last_receive is not None else None
+            ),
+            "last_probe_round_trip": (
+                round(self.last_probe_rtt, 4) if self.last_probe_rtt is not None else None
+            ),
+            "probe_pending_for": round(probe_pending_for, 3),
+            "lock_held_for": round(lock_held_for, 3),
+            "restarts": self.restarts,
+            "recoveries": self.recoveries,
+        }
 
 
 _hub: Hub | None = None
@@ -469,3 +770,15 @@ def get_hub() -> Hub:
                 old.loop.call_soon_threadsafe(old.task.cancel)
         _hub = Hub(layer, loop)
     return _hub
+
+
+def health() -> dict[str, Any]:
+    """This process's hub liveness (:meth:`Hub.health`); healthy while no hub runs.
+
+    Reads state only (no layer call, no database query): cheap enough for a load
+    balancer's probe every few seconds.
+    """
+    hub = _hub
+    if hub is None or hub.loop.is_closed():
+        return {"healthy": True, "problems": [], "started": False}
+    return hub.health()

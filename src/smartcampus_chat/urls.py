@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path, register_converter
 
-from smartcampus_chat import views
+from smartcampus_chat import health, views
 from smartcampus_chat.validation import parse_int
 
 
@@ -52,6 +52,8 @@ urlpatterns = [
         views.message_delete,
         name="message_delete",
     ),
+    # Liveness of this process's real-time delivery (load balancer / orchestrator probes).
+    path("health/", health.health, name="health"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),
 ]
