@@ -17,6 +17,7 @@ state-changing frame.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -614,3 +615,39 @@ async def test_a_session_extended_before_its_expiry_keeps_its_sockets(
     assert latency < LIMIT
     await room_socket.close()
     await list_socket.close()
+
+
+class _Socket:
+    """What the sweeper sees of a consumer (``revalidation.Checked``)."""
+
+    def __init__(self) -> None:
+        self.validated_at = float("inf")  # Never due by the interval: expiries alone.
+        self.expires_at = float("inf")
+        self.asked: list[float] = []
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        self.asked.append(time.monotonic())
+
+
+async def test_the_sweeper_asks_at_each_expiry_with_one_heap(settings: Any) -> None:
+    """Expiries after the next sweep enter the heap when it runs; a moved expiry leaves a
+    stale entry that asks nobody; ``inf`` is never asked; nothing is asked early."""
+    from smartcampus_chat import revalidation
+
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": 0.8}
+    sweeper = revalidation.Sweeper(asyncio.get_running_loop())
+    soon, later, moved, never = _Socket(), _Socket(), _Socket(), _Socket()
+    start = time.monotonic()
+    for socket in (soon, later, moved, never):
+        sweeper.add(socket)
+    sweeper.expire_at(soon, start + 0.1)  # Before the first sweep (0.2 s): in the heap now.
+    sweeper.expire_at(later, start + 0.5)  # After it: enters at a sweep.
+    sweeper.expire_at(moved, start + 0.15)
+    sweeper.expire_at(moved, start + 0.7)  # Moved: the 0.15 s entry is stale.
+    sweeper.expire_at(never, float("inf"))
+    assert len(sweeper.expiries) == 2
+    await asyncio.sleep(start + 1.0 - time.monotonic())
+    await sweeper.aclose()
+    assert [len(s.asked) for s in (soon, later, moved, never)] == [1, 1, 1, 0]
+    for socket, due in ((soon, 0.1), (later, 0.5), (moved, 0.7)):
+        assert due <= socket.asked[0] - start < due + 0.25, (due, socket.asked[0] - start)
