@@ -160,7 +160,8 @@ class Sweeper:
             self.wake.clear()
             wait = until - time.monotonic()
             if wait > 0:
-                with contextlib.suppress(TimeoutError):
+                # asyncio.TimeoutError: not the builtin TimeoutError on Python 3.10.
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), wait)
             now = time.monotonic()
             try:
