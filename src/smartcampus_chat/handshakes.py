@@ -6,8 +6,10 @@ thread. One socket at a time, that thread did three or four round trips per hand
 and a burst of reconnecting clients queued behind them (~80 handshakes/s measured). Here
 the sockets waiting while a batch is being set up form the next batch (no timer, as for
 sends: :mod:`smartcampus_chat.batcher`), set up with one query for all tickets' users, one
-for all rooms and one for all participant rows, whatever the batch size. Access is decided
-by the policy for each socket exactly as one by one, before the socket follows any room.
+for all rooms, one for all participant rows and one for the expiry of the sessions the
+sockets live by (:mod:`smartcampus_chat.revalidation` has them check then), whatever the
+batch size. Access is decided by the policy for each socket exactly as one by one, before
+the socket follows any room.
 """
 
 from __future__ import annotations
