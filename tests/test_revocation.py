@@ -10,9 +10,10 @@ latency is printed (``pytest -s``) and recorded in docs/reliability.md; then a m
 sent to the room must reach neither socket, and a send on the old sockets is refused (no
 ``ack``) and not stored.
 
-The last tests check the backstop: a session deleted or expired behind Django's back (no
-signal at all) ends the socket within ``REVALIDATE_INTERVAL``, or at its next
-state-changing frame.
+Then the backstop: a session deleted or expired behind Django's back (no signal at all)
+ends the socket within ``REVALIDATE_INTERVAL``, or at its next state-changing frame; and a
+session's expiry, known in advance, ends the sockets within 1 s of it with the interval
+at its default, while a session whose (sliding) expiry moved keeps them.
 """
 
 from __future__ import annotations
