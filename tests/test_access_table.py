@@ -17,7 +17,8 @@ A second block of rows (``REVOKED``) is about access that ends while the actor i
 connected: the actor's socket (signed in with a real session cookie), API client and page
 client are set up while the actor may do what a member may, then the cause is applied
 (``CAUSES``: the group cleared, a ban saved through the ORM as the admin does, staff status
-revoked, the password changed, the session deleted on the server, the room archived), then
+revoked, the password changed, the session deleted on the server, the session expired, the
+room archived), then
 every action is tried on those same connections. A socket gets up to a second to be closed
 (the documented revocation bound) before its actions are tried.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -40,6 +42,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.contrib.sessions.models import Session
 from django.test import Client as PageClient
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
@@ -142,13 +145,16 @@ TABLE: dict[tuple[str, str], str] = {
 # group_cleared: ``group.user_set.clear()``. admin_banned: every participant row of theirs
 # saved with ``is_banned=True`` through the ORM (as ``ModelAdmin.save_model`` does).
 # unstaffed: ``is_staff`` set to False. password_changed: ``set_password`` and ``save``.
-# session_deleted: their session row deleted on the server. archived_after: the room archived.
+# session_deleted: their session row deleted on the server. session_expired: its
+# ``expire_date`` passed (no signal; see tests/test_revocation.py for the socket closing at
+# the expiry itself). archived_after: the room archived.
 REVOKED = (
     "group_cleared",
     "admin_banned",
     "unstaffed",
     "password_changed",
     "session_deleted",
+    "session_expired",
     "archived_after",
 )
 
@@ -157,6 +163,7 @@ TABLE.update(
         **{(t, "admin_banned"): ALL_H for t in ROOM_TYPES},
         **{(t, "password_changed"): ALL_A for t in ROOM_TYPES},
         **{(t, "session_deleted"): ALL_A for t in ROOM_TYPES},
+        **{(t, "session_expired"): ALL_A for t in ROOM_TYPES},
         ("public", "group_cleared"): USER,
         ("group", "group_cleared"): ALL_H,
         ("course", "group_cleared"): USER,
@@ -488,6 +495,9 @@ def revoke(world: World, relation: str, room: ChatRoom, session_key: str) -> Non
         actor.save()
     elif relation == "session_deleted":
         Session.objects.filter(session_key=session_key).delete()
+    elif relation == "session_expired":
+        past = timezone.now() - timedelta(seconds=1)
+        Session.objects.filter(session_key=session_key).update(expire_date=past)
     elif relation == "archived_after":
         services.do_update_room(ChatRoom.objects.get(pk=room.pk), is_archived=True)
 

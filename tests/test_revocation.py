@@ -10,16 +10,19 @@ latency is printed (``pytest -s``) and recorded in docs/reliability.md; then a m
 sent to the room must reach neither socket, and a send on the old sockets is refused (no
 ``ack``) and not stored.
 
-The last tests check the backstop: a session deleted or expired behind Django's back (no
-signal at all) ends the socket within ``REVALIDATE_INTERVAL``, or at its next
-state-changing frame.
+Then the backstop: a session deleted or expired behind Django's back (no signal at all)
+ends the socket within ``REVALIDATE_INTERVAL``, or at its next state-changing frame; and a
+session's expiry, known in advance, ends the sockets within 1 s of it with the interval
+at its default, while a session whose (sliding) expiry moved keeps them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from importlib import import_module
 from typing import Any
 from unittest import mock
 
@@ -489,3 +492,168 @@ def test_a_send_holding_a_stale_room_is_refused_when_stored(
         assert stored.message.room_id == other.pk  # The rest of the batch is stored.
     assert not _stored_after()
     assert ChatRoom.objects.get(pk=public_room.pk).last_seq == stale.last_seq
+
+
+# --- Session expiry: known in advance, checked at that moment ------------------------------
+
+#: Seconds from the session's expiry being set to its coming: room for two handshakes on a
+#: loaded machine (a socket opened after the expiry is refused at once, and fails the test).
+EXPIRES_IN = 2.0
+
+
+def _expire_row_in(key: str, seconds: float) -> datetime:
+    """Write the session row's ``expire_date`` (as a host's own code or admin may)."""
+    when = timezone.now() + timedelta(seconds=seconds)
+    assert Session.objects.filter(session_key=key).update(expire_date=when) == 1
+    return when
+
+
+def _set_expiry_in(key: str, seconds: float | int) -> datetime:
+    """``request.session.set_expiry(...)`` then saved, as a view does: a ``timedelta`` is a
+    fixed date, an ``int`` an inactivity period that each save of the session moves."""
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore(key)
+    store.set_expiry(timedelta(seconds=seconds) if isinstance(seconds, float) else seconds)
+    store.save()
+    expiry: datetime = store.get_expiry_date()  # What the db backends wrote in the row.
+    return expiry
+
+
+def _monotonic(when: datetime) -> float:
+    return time.monotonic() + (when - timezone.now()).total_seconds()
+
+
+async def _open_for(client: Client, seconds: float) -> bool:
+    """Whether ``client`` stays open for ``seconds`` (frames read and dropped meanwhile;
+    ``receive_nothing``: a timed-out ``receive_output`` would cancel the application)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if await client.comm.receive_nothing(timeout=min(left, 0.05)):
+            continue
+        try:
+            await client.recv()
+        except Closed:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("how", ["expire_date written", "set_expiry", "set_expiry, cache"])
+async def test_a_session_expiring_ends_its_sockets_within_a_second_of_the_expiry(
+    make_user: Callable[..., Any],
+    group: Group,
+    course: Course,
+    channel_layer: str,
+    how: str,
+    settings: Any,
+) -> None:
+    """With ``REVALIDATE_INTERVAL`` at its default (60 s, up to 75 s before a sweep looks)
+    and no frame sent: the sockets check at the expiry their set-up read, and close. With
+    the cache backend the date comes from the session's data (``set_expiry``)."""
+    from smartcampus_chat.conf import app_settings
+
+    assert app_settings.REVALIDATE_INTERVAL == 60
+    if how.endswith("cache"):
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    _owner, alice, rooms = await db(_setup)(make_user, group, course)
+    cookie = await db(session_cookie)(alice)
+    key = _session_key(cookie)
+    expiry = await db(_expire_row_in if how == "expire_date written" else _set_expiry_in)(
+        key, EXPIRES_IN
+    )
+    room_socket = await open_signed_in(f"/ws/chat/{rooms['group'].slug}/", cookie)
+    list_socket = await open_signed_in("/ws/chat/", cookie)
+    expires_at = _monotonic(expiry)
+    assert expires_at > time.monotonic(), "the sockets opened after the expiry: too slow"
+    with mock.patch.object(events, "notify_session_changed", create=True) as notified:
+        assert await _open_for(room_socket, expires_at - time.monotonic() - 0.1)
+        assert await _closed_within(room_socket, expires_at - time.monotonic() + LIMIT) == 4001
+        room_latency = time.monotonic() - expires_at
+        assert await _closed_within(list_socket, LIMIT - room_latency) == 4001
+    assert not notified.called  # Nothing told them: the expiry alone.
+    latency = time.monotonic() - expires_at
+    print(f"\n[revocation] {channel_layer} session expired ({how}): {latency * 1000:.1f} ms")
+    assert 0 <= room_latency <= latency < LIMIT
+    await room_socket.close()
+    await list_socket.close()
+
+
+def _page_request(page: PageClient) -> datetime:
+    """A page of the site, signed in: with ``SESSION_SAVE_EVERY_REQUEST`` the session is
+    saved again and its inactivity expiry slides. The new expiry."""
+    response = page.get(reverse("smartcampus_chat:room_list"))
+    assert response.status_code == 200
+    name = django_settings.SESSION_COOKIE_NAME
+    return Session.objects.get(session_key=page.cookies[name].value).expire_date
+
+
+async def test_a_session_extended_before_its_expiry_keeps_its_sockets(
+    make_user: Callable[..., Any],
+    group: Group,
+    course: Course,
+    channel_layer: str,
+    settings: Any,
+) -> None:
+    """A sliding expiry: each request moves it. The check at the old expiry finds the new
+    one and keeps the sockets (no wrongful close); they end at the new expiry."""
+    from smartcampus_chat.handshakes import get_revalidate_batcher
+
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+    inactivity = 3  # seconds: set_expiry(int), moved by every request.
+    _owner, alice, rooms = await db(_setup)(make_user, group, course)
+    page = PageClient()
+    await db(page.force_login)(alice)
+    name = django_settings.SESSION_COOKIE_NAME
+    cookie = (b"cookie", f"{name}={page.cookies[name].value}".encode())
+    first = _monotonic(await db(_set_expiry_in)(_session_key(cookie), inactivity))
+    room_socket = await open_signed_in(f"/ws/chat/{rooms['group'].slug}/", cookie)
+    list_socket = await open_signed_in("/ws/chat/", cookie)
+    assert await _open_for(room_socket, first - inactivity + 1 - time.monotonic())
+    second = _monotonic(await db(_page_request)(page))  # About a second in: slid.
+    assert time.monotonic() < first - 0.5, "the page request came too late"
+    assert second > first + 0.5
+    checks = get_revalidate_batcher().batches
+    assert await _open_for(room_socket, first - time.monotonic() + 0.5)
+    assert await _open_for(list_socket, 0.05)
+    assert get_revalidate_batcher().batches > checks  # Checked at the old expiry: valid.
+    assert await _closed_within(room_socket, second - time.monotonic() + LIMIT) == 4001
+    assert await _closed_within(list_socket, second - time.monotonic() + LIMIT) == 4001
+    latency = time.monotonic() - second
+    print(f"\n[revocation] {channel_layer} slid session expired: {latency * 1000:.1f} ms")
+    assert latency < LIMIT
+    await room_socket.close()
+    await list_socket.close()
+
+
+class _Socket:
+    """What the sweeper sees of a consumer (``revalidation.Checked``)."""
+
+    def __init__(self) -> None:
+        self.validated_at = float("inf")  # Never due by the interval: expiries alone.
+        self.expires_at = float("inf")
+        self.asked: list[float] = []
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        self.asked.append(time.monotonic())
+
+
+async def test_the_sweeper_asks_at_each_expiry_with_one_heap(settings: Any) -> None:
+    """Expiries after the next sweep enter the heap when it runs; a moved expiry leaves a
+    stale entry that asks nobody; ``inf`` is never asked; nothing is asked early."""
+    from smartcampus_chat import revalidation
+
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": 0.8}
+    sweeper = revalidation.Sweeper(asyncio.get_running_loop())
+    soon, later, moved, never = _Socket(), _Socket(), _Socket(), _Socket()
+    start = time.monotonic()
+    for socket in (soon, later, moved, never):
+        sweeper.add(socket)
+    sweeper.expire_at(soon, start + 0.1)  # Before the first sweep (0.2 s): in the heap now.
+    sweeper.expire_at(later, start + 0.5)  # After it: enters at a sweep.
+    sweeper.expire_at(moved, start + 0.15)
+    sweeper.expire_at(moved, start + 0.7)  # Moved: the 0.15 s entry is stale.
+    sweeper.expire_at(never, float("inf"))
+    assert len(sweeper.expiries) == 2
+    await asyncio.sleep(start + 1.0 - time.monotonic())
+    await sweeper.aclose()
+    assert [len(s.asked) for s in (soon, later, moved, never)] == [1, 1, 1, 0]
+    for socket, due in ((soon, 0.1), (later, 0.5), (moved, 0.7)):
+        assert due <= socket.asked[0] - start < due + 0.25, (due, socket.asked[0] - start)

@@ -7,6 +7,8 @@ closed when that credential ends. A cache that cannot check tickets lets nobody 
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
 from django.core.cache import cache, caches
 from django.test import Client as HTTPClient
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from smartcampus_chat import tickets
@@ -133,6 +136,26 @@ async def test_a_socket_opened_with_a_ticket_ends_with_its_session(
     await db(lambda: Session.objects.all().delete())()
     get_hub().notify_all({"type": LAYER_RESUMED_TYPE})
     assert await socket.close_code(timeout=5) == 4001
+    await socket.close()
+
+
+def _expire_sessions_in(seconds: float) -> float:
+    """Every session row expires ``seconds`` from now; that moment, ``time.monotonic()``."""
+    Session.objects.update(expire_date=timezone.now() + timedelta(seconds=seconds))
+    return time.monotonic() + seconds
+
+
+async def test_a_socket_opened_with_a_ticket_ends_at_its_sessions_expiry(
+    alice: Any, public_room: ChatRoom
+) -> None:
+    """The expiry of the session the ticket was issued for is read at the set-up; the
+    socket checks then (``REVALIDATE_INTERVAL`` at its default 60 s, no frame sent)."""
+    _http, ticket = await db(_session_ticket)(alice)
+    expires_at = await db(_expire_sessions_in)(2.0)
+    socket = await _open(public_room, ticket)
+    assert await _still_open(socket)
+    assert await socket.close_code(timeout=expires_at - time.monotonic() + 1.0) == 4001
+    assert 0 <= time.monotonic() - expires_at < 1.0
     await socket.close()
 
 

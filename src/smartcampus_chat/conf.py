@@ -70,8 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "TICKET_MAX_AGE": 60,
     # Open sockets re-check their session (still there, not expired, same password) and
     # their access at least every REVALIDATE_INTERVAL seconds (the bound for what sends no
-    # signal: session expiry, cache-backend sessions, raw SQL), and before a state-changing
-    # frame when their last check is older than REVALIDATE_FRAME_AGE seconds.
+    # signal: cache-backend sessions, raw SQL; a known session expiry is checked at its
+    # moment), and before a state-changing frame when their last check is older than
+    # REVALIDATE_FRAME_AGE seconds.
     "REVALIDATE_INTERVAL": 60,
     "REVALIDATE_FRAME_AGE": 1.0,
     # Most changes replayed by one ``resume``; a longer backlog ends with a truncated

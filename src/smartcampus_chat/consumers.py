@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from smartcampus_chat.handshakes import (
     SetUpRequest,
     get_revalidate_batcher,
     get_set_up_batcher,
+    socket_session_key,
 )
 from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.models import ChatMessage, ChatRoom
@@ -226,6 +228,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         "channel_layer",
         "channel_name",
         "closing",
+        "expires_at",
         "failure",
         "groups",
         "held",
@@ -253,6 +256,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.closing = False
         #: When the session and access were last checked (``time.monotonic()``).
         self.validated_at = time.monotonic()
+        #: When its session expires (``time.monotonic()``; ``inf``: no session, or unknown):
+        #: the sweeper asks for a check then (:meth:`.revalidation.Sweeper.expire_at`).
+        self.expires_at = math.inf
         #: Hub frames held while ``holds`` (created when the first one is held).
         self.held: list[Message] | None = None
 
@@ -412,7 +418,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 return
         try:
             setup = await get_set_up_batcher().set_up(
-                SetUpRequest(self.scope.get("user"), params.get("ticket") or None, self.room_slug())
+                SetUpRequest(
+                    self.scope.get("user"),
+                    params.get("ticket") or None,
+                    self.room_slug(),
+                    socket_session_key(self.scope),
+                )
             )
         except NotFound:
             await self.close_with(CLOSE_NOT_ALLOWED, "not allowed")
@@ -436,7 +447,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await events.follow(self, room_ids=list(self.rooms), user_id=user.pk)
         self.registered = True
         self.validated_at = time.monotonic()
-        revalidation.get_sweeper().add(self)
+        sweeper = revalidation.get_sweeper()
+        sweeper.add(self)
+        sweeper.expire_at(self, revalidation.deadline(setup.expires))
         try:
             await tracker.opened(user.pk, self.channel_name)
         except TooManyConnections:
@@ -747,6 +760,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close_with(CLOSE_NOT_AUTHENTICATED, "session ended")
             return None
         self.user = setup.user
+        # Read again now: a sliding expiry (SESSION_SAVE_EVERY_REQUEST) moved it.
+        revalidation.get_sweeper().expire_at(self, revalidation.deadline(setup.expires))
         return await self.apply_access(setup.rooms)
 
     async def apply_access(self, rooms: list[FollowedRoom]) -> dict[int, int] | None:

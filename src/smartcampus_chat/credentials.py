@@ -10,8 +10,9 @@ judged by the same rules, here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.conf import settings
@@ -25,10 +26,20 @@ def _session_store_class() -> Any:
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The current data of the sessions ``keys``; a session that is gone or expired is
-    absent. One query for the database backends (``db``, ``cached_db``: the database is
-    their truth), one load per session for the others (cache, signed cookies)."""
+class StoredSession(NamedTuple):
+    """A session as the store holds it now (:func:`read_sessions`)."""
+
+    data: dict[str, Any]
+    #: When it ends if nothing saves it again; None when the store cannot tell.
+    expires: datetime | None
+
+
+def read_sessions(keys: Iterable[str]) -> dict[str, StoredSession]:
+    """The current data and expiry of the sessions ``keys``; a session that is gone or
+    expired is absent. One query for the database backends (``db``, ``cached_db``: the
+    database is their truth, and the row's ``expire_date`` the expiry), one load per
+    session for the others (cache, signed cookies, files), whose expiry is
+    :func:`expiry_in`'s."""
     wanted = set(keys)
     if not wanted:
         return {}
@@ -37,13 +48,51 @@ def load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         model = store_class.get_model_class()
         rows = model.objects.filter(session_key__in=wanted, expire_date__gt=timezone.now())
         decoder = store_class()
-        return {row.session_key: decoder.decode(row.session_data) for row in rows}
-    found: dict[str, dict[str, Any]] = {}
+        return {
+            row.session_key: StoredSession(decoder.decode(row.session_data), row.expire_date)
+            for row in rows
+        }
+    found: dict[str, StoredSession] = {}
     for key in wanted:
         data = store_class(key).load()
         if data:
-            found[key] = data
+            found[key] = StoredSession(data, expiry_in(data))
     return found
+
+
+def load_sessions(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The current data of the sessions ``keys`` (:func:`read_sessions`)."""
+    return {key: stored.data for key, stored in read_sessions(keys).items()}
+
+
+def expiry_in(data: dict[str, Any]) -> datetime | None:
+    """The expiry session ``data`` itself states: a date set by ``set_expiry(datetime or
+    timedelta)`` (``SessionBase.get_expiry_date``'s reading). None otherwise: an expiry
+    counted from the last save (``set_expiry(seconds)``, ``SESSION_COOKIE_AGE``) cannot be
+    told from the data of a cache or cookie session, whose store ends it unseen."""
+    expiry = data.get("_session_expiry")
+    if isinstance(expiry, str):
+        try:
+            expiry = datetime.fromisoformat(expiry)
+        except ValueError:
+            return None
+    return expiry if isinstance(expiry, datetime) else None
+
+
+def session_expiries(keys: Iterable[str]) -> dict[str, datetime | None]:
+    """When each of the sessions ``keys`` expires (absent: gone or expired already): one
+    query for the database backends, the rows' expiry alone; :func:`read_sessions` for
+    the others."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    store_class = _session_store_class()
+    if issubclass(store_class, DatabaseSessionStore):
+        rows = store_class.get_model_class().objects.filter(
+            session_key__in=wanted, expire_date__gt=timezone.now()
+        )
+        return dict(rows.values_list("session_key", "expire_date"))
+    return {key: stored.expires for key, stored in read_sessions(wanted).items()}
 
 
 def session_holds(user: Any, data: dict[str, Any] | None) -> bool:

@@ -6,14 +6,17 @@ thread. One socket at a time, that thread did three or four round trips per hand
 and a burst of reconnecting clients queued behind them (~80 handshakes/s measured). Here
 the sockets waiting while a batch is being set up form the next batch (no timer, as for
 sends: :mod:`smartcampus_chat.batcher`), set up with one query for all tickets' users, one
-for all rooms and one for all participant rows, whatever the batch size. Access is decided
-by the policy for each socket exactly as one by one, before the socket follows any room.
+for all rooms, one for all participant rows and one for the expiry of the sessions the
+sockets live by (:mod:`smartcampus_chat.revalidation` has them check then), whatever the
+batch size. Access is decided by the policy for each socket exactly as one by one, before
+the socket follows any room.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,7 +24,13 @@ from django.contrib.auth import get_user_model
 
 from smartcampus_chat import queries
 from smartcampus_chat.batching import Batcher
-from smartcampus_chat.credentials import load_sessions, session_holds, token_alive
+from smartcampus_chat.credentials import (
+    load_sessions,
+    read_sessions,
+    session_expiries,
+    session_holds,
+    token_alive,
+)
 from smartcampus_chat.exceptions import NotFound, ServiceUnavailable
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy, is_active_user
@@ -39,6 +48,9 @@ class SetUpRequest:
     ticket: str | None
     #: The room of ``ws/chat/<slug>/``; None for ``ws/chat/`` (every room joined).
     slug: str | None
+    #: The session the socket lives by when there is no ticket (its cookie's:
+    #: :func:`socket_session_key`), whose expiry the set-up reads; None: none, or not wanted.
+    session_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,16 @@ class SetUp:
     #: What the socket's ticket was bound to (:mod:`smartcampus_chat.tickets`); the
     #: consumer keeps it in its scope for :func:`still_signed_in`.
     credential: Credential | None = None
+    #: When the session the socket lives by expires (:attr:`SetUpRequest.session_key`, or
+    #: the one its ticket was bound to); None: no session, or the store cannot tell
+    #: (:func:`~.credentials.session_expiries`). The socket re-checks then.
+    expires: datetime | None = None
 
 
 def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     """Set up each socket: ``SetUp``, None (not authenticated), ``NotFound`` (no access) or
-    ``ServiceUnavailable`` (a ticket could not be redeemed: the cache is down).
+    ``ServiceUnavailable`` (a ticket could not be redeemed: the cache is down). The
+    expiry of the sessions the sockets live by is read with one query for the batch.
 
     Each ticket is redeemed (used up) here, once per request: the same ticket twice in a
     batch lets the first in only."""
@@ -109,9 +126,17 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
         for request, user in zip(requests, people, strict=True)
         if user is not None and request.slug in rooms
     )
+    session_keys = [
+        _session_of(request, ticket) for request, ticket in zip(requests, redeemed, strict=True)
+    ]
+    expiries = session_expiries(
+        key for key, user in zip(session_keys, people, strict=True) if key and user is not None
+    )
     policy = get_policy()
     results: list[SetUp | Exception | None] = []
-    for request, user, ticket in zip(requests, people, redeemed, strict=True):
+    for request, user, ticket, session_key in zip(
+        requests, people, redeemed, session_keys, strict=True
+    ):
         if isinstance(ticket, Exception):
             results.append(ticket)
             continue
@@ -135,10 +160,20 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
                     FollowedRoom(room.pk, room.slug, room, access, last=room.last_event_seq)
                 ]
             credential = ticket.credential if isinstance(ticket, Redeemed) else None
-            results.append(SetUp(user, followed, credential))
+            expires = expiries.get(session_key) if session_key else None
+            results.append(SetUp(user, followed, credential, expires))
         except Exception as exc:
             results.append(exc)
     return results
+
+
+def _session_of(request: SetUpRequest, ticket: Redeemed | Exception | None) -> str | None:
+    """The session whose expiry a socket's set-up reads: its ticket's, else its cookie's."""
+    if request.ticket is None:
+        return request.session_key
+    if isinstance(ticket, Redeemed) and ticket.credential is not None:
+        return ticket.credential.session_key
+    return None
 
 
 def socket_session_key(scope: dict[str, Any]) -> str | None:
@@ -207,14 +242,15 @@ def revalidate_many(requests: list[RevalidateRequest]) -> list[SetUp | Exception
     rooms, None (the credential no longer holds: :func:`credential_holds`) or ``NotFound``.
 
     One query for the users, one for the sessions (database backends), then the same
-    set-up as a handshake (:func:`set_up_many`) for the sockets still signed in.
+    set-up as a handshake (:func:`set_up_many`) for the sockets still signed in. Each
+    ``SetUp`` carries the session's expiry as read now (a sliding expiry moves it).
     """
     users = get_user_model()._default_manager.in_bulk(
         list({request.user_id for request in requests})
     )
-    sessions = load_sessions(
-        key for key in (socket_session_key(request.scope) for request in requests) if key
-    )
+    keys = [socket_session_key(request.scope) for request in requests]
+    stored = read_sessions(key for key in keys if key)
+    sessions = {key: session.data for key, session in stored.items()}
     signed_in: list[tuple[int, SetUpRequest]] = []
     results: list[SetUp | Exception | None] = [None] * len(requests)
     for index, request in enumerate(requests):
@@ -225,6 +261,9 @@ def revalidate_many(requests: list[RevalidateRequest]) -> list[SetUp | Exception
         for (index, _request), result in zip(
             signed_in, set_up_many([request for _, request in signed_in]), strict=True
         ):
+            key = keys[index]
+            if isinstance(result, SetUp) and key in stored:
+                result = replace(result, expires=stored[key].expires)
             results[index] = result
     return results
 
