@@ -13,6 +13,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_out
 from django.contrib.auth.models import Group
@@ -202,4 +203,19 @@ def _session_model() -> Any:
 if (_model := _session_model()) is not None:
     post_delete.connect(
         _on_session_deleted, sender=_model, dispatch_uid="smartcampus_chat.session_deleted"
+    )
+
+
+def _on_token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An API token deleted: sockets opened with a ticket it asked for check their
+    credential (``tickets``; another token model than DRF's is caught by the periodic
+    re-check, or by the host calling ``events.notify_session_changed(user_id)``)."""
+    events.notify_session_changed(instance.user_id)
+
+
+if apps.is_installed("rest_framework.authtoken"):
+    post_delete.connect(
+        _on_token_deleted,
+        sender="authtoken.Token",
+        dispatch_uid="smartcampus_chat.token_deleted",
     )
