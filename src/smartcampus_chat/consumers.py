@@ -694,14 +694,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         page = int(app_settings.MAX_PAGE_SIZE)
         budget = int(app_settings.RESUME_MAX_EVENTS)
         cursor = since
-        paid = True
+        first = True
         while True:
             size = min(page, budget)
             if size <= 0:
                 return cursor, True
-            if not paid and not await sync_to_async(ratelimit.allow)("resume", self.user):
+            # A client's replay pays a token for each page after its first (paid up front).
+            paying = charged and not first
+            if paying and not await sync_to_async(ratelimit.allow)("resume", self.user):
                 return cursor, True
-            paid = not charged
+            first = False
             batch = await database_sync_to_async(_changes)(room, cursor, size)
             for event_seq, text in batch:
                 await self.send(text_data=text)
