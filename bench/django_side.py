@@ -112,7 +112,7 @@ def mint_tickets(user_ids: list[int]) -> list[str]:
     """
     from types import SimpleNamespace
 
-    from smartcampus_chat.tickets import issue_ticket
+    from smartcampus_chat.realtime.tickets import issue_ticket
 
     return [issue_ticket(SimpleNamespace(pk=pk)) for pk in user_ids]
 
@@ -184,7 +184,7 @@ def catch_up_by_query(missed: int, page: int) -> dict[str, Any]:
     from bench.seed import seed_messages
     from smartcampus_chat import queries
     from smartcampus_chat.models import ChatRoom
-    from smartcampus_chat.payloads import message_data
+    from smartcampus_chat.protocol.render import message_data
 
     slug = "bench-catchup"
     ChatRoom.objects.filter(slug=slug).delete()

@@ -101,7 +101,7 @@ class AppProtocol(Protocol):
     """smartcampus-chat's protocol version 1 (docs/protocol.md).
 
     ``ws/chat/<slug>/?v=1&ticket=<ticket>`` (a signed ticket from
-    ``smartcampus_chat.tickets.issue_ticket``, one user per connection; with
+    ``smartcampus_chat.realtime.tickets.issue_ticket``, one user per connection; with
     ``resume_from``, ``&event_seq=N`` replays the room after N at once); ``message.send``
     with a ``client_id`` → ``ack`` (after commit) to the sender and ``message.new`` to the
     room; ``resume`` → the missed changes, then ``resumed``.

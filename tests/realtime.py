@@ -23,7 +23,7 @@ from channels.testing import WebsocketCommunicator
 from pydantic import TypeAdapter
 
 from campus.asgi import application
-from smartcampus_chat.schema import ServerFrame
+from smartcampus_chat.protocol.frames import ServerFrame
 
 T = TypeVar("T")
 ORIGIN = (b"origin", b"http://testserver")

@@ -31,7 +31,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from smartcampus_chat.tickets import issue_ticket
+from smartcampus_chat.realtime.tickets import issue_ticket
 
 #: The example site's ``CHAT_MAX_FRAME_BYTES`` (its ``MAX_FRAME_BYTES``): the ``--ws-max-size``
 #: of every uvicorn the tests start (tests/test_server_limits.py keeps them equal).

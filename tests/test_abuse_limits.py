@@ -1,7 +1,7 @@
 """Amplification and caps (issue #14): every door shares one limit per user and action.
 
 ``resume`` (frame or ``?event_seq=`` reconnect), ``read``, room creation and join/leave are
-rate-limited through :func:`smartcampus_chat.ratelimit.check_rate`, called by the
+rate-limited through :func:`smartcampus_chat.infra.ratelimit.check_rate`, called by the
 services (and by the consumer's replay): WebSocket ``error`` ``rate_limited`` with
 ``retry_after``, HTTP 429 with ``Retry-After`` and a JSON body, HTML 429 with the message
 on the page. A read that does not move the marker writes and publishes nothing. Sockets

@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from courses.models import Course
-from smartcampus_chat import names, services
+from smartcampus_chat import services
+from smartcampus_chat.domain import names
 from smartcampus_chat.models import ChatRoom, RoomType
 
 pytestmark = pytest.mark.django_db

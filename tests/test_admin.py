@@ -140,7 +140,8 @@ def test_room_changes_in_the_admin_go_through_the_service(
 ) -> None:
     published: list[Any] = []
     monkeypatch.setattr(
-        "smartcampus_chat.events.publish_to_room", lambda room_id, frame: published.append(frame)
+        "smartcampus_chat.realtime.events.publish_to_room",
+        lambda room_id, frame: published.append(frame),
     )
     owner = public_room.participants.get()
     slug = public_room.slug

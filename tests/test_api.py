@@ -16,10 +16,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from courses.models import Course
-from smartcampus_chat import services, tickets
+from smartcampus_chat import services
 from smartcampus_chat.api.serializers import MessageSerializer
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
-from smartcampus_chat.payloads import message_data
+from smartcampus_chat.protocol.render import message_data
+from smartcampus_chat.realtime import tickets
 
 pytestmark = pytest.mark.django_db
 

@@ -14,14 +14,16 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
-from smartcampus_chat import events, ratelimit, services
-from smartcampus_chat.batcher import SendBatcher
+from smartcampus_chat import services
 from smartcampus_chat.exceptions import NotFound, RateLimited, RoomArchived, ValidationFailed
+from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
-from smartcampus_chat.payloads import message_data
-from smartcampus_chat.schema import MessageData
+from smartcampus_chat.protocol.frames import MessageData
+from smartcampus_chat.protocol.render import message_data
+from smartcampus_chat.realtime import events
 from smartcampus_chat.services import batch
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
+from smartcampus_chat.services.batcher import SendBatcher
 from smartcampus_chat.services.messages import SendResult
 from tests.conftest import REDIS_URL, SESSION_PREFIX
 

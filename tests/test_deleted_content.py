@@ -24,9 +24,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from smartcampus_chat import events, services
+from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
+from smartcampus_chat.realtime import events
 from tests.realtime import open_room, open_user
 
 SECRET = "SECRET-words-of-the-deleted"

@@ -40,12 +40,13 @@ from hypothesis.stateful import (
 )
 
 from courses.models import Course, Enrolment
-from smartcampus_chat import events, services
+from smartcampus_chat import services
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.hub import get_hub
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
-from smartcampus_chat.policies import get_policy
-from smartcampus_chat.schema import Pong
+from smartcampus_chat.protocol.frames import Pong
+from smartcampus_chat.realtime import events
+from smartcampus_chat.realtime.hub import get_hub
 from tests.realtime import Client, Closed, LoopThread
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,8 +20,9 @@ from channels.testing import WebsocketCommunicator
 from django.core import signing
 from django.test import override_settings
 
-from smartcampus_chat import checks, tickets
+from smartcampus_chat import checks
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.realtime import tickets
 from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -35,9 +35,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from smartcampus_chat import consumers, events, services
+from smartcampus_chat import services
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatRoom
-from smartcampus_chat.schema import CLIENT_FRAMES
+from smartcampus_chat.protocol.frames import CLIENT_FRAMES
+from smartcampus_chat.realtime import events
+from smartcampus_chat.ws import consumer as consumers
 from tests.realtime import Client, Closed, LoopThread, open_room, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,9 +20,10 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
 
-from smartcampus_chat import consumers, services
-from smartcampus_chat.hub import CLOSE_TOO_SLOW, Hub, Message, Outbox
+from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Hub, Message, Outbox
+from smartcampus_chat.ws import consumer as consumers
 from tests.realtime import open_room, wait_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

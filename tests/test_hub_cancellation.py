@@ -18,8 +18,8 @@ from channels.layers import InMemoryChannelLayer
 from django.test import AsyncClient
 from django.urls import reverse
 
-from smartcampus_chat import hub as hub_module
-from smartcampus_chat.hub import Hub, Message
+from smartcampus_chat.realtime import hub as hub_module
+from smartcampus_chat.realtime.hub import Hub, Message
 from tests.realtime import wait_for
 
 
@@ -143,7 +143,7 @@ async def test_a_stuck_receive_is_replaced_and_delivery_resumes(
     hub.probe_interval = 0.1
     hub.probe_timeout = 0.5
     sock = Recorder()
-    caplog.set_level(logging.WARNING, logger="smartcampus_chat.hub")
+    caplog.set_level(logging.WARNING, logger="smartcampus_chat.realtime.hub")
     try:
         await hub.subscribe(sock, ["room"])
         stuck_channel = hub.channel
@@ -217,7 +217,7 @@ async def test_health_endpoint_reports_a_wedged_hub(
     """The old bug's state: the lock held for good by an unsubscribe waiting on a cancelled
     receive. Also a receive loop that is gone."""
     monkeypatch.setattr(hub_module, "LOCK_HELD_WARNING", 0.3)
-    caplog.set_level(logging.WARNING, logger="smartcampus_chat.hub")
+    caplog.set_level(logging.WARNING, logger="smartcampus_chat.realtime.hub")
     client = AsyncClient()
     hub = Hub(SwallowingLayer(), asyncio.get_running_loop())
     hub.probe_interval = 0.05

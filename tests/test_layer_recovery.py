@@ -16,8 +16,8 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from smartcampus_chat import services
-from smartcampus_chat.hub import LAYER_RESUMED_TYPE, Hub, Message, get_hub
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.realtime.hub import LAYER_RESUMED_TYPE, Hub, Message, get_hub
 from tests.realtime import Client, open_room, open_user, wait_for
 
 

@@ -21,11 +21,11 @@ pytestmark = pytest.mark.django_db
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     frames: list[tuple[str, Any]] = []
     monkeypatch.setattr(
-        "smartcampus_chat.events.publish_to_room",
+        "smartcampus_chat.realtime.events.publish_to_room",
         lambda room_id, frame, **kw: frames.append(("room", frame)),
     )
     monkeypatch.setattr(
-        "smartcampus_chat.events.publish_to_user",
+        "smartcampus_chat.realtime.events.publish_to_user",
         lambda user_id, frame, **kw: frames.append((f"user:{user_id}", frame)),
     )
     return frames

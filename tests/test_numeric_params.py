@@ -6,7 +6,7 @@ frame for frame fields; never a 500, an ``internal_error`` or a dead socket (100
 ``str.isdigit()`` accepts "²" (``int()`` refuses it) and "٣" (``int()`` reads 3);
 ``int()`` accepts signs, spaces and underscores, and past 4,300 digits raises; huge
 numbers overflow the database driver. Numbers are plain ASCII digits within bounds
-(:func:`smartcampus_chat.validation.parse_int`), everywhere.
+(:func:`smartcampus_chat.domain.validation.parse_int`), everywhere.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from campus.asgi import application
-from smartcampus_chat import tickets
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.realtime import tickets
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""The presence heartbeat (smartcampus_chat.presence.heartbeat): constant work per process
+"""The presence heartbeat (smartcampus_chat.realtime.presence.heartbeat): constant work per process
 whatever its number of sockets, and its rows made to match the process's live sockets."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from smartcampus_chat import presence, services
+from smartcampus_chat import services
 from smartcampus_chat.models import ChatConnection, ChatParticipant, ChatRoom
+from smartcampus_chat.realtime import presence
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,12 @@ from django.core import signing
 from django.utils import timezone
 
 from courses.models import Enrolment
-from smartcampus_chat import batcher, consumers, events, presence, services, tickets
+from smartcampus_chat import services
 from smartcampus_chat.exceptions import RateLimited
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.realtime import events, presence, tickets
+from smartcampus_chat.services import batcher
+from smartcampus_chat.ws import consumer as consumers
 from tests.realtime import NOISE, Client, Closed, open_room, open_user, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("channel_layer")]

@@ -38,8 +38,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Course, Enrolment
-from smartcampus_chat import events, services
+from smartcampus_chat import services
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.realtime import events
 from tests.realtime import ORIGIN, Client, Closed, new_client_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -411,7 +412,7 @@ async def test_a_state_changing_frame_rechecks_a_socket_not_checked_recently(
 async def test_recently_checked_sockets_do_not_recheck_per_frame(
     make_user: Callable[..., Any], group: Group, course: Course, settings: Any
 ) -> None:
-    from smartcampus_chat.handshakes import get_revalidate_batcher
+    from smartcampus_chat.ws.setup import get_revalidate_batcher
 
     settings.SMARTCAMPUS_CHAT = {
         **settings.SMARTCAMPUS_CHAT,
@@ -469,8 +470,8 @@ def test_a_send_holding_a_stale_room_is_refused_when_stored(
     alice: Any, bob: Any, public_room: ChatRoom, path: str
 ) -> None:
     """A socket's cached room (and access) said "not archived"; the row says otherwise."""
+    from smartcampus_chat.domain.policies import get_policy
     from smartcampus_chat.exceptions import RoomArchived
-    from smartcampus_chat.policies import get_policy
     from smartcampus_chat.services.batch import SendRequest, check_send_messages
 
     other = services.do_create_room(bob, name="Other", room_type=RoomType.PUBLIC)
@@ -594,7 +595,7 @@ async def test_a_session_extended_before_its_expiry_keeps_its_sockets(
 ) -> None:
     """A sliding expiry: each request moves it. The check at the old expiry finds the new
     one and keeps the sockets (no wrongful close); they end at the new expiry."""
-    from smartcampus_chat.handshakes import get_revalidate_batcher
+    from smartcampus_chat.ws.setup import get_revalidate_batcher
 
     settings.SESSION_SAVE_EVERY_REQUEST = True
     inactivity = 3  # seconds: set_expiry(int), moved by every request.
@@ -638,7 +639,7 @@ class _Socket:
 async def test_the_sweeper_asks_at_each_expiry_with_one_heap(settings: Any) -> None:
     """Expiries after the next sweep enter the heap when it runs; a moved expiry leaves a
     stale entry that asks nobody; ``inf`` is never asked; nothing is asked early."""
-    from smartcampus_chat import revalidation
+    from smartcampus_chat.realtime import revalidation
 
     settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": 0.8}
     sweeper = revalidation.Sweeper(asyncio.get_running_loop())

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from smartcampus_chat import checks
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.security import security_headers
+from smartcampus_chat.web.security import security_headers
 
 pytestmark = pytest.mark.django_db
 

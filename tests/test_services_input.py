@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.validation import MAX_ID
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.validation import MAX_ID
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Connection set-up in batches (smartcampus_chat.handshakes): each socket gets exactly what
+"""Connection set-up in batches (smartcampus_chat.ws.setup): each socket gets exactly what
 it would get alone, in a number of queries that does not grow with the batch."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import NotFound
-from smartcampus_chat.handshakes import SetUp, SetUpRequest, set_up_many
 from smartcampus_chat.models import ChatRoom, RoomType
-from smartcampus_chat.tickets import issue_ticket
+from smartcampus_chat.realtime.tickets import issue_ticket
+from smartcampus_chat.ws.setup import SetUp, SetUpRequest, set_up_many
 
 pytestmark = pytest.mark.django_db
 

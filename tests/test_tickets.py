@@ -19,9 +19,9 @@ from django.test import Client as HTTPClient
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from smartcampus_chat import tickets
-from smartcampus_chat.hub import LAYER_RESUMED_TYPE, get_hub
 from smartcampus_chat.models import ChatRoom
+from smartcampus_chat.realtime import tickets
+from smartcampus_chat.realtime.hub import LAYER_RESUMED_TYPE, get_hub
 from tests.realtime import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,7 +84,7 @@ async def test_a_ticket_opens_one_socket_only(
 async def test_the_same_ticket_twice_in_one_set_up_batch_lets_one_in(
     alice: Any, public_room: ChatRoom
 ) -> None:
-    from smartcampus_chat.handshakes import SetUp, SetUpRequest, set_up_many
+    from smartcampus_chat.ws.setup import SetUp, SetUpRequest, set_up_many
 
     ticket = await db(tickets.issue_ticket)(alice)
     request = SetUpRequest(None, ticket, public_room.slug)

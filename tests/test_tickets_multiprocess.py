@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from smartcampus_chat.tickets import issue_ticket
+from smartcampus_chat.realtime.tickets import issue_ticket
 from tests.servers import Site, seed_site, site_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

@@ -16,9 +16,10 @@ import redis.exceptions
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, IntegrityError, OperationalError
 
-from smartcampus_chat import ratelimit, services
+from smartcampus_chat import services
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.outages import is_unavailable
 from tests.realtime import open_room
 from tests.test_api import api_client, assert_error, url
 
@@ -90,7 +91,7 @@ async def test_a_database_outage_in_a_handler_is_unavailable(
         assert (error["code"], error["id"], error["retry_after"]) == ("unavailable", "r1", 1.0)
         await client.send(type="ping", id="p1")
         assert (await client.expect("pong"))["id"] == "p1", "the socket stays usable"
-        (record,) = [r for r in caplog.records if r.name == "smartcampus_chat.consumers"]
+        (record,) = [r for r in caplog.records if r.name == "smartcampus_chat.ws.consumer"]
         assert record.levelno == logging.WARNING
         assert record.exc_info is None
         assert "ReadFrame" in record.getMessage()

@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from courses.models import Enrolment
-from smartcampus_chat.events import notify_access_changed
+from smartcampus_chat.realtime.events import notify_access_changed
 
 
 @receiver([post_save, post_delete], sender=Enrolment, dispatch_uid="courses.enrolment_changed")

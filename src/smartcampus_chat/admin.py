@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from smartcampus_chat import names, services
+from smartcampus_chat import services
+from smartcampus_chat.domain import names
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name

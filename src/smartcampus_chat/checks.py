@@ -12,7 +12,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from smartcampus_chat.conf import DEFAULTS, SETTINGS_NAME, app_settings
-from smartcampus_chat.validation import parse_int
+from smartcampus_chat.domain.validation import parse_int
 
 _POSITIVE_INTS = (
     "MAX_MESSAGE_LENGTH",

@@ -19,8 +19,8 @@ SETTINGS_NAME = "SMARTCAMPUS_CHAT"
 DEFAULTS: dict[str, Any] = {
     # Template that every chat page extends; the host can name its own site layout.
     "BASE_TEMPLATE": "smartcampus_chat/base.html",
-    # Dotted path of the access policy class (see smartcampus_chat.policies.ChatPolicy).
-    "POLICY": "smartcampus_chat.policies.ChatPolicy",
+    # Dotted path of the access policy class (see smartcampus_chat.domain.policies.ChatPolicy).
+    "POLICY": "smartcampus_chat.domain.policies.ChatPolicy",
     # "app_label.ModelName" of the host's course model, or None when there are no courses.
     "COURSE_MODEL": None,
     # Dotted path of a callable (user, course) -> "member" | "moderator" | None.
@@ -78,7 +78,7 @@ DEFAULTS: dict[str, Any] = {
     # Most changes replayed by one ``resume``; a longer backlog ends with a truncated
     # ``resumed`` frame and the client resumes again from there.
     "RESUME_MAX_EVENTS": 2000,
-    # Security headers on the chat pages (smartcampus_chat.security): False turns them all
+    # Security headers on the chat pages (smartcampus_chat.web.security): False turns them all
     # off. "{nonce}" in the policy is replaced by the request's nonce (request.csp_nonce).
     # connect-src must allow the page's own WebSocket: 'self' covers same-origin ws: and wss:
     # (CSP Level 3: current Chromium, Firefox and Safari). Bare ws: wss: would allow a
@@ -147,9 +147,6 @@ app_settings = ChatSettings()
 def _reset(*, setting: str, **kwargs: Any) -> None:
     if setting == SETTINGS_NAME:
         app_settings.reset()
-        from smartcampus_chat import policies
-
-        policies.get_policy.cache_clear()
 
 
 setting_changed.connect(_reset)

@@ -76,7 +76,7 @@ class MessageGone(ChatError):
 class ServiceUnavailable(ChatError):
     """A backing service (database, cache, channel layer) cannot be reached: retry later.
 
-    Doors answer with it for errors :func:`smartcampus_chat.outages.is_unavailable`
+    Doors answer with it for errors :func:`smartcampus_chat.infra.outages.is_unavailable`
     recognises. Retrying is safe: a send retried with its ``client_id`` is stored at most
     once, even if the first attempt was committed before the connection broke.
     """

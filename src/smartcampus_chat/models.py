@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
-
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
 
 class RoomType(models.TextChoices):
@@ -31,12 +26,6 @@ class Role(models.TextChoices):
 class ChatRoomQuerySet(models.QuerySet["ChatRoom"]):
     def active(self) -> ChatRoomQuerySet:
         return self.filter(is_archived=False)
-
-    def visible_to(self, user: AbstractBaseUser | Any) -> ChatRoomQuerySet:
-        """Rooms ``user`` may see, as decided by the configured policy."""
-        from smartcampus_chat.policies import get_policy
-
-        return cast(ChatRoomQuerySet, get_policy().visible_rooms(user, self))
 
 
 class ChatRoom(models.Model):
@@ -113,13 +102,6 @@ class ChatRoom(models.Model):
     @property
     def is_private(self) -> bool:
         return self.room_type == RoomType.PRIVATE
-
-    @property
-    def course(self) -> models.Model | None:
-        """The host's course object for a course room (None when unset or missing)."""
-        from smartcampus_chat.courses import get_course
-
-        return get_course(self.course_key) if self.course_key else None
 
 
 class ChatParticipant(models.Model):
@@ -220,7 +202,7 @@ class ChatConnection(models.Model):
 
     A process refreshes ``last_heartbeat`` of its connections every ``PRESENCE_HEARTBEAT``
     seconds; rows older than ``PRESENCE_TIMEOUT`` belong to a process that died and are
-    swept by any live process (see :mod:`smartcampus_chat.presence`).
+    swept by any live process (see :mod:`smartcampus_chat.realtime.presence`).
     """
 
     channel_name = models.CharField(max_length=200, unique=True)

@@ -26,8 +26,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
-from smartcampus_chat.policies import get_policy
 
 SEARCH_MAX_LENGTH = 100
 PEOPLE_LIMIT = 20

@@ -5,7 +5,7 @@ deactivation, password changes, deleted sessions, group, staff and participant c
 (including those made through the Django admin or the ORM, which bypass the services)
 reach sockets that are already open, within a second. They are the fast path: what sends
 no signal (session expiry, cache-backend sessions, raw SQL) is caught by the sockets'
-periodic re-check (``REVALIDATE_INTERVAL``, :mod:`smartcampus_chat.revalidation`).
+periodic re-check (``REVALIDATE_INTERVAL``, :mod:`smartcampus_chat.realtime.revalidation`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from django.utils import timezone
 
-from smartcampus_chat import events
 from smartcampus_chat.models import ChatParticipant, ChatRoom
+from smartcampus_chat.realtime import events
 
 User = get_user_model()
 

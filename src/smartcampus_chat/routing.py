@@ -3,12 +3,12 @@
 from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns
 
 The host's stack is ``TrustedOriginValidator(AuthMiddlewareStack(URLRouter(...)))``
-(:mod:`smartcampus_chat.origins`: the Origin's scheme, host and port must be the site's
+(:mod:`smartcampus_chat.ws.origins`: the Origin's scheme, host and port must be the site's
 own or one of ``CSRF_TRUSTED_ORIGINS``; Channels' ``AllowedHostsOriginValidator`` ignores
 scheme and port).
 ``?ticket=<ticket>`` (clients without the site's session cookie: mobile apps, scripts) is
 read by the consumers themselves, with the rooms a socket follows, in one trip to the
-database thread (:func:`smartcampus_chat.handshakes.set_up_many`); a ticket replaces
+database thread (:func:`smartcampus_chat.ws.setup.set_up_many`); a ticket replaces
 whatever user the session resolved, and an invalid or expired one is closed with 4001.
 No middleware of the chat's own wraps a route: each would cost every open socket a
 coroutine frame and a copy of its scope for as long as it is open.
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smartcampus_chat import consumers
-from smartcampus_chat.origins import TrustedOriginValidator
+from smartcampus_chat.ws import consumer as consumers
+from smartcampus_chat.ws.origins import TrustedOriginValidator
 
 __all__ = ["TrustedOriginValidator", "websocket_urlpatterns"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import include, path, register_converter
 
-from smartcampus_chat import health, views
-from smartcampus_chat.validation import parse_int
+from smartcampus_chat.domain.validation import parse_int
+from smartcampus_chat.web import health, views
 
 
 class ObjectIdConverter:

@@ -35,7 +35,7 @@ import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from smartcampus_chat.names import normalise_name
+from smartcampus_chat.domain.names import normalise_name
 from tests.browser.conftest import (
     MESSAGES,
     Api,

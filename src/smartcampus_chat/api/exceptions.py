@@ -20,7 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from smartcampus_chat.exceptions import ChatError, ServiceUnavailable
-from smartcampus_chat.outages import is_unavailable
+from smartcampus_chat.infra.outages import is_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.utils import html
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
-from smartcampus_chat.payloads import visible_content
-from smartcampus_chat.validation import parse_int
+from smartcampus_chat.protocol.render import visible_content
 
 #: Largest id or number the database stores (64-bit signed); larger input is invalid.
 MAX_INTEGER = 2**63 - 1
@@ -41,7 +41,7 @@ class StrictIntegerField(serializers.IntegerField):
 
     DRF's ``IntegerField`` reads text with ``int()``, which takes "٣" for 3, " 1" for 1
     and "1.0" for 1, and JSON floats such as ``1e9``; a number here is written one way
-    only (:func:`smartcampus_chat.validation.parse_int`, the rule of every door).
+    only (:func:`smartcampus_chat.domain.validation.parse_int`, the rule of every door).
     """
 
     def get_value(self, dictionary: Any) -> Any:
@@ -343,7 +343,7 @@ class RoomCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
     def validate_course(self, value: str | None) -> Any:
         if value is None:
             return None
-        from smartcampus_chat.courses import get_course
+        from smartcampus_chat.domain.courses import get_course
 
         course = get_course(value)
         if course is None:

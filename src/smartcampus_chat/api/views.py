@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.views import APIView
 
-from smartcampus_chat import queries, services, tickets
+from smartcampus_chat import queries, services
 from smartcampus_chat.api import config
 from smartcampus_chat.api.exceptions import exception_handler
 from smartcampus_chat.api.pagination import LimitOffsetPage, SequencePagination
@@ -56,11 +56,12 @@ from smartcampus_chat.api.serializers import (
     UserRefSerializer,
 )
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.policies import RoomAccess, get_policy
+from smartcampus_chat.realtime import tickets
 from smartcampus_chat.services.reads import unread_count
-from smartcampus_chat.validation import parse_int
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Room slug.")
 ROOM_SLUG = OpenApiParameter("room_slug", str, OpenApiParameter.PATH, description="Room slug.")

@@ -29,13 +29,16 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import events, queries, ratelimit, signals
+from smartcampus_chat import queries, signals
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, RoomArchived, ValidationFailed
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
-from smartcampus_chat.outages import is_unavailable
-from smartcampus_chat.payloads import message_data, user_ref
-from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import MessageNew, Schema, UserRef
+from smartcampus_chat.protocol.frames import MessageNew, Schema, UserRef
+from smartcampus_chat.protocol.render import message_data, user_ref
+from smartcampus_chat.realtime import events
 from smartcampus_chat.services.messages import (
     SendResult,
     _require_post,
@@ -44,7 +47,6 @@ from smartcampus_chat.services.messages import (
     do_send_message,
 )
 from smartcampus_chat.services.rooms import announce_joined
-from smartcampus_chat.validation import is_object_id
 
 logger = logging.getLogger(__name__)
 

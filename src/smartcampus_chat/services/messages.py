@@ -11,8 +11,10 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import events, ratelimit, signals
+from smartcampus_chat import signals
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import has_nul, is_object_id, is_unicode_text
 from smartcampus_chat.exceptions import (
     MessageGone,
     NotFound,
@@ -20,12 +22,12 @@ from smartcampus_chat.exceptions import (
     RoomArchived,
     ValidationFailed,
 )
+from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
-from smartcampus_chat.payloads import message_data
-from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import MessageData, MessageDeleted, MessageEdited, MessageNew
+from smartcampus_chat.protocol.frames import MessageData, MessageDeleted, MessageEdited, MessageNew
+from smartcampus_chat.protocol.render import message_data
+from smartcampus_chat.realtime import events
 from smartcampus_chat.services.rooms import announce_joined
-from smartcampus_chat.validation import has_nul, is_object_id, is_unicode_text
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (

@@ -9,11 +9,12 @@ from django.db.models import Subquery, Value
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import events, ratelimit
+from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
+from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.policies import RoomAccess
-from smartcampus_chat.schema import UnreadUpdate
+from smartcampus_chat.protocol.frames import UnreadUpdate
+from smartcampus_chat.realtime import events
 
 
 def unread_count(user: Any, room: ChatRoom, last_read_seq: int) -> int:

@@ -12,20 +12,23 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import courses, events, names, ratelimit, signals
+from smartcampus_chat import signals
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import courses, names
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import is_object_id, is_unicode_text, parse_int
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
+from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
-from smartcampus_chat.payloads import room_data, user_ref
-from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.schema import (
+from smartcampus_chat.protocol.frames import (
     ParticipantJoined,
     ParticipantLeft,
     RoomAdded,
     RoomRemoved,
     RoomUpdated,
 )
-from smartcampus_chat.validation import is_object_id, is_unicode_text, parse_int
+from smartcampus_chat.protocol.render import room_data, user_ref
+from smartcampus_chat.realtime import events
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
 
@@ -98,7 +101,7 @@ def _clean_text(value: Any, field: str, max_length: int, *, required: bool) -> s
 
 
 def clean_room_name(value: Any) -> str:
-    """A room name in its normal form (:func:`smartcampus_chat.names.normalise_name`), or
+    """A room name in its normal form (:func:`smartcampus_chat.domain.names.normalise_name`), or
     :class:`ValidationFailed` on field ``name``: not text, empty, invisible or too long."""
     if not isinstance(value, str) or not is_unicode_text(value):
         raise ValidationFailed(fields={"name": [_("Must be text.")]})
@@ -123,7 +126,7 @@ def check_name_distinct(
     course_key: str = "",
     exclude_pk: int | None = None,
 ) -> None:
-    """Refuse ``name`` when it looks like (same :func:`~smartcampus_chat.names.skeleton`)
+    """Refuse ``name`` when it looks like (same :func:`~smartcampus_chat.domain.names.skeleton`)
     the name of another room in the same scope (public rooms; one group's rooms; one
     course's rooms) that ``user`` can see.
 
@@ -131,7 +134,7 @@ def check_name_distinct(
     compared in Python (the skeleton is not a database function): one query of the
     scope's names per creation (rate-limited) or rename (moderators only).
     """
-    scope = ChatRoom.objects.visible_to(user).filter(room_type=room_type)
+    scope = get_policy().visible_rooms(user, ChatRoom.objects.filter(room_type=room_type))
     if room_type == RoomType.GROUP:
         scope = scope.filter(group__pk=group_id) if group_id else scope.none()
     elif room_type == RoomType.COURSE:

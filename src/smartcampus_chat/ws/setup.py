@@ -5,9 +5,9 @@ before it may receive anything, and Channels runs every database call of a proce
 thread. One socket at a time, that thread did three or four round trips per handshake,
 and a burst of reconnecting clients queued behind them (~80 handshakes/s measured). Here
 the sockets waiting while a batch is being set up form the next batch (no timer, as for
-sends: :mod:`smartcampus_chat.batcher`), set up with one query for all tickets' users, one
+sends: :mod:`smartcampus_chat.services.batcher`), set up with one query for all tickets' users, one
 for all rooms, one for all participant rows and one for the expiry of the sessions the
-sockets live by (:mod:`smartcampus_chat.revalidation` has them check then), whatever the
+sockets live by (:mod:`smartcampus_chat.realtime.revalidation` has them check then), whatever the
 batch size. Access is decided by the policy for each socket exactly as one by one, before
 the socket follows any room.
 """
@@ -23,18 +23,24 @@ from urllib.parse import parse_qs
 from django.contrib.auth import get_user_model
 
 from smartcampus_chat import queries
-from smartcampus_chat.batching import Batcher
-from smartcampus_chat.credentials import (
+from smartcampus_chat.domain.credentials import (
     load_sessions,
     read_sessions,
     session_expiries,
     session_holds,
     token_alive,
 )
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.exceptions import NotFound, ServiceUnavailable
+from smartcampus_chat.infra.batching import Batcher
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.policies import RoomAccess, get_policy, is_active_user
-from smartcampus_chat.tickets import SCOPE_SESSION, SCOPE_TOKEN, Credential, Redeemed, redeem
+from smartcampus_chat.realtime.tickets import (
+    SCOPE_SESSION,
+    SCOPE_TOKEN,
+    Credential,
+    Redeemed,
+    redeem,
+)
 
 #: Most sockets set up by one trip to the database thread.
 SET_UP_BATCH_MAX = 200
@@ -44,7 +50,7 @@ SET_UP_BATCH_MAX = 200
 class SetUpRequest:
     #: The user the session resolved (ignored when there is a ticket).
     user: Any
-    #: ``?ticket=`` (:func:`smartcampus_chat.tickets.issue_ticket`): replaces ``user``.
+    #: ``?ticket=`` (:func:`smartcampus_chat.realtime.tickets.issue_ticket`): replaces ``user``.
     ticket: str | None
     #: The room of ``ws/chat/<slug>/``; None for ``ws/chat/`` (every room joined).
     slug: str | None
@@ -69,7 +75,7 @@ class SetUp:
 
     user: Any
     rooms: list[FollowedRoom]
-    #: What the socket's ticket was bound to (:mod:`smartcampus_chat.tickets`); the
+    #: What the socket's ticket was bound to (:mod:`smartcampus_chat.realtime.tickets`); the
     #: consumer keeps it in its scope for :func:`still_signed_in`.
     credential: Credential | None = None
     #: When the session the socket lives by expires (:attr:`SetUpRequest.session_key`, or

@@ -11,11 +11,11 @@ is decided when a connection follows a room and re-decided when the layer says i
 (``chat.access_changed``, ``chat.session_changed``, ``chat.session_ended``,
 ``room.removed``), never per delivered frame. As a backstop for changes nobody signalled,
 each connection re-checks its session and access at an interval (``chat.revalidate`` from
-:mod:`smartcampus_chat.revalidation`) and before a state-changing client frame when its
+:mod:`smartcampus_chat.realtime.revalidation`) and before a state-changing client frame when its
 last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.revalidate`).
 
 Connections have no layer channel of their own: the process's fan-out hub
-(:mod:`smartcampus_chat.hub`) receives each group message once and calls
+(:mod:`smartcampus_chat.realtime.hub`) receives each group message once and calls
 :meth:`ChatConsumer.deliver` of every local connection following the group. Message,
 typing and presence frames go straight to the socket's bounded :class:`~.hub.Outbox`;
 messages that change the connection's state (access changes, session end, room added or
@@ -45,9 +45,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from smartcampus_chat import events, queries, ratelimit, revalidation, services, tickets
-from smartcampus_chat.batcher import get_batcher
+from smartcampus_chat import queries, services
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.policies import RoomAccess
+from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import (
     ChatError,
     NotFound,
@@ -57,21 +58,10 @@ from smartcampus_chat.exceptions import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from smartcampus_chat.handshakes import (
-    FollowedRoom,
-    RevalidateRequest,
-    SetUpRequest,
-    get_revalidate_batcher,
-    get_set_up_batcher,
-    socket_session_key,
-)
-from smartcampus_chat.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.outages import is_unavailable
-from smartcampus_chat.payloads import message_data, room_data, user_ref
-from smartcampus_chat.policies import RoomAccess
-from smartcampus_chat.presence import TooManyConnections, tracker
-from smartcampus_chat.schema import (
+from smartcampus_chat.protocol.frames import (
     CLIENT_FRAMES,
     MAX_NUMBER,
     SUPPORTED_VERSIONS,
@@ -99,8 +89,20 @@ from smartcampus_chat.schema import (
     TypingFrame,
     echo_id,
 )
+from smartcampus_chat.protocol.render import message_data, room_data, user_ref
+from smartcampus_chat.realtime import events, revalidation, tickets
+from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
+from smartcampus_chat.realtime.presence import TooManyConnections, tracker
 from smartcampus_chat.services.batch import SendRequest
-from smartcampus_chat.validation import parse_int
+from smartcampus_chat.services.batcher import get_batcher
+from smartcampus_chat.ws.setup import (
+    FollowedRoom,
+    RevalidateRequest,
+    SetUpRequest,
+    get_revalidate_batcher,
+    get_set_up_batcher,
+    socket_session_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -738,7 +740,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.revalidate()
 
     async def chat_revalidate(self, event: dict[str, Any]) -> None:
-        """Asked by the process's sweeper (:mod:`smartcampus_chat.revalidation`)."""
+        """Asked by the process's sweeper (:mod:`smartcampus_chat.realtime.revalidation`)."""
         await self.revalidate()
 
     async def revalidate(self) -> dict[int, int] | None:

@@ -14,13 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.client import client_config
+from smartcampus_chat.domain import courses
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
-from smartcampus_chat.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.models import ChatMessage, ChatParticipant
-from smartcampus_chat.payloads import visible_content
-from smartcampus_chat.policies import get_policy
-from smartcampus_chat.views.common import (
+from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
+from smartcampus_chat.web.page_config import client_config
+from smartcampus_chat.web.views.common import (
     chat_page,
     page_context,
     parse_seq,
@@ -33,7 +34,7 @@ class MessageRow:
     """A message with what the viewer may do to it, decided once by the policy."""
 
     message: ChatMessage
-    #: What the viewer may read of it (:func:`~smartcampus_chat.payloads.visible_content`).
+    #: What the viewer may read of it (:func:`~smartcampus_chat.protocol.render.visible_content`).
     content: str | None
     can_edit: bool
     can_delete: bool
@@ -114,6 +115,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "smartcampus_chat/room_detail.html",
         page_context(
             room=room,
+            course=courses.room_course(room),
             access=access,
             page=page,
             rows=rows,

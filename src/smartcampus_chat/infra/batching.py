@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 from channels.db import database_sync_to_async
 
-from smartcampus_chat.outages import is_unavailable
+from smartcampus_chat.infra.outages import is_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
-from smartcampus_chat.forms import MessageEditForm
 from smartcampus_chat.models import ChatMessage
-from smartcampus_chat.payloads import visible_content
-from smartcampus_chat.policies import RoomAccess
-from smartcampus_chat.views.common import chat_page, page_context
+from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.web.forms import MessageEditForm
+from smartcampus_chat.web.views.common import chat_page, page_context
 
 
 def _message_in_room(user: Any, slug: str, message_id: int) -> tuple[ChatMessage, RoomAccess]:

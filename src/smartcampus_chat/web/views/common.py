@@ -14,9 +14,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.validation import clean_int
 from smartcampus_chat.exceptions import ChatError, NotFound, PermissionDenied
-from smartcampus_chat.security import View, security_headers
-from smartcampus_chat.validation import clean_int
+from smartcampus_chat.web.security import View, security_headers
 
 
 def page_context(**values: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.schema import MessageData, RoomData, UserRef
+from smartcampus_chat.protocol.frames import MessageData, RoomData, UserRef
 
 
 def user_ref(user: Any) -> UserRef:

@@ -34,12 +34,12 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from smartcampus_chat import events
-from smartcampus_chat.batching import Batcher
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.infra.batching import Batcher
 from smartcampus_chat.models import ChatConnection, ChatParticipant
-from smartcampus_chat.payloads import user_ref
-from smartcampus_chat.schema import Presence
+from smartcampus_chat.protocol.frames import Presence
+from smartcampus_chat.protocol.render import user_ref
+from smartcampus_chat.realtime import events
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class Tracker:
     and is cancelled (and awaited) with the last one, so nothing outlives the sockets.
 
     New connections are stored in batches (:func:`store_opened`, group commit:
-    :mod:`smartcampus_chat.batching`): while one batch is being committed, the sockets that
+    :mod:`smartcampus_chat.infra.batching`): while one batch is being committed, the sockets that
     open meanwhile wait and share the next commit. With one commit per socket, commits
     (7-16 ms on a busy machine) capped handshakes at ~90/s on Channels' database thread.
     """

@@ -10,11 +10,11 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from smartcampus_chat import courses
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import courses
+from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import Role, RoomType
-from smartcampus_chat.validation import parse_int
 
 
 class ChatForm(forms.Form):
@@ -56,7 +56,7 @@ class ChatForm(forms.Form):
 
 class ObjectChoiceField(forms.ModelChoiceField):
     """A choice of object by primary key; an integer key is written as plain ASCII digits
-    (:func:`~smartcampus_chat.validation.parse_int`), as on every door: Django's own field
+    (:func:`~smartcampus_chat.domain.validation.parse_int`), as on every door: Django's own field
     reads " 1" and "+1" as 1."""
 
     def to_python(self, value: Any) -> Any:

@@ -3,7 +3,7 @@
 ``GET <chat>/health/`` answers 200 ``{"status": "ok", ...}`` while the fan-out hub of the
 process that answers receives from the channel layer, and 503 ``{"status": "unhealthy",
 "problems": [...]}`` when it is wedged: its lock held too long, its receive loop gone, or
-a probe sent through the layer not back in time (:func:`smartcampus_chat.hub.health`).
+a probe sent through the layer not back in time (:func:`smartcampus_chat.realtime.hub.health`).
 
 It is public on purpose (probes carry no session) and says nothing about users, rooms or
 groups: booleans, durations and counters only. It reads state the hub keeps, with no
@@ -16,7 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from smartcampus_chat import hub
+from smartcampus_chat.realtime import hub
 
 
 @never_cache

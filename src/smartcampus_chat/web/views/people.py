@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.views.common import chat_page, page_context
+from smartcampus_chat.web.views.common import chat_page, page_context
 
 
 @chat_page("GET")

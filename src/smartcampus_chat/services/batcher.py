@@ -10,18 +10,18 @@ previous one (natural group commit). Each caller gets its own result or error ba
 Batches run on the thread Channels uses for database calls (``database_sync_to_async``), so
 they share its connection handling; one batch replaces a queue of single stores there. The
 thread does not wait for a batch's events to be published: the event loop sends them, in
-commit order (:func:`smartcampus_chat.events.publish_without_waiting`).
+commit order (:func:`smartcampus_chat.realtime.events.publish_without_waiting`).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from smartcampus_chat import events
-from smartcampus_chat.batching import Batcher
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.payloads import message_data
-from smartcampus_chat.schema import MessageData
+from smartcampus_chat.infra.batching import Batcher
+from smartcampus_chat.protocol.frames import MessageData
+from smartcampus_chat.protocol.render import message_data
+from smartcampus_chat.realtime import events
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
 
 #: What a caller gets back: the stored (or already stored) message, as clients see it.

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.policies import RoomAccess
 
 #: WebSocket paths; they mirror ``smartcampus_chat.routing``.
 WS_ROOM_PATH = "/ws/chat/{slug}/"

@@ -1,12 +1,12 @@
 """HTML pages. Thin: parse the request, call a service or a query, render.
 
 Every view needs a logged-in user; errors raised by the services are turned into
-responses by :func:`smartcampus_chat.views.common.chat_errors`.
+responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
-from smartcampus_chat.views.messages import message_delete, message_edit
-from smartcampus_chat.views.people import people_search, private_open
-from smartcampus_chat.views.rooms import (
+from smartcampus_chat.web.views.messages import message_delete, message_edit
+from smartcampus_chat.web.views.people import people_search, private_open
+from smartcampus_chat.web.views.rooms import (
     member_remove,
     room_create,
     room_detail,

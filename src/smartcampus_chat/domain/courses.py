@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.models import ChatRoom
 
 
 def get_course_model() -> type[models.Model] | None:
@@ -24,6 +25,11 @@ def get_course(key: str) -> models.Model | None:
         return model._default_manager.get(pk=key)
     except (ObjectDoesNotExist, ValueError):
         return None
+
+
+def room_course(room: ChatRoom) -> models.Model | None:
+    """The host's course object of a course room (None when unset or missing)."""
+    return get_course(room.course_key) if room.course_key else None
 
 
 def course_key(course: models.Model) -> str:
@@ -47,8 +53,6 @@ def course_roles_for_user(user: Any) -> dict[str, str]:
     model = get_course_model()
     if model is None:
         return {}
-    from smartcampus_chat.models import ChatRoom
-
     keys = ChatRoom.objects.filter(room_type="course").values_list("course_key", flat=True)
     courses = model._default_manager.filter(pk__in=list(keys))
     roles = {course_key(course): course_role(user, course) for course in courses}

@@ -1,0 +1,1 @@
+"""Rules: who may do what (policy), input limits and validation, names, credentials, courses."""

@@ -1,0 +1,197 @@
+"""Who may see, join, post, edit, delete and manage: one place, used by every door.
+
+The host can replace the policy with ``SMARTCAMPUS_CHAT["POLICY"]`` (a subclass of
+:class:`ChatPolicy`), and says who belongs to a course with ``COURSE_ROLE_RESOLVER``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from smartcampus_chat.conf import SETTINGS_NAME, app_settings
+from smartcampus_chat.domain import courses
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+
+_MISSING: Any = object()
+_RANK: dict[str | None, int] = {None: 0, Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
+
+
+def _higher(a: str | None, b: str | None) -> str | None:
+    return a if _RANK.get(a, 0) >= _RANK.get(b, 0) else b
+
+
+@dataclass(frozen=True)
+class RoomAccess:
+    """What one user may do in one room, decided once and asked many times."""
+
+    role: str | None = None
+    read_only: bool = False
+    archived: bool = False
+
+    @property
+    def can_see(self) -> bool:
+        return self.role is not None or self.read_only
+
+    @property
+    def can_post(self) -> bool:
+        return self.role is not None and not self.archived
+
+    @property
+    def can_moderate(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.OWNER) and not self.archived
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.OWNER)
+
+
+NO_ACCESS = RoomAccess()
+
+
+def is_active_user(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+class ChatPolicy:
+    """The default rules (see docs/integration.md, "Access rules")."""
+
+    def access(
+        self, user: Any, room: ChatRoom, participant: ChatParticipant | None = _MISSING
+    ) -> RoomAccess:
+        if not is_active_user(user):
+            return NO_ACCESS
+        if participant is _MISSING:
+            participant = ChatParticipant.objects.filter(room=room, user=user).first()
+        if participant is not None and participant.is_banned:
+            return NO_ACCESS
+        own_role = participant.role if participant is not None else None
+        role = self.base_role(user, room)
+        if room.room_type == RoomType.PRIVATE:
+            if role is None and app_settings.PRIVATE_AUDIT_BY_STAFF and user.is_staff:
+                return RoomAccess(read_only=True, archived=room.is_archived)
+            return RoomAccess(role=role, archived=room.is_archived)
+        if role is None:
+            return NO_ACCESS
+        return RoomAccess(role=_higher(role, own_role), archived=room.is_archived)
+
+    def base_role(self, user: Any, room: ChatRoom) -> str | None:
+        """The role ``user`` has in ``room`` before their participant row is considered."""
+        if room.room_type == RoomType.PRIVATE:
+            low, _, high = (room.private_key or "").partition(":")
+            return Role.MEMBER if str(user.pk) in (low, high) else None
+        staff_role = Role.MODERATOR if user.is_staff else None
+        if room.room_type == RoomType.PUBLIC:
+            return _higher(Role.MEMBER, staff_role)
+        if room.room_type == RoomType.GROUP:
+            in_group = room.group_id is not None and user.groups.filter(pk=room.group_id).exists()
+            return _higher(Role.MEMBER if in_group else None, staff_role)
+        if room.room_type == RoomType.COURSE:
+            role = courses.course_role(user, courses.room_course(room))
+            return _higher(role if role in _RANK else None, staff_role)
+        return None
+
+    def visible_rooms(self, user: Any, queryset: QuerySet[ChatRoom]) -> QuerySet[ChatRoom]:
+        """Filter ``queryset`` to the rooms ``user`` may see, in a fixed number of queries."""
+        if not is_active_user(user):
+            return queryset.none()
+        private = Q(room_type=RoomType.PRIVATE)
+        mine = Q(private_key__startswith=f"{user.pk}:") | Q(private_key__endswith=f":{user.pk}")
+        if app_settings.PRIVATE_AUDIT_BY_STAFF and user.is_staff:
+            mine = Q()
+        if user.is_staff:
+            allowed = ~private | (private & mine)
+        else:
+            groups = list(user.groups.values_list("pk", flat=True))
+            course_keys = list(courses.course_roles_for_user(user))
+            allowed = (
+                Q(room_type=RoomType.PUBLIC)
+                | Q(room_type=RoomType.GROUP, group__in=groups)
+                | Q(room_type=RoomType.COURSE, course_key__in=course_keys)
+                | (private & mine)
+            )
+        banned = ChatParticipant.objects.filter(user=user, is_banned=True).values("room_id")
+        return queryset.filter(allowed).exclude(pk__in=banned)
+
+    def can_join(self, access: RoomAccess, room: ChatRoom) -> bool:
+        return access.can_post and room.room_type != RoomType.PRIVATE
+
+    def can_leave(self, room: ChatRoom) -> bool:
+        """Members may leave any room but a private conversation (it is the pair itself)."""
+        return room.room_type != RoomType.PRIVATE
+
+    def can_edit_message(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
+        if not access.can_post or message.is_deleted or message.sender_id != user.pk:
+            return False
+        window = app_settings.EDIT_WINDOW
+        if window is None:
+            return True
+        return timezone.now() - message.created_at <= timedelta(seconds=window)
+
+    def can_delete_message(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
+        if message.is_deleted or not access.can_post:
+            return False
+        return message.sender_id == user.pk or access.can_moderate
+
+    def can_see_deleted_content(self, access: RoomAccess) -> bool:
+        return access.can_manage
+
+    def can_manage_room(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """Rename, describe, archive and remove members (never in private rooms)."""
+        return access.can_manage and room.room_type != RoomType.PRIVATE
+
+    def can_remove_member(self, access: RoomAccess, room: ChatRoom, target_role: str) -> bool:
+        if room.room_type == RoomType.PRIVATE or not access.can_manage:
+            return False
+        return _RANK[access.role] >= _RANK.get(target_role, 0)
+
+    def can_remove_user(
+        self, actor: Any, access: RoomAccess, room: ChatRoom, target: Any, target_role: str
+    ) -> bool:
+        """Whether ``actor`` may remove ``target`` (whose role in the room is ``target_role``).
+
+        Staff keep access to every room they can see: only staff remove a staff member
+        (here or in the admin). A student who owns a public room may remove other students
+        but not lock out the staff who moderate it. Nobody removes themselves (they leave).
+        """
+        if target.pk == actor.pk:
+            return False
+        if getattr(target, "is_staff", False) and not getattr(actor, "is_staff", False):
+            return False
+        return self.can_remove_member(access, room, target_role)
+
+    def can_create_room(
+        self, user: Any, room_type: str, *, group: Any = None, course: Any = None
+    ) -> bool:
+        if not is_active_user(user):
+            return False
+        if room_type == RoomType.PUBLIC:
+            return True
+        if room_type == RoomType.GROUP:
+            return bool(user.is_staff)
+        if room_type == RoomType.COURSE:
+            return bool(user.is_staff) or courses.course_role(user, course) == Role.MODERATOR
+        return False
+
+    def can_open_private(self, user: Any, other: Any) -> bool:
+        return is_active_user(user) and is_active_user(other) and user.pk != other.pk
+
+
+@lru_cache(maxsize=1)
+def get_policy() -> ChatPolicy:
+    policy_class = app_settings.load("POLICY")
+    return policy_class()
+
+
+def _forget_policy(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        get_policy.cache_clear()
+
+
+setting_changed.connect(_forget_policy)

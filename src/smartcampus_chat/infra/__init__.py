@@ -1,0 +1,1 @@
+"""Infrastructure helpers with no chat rules: rate limits, outage detection, micro-batching."""

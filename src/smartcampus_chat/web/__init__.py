@@ -1,0 +1,1 @@
+"""The HTML door: views, forms, page config for the browser client, security headers, health."""

@@ -1,0 +1,1 @@
+"""The WebSocket door: the consumer, socket set-up (handshakes) and origin checks."""
