@@ -23,6 +23,7 @@ from django.utils import translation
 from courses.models import Course
 from smartcampus_chat import services
 from smartcampus_chat.domain import names
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import ChatRoom, RoomType
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_the_slug_a_user_gets_does_not_depend_on_hidden_rooms(
     ChatRoom.objects.filter(slug=alone.json()["slug"]).delete()
     # With it: the same slug, and the same answer (no look-alike refusal either).
     hidden = hidden_room(kind, make_user)
-    assert not ChatRoom.objects.visible_to(alice).filter(pk=hidden.pk).exists()
+    assert not get_policy().visible_rooms(alice, ChatRoom.objects.filter(pk=hidden.pk)).exists()
     fixed_random()
     beside = post_json(client, ROOMS, {"name": "dm bob carol"})
     assert beside.status_code == 201, beside.content
