@@ -9,44 +9,10 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.utils.module_loading import import_string
 
-from smartcampus_chat.conf import DEFAULTS, SETTINGS_NAME, app_settings
+from smartcampus_chat.conf import DEFAULTS, SETTINGS, SETTINGS_NAME, Group, app_settings
 from smartcampus_chat.domain.validation import parse_int
 
-_POSITIVE_INTS = (
-    "MAX_MESSAGE_LENGTH",
-    "MAX_ROOM_NAME_LENGTH",
-    "MAX_DESCRIPTION_LENGTH",
-    "MAX_CLIENT_ID_LENGTH",
-    "MAX_FRAME_BYTES",
-    "PAGE_SIZE",
-    "MAX_PAGE_SIZE",
-    "SEND_RATE_BURST",
-    "TYPING_RATE_BURST",
-    "RESUME_RATE_BURST",
-    "READ_RATE_BURST",
-    "CREATE_RATE_BURST",
-    "MEMBERSHIP_RATE_BURST",
-    "MAX_CONNECTIONS_PER_USER",
-    "TYPING_TIMEOUT",
-    "TICKET_MAX_AGE",
-    "RESUME_MAX_EVENTS",
-    "SEND_QUEUE_MAX_FRAMES",
-)
-_POSITIVE_NUMBERS = (
-    "SEND_RATE_PER_SECOND",
-    "TYPING_RATE_PER_SECOND",
-    "RESUME_RATE_PER_SECOND",
-    "READ_RATE_PER_SECOND",
-    "CREATE_RATE_PER_SECOND",
-    "MEMBERSHIP_RATE_PER_SECOND",
-    "PRESENCE_HEARTBEAT",
-    "PRESENCE_TIMEOUT",
-    "REVALIDATE_INTERVAL",
-    "REVALIDATE_FRAME_AGE",
-)
-_DOTTED_PATHS = ("POLICY", "COURSE_ROLE_RESOLVER", "COURSE_ROLES_FOR_USER")
 #: Length settings that bound text stored in a ``CharField``: (model, field) whose
 #: ``max_length``, read from the model, is the setting's ceiling (a longer value would be
 #: accepted by every door, then refused by the database: a 500).
@@ -59,6 +25,21 @@ _IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 
 def _setting_error(name: str, problem: str, id_: str) -> Error:
     return Error(f"{SETTINGS_NAME}[{name!r}] {problem}", id=f"smartcampus_chat.{id_}")
+
+
+def _table_errors(group: Group) -> tuple[list[CheckMessage], set[str]]:
+    """Each setting of ``group`` checked by its own check (conf.ChatSettings), and the
+    names of the bad ones: checks that relate several settings skip those."""
+    errors: list[CheckMessage] = []
+    bad: set[str] = set()
+    for name, setting in SETTINGS.items():
+        if setting.group != group:
+            continue
+        problems = setting.problems()
+        errors.extend(_setting_error(name, problem, setting.error) for problem in problems)
+        if problems:
+            bad.add(name)
+    return errors, bad
 
 
 @register(Tags.compatibility)
@@ -77,47 +58,28 @@ def check_settings(
         for key in raw
         if key not in DEFAULTS
     ]
-    errors.extend(_check_numbers())
-    for name in _DOTTED_PATHS:
-        path = getattr(app_settings, name)
-        if path is None:
-            continue
-        try:
-            import_string(path)
-        except ImportError as exc:
-            errors.append(_setting_error(name, f"cannot be imported: {exc}", "E003"))
-    errors.extend(_check_course_settings())
+    table_errors, bad = _table_errors("settings")
+    errors.extend(table_errors)
+    errors.extend(_check_relations(bad))
+    errors.extend(_check_column_limits(bad))
+    if not {"COURSE_MODEL", "COURSE_ROLE_RESOLVER"} & bad:
+        errors.extend(_check_course_settings())
     return errors
 
 
-def _is_number(value: Any, *, integer: bool) -> bool:
-    kinds = (int,) if integer else (int, float)
-    return isinstance(value, kinds) and not isinstance(value, bool)
-
-
-def _check_numbers() -> list[CheckMessage]:
+def _check_relations(bad: set[str]) -> list[CheckMessage]:
+    """The rules between two settings, once each of them is good on its own."""
     errors: list[CheckMessage] = []
-    for name in (*_POSITIVE_INTS, *_POSITIVE_NUMBERS):
-        value = getattr(app_settings, name)
-        integer = name in _POSITIVE_INTS
-        if not _is_number(value, integer=integer) or value <= 0:
-            kind = "integer" if integer else "number"
-            errors.append(_setting_error(name, f"must be a positive {kind}.", "E002"))
-    batch = app_settings.SEND_BATCH_MAX
-    if not _is_number(batch, integer=True) or batch < 0:
-        errors.append(_setting_error("SEND_BATCH_MAX", "must be an integer >= 0.", "E002"))
-    window = app_settings.EDIT_WINDOW
-    if window is not None and (not _is_number(window, integer=False) or window < 0):
-        errors.append(_setting_error("EDIT_WINDOW", "must be None or a number of seconds.", "E002"))
-    if errors:
-        return errors
-    if app_settings.PRESENCE_TIMEOUT <= app_settings.PRESENCE_HEARTBEAT:
+    if not {"PRESENCE_TIMEOUT", "PRESENCE_HEARTBEAT"} & bad and (
+        app_settings.PRESENCE_TIMEOUT <= app_settings.PRESENCE_HEARTBEAT
+    ):
         errors.append(
             _setting_error("PRESENCE_TIMEOUT", "must be greater than PRESENCE_HEARTBEAT.", "E002")
         )
-    if app_settings.PAGE_SIZE > app_settings.MAX_PAGE_SIZE:
+    if not {"PAGE_SIZE", "MAX_PAGE_SIZE"} & bad and (
+        app_settings.PAGE_SIZE > app_settings.MAX_PAGE_SIZE
+    ):
         errors.append(_setting_error("PAGE_SIZE", "must not exceed MAX_PAGE_SIZE.", "E002"))
-    errors.extend(_check_column_limits())
     return errors
 
 
@@ -128,11 +90,11 @@ def column_max_length(setting: str) -> int:
     return int(field.max_length)
 
 
-def _check_column_limits() -> list[CheckMessage]:
+def _check_column_limits(bad: set[str]) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    for name in _COLUMN_LIMITS:
+    for name in _COLUMN_LIMITS.keys() - bad:
         ceiling = column_max_length(name)
-        if getattr(app_settings, name) > ceiling:
+        if SETTINGS[name].value() > ceiling:
             model_name, field_name = _COLUMN_LIMITS[name]
             errors.append(
                 _setting_error(
@@ -170,6 +132,8 @@ def check_channel_layers(
 ) -> list[CheckMessage]:
     layers = getattr(settings, "CHANNEL_LAYERS", None)
     alias = app_settings.CHANNEL_LAYER
+    if SETTINGS["CHANNEL_LAYER"].problems():
+        return []  # Reported by check_settings (E002).
     if not isinstance(layers, dict) or alias not in layers:
         return [
             Error(
@@ -230,24 +194,7 @@ def _matches_too_much(host: str) -> bool:
     return host.startswith(".") and "." not in host[1:]
 
 
-_API_CLASS_LISTS = (
-    "API_AUTHENTICATION_CLASSES",
-    "API_PERMISSION_CLASSES",
-    "API_THROTTLE_CLASSES",
-    "API_SCHEMA_PERMISSION_CLASSES",
-)
 _TOKEN_AUTHENTICATION = "rest_framework.authentication.TokenAuthentication"
-_RATE_PERIODS = ("s", "m", "h", "d")
-
-
-def _is_rate(value: Any) -> bool:
-    """A DRF throttle rate: ``"<number>/<period>"`` (period: second, minute, hour, day)."""
-    if value is None:
-        return True
-    if not isinstance(value, str) or value.count("/") != 1:
-        return False
-    number, period = value.split("/")
-    return parse_int(number) is not None and period[:1] in _RATE_PERIODS
 
 
 @register(Tags.compatibility)
@@ -255,22 +202,11 @@ def check_api_settings(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """The REST API's classes import, its rates parse and its docs page can find its assets."""
-    errors: list[CheckMessage] = []
-    for name in _API_CLASS_LISTS:
-        paths = getattr(app_settings, name)
-        if paths is None and name == "API_AUTHENTICATION_CLASSES":
-            continue
-        if not isinstance(paths, (list, tuple)) or not all(isinstance(p, str) for p in paths):
-            errors.append(_setting_error(name, "must be a list of dotted paths.", "E020"))
-            continue
-        for path in paths:
-            try:
-                import_string(path)
-            except ImportError as exc:
-                errors.append(_setting_error(name, f"cannot import {path!r}: {exc}", "E020"))
+    errors, bad = _table_errors("api")
     authentication = app_settings.API_AUTHENTICATION_CLASSES
     if (
-        isinstance(authentication, (list, tuple))
+        "API_AUTHENTICATION_CLASSES" not in bad
+        and authentication is not None
         and _TOKEN_AUTHENTICATION in authentication
         and not apps.is_installed("rest_framework.authtoken")
     ):
@@ -279,17 +215,6 @@ def check_api_settings(
                 "API_AUTHENTICATION_CLASSES",
                 "names TokenAuthentication but rest_framework.authtoken is not installed.",
                 "E021",
-            )
-        )
-    rates = app_settings.API_THROTTLE_RATES
-    if not isinstance(rates, dict) or not all(
-        isinstance(scope, str) and _is_rate(rate) for scope, rate in rates.items()
-    ):
-        errors.append(
-            _setting_error(
-                "API_THROTTLE_RATES",
-                'must map scopes to rates like "120/minute" (or None for no limit).',
-                "E022",
             )
         )
     missing = [
@@ -315,13 +240,7 @@ def check_security_headers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """The chat pages' header settings have the right types; the CSP lets the client connect."""
-    errors: list[CheckMessage] = []
-    if not isinstance(app_settings.SECURITY_HEADERS, bool):
-        errors.append(_setting_error("SECURITY_HEADERS", "must be True or False.", "E040"))
-    for name in ("CONTENT_SECURITY_POLICY", "REFERRER_POLICY", "FRAME_OPTIONS"):
-        value = getattr(app_settings, name)
-        if value is not None and not isinstance(value, str):
-            errors.append(_setting_error(name, "must be a string or None.", "E040"))
+    errors, _bad = _table_errors("security")
     policy = app_settings.CONTENT_SECURITY_POLICY
     if errors or not app_settings.SECURITY_HEADERS or not policy:
         return errors

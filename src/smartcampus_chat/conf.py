@@ -1,14 +1,18 @@
 """The app's settings, read from one namespace: ``settings.SMARTCAMPUS_CHAT``.
 
-Every default lives in :data:`DEFAULTS`. Values are read lazily through :data:`app_settings`
-and the cache is dropped when Django's ``setting_changed`` signal fires (``override_settings``
-in tests). Values are validated by the system checks in :mod:`smartcampus_chat.checks`.
+Each setting is a typed attribute of :class:`ChatSettings` holding its default and its
+check (as django-cors-headers' ``conf.py`` does), so ``app_settings.PAGE_SIZE`` is an
+``int`` to mypy and to the code that reads it: call sites never cast. The checks run at
+start-up (``manage.py check``, :mod:`smartcampus_chat.checks`), not when a value is read:
+a bad value is reported by its check id instead of crashing the import. Values are
+read lazily and the cache is dropped when Django's ``setting_changed`` signal fires
+(``override_settings`` in tests). :data:`DEFAULTS` lists every default by name.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -16,130 +20,292 @@ from django.utils.module_loading import import_string
 
 SETTINGS_NAME = "SMARTCAMPUS_CHAT"
 
-DEFAULTS: dict[str, Any] = {
+T = TypeVar("T")
+#: The problems with a setting's value (empty: the value is good).
+Check = Callable[[Any], list[str]]
+#: The system check function that reports a setting (smartcampus_chat.checks).
+Group = Literal["settings", "api", "security"]
+
+
+class Setting(Generic[T]):
+    """One setting: its default, its check and the id its errors carry.
+
+    Read on :data:`app_settings` it is the value (``T``); read on the class
+    (``ChatSettings.PAGE_SIZE``) it is this object, which a caller can hold to read the
+    current value later (:meth:`value`) without naming the setting in a string.
+    """
+
+    def __init__(
+        self, default: T, check: Check, *, error: str = "E002", group: Group = "settings"
+    ) -> None:
+        self.default = default
+        self.check = check
+        self.error = error
+        self.group = group
+        self.name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: ChatSettings, owner: type[Any]) -> T: ...
+
+    def __get__(self, instance: ChatSettings | None, owner: type[Any]) -> Setting[T] | T:
+        if instance is None:
+            return self
+        value: T = instance.user_settings().get(self.name, self.default)
+        # Cached on the instance (this is a non-data descriptor): the next read is a plain
+        # attribute read; ChatSettings.reset() drops it.
+        instance.__dict__[self.name] = value
+        return value
+
+    def value(self) -> T:
+        """The current value, from :data:`app_settings`."""
+        return self.__get__(app_settings, ChatSettings)
+
+    def problems(self) -> list[str]:
+        """What is wrong with the current value (empty when it is good)."""
+        return self.check(self.value())
+
+
+def _is_number(value: Any, *, integer: bool) -> bool:
+    kinds = (int,) if integer else (int, float)
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
+def positive_int(value: Any) -> list[str]:
+    ok = _is_number(value, integer=True) and value > 0
+    return [] if ok else ["must be a positive integer."]
+
+
+def positive_number(value: Any) -> list[str]:
+    ok = _is_number(value, integer=False) and value > 0
+    return [] if ok else ["must be a positive number."]
+
+
+def count(value: Any) -> list[str]:
+    ok = _is_number(value, integer=True) and value >= 0
+    return [] if ok else ["must be an integer >= 0."]
+
+
+def seconds_or_none(value: Any) -> list[str]:
+    ok = value is None or (_is_number(value, integer=False) and value >= 0)
+    return [] if ok else ["must be None or a number of seconds."]
+
+
+def boolean(value: Any) -> list[str]:
+    return [] if isinstance(value, bool) else ["must be True or False."]
+
+
+def text(value: Any) -> list[str]:
+    return [] if isinstance(value, str) and value else ["must be a non-empty string."]
+
+
+def text_or_none(value: Any) -> list[str]:
+    return [] if value is None or isinstance(value, str) else ["must be a string or None."]
+
+
+def model_label_or_none(value: Any) -> list[str]:
+    ok = value is None or (isinstance(value, str) and value.count(".") == 1)
+    return [] if ok else ['must be None or "app_label.ModelName".']
+
+
+def dotted_path(value: Any) -> list[str]:
+    if not isinstance(value, str):
+        return ["must be a dotted path."]
+    try:
+        import_string(value)
+    except ImportError as exc:
+        return [f"cannot be imported: {exc}"]
+    return []
+
+
+def dotted_path_or_none(value: Any) -> list[str]:
+    return [] if value is None else dotted_path(value)
+
+
+def class_paths(value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
+        return ["must be a list of dotted paths."]
+    problems = []
+    for path in value:
+        try:
+            import_string(path)
+        except ImportError as exc:
+            problems.append(f"cannot import {path!r}: {exc}")
+    return problems
+
+
+def class_paths_or_none(value: Any) -> list[str]:
+    return [] if value is None else class_paths(value)
+
+
+_RATE_PERIODS = ("s", "m", "h", "d")
+
+
+def _is_rate(value: Any) -> bool:
+    """A DRF throttle rate: ``"<number>/<period>"`` (period: second, minute, hour, day)."""
+    if value is None:
+        return True
+    if not isinstance(value, str) or value.count("/") != 1:
+        return False
+    number, period = value.split("/")
+    return number.isascii() and number.isdigit() and period[:1] in _RATE_PERIODS
+
+
+def rates(value: Any) -> list[str]:
+    ok = isinstance(value, dict) and all(
+        isinstance(scope, str) and _is_rate(rate) for scope, rate in value.items()
+    )
+    return [] if ok else ['must map scopes to rates like "120/minute" (or None for no limit).']
+
+
+class ChatSettings:
+    """Attribute access to the merged settings; ``app_settings.PAGE_SIZE`` and so on."""
+
     # Template that every chat page extends; the host can name its own site layout.
-    "BASE_TEMPLATE": "smartcampus_chat/base.html",
+    BASE_TEMPLATE = Setting("smartcampus_chat/base.html", text)
     # Dotted path of the access policy class (see smartcampus_chat.domain.policies.ChatPolicy).
-    "POLICY": "smartcampus_chat.domain.policies.ChatPolicy",
+    POLICY = Setting("smartcampus_chat.domain.policies.ChatPolicy", dotted_path, error="E003")
     # "app_label.ModelName" of the host's course model, or None when there are no courses.
-    "COURSE_MODEL": None,
+    COURSE_MODEL = Setting[str | None](None, model_label_or_none, error="E004")
     # Dotted path of a callable (user, course) -> "member" | "moderator" | None.
-    "COURSE_ROLE_RESOLVER": None,
+    COURSE_ROLE_RESOLVER = Setting[str | None](None, dotted_path_or_none, error="E003")
     # Optional dotted path of a callable (user) -> {course_pk: role}; makes room lists of
     # course rooms cost a fixed number of queries. Without it the resolver is asked per course.
-    "COURSE_ROLES_FOR_USER": None,
+    COURSE_ROLES_FOR_USER = Setting[str | None](None, dotted_path_or_none, error="E003")
     # Staff may read (never post in) private conversations when True.
-    "PRIVATE_AUDIT_BY_STAFF": False,
+    PRIVATE_AUDIT_BY_STAFF = Setting(False, boolean)
     # Seconds after sending during which authors may edit their message; None = unlimited.
-    "EDIT_WINDOW": None,
-    "MAX_MESSAGE_LENGTH": 4000,
-    "MAX_ROOM_NAME_LENGTH": 120,
-    "MAX_DESCRIPTION_LENGTH": 2000,
-    "MAX_CLIENT_ID_LENGTH": 64,
-    "MAX_FRAME_BYTES": 65536,
-    "PAGE_SIZE": 50,
-    "MAX_PAGE_SIZE": 200,
+    EDIT_WINDOW = Setting[float | None](None, seconds_or_none)
+    MAX_MESSAGE_LENGTH = Setting(4000, positive_int)
+    MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)
+    MAX_DESCRIPTION_LENGTH = Setting(2000, positive_int)
+    MAX_CLIENT_ID_LENGTH = Setting(64, positive_int)
+    MAX_FRAME_BYTES = Setting(65536, positive_int)
+    PAGE_SIZE = Setting(50, positive_int)
+    MAX_PAGE_SIZE = Setting(200, positive_int)
     # Token bucket for sends (messages, edits, deletes) per user: burst size and refill rate.
-    "SEND_RATE_BURST": 20,
-    "SEND_RATE_PER_SECOND": 2.0,
-    "TYPING_RATE_BURST": 5,
-    "TYPING_RATE_PER_SECOND": 0.5,
+    SEND_RATE_BURST = Setting(20, positive_int)
+    SEND_RATE_PER_SECOND = Setting(2.0, positive_number)
+    TYPING_RATE_BURST = Setting(5, positive_int)
+    TYPING_RATE_PER_SECOND = Setting(0.5, positive_number)
     # Token buckets per user for the actions that cost the server far more than the
     # client (docs/reliability.md, "Amplification and caps"), on every door: replays
     # (``resume`` frames and ``?event_seq=`` reconnects; a token per page of up to
     # MAX_PAGE_SIZE changes sent), read-marker updates (a write and a publish), room
     # creations (private conversations included), and joins and leaves together (each a
     # broadcast to every member).
-    "RESUME_RATE_BURST": 20,
-    "RESUME_RATE_PER_SECOND": 1.0,
-    "READ_RATE_BURST": 20,
-    "READ_RATE_PER_SECOND": 1.0,
-    "CREATE_RATE_BURST": 5,
-    "CREATE_RATE_PER_SECOND": 0.05,
-    "MEMBERSHIP_RATE_BURST": 10,
-    "MEMBERSHIP_RATE_PER_SECOND": 0.2,
+    RESUME_RATE_BURST = Setting(20, positive_int)
+    RESUME_RATE_PER_SECOND = Setting(1.0, positive_number)
+    READ_RATE_BURST = Setting(20, positive_int)
+    READ_RATE_PER_SECOND = Setting(1.0, positive_number)
+    CREATE_RATE_BURST = Setting(5, positive_int)
+    CREATE_RATE_PER_SECOND = Setting(0.05, positive_number)
+    MEMBERSHIP_RATE_BURST = Setting(10, positive_int)
+    MEMBERSHIP_RATE_PER_SECOND = Setting(0.2, positive_number)
     # Open WebSockets per user, counted over every process (ChatConnection rows); one more
     # is closed with 4029 "too many connections".
-    "MAX_CONNECTIONS_PER_USER": 30,
+    MAX_CONNECTIONS_PER_USER = Setting(30, positive_int)
     # Seconds after which a "typing started" without "stopped" expires on clients.
-    "TYPING_TIMEOUT": 5,
+    TYPING_TIMEOUT = Setting(5, positive_int)
     # Presence: connections refresh every HEARTBEAT seconds and expire after TIMEOUT.
-    "PRESENCE_HEARTBEAT": 15,
-    "PRESENCE_TIMEOUT": 45,
+    PRESENCE_HEARTBEAT = Setting[float](15, positive_number)
+    PRESENCE_TIMEOUT = Setting[float](45, positive_number)
     # Lifetime in seconds of the signed WebSocket tickets for non-browser clients.
-    "TICKET_MAX_AGE": 60,
+    TICKET_MAX_AGE = Setting(60, positive_int)
     # Open sockets re-check their session (still there, not expired, same password) and
     # their access at least every REVALIDATE_INTERVAL seconds (the bound for what sends no
     # signal: cache-backend sessions, raw SQL; a known session expiry is checked at its
     # moment), and before a state-changing frame when their last check is older than
     # REVALIDATE_FRAME_AGE seconds.
-    "REVALIDATE_INTERVAL": 60,
-    "REVALIDATE_FRAME_AGE": 1.0,
+    REVALIDATE_INTERVAL = Setting[float](60, positive_number)
+    REVALIDATE_FRAME_AGE = Setting(1.0, positive_number)
     # Most changes replayed by one ``resume``; a longer backlog ends with a truncated
     # ``resumed`` frame and the client resumes again from there.
-    "RESUME_MAX_EVENTS": 2000,
+    RESUME_MAX_EVENTS = Setting(2000, positive_int)
     # Security headers on the chat pages (smartcampus_chat.web.security): False turns them all
     # off. "{nonce}" in the policy is replaced by the request's nonce (request.csp_nonce).
     # connect-src must allow the page's own WebSocket: 'self' covers same-origin ws: and wss:
     # (CSP Level 3: current Chromium, Firefox and Safari). Bare ws: wss: would allow a
     # socket to any host (exfiltration by an injected script); a WebSocket on another
     # host is added by name (wss://chat.campus.example).
-    "SECURITY_HEADERS": True,
-    "CONTENT_SECURITY_POLICY": (
+    SECURITY_HEADERS = Setting(True, boolean, error="E040", group="security")
+    CONTENT_SECURITY_POLICY = Setting[str | None](
         "default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "REFERRER_POLICY": "same-origin",
-    "FRAME_OPTIONS": "DENY",
+        "form-action 'self'; frame-ancestors 'none'",
+        text_or_none,
+        error="E040",
+        group="security",
+    )
+    REFERRER_POLICY = Setting[str | None](
+        "same-origin", text_or_none, error="E040", group="security"
+    )
+    FRAME_OPTIONS = Setting[str | None]("DENY", text_or_none, error="E040", group="security")
     # Frames a socket may have waiting to be written (fan-out hub); over it the socket is
     # closed with 4008 "too slow; resume" and the client resumes by event_seq.
-    "SEND_QUEUE_MAX_FRAMES": 1000,
+    SEND_QUEUE_MAX_FRAMES = Setting(1000, positive_int)
     # Group commit of WebSocket sends: concurrent message.send frames of a process are
     # stored together in one transaction; at most this many per transaction (0 or 1: off).
-    "SEND_BATCH_MAX": 200,
+    SEND_BATCH_MAX = Setting(200, count)
     # Channel layer alias the app publishes on.
-    "CHANNEL_LAYER": "default",
+    CHANNEL_LAYER = Setting("default", text)
     # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.
     # Dotted paths of DRF authentication classes; None: token authentication when
     # ``rest_framework.authtoken`` is installed, then session authentication (CSRF enforced).
-    "API_AUTHENTICATION_CLASSES": None,
+    API_AUTHENTICATION_CLASSES = Setting[Sequence[str] | None](
+        None, class_paths_or_none, error="E020", group="api"
+    )
     # Dotted paths of DRF permission classes every endpoint requires (the policy does the rest).
-    "API_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    API_PERMISSION_CLASSES = Setting[Sequence[str]](
+        ["rest_framework.permissions.IsAuthenticated"], class_paths, error="E020", group="api"
+    )
     # Dotted paths of DRF throttle classes, and the rates of the app's scopes ("read" for
     # GET requests, "write" for the others): "<number>/<second|minute|hour|day>" or None.
-    "API_THROTTLE_CLASSES": [
-        "smartcampus_chat.api.throttling.ReadRateThrottle",
-        "smartcampus_chat.api.throttling.WriteRateThrottle",
-    ],
-    "API_THROTTLE_RATES": {"read": "600/minute", "write": "120/minute"},
+    API_THROTTLE_CLASSES = Setting[Sequence[str]](
+        [
+            "smartcampus_chat.api.throttling.ReadRateThrottle",
+            "smartcampus_chat.api.throttling.WriteRateThrottle",
+        ],
+        class_paths,
+        error="E020",
+        group="api",
+    )
+    API_THROTTLE_RATES = Setting[Mapping[str, str | None]](
+        {"read": "600/minute", "write": "120/minute"}, rates, error="E022", group="api"
+    )
     # Dotted paths of DRF permission classes of the OpenAPI schema and docs pages.
-    "API_SCHEMA_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-}
+    API_SCHEMA_PERMISSION_CLASSES = Setting[Sequence[str]](
+        ["rest_framework.permissions.AllowAny"], class_paths, error="E020", group="api"
+    )
 
+    def user_settings(self) -> dict[str, Any]:
+        """The host's ``SMARTCAMPUS_CHAT`` (an empty dict when it is not a dict: check E001)."""
+        cached = self.__dict__.get("_user")
+        if cached is None:
+            value = getattr(settings, SETTINGS_NAME, {})
+            cached = self.__dict__["_user"] = value if isinstance(value, dict) else {}
+        return cached
 
-class ChatSettings:
-    """Attribute access to the merged settings; ``app_settings.PAGE_SIZE`` and so on."""
-
-    @cached_property
-    def _user(self) -> dict[str, Any]:
-        value = getattr(settings, SETTINGS_NAME, {})
-        return value if isinstance(value, dict) else {}
-
-    def __getattr__(self, name: str) -> Any:
-        if name not in DEFAULTS:
-            raise AttributeError(f"{SETTINGS_NAME} has no setting {name!r}")
-        return self._user.get(name, DEFAULTS[name])
-
-    def load(self, name: str) -> Any:
-        """Import the dotted path held by setting ``name`` (None stays None)."""
-        path = getattr(self, name)
+    def load(self, setting: Setting[str] | Setting[str | None]) -> Any:
+        """Import the dotted path held by ``setting`` (None stays None)."""
+        path = setting.value()
         return None if path is None else import_string(path)
 
     def reset(self) -> None:
-        self.__dict__.pop("_user", None)
+        self.__dict__.clear()
 
+
+#: Every setting by name, in declaration order: the table the system checks walk.
+SETTINGS: dict[str, Setting[Any]] = {
+    name: value for name, value in vars(ChatSettings).items() if isinstance(value, Setting)
+}
+DEFAULTS: dict[str, Any] = {name: setting.default for name, setting in SETTINGS.items()}
 
 app_settings = ChatSettings()
 

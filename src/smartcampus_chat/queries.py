@@ -99,8 +99,8 @@ def clamp_page_size(value: Any) -> int:
     try:
         size = int(value)
     except (TypeError, ValueError):
-        return int(app_settings.PAGE_SIZE)
-    return max(1, min(size, int(app_settings.MAX_PAGE_SIZE)))
+        return app_settings.PAGE_SIZE
+    return max(1, min(size, app_settings.MAX_PAGE_SIZE))
 
 
 def history(

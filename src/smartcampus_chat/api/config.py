@@ -6,8 +6,9 @@ A reusable app must not depend on the host's global DRF defaults (a host may use
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from django.apps import apps
 from django.utils.module_loading import import_string
@@ -41,6 +42,12 @@ def authentication_classes() -> tuple[Any, ...]:
     return _import_all(authentication_paths())
 
 
-def classes(setting: str) -> tuple[Any, ...]:
+ClassList = Literal[
+    "API_PERMISSION_CLASSES", "API_THROTTLE_CLASSES", "API_SCHEMA_PERMISSION_CLASSES"
+]
+
+
+def classes(setting: ClassList) -> tuple[Any, ...]:
     """The classes named by the list setting ``setting`` (e.g. ``API_PERMISSION_CLASSES``)."""
-    return _import_all(tuple(getattr(app_settings, setting)))
+    paths: Sequence[str] = getattr(app_settings, setting)
+    return _import_all(tuple(paths))

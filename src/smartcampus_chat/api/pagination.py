@@ -24,17 +24,17 @@ class LimitOffsetPage(LimitOffsetPagination):
 
     def __init__(self) -> None:
         # Read per request (a paginator is made per view), so settings changes apply.
-        self.default_limit = int(app_settings.PAGE_SIZE)
-        self.max_limit = int(app_settings.MAX_PAGE_SIZE)
+        self.default_limit = app_settings.PAGE_SIZE
+        self.max_limit = app_settings.MAX_PAGE_SIZE
 
     def get_limit(self, request: Request) -> int:
         """``?limit=``: plain digits, capped by MAX_PAGE_SIZE; malformed is a 400 (DRF's
         own parsing takes "٣" for 3 and lets huge offsets reach the database)."""
         value = request.query_params.get(self.limit_query_param)
         if value is None:
-            return int(app_settings.PAGE_SIZE)
+            return app_settings.PAGE_SIZE
         limit = clean_int(value, self.limit_query_param, minimum=1)
-        return min(limit, int(app_settings.MAX_PAGE_SIZE))
+        return min(limit, app_settings.MAX_PAGE_SIZE)
 
     def get_offset(self, request: Request) -> int:
         value = request.query_params.get(self.offset_query_param)

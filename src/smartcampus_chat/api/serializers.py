@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.utils import html
 
-from smartcampus_chat.conf import app_settings
+from smartcampus_chat.conf import ChatSettings, Setting
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
 from smartcampus_chat.protocol.render import visible_content
@@ -147,13 +147,13 @@ class _SettingsLengthMixin:
     """Set ``max_length`` of fields from settings each time a serializer is built."""
 
     fields: Any
-    max_lengths: dict[str, str] = {}
+    max_lengths: dict[str, Setting[int]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, setting in self.max_lengths.items():
             field = self.fields[name]
-            limit = int(getattr(app_settings, setting))
+            limit = setting.value()
             field.max_length = limit
             field.validators.append(
                 MaxLengthValidator(
@@ -168,7 +168,10 @@ _printable_ascii = RegexValidator(
 
 
 class MessageCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
-    max_lengths = {"content": "MAX_MESSAGE_LENGTH", "client_id": "MAX_CLIENT_ID_LENGTH"}
+    max_lengths = {
+        "content": ChatSettings.MAX_MESSAGE_LENGTH,
+        "client_id": ChatSettings.MAX_CLIENT_ID_LENGTH,
+    }
 
     content = serializers.CharField(
         help_text=_("Message text, shown as plain text (markup is not rendered).")
@@ -191,7 +194,7 @@ class MessageCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
 
 
 class MessageUpdateSerializer(_SettingsLengthMixin, serializers.Serializer):
-    max_lengths = {"content": "MAX_MESSAGE_LENGTH"}
+    max_lengths = {"content": ChatSettings.MAX_MESSAGE_LENGTH}
 
     content = serializers.CharField()
 
@@ -317,7 +320,10 @@ class RoomCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
     rooms, a course for course rooms), is checked by the service and the policy.
     """
 
-    max_lengths = {"name": "MAX_ROOM_NAME_LENGTH", "description": "MAX_DESCRIPTION_LENGTH"}
+    max_lengths = {
+        "name": ChatSettings.MAX_ROOM_NAME_LENGTH,
+        "description": ChatSettings.MAX_DESCRIPTION_LENGTH,
+    }
 
     name = serializers.CharField()
     room_type = serializers.ChoiceField(
@@ -352,7 +358,10 @@ class RoomCreateSerializer(_SettingsLengthMixin, serializers.Serializer):
 
 
 class RoomUpdateSerializer(_SettingsLengthMixin, serializers.Serializer):
-    max_lengths = {"name": "MAX_ROOM_NAME_LENGTH", "description": "MAX_DESCRIPTION_LENGTH"}
+    max_lengths = {
+        "name": ChatSettings.MAX_ROOM_NAME_LENGTH,
+        "description": ChatSettings.MAX_DESCRIPTION_LENGTH,
+    }
 
     name = serializers.CharField(required=False)
     description = serializers.CharField(required=False, allow_blank=True)

@@ -7,8 +7,6 @@ works) and each counts only the requests of its kind.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework.request import Request
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
@@ -25,8 +23,7 @@ class ChatRateThrottle(UserRateThrottle):
     safe: bool
 
     def get_rate(self) -> str | None:
-        rates: dict[str, Any] = app_settings.API_THROTTLE_RATES
-        return rates.get(self.scope or "")
+        return app_settings.API_THROTTLE_RATES.get(self.scope or "")
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         if (request.method in SAFE_METHODS) != self.safe:

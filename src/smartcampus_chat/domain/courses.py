@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
-from smartcampus_chat.conf import app_settings
+from smartcampus_chat.conf import ChatSettings, app_settings
 from smartcampus_chat.models import ChatRoom
 
 
@@ -38,7 +38,7 @@ def course_key(course: models.Model) -> str:
 
 def course_role(user: Any, course: models.Model | None) -> str | None:
     """What the host says ``user`` is in ``course``: "member", "moderator" or None."""
-    resolver = app_settings.load("COURSE_ROLE_RESOLVER")
+    resolver = app_settings.load(ChatSettings.COURSE_ROLE_RESOLVER)
     if resolver is None or course is None:
         return None
     role = resolver(user, course)
@@ -47,7 +47,7 @@ def course_role(user: Any, course: models.Model | None) -> str | None:
 
 def course_roles_for_user(user: Any) -> dict[str, str]:
     """{course key: role} for every course of ``user``; used to list course rooms."""
-    bulk = app_settings.load("COURSE_ROLES_FOR_USER")
+    bulk = app_settings.load(ChatSettings.COURSE_ROLES_FOR_USER)
     if bulk is not None:
         return {str(key): str(role) for key, role in bulk(user).items() if role}
     model = get_course_model()

@@ -15,7 +15,7 @@ from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from smartcampus_chat.conf import SETTINGS_NAME, app_settings
+from smartcampus_chat.conf import SETTINGS_NAME, ChatSettings, app_settings
 from smartcampus_chat.domain import courses
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
 
@@ -185,7 +185,7 @@ class ChatPolicy:
 
 @lru_cache(maxsize=1)
 def get_policy() -> ChatPolicy:
-    policy_class = app_settings.load("POLICY")
+    policy_class = app_settings.load(ChatSettings.POLICY)
     return policy_class()
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from smartcampus_chat.conf import app_settings
+from smartcampus_chat.conf import ChatSettings, Setting, app_settings
 from smartcampus_chat.exceptions import RateLimited
 
 _PREFIX = "smartcampus_chat:rate"
@@ -39,25 +39,26 @@ class Bucket:
 
 
 def send_bucket() -> Bucket:
-    return Bucket(
-        "send", int(app_settings.SEND_RATE_BURST), float(app_settings.SEND_RATE_PER_SECOND)
-    )
+    return Bucket("send", app_settings.SEND_RATE_BURST, app_settings.SEND_RATE_PER_SECOND)
 
 
 def typing_bucket() -> Bucket:
-    return Bucket(
-        "typing", int(app_settings.TYPING_RATE_BURST), float(app_settings.TYPING_RATE_PER_SECOND)
-    )
+    return Bucket("typing", app_settings.TYPING_RATE_BURST, app_settings.TYPING_RATE_PER_SECOND)
+
+
+#: The settings of the buckets that check_rate names: burst and refill rate.
+_RATES: dict[str, tuple[Setting[int], Setting[float]]] = {
+    "resume": (ChatSettings.RESUME_RATE_BURST, ChatSettings.RESUME_RATE_PER_SECOND),
+    "read": (ChatSettings.READ_RATE_BURST, ChatSettings.READ_RATE_PER_SECOND),
+    "create": (ChatSettings.CREATE_RATE_BURST, ChatSettings.CREATE_RATE_PER_SECOND),
+    "membership": (ChatSettings.MEMBERSHIP_RATE_BURST, ChatSettings.MEMBERSHIP_RATE_PER_SECOND),
+}
 
 
 def _bucket(name: str) -> Bucket:
     """The bucket ``name`` from its ``<NAME>_RATE_BURST`` / ``<NAME>_RATE_PER_SECOND``."""
-    prefix = name.upper()
-    return Bucket(
-        name,
-        int(getattr(app_settings, f"{prefix}_RATE_BURST")),
-        float(getattr(app_settings, f"{prefix}_RATE_PER_SECOND")),
-    )
+    burst, per_second = _RATES[name]
+    return Bucket(name, burst.value(), per_second.value())
 
 
 def _now_ms() -> int:
@@ -210,7 +211,7 @@ def allow_typing(user: Any) -> bool:
 #: ``MAX_PAGE_SIZE`` replayed changes, frame or reconnect), ``read`` (a read-marker
 #: update), ``create`` (a new room, private conversations included) and ``membership``
 #: (a join or a leave).
-ACTIONS = ("resume", "read", "create", "membership")
+ACTIONS = tuple(_RATES)
 
 TOO_OFTEN = _("You are doing this too often; try again in a moment.")
 

@@ -124,7 +124,7 @@ def _admit(opened: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], set[st
     a live process gets round to sweeping them: once expired they are dead connections, and
     the user's tabs reconnecting after the crash must not be refused because of them.
     """
-    cap = int(app_settings.MAX_CONNECTIONS_PER_USER)
+    cap = app_settings.MAX_CONNECTIONS_PER_USER
     expired = timezone.now() - timedelta(seconds=app_settings.PRESENCE_TIMEOUT)
     counts: Counter[int] = Counter(
         dict(
@@ -328,7 +328,7 @@ class Tracker:
 
     async def _beat(self) -> None:
         while True:
-            await asyncio.sleep(float(app_settings.PRESENCE_HEARTBEAT))
+            await asyncio.sleep(app_settings.PRESENCE_HEARTBEAT)
             try:
                 unclosed = dict(self.unclosed)
                 await database_sync_to_async(heartbeat)(dict(self.local), unclosed=unclosed)

@@ -61,11 +61,11 @@ class Checked(Protocol):
 
 
 def interval() -> float:
-    return float(app_settings.REVALIDATE_INTERVAL)
+    return app_settings.REVALIDATE_INTERVAL
 
 
 def frame_age() -> float:
-    return float(app_settings.REVALIDATE_FRAME_AGE)
+    return app_settings.REVALIDATE_FRAME_AGE
 
 
 def period() -> float:

@@ -103,9 +103,7 @@ def issue_ticket(user: Any, credential: Credential | None = None) -> str:
     payload: dict[str, Any] = {"u": user.pk, "n": nonce}
     if credential is not None:
         stored = {"s": credential.session_key, "t": credential.token}
-        _cache_call(
-            cache.set, f"{_PREFIX}:cred:{nonce}", stored, int(app_settings.TICKET_MAX_AGE) + 1
-        )
+        _cache_call(cache.set, f"{_PREFIX}:cred:{nonce}", stored, app_settings.TICKET_MAX_AGE + 1)
         payload["b"] = 1
     return signing.dumps(payload, salt=_SALT, compress=False)
 
@@ -134,7 +132,7 @@ def redeem(ticket: str) -> Redeemed | None:
     if data is None:
         return None
     nonce = data["n"]
-    timeout = int(app_settings.TICKET_MAX_AGE) + 1
+    timeout = app_settings.TICKET_MAX_AGE + 1
     if not _cache_call(cache.add, f"{_PREFIX}:used:{nonce}", 1, timeout):
         return None  # Already used (by this process or another one).
     credential: Credential | None = None

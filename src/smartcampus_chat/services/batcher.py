@@ -48,7 +48,7 @@ def store_batch(requests: list[SendRequest]) -> list[Stored | Exception]:
 
 class SendBatcher(Batcher[SendRequest, Stored]):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(loop, store_batch, lambda: int(app_settings.SEND_BATCH_MAX), "sends")
+        super().__init__(loop, store_batch, lambda: app_settings.SEND_BATCH_MAX, "sends")
 
     async def send(self, request: SendRequest) -> Stored:
         """Store ``request`` with whatever else is waiting; raises its own ChatError."""

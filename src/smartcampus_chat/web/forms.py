@@ -10,7 +10,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from smartcampus_chat.conf import app_settings
+from smartcampus_chat.conf import ChatSettings, Setting, app_settings
 from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
@@ -34,12 +34,12 @@ class ChatForm(forms.Form):
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
-    def limit_length(self, name: str, setting: str) -> None:
+    def limit_length(self, name: str, setting: Setting[int]) -> None:
         """Bound field ``name`` by length setting ``setting``, read when the form is built
         (the setting, not a copy of it, is the limit; check E005 keeps it within its
         database column)."""
         field = cast(forms.CharField, self.fields[name])
-        limit = int(getattr(app_settings, setting))
+        limit = setting.value()
         field.max_length = limit
         field.validators.append(MaxLengthValidator(limit))
         field.widget.attrs["maxlength"] = str(limit)
@@ -104,7 +104,7 @@ class RoomCreateForm(ChatForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
+        self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
         groups = Group.objects.all() if user.is_staff else user.groups.all()
         cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups.order_by("name")
         course_model = courses.get_course_model()
@@ -134,7 +134,7 @@ class RoomSettingsForm(ChatForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.limit_length("name", "MAX_ROOM_NAME_LENGTH")
+        self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
 
 
 class MessageForm(ChatForm):

@@ -61,7 +61,7 @@ def client_config(
             if room
             else None
         ),
-        "pageSize": int(app_settings.PAGE_SIZE),
+        "pageSize": app_settings.PAGE_SIZE,
         # Moderators get a delete button on others' live messages too.
         "canModerate": bool(access is not None and access.can_moderate),
         "i18n": client_strings(),

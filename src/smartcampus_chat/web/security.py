@@ -39,11 +39,13 @@ def header_values(nonce: str) -> dict[str, str]:
     headers: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
     policy = app_settings.CONTENT_SECURITY_POLICY
     if policy:
-        headers["Content-Security-Policy"] = str(policy).replace("{nonce}", nonce)
-    if app_settings.REFERRER_POLICY:
-        headers["Referrer-Policy"] = str(app_settings.REFERRER_POLICY)
-    if app_settings.FRAME_OPTIONS:
-        headers["X-Frame-Options"] = str(app_settings.FRAME_OPTIONS)
+        headers["Content-Security-Policy"] = policy.replace("{nonce}", nonce)
+    referrer_policy = app_settings.REFERRER_POLICY
+    if referrer_policy:
+        headers["Referrer-Policy"] = referrer_policy
+    frame_options = app_settings.FRAME_OPTIONS
+    if frame_options:
+        headers["X-Frame-Options"] = frame_options
     return headers
 
 

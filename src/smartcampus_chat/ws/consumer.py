@@ -283,7 +283,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.inbox = Inbox(self.handle_inbox)
         #: Reasons to hold hub frames (set-up, replay, pending inbox messages).
         self.holds = 1
-        self.outbox = Outbox(raw_send(send), int(app_settings.SEND_QUEUE_MAX_FRAMES))
+        self.outbox = Outbox(raw_send(send), app_settings.SEND_QUEUE_MAX_FRAMES)
         self.base_send = self.outbox.put
         try:
             while True:
@@ -492,7 +492,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self.send_error("binary_not_supported", _("Frames are JSON text, not binary."))
             return
-        limit = int(app_settings.MAX_FRAME_BYTES)
+        limit = app_settings.MAX_FRAME_BYTES
         if len(text_data) > limit:
             await self.close_with(CLOSE_TOO_LARGE, "frame too large")
             return
@@ -612,7 +612,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def store(self, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
         """Store a send: with the process's other sends (group commit) unless disabled."""
-        if int(app_settings.SEND_BATCH_MAX) <= 1:
+        if app_settings.SEND_BATCH_MAX <= 1:
             return await database_sync_to_async(_send)(self.user, room, frame, access)
         request = SendRequest(
             self.user,
@@ -642,7 +642,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     room=target.slug,
                     user=user_ref(self.user),
                     state=frame.state,
-                    expires_in=float(app_settings.TYPING_TIMEOUT),
+                    expires_in=app_settings.TYPING_TIMEOUT,
                 ),
             )
         if frame.id is not None:
@@ -693,8 +693,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         client's replay, whose first page is paid for already; each later page takes a
         ``resume`` token, and without one the replay stops there (more wait)."""
         room, _access = await self.room_access(target)
-        page = int(app_settings.MAX_PAGE_SIZE)
-        budget = int(app_settings.RESUME_MAX_EVENTS)
+        page = app_settings.MAX_PAGE_SIZE
+        budget = app_settings.RESUME_MAX_EVENTS
         cursor = since
         first = True
         while True:
