@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from smartcampus_chat import services
-from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
+from smartcampus_chat import services, signals
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,181 @@ def test_room_changes_in_the_admin_go_through_the_service(
     assert (public_room.room_type, public_room.slug) == (RoomType.PUBLIC, slug)
     assert [frame.type for frame in published] == ["room.updated"]
     assert published[0].room.name == "General (renamed)"
+
+
+# Access and room changes made in the admin go through the services (defect 5 of issue
+# #15): the same events and signals as the chat's own doors, through the admin's views.
+
+PARTICIPANT_CHANGE = "admin:smartcampus_chat_chatparticipant_change"
+
+
+@pytest.fixture
+def announced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, str]]:
+    """Frames published by the services: ("room" | "user", id, frame type)."""
+    frames: list[tuple[str, int, str]] = []
+    for target in ("room", "user"):
+        monkeypatch.setattr(
+            f"smartcampus_chat.realtime.events.publish_to_{target}",
+            lambda pk, frame, _target=target, **extra: frames.append((_target, pk, frame.type)),
+        )
+    return frames
+
+
+@pytest.fixture
+def sent_signals() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    received: list[tuple[str, dict[str, Any]]] = []
+    names = ("room_created", "member_joined", "member_left", "member_removed")
+    receivers = {
+        name: (lambda sender, _name=name, **kwargs: received.append((_name, kwargs)))
+        for name in names
+    }
+    for name, receiver in receivers.items():
+        getattr(signals, name).connect(receiver)
+    yield received
+    for name, receiver in receivers.items():
+        getattr(signals, name).disconnect(receiver)
+
+
+def _participant_form(participant: ChatParticipant, **fields: Any) -> dict[str, Any]:
+    data = {"role": participant.role, "is_banned": participant.is_banned}
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not False}
+
+
+def test_removing_a_participant_in_the_admin_goes_through_the_service(
+    admin_client: Client,
+    admin_user: Any,
+    bob: Any,
+    public_room: ChatRoom,
+    announced: list[tuple[str, int, str]],
+    sent_signals: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    participant = services.do_join_room(bob, public_room)
+    announced.clear()
+    url = reverse(PARTICIPANT_CHANGE, args=[participant.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, _participant_form(participant, is_banned="on"))
+    assert response.status_code == 302
+    participant.refresh_from_db()
+    assert participant.is_banned
+    assert announced == [
+        ("room", public_room.pk, "participant.left"),
+        ("user", bob.pk, "room.removed"),
+    ]
+    assert [(name, kwargs["user"], kwargs["by"]) for name, kwargs in sent_signals] == [
+        ("member_removed", bob, admin_user)
+    ]
+    # Restored: a participant again, announced as a join.
+    announced.clear()
+    admin_client.post(url, _participant_form(participant, is_banned=False))
+    participant.refresh_from_db()
+    assert not participant.is_banned
+    assert ("room", public_room.pk, "participant.joined") in announced
+    assert ("user", bob.pk, "room.added") in announced
+
+
+def test_deleting_a_participant_in_the_admin_announces_the_removal(
+    admin_client: Client,
+    admin_user: Any,
+    bob: Any,
+    public_room: ChatRoom,
+    announced: list[tuple[str, int, str]],
+    sent_signals: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    participant = services.do_join_room(bob, public_room)
+    announced.clear()
+    url = reverse("admin:smartcampus_chat_chatparticipant_delete", args=[participant.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not ChatParticipant.objects.filter(pk=participant.pk).exists()
+    assert announced == [
+        ("room", public_room.pk, "participant.left"),
+        ("user", bob.pk, "room.removed"),
+    ]
+    assert [(name, kwargs["by"]) for name, kwargs in sent_signals] == [
+        ("member_removed", admin_user)
+    ]
+
+
+def test_a_room_created_in_the_admin_has_its_owner_and_is_announced(
+    admin_client: Client,
+    alice: Any,
+    announced: list[tuple[str, int, str]],
+    sent_signals: list[tuple[str, dict[str, Any]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:smartcampus_chat_chatroom_add"),
+            {
+                "name": "Book club",
+                "slug": "book-club",
+                "room_type": RoomType.PUBLIC,
+                "description": "Novels",
+                "created_by": str(alice.pk),
+                "participants-TOTAL_FORMS": "0",
+                "participants-INITIAL_FORMS": "0",
+            },
+        )
+    assert response.status_code == 302
+    room = ChatRoom.objects.get(slug="book-club")
+    assert (room.name, room.created_by) == ("Book club", alice)
+    assert list(room.participants.values_list("user", "role")) == [(alice.pk, "owner")]
+    assert announced == [("user", alice.pk, "room.added")]
+    assert [name for name, _kwargs in sent_signals] == ["room_created", "member_joined"]
+
+
+def test_participant_changes_in_the_room_inline_go_through_the_services(
+    admin_client: Client,
+    alice: Any,
+    bob: Any,
+    make_user: Callable[..., Any],
+    public_room: ChatRoom,
+    announced: list[tuple[str, int, str]],
+) -> None:
+    owner = public_room.participants.get()
+    member = services.do_join_room(bob, public_room)
+    carol = make_user("carol")
+    announced.clear()
+    rows = [(owner, {"role": "owner"}), (member, {"role": "moderator", "is_banned": "on"})]
+    data: dict[str, Any] = {
+        "name": public_room.name,
+        "description": "",
+        "participants-TOTAL_FORMS": "3",
+        "participants-INITIAL_FORMS": "2",
+        "participants-2-room": str(public_room.pk),
+        "participants-2-user": str(carol.pk),
+        "participants-2-role": "member",
+    }
+    for index, (participant, fields) in enumerate(rows):
+        data |= {
+            f"participants-{index}-id": str(participant.pk),
+            f"participants-{index}-room": str(public_room.pk),
+            **{f"participants-{index}-{key}": value for key, value in fields.items()},
+        }
+    url = reverse("admin:smartcampus_chat_chatroom_change", args=[public_room.pk])
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    member.refresh_from_db()
+    assert (member.role, member.is_banned) == ("moderator", True)
+    assert ("room", public_room.pk, "participant.left") in announced
+    assert ("user", bob.pk, "room.removed") in announced
+    # The new participant joined through the service: announced, read marker at the end.
+    assert ("room", public_room.pk, "participant.joined") in announced
+    assert ("user", carol.pk, "room.added") in announced
+
+
+def test_read_markers_and_presence_are_not_edited_in_the_admin(
+    admin_client: Client, bob: Any, public_room: ChatRoom
+) -> None:
+    participant = services.do_join_room(bob, public_room)
+    url = reverse(PARTICIPANT_CHANGE, args=[participant.pk])
+    response = admin_client.post(
+        url, _participant_form(participant, last_read_seq="99", is_online="on")
+    )
+    assert response.status_code == 302
+    participant.refresh_from_db()
+    assert (participant.last_read_seq, participant.is_online) == (0, False)

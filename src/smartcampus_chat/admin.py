@@ -1,7 +1,16 @@
-"""Admin for rooms, messages and participants. Changes go through the services."""
+"""Admin for rooms, messages and participants. Changes go through the services.
+
+Every change staff make here is a service call, so it is announced like the same change
+made in the chat (events to connected clients, the documented signals): creating a room
+(its creator becomes its owner), renaming, describing and archiving it, adding a
+participant, changing a role, removing (``removed``) or restoring a participant, deleting
+a membership, editing, deleting and restoring messages. Fields that only the chat itself
+moves (read markers, presence, change numbers) are read-only.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -18,8 +27,38 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
 
 
+def save_participant(
+    request: HttpRequest, participant: ChatParticipant, changed: Iterable[str], *, adding: bool
+) -> ChatParticipant:
+    """A participant row saved in the admin (its own page or a room's inline), through the
+    services: the returned row is the stored one."""
+    if adding:
+        stored = services.do_join_room(participant.user, participant.room, participant.role)
+        if participant.is_banned:
+            services.do_remove_member(request.user, stored.room, stored)
+        return stored
+    if "role" in changed:
+        services.do_set_role(participant, participant.role)
+    if "is_banned" in changed:
+        if participant.is_banned:
+            services.do_remove_member(request.user, participant.room, participant)
+        else:
+            services.do_unban_member(participant)
+    return participant
+
+
+class ChatParticipantInlineForm(forms.ModelForm):
+    """A stored row's user is fixed: another user is another membership (delete, then add)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["user"].disabled = True
+
+
 class ChatParticipantInline(admin.TabularInline):
     model = ChatParticipant
+    form = ChatParticipantInlineForm
     extra = 0
     raw_id_fields = ["user"]
     fields = ["user", "role", "is_banned", "is_online", "last_seen", "last_read_seq", "joined_at"]
@@ -110,7 +149,7 @@ class ChatRoomAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ChatRoom, form: Any, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
+            self._create(request, obj)
             return
         # Renaming, describing and archiving go through the service: connected clients
         # receive ``room.updated`` like for a change made in the chat itself.
@@ -118,6 +157,36 @@ class ChatRoomAdmin(admin.ModelAdmin):
         changes = {name: getattr(obj, name) for name in editable if name in form.changed_data}
         if changes:
             services.do_update_room(obj, **changes)
+
+    def _create(self, request: HttpRequest, obj: ChatRoom) -> None:
+        """Create through the service (owner row, ``room.added``, ``room_created``), into
+        ``obj``: the admin saves the inlines and redirects with it."""
+        room = services.do_create_room(
+            obj.created_by or request.user,
+            name=obj.name,
+            room_type=obj.room_type,
+            description=obj.description,
+            group=obj.group,
+            slug=obj.slug or None,
+            course_key=obj.course_key,
+        )
+        if obj.is_archived:
+            services.do_update_room(room, is_archived=True)
+        obj.pk = room.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ChatParticipant:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for participant in formset.deleted_objects:
+            services.do_delete_member(request.user, participant)
+        for participant in formset.new_objects:
+            save_participant(request, participant, (), adding=True)
+        for participant, changed in formset.changed_objects:
+            save_participant(request, participant, changed, adding=False)
 
 
 @admin.register(ChatMessage)
@@ -205,3 +274,24 @@ class ChatParticipantAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "room__name"]
     list_select_related = ["user", "room"]
     raw_id_fields = ["user", "room"]
+    fields = ["room", "user", "role", "is_banned", "is_online", "last_seen", "last_read_seq"]
+    readonly_fields = ["is_online", "last_seen", "last_read_seq"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A row's room and user are fixed: another pair is another membership.
+        fields = list(self.readonly_fields)
+        return [*fields, "room", "user"] if obj is not None else fields
+
+    def save_model(
+        self, request: HttpRequest, obj: ChatParticipant, form: Any, change: bool
+    ) -> None:
+        stored = save_participant(request, obj, form.changed_data, adding=not change)
+        obj.pk = stored.pk
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: ChatParticipant) -> None:
+        services.do_delete_member(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ChatParticipant]) -> None:
+        for participant in queryset.select_related("room", "user"):
+            services.do_delete_member(request.user, participant)

@@ -5,6 +5,7 @@ Every ``check_*`` function validates its input and asks the policy, then calls t
 and signals after commit. Doors (views, API, consumers, admin) call ``check_*``.
 """
 
+from smartcampus_chat.services.members import do_delete_member, do_set_role, do_unban_member
 from smartcampus_chat.services.messages import (
     SendResult,
     check_can_edit,
@@ -49,6 +50,7 @@ __all__ = [
     "check_send_message",
     "check_update_room",
     "do_create_room",
+    "do_delete_member",
     "do_delete_message",
     "do_edit_message",
     "do_join_room",
@@ -58,6 +60,8 @@ __all__ = [
     "do_remove_member",
     "do_restore_message",
     "do_send_message",
+    "do_set_role",
+    "do_unban_member",
     "do_update_room",
     "get_message_for",
     "get_room_for",

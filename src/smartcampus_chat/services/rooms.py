@@ -214,9 +214,11 @@ def do_create_room(
     group: Group | None = None,
     course: models.Model | None = None,
     slug: str | None = None,
+    course_key: str = "",
 ) -> ChatRoom:
-    """Create the room. ``slug``: a chosen slug (seed data, host code), else a new one
-    (:func:`named_slug`)."""
+    """Create the room. ``slug``: a chosen slug (seed data, host code, the admin), else a
+    new one (:func:`named_slug`). ``course_key``: the course's key when there is no
+    ``course`` object (the admin's form holds the key)."""
     with transaction.atomic():
         room = ChatRoom.objects.create(
             name=name,
@@ -225,7 +227,7 @@ def do_create_room(
             description=description,
             created_by=user,
             group=group,
-            course_key=courses.course_key(course) if course is not None else "",
+            course_key=courses.course_key(course) if course is not None else course_key,
         )
         participant = ChatParticipant.objects.create(room=room, user=user, role=Role.OWNER)
         events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
@@ -401,10 +403,7 @@ def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -
         participant.is_banned = True
         participant.is_online = False
         participant.save(update_fields=["is_banned", "is_online"])
-        events.publish_to_room(
-            room.pk, ParticipantLeft(room=room.slug, user=user_ref(participant.user))
-        )
-        events.publish_to_user(participant.user_id, RoomRemoved(room=room.slug))
+        announce_left(participant.user, room)
         signals.send_on_commit(
             signals.member_removed,
             ChatParticipant,
@@ -438,6 +437,13 @@ def do_leave_room(user: Any, room: ChatRoom, participant: ChatParticipant) -> No
     """Delete the membership: the user may join again while the policy lets them see the room."""
     with transaction.atomic():
         participant.delete()
-        events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
-        events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
+        announce_left(user, room)
         signals.send_on_commit(signals.member_left, ChatParticipant, room=room, user=user)
+
+
+def announce_left(user: Any, room: ChatRoom) -> None:
+    """Publish that ``user`` is no longer a participant (on commit of the caller's
+    transaction): the others' lists drop them, their ``ws/chat/`` sockets stop following
+    the room."""
+    events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
+    events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
