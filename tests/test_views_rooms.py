@@ -196,13 +196,55 @@ def test_history_has_an_older_link_that_pages_by_keyset(
     assert 'id="older"' not in html
 
 
-def test_viewing_the_latest_page_marks_it_read(
+def test_viewing_a_room_changes_no_read_marker(
+    alice_client: Client, alice: Any, bob: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    """A GET changes nothing (issue #15, defect 3): the read marker stays where it was on
+    every page, the latest one included; the no-JS page offers a "mark as read" form."""
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "PAGE_SIZE": 2}
+    services.do_join_room(alice, public_room)
+    for text in ("one", "two", "three"):
+        services.do_send_message(bob, public_room, text)
+    for query in ({}, {"before": "3"}, {"after": "1"}):
+        html = alice_client.get(public_room.get_absolute_url(), query).content.decode()
+        assert ChatParticipant.objects.get(room=public_room, user=alice).last_read_seq == 0
+    html = alice_client.get(public_room.get_absolute_url()).content.decode()
+    read_url = reverse("smartcampus_chat:room_read", args=[public_room.slug])
+    assert f'action="{read_url}"' in html.split("<noscript>")[1]
+    assert 'name="seq" value="3"' in html
+    unread = alice_client.get(reverse("smartcampus_chat:room_list")).content.decode()
+    assert re.search(r'class="badge rounded-pill scc-unread"[^>]*>3<', unread)
+
+
+def test_the_mark_read_form_moves_the_marker_and_the_unread_count(
     alice_client: Client, alice: Any, bob: Any, public_room: ChatRoom
 ) -> None:
     services.do_join_room(alice, public_room)
-    services.do_send_message(bob, public_room, "news")
-    alice_client.get(public_room.get_absolute_url())
+    services.do_send_message(bob, public_room, "one")
+    services.do_send_message(bob, public_room, "two")
+    read_url = reverse("smartcampus_chat:room_read", args=[public_room.slug])
+    assert alice_client.get(read_url).status_code == 405
+    response = alice_client.post(read_url, {"seq": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == public_room.get_absolute_url()
     assert ChatParticipant.objects.get(room=public_room, user=alice).last_read_seq == 1
+    unread = alice_client.get(reverse("smartcampus_chat:room_list")).content.decode()
+    assert re.search(r'class="badge rounded-pill scc-unread"[^>]*>1<', unread)
+    alice_client.post(read_url, {"seq": "2"})
+    html = alice_client.get(public_room.get_absolute_url()).content.decode()
+    assert "scc-mark-read" not in html, "nothing left to mark"
+    assert alice_client.post(read_url, {"seq": "x"}).status_code == 400
+
+
+def test_the_mark_read_form_is_for_participants_who_can_see_the_room(
+    alice_client: Client, bob: Any, group_room: ChatRoom
+) -> None:
+    bobs = services.do_create_room(bob, name="Bob's room", room_type=RoomType.PUBLIC)
+    services.do_send_message(bob, bobs, "news")
+    html = alice_client.get(bobs.get_absolute_url()).content.decode()
+    assert "scc-mark-read" not in html, "alice has not joined"
+    hidden = reverse("smartcampus_chat:room_read", args=[group_room.slug])
+    assert alice_client.post(hidden, {"seq": "1"}).status_code == 404
 
 
 def test_post_without_javascript_and_empty_message_error(

@@ -11,7 +11,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import signals
+from smartcampus_chat import queries, signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import has_nul, is_object_id, is_unicode_text
@@ -204,17 +204,9 @@ def do_send_message(
     return SendResult(message, created=True)
 
 
-def get_message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
-    """A message the user may see, with their access to its room (NotFound otherwise)."""
-    if not is_object_id(message_id):
-        raise NotFound()
-    message = ChatMessage.objects.select_related("room", "sender").filter(pk=message_id).first()
-    if message is None:
-        raise NotFound()
-    access = get_policy().access(user, message.room)
-    if not access.can_see:
-        raise NotFound()
-    return message, access
+#: A message the user may see, with their access to its room (NotFound otherwise): a read,
+#: :func:`smartcampus_chat.queries.message_for`, named here for the doors that change it next.
+get_message_for = queries.message_for
 
 
 def check_can_edit(user: Any, message: ChatMessage, access: RoomAccess) -> None:

@@ -12,7 +12,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import signals
+from smartcampus_chat import queries, signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses, names
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
@@ -37,15 +37,10 @@ def room_access(user: Any, room: ChatRoom) -> RoomAccess:
     return get_policy().access(user, room)
 
 
-def get_room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
-    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden."""
-    room = ChatRoom.objects.filter(slug=slug).select_related("group").first()
-    if room is None:
-        raise NotFound()
-    access = room_access(user, room)
-    if not access.can_see:
-        raise NotFound()
-    return room, access
+#: The room ``slug`` and the user's access; NotFound when it is missing *or* hidden (a
+#: read: :func:`smartcampus_chat.queries.room_for`, named here for the doors that change
+#: the room next).
+get_room_for = queries.room_for
 
 
 #: Characters of the random part of slugs.

@@ -13,6 +13,7 @@ from smartcampus_chat.web.views.rooms import (
     room_join,
     room_leave,
     room_list,
+    room_read,
     room_settings,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "room_join",
     "room_leave",
     "room_list",
+    "room_read",
     "room_settings",
 ]

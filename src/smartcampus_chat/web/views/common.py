@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,13 @@ from smartcampus_chat.web.security import View, security_headers
 
 def page_context(**values: Any) -> dict[str, Any]:
     return {"base_template": app_settings.BASE_TEMPLATE, **values}
+
+
+def view_context(view: Any, **values: Any) -> dict[str, Any]:
+    """The context of a page from its view model (a dataclass from
+    :mod:`smartcampus_chat.queries`): each field a template variable, plus ``values``."""
+    model = {field.name: getattr(view, field.name) for field in fields(view)}
+    return page_context(**model, **values)
 
 
 def chat_errors(view: View) -> View:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import services
-from smartcampus_chat.domain.policies import RoomAccess
-from smartcampus_chat.exceptions import NotFound, ValidationFailed
+from smartcampus_chat import queries, services
+from smartcampus_chat.exceptions import ValidationFailed
 from smartcampus_chat.models import ChatMessage
 from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.web.forms import MessageEditForm
 from smartcampus_chat.web.views.common import chat_page, page_context
-
-
-def _message_in_room(user: Any, slug: str, message_id: int) -> tuple[ChatMessage, RoomAccess]:
-    """The message, if the user may see it *and* it belongs to room ``slug``."""
-    message, access = services.get_message_for(user, message_id)
-    if message.room.slug != slug:
-        raise NotFound()
-    return message, access
 
 
 def _message_url(message: ChatMessage) -> str:
@@ -32,7 +21,7 @@ def _message_url(message: ChatMessage) -> str:
 
 @chat_page("GET", "POST")
 def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
-    message, access = _message_in_room(request.user, slug, message_id)
+    message, access = queries.message_in_room(request.user, slug, message_id)
     # Before any form: a message its user cannot edit (a deleted one, someone else's) is
     # neither shown in the form nor saved, whatever the method and the data.
     services.check_can_edit(request.user, message, access)
@@ -56,7 +45,7 @@ def message_edit(request: HttpRequest, slug: str, message_id: int) -> HttpRespon
 
 @chat_page("POST")
 def message_delete(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
-    message, access = _message_in_room(request.user, slug, message_id)
+    message, access = queries.message_in_room(request.user, slug, message_id)
     services.check_delete_message(request.user, message, access)
     flash.success(request, _("Message deleted."))
     return redirect(_message_url(message))

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.domain import courses
-from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
-from smartcampus_chat.models import ChatMessage, ChatParticipant
-from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.web.page_config import client_config
 from smartcampus_chat.web.views.common import (
@@ -26,58 +19,33 @@ from smartcampus_chat.web.views.common import (
     page_context,
     parse_seq,
     retry_after_header,
+    view_context,
 )
-
-
-@dataclass(frozen=True)
-class MessageRow:
-    """A message with what the viewer may do to it, decided once by the policy."""
-
-    message: ChatMessage
-    #: What the viewer may read of it (:func:`~smartcampus_chat.protocol.render.visible_content`).
-    content: str | None
-    can_edit: bool
-    can_delete: bool
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    participant: ChatParticipant
-    can_remove: bool
 
 
 @chat_page("GET")
 def room_list(request: HttpRequest) -> HttpResponse:
     search = queries.clean_search(request.GET.get("q"))
-    rooms = list(queries.my_rooms(request.user, search))
-    last = queries.last_messages(rooms)
-    for room in rooms:
-        message = last.get(room.pk)
-        room.last_message = message  # type: ignore[attr-defined]
-        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
+    page = queries.room_list_page(request.user, search)
     return render(
         request,
         "smartcampus_chat/room_list.html",
-        page_context(
-            rooms=rooms,
-            joinable_rooms=list(queries.joinable_rooms(request.user, search)),
-            search=search,
-            chat_config=client_config(request.user),
-        ),
+        view_context(page, chat_config=client_config(request.user)),
     )
 
 
 @chat_page("GET", "POST")
 def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The conversation. Showing it changes nothing (the read marker included: the live
+    client marks what it shows, a no-JS reader the "mark as read" form, :func:`room_read`);
+    a POST sends the form's message."""
     user = request.user
-    room, access = services.get_room_for(user, slug)
     before = parse_seq(request.GET.get("before"), "before")
     after = parse_seq(request.GET.get("after"), "after")
-    if before is not None:
-        after = None  # Both given: "before" wins, as the page's own links expect.
     form = MessageForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        room, access = services.get_room_for(user, slug)
         if form.is_valid():
             try:
                 services.check_send_message(
@@ -92,43 +60,21 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 return redirect(room)
         status = 400
-    page = queries.history(room, before=before, after=after)
-    participants = list(queries.participants(room))
-    joined = any(p.user_id == user.pk for p in participants)
-    if joined and page.messages and not page.has_after:
-        # Reading the page moves the marker on the side: over the read rate the page
-        # still shows, and a later page view or the live client moves it.
-        with contextlib.suppress(RateLimited):
-            services.check_mark_read(user, room, page.messages[-1].seq, access)
-    policy = get_policy()
-    rows = [
-        MessageRow(
-            message,
-            content=visible_content(message),
-            can_edit=policy.can_edit_message(user, access, message),
-            can_delete=policy.can_delete_message(user, access, message),
-        )
-        for message in page.messages
-    ]
+    page = queries.room_page(user, slug, before=before, after=after)
     return render(
         request,
         "smartcampus_chat/room_detail.html",
-        page_context(
-            room=room,
-            course=courses.room_course(room),
-            access=access,
-            page=page,
-            rows=rows,
-            form=form,
-            participants=participants,
-            joined=joined,
-            can_join=not joined and policy.can_join(access, room),
-            can_leave=joined and policy.can_leave(room),
-            can_manage=policy.can_manage_room(access, room),
-            chat_config=client_config(user, room, access),
-        ),
+        view_context(page, form=form, chat_config=client_config(user, page.room, page.access)),
         status=status,
     )
+
+
+@chat_page("POST")
+def room_read(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mark the room read up to ``seq`` (the no-JS page's form), then show the room again."""
+    room, access = services.get_room_for(request.user, slug)
+    services.check_mark_read(request.user, room, parse_seq(request.POST.get("seq"), "seq"), access)
+    return redirect(room)
 
 
 @chat_page("POST")
@@ -188,10 +134,8 @@ def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:
 @chat_page("GET", "POST")
 def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
-    room, access = services.get_room_for(user, slug)
-    policy = get_policy()
-    if not policy.can_manage_room(access, room):
-        raise DjangoPermissionDenied
+    page = queries.room_settings_page(user, slug)
+    room = page.room
     initial = {"name": room.name, "description": room.description, "is_archived": room.is_archived}
     form = RoomSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -204,15 +148,10 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             flash.success(request, _("Room settings saved."))
             return redirect("smartcampus_chat:room_settings", slug=room.slug)
-    members = [
-        # The row's role stands in for the full access check, which the service repeats.
-        MemberRow(p, can_remove=policy.can_remove_user(user, access, room, p.user, p.role))
-        for p in queries.participants(room)
-    ]
     return render(
         request,
         "smartcampus_chat/room_settings.html",
-        page_context(room=room, access=access, form=form, members=members),
+        view_context(page, form=form),
         status=400 if form.errors else 200,
     )
 
