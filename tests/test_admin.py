@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -208,62 +209,70 @@ def _participant_form(participant: ChatParticipant, **fields: Any) -> dict[str, 
     return {key: value for key, value in data.items() if value is not False}
 
 
-def test_removing_a_participant_in_the_admin_goes_through_the_service(
-    admin_client: Client,
-    admin_user: Any,
-    bob: Any,
-    public_room: ChatRoom,
+@pytest.fixture
+def bob_member(bob: Any, public_room: ChatRoom, announced: list[Any]) -> ChatParticipant:
+    participant = services.do_join_room(bob, public_room)
+    announced.clear()
+    return participant
+
+
+@dataclass
+class Seen:
+    """What the services announced: frames, and signals (sent when ``committed()`` ends)."""
+
+    frames: list[tuple[str, int, str]]
+    signals: list[tuple[str, dict[str, Any]]]
+    committed: Callable[[], Any]
+
+
+@pytest.fixture
+def seen(
     announced: list[tuple[str, int, str]],
     sent_signals: list[tuple[str, dict[str, Any]]],
     django_capture_on_commit_callbacks: Any,
+) -> Seen:
+    return Seen(announced, sent_signals, lambda: django_capture_on_commit_callbacks(execute=True))
+
+
+def assert_removal_announced(seen: Seen, participant: ChatParticipant, by: Any) -> None:
+    """What a removal in the chat announces: the room's members and the user's lists drop
+    the room, and ``member_removed`` names who did it."""
+    assert seen.frames == [
+        ("room", participant.room_id, "participant.left"),
+        ("user", participant.user_id, "room.removed"),
+    ]
+    assert [(name, kwargs["user"], kwargs["by"]) for name, kwargs in seen.signals] == [
+        ("member_removed", participant.user, by)
+    ]
+
+
+def test_removing_a_participant_in_the_admin_goes_through_the_service(
+    admin_client: Client, admin_user: Any, bob_member: ChatParticipant, seen: Seen
 ) -> None:
-    participant = services.do_join_room(bob, public_room)
-    announced.clear()
-    url = reverse(PARTICIPANT_CHANGE, args=[participant.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(url, _participant_form(participant, is_banned="on"))
+    url = reverse(PARTICIPANT_CHANGE, args=[bob_member.pk])
+    with seen.committed():
+        response = admin_client.post(url, _participant_form(bob_member, is_banned="on"))
     assert response.status_code == 302
-    participant.refresh_from_db()
-    assert participant.is_banned
-    assert announced == [
-        ("room", public_room.pk, "participant.left"),
-        ("user", bob.pk, "room.removed"),
-    ]
-    assert [(name, kwargs["user"], kwargs["by"]) for name, kwargs in sent_signals] == [
-        ("member_removed", bob, admin_user)
-    ]
+    bob_member.refresh_from_db()
+    assert bob_member.is_banned
+    assert_removal_announced(seen, bob_member, admin_user)
     # Restored: a participant again, announced as a join.
-    announced.clear()
-    admin_client.post(url, _participant_form(participant, is_banned=False))
-    participant.refresh_from_db()
-    assert not participant.is_banned
-    assert ("room", public_room.pk, "participant.joined") in announced
-    assert ("user", bob.pk, "room.added") in announced
+    seen.frames.clear()
+    admin_client.post(url, _participant_form(bob_member, is_banned=False))
+    bob_member.refresh_from_db()
+    assert not bob_member.is_banned
+    assert ("room", bob_member.room_id, "participant.joined") in seen.frames
+    assert ("user", bob_member.user_id, "room.added") in seen.frames
 
 
 def test_deleting_a_participant_in_the_admin_announces_the_removal(
-    admin_client: Client,
-    admin_user: Any,
-    bob: Any,
-    public_room: ChatRoom,
-    announced: list[tuple[str, int, str]],
-    sent_signals: list[tuple[str, dict[str, Any]]],
-    django_capture_on_commit_callbacks: Any,
+    admin_client: Client, admin_user: Any, bob_member: ChatParticipant, seen: Seen
 ) -> None:
-    participant = services.do_join_room(bob, public_room)
-    announced.clear()
-    url = reverse("admin:smartcampus_chat_chatparticipant_delete", args=[participant.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(url, {"post": "yes"})
-    assert response.status_code == 302
-    assert not ChatParticipant.objects.filter(pk=participant.pk).exists()
-    assert announced == [
-        ("room", public_room.pk, "participant.left"),
-        ("user", bob.pk, "room.removed"),
-    ]
-    assert [(name, kwargs["by"]) for name, kwargs in sent_signals] == [
-        ("member_removed", admin_user)
-    ]
+    url = reverse("admin:smartcampus_chat_chatparticipant_delete", args=[bob_member.pk])
+    with seen.committed():
+        assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not ChatParticipant.objects.filter(pk=bob_member.pk).exists()
+    assert_removal_announced(seen, bob_member, admin_user)
 
 
 def test_a_room_created_in_the_admin_has_its_owner_and_is_announced(
