@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import (
     Case,
     Count,
@@ -357,3 +358,25 @@ def room_settings_page(user: Any, slug: str) -> RoomSettingsPage:
         for p in participants(room)
     ]
     return RoomSettingsPage(room, access, members)
+
+
+@dataclass(frozen=True)
+class RoomCreateChoices:
+    """What the room creation form offers: groups, and courses (None: courses are off)."""
+
+    groups: QuerySet[Any]
+    courses: QuerySet[Any] | None
+
+
+def room_create_choices(user: Any) -> RoomCreateChoices:
+    """Staff pick any group and course; others their own groups and the courses they
+    teach (the service asks the policy again on submission)."""
+    groups = Group.objects.all() if user.is_staff else user.groups.all()
+    course_model = courses.get_course_model()
+    if course_model is None:
+        return RoomCreateChoices(groups.order_by("name"), None)
+    taught = course_model._default_manager.all()
+    if not user.is_staff:
+        roles = courses.course_roles_for_user(user)
+        taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
+    return RoomCreateChoices(groups.order_by("name"), taught)

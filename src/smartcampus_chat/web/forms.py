@@ -11,10 +11,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import ChatSettings, Setting, app_settings
-from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.models import Role, RoomType
+from smartcampus_chat.models import RoomType
+from smartcampus_chat.queries import RoomCreateChoices
 
 
 class ChatForm(forms.Form):
@@ -102,23 +102,19 @@ class RoomCreateForm(ChatForm):
         help_text=_("Only for a course room: one of the courses you teach."),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: RoomCreateChoices, **kwargs: Any) -> None:
+        """``choices``: the groups and courses offered to the user
+        (:func:`smartcampus_chat.queries.room_create_choices`)."""
         super().__init__(*args, **kwargs)
         self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
-        groups = Group.objects.all() if user.is_staff else user.groups.all()
-        cast(forms.ModelChoiceField, self.fields["group"]).queryset = groups.order_by("name")
-        course_model = courses.get_course_model()
-        if course_model is None:
+        cast(forms.ModelChoiceField, self.fields["group"]).queryset = choices.groups
+        if choices.courses is None:
             del self.fields["course"]
             cast(forms.ChoiceField, self.fields["room_type"]).choices = [
                 (t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP)
             ]
             return
-        taught = course_model._default_manager.all()
-        if not user.is_staff:
-            roles = courses.course_roles_for_user(user)
-            taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
-        cast(forms.ModelChoiceField, self.fields["course"]).queryset = taught
+        cast(forms.ModelChoiceField, self.fields["course"]).queryset = choices.courses
 
 
 class RoomSettingsForm(ChatForm):

@@ -95,7 +95,7 @@ def room_leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @chat_page("GET", "POST")
 def room_create(request: HttpRequest) -> HttpResponse:
-    form = RoomCreateForm(request.POST or None, user=request.user)
+    form = RoomCreateForm(request.POST or None, choices=queries.room_create_choices(request.user))
     limited: RateLimited | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
