@@ -36,7 +36,7 @@ ends"), which held the lock forever: every later socket of the process was conne
 silent, and the process no longer stopped on SIGTERM. Now no layer call is ever cancelled
 and awaited under the lock, every wait on the layer is bounded (:data:`LAYER_CALL_TIMEOUT`,
 :data:`STOP_TIMEOUT`), and a supervisor task probes the receive loop through the layer
-(:data:`PROBE_INTERVAL`): a probe that does not come back within :data:`PROBE_TIMEOUT`
+(:data:`~.fanout.PROBE_INTERVAL`): a probe not back within :data:`~.fanout.PROBE_TIMEOUT`
 means a stuck receive, which is abandoned for a fresh channel (groups re-joined,
 subscribers told to catch up). :func:`health` reports all this (the health endpoint,
 docs/deployment.md).
@@ -47,13 +47,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
-from collections.abc import AsyncIterator, Iterable
-from typing import Any, Protocol
+from collections.abc import AsyncIterator
+from typing import Any
 
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.realtime.fanout import (
+    PROBE_TYPE,
+    FanOut,
+    Subscriber,
+)
 from smartcampus_chat.realtime.sockets import CLOSE_TOO_SLOW, Message, Outbox
 from smartcampus_chat.realtime.tasks import bounded, cancel_within, consume
 
@@ -72,22 +76,12 @@ __all__ = [
 ]
 
 
-#: Seconds between two re-joins of every group the hub follows. channels-redis forgets
-#: members after ``group_expiry`` (default one day) and after a Redis restart.
-REJOIN_INTERVAL = 600.0
 RECEIVE_BACKOFF_MIN = 0.05
 #: At most this long between two attempts to re-join after layer trouble: delivery resumes
 #: within about this long of the layer's return.
 RECEIVE_BACKOFF_MAX = 1.0
 #: Delivered to every local subscriber once the hub is back after layer trouble.
 LAYER_RESUMED_TYPE = "chat.layer_resumed"
-#: What the hub sends its own channel to check that its receive loop receives.
-PROBE_TYPE = "scchat.hub.probe"
-#: Seconds between two probes of the receive loop through the layer.
-PROBE_INTERVAL = 15.0
-#: A probe not received within this long means a stuck receive (channels-redis blocks 5 s
-#: per pop, so this leaves room for a loaded Redis).
-PROBE_TIMEOUT = 10.0
 #: Longest wait for one membership call (group_add / group_discard) of the layer.
 LAYER_CALL_TIMEOUT = 10.0
 #: Longest wait for a cancelled receive loop to end before it is abandoned.
@@ -96,53 +90,8 @@ STOP_TIMEOUT = 2.0
 LOCK_HELD_WARNING = 15.0
 
 
-class Subscriber(Protocol):
-    """What the hub delivers to: a connection (see ``consumers.ChatConsumer``)."""
-
-    def deliver(self, message: Message) -> None: ...
-
-
-class Hub:
+class Hub(FanOut):
     """One layer channel for all of a process's sockets; see the module docstring."""
-
-    def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
-        self.layer = layer
-        self.loop = loop
-        self.channel = ""
-        #: Each followed group's local subscribers: the subscriber itself while it is the
-        #: only one (most user groups: a set per user would cost ~0.3 KiB a socket).
-        self.groups: dict[str, Subscriber | set[Subscriber]] = {}
-        #: Groups left locally whose layer membership could not be removed yet.
-        self.stale: set[str] = set()
-        self.lock = asyncio.Lock()
-        #: The supervisor (:meth:`_supervise`): runs :attr:`receiver` and probes it.
-        self.task: asyncio.Task[None] | None = None
-        #: The receive loop (:meth:`_receive_loop`) on :attr:`channel`.
-        self.receiver: asyncio.Task[None] | None = None
-        self.last_rejoin = 0.0
-        self.receive_errors = 0
-        #: Completed recoveries from layer trouble (re-joined and subscribers told).
-        self.recoveries = 0
-        #: True while re-joining after layer trouble.
-        self.recovering = False
-        #: Receive loops abandoned for a fresh channel because a probe did not come back.
-        self.restarts = 0
-        #: Receive loops the hub cancelled (a swallowed cancellation ends them later).
-        self.ending: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
-        #: Those of them still running, with their channels (woken up at the end).
-        self.abandoned: list[tuple[asyncio.Task[None], str]] = []
-        self.probe_interval = PROBE_INTERVAL
-        self.probe_timeout = PROBE_TIMEOUT
-        self.probe_id = 0
-        #: ``loop.time()`` the pending probe was sent; None while none is pending.
-        self.probe_sent: float | None = None
-        self.last_probe = 0.0
-        self.last_probe_rtt: float | None = None
-        #: ``loop.time()`` of the last message received from the layer (probes included).
-        self.last_receive: float | None = None
-        #: ``loop.time()`` the lock was taken; None while it is free.
-        self.lock_since: float | None = None
-        self.lock_warned = False
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -212,19 +161,7 @@ class Hub:
             if channel is None:
                 self.stale.add(group)
 
-    def deliver(self, message: Message) -> None:
-        group = message.get("group")
-        members = self.groups.get(group) if isinstance(group, str) else None
-        if isinstance(members, set):
-            _hand_out(tuple(members), message)
-        elif members is not None:
-            _hand_out((members,), message)
-
-    # Receiving, for the hub's whole life --------------------------------------------
-
-    def _start_receiver(self) -> asyncio.Task[None]:
-        self.receiver = self.loop.create_task(self._receive_loop(self.channel))
-        return self.receiver
+    # Supervising the receive loop, for the hub's whole life ------------------------------
 
     async def _supervise(self) -> None:
         """Run the receive loop until cancelled; probe it and replace it when it is stuck.
@@ -289,11 +226,6 @@ class Hub:
             self.probe_sent = None
         return False
 
-    def _probe_back(self, message: Message) -> None:
-        if self.probe_sent is not None and message.get("probe") == self.probe_id:
-            self.last_probe_rtt = self.loop.time() - self.probe_sent
-            self.probe_sent = None
-
     async def _replace_receiver(self, stuck: asyncio.Task[None]) -> asyncio.Task[None]:
         """Abandon a stuck receive loop for a fresh channel; re-join; tell subscribers."""
         self.restarts += 1
@@ -344,42 +276,6 @@ class Hub:
         if not receiver.done():
             logger.warning("Hub receive loop ignores its cancellation; abandoned")
 
-    def _told_to_end(self, task: asyncio.Task[Any], channel: str) -> bool:
-        """Whether this receive loop was cancelled or replaced (its channel is not ours)."""
-        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
-        return (
-            task in self.ending
-            or channel != self.channel
-            or (cancelling is not None and cancelling() > 0)
-        )
-
-    async def _receive_loop(self, channel: str) -> None:
-        me = asyncio.current_task()
-        assert me is not None
-        while True:
-            try:
-                message = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                if self._told_to_end(me, channel):
-                    raise asyncio.CancelledError from None
-                self.receive_errors += 1
-                logger.warning("Channel layer receive failed; re-joining", exc_info=True)
-                await self._recover()
-                continue
-            if self._told_to_end(me, channel):
-                # The layer swallowed this loop's cancellation, or the loop was replaced.
-                raise asyncio.CancelledError
-            self.last_receive = self.loop.time()
-            if message.get("type") == PROBE_TYPE:
-                self._probe_back(message)
-                continue
-            self.deliver(message)
-            if self.loop.time() - self.last_rejoin > REJOIN_INTERVAL:
-                self.last_rejoin = self.loop.time()
-                self.loop.create_task(self.rejoin())
-
     async def _recover(self) -> None:
         """Re-join every group, retrying until the layer takes them, then tell subscribers.
 
@@ -402,16 +298,6 @@ class Hub:
         self.recoveries += 1
         logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
         self.notify_all({"type": LAYER_RESUMED_TYPE})
-
-    def notify_all(self, message: Message) -> None:
-        """Deliver ``message`` once to every local subscriber, whatever it follows."""
-        everyone: set[Subscriber] = set()
-        for members in self.groups.values():
-            if isinstance(members, set):
-                everyone.update(members)
-            else:
-                everyone.add(members)
-        _hand_out(everyone, message)
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
@@ -477,15 +363,6 @@ class Hub:
 
 
 _hub: Hub | None = None
-
-
-def _hand_out(subscribers: Iterable[Subscriber], message: Message) -> None:
-    """Deliver ``message`` to each subscriber; one failing does not stop the others."""
-    for subscriber in subscribers:
-        try:
-            subscriber.deliver(message)
-        except Exception:
-            logger.exception("Delivering a %s message failed", message.get("type"))
 
 
 def get_hub() -> Hub:
