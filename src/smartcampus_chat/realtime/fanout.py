@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -38,7 +39,7 @@ class Subscriber(Protocol):
     def deliver(self, message: Message) -> None: ...
 
 
-class FanOut:
+class FanOut(ABC):
     """A hub's receiving half: its state, the receive loop, delivery to local subscribers."""
 
     def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
@@ -143,13 +144,13 @@ class FanOut:
                 self.last_rejoin = self.loop.time()
                 self.loop.create_task(self.rejoin())
 
+    @abstractmethod
     async def _recover(self) -> None:
         """Re-join after layer trouble and tell subscribers (:meth:`.Hub._recover`)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def rejoin(self) -> bool:
         """Join every followed group again (:meth:`.Hub.rejoin`)."""
-        raise NotImplementedError
 
 
 def _hand_out(subscribers: Iterable[Subscriber], message: Message) -> None:
