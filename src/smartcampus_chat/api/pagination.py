@@ -16,7 +16,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.validation import clean_int
-from smartcampus_chat.queries import HistoryPage
+from smartcampus_chat.queries.history import HistoryPage
 
 
 class LimitOffsetPage(LimitOffsetPagination):

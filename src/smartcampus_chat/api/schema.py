@@ -1,9 +1,8 @@
-"""OpenAPI 3 schema of the API (drf-spectacular), independent of the host's settings.
+"""How the API's operations are described in its OpenAPI 3 schema (drf-spectacular).
 
-The schema view patches drf-spectacular's settings with :data:`SCHEMA_SETTINGS` while it
-renders, and :func:`only_chat_endpoints` keeps the app's own operations: a host's other DRF
-endpoints are not described here. Every operation documents the common error responses
-(:class:`ChatAutoSchema`), all with the body of :class:`~.serializers.ErrorSerializer`.
+Every operation documents the common error responses (:class:`ChatAutoSchema`), all with
+the body of :class:`~.serializers.ErrorSerializer`. The schema document itself, its
+settings and the pages that show it are in :mod:`smartcampus_chat.api.docs`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 
-from smartcampus_chat import __version__
+from smartcampus_chat.api.serializers.errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input (code invalid or parse_error); see fields."),
@@ -45,8 +44,6 @@ class ChatAutoSchema(AutoSchema):
         return sorted(set(statuses))
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
-        from smartcampus_chat.api.serializers import ErrorSerializer
-
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
@@ -56,30 +53,3 @@ class ChatAutoSchema(AutoSchema):
                 response["description"] = str(ERROR_DESCRIPTIONS[status])
                 responses[status] = response
         return responses
-
-
-def only_chat_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
-    """drf-spectacular preprocessing hook: keep the chat API's operations only."""
-    from smartcampus_chat.api.views import ChatAPIView
-
-    return [
-        endpoint
-        for endpoint in endpoints
-        if isinstance(getattr(endpoint[3], "cls", None), type)
-        and issubclass(endpoint[3].cls, ChatAPIView)
-    ]
-
-
-SCHEMA_SETTINGS: dict[str, Any] = {
-    "TITLE": "smartcampus-chat API",
-    "VERSION": __version__,
-    "DESCRIPTION": (
-        "REST API of the campus chat. Every error answers "
-        '`{"error": {"code", "message", "fields"}}`; see docs/api.md.'
-    ),
-    "PREPROCESSING_HOOKS": ["smartcampus_chat.api.schema.only_chat_endpoints"],
-    # Separate request and response components: read-only fields are not request fields.
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
-    "SCHEMA_PATH_PREFIX": r"/.*/api/",
-}

@@ -12,24 +12,31 @@ from __future__ import annotations
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
-from smartcampus_chat.api import views
+from smartcampus_chat.api.base import NotFoundView
+from smartcampus_chat.api.docs import RedocView, SchemaView, SwaggerView
+from smartcampus_chat.api.members import MemberViewSet
+from smartcampus_chat.api.messages import MessageViewSet
+from smartcampus_chat.api.people import UserViewSet
+from smartcampus_chat.api.reads import UnreadView
+from smartcampus_chat.api.rooms import PrivateRoomView, RoomViewSet
+from smartcampus_chat.api.tickets import TicketView
 
 # Any segment: the views answer the API's JSON 404 for a room that is missing or hidden.
 ROOM = r"rooms/(?P<room_slug>[^/]+)"
 
 router = SimpleRouter()
-router.register("rooms", views.RoomViewSet, basename="api-room")
-router.register(f"{ROOM}/messages", views.MessageViewSet, basename="api-message")
-router.register(f"{ROOM}/members", views.MemberViewSet, basename="api-member")
-router.register("users", views.UserViewSet, basename="api-user")
+router.register("rooms", RoomViewSet, basename="api-room")
+router.register(f"{ROOM}/messages", MessageViewSet, basename="api-message")
+router.register(f"{ROOM}/members", MemberViewSet, basename="api-member")
+router.register("users", UserViewSet, basename="api-user")
 
 urlpatterns = [
     *router.urls,
-    path("unread/", views.UnreadView.as_view(), name="api-unread"),
-    path("private/", views.PrivateRoomView.as_view(), name="api-private"),
-    path("ws-ticket/", views.TicketView.as_view(), name="api-ws-ticket"),
-    path("schema/", views.SchemaView.as_view(), name="api-schema"),
-    path("docs/", views.SwaggerView.as_view(), name="api-docs"),
-    path("redoc/", views.RedocView.as_view(), name="api-redoc"),
-    re_path(r"", views.NotFoundView.as_view(), name="api-not-found"),
+    path("unread/", UnreadView.as_view(), name="api-unread"),
+    path("private/", PrivateRoomView.as_view(), name="api-private"),
+    path("ws-ticket/", TicketView.as_view(), name="api-ws-ticket"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(), name="api-docs"),
+    path("redoc/", RedocView.as_view(), name="api-redoc"),
+    re_path(r"", NotFoundView.as_view(), name="api-not-found"),
 ]

@@ -40,7 +40,8 @@ from smartcampus_chat.protocol.frames import (
     Schema,
     Typing,
 )
-from smartcampus_chat.realtime.hub import Subscriber, get_hub
+from smartcampus_chat.realtime.fanout import Subscriber
+from smartcampus_chat.realtime.hub import get_hub
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Per-process fan-out hub and bounded per-socket output.
+"""Per-process fan-out hub: one layer channel for all of a process's sockets.
 
 Why: Channels gives every socket its own layer channel and handles each layer message in
 its own ``dispatch``, which since Channels 4.2 hops to a worker thread
@@ -10,13 +10,12 @@ Here one :class:`Hub` per process (per event loop and channel layer) owns **one*
 channel and subscribes it to a room's (or user's) group while at least one local socket
 follows that group. A published frame is one group send per room whatever the number of
 sockets; the hub receives it once and hands the already-encoded text to each local
-socket's :class:`Outbox`, which writes it with the ASGI server's own ``send`` (below the
-session-middleware wrapper, which does nothing for WebSocket frames but costs a coroutine
-and two session lookups per frame).
+socket's :class:`~smartcampus_chat.realtime.sockets.Outbox`, which writes it with the ASGI
+server's own ``send`` (below the session-middleware wrapper, which does nothing for
+WebSocket frames but costs a coroutine and two session lookups per frame).
 
-Each :class:`Outbox` is bounded (``SEND_QUEUE_MAX_FRAMES``): a socket whose client does not
-read fast enough is closed with 4008 instead of growing memory or stalling the hub; the
-client resumes by ``event_seq`` and misses nothing (docs/protocol.md).
+Each outbox is bounded: a socket too slow to read is closed with 4008, not the hub stalled
+(:mod:`smartcampus_chat.realtime.sockets`).
 
 Robustness: membership changes are serialised by the hub (one layer call at a time, so a
 mass disconnect cannot exhaust the Redis connection pool), failures to leave a group are
@@ -37,7 +36,7 @@ ends"), which held the lock forever: every later socket of the process was conne
 silent, and the process no longer stopped on SIGTERM. Now no layer call is ever cancelled
 and awaited under the lock, every wait on the layer is bounded (:data:`LAYER_CALL_TIMEOUT`,
 :data:`STOP_TIMEOUT`), and a supervisor task probes the receive loop through the layer
-(:data:`PROBE_INTERVAL`): a probe that does not come back within :data:`PROBE_TIMEOUT`
+(:data:`~.fanout.PROBE_INTERVAL`): a probe not back within :data:`~.fanout.PROBE_TIMEOUT`
 means a stuck receive, which is abandoned for a fresh channel (groups re-joined,
 subscribers told to catch up). :func:`health` reports all this (the health endpoint,
 docs/deployment.md).
@@ -48,39 +47,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from collections.abc import AsyncIterator
+from typing import Any
 
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.realtime.fanout import (
+    PROBE_TYPE,
+    FanOut,
+    Subscriber,
+)
+from smartcampus_chat.realtime.sockets import CLOSE_TOO_SLOW, Message, Outbox
+from smartcampus_chat.realtime.tasks import bounded, cancel_within, consume
 
 logger = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-Send = Callable[[Message], Awaitable[None]]
+__all__ = [
+    # The socket side lives in realtime.sockets; importable from here, where it was.
+    "CLOSE_TOO_SLOW",
+    "LAYER_RESUMED_TYPE",
+    "Hub",
+    "Message",
+    "Outbox",
+    "Subscriber",
+    "get_hub",
+    "health",
+]
 
-CLOSE_TOO_SLOW = 4008
-CLOSE_TOO_SLOW_REASON = "too slow; resume"
 
-#: Seconds between two re-joins of every group the hub follows. channels-redis forgets
-#: members after ``group_expiry`` (default one day) and after a Redis restart.
-REJOIN_INTERVAL = 600.0
 RECEIVE_BACKOFF_MIN = 0.05
 #: At most this long between two attempts to re-join after layer trouble: delivery resumes
 #: within about this long of the layer's return.
 RECEIVE_BACKOFF_MAX = 1.0
 #: Delivered to every local subscriber once the hub is back after layer trouble.
 LAYER_RESUMED_TYPE = "chat.layer_resumed"
-#: What the hub sends its own channel to check that its receive loop receives.
-PROBE_TYPE = "scchat.hub.probe"
-#: Seconds between two probes of the receive loop through the layer.
-PROBE_INTERVAL = 15.0
-#: A probe not received within this long means a stuck receive (channels-redis blocks 5 s
-#: per pop, so this leaves room for a loaded Redis).
-PROBE_TIMEOUT = 10.0
 #: Longest wait for one membership call (group_add / group_discard) of the layer.
 LAYER_CALL_TIMEOUT = 10.0
 #: Longest wait for a cancelled receive loop to end before it is abandoned.
@@ -89,323 +90,8 @@ STOP_TIMEOUT = 2.0
 LOCK_HELD_WARNING = 15.0
 
 
-def raw_send(send: Send) -> Send:
-    """The ASGI server's ``send`` beneath Channels' session wrapper, when it is one.
-
-    ``channels.sessions.InstanceSessionWrapper.send`` only acts on ``http.response.start``;
-    for WebSocket messages it checks the session and calls ``real_send``. Skipping it is
-    behaviour-preserving and measurably cheaper per delivered frame (docs/performance.md).
-    """
-    from channels.sessions import InstanceSessionWrapper
-
-    owner = getattr(send, "__self__", None)
-    while isinstance(owner, InstanceSessionWrapper):
-        send = owner.real_send
-        owner = getattr(send, "__self__", None)
-    return send
-
-
-class Inbox:
-    """A socket's queue of state-changing hub messages, handled in order by ``handle``.
-
-    Every socket has one and almost never uses it (access changes, room added or removed),
-    so it costs three slots until a message comes: its queue and its task exist only while
-    messages wait. (An ``asyncio.Queue`` costs ~2.3 KiB up front, and a task waiting on it
-    ~1 KiB more, measured with ``tracemalloc``.)
-    """
-
-    __slots__ = ("handle", "items", "task")
-
-    def __init__(self, handle: Callable[[Message], Awaitable[None]]) -> None:
-        self.handle = handle
-        self.items: deque[Message] | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    def put_nowait(self, message: Message) -> None:
-        if self.items is None:
-            self.items = deque()
-        self.items.append(message)
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        try:
-            while self.items:
-                await self.handle(self.items.popleft())
-        finally:
-            self.task = None
-            self.items = None
-
-    async def aclose(self) -> None:
-        """Drop what waits (the socket is gone) and wait for the handler to stop."""
-        task, self.task = self.task, None
-        await cancel(task)
-
-
-async def cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel ``task`` (if it still runs) and wait until it has stopped."""
-    if task is not None and not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def _consume(task: asyncio.Task[Any]) -> None:
-    """Done callback of an abandoned task: fetch its outcome so asyncio does not log it."""
-    if not task.cancelled():
-        task.exception()
-
-
-async def cancel_within(task: asyncio.Task[Any] | None, timeout: float) -> bool:
-    """Cancel ``task`` and wait at most ``timeout`` seconds for it to end; whether it did.
-
-    Unlike :func:`cancel`, this returns even when the task swallows its cancellation (a
-    channels-redis ``receive()`` can): the task is then abandoned, still running.
-    """
-    if task is None or task.done():
-        return True
-    task.cancel()
-    await asyncio.wait({task}, timeout=timeout)
-    if task.done():
-        _consume(task)
-        return True
-    task.add_done_callback(_consume)
-    return False
-
-
-async def bounded(call: Awaitable[Any], timeout: float) -> Any:
-    """Await a layer call for at most ``timeout`` seconds (then TimeoutError).
-
-    The call runs in a task of its own that is cancelled and not waited for when it takes
-    too long, so a call that ignores its cancellation cannot hold the caller.
-    """
-    task = asyncio.ensure_future(call)
-    try:
-        await asyncio.wait({task}, timeout=timeout)
-    except asyncio.CancelledError:
-        task.cancel()
-        task.add_done_callback(_consume)
-        raise
-    if not task.done():
-        task.cancel()
-        task.add_done_callback(_consume)
-        raise TimeoutError(f"channel layer call took more than {timeout} s")
-    return task.result()
-
-
-async def _drive(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
-    """Run to completion a coroutine that was started by hand and suspended on ``yielded``.
-
-    This is what ``asyncio.Task`` does step by step; see :meth:`Outbox._write_now`.
-    """
-    while True:
-        try:
-            if yielded is None:
-                await asyncio.sleep(0)
-            else:
-                # As Task.__step does: the future was yielded to us, not to a task.
-                yielded._asyncio_future_blocking = False
-                await yielded
-        except asyncio.CancelledError:
-            coro.close()
-            raise
-        except BaseException:  # noqa: S110 - the coroutine gets it back from its own await
-            pass
-        try:
-            yielded = coro.send(None)
-        except StopIteration:
-            return
-
-
-class Outbox:
-    """A socket's outgoing frames: bounded, written in order.
-
-    The hub :meth:`offer`\\s frames without waiting; over ``limit`` pending frames the
-    socket is closed with 4008 (its pending frames are dropped: the client resumes). The
-    connection's own answers (:meth:`put`) wait for room instead, so a long replay throttles
-    itself to the client's pace.
-
-    An idle outbox writes at once, in the caller's stack (:meth:`_write_now`): the server's
-    ``send`` usually completes without suspending (the transport takes the bytes), so a
-    delivery costs no task. Only when it suspends (the client is slow: the transport's
-    buffer is full) does a writer task take over, and frames queue behind it.
-    """
-
-    __slots__ = ("finished", "limit", "overflowed", "pending", "send", "space", "task")
-
-    def __init__(self, send: Send, limit: int) -> None:
-        self.send = send
-        self.limit = max(1, limit)
-        #: Frames waiting for the writer task; None while empty (most sockets, most of the
-        #: time: an empty deque costs ~0.7 KiB).
-        self.pending: deque[Message] | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.space: asyncio.Event | None = None
-        #: Set once a close was queued or the client went away: nothing more is sent.
-        self.finished = False
-        self.overflowed = False
-
-    def __len__(self) -> int:
-        return len(self.pending) if self.pending is not None else 0
-
-    def _queue(self, message: Message) -> None:
-        if self.pending is None:
-            self.pending = deque()
-        self.pending.append(message)
-        self._kick()
-
-    def offer(self, text: str) -> bool:
-        """Queue a frame from the hub; False when the socket is finished or just overflowed."""
-        if self.finished:
-            return False
-        if len(self) >= self.limit:
-            self.overflow()
-            return False
-        message = {"type": "websocket.send", "text": text}
-        if self.task is None and not self.pending:
-            self._write_now(message)
-        else:
-            self._queue(message)
-        return True
-
-    async def put(self, message: Message) -> None:
-        """Queue one of the connection's own messages, waiting while the buffer is half full."""
-        while len(self) > self.limit // 2 and not self.finished:
-            if self.space is None:
-                self.space = asyncio.Event()
-            await self.space.wait()
-        if self.finished:
-            return
-        if message["type"] == "websocket.close":
-            self.finished = True
-        if self.task is None and not self.pending:
-            self._write_now(message)
-        else:
-            self._queue(message)
-
-    def overflow(self) -> None:
-        """Drop what is pending and close the socket with 4008 (the client resumes)."""
-        if self.finished:
-            return
-        self.overflowed = True
-        self.finished = True
-        self.pending = deque(
-            [{"type": "websocket.close", "code": CLOSE_TOO_SLOW, "reason": CLOSE_TOO_SLOW_REASON}]
-        )
-        task = self.task
-        if task is not None and not task.done():
-            # The writer may be blocked on a client that does not read: drop its frame.
-            task.cancel()
-            self.task = None
-        self._wake_putters()
-        self._kick()
-
-    def _write_now(self, message: Message) -> None:
-        """Start writing ``message`` in the caller's stack; a task finishes it if it waits."""
-        awaitable = self.send(message)
-        if not isinstance(awaitable, Coroutine):
-            self.task = asyncio.get_running_loop().create_task(self._write(awaitable))
-            return
-        try:
-            yielded = awaitable.send(None)
-        except StopIteration:
-            return
-        except Exception:
-            logger.debug("Socket write failed; dropping its pending frames", exc_info=True)
-            self.finished = True
-            self.pending = None
-            return
-        self.task = asyncio.get_running_loop().create_task(self._write(_drive(awaitable, yielded)))
-
-    def _kick(self) -> None:
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._write())
-
-    def _wake_putters(self) -> None:
-        if self.space is not None:
-            self.space.set()
-            self.space = None
-
-    async def _write(self, started: Awaitable[None] | None = None) -> None:
-        try:
-            if started is not None:
-                await started
-            while self.pending:
-                message = self.pending.popleft()
-                if self.space is not None and len(self.pending) <= self.limit // 2:
-                    self._wake_putters()
-                await self.send(message)
-                if message["type"] == "websocket.close":
-                    self.pending = None
-                    break
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The client went away (uvicorn's ClientDisconnected, a reset transport...).
-            logger.debug("Socket write failed; dropping its pending frames", exc_info=True)
-            self.finished = True
-            self.pending = None
-        finally:
-            if not self.pending:
-                self.pending = None
-            self._wake_putters()
-
-    async def aclose(self) -> None:
-        """Stop writing (the socket is gone) and wait for the writer to end."""
-        self.finished = True
-        self.pending = None
-        self._wake_putters()
-        task, self.task = self.task, None
-        await cancel(task)
-
-
-class Subscriber(Protocol):
-    """What the hub delivers to: a connection (see ``consumers.ChatConsumer``)."""
-
-    def deliver(self, message: Message) -> None: ...
-
-
-class Hub:
+class Hub(FanOut):
     """One layer channel for all of a process's sockets; see the module docstring."""
-
-    def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
-        self.layer = layer
-        self.loop = loop
-        self.channel = ""
-        #: Each followed group's local subscribers: the subscriber itself while it is the
-        #: only one (most user groups: a set per user would cost ~0.3 KiB a socket).
-        self.groups: dict[str, Subscriber | set[Subscriber]] = {}
-        #: Groups left locally whose layer membership could not be removed yet.
-        self.stale: set[str] = set()
-        self.lock = asyncio.Lock()
-        #: The supervisor (:meth:`_supervise`): runs :attr:`receiver` and probes it.
-        self.task: asyncio.Task[None] | None = None
-        #: The receive loop (:meth:`_receive_loop`) on :attr:`channel`.
-        self.receiver: asyncio.Task[None] | None = None
-        self.last_rejoin = 0.0
-        self.receive_errors = 0
-        #: Completed recoveries from layer trouble (re-joined and subscribers told).
-        self.recoveries = 0
-        #: True while re-joining after layer trouble.
-        self.recovering = False
-        #: Receive loops abandoned for a fresh channel because a probe did not come back.
-        self.restarts = 0
-        #: Receive loops the hub cancelled (a swallowed cancellation ends them later).
-        self.ending: weakref.WeakSet[asyncio.Task[None]] = weakref.WeakSet()
-        #: Those of them still running, with their channels (woken up at the end).
-        self.abandoned: list[tuple[asyncio.Task[None], str]] = []
-        self.probe_interval = PROBE_INTERVAL
-        self.probe_timeout = PROBE_TIMEOUT
-        self.probe_id = 0
-        #: ``loop.time()`` the pending probe was sent; None while none is pending.
-        self.probe_sent: float | None = None
-        self.last_probe = 0.0
-        self.last_probe_rtt: float | None = None
-        #: ``loop.time()`` of the last message received from the layer (probes included).
-        self.last_receive: float | None = None
-        #: ``loop.time()`` the lock was taken; None while it is free.
-        self.lock_since: float | None = None
-        self.lock_warned = False
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -475,19 +161,7 @@ class Hub:
             if channel is None:
                 self.stale.add(group)
 
-    def deliver(self, message: Message) -> None:
-        group = message.get("group")
-        members = self.groups.get(group) if isinstance(group, str) else None
-        if isinstance(members, set):
-            _hand_out(tuple(members), message)
-        elif members is not None:
-            _hand_out((members,), message)
-
-    # Receiving, for the hub's whole life --------------------------------------------
-
-    def _start_receiver(self) -> asyncio.Task[None]:
-        self.receiver = self.loop.create_task(self._receive_loop(self.channel))
-        return self.receiver
+    # Supervising the receive loop, for the hub's whole life ------------------------------
 
     async def _supervise(self) -> None:
         """Run the receive loop until cancelled; probe it and replace it when it is stuck.
@@ -552,11 +226,6 @@ class Hub:
             self.probe_sent = None
         return False
 
-    def _probe_back(self, message: Message) -> None:
-        if self.probe_sent is not None and message.get("probe") == self.probe_id:
-            self.last_probe_rtt = self.loop.time() - self.probe_sent
-            self.probe_sent = None
-
     async def _replace_receiver(self, stuck: asyncio.Task[None]) -> asyncio.Task[None]:
         """Abandon a stuck receive loop for a fresh channel; re-join; tell subscribers."""
         self.restarts += 1
@@ -568,7 +237,7 @@ class Hub:
         self.probe_sent = None
         self.ending.add(stuck)
         stuck.cancel()
-        stuck.add_done_callback(_consume)
+        stuck.add_done_callback(consume)
         old = self.channel
         self.abandoned = [(task, name) for task, name in self.abandoned if not task.done()]
         self.abandoned.append((stuck, old))
@@ -607,42 +276,6 @@ class Hub:
         if not receiver.done():
             logger.warning("Hub receive loop ignores its cancellation; abandoned")
 
-    def _told_to_end(self, task: asyncio.Task[Any], channel: str) -> bool:
-        """Whether this receive loop was cancelled or replaced (its channel is not ours)."""
-        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
-        return (
-            task in self.ending
-            or channel != self.channel
-            or (cancelling is not None and cancelling() > 0)
-        )
-
-    async def _receive_loop(self, channel: str) -> None:
-        me = asyncio.current_task()
-        assert me is not None
-        while True:
-            try:
-                message = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                if self._told_to_end(me, channel):
-                    raise asyncio.CancelledError from None
-                self.receive_errors += 1
-                logger.warning("Channel layer receive failed; re-joining", exc_info=True)
-                await self._recover()
-                continue
-            if self._told_to_end(me, channel):
-                # The layer swallowed this loop's cancellation, or the loop was replaced.
-                raise asyncio.CancelledError
-            self.last_receive = self.loop.time()
-            if message.get("type") == PROBE_TYPE:
-                self._probe_back(message)
-                continue
-            self.deliver(message)
-            if self.loop.time() - self.last_rejoin > REJOIN_INTERVAL:
-                self.last_rejoin = self.loop.time()
-                self.loop.create_task(self.rejoin())
-
     async def _recover(self) -> None:
         """Re-join every group, retrying until the layer takes them, then tell subscribers.
 
@@ -665,16 +298,6 @@ class Hub:
         self.recoveries += 1
         logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
         self.notify_all({"type": LAYER_RESUMED_TYPE})
-
-    def notify_all(self, message: Message) -> None:
-        """Deliver ``message`` once to every local subscriber, whatever it follows."""
-        everyone: set[Subscriber] = set()
-        for members in self.groups.values():
-            if isinstance(members, set):
-                everyone.update(members)
-            else:
-                everyone.add(members)
-        _hand_out(everyone, message)
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
@@ -740,15 +363,6 @@ class Hub:
 
 
 _hub: Hub | None = None
-
-
-def _hand_out(subscribers: Iterable[Subscriber], message: Message) -> None:
-    """Deliver ``message`` to each subscriber; one failing does not stop the others."""
-    for subscriber in subscribers:
-        try:
-            subscriber.deliver(message)
-        except Exception:
-            logger.exception("Delivering a %s message failed", message.get("type"))
 
 
 def get_hub() -> Hub:

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from django.utils import timezone
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.realtime.hub import Message
+from smartcampus_chat.realtime.sockets import Message
 
 logger = logging.getLogger(__name__)
 

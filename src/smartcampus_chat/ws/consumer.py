@@ -91,8 +91,8 @@ from smartcampus_chat.protocol.frames import (
 )
 from smartcampus_chat.protocol.render import message_data, room_data, user_ref
 from smartcampus_chat.realtime import events, revalidation, tickets
-from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.realtime.presence import TooManyConnections, tracker
+from smartcampus_chat.realtime.sockets import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.services.batch import SendRequest
 from smartcampus_chat.services.batcher import get_batcher
 from smartcampus_chat.ws.setup import (

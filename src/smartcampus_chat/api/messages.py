@@ -1,0 +1,139 @@
+"""A room's messages: history pages, one message, send, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from smartcampus_chat import queries, services
+from smartcampus_chat.api.base import MESSAGE_ID, ROOM_SLUG, ChatAPIView, document, path_id
+from smartcampus_chat.api.pagination import SequencePagination
+from smartcampus_chat.api.serializers.messages import (
+    HistoryQuerySerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    MessageUpdateSerializer,
+)
+from smartcampus_chat.domain.policies import RoomAccess
+from smartcampus_chat.exceptions import NotFound
+from smartcampus_chat.models import ChatMessage, ChatRoom
+
+
+@extend_schema(tags=["messages"], parameters=[ROOM_SLUG])
+class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
+    pagination_class = SequencePagination
+    serializer_class = MessageSerializer
+    lookup_value_regex = r"[^/]+"
+    error_statuses = {
+        "create": ("409",),
+        "partial_update": ("409",),
+        "destroy": ("409",),
+    }
+
+    def get_queryset(self) -> QuerySet[ChatMessage]:
+        # History is read through queries.history(); this only serves the schema generator.
+        return ChatMessage.objects.none()
+
+    def _message(self, room: ChatRoom, pk: str) -> tuple[ChatMessage, RoomAccess]:
+        message, access = services.get_message_for(self.request.user, path_id(pk))
+        if message.room_id != room.pk:
+            raise NotFound()
+        return message, access
+
+    def _render(self, message: ChatMessage, access: RoomAccess | None = None) -> dict[str, Any]:
+        context = {
+            "room_slug": message.room.slug,
+            "show_deleted_content": queries.shows_deleted_content(access),
+        }
+        return dict(MessageSerializer(message, context=context).data)
+
+    @document(
+        summary="A page of a room's history (keyset pagination on seq)",
+        parameters=[HistoryQuerySerializer],
+        responses=MessageSerializer(many=True),
+    )
+    def list(self, request: Request, room_slug: str) -> Response:
+        room, access = services.get_room_for(request.user, room_slug)
+        params = HistoryQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        cursor = params.validated_data
+        page = queries.history(
+            room, before=cursor.get("before"), after=cursor.get("after"), limit=cursor.get("limit")
+        )
+        context = {
+            "room_slug": room.slug,
+            "show_deleted_content": queries.shows_deleted_content(access),
+        }
+        data = MessageSerializer(page.messages, many=True, context=context).data
+        paginator = SequencePagination()
+        return paginator.paginated_response(
+            data,
+            request=request,
+            page=page,
+            before=cursor.get("before"),
+            after=cursor.get("after"),
+        )
+
+    @document(summary="One message", parameters=[MESSAGE_ID])
+    def retrieve(self, request: Request, room_slug: str, pk: str) -> Response:
+        room, _access = services.get_room_for(request.user, room_slug)
+        message, access = self._message(room, pk)
+        return Response(self._render(message, access))
+
+    @document(
+        summary="Send a message (idempotent on client_id)",
+        request=MessageCreateSerializer,
+        responses={
+            201: OpenApiResponse(MessageSerializer, description=_("Stored.")),
+            200: OpenApiResponse(
+                MessageSerializer, description=_("Already stored under this client_id.")
+            ),
+        },
+    )
+    def create(self, request: Request, room_slug: str) -> Response:
+        room, access = services.get_room_for(request.user, room_slug)
+        params = MessageCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        result = services.check_send_message(
+            request.user,
+            room,
+            params.validated_data["content"],
+            client_id=params.validated_data.get("client_id"),
+            reply_to=params.validated_data.get("reply_to"),
+            access=access,
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(self._render(result.message), status=code)
+
+    @document(
+        summary="Edit my message",
+        parameters=[MESSAGE_ID],
+        request=MessageUpdateSerializer,
+        responses=MessageSerializer,
+    )
+    def partial_update(self, request: Request, room_slug: str, pk: str) -> Response:
+        room, _access = services.get_room_for(request.user, room_slug)
+        message, access = self._message(room, pk)
+        params = MessageUpdateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        message = services.check_edit_message(
+            request.user, message, params.validated_data["content"], access
+        )
+        return Response(self._render(message))
+
+    @document(
+        summary="Delete a message (soft delete); answers the deleted message",
+        parameters=[MESSAGE_ID],
+        responses={200: MessageSerializer},
+    )
+    def destroy(self, request: Request, room_slug: str, pk: str) -> Response:
+        room, _access = services.get_room_for(request.user, room_slug)
+        message, access = self._message(room, pk)
+        message = services.check_delete_message(request.user, message, access)
+        return Response(self._render(message))

@@ -1,0 +1,20 @@
+"""A room's members."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from smartcampus_chat.api.serializers.fields import UTCDateTimeField
+from smartcampus_chat.api.serializers.people import UserRefSerializer
+from smartcampus_chat.models import ChatParticipant
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True)
+    joined_at = UTCDateTimeField()
+    last_seen = UTCDateTimeField(allow_null=True)
+
+    class Meta:
+        model = ChatParticipant
+        fields = ["user", "role", "is_online", "last_seen", "joined_at"]
+        read_only_fields = fields

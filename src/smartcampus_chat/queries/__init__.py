@@ -1,0 +1,86 @@
+"""Read-side queries shared by the doors, one module per feature.
+
+Each function costs a fixed number of queries whatever the number of rooms, messages or
+participants (the tests count them). The names are re-exported here:
+``from smartcampus_chat import queries; queries.history(...)``.
+"""
+
+from __future__ import annotations
+
+from smartcampus_chat.queries.history import (
+    HistoryPage,
+    changes_since,
+    clamp_page_size,
+    history,
+    shows_deleted_content,
+)
+from smartcampus_chat.queries.members import participant_rows, participants
+from smartcampus_chat.queries.pages import (
+    MemberRow,
+    MessageRow,
+    RoomCreateChoices,
+    RoomListPage,
+    RoomPage,
+    RoomSettingsPage,
+    message_in_room,
+    room_create_choices,
+    room_list_page,
+    room_page,
+    room_settings_page,
+)
+from smartcampus_chat.queries.people import (
+    PEOPLE_LIMIT,
+    active_users,
+    people_search_fields,
+    search_people,
+)
+from smartcampus_chat.queries.reads import unread_summary
+from smartcampus_chat.queries.rooms import (
+    RoomDetail,
+    followed_rooms,
+    joinable_rooms,
+    last_messages,
+    message_for,
+    my_rooms,
+    room_detail,
+    room_for,
+    room_list,
+)
+from smartcampus_chat.queries.search import SEARCH_MAX_LENGTH, clean_search
+
+__all__ = [
+    "PEOPLE_LIMIT",
+    "SEARCH_MAX_LENGTH",
+    "HistoryPage",
+    "MemberRow",
+    "MessageRow",
+    "RoomCreateChoices",
+    "RoomDetail",
+    "RoomListPage",
+    "RoomPage",
+    "RoomSettingsPage",
+    "active_users",
+    "changes_since",
+    "clamp_page_size",
+    "clean_search",
+    "followed_rooms",
+    "history",
+    "joinable_rooms",
+    "last_messages",
+    "message_for",
+    "message_in_room",
+    "my_rooms",
+    "participant_rows",
+    "participants",
+    "people_search_fields",
+    "room_create_choices",
+    "room_detail",
+    "room_for",
+    "room_list",
+    "room_list_page",
+    "room_page",
+    "room_settings_page",
+    "search_people",
+    "shows_deleted_content",
+    "unread_summary",
+]

@@ -1,0 +1,176 @@
+"""The HTML pages' view models: what a page shows and what its viewer may do there,
+decided by the policy here rather than in the views (:mod:`smartcampus_chat.web.views`
+parse the request, call one of these, render)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+
+from smartcampus_chat.domain import courses
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.exceptions import NotFound, PermissionDenied
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.queries.history import HistoryPage, history
+from smartcampus_chat.queries.members import participants
+from smartcampus_chat.queries.rooms import (
+    joinable_rooms,
+    last_messages,
+    message_for,
+    my_rooms,
+    room_for,
+)
+
+
+def message_in_room(user: Any, slug: str, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
+    """The message, if the user may see it *and* it belongs to room ``slug`` (the pages'
+    addresses name both: another room's message is not found there)."""
+    message, access = message_for(user, message_id)
+    if message.room.slug != slug:
+        raise NotFound()
+    return message, access
+
+
+@dataclass(frozen=True)
+class RoomListPage:
+    """The room list: the user's rooms (each annotated by :func:`my_rooms`, with
+    ``last_message`` and ``last_preview``, what the user may read of it) and the rooms
+    they may join."""
+
+    rooms: list[ChatRoom]
+    joinable_rooms: list[ChatRoom]
+    search: str
+
+
+def room_list_page(user: Any, search: str) -> RoomListPage:
+    rooms = list(my_rooms(user, search))
+    last = last_messages(rooms)
+    for room in rooms:
+        message = last.get(room.pk)
+        room.last_message = message  # type: ignore[attr-defined]
+        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
+    return RoomListPage(rooms, list(joinable_rooms(user, search)), search)
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A message with what the viewer may do to it, decided once by the policy."""
+
+    message: ChatMessage
+    #: What the viewer may read of it (:func:`~smartcampus_chat.protocol.render.visible_content`).
+    content: str | None
+    can_edit: bool
+    can_delete: bool
+
+
+@dataclass(frozen=True)
+class RoomPage:
+    """A room's page: one page of history and what the viewer may do there."""
+
+    room: ChatRoom
+    access: RoomAccess
+    course: Any
+    page: HistoryPage
+    rows: list[MessageRow]
+    participants: list[ChatParticipant]
+    joined: bool
+    can_join: bool
+    can_leave: bool
+    can_manage: bool
+    #: The newest message shown when the viewer is a participant who has not read it, on
+    #: the latest page: what the page's "mark as read" form sends (the page itself never
+    #: moves the marker: a GET changes nothing). None: nothing to mark.
+    unread_seq: int | None
+
+
+def room_page(user: Any, slug: str, *, before: int | None, after: int | None) -> RoomPage:
+    """The page of room ``slug`` (NotFound when hidden); ``before`` wins over ``after``."""
+    room, access = room_for(user, slug)
+    if before is not None:
+        after = None  # Both given: "before" wins, as the page's own links expect.
+    page = history(room, before=before, after=after)
+    members = list(participants(room))
+    mine = next((p for p in members if p.user_id == user.pk), None)
+    newest = page.messages[-1].seq if page.messages and not page.has_after else None
+    policy = get_policy()
+    rows = [
+        MessageRow(
+            message,
+            content=visible_content(message),
+            can_edit=policy.can_edit_message(user, access, message),
+            can_delete=policy.can_delete_message(user, access, message),
+        )
+        for message in page.messages
+    ]
+    joined = mine is not None
+    return RoomPage(
+        room=room,
+        access=access,
+        course=courses.room_course(room),
+        page=page,
+        rows=rows,
+        participants=members,
+        joined=joined,
+        can_join=not joined and policy.can_join(access, room),
+        can_leave=joined and policy.can_leave(room),
+        can_manage=policy.can_manage_room(access, room),
+        unread_seq=(
+            newest
+            if mine is not None and newest is not None and newest > mine.last_read_seq
+            else None
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    participant: ChatParticipant
+    can_remove: bool
+
+
+@dataclass(frozen=True)
+class RoomSettingsPage:
+    """A room's settings page, for those who may manage the room (else PermissionDenied)."""
+
+    room: ChatRoom
+    access: RoomAccess
+    members: list[MemberRow]
+
+
+def room_settings_page(user: Any, slug: str) -> RoomSettingsPage:
+    room, access = room_for(user, slug)
+    policy = get_policy()
+    if not policy.can_manage_room(access, room):
+        raise PermissionDenied()
+    members = [
+        # The row's role stands in for the full access check, which the service repeats.
+        MemberRow(p, can_remove=policy.can_remove_user(user, access, room, p.user, p.role))
+        for p in participants(room)
+    ]
+    return RoomSettingsPage(room, access, members)
+
+
+@dataclass(frozen=True)
+class RoomCreateChoices:
+    """What the room creation form offers: groups, and courses (None: courses are off)."""
+
+    groups: QuerySet[Any]
+    courses: QuerySet[Any] | None
+
+
+def room_create_choices(user: Any) -> RoomCreateChoices:
+    """Staff pick any group and course; others their own groups and the courses they
+    teach (the service asks the policy again on submission)."""
+    groups = Group.objects.all() if user.is_staff else user.groups.all()
+    course_model = courses.get_course_model()
+    if course_model is None:
+        return RoomCreateChoices(groups.order_by("name"), None)
+    taught = course_model._default_manager.all()
+    if not user.is_staff:
+        roles = courses.course_roles_for_user(user)
+        taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
+    return RoomCreateChoices(groups.order_by("name"), taught)

@@ -1,0 +1,133 @@
+"""Room lists and one room as its reader sees it, in a fixed number of queries; the room
+or message a user may see, by its address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import is_object_id
+from smartcampus_chat.exceptions import NotFound
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+
+
+def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
+    """Rooms the user joined and may still see, annotated for the room list.
+
+    Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
+    marker), ``last_message_id``; newest activity first. ``search`` filters by name.
+    """
+    membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
+    # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room
+    # two levels up.
+    read_marker = ChatParticipant.objects.filter(room=OuterRef(OuterRef("pk")), user=user)
+    unread = (
+        ChatMessage.objects.filter(
+            room=OuterRef("pk"),
+            is_deleted=False,
+            seq__gt=Coalesce(Subquery(read_marker.values("last_read_seq")[:1]), Value(0)),
+        )
+        .exclude(sender=user)
+        .order_by()
+        .values("room")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_message = ChatMessage.objects.filter(room=OuterRef("pk")).order_by("-seq").values("pk")[:1]
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    if search:
+        rooms = rooms.filter(name__icontains=search)
+    return rooms.annotate(
+        my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        last_message_id=Subquery(last_message),
+    ).order_by("-last_message_at", "-created_at")
+
+
+def joinable_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
+    """Non-private, active rooms the user may see but has not joined (``search``: by name)."""
+    joined = ChatParticipant.objects.filter(user=user).values("room_id")
+    rooms = ChatRoom.objects.exclude(room_type=RoomType.PRIVATE).active().exclude(pk__in=joined)
+    if search:
+        rooms = rooms.filter(name__icontains=search)
+    return get_policy().visible_rooms(user, rooms).order_by("name")
+
+
+def room_list(
+    user: Any, *, scope: str = "mine", room_type: str | None = None
+) -> QuerySet[ChatRoom]:
+    """:func:`my_rooms` (``scope="mine"``) or :func:`joinable_rooms` (``"joinable"``),
+    of one ``room_type`` if given."""
+    rooms = joinable_rooms(user) if scope == "joinable" else my_rooms(user)
+    if room_type is not None:
+        rooms = rooms.filter(room_type=room_type)
+    return rooms
+
+
+def last_messages(rooms: list[ChatRoom]) -> dict[int, ChatMessage]:
+    """The ``last_message_id`` annotated by :func:`my_rooms`, loaded in one query."""
+    ids = [getattr(room, "last_message_id", None) for room in rooms]
+    messages = ChatMessage.objects.filter(pk__in=[i for i in ids if i]).select_related("sender")
+    return {message.room_id: message for message in messages}
+
+
+@dataclass(frozen=True)
+class RoomDetail:
+    """One room as ``user`` sees it: the :func:`my_rooms` row (unread count, read marker)
+    when they joined it, else the plain room."""
+
+    room: ChatRoom
+    access: RoomAccess
+    is_member: bool
+    can_join: bool
+    last_messages: dict[int, ChatMessage]
+
+
+def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
+    """``room`` with the user's ``access``, whether they may join it and its last message
+    (two queries)."""
+    joined = my_rooms(user).filter(pk=room.pk).first()
+    return RoomDetail(
+        room=joined or room,
+        access=access,
+        is_member=joined is not None,
+        can_join=joined is None and get_policy().can_join(access, room),
+        last_messages=last_messages([joined]) if joined is not None else {},
+    )
+
+
+def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
+    """(id, slug, last_event_seq) of the rooms the user joined and may still see: what
+    ``ws/chat/`` follows."""
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))
+
+
+def room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
+    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden."""
+    room = ChatRoom.objects.filter(slug=slug).select_related("group").first()
+    if room is None:
+        raise NotFound()
+    access = get_policy().access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    return room, access
+
+
+def message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
+    """A message the user may see, with their access to its room (NotFound otherwise)."""
+    if not is_object_id(message_id):
+        raise NotFound()
+    message = ChatMessage.objects.select_related("room", "sender").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound()
+    access = get_policy().access(user, message.room)
+    if not access.can_see:
+        raise NotFound()
+    return message, access
