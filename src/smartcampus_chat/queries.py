@@ -200,3 +200,12 @@ def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
     joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
     rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
     return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))
+
+
+def room_by_id(room_id: int) -> ChatRoom:
+    """The room ``room_id`` (``ChatRoom.DoesNotExist`` when it is gone)."""
+    return ChatRoom.objects.get(pk=room_id)
+
+
+def room_exists(room_id: int) -> bool:
+    return ChatRoom.objects.filter(pk=room_id).exists()
