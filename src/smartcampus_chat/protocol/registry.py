@@ -18,6 +18,7 @@ document it in ``docs/protocol.md``; a client frame also needs one handler in
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ class FrameSpec:
     """
 
     type: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]  # ``builtins``: the field above shadows ``type``.
     direction: Direction
     numbered: bool = False
     about_user: bool = False
@@ -122,12 +123,12 @@ def specs(direction: Direction | None = None) -> list[FrameSpec]:
     return [s for s in _REGISTRY.values() if direction is None or s.direction is direction]
 
 
-def client_spec(frame_type: str) -> FrameSpec | None:
-    return _REGISTRY.get((Direction.CLIENT, frame_type))
+def client_spec(type_: str) -> FrameSpec | None:
+    return _REGISTRY.get((Direction.CLIENT, type_))
 
 
-def server_spec(frame_type: str) -> FrameSpec | None:
-    return _REGISTRY.get((Direction.SERVER, frame_type))
+def server_spec(type_: str) -> FrameSpec | None:
+    return _REGISTRY.get((Direction.SERVER, type_))
 
 
 def server_types(**fact: bool) -> frozenset[str]:
@@ -142,9 +143,9 @@ def server_types(**fact: bool) -> frozenset[str]:
 def routing_facts(frame: BaseModel) -> dict[str, Any]:
     """What a connection needs to route ``frame`` without decoding its JSON: the layer
     message's ``frame_type``, ``event_seq``, ``sender_id``, ``room_id`` and ``room_slug``."""
-    frame_type = getattr(frame, "type", "")
-    facts: dict[str, Any] = {"frame_type": frame_type}
-    spec = server_spec(frame_type)
+    type_ = getattr(frame, "type", "")
+    facts: dict[str, Any] = {"frame_type": type_}
+    spec = server_spec(type_)
     if spec is None:
         return facts
     if spec.numbered:
