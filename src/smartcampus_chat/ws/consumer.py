@@ -1,29 +1,22 @@
 """WebSocket doors. Thin: parse a frame, dispatch it to its handler, send frames back.
 
-Two endpoints share one implementation (:class:`ChatConsumer`):
+Two endpoints share one implementation (:class:`ChatConsumer`): ``ws/chat/<slug>/``
+(:class:`RoomConsumer`) follows one room; ``ws/chat/`` (:class:`UserConsumer`) follows
+every room the user joined and keeps the room list live (docs/protocol.md).
 
-- ``ws/chat/<slug>/`` (:class:`RoomConsumer`) follows one room;
-- ``ws/chat/`` (:class:`UserConsumer`) follows every room the user joined and keeps the
-  room list live (``room.added`` / ``room.removed`` / ``unread``).
+This module connects, disconnects, reads client frames and hub messages and dispatches
+them: a client frame to its handler (:data:`.handlers.ROUTES`, one per client type of the
+frame registry, in ``ws/handlers/<feature>.py``), a hub message to the ``chat_*`` method
+of its type. The connection's state and delivery order are :class:`.socket.Socket`'s
+(connections have no layer channel: the process's hub calls ``deliver``); what each
+endpoint does when its rooms change is :mod:`.handlers.rooms`'.
 
-The full protocol is documented in docs/protocol.md. This module connects, disconnects,
-reads client frames and hub messages and dispatches them: a client frame to its handler
-(:data:`.handlers.ROUTES`, one per type of the frame registry, in
-``ws/handlers/<feature>.py``), a hub message to the ``chat_*`` method of its type. The
-connection's state and delivery order are :class:`.socket.Socket`'s; what each endpoint
-does when its rooms change is in :mod:`.handlers.rooms`.
-
-Delivery does no database work: access is decided when a connection follows a room and
-re-decided when the layer says it changed (``chat.access_changed``,
-``chat.session_changed``, ``chat.session_ended``, ``room.removed``), never per delivered
-frame. As a backstop for changes nobody signalled, each connection re-checks its session
-and access at an interval (``chat.revalidate`` from
+Access is decided when a connection follows a room and re-decided when the layer says it
+changed (``chat.access_changed``, ``chat.session_changed``, ``chat.session_ended``,
+``room.removed``), never per delivered frame. As a backstop for changes nobody signalled,
+each connection re-checks its session and access at an interval (``chat.revalidate`` from
 :mod:`smartcampus_chat.realtime.revalidation`) and before a state-changing client frame
 when its last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.revalidate`).
-
-Connections have no layer channel of their own: the process's fan-out hub
-(:mod:`smartcampus_chat.realtime.hub`) receives each group message once and calls
-:meth:`.socket.Socket.deliver` of every local connection following the group.
 """
 
 from __future__ import annotations
@@ -34,7 +27,6 @@ import logging
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
@@ -53,11 +45,14 @@ from smartcampus_chat.protocol.frames import (
     RoomAdded,
     echo_id,
 )
+from smartcampus_chat.protocol.registry import frame_type
 from smartcampus_chat.realtime import events, revalidation, tickets
 from smartcampus_chat.realtime.hub import Inbox, Message, Outbox, raw_send
 from smartcampus_chat.realtime.presence import TooManyConnections, tracker
 from smartcampus_chat.ws.handlers import ROUTES, Route, history
 from smartcampus_chat.ws.handlers.history import changes as _changes
+
+# Importable from here as before this module was split (tests patch it).
 from smartcampus_chat.ws.handlers.messages import _send as _send
 from smartcampus_chat.ws.handlers.rooms import RoomEndpoint, UserEndpoint
 from smartcampus_chat.ws.setup import (
@@ -65,6 +60,7 @@ from smartcampus_chat.ws.setup import (
     SetUpRequest,
     get_revalidate_batcher,
     get_set_up_batcher,
+    query_params,
     socket_session_key,
 )
 from smartcampus_chat.ws.socket import (
@@ -83,6 +79,8 @@ from smartcampus_chat.ws.socket import (
 
 logger = logging.getLogger(__name__)
 
+_ROOM_ADDED = frame_type(RoomAdded)
+
 __all__ = [
     "CLOSE_BAD_REQUEST",
     "CLOSE_NOT_ALLOWED",
@@ -97,14 +95,6 @@ __all__ = [
     "RoomConsumer",
     "UserConsumer",
 ]
-
-
-def query_params(scope: dict[str, Any]) -> dict[str, str]:
-    """The last value of each query-string parameter of ``scope`` (blank ones included:
-    ``?event_seq=`` is a malformed number, not an absent one)."""
-    raw = scope.get("query_string", b"")
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
-    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
 
 
 class ChatConsumer(Socket):
@@ -351,13 +341,11 @@ class ChatConsumer(Socket):
 
     # Layer messages ------------------------------------------------------------------
 
-    # Layer messages ------------------------------------------------------------------
-
     async def chat_frame(self, event: dict[str, Any]) -> None:
         """Membership frames (the inbox gets no others): they change what is followed."""
         if self.closing:
             return
-        if event.get("frame_type") == RoomAdded.model_fields["type"].default:
+        if event.get("frame_type") == _ROOM_ADDED:
             await self.room_added(event)
         else:
             await self.room_removed(event)

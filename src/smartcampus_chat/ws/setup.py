@@ -195,6 +195,14 @@ def socket_session_key(scope: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def query_params(scope: dict[str, Any]) -> dict[str, str]:
+    """The last value of each query-string parameter of ``scope`` (blank ones included:
+    ``?event_seq=`` is a malformed number, not an absent one)."""
+    raw = scope.get("query_string", b"")
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
+    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
+
+
 def _came_with_ticket(scope: dict[str, Any]) -> bool:
     raw = scope.get("query_string", b"")
     text = raw.decode("latin-1") if isinstance(raw, bytes) else str(raw)
