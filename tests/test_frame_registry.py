@@ -160,3 +160,16 @@ def test_routing_facts_come_from_the_registry(frame: Any, facts: dict[str, Any])
 def test_delivery_sets_are_the_registry_facts() -> None:
     assert {"room.added", "room.removed"} == frames.MEMBERSHIP_TYPES
     assert {"room.updated"} == frames.REFRESHING_TYPES
+
+
+def test_rest_message_and_user_shapes_are_the_protocol_models() -> None:
+    from smartcampus_chat.api.serializers import MessageSerializer, UserRefSerializer
+
+    assert list(MessageSerializer().fields) == list(frames.MessageData.model_fields)
+    assert list(UserRefSerializer().fields) == list(frames.UserRef.model_fields)
+    nullable = {name for name, field in MessageSerializer().fields.items() if field.allow_null}
+    assert nullable == {
+        name
+        for name, info in frames.MessageData.model_fields.items()
+        if type(None) in get_args(info.annotation)
+    }

@@ -10,33 +10,27 @@ can merge REST pages and real-time frames.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, ClassVar, get_args
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from pydantic import BaseModel
-from rest_framework import ISO_8601, serializers
+from rest_framework import serializers
 from rest_framework.utils import html
 
+from smartcampus_chat.api.shapes import (
+    MessageSerializer,
+    ProtocolSerializer,
+    UserRefSerializer,
+    UTCDateTimeField,
+)
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
-from smartcampus_chat.protocol.frames import MessageData, UserRef
-from smartcampus_chat.protocol.render import message_data, user_ref
 
 #: Largest id or number the database stores (64-bit signed); larger input is invalid.
 MAX_INTEGER = 2**63 - 1
-
-
-class UTCDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC ("...Z"), as the WebSocket frames write it, whatever the host's zone."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("read_only", True)
-        super().__init__(format=ISO_8601, default_timezone=dt.timezone.utc, **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -88,96 +82,6 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error response: ``{"error": {"code", "message", "fields"}}``."""
 
     error = ErrorDetailSerializer()
-
-
-# --- protocol shapes ----------------------------------------------------------------------
-
-
-def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
-    """``(X, True)`` for ``X | None``, ``(X, False)`` for ``X``."""
-    args = get_args(annotation)
-    if type(None) not in args:
-        return annotation, False
-    (inner,) = [arg for arg in args if arg is not type(None)]
-    return inner, True
-
-
-class ProtocolSerializer(serializers.Serializer):
-    """An output serializer with the shape of a protocol model (``shape``), by construction.
-
-    Its fields are declared from the model's fields (for the OpenAPI document, with
-    ``help_texts``) and its values are the protocol's own rendering (:meth:`render`), the
-    one the WebSocket frames carry: the API and the frames cannot drift apart.
-    """
-
-    shape: ClassVar[type[BaseModel]]
-    help_texts: ClassVar[dict[str, Any]] = {}
-    #: The serializer of each shape, for nested models (filled as subclasses are defined).
-    by_shape: ClassVar[dict[type[BaseModel], type[ProtocolSerializer]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        ProtocolSerializer.by_shape[cls.shape] = cls
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            name: self._field(info.annotation, self.help_texts.get(name))
-            for name, info in self.shape.model_fields.items()
-        }
-
-    @classmethod
-    def _field(cls, annotation: Any, help_text: Any) -> serializers.Field:
-        kind, nullable = _unwrap_optional(annotation)
-        options: dict[str, Any] = {"read_only": True}
-        if nullable:
-            options["allow_null"] = True
-        if help_text is not None:
-            options["help_text"] = help_text
-        if kind is dt.datetime:
-            return UTCDateTimeField(**options)
-        if kind in cls.by_shape:
-            return cls.by_shape[kind](**options)
-        return {int: serializers.IntegerField, bool: serializers.BooleanField}.get(
-            kind, serializers.CharField
-        )(**options)
-
-    def render(self, instance: Any) -> BaseModel:
-        raise NotImplementedError
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return self.render(instance).model_dump(mode="json")
-
-
-class UserRefSerializer(ProtocolSerializer):
-    """A user as the chat shows them: the same fields as the protocol's ``UserRef``."""
-
-    shape = UserRef
-
-    def render(self, instance: Any) -> BaseModel:
-        return user_ref(instance)
-
-
-class MessageSerializer(ProtocolSerializer):
-    """A message, identical to the ``message`` of ``message.new``/``edited``/``deleted``.
-
-    Context: ``room_slug`` (avoids loading each message's room) and ``show_deleted_content``
-    (moderators reading history; the policy decides).
-    """
-
-    shape = MessageData
-    help_texts = {
-        "room": _("Slug of the message's room."),
-        "seq": _("Per-room message number."),
-        "event_seq": _("Per-room number of the message's latest change."),
-        "content": _("None once deleted."),
-    }
-
-    def render(self, instance: Any) -> BaseModel:
-        return message_data(
-            instance,
-            room_slug=self.context.get("room_slug"),
-            show_deleted=bool(self.context.get("show_deleted_content")),
-        )
 
 
 class _SettingsLengthMixin:
@@ -463,6 +367,7 @@ __all__ = [
     "MessageSerializer",
     "MessageUpdateSerializer",
     "PrivateRoomInputSerializer",
+    "ProtocolSerializer",
     "ReadMarkerInputSerializer",
     "ReadMarkerSerializer",
     "RoomCreateSerializer",

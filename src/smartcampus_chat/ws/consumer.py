@@ -47,7 +47,7 @@ from smartcampus_chat.protocol.frames import (
 )
 from smartcampus_chat.protocol.registry import frame_type
 from smartcampus_chat.realtime import events, revalidation, tickets
-from smartcampus_chat.realtime.hub import Inbox, Message, Outbox, raw_send
+from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
 from smartcampus_chat.realtime.presence import TooManyConnections, tracker
 from smartcampus_chat.ws.handlers import ROUTES, Route, history
 from smartcampus_chat.ws.handlers.history import changes as _changes
@@ -70,7 +70,6 @@ from smartcampus_chat.ws.socket import (
     CLOSE_ROOM_GONE,
     CLOSE_TOO_LARGE,
     CLOSE_TOO_MANY,
-    CLOSE_TOO_SLOW,
     CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNSUPPORTED_VERSION,
     Followed,

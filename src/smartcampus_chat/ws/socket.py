@@ -36,7 +36,7 @@ from smartcampus_chat.protocol.frames import (
     Schema,
 )
 from smartcampus_chat.realtime import events
-from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Inbox, Message, Outbox
+from smartcampus_chat.realtime.hub import Inbox, Message, Outbox
 from smartcampus_chat.ws.setup import FollowedRoom
 
 CLOSE_NOT_AUTHENTICATED = 4001
@@ -50,19 +50,6 @@ CLOSE_TRY_AGAIN_LATER = 1013
 #: Too many: the user has ``MAX_CONNECTIONS_PER_USER`` sockets open, or reconnected with
 #: ``?event_seq=`` more often than ``RESUME_RATE_*`` allow. Reconnect later (backoff).
 CLOSE_TOO_MANY = 4029
-__all__ = [
-    "CLOSE_BAD_REQUEST",
-    "CLOSE_NOT_ALLOWED",
-    "CLOSE_NOT_AUTHENTICATED",
-    "CLOSE_ROOM_GONE",
-    "CLOSE_TOO_LARGE",
-    "CLOSE_TOO_MANY",
-    "CLOSE_TOO_SLOW",
-    "CLOSE_TRY_AGAIN_LATER",
-    "CLOSE_UNSUPPORTED_VERSION",
-    "Followed",
-    "Socket",
-]
 
 
 @dataclass(slots=True)
