@@ -59,7 +59,9 @@ class ProtocolSerializer(serializers.Serializer):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        ProtocolSerializer.by_shape[cls.shape] = cls
+        shape = getattr(cls, "shape", None)
+        if shape is not None:  # The first serializer of a shape renders it when nested.
+            ProtocolSerializer.by_shape.setdefault(shape, cls)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
