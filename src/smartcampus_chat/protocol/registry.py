@@ -1,7 +1,7 @@
 """The frame registry: every frame ``type``, its model, its direction and its routing facts.
 
-Each frame type is registered here once. The rest of the code reads its facts from this
-table instead of re-deriving them from names or ``isinstance`` chains: the consumer's
+Each frame type is registered in this table once. The rest of the code reads its facts
+from it instead of re-deriving them from names or ``isinstance`` chains: the consumer's
 dispatch (a handler per client type, registered by :mod:`smartcampus_chat.ws.handlers`),
 the routing facts that publishing attaches to a layer message
 (:func:`smartcampus_chat.realtime.events.layer_message`), the schema of server frames

@@ -6,6 +6,9 @@ dispatch table and checks it against the frame registry
 (:mod:`smartcampus_chat.protocol.registry`): every client frame type has exactly one
 handler, and nothing else has one. A frame type added to the protocol without a handler
 fails at import, not when a client first sends it.
+
+:mod:`.rooms` is the one family without client frames: what each endpoint does when the
+hub says its rooms changed (``room.added``, ``room.removed``, a room deleted).
 """
 
 from __future__ import annotations
