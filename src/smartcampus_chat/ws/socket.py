@@ -37,7 +37,7 @@ from smartcampus_chat.protocol.frames import (
 )
 from smartcampus_chat.realtime import events
 from smartcampus_chat.realtime.hub import Inbox, Message, Outbox
-from smartcampus_chat.ws.setup import FollowedRoom
+from smartcampus_chat.services.connections import FollowedRoom
 
 CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_ALLOWED = 4003

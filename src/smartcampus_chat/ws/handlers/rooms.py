@@ -17,7 +17,7 @@ from smartcampus_chat import queries
 from smartcampus_chat.protocol.frames import RoomAdded, RoomRemoved
 from smartcampus_chat.protocol.render import room_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.ws.setup import FollowedRoom
+from smartcampus_chat.services.connections import FollowedRoom
 from smartcampus_chat.ws.socket import CLOSE_NOT_ALLOWED, CLOSE_ROOM_GONE, Followed, Socket
 
 
