@@ -399,14 +399,8 @@ class ChatConsumer(Socket):
         if self.closing:
             return
         newest = await self.revalidate()
-        if newest is None or self.outbox.finished:  # Access lost: the socket is closed.
-            return
-        for room_id, followed in list(self.rooms.items()):
-            if followed.last is None:
-                continue
-            since = max(followed.last, followed.floor)
-            if newest.get(room_id, 0) > since:
-                await history.send_changes(self, followed, since)
+        if newest is not None and not self.outbox.finished:  # Else the socket is closed.
+            await history.catch_up(self, newest)
 
 
 class RoomConsumer(RoomEndpoint, ChatConsumer):

@@ -138,4 +138,15 @@ async def send_changes(
             return cursor, False
 
 
+async def catch_up(socket: Socket, newest: dict[int, int]) -> None:
+    """Send each followed room's changes after the newest one the socket sent, up to
+    ``newest`` (room id → newest ``event_seq`` now), as live frames would have."""
+    for room_id, followed in list(socket.rooms.items()):
+        if followed.last is None:
+            continue
+        since = max(followed.last, followed.floor)
+        if newest.get(room_id, 0) > since:
+            await send_changes(socket, followed, since)
+
+
 HANDLERS: Handlers = {ResumeFrame: resume_frame}
