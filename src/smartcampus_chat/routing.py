@@ -8,7 +8,7 @@ own or one of ``CSRF_TRUSTED_ORIGINS``; Channels' ``AllowedHostsOriginValidator`
 scheme and port).
 ``?ticket=<ticket>`` (clients without the site's session cookie: mobile apps, scripts) is
 read by the consumers themselves, with the rooms a socket follows, in one trip to the
-database thread (:func:`smartcampus_chat.ws.setup.set_up_many`); a ticket replaces
+database thread (:func:`smartcampus_chat.services.connections.set_up_many`); a ticket replaces
 whatever user the session resolved, and an invalid or expired one is closed with 4001.
 No middleware of the chat's own wraps a route: each would cost every open socket a
 coroutine frame and a copy of its scope for as long as it is open.

@@ -17,9 +17,9 @@ from smartcampus_chat.api.pagination import SequencePagination
 from smartcampus_chat.api.serializers.messages import (
     HistoryQuerySerializer,
     MessageCreateSerializer,
-    MessageSerializer,
     MessageUpdateSerializer,
 )
+from smartcampus_chat.api.shapes import MessageSerializer
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatRoom

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from smartcampus_chat import queries
 from smartcampus_chat.api.base import ChatAPIView, SearchFilter, document
 from smartcampus_chat.api.pagination import LimitOffsetPage
-from smartcampus_chat.api.serializers.people import UserRefSerializer
+from smartcampus_chat.api.shapes import UserRefSerializer
 
 
 @extend_schema(tags=["users"])

@@ -3,14 +3,20 @@
 These models are what the server publishes, what the browser client reads and what
 ``docs/protocol.md`` documents. Unknown fields are rejected (``extra="forbid"``). Frames a
 client sends are validated strictly (no coercion: ``"5"`` is not a number).
+
+Each frame model is registered once, with its direction and routing facts, by its
+decorator (:mod:`smartcampus_chat.protocol.registry`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from smartcampus_chat.protocol import registry
+from smartcampus_chat.protocol.registry import Direction, client_frame, server_frame
 
 #: Versions of the protocol this server speaks (``?v=`` on the WebSocket URL).
 PROTOCOL_VERSION = 1
@@ -65,21 +71,25 @@ class ParticipantData(Schema):
 # --- Server -> client -------------------------------------------------------------------
 
 
+@server_frame(numbered=True)
 class MessageNew(Schema):
     type: Literal["message.new"] = "message.new"
     message: MessageData
 
 
+@server_frame(numbered=True)
 class MessageEdited(Schema):
     type: Literal["message.edited"] = "message.edited"
     message: MessageData
 
 
+@server_frame(numbered=True)
 class MessageDeleted(Schema):
     type: Literal["message.deleted"] = "message.deleted"
     message: MessageData
 
 
+@server_frame()
 class ParticipantJoined(Schema):
     type: Literal["participant.joined"] = "participant.joined"
     room: str
@@ -87,12 +97,14 @@ class ParticipantJoined(Schema):
     role: str
 
 
+@server_frame()
 class ParticipantLeft(Schema):
     type: Literal["participant.left"] = "participant.left"
     room: str
     user: UserRef
 
 
+@server_frame()
 class Participants(Schema):
     """The room's participant list, sent when a connection joins a room (see ``resume``)."""
 
@@ -101,6 +113,7 @@ class Participants(Schema):
     participants: list[ParticipantData]
 
 
+@server_frame(about_user=True)
 class Presence(Schema):
     """A participant came online (first connection) or went offline (last one closed)."""
 
@@ -111,6 +124,7 @@ class Presence(Schema):
     last_seen: datetime | None
 
 
+@server_frame(about_user=True)
 class Typing(Schema):
     """Someone is typing; clients drop the indicator after ``expires_in`` seconds."""
 
@@ -121,16 +135,19 @@ class Typing(Schema):
     expires_in: float
 
 
+@server_frame(refreshes_room=True)
 class RoomUpdated(Schema):
     type: Literal["room.updated"] = "room.updated"
     room: RoomData
 
 
+@server_frame(membership=True)
 class RoomAdded(Schema):
     type: Literal["room.added"] = "room.added"
     room: RoomData
 
 
+@server_frame(membership=True)
 class RoomRemoved(Schema):
     """Sent to a user who lost access to a room (removed, archived away, group revoked)."""
 
@@ -138,6 +155,7 @@ class RoomRemoved(Schema):
     room: str
 
 
+@server_frame()
 class UnreadUpdate(Schema):
     type: Literal["unread"] = "unread"
     room: str
@@ -160,6 +178,7 @@ def echo_id(value: object) -> int | str | None:
         return None
 
 
+@server_frame()
 class Ack(Schema):
     """The answer to a client frame that succeeded; ``message`` for send, edit and delete."""
 
@@ -169,6 +188,7 @@ class Ack(Schema):
     message: MessageData | None = None
 
 
+@server_frame()
 class ErrorFrame(Schema):
     """A client frame failed. ``code`` is stable; ``message`` is for humans (translated)."""
 
@@ -180,11 +200,13 @@ class ErrorFrame(Schema):
     retry_after: float | None = None
 
 
+@server_frame()
 class Pong(Schema):
     type: Literal["pong"] = "pong"
     id: FrameId | None = None
 
 
+@server_frame()
 class Resumed(Schema):
     """End of a replay: the client has every change of ``room`` up to ``event_seq``.
 
@@ -199,18 +221,7 @@ class Resumed(Schema):
     id: FrameId | None = None
 
 
-RoomEvent = (
-    MessageNew
-    | MessageEdited
-    | MessageDeleted
-    | ParticipantJoined
-    | ParticipantLeft
-    | RoomUpdated
-    | Presence
-    | Typing
-)
-UserEvent = RoomAdded | RoomRemoved | UnreadUpdate
-
+#: Every frame the server sends (the registry's server frames; a test holds them equal).
 ServerFrame = Annotated[
     MessageNew
     | MessageEdited
@@ -246,6 +257,7 @@ class ClientFrame(BaseModel):
     id: FrameId | None = None
 
 
+@client_frame("messages")
 class SendMessage(ClientFrame):
     type: Literal["message.send"]
     room: str | None = None
@@ -254,6 +266,7 @@ class SendMessage(ClientFrame):
     reply_to: int | None = None
 
 
+@client_frame("messages")
 class EditMessage(ClientFrame):
     type: Literal["message.edit"]
     room: str | None = None
@@ -261,12 +274,14 @@ class EditMessage(ClientFrame):
     content: str
 
 
+@client_frame("messages")
 class DeleteMessage(ClientFrame):
     type: Literal["message.delete"]
     room: str | None = None
     message_id: int
 
 
+@client_frame("typing")
 class TypingFrame(ClientFrame):
     type: Literal["typing"]
     room: str | None = None
@@ -278,37 +293,35 @@ class TypingFrame(ClientFrame):
 MAX_NUMBER = 2**63 - 1
 
 
+@client_frame("reads")
 class ReadFrame(ClientFrame):
     type: Literal["read"]
     room: str | None = None
     seq: int = Field(ge=0, le=MAX_NUMBER)
 
 
+@client_frame("history")
 class ResumeFrame(ClientFrame):
     type: Literal["resume"]
     room: str | None = None
     event_seq: int = Field(ge=0, le=MAX_NUMBER)
 
 
+@client_frame("ping", rechecks=False)
 class Ping(ClientFrame):
     type: Literal["ping"]
 
 
-#: Every client frame model by its ``type``.
+#: Every client frame model by its ``type`` (from the registry).
 CLIENT_FRAMES: dict[str, type[ClientFrame]] = {
-    "message.send": SendMessage,
-    "message.edit": EditMessage,
-    "message.delete": DeleteMessage,
-    "typing": TypingFrame,
-    "read": ReadFrame,
-    "resume": ResumeFrame,
-    "ping": Ping,
+    spec.type: cast("type[ClientFrame]", spec.model) for spec in registry.specs(Direction.CLIENT)
 }
+#: Server frame types that change which rooms a connection follows.
+MEMBERSHIP_TYPES = registry.server_types(membership=True)
+#: Server frame types after which a connection re-reads its room and access.
+REFRESHING_TYPES = registry.server_types(refreshes_room=True)
 
 
 def server_frame_types() -> set[str]:
     """The ``type`` of every frame the server may send."""
-    from typing import get_args
-
-    union = get_args(ServerFrame)[0]
-    return {model.model_fields["type"].default for model in get_args(union)}
+    return set(registry.server_types())

@@ -26,12 +26,17 @@ def visible_content(message: ChatMessage, *, show_deleted: bool = False) -> str 
 
 
 def message_data(
-    message: ChatMessage, *, room_slug: str | None = None, sender: UserRef | None = None
+    message: ChatMessage,
+    *,
+    room_slug: str | None = None,
+    sender: UserRef | None = None,
+    show_deleted: bool = False,
 ) -> MessageData:
-    """``message`` as clients see it; deleted content is never included.
+    """``message`` as clients see it, in frames and in the REST API alike.
 
     ``sender``: the sender's :func:`user_ref`, when the caller has it already (a batch of
-    one user's messages renders it once).
+    one user's messages renders it once). Deleted content is never included unless
+    ``show_deleted`` (see :func:`visible_content`).
     """
     if sender is None and message.sender is not None:
         sender = user_ref(message.sender)
@@ -41,7 +46,7 @@ def message_data(
         seq=message.seq,
         event_seq=message.event_seq,
         sender=sender,
-        content=visible_content(message),
+        content=visible_content(message, show_deleted=show_deleted),
         created_at=message.created_at,
         is_edited=message.is_edited,
         edited_at=message.edited_at,

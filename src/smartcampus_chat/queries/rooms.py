@@ -131,3 +131,12 @@ def message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
     if not access.can_see:
         raise NotFound()
     return message, access
+
+
+def room_by_id(room_id: int) -> ChatRoom:
+    """The room ``room_id`` (``ChatRoom.DoesNotExist`` when it is gone)."""
+    return ChatRoom.objects.get(pk=room_id)
+
+
+def room_exists(room_id: int) -> bool:
+    return ChatRoom.objects.filter(pk=room_id).exists()

@@ -7,7 +7,8 @@ here, whatever the number of recipients.
 A layer message carries, next to the encoded ``frame``, the few facts a consumer needs to
 route it without decoding the JSON: ``group`` (the group it was sent to), ``frame_type``,
 ``room_id``, ``event_seq`` (message frames), ``sender_id`` (typing) and ``room_slug`` (room
-membership frames).
+membership frames). Which frame carries which fact is the frame registry's to say
+(:func:`smartcampus_chat.protocol.registry.routing_facts`).
 
 Groups are followed by the process's fan-out hub (:mod:`smartcampus_chat.realtime.hub`), not by
 each socket: one layer channel per process, one group send per published frame.
@@ -30,16 +31,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.protocol.frames import (
-    MessageDeleted,
-    MessageEdited,
-    MessageNew,
-    Presence,
-    RoomAdded,
-    RoomRemoved,
-    Schema,
-    Typing,
-)
+from smartcampus_chat.protocol.frames import Schema
+from smartcampus_chat.protocol.registry import routing_facts
 from smartcampus_chat.realtime.fanout import Subscriber
 from smartcampus_chat.realtime.hub import get_hub
 
@@ -57,25 +50,11 @@ def user_group(user_id: int) -> str:
     return f"scchat.user.{user_id}"
 
 
-def _routing_facts(frame: Schema) -> dict[str, Any]:
-    facts: dict[str, Any] = {"frame_type": getattr(frame, "type", "")}
-    if isinstance(frame, MessageNew | MessageEdited | MessageDeleted):
-        facts["event_seq"] = frame.message.event_seq
-    elif isinstance(frame, Typing | Presence):
-        facts["sender_id"] = frame.user.id
-    elif isinstance(frame, RoomAdded):
-        facts["room_id"] = frame.room.id
-        facts["room_slug"] = frame.room.slug
-    elif isinstance(frame, RoomRemoved):
-        facts["room_slug"] = frame.room
-    return facts
-
-
 def layer_message(frame: Schema, **extra: Any) -> dict[str, Any]:
     return {
         "type": LAYER_EVENT_TYPE,
         "frame": frame.model_dump_json(),
-        **_routing_facts(frame),
+        **routing_facts(frame),
         **extra,
     }
 

@@ -6,8 +6,9 @@ One module per feature, with the same names as the views (``api/rooms.py`` rende
 Input serializers check types, choices and lengths (limits read from ``SMARTCAMPUS_CHAT``
 when the serializer is built, so they follow the settings); the services then apply the
 domain rules and the policy. Output serializers render the same shapes as the WebSocket
-protocol: :class:`MessageSerializer` gives exactly ``payloads.message_data`` (a test holds
-them equal), so a client can merge REST pages and real-time frames.
+protocol: :class:`MessageSerializer` and :class:`UserRefSerializer` are the protocol's models
+rendered by the protocol's own functions (:class:`ProtocolSerializer` in ``api.shapes``),
+so a client can merge REST pages and real-time frames.
 """
 
 from __future__ import annotations
@@ -17,16 +18,13 @@ from smartcampus_chat.api.serializers.fields import (
     MAX_INTEGER,
     SettingsLengthMixin,
     StrictIntegerField,
-    UTCDateTimeField,
 )
 from smartcampus_chat.api.serializers.members import MemberSerializer
 from smartcampus_chat.api.serializers.messages import (
     HistoryQuerySerializer,
     MessageCreateSerializer,
-    MessageSerializer,
     MessageUpdateSerializer,
 )
-from smartcampus_chat.api.serializers.people import UserRefSerializer
 from smartcampus_chat.api.serializers.reads import (
     ReadMarkerInputSerializer,
     ReadMarkerSerializer,
@@ -42,6 +40,12 @@ from smartcampus_chat.api.serializers.rooms import (
     RoomUpdateSerializer,
 )
 from smartcampus_chat.api.serializers.tickets import TicketSerializer
+from smartcampus_chat.api.shapes import (
+    MessageSerializer,
+    ProtocolSerializer,
+    UserRefSerializer,
+    UTCDateTimeField,
+)
 
 __all__ = [
     "MAX_INTEGER",
@@ -54,6 +58,7 @@ __all__ = [
     "MessageSerializer",
     "MessageUpdateSerializer",
     "PrivateRoomInputSerializer",
+    "ProtocolSerializer",
     "ReadMarkerInputSerializer",
     "ReadMarkerSerializer",
     "RoomCreateSerializer",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.validators import MaxLengthValidator
-from rest_framework import ISO_8601, serializers
+from rest_framework import serializers
 from rest_framework.utils import html
 
 from smartcampus_chat.conf import Setting
@@ -14,14 +13,6 @@ from smartcampus_chat.domain.validation import parse_int
 
 #: Largest id or number the database stores (64-bit signed); larger input is invalid.
 MAX_INTEGER = 2**63 - 1
-
-
-class UTCDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC ("...Z"), as the WebSocket frames write it, whatever the host's zone."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("read_only", True)
-        super().__init__(format=ISO_8601, default_timezone=dt.timezone.utc, **kwargs)
 
 
 class StrictIntegerField(serializers.IntegerField):

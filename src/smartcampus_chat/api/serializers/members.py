@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from smartcampus_chat.api.serializers.fields import UTCDateTimeField
-from smartcampus_chat.api.serializers.people import UserRefSerializer
+from smartcampus_chat.api.shapes import UserRefSerializer, UTCDateTimeField
 from smartcampus_chat.models import ChatParticipant
 
 

@@ -13,9 +13,8 @@ from smartcampus_chat.api.serializers.fields import (
     MAX_INTEGER,
     SettingsLengthMixin,
     StrictIntegerField,
-    UTCDateTimeField,
 )
-from smartcampus_chat.api.serializers.messages import MessageSerializer
+from smartcampus_chat.api.shapes import MessageSerializer, UTCDateTimeField
 from smartcampus_chat.conf import ChatSettings
 from smartcampus_chat.domain.courses import get_course
 from smartcampus_chat.models import ChatRoom, Role, RoomType

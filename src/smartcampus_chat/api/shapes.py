@@ -1,0 +1,124 @@
+"""Output serializers with the shapes of the protocol's models (messages, users).
+
+The REST API and the WebSocket frames show a message or a user the same way by
+construction: these serializers declare their fields from the protocol's pydantic models
+(:mod:`smartcampus_chat.protocol.frames`, for the OpenAPI document) and render through
+the protocol's own functions (:mod:`smartcampus_chat.protocol.render`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, get_args
+
+from django.utils.translation import gettext_lazy as _
+from pydantic import BaseModel
+from rest_framework import ISO_8601, serializers
+
+from smartcampus_chat.protocol.frames import MessageData, UserRef
+from smartcampus_chat.protocol.render import message_data, user_ref
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in UTC ("...Z"), as the WebSocket frames write it, whatever the host's zone."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        super().__init__(format=ISO_8601, default_timezone=dt.timezone.utc, **kwargs)
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """``(X, True)`` for ``X | None``, ``(X, False)`` for ``X``."""
+    args = get_args(annotation)
+    if type(None) not in args:
+        return annotation, False
+    (inner,) = [arg for arg in args if arg is not type(None)]
+    return inner, True
+
+
+#: The API field of each scalar type of the protocol's models (a new type needs one here).
+_SCALARS: dict[Any, type[serializers.Field]] = {
+    int: serializers.IntegerField,
+    bool: serializers.BooleanField,
+    str: serializers.CharField,
+}
+
+
+class ProtocolSerializer(serializers.Serializer):
+    """An output serializer with the shape of a protocol model (``shape``), by construction.
+
+    Its fields are declared from the model's fields (for the OpenAPI document, with
+    ``help_texts``) and its values are the protocol's own rendering (:meth:`render`), the
+    one the WebSocket frames carry: the API and the frames cannot drift apart.
+    """
+
+    shape: ClassVar[type[BaseModel]]
+    help_texts: ClassVar[dict[str, Any]] = {}
+    #: The serializer of each shape, for nested models (filled as subclasses are defined).
+    by_shape: ClassVar[dict[type[BaseModel], type[ProtocolSerializer]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        shape = getattr(cls, "shape", None)
+        if shape is not None:  # The first serializer of a shape renders it when nested.
+            ProtocolSerializer.by_shape.setdefault(shape, cls)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: self._field(info.annotation, self.help_texts.get(name))
+            for name, info in self.shape.model_fields.items()
+        }
+
+    @classmethod
+    def _field(cls, annotation: Any, help_text: Any) -> serializers.Field:
+        kind, nullable = _unwrap_optional(annotation)
+        options: dict[str, Any] = {"read_only": True}
+        if nullable:
+            options["allow_null"] = True
+        if help_text is not None:
+            options["help_text"] = help_text
+        if kind is dt.datetime:
+            return UTCDateTimeField(**options)
+        if kind in cls.by_shape:
+            return cls.by_shape[kind](**options)
+        if kind not in _SCALARS:
+            raise TypeError(f"{cls.shape.__name__}: no API field for {annotation!r}")
+        return _SCALARS[kind](**options)
+
+    def render(self, instance: Any) -> BaseModel:
+        raise NotImplementedError
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return self.render(instance).model_dump(mode="json")
+
+
+class UserRefSerializer(ProtocolSerializer):
+    """A user as the chat shows them: the same fields as the protocol's ``UserRef``."""
+
+    shape = UserRef
+
+    def render(self, instance: Any) -> BaseModel:
+        return user_ref(instance)
+
+
+class MessageSerializer(ProtocolSerializer):
+    """A message, identical to the ``message`` of ``message.new``/``edited``/``deleted``.
+
+    Context: ``room_slug`` (avoids loading each message's room) and ``show_deleted_content``
+    (moderators reading history; the policy decides).
+    """
+
+    shape = MessageData
+    help_texts = {
+        "room": _("Slug of the message's room."),
+        "seq": _("Per-room message number."),
+        "event_seq": _("Per-room number of the message's latest change."),
+        "content": _("None once deleted."),
+    }
+
+    def render(self, instance: Any) -> BaseModel:
+        return message_data(
+            instance,
+            room_slug=self.context.get("room_slug"),
+            show_deleted=bool(self.context.get("show_deleted_content")),
+        )
