@@ -1,0 +1,136 @@
+"""Membership: join, leave, removal by a moderator, and senders who become participants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from smartcampus_chat import signals
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.models import ChatParticipant, ChatRoom, Role
+from smartcampus_chat.protocol.frames import (
+    ParticipantJoined,
+    ParticipantLeft,
+    RoomAdded,
+    RoomRemoved,
+)
+from smartcampus_chat.protocol.render import room_data, user_ref
+from smartcampus_chat.realtime import events
+from smartcampus_chat.services.rooms import room_access
+
+
+def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
+    policy = get_policy()
+    access = policy.access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    if room.is_archived:
+        raise RoomArchived()
+    if not policy.can_join(access, room):
+        raise PermissionDenied()
+    ratelimit.check_rate("membership", user)
+    return do_join_room(user, room)
+
+
+def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:
+    with transaction.atomic():
+        participant, created = ChatParticipant.objects.get_or_create(
+            room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
+        )
+        if created:
+            announce_joined(user, room, participant)
+    return participant
+
+
+def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Publish a new participant (on commit of the caller's transaction).
+
+    Every way of becoming a participant (joining, a first message) must say so: the user's
+    ``ws/chat/`` sockets follow a room on ``room.added``, and the others' lists on
+    ``participant.joined``.
+    """
+    events.publish_to_room(
+        room.pk,
+        ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
+    )
+    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
+    signals.send_on_commit(
+        signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
+    )
+
+
+def do_add_senders(participants: list[ChatParticipant]) -> None:
+    """Senders who were not participants become ones (their first message), announced as
+    joining would be. A row a concurrent join created meanwhile is left as it is."""
+    if not participants:
+        return
+    ChatParticipant.objects.bulk_create(participants, ignore_conflicts=True)
+    for participant in participants:
+        announce_joined(participant.user, participant.room, participant)
+
+
+def check_remove_member(actor: Any, room: ChatRoom, user_id: Any) -> ChatParticipant:
+    policy = get_policy()
+    access = policy.access(actor, room)
+    if not access.can_see:
+        raise NotFound()
+    target = ChatParticipant.objects.filter(room=room, user_id=user_id, is_banned=False).first()
+    if target is None:
+        raise NotFound(_("No such member."))
+    target_access = policy.access(target.user, room, target)
+    if not policy.can_remove_user(
+        actor, access, room, target.user, target_access.role or Role.MEMBER
+    ):
+        raise PermissionDenied()
+    return do_remove_member(actor, room, target)
+
+
+def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -> ChatParticipant:
+    with transaction.atomic():
+        participant.is_banned = True
+        participant.is_online = False
+        participant.save(update_fields=["is_banned", "is_online"])
+        events.publish_to_room(
+            room.pk, ParticipantLeft(room=room.slug, user=user_ref(participant.user))
+        )
+        events.publish_to_user(participant.user_id, RoomRemoved(room=room.slug))
+        signals.send_on_commit(
+            signals.member_removed,
+            ChatParticipant,
+            participant=participant,
+            room=room,
+            user=participant.user,
+            by=actor,
+        )
+    return participant
+
+
+def check_leave_room(user: Any, room: ChatRoom, access: RoomAccess | None = None) -> bool:
+    """Leave ``room``; True if the user was a member. Private conversations cannot be left.
+
+    ``access``: the user's access to the room, when the caller decided it already.
+    """
+    access = access or room_access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    if not get_policy().can_leave(room):
+        raise PermissionDenied(_("You cannot leave a private conversation."))
+    participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
+    if participant is None:
+        return False
+    ratelimit.check_rate("membership", user)
+    do_leave_room(user, room, participant)
+    return True
+
+
+def do_leave_room(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Delete the membership: the user may join again while the policy lets them see the room."""
+    with transaction.atomic():
+        participant.delete()
+        events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
+        events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
+        signals.send_on_commit(signals.member_left, ChatParticipant, room=room, user=user)
