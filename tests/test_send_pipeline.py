@@ -15,10 +15,11 @@ from channels.db import database_sync_to_async
 from django.test import Client
 from django.urls import reverse
 
-from smartcampus_chat import services
+from smartcampus_chat import services, signals
 from smartcampus_chat.exceptions import ValidationFailed
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services import batch, messages
+from smartcampus_chat.services.batch import SendRequest
 from tests.realtime import open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,3 +98,28 @@ def test_single_sends_are_batches_of_one(
     services.check_send_message(alice, public_room, "through the service")
     assert batches == [1, 1, 1]
     assert ChatMessage.objects.count() == 3
+
+
+def test_a_first_message_announces_the_stored_participant(
+    alice: Any, bob: Any, make_user: Any, public_room: ChatRoom
+) -> None:
+    """``member_joined`` of a sender's first message carries the stored row, one send or
+    several (group commit used to hand receivers rows without a primary key)."""
+    joined: list[Any] = []
+
+    def receiver(sender: Any, participant: Any, **kwargs: Any) -> None:
+        joined.append(participant)
+
+    signals.member_joined.connect(receiver)
+    try:
+        services.check_send_message(bob, public_room, "first, alone")
+        carol = make_user("carol")
+        together = [SendRequest(carol, public_room, "hey"), SendRequest(alice, public_room, "hi")]
+        batch.check_send_messages(together)
+    finally:
+        signals.member_joined.disconnect(receiver)
+    stored = {p.user_id: p.pk for p in ChatParticipant.objects.filter(room=public_room)}
+    assert [(p.user_id, p.pk) for p in joined] == [
+        (bob.pk, stored[bob.pk]),
+        (carol.pk, stored[carol.pk]),
+    ]

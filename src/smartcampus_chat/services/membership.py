@@ -65,10 +65,15 @@ def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> 
 
 def do_add_senders(participants: list[ChatParticipant]) -> None:
     """Senders who were not participants become ones (their first message), announced as
-    joining would be. A row a concurrent join created meanwhile is left as it is."""
+    joining would be, in the caller's transaction.
+
+    One insert, primary keys set (the ``member_joined`` signal's ``participant`` is the
+    stored row). A row a concurrent join created meanwhile fails the insert: the send
+    pipeline then stores each send alone, and finds the row.
+    """
     if not participants:
         return
-    ChatParticipant.objects.bulk_create(participants, ignore_conflicts=True)
+    ChatParticipant.objects.bulk_create(participants)
     for participant in participants:
         announce_joined(participant.user, participant.room, participant)
 
