@@ -114,9 +114,8 @@ def do_send_message(
     try:
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
     except IntegrityError:
-        if not client_id:
-            raise
-        # A concurrent send of this client id committed first: the lookup now finds it.
+        # A concurrent writer committed first: a send of this client id, or a join of the
+        # sender (their participant row). The retry finds them.
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
 
 
