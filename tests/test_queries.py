@@ -146,3 +146,34 @@ def test_conversation_page_costs_the_same_queries_for_few_or_many_messages(
     assert response.status_code == 200
     assert response.content.count(b'class="scc-message scc-static') == 31
     assert response.content.count(b'class="scc-participant ') == 17
+
+
+#: Queries of one send through ``services.check_send_message`` (a batch of one), inside
+#: the test's transaction (a savepoint and its release included). Before the one send
+#: pipeline a single send cost 8 (member), 9 (with a client id, or a new participant) and
+#: 3 (a retry) on both databases.
+SEND_COSTS = {
+    "sqlite": {"member": 6, "client id": 7, "retry": 3, "new participant": 8},
+    "postgresql": {"member": 4, "client id": 5, "retry": 3, "new participant": 5},
+}
+
+
+def test_a_single_send_costs_a_fixed_number_of_queries(
+    bob: Any,
+    public_room: ChatRoom,
+    make_user: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    costs = SEND_COSTS[connection.vendor]
+    services.do_join_room(bob, public_room)
+    bob_access = services.room_access(bob, public_room)
+    newcomer = make_user("newcomer")
+    newcomer_access = services.room_access(newcomer, public_room)
+    with django_assert_num_queries(costs["member"]):
+        services.check_send_message(bob, public_room, "one", access=bob_access)
+    with django_assert_num_queries(costs["client id"]):
+        services.check_send_message(bob, public_room, "two", client_id="k", access=bob_access)
+    with django_assert_num_queries(costs["retry"]):
+        services.check_send_message(bob, public_room, "two", client_id="k", access=bob_access)
+    with django_assert_num_queries(costs["new participant"]):
+        services.check_send_message(newcomer, public_room, "hello", access=newcomer_access)

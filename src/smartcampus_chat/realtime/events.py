@@ -183,6 +183,9 @@ def publish_many_to_rooms(frames: list[tuple[int, Schema]]) -> None:
     One callback and one hop to the event loop for all of them, where :func:`publish_to_room`
     costs one each: a batch of stores publishes its messages together.
     """
+    if len(frames) == 1:
+        publish_to_room(*frames[0])  # A batch of one (a single send): the single path.
+        return
     messages = [
         (room_group(room_id), layer_message(frame, room_id=room_id)) for room_id, frame in frames
     ]

@@ -3,34 +3,39 @@
 Every ``check_*`` function validates its input and asks the policy, then calls the matching
 ``do_*`` function, which assumes valid input, writes in one transaction and publishes events
 and signals after commit. Doors (views, API, consumers, admin) call ``check_*``.
+
+Sending a message has one implementation, for one send or many: :mod:`.batch`.
 """
 
-from smartcampus_chat.services.members import do_delete_member, do_set_role, do_unban_member
+from smartcampus_chat.services.batch import check_send_message, do_send_message
+from smartcampus_chat.services.members import (
+    check_join_room,
+    check_leave_room,
+    check_remove_member,
+    do_delete_member,
+    do_join_room,
+    do_leave_room,
+    do_remove_member,
+    do_set_role,
+    do_unban_member,
+)
 from smartcampus_chat.services.messages import (
     SendResult,
     check_can_edit,
     check_delete_message,
     check_edit_message,
-    check_send_message,
     do_delete_message,
     do_edit_message,
     do_restore_message,
-    do_send_message,
     get_message_for,
 )
 from smartcampus_chat.services.reads import check_mark_read, do_mark_read
 from smartcampus_chat.services.rooms import (
     check_create_room,
-    check_join_room,
-    check_leave_room,
     check_open_private,
-    check_remove_member,
     check_update_room,
     do_create_room,
-    do_join_room,
-    do_leave_room,
     do_open_private,
-    do_remove_member,
     do_update_room,
     get_room_for,
     room_access,

@@ -1,168 +1,61 @@
-"""Group commit: several users' sends stored in one transaction.
+"""The send pipeline: the only implementation of sending a message, for one or many.
 
-Why: with one transaction per message, PostgreSQL spends most of each send waiting for its
-commit (WAL flush) while the room row stays locked, which caps a room and a process at a
-few hundred messages per second. :func:`check_send_messages` validates, checks and rate
-limits every request exactly as :func:`~.messages.check_send_message` does, then stores the
-valid ones together: one ``UPDATE`` per room allocates a block of numbers, one
-``INSERT`` stores every message, one ``UPDATE`` per room moves the senders' read markers,
-and one commit makes them all durable. Events and signals go out after that commit, and
-only then are the results returned (the WebSocket ``ack``).
+Every door sends through :func:`check_send_messages`: the WebSocket's group commit
+(:mod:`.batcher`) with the sends of every local socket, the REST API and the HTML form
+with one (:func:`check_send_message`, a batch of one). Each request passes the checks of
+:mod:`.send_checks`; the admitted ones are stored together by :func:`_store`, where each
+step of storing is written once: a ``client_id`` stored before answers with the stored
+message, one ``UPDATE`` per room allocates a block of numbers (an archived room refuses),
+one ``INSERT`` stores every message, the senders' read markers move and new senders become
+participants (:func:`.reads.do_mark_sent`), and one commit makes them all durable. Events
+and signals go out after that commit, and only then are the results returned (the
+WebSocket ``ack``, the API's answer).
 
-Per-request results are isolated: a request that fails validation, access or the rate
-limit gets its error and the others are stored; if the batch's transaction fails (a
-concurrent retry of the same ``client_id`` won the race, a database error) every request
-is retried alone through :func:`~.messages.do_send_message`, so one bad message never
-takes others down with it, nor acknowledges them falsely.
+Why batches: with one transaction per message, PostgreSQL spends most of each send
+waiting for its commit (WAL flush) while the room row stays locked, which caps a room and
+a process at a few hundred messages per second.
+
+Per-request results are isolated: a request that fails a check gets its error and the
+others are stored; if the batch's transaction fails (a concurrent retry of the same
+``client_id`` won the race, a database error) every request is stored alone
+(:func:`do_send_message`), so one bad message never takes others down with it, nor
+acknowledges them falsely.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from smartcampus_chat import queries, signals
-from smartcampus_chat.domain.policies import RoomAccess, get_policy
-from smartcampus_chat.domain.validation import is_object_id
-from smartcampus_chat.exceptions import ChatError, RateLimited, RoomArchived, ValidationFailed
-from smartcampus_chat.infra import ratelimit
+from smartcampus_chat import signals
+from smartcampus_chat.exceptions import RoomArchived
 from smartcampus_chat.infra.outages import is_unavailable
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.protocol.frames import MessageNew, Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.messages import (
-    SendResult,
-    _require_post,
-    clean_client_id,
-    clean_content,
-    do_send_message,
-)
-from smartcampus_chat.services.rooms import announce_joined
+from smartcampus_chat.services import sql
+from smartcampus_chat.services.messages import SendResult
+from smartcampus_chat.services.reads import do_mark_sent
+from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
+
+__all__ = ["SendRequest", "check_send_message", "check_send_messages", "do_send_message"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class SendRequest:
-    """One ``message.send``: the arguments of :func:`~.messages.check_send_message`."""
-
-    user: Any
-    room: ChatRoom
-    content: Any
-    client_id: Any = None
-    reply_to: Any = None
-    access: RoomAccess | None = None
-
-
-@dataclass
-class _Valid:
-    index: int
-    user: Any
-    room: ChatRoom
-    content: str
-    client_id: str
-    reply_to: ChatMessage | None
-
-
-def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:
-    """The access of each (user, room) pair of ``requests`` that came without one.
-
-    Decided once per pair, with the participant rows of every pair read in one query and
-    handed to the policy (which would otherwise read one row per request).
-    """
-    wanted: dict[tuple[Any, int], SendRequest] = {}
-    for _index, request in requests:
-        if request.access is None:
-            wanted.setdefault((request.user.pk, request.room.pk), request)
-    if not wanted:
-        return {}
-    rows = queries.participant_rows(wanted)
-    policy = get_policy()
-    return {
-        key: policy.access(request.user, request.room, rows.get(key))
-        for key, request in wanted.items()
-    }
-
-
-def _validate(requests: list[SendRequest], results: list[Any]) -> list[_Valid]:
-    """Check each request as :func:`~.messages.check_send_message` would, in its order:
-    content, client id, access, rate limit, reply. Errors go to ``results``; the valid
-    requests come back. Queries: one for the accesses not given, one for the replies."""
-    cleaned: list[tuple[int, SendRequest, str, str]] = []
-    for index, request in enumerate(requests):
-        try:
-            cleaned.append(
-                (index, request, clean_content(request.content), clean_client_id(request.client_id))
-            )
-        except ChatError as exc:
-            results[index] = exc
-    accesses = _accesses([(index, request) for index, request, _, _ in cleaned])
-    allowed: list[tuple[int, SendRequest, str, str]] = []
-    for item in cleaned:
-        index, request = item[0], item[1]
-        access = request.access or accesses[(request.user.pk, request.room.pk)]
-        try:
-            _require_post(access, request.room)
-        except ChatError as exc:
-            results[index] = exc
-        else:
-            allowed.append(item)
-    # One bucket operation for every sender's sends in the batch.
-    per_user: dict[Any, list[int]] = defaultdict(list)
-    for position, item in enumerate(allowed):
-        per_user[item[1].user.pk].append(position)
-    waits = ratelimit.take_each(
-        ratelimit.send_bucket(), {pk: len(positions) for pk, positions in per_user.items()}
-    )
-    refused: set[int] = set()
-    for pk, positions in per_user.items():
-        for position, wait in zip(positions, waits[pk], strict=True):
-            if wait:
-                results[allowed[position][0]] = RateLimited(retry_after=wait)
-                refused.add(position)
-    admitted = [item for position, item in enumerate(allowed) if position not in refused]
-    parents = _parents(admitted, results)
-    valid: list[_Valid] = []
-    for index, request, content, client_id in admitted:
-        if results[index] is not None:
-            continue
-        parent = parents.get(request.reply_to) if request.reply_to is not None else None
-        valid.append(_Valid(index, request.user, request.room, content, client_id, parent))
-    return valid
-
-
-def _parents(
-    admitted: list[tuple[int, SendRequest, str, str]], results: list[Any]
-) -> dict[Any, ChatMessage]:
-    """The messages replied to, in one query; bad replies get their error in ``results``."""
-    replies = [
-        (index, request) for index, request, _, _ in admitted if request.reply_to is not None
-    ]
-    ids = {request.reply_to for _, request in replies if is_object_id(request.reply_to)}
-    found = ChatMessage.objects.in_bulk(list(ids)) if ids else {}
-    for index, request in replies:
-        if not is_object_id(request.reply_to):
-            results[index] = ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
-        elif request.reply_to not in found or found[request.reply_to].room_id != request.room.pk:
-            results[index] = ValidationFailed(
-                fields={"reply_to": [_("No such message in this room.")]}
-            )
-    return found
+#: A numbered message to store: the request, its seq and its event_seq.
+_Numbered = tuple[Admitted, int, int]
 
 
 def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Exception]:
-    """Validate and store ``requests``; one result (or the error) per request, in order."""
+    """Check and store ``requests``; one result (or the error) per request, in order."""
     results: list[SendResult | Exception | None] = [None] * len(requests)
-    valid = _validate(requests, results)
+    valid = admit(requests, results)
     if valid:
         try:
             for index, result in _store(valid).items():
@@ -171,21 +64,75 @@ def check_send_messages(requests: list[SendRequest]) -> list[SendResult | Except
             # The batch rolled back (with its events): a concurrent writer stored one of
             # these client ids first (IntegrityError), one message upset the database, or
             # the database is out of reach (then each fails alone too, with its own error).
-            # Store each alone: the single path answers retries, errors stay with their own.
-            if is_unavailable(exc):
-                logger.warning("A batch of %d sends failed: %r", len(valid), exc)
-            elif not isinstance(exc, IntegrityError):
-                logger.warning(
-                    "A batch of %d sends failed; storing them one by one",
-                    len(valid),
-                    exc_info=True,
-                )
-            for item in valid:
-                results[item.index] = _store_alone(item)
+            if len(valid) == 1 and not isinstance(exc, IntegrityError):
+                results[valid[0].index] = exc  # Alone already: the error is its own.
+            else:
+                _log_failed_batch(len(valid), exc)
+                # Store each alone: a retry finds its message, errors stay with their own.
+                for item in valid:
+                    results[item.index] = _store_alone(item)
     return [result for result in results if result is not None]
 
 
-def _store_alone(item: _Valid) -> SendResult | Exception:
+def check_send_message(
+    user: Any,
+    room: ChatRoom,
+    content: Any,
+    *,
+    client_id: Any = None,
+    reply_to: Any = None,
+    access: Any = None,
+) -> SendResult:
+    """Send one message: a batch of one (:func:`check_send_messages`). Raises its error
+    (a :class:`~smartcampus_chat.exceptions.ChatError` when a check refused it).
+
+    ``access``: the user's :class:`~smartcampus_chat.domain.policies.RoomAccess` to the
+    room, when the caller decided it already.
+    """
+    request = SendRequest(user, room, content, client_id, reply_to, access)
+    (result,) = check_send_messages([request])
+    return _raised(result)
+
+
+def do_send_message(
+    user: Any,
+    room: ChatRoom,
+    content: str,
+    *,
+    client_id: str = "",
+    reply_to: ChatMessage | None = None,
+    refuse_archived: bool = False,
+) -> SendResult:
+    """Store one message without checks (fixtures, admin tools, and each send of a failed
+    batch): :func:`_store` for a batch of one. ``refuse_archived``: raise ``RoomArchived``
+    if the room is archived when the message is numbered (the checked paths pass it).
+
+    It inserts with Django's own statement, not the batch's hand-written one: a send
+    retried after a failed batch does not meet again what may have failed it.
+    """
+    item = Admitted(0, user, room, content, client_id, reply_to)
+    try:
+        return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
+    except IntegrityError:
+        # A concurrent writer committed first: a send of this client id, or a join of the
+        # sender (their participant row). The retry finds them.
+        return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
+
+
+def _raised(result: SendResult | Exception) -> SendResult:
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _log_failed_batch(size: int, exc: Exception) -> None:
+    if is_unavailable(exc):
+        logger.warning("A batch of %d sends failed: %r", size, exc)
+    elif not isinstance(exc, IntegrityError):
+        logger.warning("A batch of %d sends failed; storing them one by one", size, exc_info=True)
+
+
+def _store_alone(item: Admitted) -> SendResult | Exception:
     try:
         return do_send_message(
             item.user,
@@ -199,22 +146,26 @@ def _store_alone(item: _Valid) -> SendResult | Exception:
         return exc
 
 
-def _store(items: list[_Valid]) -> dict[int, SendResult | Exception]:
+def _store(
+    items: list[Admitted], *, refuse_archived: bool = True, plain: bool = False
+) -> dict[int, SendResult | Exception]:
     """Store ``items`` in one transaction; the results by request index.
 
     A room archived since its senders' access was decided refuses their sends here, from
     the room's row as locked for numbering (no query more): a socket's cached room or
-    access never lets a message into a read-only room.
+    access never lets a message into a read-only room. ``plain``: insert with the ORM
+    (:func:`_insert_rows`) on every database.
     """
     results: dict[int, SendResult | Exception] = {}
     now = timezone.now()
     with transaction.atomic():
         fresh, repeats = _drop_known_client_ids(items, results)
-        by_room: dict[int, list[_Valid]] = defaultdict(list)
+        by_room: dict[int, list[Admitted]] = defaultdict(list)
         for item in fresh:
             by_room[item.room.pk].append(item)
-        numbered: list[tuple[_Valid, int, int]] = []
-        numbers = _allocate({room_id: len(group) for room_id, group in by_room.items()}, now)
+        numbered: list[_Numbered] = []
+        counts = {room_id: len(group) for room_id, group in by_room.items()}
+        numbers = _allocate(counts, now, refuse_archived=refuse_archived)
         for room_id in sorted(by_room):
             group = by_room[room_id]
             if room_id not in numbers:  # Archived (or deleted): read-only.
@@ -225,10 +176,10 @@ def _store(items: list[_Valid]) -> dict[int, SendResult | Exception]:
             first_seq, first_event = seq - len(group) + 1, event_seq - len(group) + 1
             for offset, item in enumerate(group):
                 numbered.append((item, first_seq + offset, first_event + offset))
-            for item in group:
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
-        messages, present = _insert(numbered, now)
-        _move_read_markers(messages, present)
+        messages, moved = _insert_rows(numbered, now) if plain else _insert(numbered, now)
+        last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in messages}
+        do_mark_sent([(item.room, item.user, seq) for item, seq in last.values()], moved)
         refs: dict[Any, UserRef] = {}
         frames: list[tuple[int, Schema]] = []
         for item, message in messages:
@@ -258,15 +209,11 @@ def _store(items: list[_Valid]) -> dict[int, SendResult | Exception]:
     return results
 
 
-def _insert(
-    numbered: list[tuple[_Valid, int, int]], now: Any
-) -> tuple[list[tuple[_Valid, ChatMessage]], set[tuple[int, Any]] | None]:
-    """Insert the numbered messages; each with its stored message (primary key set).
+_Inserted = tuple[list[tuple[Admitted, ChatMessage]], set[tuple[int, Any]] | None]
 
-    On PostgreSQL the senders' read markers move in the same statement: the (room, sender)
-    pairs that had a participant row come back too (None elsewhere: not moved yet).
-    """
-    messages = [
+
+def _messages(numbered: list[_Numbered], now: Any) -> list[tuple[Admitted, ChatMessage]]:
+    return [
         (
             item,
             ChatMessage(
@@ -282,12 +229,38 @@ def _insert(
         )
         for item, seq, event_seq in numbered
     ]
-    if not messages:
-        return messages, None
-    if connection.vendor != "postgresql":
+
+
+def _insert_rows(numbered: list[_Numbered], now: Any) -> _Inserted:
+    """Insert the numbered messages with ``bulk_create`` (markers not moved: None)."""
+    messages = _messages(numbered, now)
+    if messages:
         ChatMessage.objects.bulk_create([message for _, message in messages])
-        return messages, None
-    ids, present = _insert_postgresql(numbered, now)
+    return messages, None
+
+
+def _insert(numbered: list[_Numbered], now: Any) -> _Inserted:
+    """Insert the numbered messages; each with its stored message (primary key set).
+
+    On PostgreSQL the senders' read markers move in the same statement: the (room, sender)
+    pairs that had a participant row come back too (None elsewhere: not moved yet).
+    """
+    if connection.vendor != "postgresql" or not numbered:
+        return _insert_rows(numbered, now)
+    messages = _messages(numbered, now)
+    rows = [
+        (
+            item.room.pk,
+            item.user.pk,
+            item.content,
+            seq,
+            event_seq,
+            item.client_id,
+            item.reply_to.pk if item.reply_to is not None else None,
+        )
+        for item, seq, event_seq in numbered
+    ]
+    ids, present = sql.insert_messages(rows, now)
     for item, message in messages:
         message.pk = ids[(item.room.pk, message.seq)]
         message._state.adding = False
@@ -295,77 +268,9 @@ def _insert(
     return messages, present
 
 
-def _insert_postgresql(
-    numbered: list[tuple[_Valid, int, int]], now: Any
-) -> tuple[dict[tuple[int, int], int], set[tuple[int, Any]]]:
-    """One statement: insert the messages and move the senders' read markers.
-
-    The insert is ``INSERT ... SELECT FROM unnest(...)`` of plain column arrays: where
-    ``bulk_create`` prepares every value of every model instance in Python and sends one
-    placeholder per value, this sends one array per column, the same statement whatever
-    the batch size. The markers move in a second data-modifying ``WITH`` query of the same
-    statement (one round trip fewer per batch). The rooms are locked already
-    (:func:`_allocate`), so concurrent batches touching the same participant rows are
-    serialised by their rooms' locks. Returns the new ids by (room, seq) and the (room,
-    sender) pairs whose participant row was found.
-    """
-    table = connection.ops.quote_name(ChatMessage._meta.db_table)
-    names = ("room", "sender", "content", "seq", "event_seq", "client_id", "reply_to")
-    columns = _columns(ChatMessage, *names)
-    types = _db_types(ChatMessage, *names)
-    created_at, is_edited, is_deleted, pk, room, seq = _columns(
-        ChatMessage, "created_at", "is_edited", "is_deleted", "id", "room", "seq"
-    )
-    arrays = [
-        [item.room.pk for item, _, _ in numbered],
-        [item.user.pk for item, _, _ in numbered],
-        [item.content for item, _, _ in numbered],
-        [number for _, number, _ in numbered],
-        [event_seq for _, _, event_seq in numbered],
-        [item.client_id for item, _, _ in numbered],
-        [item.reply_to.pk if item.reply_to is not None else None for item, _, _ in numbered],
-    ]
-    last: dict[tuple[int, Any], int] = {}
-    for item, number, _event_seq in numbered:
-        key = (item.room.pk, item.user.pk)
-        last[key] = max(number, last.get(key, 0))
-    participants = connection.ops.quote_name(ChatParticipant._meta.db_table)
-    p_room, p_user, marker = _columns(ChatParticipant, "room", "user", "last_read_seq")
-    room_type, user_type = _db_types(ChatParticipant, "room", "user")
-    unnest = ", ".join(f"%s::{column_type}[]" for column_type in types)
-    with connection.cursor() as cursor:
-        # Identifiers and types come from the models' meta, values are parameters.
-        cursor.execute(
-            f"WITH ins AS (INSERT INTO {table} ({', '.join(columns)}, {created_at}, "  # noqa: S608
-            f"{is_edited}, {is_deleted}) SELECT *, %s, false, false FROM unnest({unnest}) "
-            f"RETURNING {room}, {seq}, {pk}), "
-            f"mk AS (UPDATE {participants} AS p SET {marker} = GREATEST(p.{marker}, v.seq) "
-            f"FROM unnest(%s::{room_type}[], %s::{user_type}[], %s::bigint[]) "
-            f"AS v(room_id, user_id, seq) WHERE p.{p_room} = v.room_id "
-            f"AND p.{p_user} = v.user_id RETURNING p.{p_room}, p.{p_user}) "
-            f"SELECT {room}, {seq}, {pk}, NULL::{user_type} FROM ins "
-            f"UNION ALL SELECT {p_room}, NULL, NULL, {p_user} FROM mk",
-            [
-                now,
-                *arrays,
-                [room_id for room_id, _ in last],
-                [user_id for _, user_id in last],
-                list(last.values()),
-            ],
-        )
-        ids: dict[tuple[int, int], int] = {}
-        present: set[tuple[int, Any]] = set()
-        for row_room, row_seq, row_id, row_user in cursor.fetchall():
-            if row_id is None:
-                present.add((row_room, row_user))
-            else:
-                ids[(row_room, row_seq)] = row_id
-        return ids, present
-
-
 def _drop_known_client_ids(
-    items: list[_Valid], results: dict[int, SendResult | Exception]
-) -> tuple[list[_Valid], list[tuple[int, int]]]:
+    items: list[Admitted], results: dict[int, SendResult | Exception]
+) -> tuple[list[Admitted], list[tuple[int, int]]]:
     """Split retries from new sends.
 
     A ``client_id`` already stored is answered with the stored message (in ``results``);
@@ -383,10 +288,11 @@ def _drop_known_client_ids(
             client_id__in={item.client_id for item in keyed},
         )
         if connection.vendor == "postgresql":
-            candidates = ChatMessage.objects.filter(pk__in=_known_ids_postgresql(keyed))
+            keys = [(item.room.pk, item.user.pk, item.client_id) for item in keyed]
+            candidates = ChatMessage.objects.filter(pk__in=sql.known_message_ids(keys))
         for message in candidates.exclude(client_id="").select_related("sender").order_by():
             known[(message.room_id, message.sender_id, message.client_id)] = message
-    fresh: list[_Valid] = []
+    fresh: list[Admitted] = []
     first_in_batch: dict[tuple[int, Any, str], int] = {}
     repeats: list[tuple[int, int]] = []
     for item in items:
@@ -402,21 +308,26 @@ def _drop_known_client_ids(
     return fresh, repeats
 
 
-def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
+def _allocate(
+    counts: dict[int, int], now: Any, *, refuse_archived: bool
+) -> dict[int, tuple[int, int]]:
     """Take ``counts[room_id]`` message and change numbers of each room; the last of each.
-    Archived rooms are left alone and absent from the result.
+    With ``refuse_archived``, archived rooms are left alone and absent from the result.
 
     The rooms' rows stay locked until commit, locked in id order so that two batches (or a
-    batch and a single send) sharing rooms queue instead of deadlocking. On PostgreSQL two
-    statements whatever the number of rooms; elsewhere two per room.
+    batch and an edit) sharing rooms queue instead of deadlocking. On PostgreSQL one
+    statement whatever the number of rooms; elsewhere two per room.
     """
     if not counts:
         return {}
     if connection.vendor == "postgresql":
-        return _allocate_postgresql(counts, now)
+        return sql.number_rooms(counts, now, refuse_archived=refuse_archived)
     numbers = {}
     for room_id in sorted(counts):
-        updated = ChatRoom.objects.filter(pk=room_id, is_archived=False).update(
+        rows = ChatRoom.objects.filter(pk=room_id)
+        if refuse_archived:
+            rows = rows.filter(is_archived=False)
+        updated = rows.update(
             last_seq=F("last_seq") + counts[room_id],
             last_event_seq=F("last_event_seq") + counts[room_id],
             last_message_at=now,
@@ -427,129 +338,3 @@ def _allocate(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
             ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
         )
     return numbers
-
-
-def _db_types(model: Any, *names: str) -> list[str]:
-    """The database types of ``names`` (for array casts: ``%s::bigint[]``)."""
-    return [str(model._meta.get_field(name).db_type(connection)) for name in names]
-
-
-def _columns(model: Any, *names: str) -> list[str]:
-    meta = model._meta
-    return [connection.ops.quote_name(meta.get_field(name).column) for name in names]
-
-
-def _allocate_postgresql(counts: dict[int, int], now: Any) -> dict[int, tuple[int, int]]:
-    """One statement: lock the rooms in id order, then number them.
-
-    The ``locked`` query yields (and locks) rows in id order, and a room is only updated
-    once joined with its locked row, so every batch takes its rooms' locks in the same
-    order (no deadlock between batches) without a round trip of its own.
-    """
-    table = connection.ops.quote_name(ChatRoom._meta.db_table)
-    pk, seq, event_seq, at, archived = _columns(
-        ChatRoom, "id", "last_seq", "last_event_seq", "last_message_at", "is_archived"
-    )
-    (pk_type,) = _db_types(ChatRoom, "id")
-    ids = sorted(counts)
-    with connection.cursor() as cursor:
-        # Identifiers come from the models' meta, values are parameters.
-        cursor.execute(
-            f"WITH locked AS MATERIALIZED (SELECT {pk} FROM {table} "  # noqa: S608
-            f"WHERE {pk} = ANY(%s::{pk_type}[]) ORDER BY {pk} FOR UPDATE) "
-            f"UPDATE {table} AS r SET {seq} = r.{seq} + v.n, {event_seq} = r.{event_seq} + v.n, "
-            f"{at} = %s FROM unnest(%s::{pk_type}[], %s::integer[]) AS v(id, n), locked AS l "
-            f"WHERE r.{pk} = v.id AND l.{pk} = r.{pk} AND NOT r.{archived} "
-            f"RETURNING r.{pk}, r.{seq}, r.{event_seq}",
-            [ids, now, ids, [counts[room_id] for room_id in ids]],
-        )
-        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-
-
-def _move_read_markers(
-    messages: list[tuple[_Valid, ChatMessage]], present: set[tuple[int, Any]] | None
-) -> None:
-    """Sending reads the room up to one's own message; senders become participants.
-
-    ``present``: the (room, sender) pairs whose marker moved already (PostgreSQL, with the
-    insert); otherwise one ``UPDATE`` per room (a ``CASE`` over its senders). Then one
-    insert of the missing participant rows, whatever the number of members.
-    """
-    last: dict[int, dict[Any, int]] = defaultdict(dict)
-    rooms: dict[int, ChatRoom] = {}
-    users: dict[Any, Any] = {}
-    for item, message in messages:
-        last[item.room.pk][item.user.pk] = message.seq
-        rooms[item.room.pk] = item.room
-        users[item.user.pk] = item.user
-    if not last:
-        return
-    if present is not None:
-        missing = [
-            ChatParticipant(
-                room=rooms[room_id], user=users[user_id], role=Role.MEMBER, last_read_seq=seq
-            )
-            for room_id, seqs in last.items()
-            for user_id, seq in seqs.items()
-            if (room_id, user_id) not in present
-        ]
-        _add_participants(missing)
-        return
-    missing = []
-    for room_id, seqs in last.items():
-        marker = Case(
-            *(When(user_id=user_id, then=Value(seq)) for user_id, seq in seqs.items()),
-            output_field=IntegerField(),
-        )
-        updated = ChatParticipant.objects.filter(room_id=room_id, user_id__in=list(seqs)).update(
-            last_read_seq=Greatest("last_read_seq", marker)
-        )
-        if updated < len(seqs):
-            members = set(
-                ChatParticipant.objects.filter(room_id=room_id, user_id__in=list(seqs)).values_list(
-                    "user_id", flat=True
-                )
-            )
-            missing.extend(
-                ChatParticipant(
-                    room=rooms[room_id], user=users[user_id], role=Role.MEMBER, last_read_seq=seq
-                )
-                for user_id, seq in seqs.items()
-                if user_id not in members
-            )
-    _add_participants(missing)
-
-
-def _add_participants(missing: list[ChatParticipant]) -> None:
-    """Senders who were not participants become ones, announced as joining would be."""
-    if not missing:
-        return
-    ChatParticipant.objects.bulk_create(missing, ignore_conflicts=True)
-    for participant in missing:
-        announce_joined(participant.user, participant.room, participant)
-
-
-def _known_ids_postgresql(items: list[_Valid]) -> list[int]:
-    """Ids of stored messages matching the (room, sender, client id) of ``items``.
-
-    A join with the requests' (room, sender, client id) arrays probes the unique index once
-    per request; three ``IN`` lists make PostgreSQL scan every message of the rooms (it can
-    only use the index's first column with them).
-    """
-    table = connection.ops.quote_name(ChatMessage._meta.db_table)
-    pk, room, sender, client_id = _columns(ChatMessage, "id", "room", "sender", "client_id")
-    types = _db_types(ChatMessage, "room", "sender", "client_id")
-    arrays = [
-        [item.room.pk for item in items],
-        [item.user.pk for item in items],
-        [item.client_id for item in items],
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.{pk} FROM {table} AS m JOIN unnest(%s::{types[0]}[], "  # noqa: S608
-            f"%s::{types[1]}[], %s::{types[2]}[]) AS v(room_id, sender_id, client_id) "
-            f"ON m.{room} = v.room_id AND m.{sender} = v.sender_id "
-            f"AND m.{client_id} = v.client_id WHERE m.{client_id} <> ''",
-            arrays,
-        )
-        return [row[0] for row in cursor.fetchall()]

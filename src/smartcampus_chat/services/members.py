@@ -1,20 +1,153 @@
-"""Membership changes that only staff make (the admin): a role set, a ban lifted, a
-membership row deleted. Joining, leaving and removing are in :mod:`.rooms`.
-
-These are ``do_*`` functions: the admin's own permissions stand in for the chat policy.
-Each announces the change like the chat's own doors do; the user's open sockets re-check
-their access on the row's save or delete (:mod:`smartcampus_chat.receivers`).
-"""
+"""Members of a room: join, leave, removal by a moderator, senders who become participants,
+and the changes only staff make in the admin (a role set, a ban lifted, a row deleted)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from smartcampus_chat import signals
-from smartcampus_chat.models import ChatParticipant
-from smartcampus_chat.services.rooms import announce_joined, announce_left
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.models import ChatParticipant, ChatRoom, Role
+from smartcampus_chat.protocol.frames import (
+    ParticipantJoined,
+    ParticipantLeft,
+    RoomAdded,
+    RoomRemoved,
+)
+from smartcampus_chat.protocol.render import room_data, user_ref
+from smartcampus_chat.realtime import events
+from smartcampus_chat.services.rooms import room_access
+
+
+def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
+    policy = get_policy()
+    access = policy.access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    if room.is_archived:
+        raise RoomArchived()
+    if not policy.can_join(access, room):
+        raise PermissionDenied()
+    ratelimit.check_rate("membership", user)
+    return do_join_room(user, room)
+
+
+def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:
+    with transaction.atomic():
+        participant, created = ChatParticipant.objects.get_or_create(
+            room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
+        )
+        if created:
+            announce_joined(user, room, participant)
+    return participant
+
+
+def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Publish a new participant (on commit of the caller's transaction).
+
+    Every way of becoming a participant (joining, a first message) must say so: the user's
+    ``ws/chat/`` sockets follow a room on ``room.added``, and the others' lists on
+    ``participant.joined``.
+    """
+    events.publish_to_room(
+        room.pk,
+        ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
+    )
+    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
+    signals.send_on_commit(
+        signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
+    )
+
+
+def do_add_senders(participants: list[ChatParticipant]) -> None:
+    """Senders who were not participants become ones (their first message), announced as
+    joining would be, in the caller's transaction.
+
+    One insert, primary keys set (the ``member_joined`` signal's ``participant`` is the
+    stored row). A row a concurrent join created meanwhile fails the insert: the send
+    pipeline then stores each send alone, and finds the row.
+    """
+    if not participants:
+        return
+    ChatParticipant.objects.bulk_create(participants)
+    for participant in participants:
+        announce_joined(participant.user, participant.room, participant)
+
+
+def check_remove_member(actor: Any, room: ChatRoom, user_id: Any) -> ChatParticipant:
+    policy = get_policy()
+    access = policy.access(actor, room)
+    if not access.can_see:
+        raise NotFound()
+    target = ChatParticipant.objects.filter(room=room, user_id=user_id, is_banned=False).first()
+    if target is None:
+        raise NotFound(_("No such member."))
+    target_access = policy.access(target.user, room, target)
+    if not policy.can_remove_user(
+        actor, access, room, target.user, target_access.role or Role.MEMBER
+    ):
+        raise PermissionDenied()
+    return do_remove_member(actor, room, target)
+
+
+def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -> ChatParticipant:
+    with transaction.atomic():
+        participant.is_banned = True
+        participant.is_online = False
+        participant.save(update_fields=["is_banned", "is_online"])
+        announce_left(participant.user, room)
+        signals.send_on_commit(
+            signals.member_removed,
+            ChatParticipant,
+            participant=participant,
+            room=room,
+            user=participant.user,
+            by=actor,
+        )
+    return participant
+
+
+def check_leave_room(user: Any, room: ChatRoom, access: RoomAccess | None = None) -> bool:
+    """Leave ``room``; True if the user was a member. Private conversations cannot be left.
+
+    ``access``: the user's access to the room, when the caller decided it already.
+    """
+    access = access or room_access(user, room)
+    if not access.can_see:
+        raise NotFound()
+    if not get_policy().can_leave(room):
+        raise PermissionDenied(_("You cannot leave a private conversation."))
+    participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
+    if participant is None:
+        return False
+    ratelimit.check_rate("membership", user)
+    do_leave_room(user, room, participant)
+    return True
+
+
+def do_leave_room(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
+    """Delete the membership: the user may join again while the policy lets them see the room."""
+    with transaction.atomic():
+        participant.delete()
+        announce_left(user, room)
+        signals.send_on_commit(signals.member_left, ChatParticipant, room=room, user=user)
+
+
+def announce_left(user: Any, room: ChatRoom) -> None:
+    """Publish that ``user`` is no longer a participant (on commit of the caller's
+    transaction): the others' lists drop them, their ``ws/chat/`` sockets stop following
+    the room."""
+    events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
+    events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
+
+
+# --- changes only staff make (the admin): its own permissions stand in for the policy. The
+# user's open sockets re-check their access on the row's save or delete (receivers).
 
 
 def do_set_role(participant: ChatParticipant, role: str) -> ChatParticipant:

@@ -1,20 +1,22 @@
-"""Messages: send (idempotent on the client id), edit, soft delete, restore."""
+"""Messages: edit, soft delete, restore; the content rule every write shares.
+
+Sending is :mod:`.batch` (the send pipeline), which uses the rules defined here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
-from smartcampus_chat.domain.validation import has_nul, is_object_id, is_unicode_text
+from smartcampus_chat.domain.validation import has_nul, is_unicode_text
 from smartcampus_chat.exceptions import (
     MessageGone,
     NotFound,
@@ -23,11 +25,10 @@ from smartcampus_chat.exceptions import (
     ValidationFailed,
 )
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
-from smartcampus_chat.protocol.frames import MessageData, MessageDeleted, MessageEdited, MessageNew
+from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.protocol.frames import MessageData, MessageDeleted, MessageEdited
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.rooms import announce_joined
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
@@ -87,7 +88,9 @@ def clean_client_id(client_id: Any) -> str:
     return str(client_id)
 
 
-def _require_post(access: RoomAccess, room: ChatRoom) -> None:
+def check_can_post(access: RoomAccess, room: ChatRoom) -> None:
+    """The rule of every door that writes to a room (send, edit, delete): the room is
+    seen, not archived, and the user may post there; raises why not."""
     if not access.can_see:
         raise NotFound()
     if room.is_archived:
@@ -96,112 +99,15 @@ def _require_post(access: RoomAccess, room: ChatRoom) -> None:
         raise PermissionDenied()
 
 
-def check_send_message(
-    user: Any,
-    room: ChatRoom,
-    content: Any,
-    *,
-    client_id: Any = None,
-    reply_to: Any = None,
-    access: RoomAccess | None = None,
-) -> SendResult:
-    content = clean_content(content)
-    client_id = clean_client_id(client_id)
-    access = access or get_policy().access(user, room)
-    _require_post(access, room)
-    ratelimit.check_send_rate(user)
-    parent = None
-    if reply_to is not None:
-        if not is_object_id(reply_to):
-            raise ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
-        parent = ChatMessage.objects.filter(pk=reply_to, room=room).first()
-        if parent is None:
-            raise ValidationFailed(fields={"reply_to": [_("No such message in this room.")]})
-    return do_send_message(
-        user, room, content, client_id=client_id, reply_to=parent, refuse_archived=True
-    )
+def _next_event(room_id: int) -> int:
+    """Take the room's next change number (``event_seq``) inside the caller's transaction.
 
-
-def _next_numbers(
-    room_id: int, *, new_message: bool, refuse_archived: bool = False
-) -> tuple[int, int]:
-    """Allocate the next (seq, event_seq) of a room inside the caller's transaction.
-
-    The UPDATE takes the room's row lock until commit, so concurrent senders are numbered
-    one after the other, and a rolled-back send gives its number back: no gaps, no doubles.
-    With ``refuse_archived``, an archived room raises ``RoomArchived``: decided from the
-    row itself, whatever room object the caller holds.
+    The UPDATE takes the room's row lock until commit, so concurrent writers of the room
+    are numbered one after the other (sends take it too, :mod:`.batch`), and a rolled-back
+    change gives its number back: no gaps, no doubles.
     """
-    now = timezone.now()
-    changes: dict[str, Any] = {"last_event_seq": F("last_event_seq") + 1}
-    if new_message:
-        changes.update(last_seq=F("last_seq") + 1, last_message_at=now)
-    rows = ChatRoom.objects.filter(pk=room_id)
-    if refuse_archived:
-        rows = rows.filter(is_archived=False)
-    if not rows.update(**changes) and refuse_archived:
-        raise RoomArchived()
-    seq, event_seq = (
-        ChatRoom.objects.filter(pk=room_id).values_list("last_seq", "last_event_seq").get()
-    )
-    return seq, event_seq
-
-
-def do_send_message(
-    user: Any,
-    room: ChatRoom,
-    content: str,
-    *,
-    client_id: str = "",
-    reply_to: ChatMessage | None = None,
-    refuse_archived: bool = False,
-) -> SendResult:
-    """Store a message (no checks). ``refuse_archived``: raise ``RoomArchived`` if the room
-    is archived when the message is numbered (the checked paths pass it)."""
-    with transaction.atomic():
-        if client_id:
-            existing = ChatMessage.objects.filter(
-                room=room, sender=user, client_id=client_id
-            ).first()
-            if existing is not None:
-                return SendResult(existing, created=False)
-        try:
-            with transaction.atomic():
-                seq, event_seq = _next_numbers(
-                    room.pk, new_message=True, refuse_archived=refuse_archived
-                )
-                message = ChatMessage.objects.create(
-                    room=room,
-                    sender=user,
-                    content=content,
-                    seq=seq,
-                    event_seq=event_seq,
-                    client_id=client_id,
-                    reply_to=reply_to,
-                )
-        except IntegrityError:
-            if not client_id:
-                raise
-            # A concurrent retry with the same client id won the race: return its message.
-            existing = ChatMessage.objects.get(room=room, sender=user, client_id=client_id)
-            return SendResult(existing, created=False)
-        room.last_seq, room.last_event_seq = seq, event_seq
-        # Sending reads the room up to one's own message; the sender becomes a participant.
-        updated = ChatParticipant.objects.filter(room=room, user=user).update(
-            last_read_seq=Greatest("last_read_seq", seq)
-        )
-        if not updated:
-            participant = ChatParticipant.objects.create(
-                room=room, user=user, role=Role.MEMBER, last_read_seq=seq
-            )
-            announce_joined(user, room, participant)
-        events.publish_to_room(
-            room.pk, MessageNew(message=message_data(message, room_slug=room.slug))
-        )
-        signals.send_on_commit(
-            signals.message_sent, ChatMessage, message=message, room=room, user=user
-        )
-    return SendResult(message, created=True)
+    ChatRoom.objects.filter(pk=room_id).update(last_event_seq=F("last_event_seq") + 1)
+    return int(ChatRoom.objects.filter(pk=room_id).values_list("last_event_seq", flat=True).get())
 
 
 #: A message the user may see, with their access to its room (NotFound otherwise): a read,
@@ -215,7 +121,7 @@ def check_can_edit(user: Any, message: ChatMessage, access: RoomAccess) -> None:
     The rule of every edit door, including the HTML form's page, which must neither show
     nor accept a message its user cannot save (a deleted one above all).
     """
-    _require_post(access, message.room)
+    check_can_post(access, message.room)
     if message.is_deleted:
         raise MessageGone()
     if not get_policy().can_edit_message(user, access, message):
@@ -240,7 +146,7 @@ class _Unchanged(Exception):
 def _lock(message: ChatMessage) -> None:
     """Re-read ``message``'s changeable fields under its row lock, in the caller's transaction.
 
-    Edits, deletes and restores take the room's row lock first (:func:`_next_numbers`, as
+    Edits, deletes and restores take the room's row lock first (:func:`_next_event`, as
     every writer of the room does: one lock order, no deadlock), then this one, so changes
     of one message are serialised and each decides on the row as the previous one left it,
     never on the copy read before its transaction: an edit committed just after a delete
@@ -258,7 +164,7 @@ def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessag
     """Store the new content; ``MessageGone`` (nothing changed) if the message was deleted
     meanwhile."""
     with transaction.atomic():
-        _, event_seq = _next_numbers(message.room_id, new_message=False)
+        event_seq = _next_event(message.room_id)
         _lock(message)
         if message.is_deleted:
             raise MessageGone()
@@ -275,7 +181,7 @@ def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessag
 
 
 def check_delete_message(user: Any, message: ChatMessage, access: RoomAccess) -> ChatMessage:
-    _require_post(access, message.room)
+    check_can_post(access, message.room)
     ratelimit.check_send_rate(user)
     if message.is_deleted:
         return message
@@ -288,7 +194,7 @@ def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
     """Soft delete; a message deleted meanwhile stays as it is (no second event)."""
     try:
         with transaction.atomic():
-            _, event_seq = _next_numbers(message.room_id, new_message=False)
+            event_seq = _next_event(message.room_id)
             _lock(message)
             if message.is_deleted:
                 raise _Unchanged
@@ -310,7 +216,7 @@ def do_restore_message(message: ChatMessage) -> ChatMessage:
     """Undo a soft delete (admin action); clients receive the message as edited."""
     try:
         with transaction.atomic():
-            _, event_seq = _next_numbers(message.room_id, new_message=False)
+            event_seq = _next_event(message.room_id)
             _lock(message)
             if not message.is_deleted:
                 raise _Unchanged

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Subquery, Value
+from django.db.models import Case, IntegerField, Subquery, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.protocol.frames import UnreadUpdate
 from smartcampus_chat.realtime import events
+from smartcampus_chat.services.members import do_add_senders
 
 
 def unread_count(user: Any, room: ChatRoom, last_read_seq: int) -> int:
@@ -57,3 +59,41 @@ def do_mark_read(user: Any, room: ChatRoom, seq: int) -> int:
             user.pk, UnreadUpdate(room=room.slug, unread=unread, last_read_seq=marker)
         )
     return marker
+
+
+def do_mark_sent(sent: list[tuple[ChatRoom, Any, int]], moved: set[tuple[int, Any]] | None) -> None:
+    """Sending reads the room up to one's own message; senders become participants.
+
+    ``sent``: (room, sender, seq of the sender's last message in it), one per pair, in the
+    caller's transaction. ``moved``: the (room id, sender id) pairs whose marker moved
+    already (the send pipeline's PostgreSQL insert does it in its statement); None: move
+    them here, one ``UPDATE`` per room whatever its number of senders. The senders without
+    a participant row get one (:func:`.membership.do_add_senders`), in one insert.
+    """
+    if moved is None:
+        moved = _move_markers(sent)
+    do_add_senders(
+        [
+            ChatParticipant(room=room, user=user, role=Role.MEMBER, last_read_seq=seq)
+            for room, user, seq in sent
+            if (room.pk, user.pk) not in moved
+        ]
+    )
+
+
+def _move_markers(sent: list[tuple[ChatRoom, Any, int]]) -> set[tuple[int, Any]]:
+    """Move the senders' markers (a ``CASE`` over each room's senders); the pairs moved."""
+    by_room: dict[int, dict[Any, int]] = defaultdict(dict)
+    for room, user, seq in sent:
+        by_room[room.pk][user.pk] = seq
+    moved: set[tuple[int, Any]] = set()
+    for room_id, seqs in by_room.items():
+        marker = Case(
+            *(When(user_id=user_id, then=Value(seq)) for user_id, seq in seqs.items()),
+            output_field=IntegerField(),
+        )
+        rows = ChatParticipant.objects.filter(room_id=room_id, user_id__in=list(seqs))
+        updated = rows.update(last_read_seq=Greatest("last_read_seq", marker))
+        found = seqs if updated == len(seqs) else rows.values_list("user_id", flat=True)
+        moved.update((room_id, user_id) for user_id in found)
+    return moved

@@ -1,4 +1,7 @@
-"""Rooms: create, join, open a private conversation, update, remove a member."""
+"""Rooms: create, open a private conversation, update; who may see one (``get_room_for``).
+
+Joining, leaving and removal are in :mod:`.membership`.
+"""
 
 from __future__ import annotations
 
@@ -17,17 +20,11 @@ from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses, names
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import is_object_id, is_unicode_text, parse_int
-from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived, ValidationFailed
+from smartcampus_chat.exceptions import NotFound, PermissionDenied, ValidationFailed
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
-from smartcampus_chat.protocol.frames import (
-    ParticipantJoined,
-    ParticipantLeft,
-    RoomAdded,
-    RoomRemoved,
-    RoomUpdated,
-)
-from smartcampus_chat.protocol.render import room_data, user_ref
+from smartcampus_chat.protocol.frames import RoomAdded, RoomUpdated
+from smartcampus_chat.protocol.render import room_data
 from smartcampus_chat.realtime import events
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
@@ -233,46 +230,6 @@ def do_create_room(
     return room
 
 
-def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
-    policy = get_policy()
-    access = policy.access(user, room)
-    if not access.can_see:
-        raise NotFound()
-    if room.is_archived:
-        raise RoomArchived()
-    if not policy.can_join(access, room):
-        raise PermissionDenied()
-    ratelimit.check_rate("membership", user)
-    return do_join_room(user, room)
-
-
-def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:
-    with transaction.atomic():
-        participant, created = ChatParticipant.objects.get_or_create(
-            room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
-        )
-        if created:
-            announce_joined(user, room, participant)
-    return participant
-
-
-def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
-    """Publish a new participant (on commit of the caller's transaction).
-
-    Every way of becoming a participant (joining, a first message) must say so: the user's
-    ``ws/chat/`` sockets follow a room on ``room.added``, and the others' lists on
-    ``participant.joined``.
-    """
-    events.publish_to_room(
-        room.pk,
-        ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
-    )
-    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
-    signals.send_on_commit(
-        signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
-    )
-
-
 def private_key(user_a: Any, user_b: Any) -> str:
     low, high = sorted((int(user_a.pk), int(user_b.pk)))
     return f"{low}:{high}"
@@ -375,70 +332,3 @@ def do_update_room(room: ChatRoom, **changes: Any) -> ChatRoom:
         room.save(update_fields=[*changes, "updated_at"])
         events.publish_to_room(room.pk, RoomUpdated(room=room_data(room)))
     return room
-
-
-def check_remove_member(actor: Any, room: ChatRoom, user_id: Any) -> ChatParticipant:
-    policy = get_policy()
-    access = policy.access(actor, room)
-    if not access.can_see:
-        raise NotFound()
-    target = ChatParticipant.objects.filter(room=room, user_id=user_id, is_banned=False).first()
-    if target is None:
-        raise NotFound(_("No such member."))
-    target_access = policy.access(target.user, room, target)
-    if not policy.can_remove_user(
-        actor, access, room, target.user, target_access.role or Role.MEMBER
-    ):
-        raise PermissionDenied()
-    return do_remove_member(actor, room, target)
-
-
-def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -> ChatParticipant:
-    with transaction.atomic():
-        participant.is_banned = True
-        participant.is_online = False
-        participant.save(update_fields=["is_banned", "is_online"])
-        announce_left(participant.user, room)
-        signals.send_on_commit(
-            signals.member_removed,
-            ChatParticipant,
-            participant=participant,
-            room=room,
-            user=participant.user,
-            by=actor,
-        )
-    return participant
-
-
-def check_leave_room(user: Any, room: ChatRoom, access: RoomAccess | None = None) -> bool:
-    """Leave ``room``; True if the user was a member. Private conversations cannot be left.
-
-    ``access``: the user's access to the room, when the caller decided it already.
-    """
-    access = access or room_access(user, room)
-    if not access.can_see:
-        raise NotFound()
-    if not get_policy().can_leave(room):
-        raise PermissionDenied(_("You cannot leave a private conversation."))
-    participant = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
-    if participant is None:
-        return False
-    ratelimit.check_rate("membership", user)
-    do_leave_room(user, room, participant)
-    return True
-
-
-def do_leave_room(user: Any, room: ChatRoom, participant: ChatParticipant) -> None:
-    """Delete the membership: the user may join again while the policy lets them see the room."""
-    with transaction.atomic():
-        participant.delete()
-        announce_left(user, room)
-        signals.send_on_commit(signals.member_left, ChatParticipant, room=room, user=user)
-
-
-def announce_left(user: Any, room: ChatRoom) -> None:
-    """Publish that ``user`` is no longer a participant (on commit of the caller's
-    transaction): the others' lists drop them, their ``ws/chat/`` sockets stop following
-    the room."""
-    events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
-    events.publish_to_user(user.pk, RoomRemoved(room=room.slug))

@@ -1,0 +1,137 @@
+"""The checks of a send, each written once, for a batch of any size (:mod:`.batch`).
+
+Every door's send passes them, in this order: content, client id, access (seeing the room,
+the room not archived, posting), the send rate, the message replied to. A request that
+fails one gets its error and the others go on; a rule added to sending (slow mode, a
+mute, mentions, attachments) is added here, once, for the REST API, the HTML form and the
+WebSocket alike. The rules sends share with edits (content, posting) live in
+:mod:`.messages` and are looked up there at each call: changed there, changed for all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from smartcampus_chat import queries
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.validation import is_object_id
+from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
+from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.services import messages
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One send: the arguments of :func:`.batch.check_send_message`. ``access``: the
+    sender's access to the room when the door decided it already (asked of the policy
+    otherwise)."""
+
+    user: Any
+    room: ChatRoom
+    content: Any
+    client_id: Any = None
+    reply_to: Any = None
+    access: RoomAccess | None = None
+
+
+@dataclass
+class Admitted:
+    """A request that passed every check, cleaned: what the store takes (``index``: the
+    request's place in its batch)."""
+
+    index: int
+    user: Any
+    room: ChatRoom
+    content: str
+    client_id: str
+    reply_to: ChatMessage | None
+
+
+def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:
+    """The access of each (user, room) pair of ``requests`` that came without one.
+
+    Decided once per pair, with the participant rows of every pair read in one query and
+    handed to the policy (which would otherwise read one row per request).
+    """
+    wanted: dict[tuple[Any, int], SendRequest] = {}
+    for _index, request in requests:
+        if request.access is None:
+            wanted.setdefault((request.user.pk, request.room.pk), request)
+    if not wanted:
+        return {}
+    rows = queries.participant_rows(wanted)
+    policy = get_policy()
+    return {
+        key: policy.access(request.user, request.room, rows.get(key))
+        for key, request in wanted.items()
+    }
+
+
+def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
+    """Check each request, in its order: content, client id, access, rate limit, reply.
+    Errors go to ``results``; the admitted requests come back. Queries: one for the
+    accesses not given, one for the replies."""
+    cleaned: list[tuple[int, SendRequest, str, str]] = []
+    for index, request in enumerate(requests):
+        try:
+            content = messages.clean_content(request.content)
+            cleaned.append((index, request, content, messages.clean_client_id(request.client_id)))
+        except ChatError as exc:
+            results[index] = exc
+    accesses = _accesses([(index, request) for index, request, _, _ in cleaned])
+    allowed: list[tuple[int, SendRequest, str, str]] = []
+    for item in cleaned:
+        index, request = item[0], item[1]
+        access = request.access or accesses[(request.user.pk, request.room.pk)]
+        try:
+            messages.check_can_post(access, request.room)
+        except ChatError as exc:
+            results[index] = exc
+        else:
+            allowed.append(item)
+    # One bucket operation for every sender's sends in the batch.
+    per_user: dict[Any, list[int]] = defaultdict(list)
+    for position, item in enumerate(allowed):
+        per_user[item[1].user.pk].append(position)
+    waits = ratelimit.take_each(
+        ratelimit.send_bucket(), {pk: len(positions) for pk, positions in per_user.items()}
+    )
+    refused: set[int] = set()
+    for pk, positions in per_user.items():
+        for position, wait in zip(positions, waits[pk], strict=True):
+            if wait:
+                results[allowed[position][0]] = RateLimited(retry_after=wait)
+                refused.add(position)
+    admitted = [item for position, item in enumerate(allowed) if position not in refused]
+    parents = _parents(admitted, results)
+    valid: list[Admitted] = []
+    for index, request, content, client_id in admitted:
+        if results[index] is not None:
+            continue
+        parent = parents.get(request.reply_to) if request.reply_to is not None else None
+        valid.append(Admitted(index, request.user, request.room, content, client_id, parent))
+    return valid
+
+
+def _parents(
+    admitted: list[tuple[int, SendRequest, str, str]], results: list[Any]
+) -> dict[Any, ChatMessage]:
+    """The messages replied to, in one query; bad replies get their error in ``results``."""
+    replies = [
+        (index, request) for index, request, _, _ in admitted if request.reply_to is not None
+    ]
+    ids = {request.reply_to for _, request in replies if is_object_id(request.reply_to)}
+    found = ChatMessage.objects.in_bulk(list(ids)) if ids else {}
+    for index, request in replies:
+        if not is_object_id(request.reply_to):
+            results[index] = ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})
+        elif request.reply_to not in found or found[request.reply_to].room_id != request.room.pk:
+            results[index] = ValidationFailed(
+                fields={"reply_to": [_("No such message in this room.")]}
+            )
+    return found
