@@ -28,7 +28,7 @@ from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.realtime import events
-from tests.realtime import open_room, open_user
+from smartcampus_chat.testing import open_room, open_user
 
 SECRET = "SECRET-words-of-the-deleted"
 db = database_sync_to_async
@@ -219,26 +219,30 @@ async def test_no_websocket_door_shows_deleted_content(scene: dict[str, Any], wh
     all_rooms = await open_user(user)
     try:
         for client in (room_socket, all_rooms):
-            await client.send(type="resume", room=room.slug, event_seq=0, id="r")
-            await client.until(lambda f: f["type"] == "resumed" and f.get("id") == "r")
-            await client.send(
+            await client.send_frame(type="resume", room=room.slug, event_seq=0, id="r")
+            await client.receive_until(lambda f: f["type"] == "resumed" and f.get("id") == "r")
+            await client.send_frame(
                 type="message.edit", room=room.slug, message_id=first.pk, content="x", id="e"
             )
-            error = await client.until(lambda f: f["type"] == "error")
+            error = await client.receive_until(lambda f: f["type"] == "error")
             assert error["code"] == "message_deleted"
-            await client.send(type="message.delete", room=room.slug, message_id=first.pk, id="d")
-            ack = await client.until(lambda f: f["type"] in ("ack", "error") and f["id"] == "d")
+            await client.send_frame(
+                type="message.delete", room=room.slug, message_id=first.pk, id="d"
+            )
+            ack = await client.receive_until(
+                lambda f: f["type"] in ("ack", "error") and f["id"] == "d"
+            )
             if ack["type"] == "ack":
                 assert ack["message"]["content"] is None
-            await client.send(type="ping", id="p")
-            await client.until(lambda f: f == {"type": "pong", "id": "p"})
+            await client.send_frame(type="ping", id="p")
+            await client.receive_until(lambda f: f == {"type": "pong", "id": "p"})
             texts.extend(json.dumps(frame) for frame in client.frames)
         replayed = [json.loads(t) for t in texts if '"message.deleted"' in t]
         assert {f["message"]["id"] for f in replayed} >= {first.pk, scene["last"].pk}
         assert not [t for t in texts if SECRET in t]
     finally:
-        await room_socket.close()
-        await all_rooms.close()
+        await room_socket.disconnect()
+        await all_rooms.disconnect()
     stored = await db(ChatMessage.objects.get)(pk=first.pk)
     assert (stored.is_deleted, stored.content) == (True, f"{SECRET}-1")
 
