@@ -278,7 +278,7 @@ async def test_retried_client_ids_store_exactly_one_message(
     rng.shuffle(plan)
     sent = [0, 0]
     for serial, (cid, which) in enumerate(plan):
-        await sockets[which].send(
+        await sockets[which].send_frame(
             type="message.send", content=f"text of {cid}", client_id=cid, id=serial
         )
         sent[which] += 1

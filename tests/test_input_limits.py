@@ -283,7 +283,9 @@ async def test_a_nul_send_among_concurrent_sockets_leaves_the_others_stored(
     try:
         for i, socket in enumerate(sockets):
             await socket.send_frame(type="message.send", content=NUL if i == 3 else f"m{i}", id=i)
-        answers = [await s.receive_until(lambda f, n=i: f.get("id") == n) for i, s in enumerate(sockets)]
+        answers = [
+            await s.receive_until(lambda f, n=i: f.get("id") == n) for i, s in enumerate(sockets)
+        ]
     finally:
         for socket in sockets:
             await socket.disconnect()

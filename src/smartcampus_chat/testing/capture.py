@@ -101,15 +101,19 @@ class CapturedEvents:
         with self._lock:
             self.events.clear()
 
-    async def wait_for(self, count: int, timeout: float = 5) -> list[CapturedEvent]:
-        """Wait until at least ``count`` events were recorded (from async tests, where a
-        publish may still be on its way after the answer); the events."""
+    async def wait_for(
+        self, frame_type: str, count: int = 1, timeout: float = 5
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` frames of ``frame_type`` were published (async tests, where a
+        publish may still be on its way after the answer); those frames."""
         deadline = time.monotonic() + timeout
-        while len(self.events) < count:
+        while True:
+            found = [frame for frame in self.frames() if frame["type"] == frame_type]
+            if len(found) >= count:
+                return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.events)} events published, not {count}")
+                raise AssertionError(f"{len(found)} {frame_type} frames published, not {count}")
             await asyncio.sleep(0.01)
-        return list(self.events)
 
 
 @contextlib.contextmanager

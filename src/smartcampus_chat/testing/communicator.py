@@ -21,7 +21,13 @@ from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 
 from smartcampus_chat.realtime.tickets import issue_ticket
-from smartcampus_chat.testing.wire import client_frame, parse_server_frame, room_path, user_path
+from smartcampus_chat.testing.wire import (
+    add_query,
+    client_frame,
+    parse_server_frame,
+    room_path,
+    user_path,
+)
 
 __all__ = ["NOISE", "ChatCommunicator", "Closed", "new_client_id", "open_room", "open_user"]
 
@@ -48,11 +54,6 @@ def new_client_id() -> str:
     return uuid.uuid4().hex
 
 
-def _with_ticket(path: str, user: Any) -> str:
-    separator = "&" if "?" in path else "?"
-    return f"{path}{separator}ticket={issue_ticket(user)}"
-
-
 class ChatCommunicator(WebsocketCommunicator):  # type: ignore[misc]
     """A socket of ``path`` (``/ws/chat/`` or ``/ws/chat/<slug>/``, with its query).
 
@@ -77,7 +78,7 @@ class ChatCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         if user is not None and ticket:
-            path = _with_ticket(path, user)
+            path = add_query(path, ticket=issue_ticket(user))
         if headers is None:
             headers = [(b"origin", TEST_ORIGIN.encode())]
         super().__init__(application or get_default_application(), path, headers=headers)

@@ -18,6 +18,7 @@ from smartcampus_chat.protocol.frames import CLIENT_FRAMES, ServerFrame
 
 __all__ = [
     "InvalidFrame",
+    "add_query",
     "client_frame",
     "parse_server_frame",
     "room_path",
@@ -35,6 +36,14 @@ class InvalidFrame(AssertionError):
 def _query(params: dict[str, Any]) -> str:
     given = {key: value for key, value in params.items() if value is not None}
     return f"?{urlencode(given)}" if given else ""
+
+
+def add_query(path: str, **params: Any) -> str:
+    """``path`` with ``params`` added to its query string (None is left out)."""
+    query = _query(params)
+    if query and "?" in path:
+        return f"{path}&{query[1:]}"
+    return f"{path}{query}"
 
 
 def room_path(slug: str, **params: Any) -> str:
