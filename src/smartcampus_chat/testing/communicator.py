@@ -54,7 +54,7 @@ def new_client_id() -> str:
     return uuid.uuid4().hex
 
 
-class ChatCommunicator(WebsocketCommunicator):  # type: ignore[misc]
+class ChatCommunicator(WebsocketCommunicator):
     """A socket of ``path`` (``/ws/chat/`` or ``/ws/chat/<slug>/``, with its query).
 
     ``user``: who connects. With ``ticket`` (the default) a fresh ticket for them is added
