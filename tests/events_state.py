@@ -19,6 +19,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from smartcampus_chat.protocol.frames import RoomData
+
 State = dict[str, Any]
 Frame = dict[str, Any]
 
@@ -49,16 +51,7 @@ NOT_IN_FRAMES = {
 }
 
 #: The fields of ``RoomData`` (room.added, room.updated): the room list's own fields.
-ROOM_DATA_FIELDS = (
-    "id",
-    "slug",
-    "name",
-    "room_type",
-    "description",
-    "is_archived",
-    "last_seq",
-    "last_event_seq",
-)
+ROOM_DATA_FIELDS = tuple(RoomData.model_fields)
 
 
 def _results(client: APIClient, url: str) -> list[dict[str, Any]]:

@@ -27,8 +27,7 @@ from django.urls import reverse
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
-from smartcampus_chat.realtime import events
-from smartcampus_chat.testing import open_room, open_user
+from smartcampus_chat.testing import CapturedEvents, open_room, open_user
 
 SECRET = "SECRET-words-of-the-deleted"
 db = database_sync_to_async
@@ -273,21 +272,6 @@ def test_the_admin_shows_deleted_content_for_audit_and_never_edits_it(
 # --- Edit/delete race ------------------------------------------------------------------
 
 
-def _record_frames(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every message frame published after a commit (what the room's sockets receive)."""
-    frames: list[dict[str, Any]] = []
-    lock = threading.Lock()
-    send_many = events._send_many
-
-    def record(messages: list[tuple[str, dict[str, Any]]]) -> None:
-        with lock:
-            frames.extend(json.loads(m["frame"]) for _group, m in messages)
-        send_many(messages)
-
-    monkeypatch.setattr(events, "_send_many", record)
-    return frames
-
-
 def _after_delete(frames: list[dict[str, Any]], message_id: int) -> list[dict[str, Any]]:
     """The frames about ``message_id`` after its ``message.deleted``, by event_seq."""
     mine = sorted(
@@ -302,11 +286,10 @@ def _after_delete(frames: list[dict[str, Any]], message_id: int) -> list[dict[st
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_that_read_the_message_before_its_delete_is_refused(
-    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+    alice: Any, public_room: ChatRoom, captured_events: CapturedEvents
 ) -> None:
     """The interleaving of the race, without threads: the edit's door read the message
     (and decided it may be edited) before the delete committed; its write comes after."""
-    frames = _record_frames(monkeypatch)
     sent = services.do_send_message(alice, public_room, SECRET).message
     editing, access = services.get_message_for(alice, sent.pk)  # The edit door's read.
     deleting, delete_access = services.get_message_for(alice, sent.pk)
@@ -316,6 +299,7 @@ def test_an_edit_that_read_the_message_before_its_delete_is_refused(
     assert refused.value.code == "message_deleted"
     stored = ChatMessage.objects.get(pk=sent.pk)
     assert (stored.is_deleted, stored.content, stored.is_edited) == (True, SECRET, False)
+    frames = captured_events.frames()
     assert _after_delete(frames, sent.pk) == []
     assert not [f for f in frames if "resurrected" in json.dumps(f)]
     public_room.refresh_from_db()
@@ -368,13 +352,12 @@ ROUNDS = 40
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_and_deletes_never_resurrect_content(
-    make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, settings: Any
+    make_user: Callable[..., Any], captured_events: CapturedEvents, settings: Any
 ) -> None:
     """Real threads on PostgreSQL: per round, the author edits while a moderator deletes
     (each through the door's path: read, check, write). Whatever wins, a deleted message
     keeps its original content and no frame about it follows its ``message.deleted``."""
     settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "SEND_RATE_BURST": 100_000}
-    frames = _record_frames(monkeypatch)
     owner, author = make_user("owner"), make_user("author")
     room = services.do_create_room(owner, name="Race", room_type=RoomType.PUBLIC)
     services.do_join_room(author, room)
@@ -394,6 +377,6 @@ def test_concurrent_edits_and_deletes_never_resurrect_content(
             outcomes["edit_refused"] += 1
         else:
             outcomes["edited_then_deleted"] += 1
-        assert _after_delete(frames, message.pk) == [], round_
+        assert _after_delete(captured_events.frames(), message.pk) == [], round_
     print(f"\n[race] {outcomes}")
     assert sum(outcomes.values()) == ROUNDS
