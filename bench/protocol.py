@@ -2,8 +2,10 @@
 
 The load generator speaks to every server through a :class:`Protocol`: which URL a
 connection of room ``n`` opens, how a send is framed, and what a received frame is (a
-broadcast delivery, an acknowledgement, an error). When the app's protocol changes, only
-:class:`AppProtocol` changes.
+broadcast delivery, an acknowledgement, an error). The app's frames and socket paths are
+written by :mod:`smartcampus_chat.testing.wire`, the codec every client of the project
+shares (each frame checked against its model); :class:`AppProtocol` only maps them to the
+load generator's needs.
 
 Every sent message carries a probe in its text, ``bench|<step>|<sender>|<n>|<ns>|``, where
 ``<ns>`` is the intended send time on ``time.monotonic_ns()`` (one clock for all processes
@@ -17,7 +19,8 @@ import json
 import re
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import quote
+
+from smartcampus_chat.testing.wire import client_frame, parse_server_frame, room_path
 
 PROBE_MARK = "bench|"
 _TYPE_RE = re.compile(r'\{\s*"type"\s*:\s*"([^"]+)"')
@@ -118,28 +121,23 @@ class AppProtocol(Protocol):
     }
 
     def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
-        query = f"?v={self.version}"
-        if credential:
-            query += f"&ticket={quote(credential, safe='')}"
-        if resume_from is not None:
-            query += f"&event_seq={resume_from}"
-        return f"/ws/chat/{app_room_slug(room)}/{query}"
+        return room_path(
+            app_room_slug(room), v=self.version, ticket=credential or None, event_seq=resume_from
+        )
 
     def resume_frame(self, room: int, event_seq: int, frame_id: int) -> str:
-        return json.dumps(
-            {"type": "resume", "room": app_room_slug(room), "event_seq": event_seq, "id": frame_id}
+        return client_frame(
+            type="resume", room=app_room_slug(room), event_seq=event_seq, id=frame_id
         )
 
     @staticmethod
     def resumed_event_seq(frame: str) -> tuple[int, bool]:
         """``(event_seq, truncated)`` of a ``resumed`` frame."""
-        data = json.loads(frame)
+        data = parse_server_frame(frame)
         return int(data["event_seq"]), bool(data["truncated"])
 
     def send_frame(self, content: str, frame_id: int, client_id: str) -> str:
-        return json.dumps(
-            {"type": "message.send", "content": content, "client_id": client_id, "id": frame_id}
-        )
+        return client_frame(type="message.send", content=content, client_id=client_id, id=frame_id)
 
     def kind(self, frame: str) -> FrameKind:
         match = _TYPE_RE.match(frame)

@@ -22,6 +22,7 @@ from django.contrib.auth.models import Group
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom, RoomType
+from smartcampus_chat.testing import CapturedEvents, capture_events
 from tests.browser.live import CHROMIUM_PATH
 from tests.servers import RedisServer
 
@@ -170,6 +171,13 @@ def enrol() -> Callable[..., Enrolment]:
 @pytest.fixture
 def course_room(staff: Any, course: Course) -> ChatRoom:
     return services.do_create_room(staff, name="CS101", room_type=RoomType.COURSE, course=course)
+
+
+@pytest.fixture
+def captured_events() -> Iterator[CapturedEvents]:
+    """What the services publish during the test (``smartcampus_chat.testing``)."""
+    with capture_events() as captured:
+        yield captured
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from smartcampus_chat.realtime.tickets import issue_ticket
+from smartcampus_chat.testing.wire import add_query, client_frame, parse_server_frame, room_path
 
 #: The example site's ``CHAT_MAX_FRAME_BYTES`` (its ``MAX_FRAME_BYTES``): the ``--ws-max-size``
 #: of every uvicorn the tests start (tests/test_server_limits.py keeps them equal).
@@ -351,9 +352,8 @@ def seed_site(env: dict[str, str], users: int) -> Site:
 
 async def open_ws(port: int, user_id: int, path: str) -> ClientConnection:
     ticket = issue_ticket(SimpleNamespace(pk=user_id))
-    separator = "&" if "?" in path else "?"
     return await connect(
-        f"ws://127.0.0.1:{port}{path}{separator}ticket={ticket}",
+        f"ws://127.0.0.1:{port}{add_query(path, ticket=ticket)}",
         origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
         open_timeout=5,
         close_timeout=1,
@@ -383,7 +383,10 @@ async def poll(condition: Callable[[], bool], timeout: float, what: str) -> floa
 
 
 class ChatClient:
-    """A client of one room that follows docs/protocol.md to the letter.
+    """A client of one room that follows docs/protocol.md to the letter, over the network.
+
+    Frames are written and read by :mod:`smartcampus_chat.testing.wire` (the codec of every
+    client of the project): each frame sent and received is checked against its model.
 
     It remembers the last ``event_seq`` it applied; on (re)connect it resumes from it; a
     live message frame that skips numbers is a gap and triggers a ``resume`` on the same
@@ -424,10 +427,10 @@ class ChatClient:
 
     async def _open(self) -> tuple[ClientConnection, dict[str, Any]]:
         """A socket to a random server, resuming from ``last``, and its first frame."""
-        path = f"/ws/chat/{self.room}/?event_seq={self.last}"
+        path = room_path(self.room, event_seq=self.last)
         ws = await open_ws(random.choice(self.ports), self.user_id, path)
         try:
-            first: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            first = parse_server_frame(await asyncio.wait_for(ws.recv(), 5))
         except (OSError, ConnectionClosed, TimeoutError):
             await ws.close()
             raise
@@ -459,7 +462,7 @@ class ChatClient:
                 # browser ignores a closed socket's: applying them next to the new socket's
                 # replay would mix two streams (and count as disorder).
                 if self.ws is ws:
-                    self._on_frame(json.loads(raw))
+                    self._on_frame(parse_server_frame(raw))
         except ConnectionClosed:
             pass
         self.closes.append(ws.close_code)
@@ -502,7 +505,7 @@ class ChatClient:
             ws = self.ws
             if ws is not None:
                 task = asyncio.ensure_future(
-                    self._quiet_send(ws, {"type": "resume", "event_seq": self.last})
+                    self._quiet_send(ws, client_frame(type="resume", event_seq=self.last))
                 )
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -512,15 +515,15 @@ class ChatClient:
         self.applied[message["id"]] = event_seq
         self.last = event_seq
 
-    async def _quiet_send(self, ws: ClientConnection, frame: dict[str, Any]) -> None:
+    async def _quiet_send(self, ws: ClientConnection, frame: str) -> None:
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(json.dumps(frame))
+            await ws.send(frame)
 
     async def _send(self, client_id: str, content: str) -> None:
         ws = self.ws
         if ws is not None:
             await self._quiet_send(
-                ws, {"type": "message.send", "content": content, "client_id": client_id}
+                ws, client_frame(type="message.send", content=content, client_id=client_id)
             )
 
     async def send(self, content: str) -> str:
@@ -553,7 +556,7 @@ class ChatClient:
         ws = self.ws
         if ws is not None and not self._awaiting_replay:
             self._awaiting_replay = True
-            await self._quiet_send(ws, {"type": "resume", "event_seq": self.last})
+            await self._quiet_send(ws, client_frame(type="resume", event_seq=self.last))
 
     async def close(self) -> None:
         await self.drop()

@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatConnection, ChatParticipant, ChatRoom
-from tests.realtime import Client, Closed, open_room, open_user
+from smartcampus_chat.testing import ChatCommunicator, Closed, open_room, open_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,16 +76,16 @@ async def test_resume_frames_are_rate_limited(
     client = await open_room(alice, public_room.slug)
     answers = []
     for n in range(3):
-        await client.send(type="resume", event_seq=0, id=n)
-        answers.append(await client.until(lambda f: f["type"] in ("resumed", "error")))
+        await client.send_frame(type="resume", event_seq=0, id=n)
+        answers.append(await client.receive_until(lambda f: f["type"] in ("resumed", "error")))
     assert [a["type"] for a in answers] == ["resumed", "resumed", "error"]
     error = answers[2]
     assert (error["code"], error["id"]) == ("rate_limited", 2)
     assert error["retry_after"] > 0
     # No replay was sent for it, and the socket lives.
-    await client.send(type="ping", id="p")
-    assert (await client.until(lambda f: f["type"] != "presence"))["type"] == "pong"
-    await client.close()
+    await client.send_frame(type="ping", id="p")
+    assert (await client.receive_until(lambda f: f["type"] != "presence"))["type"] == "pong"
+    await client.disconnect()
 
 
 async def test_a_long_replay_costs_a_token_per_page_and_stops_without_one(
@@ -94,16 +94,16 @@ async def test_a_long_replay_costs_a_token_per_page_and_stops_without_one(
     limit(settings, RESUME_RATE_BURST=2, RESUME_RATE_PER_SECOND=0.01, MAX_PAGE_SIZE=2)
     await db(fill)(public_room, alice, 5)
     client = await open_room(alice, public_room.slug)
-    await client.send(type="resume", event_seq=0, id="r1")
-    resumed = await client.until(lambda f: f["type"] == "resumed")
+    await client.send_frame(type="resume", event_seq=0, id="r1")
+    resumed = await client.receive_until(lambda f: f["type"] == "resumed")
     # Two pages paid (changes 1-4), the third not: the replay stops, truncated.
     assert (resumed["event_seq"], resumed["truncated"], resumed["id"]) == (4, True, "r1")
     replayed = [f["message"]["seq"] for f in client.frames if f["type"] == "message.new"]
     assert replayed == [1, 2, 3, 4]
-    await client.send(type="resume", event_seq=4, id="r2")
-    error = await client.until(lambda f: f["type"] in ("resumed", "error"))
+    await client.send_frame(type="resume", event_seq=4, id="r2")
+    error = await client.receive_until(lambda f: f["type"] in ("resumed", "error"))
     assert (error["type"], error["code"], error["id"]) == ("error", "rate_limited", "r2")
-    await client.close()
+    await client.disconnect()
 
 
 async def test_reconnecting_with_event_seq_over_the_limit_is_closed_4029(
@@ -112,14 +112,14 @@ async def test_reconnecting_with_event_seq_over_the_limit_is_closed_4029(
     limit(settings, RESUME_RATE_BURST=1, RESUME_RATE_PER_SECOND=0.01)
     await db(fill)(public_room, alice, 2)
     first = await open_room(alice, public_room.slug, event_seq=0)
-    resumed = await first.until(lambda f: f["type"] == "resumed")
+    resumed = await first.receive_until(lambda f: f["type"] == "resumed")
     assert resumed["event_seq"] == 2
-    second = Client(f"/ws/chat/{public_room.slug}/?event_seq=0", alice)
-    await second.connect()
-    assert await second.close_code() == 4029
+    second = ChatCommunicator(f"/ws/chat/{public_room.slug}/?event_seq=0", alice)
+    await second.open(ready=False)
+    assert await second.wait_closed() == 4029
     assert not any(f["type"] in ("message.new", "resumed") for f in second.frames)
-    await first.close()
-    await second.close()
+    await first.disconnect()
+    await second.disconnect()
 
 
 # --- read ---------------------------------------------------------------------------------
@@ -133,23 +133,23 @@ async def test_reads_that_move_nothing_write_and_publish_nothing(
     await db(fill)(public_room, alice, 2)
     room_socket = await open_room(bob, public_room.slug)
     list_socket = await open_user(bob)
-    await room_socket.send(type="read", seq=2, id=1)
-    await room_socket.expect("ack", skip=NO_NEWS)
-    unread = await list_socket.expect("unread", skip=NO_NEWS)
+    await room_socket.send_frame(type="read", seq=2, id=1)
+    await room_socket.receive_frame("ack", skip=NO_NEWS)
+    unread = await list_socket.receive_frame("unread", skip=NO_NEWS)
     assert (unread["last_read_seq"], unread["unread"]) == (2, 0)
-    await room_socket.expect("unread", skip=NO_NEWS)
+    await room_socket.receive_frame("unread", skip=NO_NEWS)
     # Again, and beyond the end: no write, no publish.
     for n, seq in enumerate((2, 1, 99), start=2):
-        await room_socket.send(type="read", seq=seq, id=n)
-        await room_socket.expect("ack", skip=NO_NEWS)
-    await list_socket.nothing(timeout=0.3, ignore=frozenset({"presence"}))
-    await room_socket.nothing(timeout=0.1, ignore=frozenset({"presence"}))
+        await room_socket.send_frame(type="read", seq=seq, id=n)
+        await room_socket.receive_frame("ack", skip=NO_NEWS)
+    await list_socket.assert_no_frame(timeout=0.3, ignore=frozenset({"presence"}))
+    await room_socket.assert_no_frame(timeout=0.1, ignore=frozenset({"presence"}))
     marker = await db(
         lambda: ChatParticipant.objects.get(room=public_room, user=bob).last_read_seq
     )()
     assert marker == 2
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
 
 
 async def test_read_frames_are_rate_limited(
@@ -161,15 +161,15 @@ async def test_read_frames_are_rate_limited(
     client = await open_room(bob, public_room.slug)
     answers = []
     for n in range(1, 4):
-        await client.send(type="read", seq=n, id=n)
-        answers.append(await client.until(lambda f: f["type"] in ("ack", "error")))
+        await client.send_frame(type="read", seq=n, id=n)
+        answers.append(await client.receive_until(lambda f: f["type"] in ("ack", "error")))
     assert [a["type"] for a in answers] == ["ack", "ack", "error"]
     assert (answers[2]["code"], answers[2]["id"]) == ("rate_limited", 3)
     marker = await db(
         lambda: ChatParticipant.objects.get(room=public_room, user=bob).last_read_seq
     )()
     assert marker == 2
-    await client.close()
+    await client.disconnect()
 
 
 def test_rest_reads_share_the_limit_and_the_page_still_shows(
@@ -249,11 +249,11 @@ async def test_join_leave_bursts_are_not_broadcast_beyond_the_limit(
         response = await db(client.post)(reverse(f"smartcampus_chat:{action}", args=[slug]))
         statuses.append(response.status_code)
     assert statuses == [302, 302, 429, 302, 429, 302]  # Leave when not a member: no-op.
-    joined = [await watcher.until(lambda f: f["type"] == "participant.joined")]
-    left = await watcher.until(lambda f: f["type"] == "participant.left")
-    await watcher.nothing(timeout=0.3, ignore=frozenset({"presence"}))
+    joined = [await watcher.receive_until(lambda f: f["type"] == "participant.joined")]
+    left = await watcher.receive_until(lambda f: f["type"] == "participant.left")
+    await watcher.assert_no_frame(timeout=0.3, ignore=frozenset({"presence"}))
     assert (len(joined), left["user"]["id"]) == (1, bob.pk)
-    await watcher.close()
+    await watcher.disconnect()
 
 
 # --- sockets per user ----------------------------------------------------------------------
@@ -265,19 +265,19 @@ async def test_sockets_per_user_are_capped_with_4029(
     limit(settings, MAX_CONNECTIONS_PER_USER=2)
     first = await open_room(alice, public_room.slug)
     second = await open_user(alice)
-    third = Client("/ws/chat/", alice)
-    await third.connect()
-    assert await third.close_code() == 4029
+    third = ChatCommunicator("/ws/chat/", alice)
+    await third.open(ready=False)
+    assert await third.wait_closed() == 4029
     rows = await db(lambda: ChatConnection.objects.filter(user=alice).count())()
     assert rows == 2
     # Others are not affected, and a closed socket frees its place.
     other = await open_room(bob, public_room.slug)
-    await first.close()
+    await first.disconnect()
     fourth = await open_room(alice, public_room.slug)
-    await fourth.send(type="ping", id="x")
-    assert (await fourth.until(lambda f: f["type"] != "presence"))["type"] == "pong"
+    await fourth.send_frame(type="ping", id="x")
+    assert (await fourth.receive_until(lambda f: f["type"] != "presence"))["type"] == "pong"
     for client in (second, third, other, fourth):
-        await client.close()
+        await client.disconnect()
 
 
 async def test_sockets_opening_together_are_capped(
@@ -285,8 +285,8 @@ async def test_sockets_opening_together_are_capped(
 ) -> None:
     """Sockets opening at the same instant share a presence batch: the cap holds in it."""
     limit(settings, MAX_CONNECTIONS_PER_USER=3)
-    clients = [Client(f"/ws/chat/{public_room.slug}/", alice) for _ in range(6)]
-    await asyncio.gather(*(c.connect() for c in clients))
+    clients = [ChatCommunicator(f"/ws/chat/{public_room.slug}/", alice) for _ in range(6)]
+    await asyncio.gather(*(c.open(ready=False) for c in clients))
     codes = []
     for client in clients:
         with contextlib.suppress(Closed):
@@ -295,7 +295,7 @@ async def test_sockets_opening_together_are_capped(
     assert sorted(code or 0 for code in codes) == [0, 0, 0, 4029, 4029, 4029]
     assert await db(lambda: ChatConnection.objects.filter(user=alice).count())() == 3
     for client in clients:
-        await client.close()
+        await client.disconnect()
 
 
 async def test_connections_of_a_crashed_process_do_not_count_once_expired(
@@ -323,9 +323,9 @@ async def test_connections_of_a_crashed_process_do_not_count_once_expired(
 
     await db(crashed_rows)()
     client = await open_room(alice, public_room.slug)
-    await client.send(type="ping", id="x")
-    assert (await client.until(lambda f: f["type"] != "presence"))["type"] == "pong"
-    await client.close()
+    await client.send_frame(type="ping", id="x")
+    assert (await client.receive_until(lambda f: f["type"] != "presence"))["type"] == "pong"
+    await client.disconnect()
 
 
 async def test_reconnecting_with_nothing_to_catch_up_costs_no_resume(
@@ -339,14 +339,14 @@ async def test_reconnecting_with_nothing_to_catch_up_costs_no_resume(
     await db(fill)(public_room, alice, 2)
     for _ in range(5):
         client = await open_room(alice, public_room.slug, event_seq=2)
-        resumed = await client.until(lambda f: f["type"] == "resumed")
+        resumed = await client.receive_until(lambda f: f["type"] == "resumed")
         assert resumed["event_seq"] == 2
-        await client.close()
+        await client.disconnect()
     for expected in (None, None, 4029):
-        client = Client(f"/ws/chat/{public_room.slug}/?event_seq=1", alice)
-        await client.connect()
+        client = ChatCommunicator(f"/ws/chat/{public_room.slug}/?event_seq=1", alice)
+        await client.open(ready=False)
         if expected is None:
-            assert (await client.until(lambda f: f["type"] == "resumed"))["event_seq"] == 2
+            assert (await client.receive_until(lambda f: f["type"] == "resumed"))["event_seq"] == 2
         else:
-            assert await client.close_code() == expected
-        await client.close()
+            assert await client.wait_closed() == expected
+        await client.disconnect()

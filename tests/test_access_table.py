@@ -47,11 +47,13 @@ from django.utils import timezone
 from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.testing import ChatCommunicator as SocketClient
+from smartcampus_chat.testing import Closed
 from tests.access import Case, World, create_rooms, write_case
-from tests.realtime import ORIGIN, Closed
-from tests.realtime import Client as SocketClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://testserver")
 
 ACTIONS = (
     "see",
@@ -255,9 +257,9 @@ _WS_CLOSE = {4001: "A", 4003: "H"}
 async def _ws_action(client: SocketClient, frame: dict[str, Any]) -> str:
     if client.closed_code is not None:
         return _WS_CLOSE[client.closed_code]
-    await client.send(**frame, id="matrix")
+    await client.send_frame(**frame, id="matrix")
     try:
-        answer = await client.until(lambda f: f.get("id") == "matrix")
+        answer = await client.receive_until(lambda f: f.get("id") == "matrix")
     except Closed as closed:
         return _WS_CLOSE[closed.code or 0]
     if answer["type"] == "ack":
@@ -269,7 +271,7 @@ async def _ws_action(client: SocketClient, frame: dict[str, Any]) -> str:
 async def via_websocket(case: Case) -> dict[str, str]:
     user = case.actor if case.actor.is_authenticated else None
     client = SocketClient(f"/ws/chat/{case.room.slug}/?event_seq=0", user)
-    await client.connect()
+    await client.open(ready=False)
     try:
         await client.ready()
         if client.closed_code is not None:
@@ -293,7 +295,7 @@ async def via_websocket(case: Case) -> dict[str, str]:
         outcome["typing"] = await _ws_action(client, {"type": "typing", "state": "started"})
         return outcome
     finally:
-        await client.close()
+        await client.disconnect()
 
 
 async def _until_resumed(client: SocketClient, seen: list[dict[str, Any]]) -> Any:
@@ -301,7 +303,7 @@ async def _until_resumed(client: SocketClient, seen: list[dict[str, Any]]) -> An
         return
     while True:
         try:
-            frame = await client.recv()
+            frame = await client.receive_frame()
         except Closed:
             return
         yield frame
@@ -517,10 +519,10 @@ async def _settle(client: SocketClient) -> None:
     deadline = time.monotonic() + LIMIT
     while client.closed_code is None and (left := deadline - time.monotonic()) > 0:
         # receive_nothing: a timed-out receive_output would cancel the application.
-        if await client.comm.receive_nothing(timeout=min(left, 0.05)):
+        if await client.receive_nothing(timeout=min(left, 0.05)):
             continue
         try:
-            await client.recv()
+            await client.receive_frame()
         except Closed:
             return
 
@@ -530,11 +532,11 @@ async def _ws_resume(client: SocketClient, case: Case) -> dict[str, str]:
     ``resume`` from the start, as a client that reconnects its view does."""
     if client.closed_code is not None:
         return dict.fromkeys(("see", "history", "presence"), _WS_CLOSE[client.closed_code])
-    await client.send(type="resume", event_seq=0, id="matrix-resume")
+    await client.send_frame(type="resume", event_seq=0, id="matrix-resume")
     frames: list[dict[str, Any]] = []
     while True:
         try:
-            frame = await client.recv()
+            frame = await client.receive_frame()
         except Closed as closed:
             return dict.fromkeys(("see", "history", "presence"), _WS_CLOSE[closed.code or 0])
         if frame.get("id") == "matrix-resume" and frame["type"] == "error":
@@ -551,8 +553,8 @@ async def _ws_resume(client: SocketClient, case: Case) -> dict[str, str]:
 
 
 async def _open(case: Case, cookie: tuple[bytes, bytes]) -> SocketClient:
-    client = SocketClient(f"/ws/chat/{case.room.slug}/?event_seq=0", None, [ORIGIN, cookie])
-    await client.connect()
+    client = SocketClient(f"/ws/chat/{case.room.slug}/?event_seq=0", headers=[ORIGIN, cookie])
+    await client.open(ready=False)
     await client.ready()
     if client.closed_code is None:
         async for _frame in _until_resumed(client, list(client.pending)):
@@ -570,7 +572,7 @@ async def via_websocket_revoked(world: World, relation: str, case: Case) -> dict
     try:
         await database_sync_to_async(revoke)(world, relation, case.room, _session_key(page))
         if client.closed_code is not None:
-            await client.close()
+            await client.disconnect()
             client = await _open(case, cookie)
         await _settle(client)
         # State-changing frames first, on whatever the socket holds since it opened; then a
@@ -589,7 +591,7 @@ async def via_websocket_revoked(world: World, relation: str, case: Case) -> dict
         outcome["typing"] = await _ws_action(client, {"type": "typing", "state": "started"})
         return {**outcome, **await _ws_resume(client, case)}
     finally:
-        await client.close()
+        await client.disconnect()
 
 
 def _revoked_case(world: World, room_type: str, relation: str) -> Case:
@@ -693,9 +695,9 @@ def test_hidden_private_room_answers_like_a_missing_one(world: World, relation: 
 
 async def _ws_close(user: Any, slug: str) -> dict[str, Any]:
     client = SocketClient(f"/ws/chat/{slug}/?event_seq=0", user)
-    await client.connect()
-    output = await client.comm.receive_output(2)
-    await client.close()
+    await client.open(ready=False)
+    output = await client.receive_output(2)
+    await client.disconnect()
     return dict(output)
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from smartcampus_chat import services
 from smartcampus_chat.conf import DEFAULTS
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from tests.realtime import Client, open_room
+from smartcampus_chat.testing import ChatCommunicator, open_room
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -69,15 +69,15 @@ async def _uninstall(counter: WriteCounter) -> None:
     await db(lambda: connection.execute_wrappers.remove(counter))()
 
 
-async def _drain(client: Client, answers: int, kinds: tuple[str, ...]) -> tuple[Counter[str], int]:
+async def _drain(
+    client: ChatCommunicator, answers: int, kinds: tuple[str, ...]
+) -> tuple[Counter[str], int]:
     """Read until ``answers`` frames of ``kinds`` came, then what follows within 0.5 s:
     the frames by type, and their bytes."""
     types: Counter[str] = Counter()
     size = 0
-    while sum(types[kind] for kind in kinds) < answers or not await client.comm.receive_nothing(
-        0.5
-    ):
-        output = await client.comm.receive_output(10)
+    while sum(types[kind] for kind in kinds) < answers or not await client.receive_nothing(0.5):
+        output = await client.receive_output(10)
         if output["type"] != "websocket.send":
             break
         types[json.loads(output["text"])["type"]] += 1
@@ -95,7 +95,7 @@ async def test_ten_resumes_from_zero(alice: Any, public_room: ChatRoom) -> None:
     counter = await _install()
     start = time.monotonic()
     for n in range(10):
-        await client.send(type="resume", event_seq=0, id=n)
+        await client.send_frame(type="resume", event_seq=0, id=n)
     types, size = await _drain(client, 10, ("resumed", "error"))
     elapsed = time.monotonic() - start
     await _uninstall(counter)
@@ -104,7 +104,7 @@ async def test_ten_resumes_from_zero(alice: Any, public_room: ChatRoom) -> None:
         f"\n10 resumes from 0: {frames} frames, {size / 2**20:.1f} MiB, "
         f"{counter.writes} writes, {elapsed:.2f} s; {dict(types)}"
     )
-    await client.close()
+    await client.disconnect()
     assert types["resumed"] + types["error"] == 10
     burst, rate = DEFAULTS.get("RESUME_RATE_BURST"), DEFAULTS.get("RESUME_RATE_PER_SECOND")
     assert burst is not None, "no resume limit"
@@ -122,7 +122,7 @@ async def test_three_hundred_reads(alice: Any, bob: Any, public_room: ChatRoom) 
     counter = await _install()
     start = time.monotonic()
     for n in range(1, 301):
-        await client.send(type="read", seq=n, id=n)
+        await client.send_frame(type="read", seq=n, id=n)
     types, size = await _drain(client, 300, ("ack", "error"))
     elapsed = time.monotonic() - start
     await _uninstall(counter)
@@ -130,7 +130,7 @@ async def test_three_hundred_reads(alice: Any, bob: Any, public_room: ChatRoom) 
         f"\n300 reads: {sum(types.values())} frames, {size / 2**10:.1f} KiB, "
         f"{counter.writes} writes, {types['unread']} publishes, {elapsed:.2f} s; {dict(types)}"
     )
-    await client.close()
+    await client.disconnect()
     assert types["ack"] + types["error"] == 300
     burst, rate = DEFAULTS.get("READ_RATE_BURST"), DEFAULTS.get("READ_RATE_PER_SECOND")
     assert burst is not None, "no read limit"

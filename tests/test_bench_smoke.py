@@ -7,6 +7,8 @@ filled in), never speed, so a busy machine cannot make it fail.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("websockets")
@@ -31,6 +33,16 @@ def test_probe_round_trip_through_app_frames() -> None:
     assert (probe.step, probe.sender, probe.number, probe.sent_ns) == (3, 7, 11, 123456789)
     assert protocol.kind('{"type":"message.new","message":{}}') is FrameKind.DELIVERY
     assert protocol.kind('{"type": "ack", "id": 1}') is FrameKind.ACK
+    # The app's paths and frames come from the shared codec (smartcampus_chat.testing.wire).
+    assert protocol.path(2, "a:b/c", 5) == "/ws/chat/bench-room-2/?v=1&ticket=a%3Ab%2Fc&event_seq=5"
+    assert json.loads(protocol.resume_frame(2, 9, 4)) == {
+        "type": "resume",
+        "room": "bench-room-2",
+        "event_seq": 9,
+        "id": 4,
+    }
+    resumed = '{"type": "resumed", "room": "bench-room-2", "event_seq": 9, "truncated": true}'
+    assert protocol.resumed_event_seq(resumed) == (9, True)
 
 
 def test_bare_server_fanout_smoke() -> None:

@@ -27,8 +27,7 @@ from django.urls import reverse
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
-from smartcampus_chat.realtime import events
-from tests.realtime import open_room, open_user
+from smartcampus_chat.testing import CapturedEvents, open_room, open_user
 
 SECRET = "SECRET-words-of-the-deleted"
 db = database_sync_to_async
@@ -219,26 +218,30 @@ async def test_no_websocket_door_shows_deleted_content(scene: dict[str, Any], wh
     all_rooms = await open_user(user)
     try:
         for client in (room_socket, all_rooms):
-            await client.send(type="resume", room=room.slug, event_seq=0, id="r")
-            await client.until(lambda f: f["type"] == "resumed" and f.get("id") == "r")
-            await client.send(
+            await client.send_frame(type="resume", room=room.slug, event_seq=0, id="r")
+            await client.receive_until(lambda f: f["type"] == "resumed" and f.get("id") == "r")
+            await client.send_frame(
                 type="message.edit", room=room.slug, message_id=first.pk, content="x", id="e"
             )
-            error = await client.until(lambda f: f["type"] == "error")
+            error = await client.receive_until(lambda f: f["type"] == "error")
             assert error["code"] == "message_deleted"
-            await client.send(type="message.delete", room=room.slug, message_id=first.pk, id="d")
-            ack = await client.until(lambda f: f["type"] in ("ack", "error") and f["id"] == "d")
+            await client.send_frame(
+                type="message.delete", room=room.slug, message_id=first.pk, id="d"
+            )
+            ack = await client.receive_until(
+                lambda f: f["type"] in ("ack", "error") and f["id"] == "d"
+            )
             if ack["type"] == "ack":
                 assert ack["message"]["content"] is None
-            await client.send(type="ping", id="p")
-            await client.until(lambda f: f == {"type": "pong", "id": "p"})
+            await client.send_frame(type="ping", id="p")
+            await client.receive_until(lambda f: f == {"type": "pong", "id": "p"})
             texts.extend(json.dumps(frame) for frame in client.frames)
         replayed = [json.loads(t) for t in texts if '"message.deleted"' in t]
         assert {f["message"]["id"] for f in replayed} >= {first.pk, scene["last"].pk}
         assert not [t for t in texts if SECRET in t]
     finally:
-        await room_socket.close()
-        await all_rooms.close()
+        await room_socket.disconnect()
+        await all_rooms.disconnect()
     stored = await db(ChatMessage.objects.get)(pk=first.pk)
     assert (stored.is_deleted, stored.content) == (True, f"{SECRET}-1")
 
@@ -269,21 +272,6 @@ def test_the_admin_shows_deleted_content_for_audit_and_never_edits_it(
 # --- Edit/delete race ------------------------------------------------------------------
 
 
-def _record_frames(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every message frame published after a commit (what the room's sockets receive)."""
-    frames: list[dict[str, Any]] = []
-    lock = threading.Lock()
-    send_many = events._send_many
-
-    def record(messages: list[tuple[str, dict[str, Any]]]) -> None:
-        with lock:
-            frames.extend(json.loads(m["frame"]) for _group, m in messages)
-        send_many(messages)
-
-    monkeypatch.setattr(events, "_send_many", record)
-    return frames
-
-
 def _after_delete(frames: list[dict[str, Any]], message_id: int) -> list[dict[str, Any]]:
     """The frames about ``message_id`` after its ``message.deleted``, by event_seq."""
     mine = sorted(
@@ -298,11 +286,10 @@ def _after_delete(frames: list[dict[str, Any]], message_id: int) -> list[dict[st
 
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_that_read_the_message_before_its_delete_is_refused(
-    alice: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+    alice: Any, public_room: ChatRoom, captured_events: CapturedEvents
 ) -> None:
     """The interleaving of the race, without threads: the edit's door read the message
     (and decided it may be edited) before the delete committed; its write comes after."""
-    frames = _record_frames(monkeypatch)
     sent = services.do_send_message(alice, public_room, SECRET).message
     editing, access = services.get_message_for(alice, sent.pk)  # The edit door's read.
     deleting, delete_access = services.get_message_for(alice, sent.pk)
@@ -312,6 +299,7 @@ def test_an_edit_that_read_the_message_before_its_delete_is_refused(
     assert refused.value.code == "message_deleted"
     stored = ChatMessage.objects.get(pk=sent.pk)
     assert (stored.is_deleted, stored.content, stored.is_edited) == (True, SECRET, False)
+    frames = captured_events.frames()
     assert _after_delete(frames, sent.pk) == []
     assert not [f for f in frames if "resurrected" in json.dumps(f)]
     public_room.refresh_from_db()
@@ -364,13 +352,12 @@ ROUNDS = 40
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_edits_and_deletes_never_resurrect_content(
-    make_user: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, settings: Any
+    make_user: Callable[..., Any], captured_events: CapturedEvents, settings: Any
 ) -> None:
     """Real threads on PostgreSQL: per round, the author edits while a moderator deletes
     (each through the door's path: read, check, write). Whatever wins, a deleted message
     keeps its original content and no frame about it follows its ``message.deleted``."""
     settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "SEND_RATE_BURST": 100_000}
-    frames = _record_frames(monkeypatch)
     owner, author = make_user("owner"), make_user("author")
     room = services.do_create_room(owner, name="Race", room_type=RoomType.PUBLIC)
     services.do_join_room(author, room)
@@ -390,6 +377,6 @@ def test_concurrent_edits_and_deletes_never_resurrect_content(
             outcomes["edit_refused"] += 1
         else:
             outcomes["edited_then_deleted"] += 1
-        assert _after_delete(frames, message.pk) == [], round_
+        assert _after_delete(captured_events.frames(), message.pk) == [], round_
     print(f"\n[race] {outcomes}")
     assert sum(outcomes.values()) == ROUNDS

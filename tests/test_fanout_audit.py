@@ -47,7 +47,8 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Room
 from smartcampus_chat.protocol.frames import Pong
 from smartcampus_chat.realtime import events
 from smartcampus_chat.realtime.hub import get_hub
-from tests.realtime import Client, Closed, LoopThread
+from smartcampus_chat.testing import ChatCommunicator, Closed
+from tests.realtime import LoopThread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,7 +71,7 @@ class Socket:
         self.user = user
         self.room = room
         path = f"/ws/chat/{room.slug}/" if room else "/ws/chat/"
-        self.client = Client(path, user)
+        self.client = ChatCommunicator(path, user)
         self.open = True
 
     @property
@@ -101,20 +102,20 @@ class FanOutMachine(RuleBasedStateMachine):
 
     def _open(self, user: Any, room: ChatRoom | None) -> Socket:
         socket = Socket(user, room)
-        self.loop.run(socket.client.connect())
+        self.loop.run(socket.client.open(ready=False))
         self.loop.run(socket.client.ready())
         socket.open = socket.client.closed_code is None
         socket.client.pending.clear()
         if socket.open:
             self.sockets.append(socket)
         else:
-            self.loop.run(socket.client.close(CLEANUP_TIMEOUT))
+            self.loop.run(socket.client.disconnect(timeout=CLEANUP_TIMEOUT))
         return socket
 
     def teardown(self) -> None:
         # Every consumer cleans up (leaves the hub, presence rows) before the next example.
         for socket in self.sockets:
-            self.loop.run(socket.client.close(CLEANUP_TIMEOUT))
+            self.loop.run(socket.client.disconnect(timeout=CLEANUP_TIMEOUT))
         assert not get_hub_groups(self.loop), "a closed socket is still followed by the hub"
 
     def _collect(self) -> dict[str, list[dict[str, Any]]]:
@@ -322,10 +323,10 @@ class FanOutMachine(RuleBasedStateMachine):
         self.barrier += 1
         frame_id = f"typing-{self.barrier}"
         self.loop.run(
-            socket.client.send(type="typing", room=room.slug, state="started", id=frame_id)
+            socket.client.send_frame(type="typing", room=room.slug, state="started", id=frame_id)
         )
         answer = self.loop.run(
-            socket.client.until(lambda f: f.get("id") == frame_id, timeout=BARRIER_TIMEOUT)
+            socket.client.receive_until(lambda f: f.get("id") == frame_id, timeout=BARRIER_TIMEOUT)
         )
         if answer["type"] == "ack":
             # Typing goes to everyone following the room but the typist's own sockets.
@@ -354,11 +355,11 @@ def _key(frame: dict[str, Any]) -> Any:
     return None
 
 
-async def _until_barrier(client: Client, token: str) -> list[dict[str, Any]]:
+async def _until_barrier(client: ChatCommunicator, token: str) -> list[dict[str, Any]]:
     frames = []
     while True:
         try:
-            frame = await client.recv(BARRIER_TIMEOUT)
+            frame = await client.receive_frame(timeout=BARRIER_TIMEOUT)
         except Closed:
             return [*frames, {"type": "__closed__"}]
         if frame.get("type") == "pong" and frame.get("id") == token:
@@ -366,7 +367,9 @@ async def _until_barrier(client: Client, token: str) -> list[dict[str, Any]]:
         frames.append(frame)
 
 
-async def _until_barriers(clients: list[Client], token: str) -> list[list[dict[str, Any]]]:
+async def _until_barriers(
+    clients: list[ChatCommunicator], token: str
+) -> list[list[dict[str, Any]]]:
     return await asyncio.gather(*(_until_barrier(client, token) for client in clients))
 
 

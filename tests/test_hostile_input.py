@@ -39,8 +39,9 @@ from smartcampus_chat import services
 from smartcampus_chat.models import ChatConnection, ChatMessage, ChatRoom
 from smartcampus_chat.protocol.frames import CLIENT_FRAMES
 from smartcampus_chat.realtime import events
+from smartcampus_chat.testing import ChatCommunicator, Closed, open_room
 from smartcampus_chat.ws import consumer as consumers
-from tests.realtime import Client, Closed, LoopThread, open_room, wait_for
+from tests.realtime import LoopThread, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -148,7 +149,7 @@ class Fuzzer:
         self.serial = 0
 
     def reopen(self) -> None:
-        self.loop.run(self.client.close())
+        self.loop.run(self.client.disconnect())
         self.client = self.loop.run(open_room(self.user, self.slug))
 
     def check(self, frame: str | bytes) -> None:
@@ -158,17 +159,17 @@ class Fuzzer:
         client = self.client
         kind = "bytes" if isinstance(frame, bytes) else "text"
         # Straight to the application: the communicator's helper refuses empty frames.
-        self.loop.run(client.comm.send_input({"type": "websocket.receive", kind: frame}))
+        self.loop.run(client.send_input({"type": "websocket.receive", kind: frame}))
         if _oversized(frame):
-            assert self.loop.run(client.close_code(timeout=3)) == 1009
+            assert self.loop.run(client.wait_closed(timeout=3)) == 1009
             self.counts["closed_1009"] += 1
             self.reopen()
             return
-        self.loop.run(client.send(type="ping", id=token))
+        self.loop.run(client.send_frame(type="ping", id=token))
         answers = []
         while True:
             try:
-                got = self.loop.run(client.recv(3))
+                got = self.loop.run(client.receive_frame(timeout=3))
             except Closed as exc:
                 raise AssertionError(f"closed {exc.code} after {frame!r:.200}") from exc
             if got == {"type": "pong", "id": token}:
@@ -218,7 +219,7 @@ def _run_fuzz(loop: LoopThread, alice: Any, room: ChatRoom, caplog: Any, example
     try:
         fuzz()
     finally:
-        loop.run(fuzzer.client.close())
+        loop.run(fuzzer.client.disconnect())
     elapsed = time.monotonic() - started
     print(f"\n[fuzz] {fuzzer.counts} in {elapsed:.1f} s")
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -277,18 +278,18 @@ async def test_retried_client_ids_store_exactly_one_message(
     rng.shuffle(plan)
     sent = [0, 0]
     for serial, (cid, which) in enumerate(plan):
-        await sockets[which].send(
+        await sockets[which].send_frame(
             type="message.send", content=f"text of {cid}", client_id=cid, id=serial
         )
         sent[which] += 1
     acked: dict[str, set[int]] = {}
     for which, socket in enumerate(sockets):
         for _ in range(sent[which]):
-            ack = await socket.expect(
+            ack = await socket.receive_frame(
                 "ack", timeout=10, skip=frozenset({"message.new", "presence"})
             )
             acked.setdefault(ack["client_id"], set()).add(ack["message"]["id"])
-        await socket.close()
+        await socket.disconnect()
     assert len(plan) > IDEMPOTENT_IDS * 2
     assert set(acked) == {cid for cid, _ in plan}
     assert all(len(ids) == 1 for ids in acked.values()), "an id acked with two messages"
@@ -307,8 +308,8 @@ async def test_a_failing_service_is_logged_answered_and_cleaned_up(
 
     monkeypatch.setattr(services, "check_mark_read", broken)
     client = await open_room(alice, public_room.slug)
-    await client.send(type="read", seq=0, id="r1")
-    error = await client.expect("error")
+    await client.send_frame(type="read", seq=0, id="r1")
+    error = await client.receive_frame("error")
     assert (error["code"], error["id"]) == ("internal_error", "r1")
     assert "injected" not in error["message"]
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -319,12 +320,12 @@ async def test_a_failing_service_is_logged_answered_and_cleaned_up(
     assert "'r1'" in message
     caplog.clear()
     # The socket still works, and closing it still cleans presence and groups up.
-    await client.send(type="ping", id="p")
-    await client.expect("pong")
+    await client.send_frame(type="ping", id="p")
+    await client.receive_frame("pong")
     layer = get_channel_layer()
     group = events.room_group(public_room.pk)
     assert layer.groups.get(group)  # type: ignore[attr-defined]
-    await client.close()
+    await client.disconnect()
     assert not await db(ChatConnection.objects.exists)()
     assert not layer.groups.get(group)  # type: ignore[attr-defined]
 
@@ -346,7 +347,7 @@ async def test_a_failing_hub_message_handler_ends_the_connection_and_cleans_up(
     assert layer.groups.get(group)  # type: ignore[attr-defined]
     await db(events.notify_access_changed)(alice.pk)
     # The application ends by itself (not cancelled by the test communicator's timeout).
-    application = client.comm.future
+    application = client.future
     await wait_for(application.done)
     assert isinstance(application.exception(), RuntimeError)
     assert "injected fault" in str(application.exception())
@@ -370,8 +371,8 @@ async def test_the_send_limit_holds_across_sockets_headers_and_doors(
     sockets = []
     for n in range(6):
         spoof = [(b"origin", b"http://testserver"), (b"x-forwarded-for", f"10.0.0.{n}".encode())]
-        socket = Client(f"/ws/chat/{public_room.slug}/", alice, headers=spoof)
-        await socket.connect()
+        socket = ChatCommunicator(f"/ws/chat/{public_room.slug}/", alice, headers=spoof)
+        await socket.open(ready=False)
         await socket.ready()
         sockets.append(socket)
     http = HttpClient()
@@ -391,8 +392,8 @@ async def test_the_send_limit_holds_across_sockets_headers_and_doors(
             granted += response.status_code == 201
             continue
         socket = sockets[attempt % len(sockets)]
-        await socket.send(type="message.send", content=f"ws {attempt}", id=attempt)
-        answer = await socket.until(lambda f, a=attempt: f.get("id") == a)  # type: ignore[misc]
+        await socket.send_frame(type="message.send", content=f"ws {attempt}", id=attempt)
+        answer = await socket.receive_until(lambda f, a=attempt: f.get("id") == a)  # type: ignore[misc]
         assert answer["type"] == "ack" or answer["code"] == "rate_limited"
         granted += answer["type"] == "ack"
     elapsed = time.monotonic() - started
@@ -400,4 +401,4 @@ async def test_the_send_limit_holds_across_sockets_headers_and_doors(
     assert granted <= allowed
     assert await db(ChatMessage.objects.count)() == granted
     for socket in sockets:
-        await socket.close()
+        await socket.disconnect()

@@ -23,8 +23,9 @@ from channels_redis.core import RedisChannelLayer
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.realtime.hub import CLOSE_TOO_SLOW, Hub, Message, Outbox
+from smartcampus_chat.testing import open_room
 from smartcampus_chat.ws import consumer as consumers
-from tests.realtime import open_room, wait_for
+from tests.realtime import wait_for
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -138,22 +139,22 @@ async def test_slow_socket_is_closed_with_4008_then_resumes_without_gap(
     gate.clear()  # From now on bob's client reads nothing.
     for n in range(12):
         await database_sync_to_async(services.do_send_message)(alice, public_room, f"m{n}")
-    got = [(await fast.expect("message.new"))["message"]["seq"] for _ in range(12)]
+    got = [(await fast.receive_frame("message.new"))["message"]["seq"] for _ in range(12)]
     assert got == list(range(1, 13))
     gate.set()
-    assert await slow.close_code() == CLOSE_TOO_SLOW
+    assert await slow.wait_closed() == CLOSE_TOO_SLOW
     seen = [f["message"]["event_seq"] for f in slow.frames if f["type"] == "message.new"]
     assert seen == list(range(1, len(seen) + 1))
     assert len(seen) < 12
-    await slow.close()
+    await slow.disconnect()
     again = await open_room(bob, public_room.slug, event_seq=seen[-1] if seen else 0)
-    await again.expect("participants")
+    await again.receive_frame("participants")
     replayed = []
-    while (next_frame := await again.recv())["type"] != "resumed":
+    while (next_frame := await again.receive_frame())["type"] != "resumed":
         replayed.append(next_frame["message"]["event_seq"])
     assert seen + replayed == list(range(1, 13))
-    await again.close()
-    await fast.close()
+    await again.disconnect()
+    await fast.disconnect()
 
 
 class FlakyLayer(InMemoryChannelLayer):

@@ -15,7 +15,6 @@ must stop on SIGTERM within a few seconds.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
@@ -28,6 +27,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from smartcampus_chat.testing.wire import client_frame, parse_server_frame
 from tests.servers import ChatClient, Site, env_int, open_ws, seed_site, site_env, talk
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -60,7 +60,7 @@ async def frame_of(ws: ClientConnection, kind: str, what: str, cycle: int) -> di
         if left <= 0:
             raise AssertionError(f"cycle {cycle}: no {what} within {FRAME_WITHIN} s")
         try:
-            frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), left))
+            frame = parse_server_frame(await asyncio.wait_for(ws.recv(), left))
         except TimeoutError:
             continue
         if frame["type"] == kind:
@@ -95,7 +95,7 @@ async def test_the_last_socket_coming_and_going_under_traffic_never_wedges_the_h
         for cycle in range(1, CYCLES + 1):
             ws = await open_ws(port_a, cycler, f"/ws/chat/{site.room}/")
             try:
-                await ws.send(json.dumps({"type": "ping", "id": cycle}))
+                await ws.send(client_frame(type="ping", id=cycle))
                 pong = await frame_of(ws, "pong", "pong", cycle)
                 assert pong["id"] == cycle
                 # The hub of process A delivers what process B's users post.

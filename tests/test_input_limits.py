@@ -27,7 +27,7 @@ from smartcampus_chat import checks as chat_checks
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
-from tests.realtime import open_room
+from smartcampus_chat.testing import open_room
 
 db = database_sync_to_async
 
@@ -120,15 +120,15 @@ async def test_client_ids_at_the_ceiling_pass_every_door_and_one_more_is_refused
     assert (await db(client.post)(page, {"content": "y", "client_id": "u" * 65})).status_code == 400
     socket = await open_room(alice, public_room.slug)
     try:
-        await socket.send(type="message.send", content="z", client_id="v" * 64, id=1)
-        ack = await socket.until(lambda f: f.get("id") == 1)
+        await socket.send_frame(type="message.send", content="z", client_id="v" * 64, id=1)
+        ack = await socket.receive_until(lambda f: f.get("id") == 1)
         assert ack["type"] == "ack", ack
-        await socket.send(type="message.send", content="z", client_id="w" * 65, id=2)
-        error = await socket.until(lambda f: f.get("id") == 2)
+        await socket.send_frame(type="message.send", content="z", client_id="w" * 65, id=2)
+        error = await socket.receive_until(lambda f: f.get("id") == 2)
         assert (error["type"], error["code"]) == ("error", "invalid")
         assert "client_id" in error["fields"]
     finally:
-        await socket.close()
+        await socket.disconnect()
     stored = await db(lambda: set(ChatMessage.objects.values_list("client_id", flat=True)))()
     assert stored == {"r" * 64, "t" * 64, "v" * 64}
 
@@ -169,25 +169,28 @@ async def test_invalid_frame_ids_get_invalid_frame_and_the_socket_lives(
             }[kind]
             for bad in INVALID_IDS:
                 # Raw JSON: json.dumps escapes lone surrogates into valid UTF-8 text.
-                await socket.send_raw(json.dumps({"type": kind, "id": bad, **rest}))
-                error = await socket.until(lambda f: f["type"] == "error", timeout=5)
+                await socket.send_to(json.dumps({"type": kind, "id": bad, **rest}))
+                error = await socket.receive_until(lambda f: f["type"] == "error", timeout=5)
                 assert error["code"] == "invalid_frame", (kind, repr(bad)[:40], error)
                 assert error["id"] is None
                 assert "id" in " ".join(error["fields"]), error
-                await socket.send(type="ping", id="alive")
-                assert await socket.until(lambda f: f["type"] == "pong", timeout=5) == {
+                await socket.send_frame(type="ping", id="alive")
+                assert await socket.receive_until(lambda f: f["type"] == "pong", timeout=5) == {
                     "type": "pong",
                     "id": "alive",
                 }
         for good in VALID_IDS:
-            await socket.send(type="ping", id=good)
-            assert await socket.until(lambda f: f["type"] == "pong") == {"type": "pong", "id": good}
+            await socket.send_frame(type="ping", id=good)
+            assert await socket.receive_until(lambda f: f["type"] == "pong") == {
+                "type": "pong",
+                "id": good,
+            }
             # And an error about something else repeats a valid id.
-            await socket.send(type="message.send", content="", id=good)
-            error = await socket.until(lambda f: f["type"] == "error")
+            await socket.send_frame(type="message.send", content="", id=good)
+            error = await socket.receive_until(lambda f: f["type"] == "error")
             assert (error["code"], error["id"]) == ("invalid", good)
     finally:
-        await socket.close()
+        await socket.disconnect()
     assert await db(ChatMessage.objects.filter(content="hello").count)() == 0
 
 
@@ -205,23 +208,25 @@ async def test_nul_in_websocket_sends_and_edits_is_a_validation_error(
     caplog.set_level(logging.WARNING)
     socket = await open_room(alice, public_room.slug)
     try:
-        await socket.send(type="message.send", content=NUL, client_id="nul", id="s")
-        error = await socket.until(lambda f: f.get("id") == "s")
+        await socket.send_frame(type="message.send", content=NUL, client_id="nul", id="s")
+        error = await socket.receive_until(lambda f: f.get("id") == "s")
         assert (error["type"], error["code"]) == ("error", "invalid"), error
         assert list(error["fields"]) == ["content"]
-        await socket.send(type="message.send", content="fine", id="ok")
-        ack = await socket.until(lambda f: f.get("id") == "ok")
-        await socket.send(type="message.edit", message_id=ack["message"]["id"], content=NUL, id="e")
-        error = await socket.until(lambda f: f.get("id") == "e")
+        await socket.send_frame(type="message.send", content="fine", id="ok")
+        ack = await socket.receive_until(lambda f: f.get("id") == "ok")
+        await socket.send_frame(
+            type="message.edit", message_id=ack["message"]["id"], content=NUL, id="e"
+        )
+        error = await socket.receive_until(lambda f: f.get("id") == "e")
         assert (error["type"], error["code"], list(error["fields"])) == (
             "error",
             "invalid",
             ["content"],
         )
-        await socket.send(type="ping", id="alive")
-        await socket.until(lambda f: f == {"type": "pong", "id": "alive"})
+        await socket.send_frame(type="ping", id="alive")
+        await socket.receive_until(lambda f: f == {"type": "pong", "id": "alive"})
     finally:
-        await socket.close()
+        await socket.disconnect()
     contents = await db(lambda: list(ChatMessage.objects.values_list("content", flat=True)))()
     assert contents == ["fine"]
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
@@ -277,11 +282,13 @@ async def test_a_nul_send_among_concurrent_sockets_leaves_the_others_stored(
     sockets = [await open_room(user, public_room.slug) for user in users]
     try:
         for i, socket in enumerate(sockets):
-            await socket.send(type="message.send", content=NUL if i == 3 else f"m{i}", id=i)
-        answers = [await s.until(lambda f, n=i: f.get("id") == n) for i, s in enumerate(sockets)]
+            await socket.send_frame(type="message.send", content=NUL if i == 3 else f"m{i}", id=i)
+        answers = [
+            await s.receive_until(lambda f, n=i: f.get("id") == n) for i, s in enumerate(sockets)
+        ]
     finally:
         for socket in sockets:
-            await socket.close()
+            await socket.disconnect()
     assert [a["type"] for a in answers] == ["ack"] * 3 + ["error"] + ["ack"] * 3
     assert answers[3]["code"] == "invalid"
     contents = await db(lambda: sorted(ChatMessage.objects.values_list("content", flat=True)))()

@@ -18,7 +18,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.realtime.hub import LAYER_RESUMED_TYPE, Hub, Message, get_hub
-from tests.realtime import Client, open_room, open_user, wait_for
+from smartcampus_chat.testing import ChatCommunicator, open_room, open_user
+from tests.realtime import wait_for
 
 
 class OutageLayer(InMemoryChannelLayer):
@@ -124,10 +125,10 @@ def message_seqs(frames: list[dict[str, Any]]) -> list[int]:
     return [f["message"]["event_seq"] for f in frames if f["type"] == "message.new"]
 
 
-async def collect_messages(client: Client, count: int) -> list[dict[str, Any]]:
+async def collect_messages(client: ChatCommunicator, count: int) -> list[dict[str, Any]]:
     frames = []
     while len(frames) < count:
-        frame = await client.recv(5)
+        frame = await client.receive_frame(timeout=5)
         if frame["type"] == "message.new":
             frames.append(frame)
     return frames
@@ -147,7 +148,7 @@ async def test_sockets_get_what_was_published_while_the_layer_was_away(
         for n in range(3):
             await database_sync_to_async(services.do_send_message)(alice, public_room, f"lost {n}")
         assert dropped, "the publishes did not go through the layer"
-        await room_socket.nothing(0.3, ignore=frozenset({"resumed"}))
+        await room_socket.assert_no_frame(0.3, ignore=frozenset({"resumed"}))
         outage_over()
         await recover()
 
@@ -163,11 +164,11 @@ async def test_sockets_get_what_was_published_while_the_layer_was_away(
         (live,) = await collect_messages(room_socket, 1)
         assert live["message"]["content"] == "after"
         assert live["message"]["event_seq"] == first + 4
-        await room_socket.nothing(0.3, ignore=frozenset({"presence", "participant.joined"}))
+        await room_socket.assert_no_frame(0.3, ignore=frozenset({"presence", "participant.joined"}))
     finally:
         outage_over()
-        await room_socket.close()
-        await list_socket.close()
+        await room_socket.disconnect()
+        await list_socket.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -190,11 +191,11 @@ async def test_access_lost_while_the_layer_was_away_is_enforced_on_recovery(
         assert dropped, "the notices did not go through the layer"
         outage_over()
         await recover()
-        assert await removed.close_code(5) == 4003
-        assert await deactivated.close_code(5) == 4001
-        gone = await listing.until(lambda f: f["type"] == "room.removed", timeout=5)
+        assert await removed.wait_closed(5) == 4003
+        assert await deactivated.wait_closed(5) == 4001
+        gone = await listing.receive_until(lambda f: f["type"] == "room.removed", timeout=5)
         assert gone["room"] == group_room.slug
     finally:
         outage_over()
         for client in (removed, deactivated, listing):
-            await client.close()
+            await client.disconnect()

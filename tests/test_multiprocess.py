@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import signal
@@ -22,6 +21,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from smartcampus_chat.testing.wire import client_frame, parse_server_frame
 from tests.servers import Site, env_int, open_ws, poll, seed_site, site_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -42,7 +42,7 @@ async def until(ws: Any, predicate: Callable[[dict[str, Any]], bool], timeout: f
         left = deadline - time.monotonic()
         if left <= 0:
             raise AssertionError("frame not received in time")
-        frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+        frame = parse_server_frame(await asyncio.wait_for(ws.recv(), left))
         if predicate(frame):
             return frame
 
@@ -75,20 +75,18 @@ async def test_two_processes_one_chat(site: Site) -> None:
         assert seen["user"]["id"] == bob_id
 
         # Messages and edits cross.
-        await alice.send(json.dumps({"type": "message.send", "content": "from A", "id": 1}))
+        await alice.send(client_frame(type="message.send", content="from A", id=1))
         ack = await until(alice, of_type("ack", id=1))
         new = await until(bob, of_type("message.new"))
         assert new["message"]["id"] == ack["message"]["id"]
         await alice.send(
-            json.dumps(
-                {"type": "message.edit", "message_id": new["message"]["id"], "content": "A!"}
-            )
+            client_frame(type="message.edit", message_id=new["message"]["id"], content="A!")
         )
         edited = await until(bob, of_type("message.edited"))
         assert edited["message"]["content"] == "A!"
 
         # Typing crosses.
-        await bob.send(json.dumps({"type": "typing", "state": "started"}))
+        await bob.send(client_frame(type="typing", state="started"))
         typing = await until(alice, of_type("typing"))
         assert typing["user"]["id"] == bob_id
         last_seen_by_alice = edited["message"]["event_seq"]
@@ -107,7 +105,7 @@ async def test_two_processes_one_chat(site: Site) -> None:
 
         # Bob keeps talking while alice is away.
         for n in range(3):
-            await bob.send(json.dumps({"type": "message.send", "content": f"missed {n}", "id": n}))
+            await bob.send(client_frame(type="message.send", content=f"missed {n}", id=n))
             await until(bob, of_type("ack", id=n))
 
         # Alice reconnects to process B and resumes: every missed change, once, in order.
@@ -174,7 +172,7 @@ class Sender:
     async def _read(self, port: int, ws: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
             async for raw in ws:
-                frame = json.loads(raw)
+                frame = parse_server_frame(raw)
                 if frame["type"] == "ack" and frame.get("client_id"):
                     self.acks.setdefault(frame["client_id"], set()).add(frame["message"]["id"])
                 elif frame["type"] == "error":
@@ -190,9 +188,11 @@ class Sender:
         self.serial += 1
         self.sends += 1
         self.last_try[client_id] = time.monotonic()
-        frame = {"type": "message.send", "content": f"text of {client_id}"}
+        frame = client_frame(
+            type="message.send", content=f"text of {client_id}", client_id=client_id, id=self.serial
+        )
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(json.dumps({**frame, "client_id": client_id, "id": self.serial}))
+            await ws.send(frame)
 
     def unacked(self) -> list[str]:
         return [cid for cid in self.last_try if cid not in self.acks]

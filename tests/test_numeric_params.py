@@ -21,8 +21,8 @@ from django.test import Client
 
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from tests.realtime import Client as WsClient
-from tests.realtime import open_room, open_user
+from smartcampus_chat.testing import ChatCommunicator as WsClient
+from smartcampus_chat.testing import open_room, open_user
 
 #: Text a client can put where a number is expected.
 HOSTILE_TEXT = [
@@ -189,18 +189,21 @@ async def test_hostile_numbers_in_the_websocket_url_close_with_a_code(
     base = f"/ws/chat/{public_room.slug}/" if endpoint == "room" else "/ws/chat/"
     for value in HOSTILE_TEXT:
         client = WsClient(f"{base}?{urlencode({param: value})}", alice)
-        await client.connect()
-        assert await client.close_code(timeout=5) == code, (param, value[:20])
-        await client.close()
+        await client.open(ready=False)
+        assert await client.wait_closed(timeout=5) == code, (param, value[:20])
+        await client.disconnect()
     # A good value opens the socket (and, for event_seq, replays from there).
     good = (
         await open_room(alice, public_room.slug, **{param: "1"})
         if endpoint == "room"
         else (await open_user(alice, **{param: "1"}))
     )
-    await good.send(type="ping", id="alive")
-    assert await good.until(lambda f: f["type"] == "pong") == {"type": "pong", "id": "alive"}
-    await good.close()
+    await good.send_frame(type="ping", id="alive")
+    assert await good.receive_until(lambda f: f["type"] == "pong") == {
+        "type": "pong",
+        "id": "alive",
+    }
+    await good.disconnect()
 
 
 # --- WebSocket: numbers in frames -----------------------------------------------------------
@@ -231,8 +234,8 @@ async def test_hostile_numbers_in_frames_are_answered_with_an_error(
                     continue  # No reply.
                 serial += 1
                 frame = {"type": frame_type, "room": public_room.slug, **rest, field: value}
-                await client.send(id=serial, **frame)
-                answer = await client.until(
+                await client.send_json_to({"id": serial, **frame})
+                answer = await client.receive_until(
                     lambda f, n=serial: (
                         f["type"] in ("ack", "error", "resumed") and f.get("id") == n
                     ),
@@ -241,10 +244,10 @@ async def test_hostile_numbers_in_frames_are_answered_with_an_error(
                 label = (frame_type, field, str(value)[:20])
                 assert answer["type"] == "error", label
                 assert answer["code"] not in ("internal_error", "unavailable"), (label, answer)
-                await client.send(type="ping", id=f"p{serial}")
-                await client.until(lambda f, n=serial: f == {"type": "pong", "id": f"p{n}"})
+                await client.send_frame(type="ping", id=f"p{serial}")
+                await client.receive_until(lambda f, n=serial: f == {"type": "pong", "id": f"p{n}"})
     finally:
-        await client.close()
+        await client.disconnect()
     assert await _stored("hi") == 0
 
 

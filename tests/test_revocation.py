@@ -41,7 +41,9 @@ from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.realtime import events
-from tests.realtime import ORIGIN, Client, Closed, new_client_id
+from smartcampus_chat.testing import ChatCommunicator, Closed, new_client_id
+
+ORIGIN = (b"origin", b"http://testserver")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,9 +92,9 @@ def session_cookie(user: Any) -> tuple[bytes, bytes]:
     return (b"cookie", f"{name}={page.cookies[name].value}".encode())
 
 
-async def open_signed_in(path: str, cookie: tuple[bytes, bytes]) -> Client:
-    client = Client(path, None, headers=[ORIGIN, cookie])
-    await client.connect()
+async def open_signed_in(path: str, cookie: tuple[bytes, bytes]) -> ChatCommunicator:
+    client = ChatCommunicator(path, headers=[ORIGIN, cookie])
+    await client.open(ready=False)
     await client.ready()
     assert client.closed_code is None
     return client
@@ -201,11 +203,11 @@ CASES: dict[str, tuple[Callable[..., None], str, int]] = {
 }
 
 
-async def _closed_within(client: Client, limit: float) -> int | None:
+async def _closed_within(client: ChatCommunicator, limit: float) -> int | None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:
-            await client.recv(max(0.01, deadline - time.monotonic()))
+            await client.receive_frame(timeout=max(0.01, deadline - time.monotonic()))
         except Closed:
             return client.closed_code
         except TimeoutError:
@@ -213,12 +215,12 @@ async def _closed_within(client: Client, limit: float) -> int | None:
     return client.closed_code
 
 
-async def _told_within(client: Client, slug: str, limit: float) -> str:
+async def _told_within(client: ChatCommunicator, slug: str, limit: float) -> str:
     """``"removed"`` when the list socket was sent ``room.removed``, else how it ended."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:
-            frame = await client.recv(max(0.01, deadline - time.monotonic()))
+            frame = await client.receive_frame(timeout=max(0.01, deadline - time.monotonic()))
         except Closed:
             return f"closed {client.closed_code}"
         except TimeoutError:
@@ -228,10 +230,10 @@ async def _told_within(client: Client, slug: str, limit: float) -> str:
     return "nothing"
 
 
-async def _archived_within(client: Client, slug: str, limit: float) -> bool:
+async def _archived_within(client: ChatCommunicator, slug: str, limit: float) -> bool:
     """Whether ``client`` was told the room is archived (``room.updated``) in time."""
     try:
-        frame = await client.until(
+        frame = await client.receive_until(
             lambda f: f["type"] == "room.updated" and f["room"]["slug"] == slug, timeout=limit
         )
     except (TimeoutError, Closed):
@@ -239,21 +241,21 @@ async def _archived_within(client: Client, slug: str, limit: float) -> bool:
     return bool(frame["room"]["is_archived"])
 
 
-async def _send_refused(client: Client, slug: str | None) -> str:
+async def _send_refused(client: ChatCommunicator, slug: str | None) -> str:
     """Send on an old socket: how it was refused (an error code, or ``closed``); fails
     the test when the send is acknowledged."""
     if client.closed_code is not None:
         frame: dict[str, Any] = {"type": "message.send", "content": AFTER, "id": "late"}
         if slug is not None:
             frame["room"] = slug
-        await client.send(**frame)  # The server ignores frames once it closed.
+        await client.send_frame(**frame)  # The server ignores frames once it closed.
         return "closed"
     room = {"room": slug} if slug is not None else {}
-    await client.send(
+    await client.send_frame(
         type="message.send", content=AFTER, client_id=new_client_id(), id="late", **room
     )
     try:
-        answer = await client.until(lambda f: f.get("id") == "late", timeout=2)
+        answer = await client.receive_until(lambda f: f.get("id") == "late", timeout=2)
     except Closed:
         return "closed"
     assert answer["type"] == "error", answer
@@ -314,12 +316,14 @@ async def test_revocation_stops_a_live_socket_within_a_second(
     if code != 4004:
         await db(services.do_send_message)(owner, room, "after revocation, by the owner")
     if list_socket.closed_code is None:
-        await list_socket.nothing(timeout=0.3, ignore=frozenset({"presence", "participant.left"}))
+        await list_socket.assert_no_frame(
+            timeout=0.3, ignore=frozenset({"presence", "participant.left"})
+        )
     # The old sockets cannot post: closed, or the room is gone for them.
     assert await _send_refused(room_socket, None) == "closed"
     assert await _send_refused(list_socket, room.slug) in ("closed", "not_found")
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
     assert not await db(_stored_after)()
 
 
@@ -327,8 +331,8 @@ async def _read_only_within_a_second(
     case: str,
     channel_layer: str,
     room: ChatRoom,
-    room_socket: Client,
-    list_socket: Client,
+    room_socket: ChatCommunicator,
+    list_socket: ChatCommunicator,
     started: float,
     *,
     quiet: bool,
@@ -347,8 +351,8 @@ async def _read_only_within_a_second(
         print(f"\n[revocation] {channel_layer} {case}: refused at send (0 ms)")
     assert room_socket.closed_code is None
     assert list_socket.closed_code is None
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
     assert not await db(_stored_after)()
 
 
@@ -385,8 +389,8 @@ async def test_a_session_ended_without_a_signal_ends_the_sockets_within_the_inte
     latency = time.monotonic() - started
     print(f"\n[revocation] backstop, session {how}, interval {interval} s: {latency * 1000:.0f} ms")
     assert latency < bound
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
 
 
 async def test_a_state_changing_frame_rechecks_a_socket_not_checked_recently(
@@ -401,11 +405,13 @@ async def test_a_state_changing_frame_rechecks_a_socket_not_checked_recently(
     await db(_raw_delete)(_session_key(cookie))
     checked = time.monotonic()
     while time.monotonic() - checked < 0.1:  # Let the socket's last check age.
-        await room_socket.nothing(timeout=0.05, ignore=frozenset({"presence"}))
-    await room_socket.send(type="message.send", content=AFTER, client_id=new_client_id(), id="x")
-    assert await room_socket.close_code() == 4001
+        await room_socket.assert_no_frame(timeout=0.05, ignore=frozenset({"presence"}))
+    await room_socket.send_frame(
+        type="message.send", content=AFTER, client_id=new_client_id(), id="x"
+    )
+    assert await room_socket.wait_closed() == 4001
     assert all(frame["type"] != "ack" for frame in room_socket.frames)
-    await room_socket.close()
+    await room_socket.disconnect()
     assert not await db(_stored_after)()
 
 
@@ -425,12 +431,12 @@ async def test_recently_checked_sockets_do_not_recheck_per_frame(
     batcher = get_revalidate_batcher()
     before = batcher.batches
     for number in range(20):
-        await room_socket.send(
+        await room_socket.send_frame(
             type="message.send", content=f"m{number}", client_id=new_client_id(), id=number
         )
-        await room_socket.until(lambda f, n=number: f.get("id") == n)
+        await room_socket.receive_until(lambda f, n=number: f.get("id") == n)
     assert batcher.batches == before
-    await room_socket.close()
+    await room_socket.disconnect()
 
 
 # --- Who is told: as few as possible, as many as needed ----------------------------------
@@ -523,15 +529,15 @@ def _monotonic(when: datetime) -> float:
     return time.monotonic() + (when - timezone.now()).total_seconds()
 
 
-async def _open_for(client: Client, seconds: float) -> bool:
+async def _open_for(client: ChatCommunicator, seconds: float) -> bool:
     """Whether ``client`` stays open for ``seconds`` (frames read and dropped meanwhile;
     ``receive_nothing``: a timed-out ``receive_output`` would cancel the application)."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        if await client.comm.receive_nothing(timeout=min(left, 0.05)):
+        if await client.receive_nothing(timeout=min(left, 0.05)):
             continue
         try:
-            await client.recv()
+            await client.receive_frame()
         except Closed:
             return False
     return True
@@ -573,8 +579,8 @@ async def test_a_session_expiring_ends_its_sockets_within_a_second_of_the_expiry
     latency = time.monotonic() - expires_at
     print(f"\n[revocation] {channel_layer} session expired ({how}): {latency * 1000:.1f} ms")
     assert 0 <= room_latency <= latency < LIMIT
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
 
 
 def _page_request(page: PageClient) -> datetime:
@@ -620,8 +626,8 @@ async def test_a_session_extended_before_its_expiry_keeps_its_sockets(
     latency = time.monotonic() - second
     print(f"\n[revocation] {channel_layer} slid session expired: {latency * 1000:.1f} ms")
     assert latency < LIMIT
-    await room_socket.close()
-    await list_socket.close()
+    await room_socket.disconnect()
+    await list_socket.disconnect()
 
 
 class _Socket:

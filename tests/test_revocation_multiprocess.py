@@ -27,6 +27,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from smartcampus_chat.testing.wire import client_frame, parse_server_frame
 from tests.servers import ROOT, Site, site_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -148,7 +149,7 @@ async def _frames(ws: ClientConnection, into: list[tuple[float, Any]]) -> None:
     """Record ``(time, frame type)`` and finally ``(time, close code)``."""
     try:
         async for raw in ws:
-            into.append((time.time(), json.loads(raw)["type"]))
+            into.append((time.time(), parse_server_frame(raw)["type"]))
     except ConnectionClosed:
         pass
     into.append((time.time(), ws.close_code))
@@ -185,7 +186,7 @@ async def test_a_change_made_in_another_process_ends_the_sockets_within_a_second
         if cause == "archive":
             # Read-only now: the socket may stay open, its sends are refused.
             await room_ws.send(
-                json.dumps({"type": "message.send", "content": "after", "client_id": "a1", "id": 1})
+                client_frame(type="message.send", content="after", client_id="a1", id=1)
             )
             deadline = time.monotonic() + 5
             while not any(kind == "error" for _, kind in room_log):

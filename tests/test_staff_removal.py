@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from smartcampus_chat import services
 from smartcampus_chat.models import ChatParticipant, ChatRoom
-from tests.realtime import open_room
+from smartcampus_chat.testing import open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = database_sync_to_async
@@ -102,7 +102,7 @@ async def test_ws_the_staff_socket_keeps_receiving(
         response = await db(lambda: _as(alice).delete(url))()
         assert response.status_code == 403
         await db(services.do_send_message)(alice, room_with_staff, "still there?")
-        frame = await socket.expect("message.new")
+        frame = await socket.receive_frame("message.new")
         assert frame["message"]["content"] == "still there?"
     finally:
-        await socket.close()
+        await socket.disconnect()

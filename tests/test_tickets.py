@@ -22,7 +22,7 @@ from rest_framework.authtoken.models import Token
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.realtime import tickets
 from smartcampus_chat.realtime.hub import LAYER_RESUMED_TYPE, get_hub
-from tests.realtime import Client
+from smartcampus_chat.testing import ChatCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = database_sync_to_async
@@ -45,20 +45,20 @@ def _token_ticket(user: Any) -> tuple[Token, str]:
     return token, str(response.json()["ticket"])
 
 
-async def _open(room: ChatRoom, ticket: str) -> Client:
-    client = Client(f"/ws/chat/{room.slug}/?ticket={ticket}")
-    await client.connect()
+async def _open(room: ChatRoom, ticket: str) -> ChatCommunicator:
+    client = ChatCommunicator(f"/ws/chat/{room.slug}/?ticket={ticket}")
+    await client.open(ready=False)
     return client
 
 
 async def _refused(room: ChatRoom, ticket: str) -> int | None:
     client = await _open(room, ticket)
-    code = await client.close_code()
-    await client.close()
+    code = await client.wait_closed()
+    await client.disconnect()
     return code
 
 
-async def _still_open(client: Client) -> bool:
+async def _still_open(client: ChatCommunicator) -> bool:
     await client.ready()
     return client.closed_code is None
 
@@ -78,7 +78,7 @@ async def test_a_ticket_opens_one_socket_only(
     for _ in range(4):
         assert await _refused(public_room, ticket) == 4001
     assert await _still_open(first)
-    await first.close()
+    await first.disconnect()
 
 
 async def test_the_same_ticket_twice_in_one_set_up_batch_lets_one_in(
@@ -135,8 +135,8 @@ async def test_a_socket_opened_with_a_ticket_ends_with_its_session(
     # Server-side deletion sends no signal; the socket's re-validation must see it.
     await db(lambda: Session.objects.all().delete())()
     get_hub().notify_all({"type": LAYER_RESUMED_TYPE})
-    assert await socket.close_code(timeout=5) == 4001
-    await socket.close()
+    assert await socket.wait_closed(timeout=5) == 4001
+    await socket.disconnect()
 
 
 def _expire_sessions_in(seconds: float) -> float:
@@ -154,9 +154,9 @@ async def test_a_socket_opened_with_a_ticket_ends_at_its_sessions_expiry(
     expires_at = await db(_expire_sessions_in)(2.0)
     socket = await _open(public_room, ticket)
     assert await _still_open(socket)
-    assert await socket.close_code(timeout=expires_at - time.monotonic() + 1.0) == 4001
+    assert await socket.wait_closed(timeout=expires_at - time.monotonic() + 1.0) == 4001
     assert 0 <= time.monotonic() - expires_at < 1.0
-    await socket.close()
+    await socket.disconnect()
 
 
 async def test_a_socket_opened_with_a_ticket_ends_with_its_token(
@@ -167,9 +167,9 @@ async def test_a_socket_opened_with_a_ticket_ends_with_its_token(
     assert await _still_open(socket)
     started = time.monotonic()
     await db(token.delete)()  # The token's post_delete tells the user's sockets.
-    assert await socket.close_code(timeout=1) == 4001
+    assert await socket.wait_closed(timeout=1) == 4001
     assert time.monotonic() - started < 1.0
-    await socket.close()
+    await socket.disconnect()
 
 
 async def test_a_ticket_socket_whose_credential_lives_stays_open(
@@ -180,7 +180,7 @@ async def test_a_ticket_socket_whose_credential_lives_stays_open(
     assert await _still_open(socket)
     get_hub().notify_all({"type": LAYER_RESUMED_TYPE})
     assert await _still_open(socket)
-    await socket.close()
+    await socket.disconnect()
 
 
 async def test_a_cache_outage_refuses_tickets_with_unavailable(
@@ -194,10 +194,10 @@ async def test_a_cache_outage_refuses_tickets_with_unavailable(
     # The cache handler is per thread: patch its class, as an outage would hit every thread.
     monkeypatch.setattr(type(caches["default"]), "add", down)
     client = await _open(public_room, ticket)
-    error = await client.expect("error")
+    error = await client.receive_frame("error")
     assert error["code"] == "unavailable"
-    assert await client.close_code() == 1013
-    await client.close()
+    assert await client.wait_closed() == 1013
+    await client.disconnect()
 
 
 def test_the_ticket_view_answers_503_when_the_cache_is_down(

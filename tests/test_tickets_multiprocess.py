@@ -6,7 +6,6 @@ redeeming is an atomic ``cache.add`` in the shared cache, not a per-process memo
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from smartcampus_chat.realtime.tickets import issue_ticket
+from smartcampus_chat.testing.wire import parse_server_frame, room_path
 from tests.servers import Site, seed_site, site_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -41,7 +41,7 @@ async def _open(port: int, path: str) -> ClientConnection:
 
 async def _first_frame_or_close(ws: ClientConnection) -> dict[str, object] | int | None:
     try:
-        frame = json.loads(await ws.recv())
+        frame = parse_server_frame(await ws.recv())
     except ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd else None
     assert isinstance(frame, dict)
@@ -51,7 +51,7 @@ async def _first_frame_or_close(ws: ClientConnection) -> dict[str, object] | int
 async def test_a_ticket_used_on_one_process_is_refused_by_the_other(site: Site) -> None:
     (port_a, _), (port_b, _) = site.servers
     ticket = issue_ticket(SimpleNamespace(pk=site.users[0]))
-    path = f"/ws/chat/{site.room}/?event_seq=0&ticket={ticket}"
+    path = room_path(site.room, event_seq=0, ticket=ticket)
     first = await _open(port_a, path)
     try:
         frame = await _first_frame_or_close(first)

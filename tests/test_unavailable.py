@@ -20,7 +20,7 @@ from smartcampus_chat import services
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from tests.realtime import open_room
+from smartcampus_chat.testing import open_room
 from tests.test_api import api_client, assert_error, url
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,8 +56,8 @@ async def test_a_send_during_a_cache_outage_is_refused_as_unavailable_then_store
     try:
         with monkeypatch.context() as patch:
             cache_down(patch)
-            await client.send(type="message.send", content="hi", client_id="c-1", id="s1")
-            error = await client.expect("error", timeout=5)
+            await client.send_frame(type="message.send", content="hi", client_id="c-1", id="s1")
+            error = await client.receive_frame("error", timeout=5)
         assert (error["code"], error["id"], error["retry_after"]) == ("unavailable", "s1", 1.0)
         assert "6379" not in error["message"]
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
@@ -66,15 +66,15 @@ async def test_a_send_during_a_cache_outage_is_refused_as_unavailable_then_store
         assert all(r.levelno == logging.WARNING and r.exc_info is None for r in warnings)
         assert await database_sync_to_async(ChatMessage.objects.count)() == 0
 
-        await client.send(type="message.send", content="hi", client_id="c-1", id="s2")
-        ack = await client.expect("ack", timeout=5)
+        await client.send_frame(type="message.send", content="hi", client_id="c-1", id="s2")
+        ack = await client.receive_frame("ack", timeout=5)
         assert ack["client_id"] == "c-1"
-        await client.send(type="message.send", content="hi", client_id="c-1", id="s3")
-        again = await client.expect("ack", timeout=5, skip=frozenset({"message.new"}))
+        await client.send_frame(type="message.send", content="hi", client_id="c-1", id="s3")
+        again = await client.receive_frame("ack", timeout=5, skip=frozenset({"message.new"}))
         assert again["message"]["id"] == ack["message"]["id"]
         assert await database_sync_to_async(ChatMessage.objects.count)() == 1
     finally:
-        await client.close()
+        await client.disconnect()
 
 
 async def test_a_database_outage_in_a_handler_is_unavailable(
@@ -86,17 +86,17 @@ async def test_a_database_outage_in_a_handler_is_unavailable(
     monkeypatch.setattr(services, "check_mark_read", lost)
     client = await open_room(alice, public_room.slug)
     try:
-        await client.send(type="read", seq=0, id="r1")
-        error = await client.expect("error")
+        await client.send_frame(type="read", seq=0, id="r1")
+        error = await client.receive_frame("error")
         assert (error["code"], error["id"], error["retry_after"]) == ("unavailable", "r1", 1.0)
-        await client.send(type="ping", id="p1")
-        assert (await client.expect("pong"))["id"] == "p1", "the socket stays usable"
+        await client.send_frame(type="ping", id="p1")
+        assert (await client.receive_frame("pong"))["id"] == "p1", "the socket stays usable"
         (record,) = [r for r in caplog.records if r.name == "smartcampus_chat.ws.consumer"]
         assert record.levelno == logging.WARNING
         assert record.exc_info is None
         assert "ReadFrame" in record.getMessage()
     finally:
-        await client.close()
+        await client.disconnect()
 
 
 def test_the_api_answers_503_with_retry_after_during_a_cache_outage(
