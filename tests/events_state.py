@@ -43,11 +43,6 @@ UNKNOWN = _Unknown()
 #: REST fields no frame carries, and where a client gets them (reported in issue #15).
 NOT_IN_FRAMES = {
     "members.joined_at": "participant.joined has no joined_at: the member list is refetched",
-    "rooms.last_message_at": (
-        "the time the room's number was taken, a few ms before the message's created_at "
-        "(the only time frames carry): the send pipeline would have to stamp both with one "
-        "time (test_last_message_at_is_the_created_at_of_the_last_message, xfail)"
-    ),
 }
 
 #: The fields of ``RoomData`` (room.added, room.updated): the room list's own fields.
@@ -124,7 +119,7 @@ class Reducer:
     def finish(self) -> State:
         """The state with its derived parts (order, unread summary) worked out."""
         rooms = self.state["rooms"]
-        # Newest activity first: the last message's time stands for last_message_at.
+        # Newest activity first (last_message_at is the last message's created_at).
         order = sorted(
             rooms,
             key=lambda slug: (
@@ -176,7 +171,8 @@ class Reducer:
             "unread": self._unread(slug, last_read),
         }
         if held is None:
-            fields["last_message_at"] = UNKNOWN  # NOT_IN_FRAMES["rooms.last_message_at"]
+            # The pipeline stamps the room and the message with one instant.
+            fields["last_message_at"] = message["created_at"]
         self._set(slug, **fields)
 
     def _unread(self, slug: str, last_read: int) -> int:

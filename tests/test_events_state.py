@@ -383,14 +383,9 @@ def test_a_frame_missing_a_field_fails_its_model(alice: Any, bob: Any, general: 
 
 def test_what_no_frame_carries_is_written_down() -> None:
     """The reducer's UNKNOWN fields are listed (and reported), not skipped silently."""
-    assert set(NOT_IN_FRAMES) == {"members.joined_at", "rooms.last_message_at"}
+    assert set(NOT_IN_FRAMES) == {"members.joined_at"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the room's last_message_at is stamped when its number is taken, before the "
-    "message's created_at: a client cannot derive it from message.new",
-)
 def test_last_message_at_is_the_created_at_of_the_last_message(
     alice: Any, bob: Any, general: ChatRoom
 ) -> None:

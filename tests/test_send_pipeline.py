@@ -20,7 +20,7 @@ from smartcampus_chat.exceptions import ValidationFailed
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services import batch, messages
 from smartcampus_chat.services.batch import SendRequest
-from tests.realtime import open_room
+from smartcampus_chat.testing import open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,9 +56,9 @@ def _form_send(user: Any, room: ChatRoom, content: str) -> Any:
 
 async def _socket_send(user: Any, room: ChatRoom, content: str) -> dict[str, Any]:
     client = await open_room(user, room.slug)
-    await client.send(type="message.send", content=content, id="s")
-    answer = await client.until(lambda frame: frame.get("id") == "s")
-    await client.close()
+    await client.send_frame(type="message.send", content=content, id="s")
+    answer = await client.receive_until(lambda frame: frame.get("id") == "s")
+    await client.disconnect()
     assert answer["type"] == "error", f"the socket stored what the API refused: {answer}"
     return dict(answer)
 

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -146,7 +147,11 @@ class ChatMessage(models.Model):
         related_name="chat_messages",
     )
     content = models.TextField(_("content"))
-    created_at = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    # Stamped by the send pipeline with the same instant as the room's last_message_at
+    # (a default, not auto_now_add, which would overwrite it on insert).
+    created_at = models.DateTimeField(
+        _("sent"), default=timezone.now, editable=False, db_index=True
+    )
     # Per-room message number: 1, 2, 3... with no gaps, allocated inside the sending transaction.
     seq = models.PositiveBigIntegerField(_("number"))
     # Per-room change number of this message's latest change (sent, edited or deleted);
