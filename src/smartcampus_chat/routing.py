@@ -20,17 +20,18 @@ from django.urls import path
 
 from smartcampus_chat import consumers
 from smartcampus_chat.origins import TrustedOriginValidator
+from smartcampus_chat.schema import WS_PATH
 
 __all__ = ["TrustedOriginValidator", "websocket_urlpatterns"]
 
 websocket_urlpatterns = [
     path(
-        "ws/chat/",
+        WS_PATH,
         consumers.UserConsumer.as_asgi(),
         name="smartcampus_chat_user_ws",
     ),
     path(
-        "ws/chat/<slug:slug>/",
+        f"{WS_PATH}<slug:slug>/",
         consumers.RoomConsumer.as_asgi(),
         name="smartcampus_chat_room_ws",
     ),

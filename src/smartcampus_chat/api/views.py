@@ -60,6 +60,7 @@ from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy
 from smartcampus_chat.services.reads import unread_count
+from smartcampus_chat.schema import ws_path
 from smartcampus_chat.validation import parse_int
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Room slug.")
@@ -462,7 +463,7 @@ class TicketView(ChatAPIView):
         # Bound to this request's session or token: it stops working when they end.
         ticket = tickets.issue_ticket(request.user, tickets.credential_of(request))
         scheme = "wss" if request.is_secure() else "ws"
-        ws_url = f"{scheme}://{request.get_host()}/ws/chat/{{room}}/?ticket={ticket}"
+        ws_url = f"{scheme}://{request.get_host()}{ws_path('{room}')}?ticket={ticket}"
         data = {"ticket": ticket, "expires_in": app_settings.TICKET_MAX_AGE, "ws_url": ws_url}
         return Response(TicketSerializer(data).data, status=status.HTTP_201_CREATED)
 
