@@ -118,7 +118,7 @@ const sandbox = {
   setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
   clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
 };
-%(load)s
+/* LOAD_CLIENT */
 for (const [seconds, code] of plan) {
   const socket = sockets[sockets.length - 1];
   socket.readyState = 1;
@@ -131,7 +131,7 @@ for (const [seconds, code] of plan) {
   timers[timers.length - 1]();  // the reconnect timer fires
 }
 console.log(JSON.stringify({ delays, sockets: sockets.length }));
-""" % {"load": LOAD_CLIENT}
+""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
 
 
 def _reconnect_delays(plan: list[tuple[float, int]]) -> list[float]:
@@ -211,7 +211,7 @@ const sandbox = {
   setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
   clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
 };
-%(load)s
+/* LOAD_CLIENT */
 socket.readyState = 1;
 socket.listeners.open();
 const read = sent.filter((f) => f.type === "read")[0];
@@ -224,7 +224,7 @@ now += delay || 0;
 if (timers.length) timers[timers.length - 1]();
 const after = sent.filter((f) => f.type === "read").length;
 console.log(JSON.stringify({ before, after, delay, announced, read }));
-""" % {"load": LOAD_CLIENT}
+""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")

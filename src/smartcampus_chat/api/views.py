@@ -59,8 +59,8 @@ from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.policies import RoomAccess, get_policy
-from smartcampus_chat.services.reads import unread_count
 from smartcampus_chat.schema import ws_path
+from smartcampus_chat.services.reads import unread_count
 from smartcampus_chat.validation import parse_int
 
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Room slug.")
