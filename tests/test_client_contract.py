@@ -254,14 +254,15 @@ def test_a_room_added_live_links_under_the_hosts_prefix(
 @pytest.mark.django_db
 def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -> None:
     """The endpoints' path lives in ``schema.WS_PATH``: routing, pages and tickets use it."""
-    literal = re.compile(r"""["']/?ws/chat\b""")
+    literal = re.compile(r"""["'}/]ws/chat\b""")
     places = [
         f"{p.relative_to(PACKAGE)}:{n}"
         for p in [*PACKAGE.rglob("*.py"), *JS.rglob("*.js")]
         for n, line in enumerate(p.read_text().splitlines(), 1)
         if literal.search(line)
     ]
-    assert places == ["schema.py:" + str(_line_of(PACKAGE / "schema.py", "WS_PATH = "))]
+    assert len(places) == 1, places
+    assert places[0].startswith("schema.py:")
     # And what the pages send is what the router routes.
     routes = {p.name: p for p in websocket_urlpatterns}
     user_url = client_config(alice)["wsUrl"]
@@ -270,10 +271,6 @@ def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -
     matched = routes["smartcampus_chat_room_ws"].pattern.match(room_url.lstrip("/"))
     assert matched
     assert matched[2] == {"slug": public_room.slug}
-
-
-def _line_of(file: Path, text: str) -> int:
-    return next(n for n, line in enumerate(file.read_text().splitlines(), 1) if text in line)
 
 
 # --- Typing timings follow TYPING_TIMEOUT -----------------------------------------------------
