@@ -244,3 +244,12 @@ def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
     assert result["announced"] == []
     assert result["delay"] >= 3000
     assert (result["before"], result["after"]) == (1, 2)
+
+
+def test_include_preloads_every_module_as_the_entry_imports_it() -> None:
+    """Without the preloads the browser finds the modules one import level at a time (a
+    round trip per level, five levels deep) before the socket opens."""
+    html = render_to_string("smartcampus_chat/includes/realtime.html")
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert preloaded == [f"/static/smartcampus_chat/js/chat/{p.name}" for p in MODULES[1:]]
+    assert html.index("modulepreload") < html.index("<script")
