@@ -15,13 +15,24 @@ import pytest
 from django.template.loader import render_to_string
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAT_JS = ROOT / "src/smartcampus_chat/static/smartcampus_chat/js/chat.js"
-SOURCE = CHAT_JS.read_text()
+JS = ROOT / "src/smartcampus_chat/static/smartcampus_chat/js"
+#: The entry module the pages load; it imports the modules of js/chat/.
+CHAT_JS = JS / "chat.js"
+MODULES = [CHAT_JS, *sorted((JS / "chat").glob("*.js"))]
+SOURCE = "\n".join(path.read_text() for path in MODULES)
+#: Runs a harness (below) as an ES module: it sets up its fake browser as globals, then
+#: imports the entry module named by its first argument.
+NODE_MODULE = ["node", "--input-type=module", "-e"]
+#: The harnesses' last set-up line: the fake browser becomes the modules' globals.
+LOAD_CLIENT = (
+    "Object.assign(globalThis, sandbox); await import(pathToFileURL(process.argv[1]).href);"
+)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node for a syntax check")
-def test_chat_js_parses() -> None:
-    subprocess.run(["node", "--check", str(CHAT_JS)], check=True)
+@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
+def test_chat_js_parses(module: Path) -> None:
+    subprocess.run(["node", "--check", str(module)], check=True)
 
 
 @pytest.mark.parametrize(
@@ -79,11 +90,10 @@ def test_include_loads_the_client_without_inline_script() -> None:
     assert "<script>" not in html
 
 
-#: Runs chat.js in node with just enough of a browser: no DOM but the config node, a fake
+#: Runs the client in node with just enough of a browser: no DOM but the config node, a fake
 #: WebSocket, a fake clock and timers. Prints, as JSON, the reconnect delays it chose.
 RECONNECT_HARNESS = r"""
-const fs = require("fs"), vm = require("vm");
-const source = fs.readFileSync(process.argv[1], "utf8");
+import { pathToFileURL } from "url";
 const plan = JSON.parse(process.argv[2]);  // [[seconds the socket stays open, close code]]
 let now = 1e12;
 const timers = [], sockets = [], delays = [];
@@ -108,7 +118,7 @@ const sandbox = {
   setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
   clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
 };
-vm.runInNewContext(source, sandbox);
+/* LOAD_CLIENT */
 for (const [seconds, code] of plan) {
   const socket = sockets[sockets.length - 1];
   socket.readyState = 1;
@@ -121,12 +131,12 @@ for (const [seconds, code] of plan) {
   timers[timers.length - 1]();  // the reconnect timer fires
 }
 console.log(JSON.stringify({ delays, sockets: sockets.length }));
-"""
+""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
 
 
 def _reconnect_delays(plan: list[tuple[float, int]]) -> list[float]:
     out = subprocess.run(
-        ["node", "-e", RECONNECT_HARNESS, str(CHAT_JS), json.dumps(plan)],
+        [*NODE_MODULE, RECONNECT_HARNESS, str(CHAT_JS), json.dumps(plan)],
         capture_output=True,
         text=True,
         check=True,
@@ -175,8 +185,7 @@ def test_a_signed_out_socket_reconnects_once_then_stops() -> None:
 #: its read marker, the server refuses it ``rate_limited``. Prints the frames sent and the
 #: timers planned, then fires the last timer and prints the frames again.
 READ_HARNESS = r"""
-const fs = require("fs"), vm = require("vm");
-const source = fs.readFileSync(process.argv[1], "utf8");
+import { pathToFileURL } from "url";
 const timers = [], delays = [], sent = [];
 let socket = null, now = 1e12;
 class FakeDate extends Date { static now() { return now; } }
@@ -196,12 +205,13 @@ const document = {
   querySelectorAll: () => [], addEventListener: () => {}, visibilityState: "visible",
 };
 const window = { location: { protocol: "http:", host: "campus.test" }, addEventListener: () => {} };
-vm.runInNewContext(source, {
+const sandbox = {
   document, window, WebSocket: FakeSocket, Date: FakeDate, Math, JSON, Object, Number, String,
   Array, console,
   setTimeout: (fn, ms) => { timers.push(fn); delays.push(ms); return timers.length; },
   clearTimeout: () => {}, setInterval: () => 0, clearInterval: () => {},
-});
+};
+/* LOAD_CLIENT */
 socket.readyState = 1;
 socket.listeners.open();
 const read = sent.filter((f) => f.type === "read")[0];
@@ -214,7 +224,7 @@ now += delay || 0;
 if (timers.length) timers[timers.length - 1]();
 const after = sent.filter((f) => f.type === "read").length;
 console.log(JSON.stringify({ before, after, delay, announced, read }));
-"""
+""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
@@ -223,7 +233,7 @@ def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
     be sent again after ``retry_after`` (or the room stays unread) and is nothing to
     announce to a screen reader."""
     out = subprocess.run(
-        ["node", "-e", READ_HARNESS, str(CHAT_JS)],
+        [*NODE_MODULE, READ_HARNESS, str(CHAT_JS)],
         capture_output=True,
         text=True,
         check=True,
@@ -234,3 +244,12 @@ def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
     assert result["announced"] == []
     assert result["delay"] >= 3000
     assert (result["before"], result["after"]) == (1, 2)
+
+
+def test_include_preloads_every_module_as_the_entry_imports_it() -> None:
+    """Without the preloads the browser finds the modules one import level at a time (a
+    round trip per level, five levels deep) before the socket opens."""
+    html = render_to_string("smartcampus_chat/includes/realtime.html")
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert preloaded == [f"/static/smartcampus_chat/js/chat/{p.name}" for p in MODULES[1:]]
+    assert html.index("modulepreload") < html.index("<script")

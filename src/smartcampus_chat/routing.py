@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from smartcampus_chat.protocol.frames import WS_PATH
 from smartcampus_chat.ws import consumer as consumers
 from smartcampus_chat.ws.origins import TrustedOriginValidator
 
@@ -25,12 +26,12 @@ __all__ = ["TrustedOriginValidator", "websocket_urlpatterns"]
 
 websocket_urlpatterns = [
     path(
-        "ws/chat/",
+        WS_PATH,
         consumers.UserConsumer.as_asgi(),
         name="smartcampus_chat_user_ws",
     ),
     path(
-        "ws/chat/<slug:slug>/",
+        f"{WS_PATH}<slug:slug>/",
         consumers.RoomConsumer.as_asgi(),
         name="smartcampus_chat_room_ws",
     ),

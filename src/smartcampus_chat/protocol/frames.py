@@ -22,6 +22,17 @@ from smartcampus_chat.protocol.registry import Direction, client_frame, server_f
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
+#: The WebSocket endpoints (docs/protocol.md), relative to the site root: ``ws/chat/`` for
+#: every room of the user, ``ws/chat/<slug>/`` for one room. Written here only:
+#: ``routing.websocket_urlpatterns`` routes them, pages and tickets name them with
+#: :func:`ws_path`, and the browser client reads the page's ``wsUrl``.
+WS_PATH = "ws/chat/"
+
+
+def ws_path(room: str | None = None) -> str:
+    """The absolute path of the endpoint of ``room`` (a slug), or of the user's endpoint."""
+    return f"/{WS_PATH}{room}/" if room else f"/{WS_PATH}"
+
 
 class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

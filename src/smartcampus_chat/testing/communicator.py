@@ -55,7 +55,7 @@ def new_client_id() -> str:
 
 
 class ChatCommunicator(WebsocketCommunicator):
-    """A socket of ``path`` (``/ws/chat/`` or ``/ws/chat/<slug>/``, with its query).
+    """A socket of ``path`` (:func:`~.wire.user_path` by default, or :func:`~.wire.room_path`).
 
     ``user``: who connects. With ``ticket`` (the default) a fresh ticket for them is added
     to the URL (:func:`~smartcampus_chat.realtime.tickets.issue_ticket`); without, the user
@@ -70,13 +70,14 @@ class ChatCommunicator(WebsocketCommunicator):
 
     def __init__(
         self,
-        path: str = "/ws/chat/",
+        path: str | None = None,
         user: Any = None,
         *,
         ticket: bool = True,
         application: Any = None,
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
+        path = path or user_path()
         if user is not None and ticket:
             path = add_query(path, ticket=issue_ticket(user))
         if headers is None:

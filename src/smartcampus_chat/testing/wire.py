@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from pydantic import TypeAdapter, ValidationError
 
-from smartcampus_chat.protocol.frames import CLIENT_FRAMES, ServerFrame
+from smartcampus_chat.protocol.frames import CLIENT_FRAMES, ServerFrame, ws_path
 
 __all__ = [
     "InvalidFrame",
@@ -47,18 +47,18 @@ def add_query(path: str, **params: Any) -> str:
 
 
 def room_path(slug: str, **params: Any) -> str:
-    """The path of the socket of one room: ``/ws/chat/<slug>/?...``.
+    """The path of the socket of one room (:func:`~smartcampus_chat.protocol.frames.ws_path`).
 
     ``params`` become the query string (``v``, ``event_seq``, ``ticket``; None is left out),
     in the order given. The site's mount point of the chat's WebSocket routes is not
-    included: the routes are ``ws/chat/...`` at the root of the host's ``URLRouter``.
+    included: the routes sit at the root of the host's ``URLRouter``.
     """
-    return f"/ws/chat/{slug}/{_query(params)}"
+    return f"{ws_path(slug)}{_query(params)}"
 
 
 def user_path(**params: Any) -> str:
-    """The path of the multiplexed socket of a user: ``/ws/chat/?...`` (see :func:`room_path`)."""
-    return f"/ws/chat/{_query(params)}"
+    """The path of the multiplexed socket of a user (see :func:`room_path`)."""
+    return f"{ws_path()}{_query(params)}"
 
 
 def client_frame(**fields: Any) -> str:

@@ -1,0 +1,51 @@
+/*
+ * Banners and translated strings. Every string comes from config.i18n, filled by the server
+ * in the page's language (smartcampus_chat.web.page_config.client_strings).
+ */
+
+import { $, config } from "./page.js";
+
+/** Close codes that end the client, and the i18n key of the banner each shows. */
+export const FATAL_CLOSE = { 4001: "closedAuth", 4003: "closedForbidden", 4004: "closedGone", 4005: "closedVersion" };
+
+const i18n = config.i18n || {};
+const banner = $("#connection-banner");
+const liveRegion = $("#live-region");
+
+/** The translated string of `key` (the key itself if the server did not send it). */
+export function t(key) {
+  return typeof i18n[key] === "string" ? i18n[key] : key;
+}
+
+/* Fill Python-style "%(key)s" placeholders in one pass. A value is inserted as it is:
+   never read as a replacement pattern ("$&", "$'") nor filled in turn ("%(other)s"). */
+export function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, function (placeholder, key) {
+    return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : placeholder;
+  });
+}
+
+/** Show `text` in #connection-banner, or hide it (no text). */
+export function showBanner(text) {
+  if (!banner) {
+    return;
+  }
+  if (text) {
+    banner.textContent = text;
+    banner.hidden = false;
+  } else {
+    banner.hidden = true;
+  }
+}
+
+/** Say `text` to screen readers (#live-region). */
+export function announce(text) {
+  if (liveRegion && text) {
+    liveRegion.textContent = text;
+  }
+}
+
+/** An error frame no concern claimed: its message is announced. */
+export function announceError(frame) {
+  announce(frame.message);
+}

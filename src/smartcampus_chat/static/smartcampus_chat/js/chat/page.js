@@ -1,0 +1,31 @@
+/*
+ * The page the client enhances: its configuration and DOM lookups.
+ *
+ * `config` is the JSON of <script id="scc-config" type="application/json">, built by the
+ * server (smartcampus_chat.web.page_config.client_config). It is the ONLY source of what the client
+ * needs from the server: URLs, translated strings, timings. Every key read here is sent
+ * there (tests/test_client_js.py checks both ways): no fallback is typed in the client.
+ */
+
+const configNode = document.getElementById("scc-config");
+
+/** True on a chat page (one with #scc-config): the entry does nothing elsewhere. */
+export const hasConfig = !!configNode;
+
+export const config = configNode ? JSON.parse(configNode.textContent || "{}") : {};
+
+/** The room of a conversation page, null on the room list. */
+export const roomSlug = config.room || null;
+
+export function $(selector, root) {
+  return (root || document).querySelector(selector);
+}
+
+export function $$(selector, root) {
+  return Array.prototype.slice.call((root || document).querySelectorAll(selector));
+}
+
+/** Whether a user reference is the reader. */
+export function isMe(user) {
+  return !!user && String(user.id) === String(config.userId);
+}
