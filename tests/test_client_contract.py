@@ -253,7 +253,7 @@ def test_a_room_added_live_links_under_the_hosts_prefix(
 
 @pytest.mark.django_db
 def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -> None:
-    """The endpoints' path lives in ``protocol.frames.WS_PATH``: routing, pages and tickets use it."""
+    """The endpoints' path lives in ``protocol.frames.WS_PATH``: routing, pages, tickets use it."""
     literal = re.compile(r"""["'}/]ws/chat\b""")
     places = [
         f"{p.relative_to(PACKAGE)}:{n}"
