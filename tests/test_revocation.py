@@ -141,15 +141,26 @@ def _logout(alice: Any, **_: Any) -> None:
     user_logged_out.send(sender=type(alice), request=None, user=alice)
 
 
-def _ban_in_admin(make_user: Callable[..., Any], alice: Any, room: ChatRoom, **_: Any) -> None:
-    """The participant admin's change form: ``ModelAdmin.save_model``, no service."""
+def _open_admin_form(
+    make_user: Callable[..., Any], alice: Any, room: ChatRoom
+) -> tuple[PageClient, str]:
+    """A staff member with the participant's change form open (before the clock starts:
+    the change is the form's submission, not the login or the first page's rendering)."""
     root = make_user("root", is_staff=True, is_superuser=True)
     admin = PageClient()
     admin.force_login(root)
     row = ChatParticipant.objects.get(room=room, user=alice)
+    url = reverse("admin:smartcampus_chat_chatparticipant_change", args=[row.pk])
+    assert admin.get(url).status_code == 200
+    return admin, url
+
+
+def _ban_in_admin(alice: Any, room: ChatRoom, admin_form: tuple[PageClient, str], **_: Any) -> None:
+    """The participant admin's change form, submitted."""
+    admin, url = admin_form
+    row = ChatParticipant.objects.get(room=room, user=alice)
     data = {k: v for k, v in model_to_dict(row).items() if v is not None}
     data["is_banned"] = "on"
-    url = reverse("admin:smartcampus_chat_chatparticipant_change", args=[row.pk])
     response = admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert ChatParticipant.objects.get(pk=row.pk).is_banned
@@ -280,6 +291,9 @@ async def test_revocation_stops_a_live_socket_within_a_second(
     cookie = await db(session_cookie)(alice)
     room_socket = await open_signed_in(f"/ws/chat/{room.slug}/", cookie)
     list_socket = await open_signed_in("/ws/chat/", cookie)
+    admin_form = (
+        await db(_open_admin_form)(make_user, alice, room) if revoke is _ban_in_admin else None
+    )
     started = time.monotonic()
     await db(revoke)(
         owner=owner,
@@ -289,6 +303,7 @@ async def test_revocation_stops_a_live_socket_within_a_second(
         course=course,
         cookie=cookie,
         make_user=make_user,
+        admin_form=admin_form,
     )
     changed = time.monotonic()
     if code == READ_ONLY:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from channels.db import database_sync_to_async
 
@@ -84,3 +84,21 @@ class Batcher(Generic[Request, Result]):
                 else:
                     self.stored += 1
                     future.set_result(result)
+
+
+B = TypeVar("B", bound="Batcher[Any, Any]")
+
+
+class PerLoop(Generic[B]):
+    """One batcher per running event loop: a new one when the loop changed (tests run each
+    in a loop of their own; a batcher's task belongs to the loop that started it)."""
+
+    def __init__(self, make: Callable[[asyncio.AbstractEventLoop], B]) -> None:
+        self._make = make
+        self._current: B | None = None
+
+    def get(self) -> B:
+        loop = asyncio.get_running_loop()
+        if self._current is None or self._current.loop is not loop:
+            self._current = self._make(loop)
+        return self._current

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.infra.batching import Batcher
+from smartcampus_chat.infra.batching import Batcher, PerLoop
 from smartcampus_chat.protocol.frames import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
@@ -55,13 +55,5 @@ class SendBatcher(Batcher[SendRequest, Stored]):
         return await self.submit(request)
 
 
-_batcher: SendBatcher | None = None
-
-
-def get_batcher() -> SendBatcher:
-    """The batcher of the running event loop (a new one when the loop changed: tests)."""
-    global _batcher
-    loop = asyncio.get_running_loop()
-    if _batcher is None or _batcher.loop is not loop:
-        _batcher = SendBatcher(loop)
-    return _batcher
+#: The send batcher of the running event loop.
+get_batcher = PerLoop(SendBatcher).get

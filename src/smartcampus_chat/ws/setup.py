@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 from urllib.parse import parse_qs
 
-from smartcampus_chat.infra.batching import Batcher
+from smartcampus_chat.infra.batching import Batcher, PerLoop
 from smartcampus_chat.services.connections import (
     FollowedRoom,
     RevalidateRequest,
@@ -55,16 +55,8 @@ class RevalidateBatcher(Batcher[RevalidateRequest, SetUp | None]):
         super().__init__(loop, revalidate_many, lambda: SET_UP_BATCH_MAX, "revalidations")
 
 
-_revalidate_batcher: RevalidateBatcher | None = None
-
-
-def get_revalidate_batcher() -> RevalidateBatcher:
-    """The revalidation batcher of the running event loop."""
-    global _revalidate_batcher
-    loop = asyncio.get_running_loop()
-    if _revalidate_batcher is None or _revalidate_batcher.loop is not loop:
-        _revalidate_batcher = RevalidateBatcher(loop)
-    return _revalidate_batcher
+#: The revalidation batcher of the running event loop.
+get_revalidate_batcher = PerLoop(RevalidateBatcher).get
 
 
 class SetUpBatcher(Batcher[SetUpRequest, SetUp | None]):
@@ -78,13 +70,5 @@ class SetUpBatcher(Batcher[SetUpRequest, SetUp | None]):
         return await self.submit(request)
 
 
-_batcher: SetUpBatcher | None = None
-
-
-def get_set_up_batcher() -> SetUpBatcher:
-    """The set-up batcher of the running event loop (a new one when the loop changed)."""
-    global _batcher
-    loop = asyncio.get_running_loop()
-    if _batcher is None or _batcher.loop is not loop:
-        _batcher = SetUpBatcher(loop)
-    return _batcher
+#: The set-up batcher of the running event loop.
+get_set_up_batcher = PerLoop(SetUpBatcher).get
