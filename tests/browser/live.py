@@ -95,7 +95,10 @@ class LiveServer:
             # The example site would pick the Redis layer or PostgreSQL from these.
             if k not in {"REDIS_URL", "DATABASE_URL", "PYTHONDEVMODE", "PYTHONWARNINGS"}
         }
-        path = os.pathsep.join(filter(None, [str(SITE), str(ROOT), env.get("PYTHONPATH")]))
+        # The server runs in SITE: a relative entry of the caller's PYTHONPATH (``src``) would
+        # name another directory there, and the package be imported from elsewhere.
+        caller = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        path = os.pathsep.join([str(SITE), str(ROOT), *caller])
         env.update(
             DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
             DATABASE_URL=f"sqlite:///{db}",
@@ -184,7 +187,11 @@ class LiveServer:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> LiveServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()  # The listening socket and the temporary directory too.
+            raise
 
     def __exit__(
         self,
