@@ -487,6 +487,8 @@ class ChatClient:
             self.last = frame["event_seq"]
             self._replaying = False
             self._resume_id = None
+            if frame.get("truncated"):
+                self._resume()  # More changes wait than one replay sends.
         elif kind.startswith("message."):
             self._on_message(frame["message"])
         elif kind == "ack" and frame.get("client_id"):
