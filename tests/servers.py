@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -395,6 +395,12 @@ class ChatClient:
     ``duplicates`` (a number not newer than the last one applied) and ``disorder`` (a replay
     going backwards). Sends carry a ``client_id`` and are retried with the same id after an
     error or a reconnect until acked.
+
+    A ``resume`` carries an ``id``; an ``error`` answering it (``unavailable`` while the
+    database or the cache is away, ``rate_limited``) replayed nothing, so the resume is sent
+    again after ``retry_after``, as docs/protocol.md says. (Without that the client ignored
+    every later message frame, waiting for a replay that never came: no live frame after a
+    Redis restart, and no final resync after a database outage.)
     """
 
     def __init__(self, name: str, user_id: int, room: str, ports: list[int]) -> None:
@@ -417,6 +423,9 @@ class ChatClient:
         self.ws: ClientConnection | None = None
         self._awaiting_replay = False
         self._replaying = False
+        #: The ``id`` of the resume waiting for its replay; None when none waits.
+        self._resume_id: str | None = None
+        self._resumes = 0
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Future[None]] = set()
@@ -450,6 +459,7 @@ class ChatClient:
                 await asyncio.sleep(0.2)
         self.ws = ws
         self._awaiting_replay = True
+        self._resume_id = None
         self._on_frame(first)
         self._reader = asyncio.create_task(self._read(ws))
         for client_id, content in list(self.outstanding.items()):
@@ -479,6 +489,9 @@ class ChatClient:
             assert frame["event_seq"] >= self.last, (self.name, frame, self.last)
             self.last = frame["event_seq"]
             self._replaying = False
+            self._resume_id = None
+            if frame.get("truncated"):
+                self._resume()  # More changes wait than one replay sends.
         elif kind.startswith("message."):
             self._on_message(frame["message"])
         elif kind == "ack" and frame.get("client_id"):
@@ -486,6 +499,8 @@ class ChatClient:
             self.outstanding.pop(frame["client_id"], None)
         elif kind == "error":
             self.errors.append(frame)
+            if self._resume_id is not None and frame.get("id") == self._resume_id:
+                self._resume_later(frame.get("retry_after"))
         self._changed.set()
 
     def _on_message(self, message: dict[str, Any]) -> None:
@@ -501,19 +516,43 @@ class ChatClient:
             return
         elif event_seq > self.last + 1:
             self.gaps += 1
-            self._awaiting_replay = True
-            ws = self.ws
-            if ws is not None:
-                task = asyncio.ensure_future(
-                    self._quiet_send(ws, client_frame(type="resume", event_seq=self.last))
-                )
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            self._resume()
             return
         else:
             self.live_times.append(time.monotonic())
         self.applied[message["id"]] = event_seq
         self.last = event_seq
+
+    def _resume(self) -> None:
+        """Ask for everything after ``last`` on the open socket (the reconnect does when
+        none is open); message frames are ignored from now until its replay starts."""
+        self._awaiting_replay = True
+        self._replaying = False
+        ws = self.ws
+        if ws is None:
+            return
+        self._resumes += 1
+        self._resume_id = f"{self.name}-resume-{self._resumes}"
+        frame = client_frame(type="resume", event_seq=self.last, id=self._resume_id)
+        self._later(self._quiet_send(ws, frame))
+
+    def _resume_later(self, retry_after: Any) -> None:
+        """The resume was refused (nothing replayed): send it again after ``retry_after``."""
+        ws, refused = self.ws, self._resume_id
+        self._awaiting_replay = True
+        self._replaying = False
+
+        async def again() -> None:
+            await asyncio.sleep(float(retry_after or 1))
+            if self.ws is ws and self._resume_id == refused:
+                self._resume()
+
+        self._later(again())
+
+    def _later(self, step: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(step)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _quiet_send(self, ws: ClientConnection, frame: str) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -553,13 +592,14 @@ class ChatClient:
 
     async def resync(self) -> None:
         """Resume from ``last`` on the open socket (a client's periodic safety net)."""
-        ws = self.ws
-        if ws is not None and not self._awaiting_replay:
-            self._awaiting_replay = True
-            await self._quiet_send(ws, client_frame(type="resume", event_seq=self.last))
+        if self.ws is not None and not self._awaiting_replay:
+            self._resume()
 
     async def close(self) -> None:
         await self.drop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 # --- Traffic and checks of the outage tests --------------------------------------------

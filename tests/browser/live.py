@@ -19,8 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -95,7 +93,10 @@ class LiveServer:
             # The example site would pick the Redis layer or PostgreSQL from these.
             if k not in {"REDIS_URL", "DATABASE_URL", "PYTHONDEVMODE", "PYTHONWARNINGS"}
         }
-        path = os.pathsep.join(filter(None, [str(SITE), str(ROOT), env.get("PYTHONPATH")]))
+        # The server runs in SITE: a relative entry of the caller's PYTHONPATH (``src``) would
+        # name another directory there, and the package be imported from elsewhere.
+        caller = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        path = os.pathsep.join([str(SITE), str(ROOT), *caller])
         env.update(
             DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
             DATABASE_URL=f"sqlite:///{db}",
@@ -138,21 +139,44 @@ class LiveServer:
         return self
 
     def _wait_until_up(self) -> None:
+        """Wait until the server answers the login page with 200.
+
+        One request at a time, each waited for until it is answered: the listening socket
+        holds it until the server is up. Polling with a 2 s timeout abandoned a request at
+        each timeout, and the new server, whose sync views run one at a time, rendered
+        every abandoned one before the current one. On a loaded machine a restart then took
+        15-22 s and 7-9 abandoned requests, sometimes more than ``STARTUP_TIMEOUT``: the
+        test failed, the guard's restart too, and every later browser test with it.
+        """
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        delay = 0.02
-        while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(delay)  # polling back-off, not a wait for an expected state
-            delay = min(delay * 2, 0.25)
+        while time.monotonic() < deadline and self.running:
+            if self._status(deadline) == 200:
+                return
+            time.sleep(0.1)  # answered with an error, or the connection dropped: ask again
         self.stop()
         raise RuntimeError(f"the live server did not start; its log:\n{self.log_tail()}")
+
+    def _status(self, deadline: float) -> int | None:
+        """The status of one GET of the login page, waited for until ``deadline`` or the
+        server's exit; None without an answer."""
+        request = f"GET /accounts/login/ HTTP/1.0\r\nHost: 127.0.0.1:{self.port}\r\n\r\n"
+        head = b""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(request.encode())
+                conn.settimeout(0.25)  # to notice an exit or the deadline meanwhile
+                while b"\r\n" not in head and time.monotonic() < deadline and self.running:
+                    try:
+                        chunk = conn.recv(256)
+                    except TimeoutError:
+                        continue
+                    if not chunk:
+                        break
+                    head += chunk
+        except OSError:
+            return None
+        fields = head.split(b" ", 2)  # HTTP/1.1 200 OK
+        return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM: uvicorn closes the WebSockets), kill it if it hangs."""
@@ -184,7 +208,11 @@ class LiveServer:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> LiveServer:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()  # The listening socket and the temporary directory too.
+            raise
 
     def __exit__(
         self,
