@@ -77,11 +77,14 @@ TEXT_ONLY = [
 ]
 URL_ATTRIBUTES = ["href", "src", "action", "formaction", "data", "xlink:href", "srcdoc"]
 URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
-# Elements the chat's pages never contain: any of them comes from a payload.
+# Elements the chat's pages never contain: any of them comes from a payload. The pages' own
+# exceptions: the no-JS "mark as read" form (#scc-mark-read; a duplicated id is caught
+# below) and the client's module preloads from the site's static files.
 FOREIGN = (
     "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg, math, img, image,"
-    " video, audio, source, picture, marquee, details, xmp, listing, noscript, noembed,"
-    " noframes, portal, keygen, isindex, plaintext, style, link:not([rel=stylesheet]),"
+    " video, audio, source, picture, marquee, details, xmp, listing,"
+    " noscript:not(#scc-mark-read), noembed, noframes, portal, keygen, isindex, plaintext,"
+    " style, link:not([rel=stylesheet]):not([rel=modulepreload][href^='/static/']),"
     " template:not(#scc-message-template), select:not(#campus-language), [autofocus],"
     " [contenteditable], [tabindex='1'], [data-xss]"
 )
