@@ -181,15 +181,16 @@ def test_a_signed_out_socket_reconnects_once_then_stops() -> None:
     assert len(_reconnect_delays([(60, 4001), (60, 4001), (0.1, 4001)])) == 2
 
 
-#: chat.js on a room page (config ``room``, ``lastSeq``): the socket opens, the client sends
-#: its read marker, the server refuses it ``rate_limited``. Prints the frames sent and the
-#: timers planned, then fires the last timer and prints the frames again.
-READ_HARNESS = r"""
+#: chat.js on a room page (config ``room``, ``lastSeq``, ``lastEventSeq``) with a fake
+#: WebSocket and timers; its socket is open. A test's steps (``*_STEPS``) follow it.
+ROOM_PAGE = r"""
 import { pathToFileURL } from "url";
 const timers = [], delays = [], sent = [];
 let socket = null, now = 1e12;
 class FakeDate extends Date { static now() { return now; } }
-function FakeSocket(url) { this.readyState = 0; this.listeners = {}; socket = this; }
+function FakeSocket(url) {
+  this.url = url; this.readyState = 0; this.listeners = {}; socket = this;
+}
 FakeSocket.OPEN = 1;
 FakeSocket.prototype.addEventListener = function (kind, fn) { this.listeners[kind] = fn; };
 FakeSocket.prototype.send = function (text) { sent.push(JSON.parse(text)); };
@@ -214,6 +215,11 @@ const sandbox = {
 /* LOAD_CLIENT */
 socket.readyState = 1;
 socket.listeners.open();
+""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
+
+#: The client sends its read marker, the server refuses it ``rate_limited``. Prints the
+#: frames sent and the timers planned, then fires the last timer and prints the frames again.
+READ_STEPS = r"""
 const read = sent.filter((f) => f.type === "read")[0];
 const error = { type: "error", code: "rate_limited", message: "Too often.", retry_after: 3,
   id: read.id === undefined ? null : read.id };
@@ -224,7 +230,7 @@ now += delay || 0;
 if (timers.length) timers[timers.length - 1]();
 const after = sent.filter((f) => f.type === "read").length;
 console.log(JSON.stringify({ before, after, delay, announced, read }));
-""".replace("/* LOAD_CLIENT */", LOAD_CLIENT)
+"""
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
@@ -233,7 +239,7 @@ def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
     be sent again after ``retry_after`` (or the room stays unread) and is nothing to
     announce to a screen reader."""
     out = subprocess.run(
-        [*NODE_MODULE, READ_HARNESS, str(CHAT_JS)],
+        [*NODE_MODULE, ROOM_PAGE + READ_STEPS, str(CHAT_JS)],
         capture_output=True,
         text=True,
         check=True,
@@ -244,6 +250,58 @@ def test_a_rate_limited_read_marker_is_sent_again_quietly() -> None:
     assert result["announced"] == []
     assert result["delay"] >= 3000
     assert (result["before"], result["after"]) == (1, 2)
+
+
+#: The connect's replay ends (``resumed`` 5), live frames 6 then 8 come (7 was lost): the
+#: client resumes from 6; the server refuses that resume with the error code given. Fires
+#: the timer the client planned, prints the resumes sent, the delay, and the address of the
+#: socket that replaces the first once it drops.
+GAP_STEPS = r"""
+const code = process.argv[2];
+const frame = (data) => socket.listeners.message({ data: JSON.stringify(data) });
+const message = (eventSeq) => ({ type: "message.new", message: {
+  id: eventSeq, seq: eventSeq, event_seq: eventSeq, room: "general", content: "hi",
+  sender: null, created_at: "2026-01-01T00:00:00Z" } });
+frame({ type: "resumed", room: "general", event_seq: 5, truncated: false });
+frame(message(6));
+frame(message(8));
+const first = sent.filter((f) => f.type === "resume");
+const error = { type: "error", code, message: "Not now.", retry_after: 0.01,
+  id: first.length ? first[0].id : null };
+frame(error);
+const delay = delays.length ? delays[delays.length - 1] : null;
+if (timers.length) timers[timers.length - 1]();
+const resumes = sent.filter((f) => f.type === "resume");
+socket.readyState = 3;  // Lost before the retry is answered: the reconnect replays.
+socket.listeners.close({ code: 1006 });
+timers[timers.length - 1]();
+console.log(JSON.stringify({ delay, resumes, reconnect: socket.url }));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the client")
+@pytest.mark.parametrize("code", ["rate_limited", "unavailable"])
+def test_a_refused_gap_resume_is_retried_from_where_the_gap_started(code: str) -> None:
+    """A gap in ``event_seq`` (a live frame lost) moves the client's number past it at
+    once and resumes from the old one. If the server refuses that resume (too many
+    resumes, or its database is down), the retry must ask again from the gap's start,
+    after ``retry_after``: from the moved number the lost frame is never fetched, and
+    without a retry it is missed until a reload. A reconnect before the answer replays
+    from there too."""
+    out = subprocess.run(
+        [*NODE_MODULE, ROOM_PAGE + GAP_STEPS, str(CHAT_JS), code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    result = json.loads(out.stdout)
+    first, *retries = result["resumes"]
+    assert (first["room"], first["event_seq"]) == ("general", 6)
+    assert result["delay"] == 10
+    assert [(r["room"], r["event_seq"]) for r in retries] == [("general", 6)]
+    assert retries[0]["id"] != first["id"]
+    assert result["reconnect"].endswith("?v=1&event_seq=6")
 
 
 def test_include_preloads_every_module_as_the_entry_imports_it() -> None:

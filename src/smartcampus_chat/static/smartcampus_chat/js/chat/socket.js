@@ -19,7 +19,10 @@ const PING_MS = 25000;
 
 const lastEventSeq = {}; // room slug -> highest event_seq applied
 const replaying = {}; // room slug -> true while a resume is running
-const resumes = {}; // frame id -> room slug of a resume waiting for its answer
+// room slug -> event_seq an unfinished resume asked from: lastEventSeq already went past a
+// gap, so a reconnect replays from here until a "resumed" answers.
+const resumeFrom = {};
+const resumes = {}; // frame id -> {room, since} of a resume waiting for its answer
 let handlers = {}; // frame type -> handler, given by start()
 let socket = null;
 let attempts = 0;
@@ -41,7 +44,8 @@ function socketUrl() {
   const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
   let query = "?v=" + PROTOCOL_VERSION;
   if (roomSlug) {
-    query += "&event_seq=" + (lastEventSeq[roomSlug] || 0);
+    const since = roomSlug in resumeFrom ? resumeFrom[roomSlug] : lastEventSeq[roomSlug];
+    query += "&event_seq=" + (since || 0);
     replaying[roomSlug] = true;
   }
   return scheme + window.location.host + config.wsUrl + query;
@@ -161,13 +165,15 @@ export function nextId() {
   return frameCounter;
 }
 
-// Ask for a room's changes after `since`. Resumes are rate-limited by the server: a
-// refused one (error rate_limited) is asked again after its retry_after (resumeRefused).
+// Ask for a room's changes after `since`. A refused one (error rate_limited or unavailable)
+// is asked again from the same `since` (resumeRefused): a gap has already moved
+// lastEventSeq past the changes it lacks.
 function requestResume(room, since) {
   const id = nextId();
   replaying[room] = true;
+  resumeFrom[room] = since;
   if (send({ type: "resume", room: room, event_seq: since, id: id })) {
-    resumes[id] = room;
+    resumes[id] = { room: room, since: since };
   } else {
     replaying[room] = false; // not connected: the reconnect resumes
   }
@@ -192,6 +198,7 @@ export function followRoom(room, eventSeq) {
 /** The "resumed" frame: the replay is over (or continues, when truncated). */
 export function onResumed(frame) {
   replaying[frame.room] = false;
+  delete resumeFrom[frame.room];
   lastEventSeq[frame.room] = Math.max(lastEventSeq[frame.room] || 0, frame.event_seq);
   delete resumes[frame.id];
   if (frame.truncated) {
@@ -199,19 +206,25 @@ export function onResumed(frame) {
   }
 }
 
-/** An error answering one of our resumes: retried after retry_after when rate limited. */
+/** An error answering one of our resumes: rate_limited and unavailable are asked again
+    from the same number after retry_after (unavailable without one: a reconnect-like
+    backoff step); any other refusal ends the replay. */
 export function resumeRefused(frame) {
-  const resumed = frame.id == null ? undefined : resumes[frame.id];
-  if (resumed === undefined) {
+  const resume = frame.id == null ? undefined : resumes[frame.id];
+  if (resume === undefined) {
     return false;
   }
   delete resumes[frame.id];
-  if (frame.code === "rate_limited") {
+  if (frame.code === "rate_limited" || frame.code === "unavailable") {
+    const fallback = frame.code === "rate_limited" ? 1 : 0.5 + Math.random();
     setTimeout(function () {
-      requestResume(resumed, lastEventSeq[resumed] || 0);
-    }, Math.ceil((frame.retry_after || 1) * 1000));
+      if (resumeFrom[resume.room] === resume.since) {
+        requestResume(resume.room, resume.since); // (a reconnect's replay may have done it)
+      }
+    }, Math.ceil((frame.retry_after || fallback) * 1000));
   } else {
-    replaying[resumed] = false;
+    replaying[resume.room] = false; // the room is gone for us (forbidden, not_found)
+    delete resumeFrom[resume.room];
   }
   return true;
 }
