@@ -21,8 +21,7 @@ from smartcampus_chat.api.serializers.messages import (
 )
 from smartcampus_chat.api.shapes import MessageSerializer
 from smartcampus_chat.domain.policies import RoomAccess
-from smartcampus_chat.exceptions import NotFound
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import ChatMessage
 
 
 @extend_schema(tags=["messages"], parameters=[ROOM_SLUG])
@@ -40,11 +39,8 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         # History is read through queries.history(); this only serves the schema generator.
         return ChatMessage.objects.none()
 
-    def _message(self, room: ChatRoom, pk: str) -> tuple[ChatMessage, RoomAccess]:
-        message, access = services.get_message_for(self.request.user, path_id(pk))
-        if message.room_id != room.pk:
-            raise NotFound()
-        return message, access
+    def _message(self, room_slug: str, pk: str) -> tuple[ChatMessage, RoomAccess]:
+        return queries.message_in_room(self.request.user, room_slug, path_id(pk))
 
     def _render(self, message: ChatMessage, access: RoomAccess | None = None) -> dict[str, Any]:
         context = {
@@ -82,8 +78,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
 
     @document(summary="One message", parameters=[MESSAGE_ID])
     def retrieve(self, request: Request, room_slug: str, pk: str) -> Response:
-        room, _access = services.get_room_for(request.user, room_slug)
-        message, access = self._message(room, pk)
+        message, access = self._message(room_slug, pk)
         return Response(self._render(message, access))
 
     @document(
@@ -118,8 +113,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         responses=MessageSerializer,
     )
     def partial_update(self, request: Request, room_slug: str, pk: str) -> Response:
-        room, _access = services.get_room_for(request.user, room_slug)
-        message, access = self._message(room, pk)
+        message, access = self._message(room_slug, pk)
         params = MessageUpdateSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         message = services.check_edit_message(
@@ -133,7 +127,6 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         responses={200: MessageSerializer},
     )
     def destroy(self, request: Request, room_slug: str, pk: str) -> Response:
-        room, _access = services.get_room_for(request.user, room_slug)
-        message, access = self._message(room, pk)
+        message, access = self._message(room_slug, pk)
         message = services.check_delete_message(request.user, message, access)
         return Response(self._render(message))

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
-from smartcampus_chat.exceptions import NotFound, PermissionDenied
+from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.queries.history import HistoryPage, history
@@ -20,19 +20,9 @@ from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.rooms import (
     joinable_rooms,
     last_messages,
-    message_for,
     my_rooms,
     room_for,
 )
-
-
-def message_in_room(user: Any, slug: str, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
-    """The message, if the user may see it *and* it belongs to room ``slug`` (the pages'
-    addresses name both: another room's message is not found there)."""
-    message, access = message_for(user, message_id)
-    if message.room.slug != slug:
-        raise NotFound()
-    return message, access
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,16 @@ def message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
     return message, access
 
 
+def message_in_room(user: Any, slug: str, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
+    """The message, if the user may see it *and* it belongs to room ``slug`` (the pages' and
+    the API's addresses name both: another room's message is not found there). One access
+    decision, the message's room's."""
+    message, access = message_for(user, message_id)
+    if message.room.slug != slug:
+        raise NotFound()
+    return message, access
+
+
 def room_by_id(room_id: int) -> ChatRoom:
     """The room ``room_id`` (``ChatRoom.DoesNotExist`` when it is gone)."""
     return ChatRoom.objects.get(pk=room_id)
