@@ -22,7 +22,6 @@ when its last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -31,7 +30,6 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from django.utils.translation import gettext as _
-from pydantic import ValidationError
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.validation import parse_int
@@ -43,18 +41,18 @@ from smartcampus_chat.protocol.frames import (
     SUPPORTED_VERSIONS,
     ClientFrame,
     RoomAdded,
-    echo_id,
 )
 from smartcampus_chat.protocol.registry import frame_type
 from smartcampus_chat.realtime import events, revalidation, tickets
 from smartcampus_chat.realtime.presence import TooManyConnections, tracker
 from smartcampus_chat.realtime.sockets import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
-from smartcampus_chat.ws.handlers import ROUTES, Route, history
+from smartcampus_chat.ws.handlers import Route, history
 from smartcampus_chat.ws.handlers.history import changes as _changes
 
 # Importable from here as before this module was split (tests patch it).
 from smartcampus_chat.ws.handlers.messages import _send as _send
 from smartcampus_chat.ws.handlers.rooms import RoomEndpoint, UserEndpoint
+from smartcampus_chat.ws.parse import BadFrame, parse_frame
 from smartcampus_chat.ws.setup import (
     RevalidateRequest,
     SetUpRequest,
@@ -264,47 +262,17 @@ class ChatConsumer(Socket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
             return
-        if text_data is None:
-            await self.send_error("binary_not_supported", _("Frames are JSON text, not binary."))
+        parsed = parse_frame(text_data, app_settings.MAX_FRAME_BYTES)
+        if isinstance(parsed, BadFrame):
+            if parsed.close is not None:
+                await self.close_with(parsed.close, parsed.message)
+            else:
+                await self.send_error(
+                    parsed.code, parsed.message, parsed.frame_id, fields=parsed.fields
+                )
             return
-        limit = app_settings.MAX_FRAME_BYTES
-        if len(text_data) > limit:
-            await self.close_with(CLOSE_TOO_LARGE, "frame too large")
-            return
-        try:
-            size = len(text_data.encode())
-        except UnicodeEncodeError:
-            # Lone surrogates: not UTF-8. ASGI servers decode strictly, but an ASGI
-            # application can be handed any str; it must not crash the consumer.
-            await self.send_error("bad_json", _("The frame is not valid UTF-8 text."))
-            return
-        if size > limit:
-            await self.close_with(CLOSE_TOO_LARGE, "frame too large")
-            return
-        try:
-            data = json.loads(text_data)
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than ~1,000.
-            await self.send_error("bad_json", _("The frame is not valid JSON."))
-            return
-        if not isinstance(data, dict):
-            await self.send_error("bad_json", _("A frame is a JSON object."))
-            return
-        # Repeated in the answer only if valid: an invalid id is itself an invalid frame.
-        frame_id = echo_id(data.get("id"))
-        route = ROUTES.get(data["type"]) if isinstance(data.get("type"), str) else None
-        if route is None:
-            await self.send_error("unknown_type", _("Unknown frame type."), frame_id)
-            return
+        route, frame = parsed.route, parsed.frame
         model = route.model
-        try:
-            frame = model.model_validate(data)
-        except ValidationError as exc:
-            fields: dict[str, list[str]] = {}
-            for error in exc.errors():
-                key = ".".join(str(part) for part in error["loc"]) or "__all__"
-                fields.setdefault(key, []).append(error["msg"])
-            await self.send_error("invalid_frame", _("Invalid frame."), frame_id, fields=fields)
-            return
         try:
             await self.handle(route, frame)
         except ChatError as exc:
