@@ -91,6 +91,21 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("p99 ms", "p99_ms"),
         ("max ms", "max_ms"),
     ],
+    "page": [
+        ("target", "target"),
+        ("messages", "messages"),
+        ("JS files", "js_files"),
+        ("JS KiB (gzip)", "js_gzip_kib"),
+        ("CSS files", "css_files"),
+        ("CSS KiB (gzip)", "css_gzip_kib"),
+        ("JS+CSS KiB (gzip)", "js_css_gzip_kib"),
+        ("HTML KiB (gzip)", "html_gzip_kib"),
+        ("first paint ms", "fcp_ms"),
+        ("first paint max ms", "fcp_max_ms"),
+        ("DOMContentLoaded ms", "dcl_ms"),
+        ("live ms", "live_ms"),
+        ("live max ms", "live_max_ms"),
+    ],
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bench.workloads import burst, catchup, chat_mix, fanout, history, idle, persistence
+from bench.workloads import burst, catchup, chat_mix, fanout, history, idle, page, persistence
 
 WORKLOADS: dict[str, ModuleType] = {
     "fanout": fanout,
@@ -14,6 +14,16 @@ WORKLOADS: dict[str, ModuleType] = {
     "persistence": persistence,
     "catch-up": catchup,
     "history": history,
+    "page": page,
 }
 #: The order of a run without workload names, quickest first.
-DEFAULT_ORDER = ["persistence", "catch-up", "history", "idle", "chat-mix", "burst", "fanout"]
+DEFAULT_ORDER = [
+    "persistence",
+    "catch-up",
+    "history",
+    "idle",
+    "chat-mix",
+    "burst",
+    "fanout",
+    "page",
+]
