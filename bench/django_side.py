@@ -265,23 +265,22 @@ def vendor() -> str:
     return str(connection.vendor)
 
 
-def prepare_page(rooms: int, messages: int, member_count: int = 4) -> dict[str, Any]:
-    """Public rooms ``bench-page-<n>`` with ``messages`` each, joined by ``member_count`` users;
-    a session for the first user, as Django's login view writes it.
+def prepare_page(rooms: int, member_count: int = 4) -> dict[str, Any]:
+    """Public rooms ``bench-page-<n>`` joined by ``member_count`` users; a session for the
+    first user, as Django's login view writes it.
 
-    Returns the session key and each room's page path (``reverse()``d: wherever the example
-    site mounts the chat). Idempotent: rooms keep their messages across runs.
+    Returns the session key, each room's slug, page path (``reverse()``d: wherever the
+    example site mounts the chat) and message count (``bench.seed`` adds the missing ones).
     """
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.urls import reverse
 
-    from bench.seed import seed_messages
     from smartcampus_chat.models import ChatRoom, RoomType
     from smartcampus_chat.services import do_join_room
 
     people = ensure_users(member_count)
-    paths = []
+    found = []
     for index in range(rooms):
         slug = f"bench-page-{index}"
         room, _ = ChatRoom.objects.get_or_create(
@@ -290,13 +289,12 @@ def prepare_page(rooms: int, messages: int, member_count: int = 4) -> dict[str, 
         for user in people:
             do_join_room(user, room)
         room.refresh_from_db()
-        if room.last_seq < messages:
-            seed_messages(slug, messages - room.last_seq, senders=member_count)
-        paths.append(reverse("smartcampus_chat:room", args=[slug]))
+        path = reverse("smartcampus_chat:room", args=[slug])
+        found.append({"slug": slug, "path": path, "messages": room.last_seq})
     reader = people[0]
     store = SessionStore()
     store[SESSION_KEY] = str(reader.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = reader.get_session_auth_hash()
     store.create()
-    return {"session": store.session_key, "paths": paths, "user_id": reader.pk}
+    return {"session": store.session_key, "rooms": found, "user_id": reader.pk}

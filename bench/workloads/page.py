@@ -24,6 +24,7 @@ from typing import Any
 
 from bench import django_side
 from bench.runner import RunContext, serve
+from bench.seed import seed_messages
 from bench.targets import BY_NAME
 
 TITLE = "Page weight and first paint"
@@ -98,9 +99,13 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
     samples = 3 if ctx.quick else 10
     target = BY_NAME["app-uvicorn-memory"]
     with serve(ctx, target, rooms=0, users=1, env={"DEBUG": "1"}) as served:
-        page_data = django_side.call(served.database_url, django_side.prepare_page, ROOMS, MESSAGES)
+        page_data = django_side.call(served.database_url, django_side.prepare_page, ROOMS)
+        for room in page_data["rooms"]:
+            if room["messages"] < MESSAGES:
+                missing = MESSAGES - room["messages"]
+                django_side.call(served.database_url, seed_messages, room["slug"], missing, 4)
         base = f"http://127.0.0.1:{served.port}"
-        url = base + page_data["paths"][0]
+        url = base + page_data["rooms"][0]["path"]
         own = f'#participants li[data-user-id="{page_data["user_id"]}"] .scc-online'
         cookie = {"name": django_side.SESSION_COOKIE, "value": page_data["session"], "url": base}
         runs: list[dict[str, Any]] = []
