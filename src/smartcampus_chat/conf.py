@@ -202,6 +202,12 @@ class ChatSettings:
     # course rooms joined on enrolment, people of the same course), "everyone", "nobody".
     # Staff always find everyone.
     DIRECTORY_SCOPE = Setting("shared", one_of("shared", "everyone", "nobody"))
+    # Course rooms (docs/integration.md, "Course rooms"): the roster hook
+    # (services.enrolment_changed) creates a course's room when it has none, and the
+    # chat_room_for_course tag too; else rooms come from `manage.py chat_sync_courses`.
+    COURSE_ROOMS_ON_DEMAND = Setting(True, boolean)
+    # The roster hook joins enrolled users to their course's room (else they join by hand).
+    COURSE_ROOMS_AUTO_JOIN = Setting(True, boolean)
     # Staff may read (never post in) private conversations when True.
     PRIVATE_AUDIT_BY_STAFF = Setting(False, boolean)
     # Seconds after sending during which authors may edit their message; None = unlimited.
