@@ -17,6 +17,8 @@ from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import ChatParticipant
 
 PEOPLE_LIMIT = 20
+#: Name fields a people search looks in, those the host's user model has.
+NAME_FIELDS = ("first_name", "last_name", "full_name", "preferred_name", "display_name", "name")
 
 
 def _field_names(user_model: Any) -> set[str]:
@@ -41,7 +43,7 @@ def directory(user: Any) -> QuerySet[Any]:
 
 def _ordering(user_model: Any) -> list[str]:
     names = _field_names(user_model)
-    return [*(f for f in ("first_name", "last_name") if f in names), "pk"]
+    return [*(f for f in NAME_FIELDS if f in names), "pk"]
 
 
 def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[Any]:
@@ -68,11 +70,11 @@ def active_users(user: Any) -> QuerySet[Any]:
 
 
 def people_search_fields() -> list[str]:
-    """The user fields a people search looks in: the names if the host's user model has
-    them, and the login identifier when it may be shown or is not an e-mail address."""
+    """The user fields a people search looks in: the name fields the host's user model has
+    (:data:`NAME_FIELDS`), and the login identifier when it may be shown or is not an e-mail address."""
     user_model = get_user_model()
     names = _field_names(user_model)
-    fields = [f for f in ("first_name", "last_name") if f in names]
+    fields = [f for f in NAME_FIELDS if f in names]
     if username_is_public() or not login_is_email():
         fields.insert(0, user_model.USERNAME_FIELD)
     return fields
