@@ -89,7 +89,8 @@ CHILD = textwrap.dedent(
             seen.append(await socket.receive_from())
 
     async def open_socket(user, path):
-        socket = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
+        headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        socket = WebsocketCommunicator(application, path, headers=headers)
         socket.scope["user"] = user
         connected = await socket.connect()
         assert connected[0], (path, connected)
@@ -111,12 +112,15 @@ CHILD = textwrap.dedent(
         await database_sync_to_async(Enrollment.objects.create)(user=ben, course=course)
         await database_sync_to_async(Enrollment.objects.create)(user=tara, course=course, role="ta")
         ben_socket = await open_socket(ben, f"/ws/chat/{slug}/")
-        await ben_socket.send_json_to({"type": "typing", "is_typing": True})
-        await ben_socket.send_json_to({"type": "message.send", "content": "hello all", "client_id": "b1", "id": 1})
-        await room_socket.send_json_to({"type": "participants.get", "id": 2})
-        await room_socket.send_json_to({"type": "history", "id": 3})
+        await ben_socket.send_json_to({"type": "typing", "state": "started"})
+        await ben_socket.send_json_to(
+            {"type": "message.send", "content": "hello all", "client_id": "b1", "id": 1}
+        )
+        await room_socket.send_json_to({"type": "resume", "event_seq": 0, "id": 3})
         for socket in (ann_user, room_socket, ben_socket):
             await frames_of(socket)
+        assert any('"hello all"' in text for text in seen)
+        assert not any('"type": "error"' in text or '"type":"error"' in text for text in seen)
         # Unenrolling removes ben live, for everyone.
         await database_sync_to_async(Enrollment.objects.filter(user=ben).delete)()
         await frames_of(room_socket)
@@ -146,7 +150,8 @@ CHILD = textwrap.dedent(
     assert [r["course"] for r in listed] == [str(course.pk)]
     get(ann, api + f"rooms/{slug}/")
     members = get(ann, api + f"rooms/{slug}/members/").json()["results"]
-    assert {m["user"]["name"]: m["role"] for m in members} == {"Ann Lee": "member", "Tara Ng": "moderator"}
+    roles = {m["user"]["name"]: m["role"] for m in members}
+    assert roles == {"Ann Lee": "member", "Tara Ng": "moderator"}, roles
     assert all(m["user"]["username"] is None for m in members)
     get(ann, api + f"rooms/{slug}/messages/")
     get(ann, api + "unread/")

@@ -71,7 +71,8 @@ def active_users(user: Any) -> QuerySet[Any]:
 
 def people_search_fields() -> list[str]:
     """The user fields a people search looks in: the name fields the host's user model has
-    (:data:`NAME_FIELDS`), and the login identifier when it may be shown or is not an e-mail address."""
+    (:data:`NAME_FIELDS`), and the login identifier when it may be shown or is not an
+    e-mail address."""
     user_model = get_user_model()
     names = _field_names(user_model)
     fields = [f for f in NAME_FIELDS if f in names]
