@@ -143,6 +143,17 @@ def class_paths_or_none(value: Any) -> list[str]:
     return [] if value is None else class_paths(value)
 
 
+def url_prefix(value: Any) -> list[str]:
+    ok = (
+        isinstance(value, str)
+        and value.endswith("/")
+        and not value.startswith("/")
+        and "//" not in value
+        and len(value) > 1
+    )
+    return [] if ok else ['must be a path such as "sockets/": no leading slash, a trailing one.']
+
+
 def one_of(*choices: str) -> Check:
     """A check: the value is one of ``choices``."""
 
@@ -208,6 +219,10 @@ class ChatSettings:
     COURSE_ROOMS_ON_DEMAND = Setting(True, boolean)
     # The roster hook joins enrolled users to their course's room (else they join by hand).
     COURSE_ROOMS_AUTO_JOIN = Setting(True, boolean)
+    # Path prefix of the WebSocket routes, relative to the site root (the default routes
+    # the user's endpoint and <prefix><slug>/): the routing, the pages' wsUrl and the
+    # tickets' ws_url all read it. No leading slash, one trailing slash.
+    WS_PREFIX = Setting("ws/chat/", url_prefix)
     # Staff may read (never post in) private conversations when True.
     PRIVATE_AUDIT_BY_STAFF = Setting(False, boolean)
     # Seconds after sending during which authors may edit their message; None = unlimited.
