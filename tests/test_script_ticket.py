@@ -54,7 +54,7 @@ def _ticket_url(port: int, token: str) -> str:
         method="POST",
         headers={"Authorization": f"Token {token}"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         return str(json.loads(response.read())["ws_url"])
 
 
