@@ -214,8 +214,8 @@ class ChatSettings:
     # Staff always find everyone.
     DIRECTORY_SCOPE = Setting("shared", one_of("shared", "everyone", "nobody"))
     # Course rooms (docs/integration.md, "Course rooms"): the roster hook
-    # (services.enrolment_changed) creates a course's room when it has none, and the
-    # chat_room_for_course tag too; else rooms come from `manage.py chat_sync_courses`.
+    # (services.enrolment_changed) creates a course's room when it has none; else rooms
+    # come from `manage.py chat_sync_courses`.
     COURSE_ROOMS_ON_DEMAND = Setting(True, boolean)
     # The roster hook joins enrolled users to their course's room (else they join by hand).
     COURSE_ROOMS_AUTO_JOIN = Setting(True, boolean)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.utils.text import slugify
 
 from smartcampus_chat import signals
 from smartcampus_chat.conf import app_settings
@@ -24,25 +23,22 @@ from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.names import normalise_name
 from smartcampus_chat.domain.policies import is_active_user
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.queries.courses import course_room_slug, room_for_course
+
+__all__ = [
+    "SyncCounts",
+    "enrolment_changed",
+    "ensure_course_room",
+    "join",
+    "remove",
+    "room_for_course",
+    "sync_course_rooms",
+]
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.members import announce_joined, announce_left
 
 #: The roles a course resolver may give, as participant roles.
 _COURSE_ROLES = {Role.MEMBER.value: Role.MEMBER, Role.MODERATOR.value: Role.MODERATOR}
-
-
-def course_room_slug(course: models.Model) -> str:
-    """The slug of the room the system creates for ``course`` (stable: one per course)."""
-    return f"course-{slugify(courses.course_key(course))}"[:80]
-
-
-def room_for_course(course: models.Model) -> ChatRoom | None:
-    """The course's room: the one the system created, else the oldest course room of it."""
-    rooms = ChatRoom.objects.filter(
-        room_type=RoomType.COURSE, course_key=courses.course_key(course)
-    )
-    system = rooms.filter(slug=course_room_slug(course)).first()
-    return system or rooms.order_by("pk").first()
 
 
 def ensure_course_room(course: models.Model) -> tuple[ChatRoom, bool]:
