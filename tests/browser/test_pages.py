@@ -107,6 +107,7 @@ def test_private_conversation_from_the_room_list(open_page: OpenPage) -> None:
     page.get_by_role("button", name="Search").click()
     page.locator("#people li", has_text="@prof.martin").get_by_role("button").click()
     expect(page).to_have_url(re.compile(r"/chat/room/[^/]+/$"))
+    # The title shows display names, not logins.
     expect(page.locator(".scc-room-name")).to_contain_text(
         "Claire Martin"
     )  # display names, not logins
