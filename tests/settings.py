@@ -63,6 +63,8 @@ DATABASES = {"default": dj_database_url.config(default="sqlite:///:memory:")}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "/static/"
+# Where collectstatic would put the files (the chat checks that a site has a place: W061).
+STATIC_ROOT = "/tmp/smartcampus-chat-test-static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"
 

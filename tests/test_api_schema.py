@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,6 +91,14 @@ def test_docs_pages_load_their_assets_locally(path: str, asset: str) -> None:
     html = page.content.decode()
     assert asset in html
     assert "cdn" not in html.lower()
+    assert "fonts.googleapis" not in html
+    # No inline script or style (the chat's CSP allows neither): Swagger's start-up script
+    # is a same-origin request of its own, Redoc's a static file.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert "<style" not in html
+    assert "nonce-" in page["Content-Security-Policy"]
+    if "?script=" in html:
+        html = Client().get(path, {"script": ""}).content.decode()
     assert "/chat/api/schema/" in html
 
 

@@ -89,9 +89,29 @@ def test_in_memory_layer_in_production_is_a_warning(monkeypatch: pytest.MonkeyPa
 
 def test_redis_layer_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
-    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer"}}
+    host = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": 15}
+    config = {"hosts": [host], "capacity": 1500, "expiry": 30}
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
     with override_settings(CHANNEL_LAYERS=layers):
         assert chat_checks.check_channel_layers() == []
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        None,
+        {"hosts": ["redis://127.0.0.1:6379/0"]},
+        {"hosts": [{"address": "redis://127.0.0.1:6379/0"}]},
+        {"hosts": [{"address": "redis://127.0.0.1:6379/0", "socket_timeout": 5}]},
+    ],
+)
+def test_redis_layer_that_times_out_reading_is_a_warning(config: Any) -> None:
+    """The README's old snippet (a bare URL) logs a receive failure every ~5 s."""
+    layer: dict[str, Any] = {"BACKEND": "channels_redis.core.RedisChannelLayer"}
+    if config is not None:
+        layer["CONFIG"] = config
+    with override_settings(CHANNEL_LAYERS={"default": layer}):
+        assert ids(chat_checks.check_channel_layers()) == {"smartcampus_chat.W012"}
 
 
 def test_wildcard_allowed_hosts_warns_in_production() -> None:
@@ -145,3 +165,14 @@ def test_api_docs_without_their_apps_is_a_warning() -> None:
         messages = chat_checks.check_api_settings()
     assert ids(messages) == {"smartcampus_chat.W030"}
     assert "drf_spectacular_sidecar" in messages[0].msg
+
+
+def test_static_files_nobody_serves_are_a_warning() -> None:
+    """Under uvicorn nothing serves the chat's JS and CSS without a STATIC_ROOT or WhiteNoise."""
+    with override_settings(STATIC_ROOT=None):
+        assert ids(chat_checks.check_static_files()) == {"smartcampus_chat.W061"}
+    with override_settings(STATIC_ROOT="/srv/static"):
+        assert chat_checks.check_static_files() == []
+    middleware = [*settings.MIDDLEWARE, "whitenoise.middleware.WhiteNoiseMiddleware"]
+    with override_settings(STATIC_ROOT=None, MIDDLEWARE=middleware):
+        assert chat_checks.check_static_files() == []

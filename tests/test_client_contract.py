@@ -253,7 +253,8 @@ def test_a_room_added_live_links_under_the_hosts_prefix(
 
 @pytest.mark.django_db
 def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -> None:
-    """The endpoints' path lives in ``protocol.frames.WS_PATH``: routing, pages, tickets use it."""
+    """The endpoints' path is the ``WS_PREFIX`` setting (its default written once, in
+    ``conf.py``), read by ``protocol.frames.ws_path``: routing, pages, tickets use it."""
     literal = re.compile(r"""["'}/]ws/chat\b""")
     places = [
         f"{p.relative_to(PACKAGE)}:{n}"
@@ -262,7 +263,7 @@ def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -
         if literal.search(line)
     ]
     assert len(places) == 1, places
-    assert places[0].startswith("protocol/frames.py:")
+    assert places[0].startswith("conf.py:")
     # And what the pages send is what the router routes.
     routes = {p.name: p for p in websocket_urlpatterns}
     user_url = client_config(alice)["wsUrl"]

@@ -21,6 +21,7 @@ _COLUMN_LIMITS = {
     "MAX_CLIENT_ID_LENGTH": ("ChatMessage", "client_id"),
 }
 _IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+_REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
 
 
 def _setting_error(name: str, problem: str, id_: str) -> Error:
@@ -144,6 +145,8 @@ def check_channel_layers(
             )
         ]
     backend = layers[alias].get("BACKEND", "")
+    if backend == _REDIS_LAYER:
+        return _check_redis_layer(alias, layers[alias].get("CONFIG") or {})
     if backend != _IN_MEMORY_LAYER:
         return []
     workers = os.environ.get("WEB_CONCURRENCY", "1")
@@ -165,6 +168,37 @@ def check_channel_layers(
             )
         ]
     return []
+
+
+#: channels-redis' blocking receive waits this long; a read timeout must be longer.
+_REDIS_BLOCKING_RECEIVE = 5
+
+
+def _check_redis_layer(alias: str, config: Any) -> list[CheckMessage]:
+    """channels-redis hosts given as bare URLs (or with a short ``socket_timeout``): redis-py
+    then reads with a 5 s timeout, as long as the layer's blocking receive, so an idle
+    receive times out and the app logs "Channel layer receive failed" every ~5 s per
+    process (and re-joins every group each time)."""
+    hosts = config.get("hosts", ["redis://localhost:6379"]) if isinstance(config, dict) else []
+    short = [
+        host
+        for host in hosts
+        if not isinstance(host, dict)
+        or not isinstance(host.get("socket_timeout"), (int, float))
+        or host["socket_timeout"] <= _REDIS_BLOCKING_RECEIVE
+    ]
+    if not short:
+        return []
+    return [
+        Warning(
+            f"CHANNEL_LAYERS[{alias!r}] has a Redis host without a socket_timeout longer than "
+            f"{_REDIS_BLOCKING_RECEIVE} s: the layer's blocking receive times out and the chat "
+            "logs a receive failure (and re-joins its groups) every few seconds.",
+            hint='Give each host as {"address": REDIS_URL, "socket_timeout": 15}, with '
+            '"capacity": 1500 and "expiry": 30 (docs/deployment.md).',
+            id="smartcampus_chat.W012",
+        )
+    ]
 
 
 @register(Tags.security)
@@ -299,5 +333,40 @@ def check_shared_cache(
             "process, and rate limits hold per process only.",
             hint="Use a shared cache (django.core.cache.backends.redis.RedisCache).",
             id="smartcampus_chat.W050",
+        )
+    ]
+
+
+_WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
+
+
+@register(Tags.compatibility)
+def check_static_files(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The chat's JS and CSS are static files: an ASGI server (uvicorn, daphne) does not
+    serve them as ``runserver`` does, so a site without a place to collect them to (and
+    without WhiteNoise) shows the chat without script or style."""
+    if not apps.is_installed("django.contrib.staticfiles"):
+        return [
+            Warning(
+                "django.contrib.staticfiles is not installed: the chat's JavaScript and CSS "
+                "(static/smartcampus_chat/) cannot be found or collected.",
+                hint="Add it to INSTALLED_APPS (docs/deployment.md, 'Static files').",
+                id="smartcampus_chat.W060",
+            )
+        ]
+    if getattr(settings, "STATIC_ROOT", None) or _WHITENOISE in settings.MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            "STATIC_ROOT is not set and WhiteNoise is not installed: under an ASGI server "
+            "(uvicorn, daphne) the chat's JavaScript and CSS are not served, and its pages "
+            "show without script or style.",
+            hint="Set STATIC_ROOT, run `manage.py collectstatic` and serve it (WhiteNoise's "
+            "middleware, or your proxy's /static/ location); in development, wrap the "
+            "http app in channels' ASGIStaticFilesHandler (docs/deployment.md, 'Static "
+            "files').",
+            id="smartcampus_chat.W061",
         )
     ]

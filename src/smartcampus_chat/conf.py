@@ -143,6 +143,26 @@ def class_paths_or_none(value: Any) -> list[str]:
     return [] if value is None else class_paths(value)
 
 
+def url_prefix(value: Any) -> list[str]:
+    ok = (
+        isinstance(value, str)
+        and value.endswith("/")
+        and not value.startswith("/")
+        and "//" not in value
+        and len(value) > 1
+    )
+    return [] if ok else ['must be a path such as "sockets/": no leading slash, a trailing one.']
+
+
+def one_of(*choices: str) -> Check:
+    """A check: the value is one of ``choices``."""
+
+    def check(value: Any) -> list[str]:
+        return [] if value in choices else [f"must be one of {', '.join(map(repr, choices))}."]
+
+    return check
+
+
 _RATE_PERIODS = ("s", "m", "h", "d")
 
 
@@ -177,6 +197,32 @@ class ChatSettings:
     # Optional dotted path of a callable (user) -> {course_pk: role}; makes room lists of
     # course rooms cost a fixed number of queries. Without it the resolver is asked per course.
     COURSE_ROLES_FOR_USER = Setting[str | None](None, dotted_path_or_none, error="E003")
+    # Dotted path of a callable (user) -> str: the name every door shows for a person
+    # (smartcampus_chat.domain.names.display_name). The default: the full name, else the
+    # username unless the login identifier is private (see EXPOSE_USERNAME).
+    DISPLAY_NAME = Setting(
+        "smartcampus_chat.domain.names.full_name_or_username", dotted_path, error="E003"
+    )
+    # Whether the login identifier (get_username(): a username, an e-mail address...) may
+    # be shown: the ``username`` of user objects in frames and the API, "@handle" on
+    # pages, and searching people by it. False: ``username`` is null, nobody can search or
+    # see it (and the default display name never falls back to it when it is an e-mail).
+    EXPOSE_USERNAME = Setting(False, boolean)
+    # Whom the people directory (HTML people page, API user list) finds for a user who is
+    # not staff: "shared" (people who share a room with them; course rooms count, so with
+    # course rooms joined on enrolment, people of the same course), "everyone", "nobody".
+    # Staff always find everyone.
+    DIRECTORY_SCOPE = Setting("shared", one_of("shared", "everyone", "nobody"))
+    # Course rooms (docs/integration.md, "Course rooms"): the roster hook
+    # (services.enrolment_changed) creates a course's room when it has none; else rooms
+    # come from `manage.py chat_sync_courses`.
+    COURSE_ROOMS_ON_DEMAND = Setting(True, boolean)
+    # The roster hook joins enrolled users to their course's room (else they join by hand).
+    COURSE_ROOMS_AUTO_JOIN = Setting(True, boolean)
+    # Path prefix of the WebSocket routes, relative to the site root (the default routes
+    # the user's endpoint and <prefix><slug>/): the routing, the pages' wsUrl and the
+    # tickets' ws_url all read it. No leading slash, one trailing slash.
+    WS_PREFIX = Setting("ws/chat/", url_prefix)
     # Staff may read (never post in) private conversations when True.
     PRIVATE_AUDIT_BY_STAFF = Setting(False, boolean)
     # Seconds after sending during which authors may edit their message; None = unlimited.

@@ -24,6 +24,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from django.utils import timezone
 
+from smartcampus_chat import services, signals
 from smartcampus_chat.models import ChatParticipant, ChatRoom
 from smartcampus_chat.realtime import events
 
@@ -219,3 +220,9 @@ if apps.is_installed("rest_framework.authtoken"):
         sender="authtoken.Token",
         dispatch_uid="smartcampus_chat.token_deleted",
     )
+
+
+@receiver(signals.roster_changed, dispatch_uid="smartcampus_chat.roster_changed")
+def _on_roster_changed(sender: Any, user: Any, course: Any, **kwargs: Any) -> None:
+    """The host's roster signal: the same as calling ``services.enrolment_changed``."""
+    services.enrolment_changed(user, course)

@@ -17,22 +17,28 @@ coroutine frame and a copy of its scope for as long as it is open.
 from __future__ import annotations
 
 from django.urls import path
+from django.urls.resolvers import URLPattern
 
-from smartcampus_chat.protocol.frames import WS_PATH
+from smartcampus_chat.protocol.frames import ws_prefix
 from smartcampus_chat.ws import consumer as consumers
 from smartcampus_chat.ws.origins import TrustedOriginValidator
 
-__all__ = ["TrustedOriginValidator", "websocket_urlpatterns"]
+__all__ = ["TrustedOriginValidator", "websocket_urlpatterns", "websocket_urls"]
 
-websocket_urlpatterns = [
-    path(
-        WS_PATH,
-        consumers.UserConsumer.as_asgi(),
-        name="smartcampus_chat_user_ws",
-    ),
-    path(
-        f"{WS_PATH}<slug:slug>/",
-        consumers.RoomConsumer.as_asgi(),
-        name="smartcampus_chat_room_ws",
-    ),
-]
+
+def websocket_urls() -> list[URLPattern]:
+    """The chat's WebSocket routes under ``SMARTCAMPUS_CHAT["WS_PREFIX"]`` (default
+    ``ws/chat/``): the same setting names them in pages and tickets."""
+    prefix = ws_prefix()
+    return [
+        path(prefix, consumers.UserConsumer.as_asgi(), name="smartcampus_chat_user_ws"),
+        path(
+            f"{prefix}<slug:slug>/",
+            consumers.RoomConsumer.as_asgi(),
+            name="smartcampus_chat_room_ws",
+        ),
+    ]
+
+
+#: The routes for the host's ``URLRouter``, built when the host's ``asgi.py`` imports them.
+websocket_urlpatterns = websocket_urls()

@@ -6,7 +6,13 @@
 - ``room_created(sender=ChatRoom, room, user)``
 - ``member_joined(sender=ChatParticipant, participant, room, user)``
 - ``member_left(sender=ChatParticipant, room, user)``
-- ``member_removed(sender=ChatParticipant, participant, room, user, by)``
+- ``member_removed(sender=ChatParticipant, participant, room, user, by)`` (``by`` is None
+  when the system removed them: the roster hook)
+
+One signal goes the other way, from the host to the chat:
+
+- ``roster_changed(sender=<your course model>, user, course)``: send it after a user's
+  enrolment in a course changed; the chat calls ``services.enrolment_changed(user, course)``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ room_created = Signal()
 member_joined = Signal()
 member_left = Signal()
 member_removed = Signal()
+roster_changed = Signal()
 
 
 def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:

@@ -14,6 +14,10 @@ from campus.settings import SMARTCAMPUS_CHAT as SITE_CHAT_SETTINGS
 
 SMARTCAMPUS_CHAT = {
     **SITE_CHAT_SETTINGS,
+    # The login is shown ("@handle" on the people page and member lists), so that the XSS
+    # corpus of tests/browser/test_xss.py runs through that rendering path too; the
+    # default (hidden) is covered by tests/test_host_email_portal.py and test_people_scope.
+    "EXPOSE_USERNAME": True,
     **{
         f"{action}_RATE_{part}": value
         for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP")

@@ -28,8 +28,9 @@ def test_login_form(open_page: OpenPage) -> None:
     login_with_form(page, "chloe")
     expect(page.get_by_role("heading", name="My rooms")).to_be_visible()
     expect(page.locator("#my-rooms li[data-room]").first).to_be_visible()
-    # Her course's room is offered to her; a club she is not in is not.
-    expect(page.locator("#joinable-rooms")).to_contain_text("MATH201")
+    # Her enrolment joined her course's room (the roster hook); a club she is not in is
+    # not offered.
+    expect(page.locator("#my-rooms")).to_contain_text("MATH201")
     expect(page.locator("main")).not_to_contain_text("Robotics Club")
 
 
@@ -106,7 +107,10 @@ def test_private_conversation_from_the_room_list(open_page: OpenPage) -> None:
     page.get_by_role("button", name="Search").click()
     page.locator("#people li", has_text="@prof.martin").get_by_role("button").click()
     expect(page).to_have_url(re.compile(r"/chat/room/[^/]+/$"))
-    expect(page.locator(".scc-room-name")).to_contain_text("prof.martin")
+    # The title shows display names, not logins.
+    expect(page.locator(".scc-room-name")).to_contain_text(
+        "Claire Martin"
+    )  # display names, not logins
     url = page.url
     composer(page).fill("Hello professor")
     page.locator("#composer button[type=submit]").click()

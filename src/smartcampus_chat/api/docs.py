@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
-    SpectacularSwaggerView,
+    SpectacularSwaggerSplitView,
 )
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +24,9 @@ from smartcampus_chat import __version__
 from smartcampus_chat.api import config
 from smartcampus_chat.api.base import ChatAPIView
 from smartcampus_chat.api.exceptions import exception_handler
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.exceptions import NotFound
+from smartcampus_chat.infra.headers import add_security_headers, request_nonce
 
 
 def only_chat_endpoints(endpoints: list[Any], **kwargs: Any) -> list[Any]:
@@ -91,18 +93,29 @@ def _sidecar(path: str) -> str:
 
 
 class _DocsPageMixin(_DocsMixin):
-    """A page that shows the schema: it needs the sidecar app for its assets."""
+    """A page that shows the schema: it needs the sidecar app for its assets, and is served
+    with the chat pages' security headers (a nonce'd CSP). Its templates have no inline
+    script or style and load nothing from another host (no CDN, no web fonts)."""
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         _require_docs_apps()
+        request_nonce(request._request)
         return super().get(request, *args, **kwargs)  # type: ignore[misc]
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if app_settings.SECURITY_HEADERS and "script" not in request.GET:
+            add_security_headers(response, request_nonce(request._request))
+        return response
 
-class SwaggerView(_DocsPageMixin, SpectacularSwaggerView):
-    """Swagger UI, its assets served from the site's static files (no CDN)."""
+
+class SwaggerView(_DocsPageMixin, SpectacularSwaggerSplitView):
+    """Swagger UI, its assets served from the site's static files (no CDN); its start-up
+    script is a separate same-origin request (``?script``), not an inline script."""
 
     url_name = "smartcampus_chat:api-schema"
     title = "smartcampus-chat API"
+    template_name = "smartcampus_chat/api/swagger_ui.html"
 
     @staticmethod
     def _swagger_ui_resource(filename: str) -> str:
@@ -118,6 +131,7 @@ class RedocView(_DocsPageMixin, SpectacularRedocView):
 
     url_name = "smartcampus_chat:api-schema"
     title = "smartcampus-chat API"
+    template_name = "smartcampus_chat/api/redoc.html"
 
     @staticmethod
     def _redoc_standalone() -> str:

@@ -1,4 +1,19 @@
-"""Names people choose (room names): one normal form, and a key to spot look-alikes.
+"""Names: what the chat shows for a person, and the names people choose for rooms.
+
+People
+------
+:func:`display_name` is the one name every door shows for a user (pages, frames, the
+REST API, room-list previews, the people directory, private-room titles). It calls the
+host's ``SMARTCAMPUS_CHAT["DISPLAY_NAME"]`` callable (default
+:func:`full_name_or_username`). They are written in :mod:`smartcampus_chat.identity`, the
+bottom layer, so that the protocol's renderers (which may not import ``domain``) use the
+same function; hosts and the chat's own code import them from here.
+:func:`public_username` is the login identifier when the host says it may be shown
+(``EXPOSE_USERNAME``), else None: with an e-mail login the identifier is an e-mail
+address, which a university's privacy review does not let a chat show to every student.
+
+Room names
+----------
 
 Why: a room name that differs from another only by a zero-width space, a bidi override or
 fullwidth letters looks the same in every list, so a member can be lured into the wrong
@@ -33,6 +48,29 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from smartcampus_chat.identity import (
+    anonymous_name,
+    display_name,
+    full_name_or_username,
+    login_is_email,
+    public_username,
+    username_is_public,
+)
+
+__all__ = [
+    "CONFUSABLES",
+    "INVISIBLE",
+    "anonymous_name",
+    "display_name",
+    "full_name_or_username",
+    "is_visible",
+    "login_is_email",
+    "normalise_name",
+    "public_username",
+    "skeleton",
+    "username_is_public",
+]
 
 #: Characters that render as nothing or as a blank, without being Cf or white space.
 INVISIBLE = frozenset(

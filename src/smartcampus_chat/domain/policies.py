@@ -179,6 +179,15 @@ class ChatPolicy:
             return bool(user.is_staff) or courses.course_role(user, course) == Role.MODERATOR
         return False
 
+    def directory_scope(self, user: Any) -> str:
+        """Whom the people directory finds for ``user``: "everyone", "shared" (people who
+        share a room with them) or "nobody" (``DIRECTORY_SCOPE``; staff find everyone)."""
+        if not is_active_user(user):
+            return "nobody"
+        if user.is_staff:
+            return "everyone"
+        return app_settings.DIRECTORY_SCOPE
+
     def can_open_private(self, user: Any, other: Any) -> bool:
         return is_active_user(user) and is_active_user(other) and user.pk != other.pk
 

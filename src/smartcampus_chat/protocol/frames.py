@@ -15,6 +15,7 @@ from typing import Annotated, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from smartcampus_chat.conf import ChatSettings, app_settings
 from smartcampus_chat.protocol import registry
 from smartcampus_chat.protocol.registry import Direction, client_frame, server_frame
 
@@ -22,16 +23,22 @@ from smartcampus_chat.protocol.registry import Direction, client_frame, server_f
 PROTOCOL_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
-#: The WebSocket endpoints (docs/protocol.md), relative to the site root: ``ws/chat/`` for
-#: every room of the user, ``ws/chat/<slug>/`` for one room. Written here only:
-#: ``routing.websocket_urlpatterns`` routes them, pages and tickets name them with
-#: :func:`ws_path`, and the browser client reads the page's ``wsUrl``.
-WS_PATH = "ws/chat/"
+#: The default WebSocket prefix (docs/protocol.md), relative to the site root: ``ws/chat/``
+#: for every room of the user, ``ws/chat/<slug>/`` for one room. The prefix in use is the
+#: ``WS_PREFIX`` setting, read here only: ``routing.websocket_urlpatterns`` routes it,
+#: pages and tickets name it with :func:`ws_path`, the browser client reads ``wsUrl``.
+WS_PATH = ChatSettings.WS_PREFIX.default
+
+
+def ws_prefix() -> str:
+    """The WebSocket prefix in use (``WS_PREFIX``), relative to the site root."""
+    return app_settings.WS_PREFIX
 
 
 def ws_path(room: str | None = None) -> str:
     """The absolute path of the endpoint of ``room`` (a slug), or of the user's endpoint."""
-    return f"/{WS_PATH}{room}/" if room else f"/{WS_PATH}"
+    prefix = ws_prefix()
+    return f"/{prefix}{room}/" if room else f"/{prefix}"
 
 
 class Schema(BaseModel):
@@ -39,8 +46,11 @@ class Schema(BaseModel):
 
 
 class UserRef(Schema):
+    """A person. ``name``: the display name (``DISPLAY_NAME``); ``username``: the login
+    identifier, null unless the host sets ``EXPOSE_USERNAME``."""
+
     id: int
-    username: str
+    username: str | None
     name: str
 
 

@@ -7,6 +7,7 @@ participants (the tests count them). The names are re-exported here:
 
 from __future__ import annotations
 
+from smartcampus_chat.queries.courses import room_for_course, visible_room_for_course
 from smartcampus_chat.queries.history import (
     HistoryPage,
     changes_since,
@@ -80,6 +81,7 @@ __all__ = [
     "room_detail",
     "room_exists",
     "room_for",
+    "room_for_course",
     "room_list",
     "room_list_page",
     "room_page",
@@ -87,4 +89,5 @@ __all__ = [
     "search_people",
     "shows_deleted_content",
     "unread_summary",
+    "visible_room_for_course",
 ]

@@ -5,9 +5,24 @@ Every ``check_*`` function validates its input and asks the policy, then calls t
 and signals after commit. Doors (views, API, consumers, admin) call ``check_*``.
 
 Sending a message has one implementation, for one send or many: :mod:`.batch`.
+
+The public Python API for host code (stable, documented in docs/integration.md, "The
+Python API"): :func:`ensure_course_room`, :func:`sync_course_rooms`,
+:func:`room_for_course`, :func:`enrolment_changed`, :func:`join`, :func:`remove`,
+:func:`notify_access_changed`, plus the ``check_*`` functions a door would call.
 """
 
+from smartcampus_chat.realtime.events import notify_access_changed
 from smartcampus_chat.services.batch import check_send_message, do_send_message
+from smartcampus_chat.services.courses import (
+    SyncCounts,
+    enrolment_changed,
+    ensure_course_room,
+    join,
+    remove,
+    room_for_course,
+    sync_course_rooms,
+)
 from smartcampus_chat.services.members import (
     check_join_room,
     check_leave_room,
@@ -43,6 +58,7 @@ from smartcampus_chat.services.rooms import (
 
 __all__ = [
     "SendResult",
+    "SyncCounts",
     "check_can_edit",
     "check_create_room",
     "check_delete_message",
@@ -68,7 +84,14 @@ __all__ = [
     "do_set_role",
     "do_unban_member",
     "do_update_room",
+    "enrolment_changed",
+    "ensure_course_room",
     "get_message_for",
     "get_room_for",
+    "join",
+    "notify_access_changed",
+    "remove",
     "room_access",
+    "room_for_course",
+    "sync_course_rooms",
 ]

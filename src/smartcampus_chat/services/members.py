@@ -12,7 +12,7 @@ from smartcampus_chat import signals
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatParticipant, ChatRoom, Role
+from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
 from smartcampus_chat.protocol.frames import (
     ParticipantJoined,
     ParticipantLeft,
@@ -34,7 +34,10 @@ def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
     if not policy.can_join(access, room):
         raise PermissionDenied()
     ratelimit.check_rate("membership", user)
-    return do_join_room(user, room)
+    # In a course room the resolver's "moderator" (a teacher, a TA) is stored as such: the
+    # members list and its badge show what the policy decides.
+    moderator = room.room_type == RoomType.COURSE and access.role == Role.MODERATOR
+    return do_join_room(user, room, Role.MODERATOR if moderator else Role.MEMBER)
 
 
 def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:

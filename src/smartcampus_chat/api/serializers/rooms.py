@@ -42,6 +42,10 @@ class RoomSerializer(serializers.ModelSerializer):
     unread = serializers.SerializerMethodField()
     last_read_seq = serializers.SerializerMethodField()
     last_message = serializers.SerializerMethodField()
+    course = serializers.SerializerMethodField(
+        help_text="A course room's course: the primary key (as text) of the host's "
+        "COURSE_MODEL object; null for other rooms."
+    )
 
     class Meta:
         model = ChatRoom
@@ -50,6 +54,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "slug",
             "name",
             "room_type",
+            "course",
             "description",
             "is_archived",
             "created_at",
@@ -61,6 +66,10 @@ class RoomSerializer(serializers.ModelSerializer):
             "last_message",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_course(self, room: ChatRoom) -> str | None:
+        return room.course_key or None
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread(self, room: ChatRoom) -> int | None:

@@ -1,0 +1,58 @@
+"""Template tags and filters of the chat, for its own templates and the host's.
+
+``{% load smartcampus_chat_tags %}``, then:
+
+- ``{{ user|chat_display_name }}``: the name the chat shows for a person (the
+  ``DISPLAY_NAME`` hook); ``{{ user|chat_username }}``: the login identifier, or "" while
+  ``EXPOSE_USERNAME`` is False.
+- ``{% chat_unread_badge %}``: a link to the chat with the unread count, for the host's
+  navbar; ``{% chat_room_for_course course %}``: a "Course chat" link for a course page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from smartcampus_chat import queries
+from smartcampus_chat.domain.names import display_name, public_username
+
+register = template.Library()
+
+
+@register.filter
+def chat_display_name(user: Any) -> str:
+    """The display name of ``user`` ("" for no user: a deleted account)."""
+    return display_name(user) if user is not None else ""
+
+
+@register.filter
+def chat_username(user: Any) -> str:
+    """``user``'s login identifier when the host lets the chat show it, else ""."""
+    return (public_username(user) or "") if user is not None else ""
+
+
+@register.inclusion_tag("smartcampus_chat/includes/unread_badge.html", takes_context=True)
+def chat_unread_badge(context: template.Context) -> dict[str, Any]:
+    """The host navbar's link to the chat with the user's unread count (one query).
+
+    ``{% chat_unread_badge %}``; nothing for anonymous visitors.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"show": False}
+    return {"show": True, "total": queries.unread_summary(user)["total"]}
+
+
+@register.inclusion_tag("smartcampus_chat/includes/course_room_link.html", takes_context=True)
+def chat_room_for_course(context: template.Context, course: Any) -> dict[str, Any]:
+    """A "Course chat" link on the host's course page: the course's room if the user may
+    see it, else nothing. ``{% chat_room_for_course course %}``. A page view changes
+    nothing: rooms come from the roster hook or ``manage.py chat_sync_courses``."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or course is None:
+        return {"room": None}
+    return {"room": queries.visible_room_for_course(user, course)}
