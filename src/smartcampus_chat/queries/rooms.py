@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
@@ -109,14 +110,33 @@ def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
     return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))
 
 
+def lost_access_reason(room: ChatRoom, participant: ChatParticipant | None) -> str | None:
+    """Why a participant of ``room`` can no longer see it, told to them only (they know the
+    room exists: saying so leaks nothing); None for anyone else, who gets the same answer
+    as for a room that does not exist."""
+    if participant is None:
+        return None
+    if participant.is_banned:
+        return _("You were removed from this room.")
+    if room.is_archived:
+        return _("This room was archived.")
+    return _("You no longer have access to this room.")
+
+
 def room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
-    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden."""
+    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden
+    (with :func:`lost_access_reason` for someone who was in it)."""
     room = ChatRoom.objects.filter(slug=slug).select_related("group").first()
     if room is None:
         raise NotFound()
-    access = get_policy().access(user, room)
+    participant = (
+        ChatParticipant.objects.filter(room=room, user=user).first()
+        if is_active_user(user)
+        else None
+    )
+    access = get_policy().access(user, room, participant)
     if not access.can_see:
-        raise NotFound()
+        raise NotFound(lost_access_reason(room, participant))
     return room, access
 
 

@@ -163,14 +163,22 @@ def check_create_room(
     )
     if room_type not in CREATABLE_TYPES:
         raise ValidationFailed(fields={"room_type": [_("Unknown or unsupported room type.")]})
+    policy = get_policy()
+    if room_type == RoomType.COURSE and courses.get_course_model() is None:
+        raise ValidationFailed(fields={"room_type": [_("Course rooms are not enabled.")]})
+    missing = (room_type == RoomType.GROUP and group is None) or (
+        room_type == RoomType.COURSE and course is None
+    )
+    if missing and room_type not in policy.creatable_room_types(user):
+        # A type the user may not create at all is refused as such, before what it needs.
+        raise PermissionDenied(
+            _("You may not create this kind of room here."),
+            fields={"room_type": [_("You may not create this kind of room here.")]},
+        )
     if room_type == RoomType.GROUP and group is None:
         raise ValidationFailed(fields={"group": [_("A group room needs a group.")]})
-    if room_type == RoomType.COURSE:
-        if courses.get_course_model() is None:
-            raise ValidationFailed(fields={"room_type": [_("Course rooms are not enabled.")]})
-        if course is None:
-            raise ValidationFailed(fields={"course": [_("A course room needs a course.")]})
-    policy = get_policy()
+    if room_type == RoomType.COURSE and course is None:
+        raise ValidationFailed(fields={"course": [_("A course room needs a course.")]})
     if not policy.can_create_room(user, room_type, group=group, course=course):
         field = {RoomType.GROUP: "group", RoomType.COURSE: "course"}.get(room_type, "room_type")
         raise PermissionDenied(
