@@ -1,4 +1,6 @@
-"""Names people choose (room names): one normal form, and a key to spot look-alikes.
+"""Names: the name the chat shows for a person (:func:`display_name`) and for a room as
+one viewer sees it (:func:`room_title`); names people choose (room names): one normal
+form, and a key to spot look-alikes.
 
 Why: a room name that differs from another only by a zero-width space, a bidi override or
 fullwidth letters looks the same in every list, so a member can be lured into the wrong
@@ -33,6 +35,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from smartcampus_chat.models import ChatRoom, RoomType
 
 #: Characters that render as nothing or as a blank, without being Cf or white space.
 INVISIBLE = frozenset(
@@ -131,3 +137,25 @@ def skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKD", normalise_name(name).casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.translate(CONFUSABLES).split())
+
+
+def display_name(user: Any) -> str:
+    """The name the chat shows for ``user``: the one function every door calls for it.
+    Their full name, else their username."""
+    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return str(full or "").strip() or str(user.get_username())
+
+
+def private_member_ids(room: ChatRoom) -> list[int]:
+    """The two users' ids of a private room (from its ``private_key``, "low:high")."""
+    return [int(part) for part in (room.private_key or "").split(":") if part.isdigit()]
+
+
+def room_title(room: ChatRoom, viewer: Any, people: Mapping[int, Any]) -> str:
+    """What ``viewer`` calls ``room``: a private room is titled with the other person's
+    :func:`display_name` (both, for staff reading someone else's conversation), any other
+    room with its name. ``people``: users by id, holding the private room's members."""
+    if room.room_type != RoomType.PRIVATE:
+        return room.name
+    others = [people[pk] for pk in private_member_ids(room) if pk != viewer.pk and pk in people]
+    return " & ".join(display_name(other) for other in others) or room.name

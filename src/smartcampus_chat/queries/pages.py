@@ -17,11 +17,13 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
+from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.rooms import (
     joinable_rooms,
     last_messages,
     my_rooms,
     room_for,
+    with_titles,
 )
 
 
@@ -29,7 +31,7 @@ from smartcampus_chat.queries.rooms import (
 class RoomListPage:
     """The room list: the user's rooms (each annotated by :func:`my_rooms`, with
     ``last_message`` and ``last_preview``, what the user may read of it) and the rooms
-    they may join."""
+    they may join, each with its ``title`` for this user (:func:`with_titles`)."""
 
     rooms: list[ChatRoom]
     joinable_rooms: list[ChatRoom]
@@ -39,7 +41,7 @@ class RoomListPage:
 
 
 def room_list_page(user: Any, search: str) -> RoomListPage:
-    rooms = list(my_rooms(user, search))
+    rooms = with_titles(user, my_rooms(user, search))
     last = last_messages(rooms)
     for room in rooms:
         message = last.get(room.pk)
@@ -47,7 +49,7 @@ def room_list_page(user: Any, search: str) -> RoomListPage:
         room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
     return RoomListPage(
         rooms,
-        list(joinable_rooms(user, search)),
+        with_titles(user, joinable_rooms(user, search)),
         search,
         can_create_room=get_policy().can_create_rooms(user),
     )
@@ -66,7 +68,8 @@ class MessageRow:
 
 @dataclass(frozen=True)
 class RoomPage:
-    """A room's page: one page of history and what the viewer may do there."""
+    """A room's page: one page of history and what the viewer may do there; ``room.title``
+    is what the viewer calls the room (:func:`with_titles`)."""
 
     room: ChatRoom
     access: RoomAccess
@@ -89,6 +92,7 @@ class RoomPage:
 def room_page(user: Any, slug: str, *, before: int | None, after: int | None) -> RoomPage:
     """The page of room ``slug`` (NotFound when hidden); ``before`` wins over ``after``."""
     room, access = room_for(user, slug)
+    with_titles(user, [room])
     if before is not None:
         after = None  # Both given: "before" wins, as the page's own links expect.
     page = history(room, before=before, after=after)
@@ -177,4 +181,29 @@ def room_create_choices(user: Any) -> RoomCreateChoices:
         room_types=room_types,
         groups=policy.creatable_groups(user).order_by("name"),
         courses=taught,
+    )
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of a people search (``PEOPLE_LIMIT`` a page): the page's number and
+    whether there are pages before and after it."""
+
+    search: str
+    people: list[Any]
+    page: int
+    has_previous: bool
+    has_next: bool
+
+
+def people_page(user: Any, search: str, page: int = 1) -> PeoplePage:
+    """Page ``page`` (from 1) of :func:`search_people`; one query (one row more than a page
+    says whether another follows)."""
+    found = search_people(user, search, limit=PEOPLE_LIMIT + 1, offset=(page - 1) * PEOPLE_LIMIT)
+    return PeoplePage(
+        search=search,
+        people=found[:PEOPLE_LIMIT],
+        page=page,
+        has_previous=page > 1,
+        has_next=len(found) > PEOPLE_LIMIT,
     )

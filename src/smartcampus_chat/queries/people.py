@@ -14,8 +14,11 @@ def _field_names(user_model: Any) -> set[str]:
     return {field.name for field in user_model._meta.get_fields()}
 
 
-def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[Any]:
-    """Active users other than ``user`` whose username or name contains ``search``.
+def search_people(
+    user: Any, search: str, *, limit: int = PEOPLE_LIMIT, offset: int = 0
+) -> list[Any]:
+    """Active users other than ``user`` whose username or name contains ``search``
+    (``limit`` of them from ``offset``, in a stable order).
 
     An empty search finds nobody: the page never lists the whole directory at once.
     """
@@ -31,7 +34,7 @@ def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[
     if "is_active" in field_names:
         match &= Q(is_active=True)
     people = user_model._default_manager.filter(match).exclude(pk=user.pk)
-    return list(people.order_by(username_field)[:limit])
+    return list(people.order_by(username_field, "pk")[offset : offset + limit])
 
 
 def active_users() -> QuerySet[Any]:

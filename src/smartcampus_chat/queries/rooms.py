@@ -3,17 +3,22 @@ or message a user may see, by its address."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from smartcampus_chat.domain import names
 from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.protocol.frames import RoomData
+from smartcampus_chat.protocol.render import room_data
 
 
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
@@ -70,6 +75,50 @@ def room_list(
     return rooms
 
 
+def room_titles(user: Any, rooms: Iterable[ChatRoom]) -> dict[int, str]:
+    """{room id: what ``user`` calls it} (:func:`~smartcampus_chat.domain.names.room_title`):
+    one query of the other members of the private rooms among ``rooms``, none without."""
+    rooms = list(rooms)
+    ids = {
+        pk
+        for room in rooms
+        if room.room_type == RoomType.PRIVATE
+        for pk in names.private_member_ids(room)
+        if pk != user.pk
+    }
+    people = {p.pk: p for p in get_user_model()._default_manager.filter(pk__in=ids)} if ids else {}
+    return {room.pk: names.room_title(room, user, people) for room in rooms}
+
+
+def with_titles(user: Any, rooms: Iterable[ChatRoom]) -> list[ChatRoom]:
+    """``rooms``, each with ``title`` set to what ``user`` calls it (the pages show it)."""
+    rooms = list(rooms)
+    titles = room_titles(user, rooms)
+    for room in rooms:
+        room.title = titles[room.pk]  # type: ignore[attr-defined]
+    return rooms
+
+
+def private_titles(room: ChatRoom) -> dict[int, str]:
+    """{member id: what they call private room ``room``} (one query): a ``room.updated`` of
+    a private room goes to each member with their own title."""
+    people = {
+        p.pk: p
+        for p in get_user_model()._default_manager.filter(pk__in=names.private_member_ids(room))
+    }
+    return {pk: names.room_title(room, person, people) for pk, person in people.items()}
+
+
+def room_payload(user: Any, room: ChatRoom) -> RoomData:
+    """``room`` as ``user`` receives it in ``room.added``/``room.updated`` (their title)."""
+    return room_data(room, title=room_titles(user, [room])[room.pk])
+
+
+def room_payload_by_id(user: Any, room_id: int) -> RoomData:
+    """:func:`room_payload` of the room ``room_id`` (``ChatRoom.DoesNotExist`` when gone)."""
+    return room_payload(user, room_by_id(room_id))
+
+
 def last_messages(rooms: list[ChatRoom]) -> dict[int, ChatMessage]:
     """The ``last_message_id`` annotated by :func:`my_rooms`, loaded in one query."""
     ids = [getattr(room, "last_message_id", None) for room in rooms]
@@ -87,11 +136,13 @@ class RoomDetail:
     is_member: bool
     can_join: bool
     last_messages: dict[int, ChatMessage]
+    #: What the user calls the room (:func:`room_titles`).
+    title: str
 
 
 def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
-    """``room`` with the user's ``access``, whether they may join it and its last message
-    (two queries)."""
+    """``room`` with the user's ``access``, whether they may join it, its last message and
+    its title (two queries, three for a private room)."""
     joined = my_rooms(user).filter(pk=room.pk).first()
     return RoomDetail(
         room=joined or room,
@@ -99,6 +150,7 @@ def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
         is_member=joined is not None,
         can_join=joined is None and get_policy().can_join(access, room),
         last_messages=last_messages([joined]) if joined is not None else {},
+        title=room_titles(user, [room])[room.pk],
     )
 
 

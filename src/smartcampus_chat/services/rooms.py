@@ -283,8 +283,10 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
             ChatParticipant.objects.bulk_create(
                 [ChatParticipant(room=room, user=u, role=Role.MEMBER) for u in (user, other)]
             )
+            pair = {user.pk: user, other.pk: other}
             for member in (user, other):
-                events.publish_to_user(member.pk, RoomAdded(room=room_data(room)))
+                title = names.room_title(room, member, pair)
+                events.publish_to_user(member.pk, RoomAdded(room=room_data(room, title=title)))
     except IntegrityError:
         # Another request created the pair's room first: that one is the room.
         return ChatRoom.objects.get(private_key=key), False
@@ -338,5 +340,10 @@ def do_update_room(room: ChatRoom, **changes: Any) -> ChatRoom:
         for key, value in changes.items():
             setattr(room, key, value)
         room.save(update_fields=[*changes, "updated_at"])
-        events.publish_to_room(room.pk, RoomUpdated(room=room_data(room)))
+        if room.room_type == RoomType.PRIVATE:
+            # Each member calls it by the other's name: one frame each, not one for the room.
+            for member_id, title in queries.private_titles(room).items():
+                events.publish_to_user(member_id, RoomUpdated(room=room_data(room, title=title)))
+        else:
+            events.publish_to_room(room.pk, RoomUpdated(room=room_data(room)))
     return room
