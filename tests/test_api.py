@@ -228,8 +228,8 @@ def test_join_members_and_remove(alice: Any, bob: Any, public_room: ChatRoom) ->
     assert joined.status_code == 200
     assert joined.json()["access"]["is_member"] is True
     members = api_client(bob).get(url("api-member-list", room_slug=public_room.slug)).json()
-    roles = {m["user"]["username"]: m["role"] for m in members["results"]}
-    assert roles == {"alice": "owner", "bob": "member"}
+    roles = {m["user"]["name"]: m["role"] for m in members["results"]}
+    assert roles == {"Alice": "owner", "Bob": "member"}
     assert all(m["is_online"] is False for m in members["results"])
     member = url("api-member-detail", room_slug=public_room.slug, user_id=alice.pk)
     assert_error(api_client(bob).send("DELETE", member), 403, "forbidden")
@@ -388,10 +388,12 @@ def test_open_private_conversation(alice: Any, bob: Any, make_user: Any) -> None
     assert_error(peek, 404, "not_found")
 
 
-def test_user_lookup(alice: Any, bob: Any, make_user: Any) -> None:
-    make_user("bobby", first_name="Robert", is_active=False)
+def test_user_lookup(alice: Any, bob: Any, make_user: Any, public_room: ChatRoom) -> None:
+    bobby = make_user("bobby", first_name="Robert", is_active=False)
+    for person in (bob, bobby):
+        services.do_join_room(person, public_room)
     body = api_client(alice).get(url("api-user-list"), {"search": "bob"}).json()
-    assert body["results"] == [{"id": bob.pk, "username": "bob", "name": "Bob"}]
+    assert body["results"] == [{"id": bob.pk, "username": None, "name": "Bob"}]
 
 
 def test_ws_ticket_names_the_user(alice: Any) -> None:

@@ -81,7 +81,7 @@ async def test_room_updates_and_joins_are_announced(
     assert status == 200
     joined = await socket.receive_json_from(timeout=5)
     assert joined["type"] == "participant.joined"
-    assert joined["user"]["username"] == "bob"
+    assert joined["user"]["name"] == "Bob"
     detail = reverse("smartcampus_chat:api-room-detail", kwargs={"slug": public_room.slug})
     status, room = await http(alice, "PATCH", detail, {"description": "Everything"})
     assert status == 200

@@ -349,7 +349,7 @@ def _members() -> Any:
 
 def _key(frame: dict[str, Any]) -> Any:
     if frame["type"] == "typing":
-        return (frame["user"]["username"], frame["room"])
+        return (frame["user"]["name"], frame["room"])
     if "message" in frame and isinstance(frame["message"], dict):
         return (frame["message"]["id"], frame["message"]["event_seq"])
     return None

@@ -53,12 +53,12 @@ def test_display_name_is_the_full_name_else_the_username(
 def test_each_viewer_sees_the_other_persons_name_in_the_room_list(
     client: Client, alice: Any, chloe: Any, dm: ChatRoom
 ) -> None:
-    assert dm.name == "alice & chloe"  # stored as before
+    assert dm.name == "Alice & Chloé Dubois"  # stored for the pair, as before
     alices = _page(client, alice, reverse("smartcampus_chat:room_list"))
     card = alices.split(f'data-room="{dm.slug}"')[1].split("</li>")[0]
     assert '">Chloé Dubois</a>' in card
     assert 'data-name="Chloé Dubois"' in alices
-    assert "alice &amp; chloe" not in alices
+    assert "Alice &amp; Chloé Dubois" not in alices
     chloes = _page(client, chloe, reverse("smartcampus_chat:room_list"))
     assert '">Alice</a>' in chloes.split(f'data-room="{dm.slug}"')[1].split("</li>")[0]
 
@@ -82,7 +82,7 @@ def test_the_api_sends_a_per_viewer_title_and_keeps_the_name(
     listed = client.get(reverse("smartcampus_chat:api-room-list")).json()["results"]
     by_slug = {room["slug"]: room for room in listed}
     assert by_slug[dm.slug]["title"] == "Chloé Dubois"
-    assert by_slug[dm.slug]["name"] == "alice & chloe"
+    assert by_slug[dm.slug]["name"] == "Alice & Chloé Dubois"
     assert by_slug[public_room.slug]["title"] == public_room.name
     detail = client.get(reverse("smartcampus_chat:api-room-detail", args=[dm.slug])).json()
     assert detail["title"] == "Chloé Dubois"
@@ -102,7 +102,10 @@ async def test_live_frames_carry_each_recipients_title(alice: Any, chloe: Any) -
     chloes = await open_user(chloe)
     room, _created = await db(services.do_open_private)(chloe, alice)
     added = await alices.receive_frame("room.added", skip=SKIP)
-    assert (added["room"]["title"], added["room"]["name"]) == ("Chloé Dubois", "alice & chloe")
+    assert (added["room"]["title"], added["room"]["name"]) == (
+        "Chloé Dubois",
+        "Alice & Chloé Dubois",
+    )
     added = await chloes.receive_frame("room.added", skip=SKIP)
     assert added["room"]["title"] == "Alice"
     in_room = await open_room(alice, room.slug)
@@ -134,7 +137,13 @@ async def test_a_public_rooms_frames_carry_its_name_as_title(
 
 
 @pytest.fixture
-def students(make_user: Callable[..., Any]) -> list[Any]:
+def students(make_user: Callable[..., Any], settings: Any) -> list[Any]:
+    # Found by anyone, shown with their handles (the directory's settings, issue #17).
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "DIRECTORY_SCOPE": "everyone",
+        "EXPOSE_USERNAME": True,
+    }
     return [make_user(f"student{n:02d}") for n in range(45)]
 
 

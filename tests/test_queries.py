@@ -60,10 +60,15 @@ def test_search_people_matches_username_and_names_but_not_self_or_inactive(
     make_user: Callable[..., Any],
 ) -> None:
     me = make_user("marie", first_name="Marie")
-    make_user("martin", last_name="Dupont")
-    make_user("zoe", first_name="Martine")
-    make_user("mario", is_active=False)
-    make_user("paul")
+    people = [
+        make_user("martin", last_name="Dupont"),
+        make_user("zoe", first_name="Martine"),
+        make_user("mario", is_active=False),
+        make_user("paul"),
+    ]
+    room = services.do_create_room(me, name="Seminar", room_type=RoomType.PUBLIC)
+    for person in people:
+        services.do_join_room(person, room)
     assert [u.username for u in queries.search_people(me, "mar")] == ["martin", "zoe"]
     assert [u.username for u in queries.search_people(me, "dupont")] == ["martin"]
     assert queries.search_people(me, "") == []

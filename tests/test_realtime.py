@@ -96,7 +96,7 @@ async def test_valid_ticket_authenticates(alice: Any, public_room: ChatRoom) -> 
     client = ChatCommunicator(f"/ws/chat/{public_room.slug}/?ticket={ticket}&event_seq=0")
     await client.open(ready=False)
     participants = await client.receive_frame("participants")
-    assert [p["user"]["username"] for p in participants["participants"]] == ["alice"]
+    assert [p["user"]["name"] for p in participants["participants"]] == ["Alice"]
     await client.disconnect()
 
 
@@ -361,7 +361,7 @@ async def test_typing_reaches_others_with_expiry_and_is_throttled(
     await typist.send_frame(type="typing", state="started", id=1)
     await typist.receive_frame("ack")
     frame = await reader.receive_frame("typing", skip=frozenset({"presence"}))
-    assert frame["user"]["username"] == "bob"
+    assert frame["user"]["name"] == "Bob"
     assert frame["expires_in"] == 4
     assert frame["state"] == "started"
     assert frame["room"] == public_room.slug
@@ -593,7 +593,7 @@ async def test_presence_with_several_tabs(alice: Any, bob: Any, public_room: Cha
 
     tab1 = await open_room(alice, public_room.slug)
     online = await watcher.receive_frame("presence")
-    assert online["user"]["username"] == "alice"
+    assert online["user"]["name"] == "Alice"
     assert online["online"] is True
     assert await db(is_online)()
     tab2 = await open_user(alice)
@@ -634,7 +634,7 @@ async def test_sockets_opening_together_share_a_presence_transaction(
     assert batches[0] == names
     assert batches[1:] == [[row] for row in names]  # Stored again one by one.
     seen = [await watcher.receive_frame("presence") for _ in range(2)]
-    assert sorted(f["user"]["username"] for f in seen) == ["alice", "carol"]
+    assert sorted(f["user"]["name"] for f in seen) == ["Alice", "Carol"]
     assert all(f["online"] for f in seen)
     await watcher.assert_no_frame(timeout=0.3)  # Alice's second connection is not news.
     stored = ChatConnection.objects.filter(channel_name__startswith="test.batch.")
@@ -660,7 +660,7 @@ async def test_connections_of_a_crashed_process_expire(
     await db(crash)()
     assert await db(presence.sweep)() == 1
     offline = await watcher.receive_frame("presence")
-    assert offline["user"]["username"] == "alice"
+    assert offline["user"]["name"] == "Alice"
     assert offline["online"] is False
     assert not await db(ChatConnection.objects.filter(user=alice).exists)()
     await watcher.disconnect()
@@ -681,7 +681,7 @@ async def test_heartbeat_keeps_connections_fresh_and_repairs_presence(
     await db(ChatParticipant.objects.filter(user=alice).update)(is_online=False)
     await db(ChatConnection.objects.filter(user=alice).delete)()
     repaired = await watcher.receive_until(lambda f: f["type"] == "presence" and f["online"])
-    assert repaired["user"]["username"] == "alice"
+    assert repaired["user"]["name"] == "Alice"
     # The frame may be alice's own arrival, still in flight: wait for the heartbeat's repair.
     await wait_for(db(ChatConnection.objects.filter(user=alice).exists))
     await wait_for(db(ChatParticipant.objects.filter(user=alice, is_online=True).exists))
@@ -695,19 +695,19 @@ async def test_participants_list_and_membership_frames(
     await db(join)(bob, public_room)
     client = await open_room(alice, public_room.slug, event_seq=0)
     listed = await client.receive_frame("participants")
-    assert {p["user"]["username"] for p in listed["participants"]} == {"alice", "bob"}
-    me = next(p for p in listed["participants"] if p["user"]["username"] == "alice")
+    assert {p["user"]["name"] for p in listed["participants"]} == {"Alice", "Bob"}
+    me = next(p for p in listed["participants"] if p["user"]["name"] == "Alice")
     assert me["online"]
     assert me["role"] == "owner"
     await client.receive_frame("resumed")
     await db(join)(carol, public_room)
     joined = await client.receive_frame("participant.joined", skip=frozenset({"presence"}))
-    assert joined["user"]["username"] == "carol"
+    assert joined["user"]["name"] == "Carol"
     assert joined["role"] == "member"
     bob_row = await db(ChatParticipant.objects.select_related("user").get)(user=bob)
     await db(services.do_remove_member)(alice, public_room, bob_row)
     left = await client.receive_frame("participant.left", skip=frozenset({"presence"}))
-    assert left["user"]["username"] == "bob"
+    assert left["user"]["name"] == "Bob"
     await db(services.do_update_room)(public_room, name="Renamed")
     updated = await client.receive_frame("room.updated", skip=frozenset({"presence"}))
     assert updated["room"]["name"] == "Renamed"

@@ -63,7 +63,7 @@ def test_room_list_shows_my_rooms_unread_preview_and_joinable_rooms(
     joinable = html.split('id="joinable-rooms"')[1].split("</ul>")[0]
     assert f'data-room="{mine.slug}"' in my_rooms
     assert re.search(r'class="badge rounded-pill scc-unread"[^>]*>1<', my_rooms)
-    assert "bob: See you at 5" in my_rooms
+    assert "Bob: See you at 5" in my_rooms
     assert "Chess club" in joinable
     assert "Chess club" not in my_rooms
     assert reverse("smartcampus_chat:room_join", args=[chess.slug]) in joinable
@@ -454,7 +454,10 @@ def test_people_search_and_private_chat_without_javascript(
     alice_client: Client, alice: Any, make_user: Callable[..., Any]
 ) -> None:
     bruno = make_user("bruno", first_name="Bruno", last_name="Keller")
-    make_user("claire")
+    claire = make_user("claire")
+    seminar = services.do_create_room(alice, name="Seminar", room_type=RoomType.PUBLIC)
+    for person in (bruno, claire):
+        services.do_join_room(person, seminar)
     response = alice_client.get(reverse("smartcampus_chat:people"), {"q": "kel"})
     html = response.content.decode()
     open_url = reverse("smartcampus_chat:private_open", args=[bruno.pk])

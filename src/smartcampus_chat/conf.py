@@ -143,6 +143,15 @@ def class_paths_or_none(value: Any) -> list[str]:
     return [] if value is None else class_paths(value)
 
 
+def one_of(*choices: str) -> Check:
+    """A check: the value is one of ``choices``."""
+
+    def check(value: Any) -> list[str]:
+        return [] if value in choices else [f"must be one of {', '.join(map(repr, choices))}."]
+
+    return check
+
+
 _RATE_PERIODS = ("s", "m", "h", "d")
 
 
@@ -177,6 +186,22 @@ class ChatSettings:
     # Optional dotted path of a callable (user) -> {course_pk: role}; makes room lists of
     # course rooms cost a fixed number of queries. Without it the resolver is asked per course.
     COURSE_ROLES_FOR_USER = Setting[str | None](None, dotted_path_or_none, error="E003")
+    # Dotted path of a callable (user) -> str: the name every door shows for a person
+    # (smartcampus_chat.domain.names.display_name). The default: the full name, else the
+    # username unless the login identifier is private (see EXPOSE_USERNAME).
+    DISPLAY_NAME = Setting(
+        "smartcampus_chat.domain.names.full_name_or_username", dotted_path, error="E003"
+    )
+    # Whether the login identifier (get_username(): a username, an e-mail address...) may
+    # be shown: the ``username`` of user objects in frames and the API, "@handle" on
+    # pages, and searching people by it. False: ``username`` is null, nobody can search or
+    # see it (and the default display name never falls back to it when it is an e-mail).
+    EXPOSE_USERNAME = Setting(False, boolean)
+    # Whom the people directory (HTML people page, API user list) finds for a user who is
+    # not staff: "shared" (people who share a room with them; course rooms count, so with
+    # course rooms joined on enrolment, people of the same course), "everyone", "nobody".
+    # Staff always find everyone.
+    DIRECTORY_SCOPE = Setting("shared", one_of("shared", "everyone", "nobody"))
     # Staff may read (never post in) private conversations when True.
     PRIVATE_AUDIT_BY_STAFF = Setting(False, boolean)
     # Seconds after sending during which authors may edit their message; None = unlimited.

@@ -27,7 +27,7 @@ class UserViewSet(ChatAPIView, viewsets.GenericViewSet):
         return queries.people_search_fields()
 
     def get_queryset(self) -> QuerySet[Any]:
-        return queries.active_users()
+        return queries.active_users(self.request.user)
 
     @document(summary="Find active users (to open a conversation)")
     def list(self, request: Request) -> Response:

@@ -1,6 +1,24 @@
-"""Names: the name the chat shows for a person (:func:`display_name`) and for a room as
-one viewer sees it (:func:`room_title`); names people choose (room names): one normal
-form, and a key to spot look-alikes.
+"""Names: what the chat shows for a person, and the names people choose for rooms.
+
+People
+------
+:func:`display_name` is the one name every door shows for a user (pages, frames, the
+REST API, room-list previews, the people directory, private-room titles). It calls the
+host's ``SMARTCAMPUS_CHAT["DISPLAY_NAME"]`` callable (default
+:func:`full_name_or_username`). They are written in :mod:`smartcampus_chat.identity`, the
+bottom layer, so that the protocol's renderers (which may not import ``domain``) use the
+same function; hosts and the chat's own code import them from here.
+:func:`public_username` is the login identifier when the host says it may be shown
+(``EXPOSE_USERNAME``), else None: with an e-mail login the identifier is an e-mail
+address, which a university's privacy review does not let a chat show to every student.
+
+Rooms
+-----
+:func:`room_title` is what one viewer calls a room: a private room is titled with the
+other person's :func:`display_name`, any other room with its name.
+
+Room names
+----------
 
 Why: a room name that differs from another only by a zero-width space, a bidi override or
 fullwidth letters looks the same in every list, so a member can be lured into the wrong
@@ -38,7 +56,31 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from smartcampus_chat.identity import (
+    anonymous_name,
+    display_name,
+    full_name_or_username,
+    login_is_email,
+    public_username,
+    username_is_public,
+)
 from smartcampus_chat.models import ChatRoom, RoomType
+
+__all__ = [
+    "CONFUSABLES",
+    "INVISIBLE",
+    "anonymous_name",
+    "display_name",
+    "full_name_or_username",
+    "is_visible",
+    "login_is_email",
+    "normalise_name",
+    "private_member_ids",
+    "public_username",
+    "room_title",
+    "skeleton",
+    "username_is_public",
+]
 
 #: Characters that render as nothing or as a blank, without being Cf or white space.
 INVISIBLE = frozenset(
@@ -137,13 +179,6 @@ def skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKD", normalise_name(name).casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.translate(CONFUSABLES).split())
-
-
-def display_name(user: Any) -> str:
-    """The name the chat shows for ``user``: the one function every door calls for it.
-    Their full name, else their username."""
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return str(full or "").strip() or str(user.get_username())
 
 
 def private_member_ids(room: ChatRoom) -> list[int]:

@@ -223,6 +223,15 @@ class ChatPolicy:
         stops at the first type found."""
         return next(self._creatable_room_types(user), None) is not None
 
+    def directory_scope(self, user: Any) -> str:
+        """Whom the people directory finds for ``user``: "everyone", "shared" (people who
+        share a room with them) or "nobody" (``DIRECTORY_SCOPE``; staff find everyone)."""
+        if not is_active_user(user):
+            return "nobody"
+        if user.is_staff:
+            return "everyone"
+        return app_settings.DIRECTORY_SCOPE
+
     def can_open_private(self, user: Any, other: Any) -> bool:
         return is_active_user(user) and is_active_user(other) and user.pk != other.pk
 

@@ -39,8 +39,11 @@ class Schema(BaseModel):
 
 
 class UserRef(Schema):
+    """A person. ``name``: the display name (``DISPLAY_NAME``); ``username``: the login
+    identifier, null unless the host sets ``EXPOSE_USERNAME``."""
+
     id: int
-    username: str
+    username: str | None
     name: str
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartcampus_chat.identity import display_name, public_username
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.protocol.frames import MessageData, RoomData, UserRef
 
 
 def user_ref(user: Any) -> UserRef:
-    name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return UserRef(id=user.pk, username=user.get_username(), name=name or user.get_username())
+    """A person as every door shows them: ``name`` is :func:`display_name`; ``username`` the
+    login identifier only when ``EXPOSE_USERNAME`` says it may be shown (else None)."""
+    return UserRef(id=user.pk, username=public_username(user), name=display_name(user))
 
 
 def visible_content(message: ChatMessage, *, show_deleted: bool = False) -> str | None:

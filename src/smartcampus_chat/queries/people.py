@@ -1,4 +1,9 @@
-"""Users of the host's user model that the chat shows: people to open a conversation with."""
+"""Users of the host's user model that the chat shows: people to open a conversation with.
+
+Whom a user finds is the policy's ``directory_scope`` (``DIRECTORY_SCOPE``: people who
+share a room with them by default); what a search looks in never includes the login
+identifier unless it may be shown (``EXPOSE_USERNAME``) or is not an e-mail address.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from smartcampus_chat.domain.names import login_is_email, username_is_public
+from smartcampus_chat.domain.policies import get_policy
+from smartcampus_chat.models import ChatParticipant
+
 PEOPLE_LIMIT = 20
 
 
@@ -14,40 +23,58 @@ def _field_names(user_model: Any) -> set[str]:
     return {field.name for field in user_model._meta.get_fields()}
 
 
+def directory(user: Any) -> QuerySet[Any]:
+    """The active users ``user`` may find (one query when evaluated), by name then pk."""
+    user_model = get_user_model()
+    people = user_model._default_manager.all()
+    if "is_active" in _field_names(user_model):
+        people = people.filter(is_active=True)
+    scope = get_policy().directory_scope(user)
+    if scope == "nobody":
+        people = people.none()
+    elif scope == "shared":
+        my_rooms = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+        sharing = ChatParticipant.objects.filter(room_id__in=my_rooms, is_banned=False)
+        people = people.filter(pk__in=sharing.values("user_id"))
+    return people.order_by(*_ordering(user_model))
+
+
+def _ordering(user_model: Any) -> list[str]:
+    names = _field_names(user_model)
+    return [*(f for f in ("first_name", "last_name") if f in names), "pk"]
+
+
 def search_people(
     user: Any, search: str, *, limit: int = PEOPLE_LIMIT, offset: int = 0
 ) -> list[Any]:
-    """Active users other than ``user`` whose username or name contains ``search``
-    (``limit`` of them from ``offset``, in a stable order).
+    """People of :func:`directory` other than ``user`` whose name (or, when it may be
+    shown, login identifier) contains ``search`` (``limit`` of them from ``offset``).
 
     An empty search finds nobody: the page never lists the whole directory at once.
     """
     if not search:
         return []
-    user_model = get_user_model()
-    username_field = user_model.USERNAME_FIELD
-    field_names = _field_names(user_model)
-    match = Q(**{f"{username_field}__icontains": search})
-    for name_field in ("first_name", "last_name"):
-        if name_field in field_names:
-            match |= Q(**{f"{name_field}__icontains": search})
-    if "is_active" in field_names:
-        match &= Q(is_active=True)
-    people = user_model._default_manager.filter(match).exclude(pk=user.pk)
-    return list(people.order_by(username_field, "pk")[offset : offset + limit])
+    fields = people_search_fields()
+    if not fields:
+        return []
+    match = Q()
+    for field in fields:
+        match |= Q(**{f"{field}__icontains": search})
+    people = directory(user).filter(match).exclude(pk=user.pk)
+    return list(people[offset : offset + limit])
 
 
-def active_users() -> QuerySet[Any]:
-    """Every active user, by username (the API's user list; it pages and searches them)."""
-    user_model = get_user_model()
-    return user_model._default_manager.filter(is_active=True).order_by(
-        user_model.USERNAME_FIELD, "pk"
-    )
+def active_users(user: Any) -> QuerySet[Any]:
+    """The API's user list for ``user``: :func:`directory` (it pages and searches it)."""
+    return directory(user)
 
 
 def people_search_fields() -> list[str]:
-    """The user fields a people search looks in: the username, and the names if the host's
-    user model has them."""
+    """The user fields a people search looks in: the names if the host's user model has
+    them, and the login identifier when it may be shown or is not an e-mail address."""
     user_model = get_user_model()
     names = _field_names(user_model)
-    return [user_model.USERNAME_FIELD, *(f for f in ("first_name", "last_name") if f in names)]
+    fields = [f for f in ("first_name", "last_name") if f in names]
+    if username_is_public() or not login_is_email():
+        fields.insert(0, user_model.USERNAME_FIELD)
+    return fields

@@ -270,11 +270,14 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
     existing = ChatRoom.objects.filter(private_key=key).first()
     if existing is not None:
         return existing, False
-    usernames = sorted((user.get_username(), other.get_username()))
+    # The stored name is what lists show for the pair: display names, never the login
+    # identifiers (an e-mail login would put two e-mail addresses in every room list).
+    shown = sorted((names.display_name(user), names.display_name(other)))
+    name_length = ChatRoom._meta.get_field("name").max_length or 120
     try:
         with transaction.atomic():
             room = ChatRoom.objects.create(
-                name=" & ".join(usernames),
+                name=" & ".join(shown)[:name_length],
                 slug=private_slug(),
                 room_type=RoomType.PRIVATE,
                 created_by=user,

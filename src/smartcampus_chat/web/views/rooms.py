@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, services
+from smartcampus_chat.domain.names import display_name
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.web.page_config import client_config
@@ -162,6 +163,6 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
     participant = services.check_remove_member(request.user, room, user_id)
     flash.success(
         request,
-        _("%(user)s was removed from the room.") % {"user": participant.user.get_username()},
+        _("%(user)s was removed from the room.") % {"user": display_name(participant.user)},
     )
     return redirect(reverse("smartcampus_chat:room_settings", kwargs={"slug": room.slug}))
