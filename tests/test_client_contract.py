@@ -242,6 +242,7 @@ def test_a_room_added_live_links_under_the_hosts_prefix(
     room = {
         "slug": "study-group",
         "name": "Study group",
+        "title": "Study group",
         "room_type": "public",
         "is_archived": False,
         "last_event_seq": 3,

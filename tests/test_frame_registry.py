@@ -24,6 +24,7 @@ ROOM = frames.RoomData(
     id=3,
     slug="lobby",
     name="Lobby",
+    title="Lobby",
     room_type="public",
     description="",
     is_archived=False,

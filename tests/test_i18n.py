@@ -110,8 +110,9 @@ def test_pages_follow_the_request_language(
 
 
 @pytest.mark.django_db
-def test_service_errors_and_form_labels_are_translated(client: Client, alice: Any) -> None:
-    client.force_login(alice)
+@pytest.mark.usefixtures("group")
+def test_service_errors_and_form_labels_are_translated(client: Client, staff: Any) -> None:
+    client.force_login(staff)  # offered group rooms
     response = client.post(
         reverse("smartcampus_chat:room_create"),
         {"name": "Robots", "room_type": "group"},

@@ -344,13 +344,15 @@ def _field_errors(html: str) -> list[str]:
         ({"name": "", "room_type": "public"}, "This field is required."),
         ({"name": "Robots", "room_type": "group"}, "A group room needs a group."),
         ({"name": "CS", "room_type": "course"}, "A course room needs a course."),
-        ({"name": "X", "room_type": "secret"}, "Select a valid choice."),
+        ({"name": "X", "room_type": "secret"}, "You may not create this kind of room here."),
     ],
 )
+@pytest.mark.usefixtures("group", "course")
 def test_create_room_errors_are_shown_on_the_fields_with_400(
-    alice_client: Client, data: dict[str, str], field_error: str
+    client: Client, staff: Any, data: dict[str, str], field_error: str
 ) -> None:
-    response = alice_client.post(reverse("smartcampus_chat:room_create"), data)
+    client.force_login(staff)  # offered every type (see tests/test_create_offers.py)
+    response = client.post(reverse("smartcampus_chat:room_create"), data)
     assert response.status_code == 400
     assert any(error.startswith(field_error) for error in _field_errors(response.content.decode()))
     assert not ChatRoom.objects.exists()

@@ -48,8 +48,9 @@ def describe(violations: list[dict[str, Any]]) -> str:
         ("alice", "/chat/room/general/"),
         ("staff.admin", "/chat/create/"),
         ("alice", "/chat/people/?q=o"),
+        ("alice", "/chat/room/no-such-room/"),
     ],
-    ids=["room-list", "conversation", "create", "people"],
+    ids=["room-list", "conversation", "create", "people", "error-404"],
 )
 def test_no_serious_axe_violation(
     open_page: OpenPage, axe_source: str, user: str, path: str, scheme: str

@@ -54,6 +54,7 @@ PER_SENDER = 19
 SENDERS = 72
 LIVE_SENDERS = 16
 SAMPLE_ROOM_PAGES = 2  # room pages rendered per payload class
+PRIVATES = 12  # private rooms of the viewer, titled with a sender's name (names: payloads)
 PAGE_SIZE = 50
 
 INIT_SCRIPT = """(() => {
@@ -309,6 +310,8 @@ class Data:
     rooms: list[Room]
     edit_slug: str
     edit_messages: list[tuple[int, str]]
+    # (slug, sender index) of the viewer's private rooms: titled with the sender's name.
+    privates: list[tuple[str, int]]
 
 
 SETUP = """
@@ -365,9 +368,12 @@ ChatMessage.objects.bulk_create([
 # The viewer's own messages, for the no-JavaScript edit page.
 edit = services.do_create_room(viewer, name="xss edits", room_type="group", group=group)
 edits = [[services.do_send_message(viewer, edit, text).message.pk, text] for text in spec["edits"]]
+# Private rooms with the first senders: each titled, for the viewer, with the sender's name.
+privates = [[services.do_open_private(viewer, senders[k])[0].slug, k]
+            for k in range(spec["privates"])]
 print(json.dumps({
     "live": live.slug, "history": [m.pk for m in history], "edit": edit.slug, "edits": edits,
-    "senders": [[u.pk, t.key] for u, t in zip(senders, tokens)],
+    "senders": [[u.pk, t.key] for u, t in zip(senders, tokens)], "privates": privates,
 }))
 """
 
@@ -406,6 +412,7 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
         "history": history,
         "rooms": [asdict(room) for room in rooms],
         "edits": edits,
+        "privates": PRIVATES,
     }
     path = Path(tmp_path_factory.mktemp("xss")) / "spec.json"
     path.write_text(json.dumps(spec))
@@ -425,6 +432,7 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
         rooms=rooms,
         edit_slug=made["edit"],
         edit_messages=[(pk, text) for pk, text in made["edits"]],
+        privates=[(slug, k) for slug, k in made["privates"]],
     )
 
 
@@ -682,7 +690,7 @@ def test_room_group_and_user_names(
         if room.joined:
             sender = data.senders[room.preview_sender]
             content = room.preview if len(room.preview) <= 80 else room.preview[:79] + "…"
-            assert (where, preview) == ("my-rooms", f"{sender.username}: {content}")
+            assert (where, preview) == ("my-rooms", f"{sender.name}: {content}")
         else:
             assert where == "joinable-rooms"
 
@@ -729,6 +737,24 @@ def test_room_group_and_user_names(
         assert link.text_content() == new_name
     watcher.audit(rooms_page)
 
+    # Private rooms are titled with the other person's display name (user text): in the
+    # room list, the room page's title and header, and live (room.added) once opened.
+    for slug, k in data.privates:
+        card = rooms_page.locator(f'#my-rooms li[data-room="{slug}"]')
+        assert card.get_attribute("data-name") == data.senders[k].name
+        assert card.locator(".scc-room-link").text_content() == data.senders[k].name
+    for slug, k in data.privates[:4]:
+        watcher.visit(page, f"/chat/room/{slug}/")
+        assert page.locator("title").text_content() == f"{data.senders[k].name} · SmartCampus"
+        assert page.locator("h1.scc-room-name").text_content() == data.senders[k].name
+    for sender in data.senders[PRIVATES : PRIVATES + 4]:
+        opened = api.call("POST", "private/", {"user": sender.id})
+        assert opened["title"] == sender.name
+        link = rooms_page.locator(f'#my-rooms li[data-room="{opened["slug"]}"] a')
+        expect(link).to_have_count(1)
+        assert link.text_content() == sender.name
+    watcher.audit(rooms_page)
+
     # People: the search results and the member list of the conversation's settings.
     by_id = {str(s.id): s for s in data.senders}
     watcher.visit(page, "/chat/people/?q=xss-sender")
@@ -738,7 +764,13 @@ def test_room_group_and_user_names(
     )
     assert people, "nobody found"
     for user_id, text in people:
-        assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
+        assert text == by_id[user_id].name  # no handle: EXPOSE_USERNAME is off
+    # More senders than a page: the next page's link keeps the query.
+    page.locator("a.scc-people-next").click()
+    page.wait_for_url("**/people/?q=xss-sender&page=2")
+    watcher.pages += 1
+    watcher.audit(page)
+    expect(page.locator("#people li[data-user-id]").first).to_be_visible()
     watcher.visit(page, f"/chat/room/{data.live_slug}/settings/")
     members = page.eval_on_selector_all(
         "#scc-members li[data-user-id]",
@@ -746,7 +778,7 @@ def test_room_group_and_user_names(
     )
     for user_id, text in members:
         if user_id in by_id:
-            assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
+            assert text == by_id[user_id].name
     assert len(members) >= SENDERS - LIVE_SENDERS
 
     # The REST API opened in the browser: JSON text, never HTML (no browsable API), nosniff.

@@ -36,6 +36,7 @@ def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> dict[str, Any]
         "is_member": detail.is_member,
         "can_join": detail.can_join,
         "last_messages": detail.last_messages,
+        "titles": {room.pk: detail.title},
     }
     return dict(RoomDetailSerializer(detail.room, context=context).data)
 
@@ -69,7 +70,10 @@ class RoomViewSet(ChatAPIView, ReadMarkerActions, viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
-        context = {"last_messages": queries.last_messages(page)}
+        context = {
+            "last_messages": queries.last_messages(page),
+            "titles": queries.room_titles(request.user, page),
+        }
         data = RoomSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 

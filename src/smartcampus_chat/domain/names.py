@@ -12,6 +12,11 @@ same function; hosts and the chat's own code import them from here.
 (``EXPOSE_USERNAME``), else None: with an e-mail login the identifier is an e-mail
 address, which a university's privacy review does not let a chat show to every student.
 
+Rooms
+-----
+:func:`room_title` is what one viewer calls a room: a private room is titled with the
+other person's :func:`display_name`, any other room with its name.
+
 Room names
 ----------
 
@@ -48,6 +53,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from smartcampus_chat.identity import (
     anonymous_name,
@@ -57,6 +64,7 @@ from smartcampus_chat.identity import (
     public_username,
     username_is_public,
 )
+from smartcampus_chat.models import ChatRoom, RoomType
 
 __all__ = [
     "CONFUSABLES",
@@ -67,7 +75,9 @@ __all__ = [
     "is_visible",
     "login_is_email",
     "normalise_name",
+    "private_member_ids",
     "public_username",
+    "room_title",
     "skeleton",
     "username_is_public",
 ]
@@ -169,3 +179,18 @@ def skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKD", normalise_name(name).casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.translate(CONFUSABLES).split())
+
+
+def private_member_ids(room: ChatRoom) -> list[int]:
+    """The two users' ids of a private room (from its ``private_key``, "low:high")."""
+    return [int(part) for part in (room.private_key or "").split(":") if part.isdigit()]
+
+
+def room_title(room: ChatRoom, viewer: Any, people: Mapping[int, Any]) -> str:
+    """What ``viewer`` calls ``room``: a private room is titled with the other person's
+    :func:`display_name` (both, for staff reading someone else's conversation), any other
+    room with its name. ``people``: users by id, holding the private room's members."""
+    if room.room_type != RoomType.PRIVATE:
+        return room.name
+    others = [people[pk] for pk in private_member_ids(room) if pk != viewer.pk and pk in people]
+    return " & ".join(display_name(other) for other in others) or room.name

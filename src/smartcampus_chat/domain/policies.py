@@ -6,11 +6,13 @@ The host can replace the policy with ``SMARTCAMPUS_CHAT["POLICY"]`` (a subclass 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -178,6 +180,48 @@ class ChatPolicy:
         if room_type == RoomType.COURSE:
             return bool(user.is_staff) or courses.course_role(user, course) == Role.MODERATOR
         return False
+
+    def creatable_groups(self, user: Any) -> QuerySet[Group]:
+        """The groups ``user`` may make a group room for: what the creation form lists
+        (the service still asks :meth:`can_create_room` about the one chosen). A policy
+        that changes who may create group rooms overrides both. Default: staff, any group."""
+        if not is_active_user(user) or not user.is_staff:
+            return Group.objects.none()
+        return Group.objects.all()
+
+    def creatable_courses(self, user: Any) -> QuerySet[Any] | None:
+        """The courses ``user`` may make a course room for (None: course rooms are off).
+        Default: staff any course, others the courses they teach (moderate)."""
+        course_model = courses.get_course_model()
+        if course_model is None:
+            return None
+        if not is_active_user(user):
+            return course_model._default_manager.none()
+        taught = course_model._default_manager.all()
+        if not user.is_staff:
+            roles = courses.course_roles_for_user(user)
+            taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
+        return taught
+
+    def _creatable_room_types(self, user: Any) -> Iterator[str]:
+        if self.can_create_room(user, RoomType.PUBLIC):
+            yield RoomType.PUBLIC
+        if self.creatable_groups(user).exists():
+            yield RoomType.GROUP
+        taught = self.creatable_courses(user)
+        if taught is not None and taught.exists():
+            yield RoomType.COURSE
+
+    def creatable_room_types(self, user: Any) -> list[str]:
+        """The room types ``user`` may create, in the creation form's order. A group or
+        course type counts only when there is a group or course to pick: a form never
+        offers a type and then an empty list."""
+        return list(self._creatable_room_types(user))
+
+    def can_create_rooms(self, user: Any) -> bool:
+        """Whether ``user`` may create a room of any type (is "create" offered at all);
+        stops at the first type found."""
+        return next(self._creatable_room_types(user), None) is not None
 
     def directory_scope(self, user: Any) -> str:
         """Whom the people directory finds for ``user``: "everyone", "shared" (people who

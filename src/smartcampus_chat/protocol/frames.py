@@ -75,6 +75,8 @@ class RoomData(Schema):
     id: int
     slug: str
     name: str
+    #: The room as its recipient names it: a private room's other person, else ``name``.
+    title: str
     room_type: Literal["public", "group", "course", "private"]
     description: str
     is_archived: bool

@@ -59,11 +59,14 @@ def message_data(
     )
 
 
-def room_data(room: ChatRoom) -> RoomData:
+def room_data(room: ChatRoom, *, title: str | None = None) -> RoomData:
+    """``room`` as clients see it; ``title``: what its recipient calls it (see
+    :func:`smartcampus_chat.domain.names.room_title`), its name when not given."""
     return RoomData(
         id=room.pk,
         slug=room.slug,
         name=room.name,
+        title=title or room.name,
         room_type=room.room_type,
         description=room.description,
         is_archived=room.is_archived,

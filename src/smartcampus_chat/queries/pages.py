@@ -7,21 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
+from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.rooms import (
     joinable_rooms,
     last_messages,
     my_rooms,
     room_for,
+    with_titles,
 )
 
 
@@ -29,21 +31,28 @@ from smartcampus_chat.queries.rooms import (
 class RoomListPage:
     """The room list: the user's rooms (each annotated by :func:`my_rooms`, with
     ``last_message`` and ``last_preview``, what the user may read of it) and the rooms
-    they may join."""
+    they may join, each with its ``title`` for this user (:func:`with_titles`)."""
 
     rooms: list[ChatRoom]
     joinable_rooms: list[ChatRoom]
     search: str
+    #: Whether "create a room" is offered: the policy lets the user create some room.
+    can_create_room: bool
 
 
 def room_list_page(user: Any, search: str) -> RoomListPage:
-    rooms = list(my_rooms(user, search))
+    rooms = with_titles(user, my_rooms(user, search))
     last = last_messages(rooms)
     for room in rooms:
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
         room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
-    return RoomListPage(rooms, list(joinable_rooms(user, search)), search)
+    return RoomListPage(
+        rooms,
+        with_titles(user, joinable_rooms(user, search)),
+        search,
+        can_create_room=get_policy().can_create_rooms(user),
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,8 @@ class MessageRow:
 
 @dataclass(frozen=True)
 class RoomPage:
-    """A room's page: one page of history and what the viewer may do there."""
+    """A room's page: one page of history and what the viewer may do there; ``room.title``
+    is what the viewer calls the room (:func:`with_titles`)."""
 
     room: ChatRoom
     access: RoomAccess
@@ -71,6 +81,8 @@ class RoomPage:
     can_join: bool
     can_leave: bool
     can_manage: bool
+    #: Whether "create a room" is offered (as on the room list).
+    can_create_room: bool
     #: The newest message shown when the viewer is a participant who has not read it, on
     #: the latest page: what the page's "mark as read" form sends (the page itself never
     #: moves the marker: a GET changes nothing). None: nothing to mark.
@@ -80,6 +92,7 @@ class RoomPage:
 def room_page(user: Any, slug: str, *, before: int | None, after: int | None) -> RoomPage:
     """The page of room ``slug`` (NotFound when hidden); ``before`` wins over ``after``."""
     room, access = room_for(user, slug)
+    with_titles(user, [room])
     if before is not None:
         after = None  # Both given: "before" wins, as the page's own links expect.
     page = history(room, before=before, after=after)
@@ -108,6 +121,7 @@ def room_page(user: Any, slug: str, *, before: int | None, after: int | None) ->
         can_join=not joined and policy.can_join(access, room),
         can_leave=joined and policy.can_leave(room),
         can_manage=policy.can_manage_room(access, room),
+        can_create_room=policy.can_create_rooms(user),
         unread_seq=(
             newest
             if mine is not None and newest is not None and newest > mine.last_read_seq
@@ -146,21 +160,50 @@ def room_settings_page(user: Any, slug: str) -> RoomSettingsPage:
 
 @dataclass(frozen=True)
 class RoomCreateChoices:
-    """What the room creation form offers: groups, and courses (None: courses are off)."""
+    """What the room creation form offers, as the policy decides it: the room types the
+    user may create, the groups and the courses to pick from (courses None: course rooms
+    are off)."""
 
+    room_types: list[str]
     groups: QuerySet[Any]
     courses: QuerySet[Any] | None
 
 
 def room_create_choices(user: Any) -> RoomCreateChoices:
-    """Staff pick any group and course; others their own groups and the courses they
-    teach (the service asks the policy again on submission)."""
-    groups = Group.objects.all() if user.is_staff else user.groups.all()
-    course_model = courses.get_course_model()
-    if course_model is None:
-        return RoomCreateChoices(groups.order_by("name"), None)
-    taught = course_model._default_manager.all()
-    if not user.is_staff:
-        roles = courses.course_roles_for_user(user)
-        taught = taught.filter(pk__in=[k for k, r in roles.items() if r == Role.MODERATOR])
-    return RoomCreateChoices(groups.order_by("name"), taught)
+    """The policy's creatable types, groups and courses for ``user`` (the service asks the
+    policy again on submission); PermissionDenied when they may create nothing."""
+    policy = get_policy()
+    room_types = policy.creatable_room_types(user)
+    if not room_types:
+        raise PermissionDenied(_("You may not create rooms."))
+    taught = policy.creatable_courses(user)
+    return RoomCreateChoices(
+        room_types=room_types,
+        groups=policy.creatable_groups(user).order_by("name"),
+        courses=taught,
+    )
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of a people search (``PEOPLE_LIMIT`` a page): the page's number and
+    whether there are pages before and after it."""
+
+    search: str
+    people: list[Any]
+    page: int
+    has_previous: bool
+    has_next: bool
+
+
+def people_page(user: Any, search: str, page: int = 1) -> PeoplePage:
+    """Page ``page`` (from 1) of :func:`search_people`; one query (one row more than a page
+    says whether another follows)."""
+    found = search_people(user, search, limit=PEOPLE_LIMIT + 1, offset=(page - 1) * PEOPLE_LIMIT)
+    return PeoplePage(
+        search=search,
+        people=found[:PEOPLE_LIMIT],
+        page=page,
+        has_previous=page > 1,
+        has_next=len(found) > PEOPLE_LIMIT,
+    )

@@ -46,9 +46,11 @@ def _ordering(user_model: Any) -> list[str]:
     return [*(f for f in NAME_FIELDS if f in names), "pk"]
 
 
-def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[Any]:
+def search_people(
+    user: Any, search: str, *, limit: int = PEOPLE_LIMIT, offset: int = 0
+) -> list[Any]:
     """People of :func:`directory` other than ``user`` whose name (or, when it may be
-    shown, login identifier) contains ``search``.
+    shown, login identifier) contains ``search`` (``limit`` of them from ``offset``).
 
     An empty search finds nobody: the page never lists the whole directory at once.
     """
@@ -61,7 +63,7 @@ def search_people(user: Any, search: str, *, limit: int = PEOPLE_LIMIT) -> list[
     for field in fields:
         match |= Q(**{f"{field}__icontains": search})
     people = directory(user).filter(match).exclude(pk=user.pk)
-    return list(people[:limit])
+    return list(people[offset : offset + limit])
 
 
 def active_users(user: Any) -> QuerySet[Any]:

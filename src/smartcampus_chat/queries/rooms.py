@@ -3,16 +3,22 @@ or message a user may see, by its address."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain import names
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.protocol.frames import RoomData
+from smartcampus_chat.protocol.render import room_data
 
 
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
@@ -69,6 +75,50 @@ def room_list(
     return rooms
 
 
+def room_titles(user: Any, rooms: Iterable[ChatRoom]) -> dict[int, str]:
+    """{room id: what ``user`` calls it} (:func:`~smartcampus_chat.domain.names.room_title`):
+    one query of the other members of the private rooms among ``rooms``, none without."""
+    rooms = list(rooms)
+    ids = {
+        pk
+        for room in rooms
+        if room.room_type == RoomType.PRIVATE
+        for pk in names.private_member_ids(room)
+        if pk != user.pk
+    }
+    people = {p.pk: p for p in get_user_model()._default_manager.filter(pk__in=ids)} if ids else {}
+    return {room.pk: names.room_title(room, user, people) for room in rooms}
+
+
+def with_titles(user: Any, rooms: Iterable[ChatRoom]) -> list[ChatRoom]:
+    """``rooms``, each with ``title`` set to what ``user`` calls it (the pages show it)."""
+    rooms = list(rooms)
+    titles = room_titles(user, rooms)
+    for room in rooms:
+        room.title = titles[room.pk]  # type: ignore[attr-defined]
+    return rooms
+
+
+def private_titles(room: ChatRoom) -> dict[int, str]:
+    """{member id: what they call private room ``room``} (one query): a ``room.updated`` of
+    a private room goes to each member with their own title."""
+    people = {
+        p.pk: p
+        for p in get_user_model()._default_manager.filter(pk__in=names.private_member_ids(room))
+    }
+    return {pk: names.room_title(room, person, people) for pk, person in people.items()}
+
+
+def room_payload(user: Any, room: ChatRoom) -> RoomData:
+    """``room`` as ``user`` receives it in ``room.added``/``room.updated`` (their title)."""
+    return room_data(room, title=room_titles(user, [room])[room.pk])
+
+
+def room_payload_by_id(user: Any, room_id: int) -> RoomData:
+    """:func:`room_payload` of the room ``room_id`` (``ChatRoom.DoesNotExist`` when gone)."""
+    return room_payload(user, room_by_id(room_id))
+
+
 def last_messages(rooms: list[ChatRoom]) -> dict[int, ChatMessage]:
     """The ``last_message_id`` annotated by :func:`my_rooms`, loaded in one query."""
     ids = [getattr(room, "last_message_id", None) for room in rooms]
@@ -86,11 +136,13 @@ class RoomDetail:
     is_member: bool
     can_join: bool
     last_messages: dict[int, ChatMessage]
+    #: What the user calls the room (:func:`room_titles`).
+    title: str
 
 
 def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
-    """``room`` with the user's ``access``, whether they may join it and its last message
-    (two queries)."""
+    """``room`` with the user's ``access``, whether they may join it, its last message and
+    its title (two queries, three for a private room)."""
     joined = my_rooms(user).filter(pk=room.pk).first()
     return RoomDetail(
         room=joined or room,
@@ -98,6 +150,7 @@ def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
         is_member=joined is not None,
         can_join=joined is None and get_policy().can_join(access, room),
         last_messages=last_messages([joined]) if joined is not None else {},
+        title=room_titles(user, [room])[room.pk],
     )
 
 
@@ -109,14 +162,33 @@ def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
     return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))
 
 
+def lost_access_reason(room: ChatRoom, participant: ChatParticipant | None) -> str | None:
+    """Why a participant of ``room`` can no longer see it, told to them only (they know the
+    room exists: saying so leaks nothing); None for anyone else, who gets the same answer
+    as for a room that does not exist."""
+    if participant is None:
+        return None
+    if participant.is_banned:
+        return _("You were removed from this room.")
+    if room.is_archived:
+        return _("This room was archived.")
+    return _("You no longer have access to this room.")
+
+
 def room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
-    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden."""
+    """The room ``slug`` and the user's access; NotFound when it is missing *or* hidden
+    (with :func:`lost_access_reason` for someone who was in it)."""
     room = ChatRoom.objects.filter(slug=slug).select_related("group").first()
     if room is None:
         raise NotFound()
-    access = get_policy().access(user, room)
+    participant = (
+        ChatParticipant.objects.filter(room=room, user=user).first()
+        if is_active_user(user)
+        else None
+    )
+    access = get_policy().access(user, room, participant)
     if not access.can_see:
-        raise NotFound()
+        raise NotFound(lost_access_reason(room, participant))
     return room, access
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import signals
+from smartcampus_chat import queries, signals
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
 from smartcampus_chat.infra import ratelimit
@@ -19,7 +19,7 @@ from smartcampus_chat.protocol.frames import (
     RoomAdded,
     RoomRemoved,
 )
-from smartcampus_chat.protocol.render import room_data, user_ref
+from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.rooms import room_access
 
@@ -61,7 +61,7 @@ def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> 
         room.pk,
         ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
     )
-    events.publish_to_user(user.pk, RoomAdded(room=room_data(room)))
+    events.publish_to_user(user.pk, RoomAdded(room=queries.room_payload(user, room)))
     signals.send_on_commit(
         signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
     )

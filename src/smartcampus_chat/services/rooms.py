@@ -163,14 +163,22 @@ def check_create_room(
     )
     if room_type not in CREATABLE_TYPES:
         raise ValidationFailed(fields={"room_type": [_("Unknown or unsupported room type.")]})
+    policy = get_policy()
+    if room_type == RoomType.COURSE and courses.get_course_model() is None:
+        raise ValidationFailed(fields={"room_type": [_("Course rooms are not enabled.")]})
+    missing = (room_type == RoomType.GROUP and group is None) or (
+        room_type == RoomType.COURSE and course is None
+    )
+    if missing and room_type not in policy.creatable_room_types(user):
+        # A type the user may not create at all is refused as such, before what it needs.
+        raise PermissionDenied(
+            _("You may not create this kind of room here."),
+            fields={"room_type": [_("You may not create this kind of room here.")]},
+        )
     if room_type == RoomType.GROUP and group is None:
         raise ValidationFailed(fields={"group": [_("A group room needs a group.")]})
-    if room_type == RoomType.COURSE:
-        if courses.get_course_model() is None:
-            raise ValidationFailed(fields={"room_type": [_("Course rooms are not enabled.")]})
-        if course is None:
-            raise ValidationFailed(fields={"course": [_("A course room needs a course.")]})
-    policy = get_policy()
+    if room_type == RoomType.COURSE and course is None:
+        raise ValidationFailed(fields={"course": [_("A course room needs a course.")]})
     if not policy.can_create_room(user, room_type, group=group, course=course):
         field = {RoomType.GROUP: "group", RoomType.COURSE: "course"}.get(room_type, "room_type")
         raise PermissionDenied(
@@ -278,8 +286,10 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
             ChatParticipant.objects.bulk_create(
                 [ChatParticipant(room=room, user=u, role=Role.MEMBER) for u in (user, other)]
             )
+            pair = {user.pk: user, other.pk: other}
             for member in (user, other):
-                events.publish_to_user(member.pk, RoomAdded(room=room_data(room)))
+                title = names.room_title(room, member, pair)
+                events.publish_to_user(member.pk, RoomAdded(room=room_data(room, title=title)))
     except IntegrityError:
         # Another request created the pair's room first: that one is the room.
         return ChatRoom.objects.get(private_key=key), False
@@ -333,5 +343,10 @@ def do_update_room(room: ChatRoom, **changes: Any) -> ChatRoom:
         for key, value in changes.items():
             setattr(room, key, value)
         room.save(update_fields=[*changes, "updated_at"])
-        events.publish_to_room(room.pk, RoomUpdated(room=room_data(room)))
+        if room.room_type == RoomType.PRIVATE:
+            # Each member calls it by the other's name: one frame each, not one for the room.
+            for member_id, title in queries.private_titles(room).items():
+                events.publish_to_user(member_id, RoomUpdated(room=room_data(room, title=title)))
+        else:
+            events.publish_to_room(room.pk, RoomUpdated(room=room_data(room)))
     return room

@@ -76,15 +76,15 @@ class ObjectChoiceField(forms.ModelChoiceField):
 
 
 class RoomCreateForm(ChatForm):
+    """A new room. It offers only what the policy lets the user create
+    (:func:`smartcampus_chat.queries.room_create_choices`): the types, and the group and
+    course fields only with their type."""
+
     name = forms.CharField(label=_("Name"))
     room_type = forms.ChoiceField(
         label=_("Type"),
-        choices=[(t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)],
         initial=RoomType.PUBLIC,
-        help_text=_(
-            "Anyone can create a public room; staff create group rooms; teachers create "
-            "rooms for their courses."
-        ),
+        error_messages={"invalid_choice": _("You may not create this kind of room here.")},
     )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -103,18 +103,21 @@ class RoomCreateForm(ChatForm):
     )
 
     def __init__(self, *args: Any, choices: RoomCreateChoices, **kwargs: Any) -> None:
-        """``choices``: the groups and courses offered to the user
-        (:func:`smartcampus_chat.queries.room_create_choices`)."""
+        """``choices``: what the policy lets the user create."""
         super().__init__(*args, **kwargs)
         self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
-        cast(forms.ModelChoiceField, self.fields["group"]).queryset = choices.groups
-        if choices.courses is None:
+        labels = dict(RoomType.choices)
+        cast(forms.ChoiceField, self.fields["room_type"]).choices = [
+            (t, labels[t]) for t in choices.room_types
+        ]
+        if RoomType.GROUP in choices.room_types:
+            cast(forms.ModelChoiceField, self.fields["group"]).queryset = choices.groups
+        else:
+            del self.fields["group"]
+        if RoomType.COURSE in choices.room_types and choices.courses is not None:
+            cast(forms.ModelChoiceField, self.fields["course"]).queryset = choices.courses
+        else:
             del self.fields["course"]
-            cast(forms.ChoiceField, self.fields["room_type"]).choices = [
-                (t.value, t.label) for t in (RoomType.PUBLIC, RoomType.GROUP)
-            ]
-            return
-        cast(forms.ModelChoiceField, self.fields["course"]).queryset = choices.courses
 
 
 class RoomSettingsForm(ChatForm):

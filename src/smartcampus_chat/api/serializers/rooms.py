@@ -34,11 +34,18 @@ class AccessSerializer(serializers.Serializer):
 
 class RoomSerializer(serializers.ModelSerializer):
     """A room in lists. ``unread``, ``last_read_seq`` and ``last_message`` are null for rooms
-    the user has not joined. Context: ``last_messages`` ({room id: message}).
+    the user has not joined. Context: ``last_messages`` ({room id: message}) and ``titles``
+    ({room id: the user's title of it}, :func:`smartcampus_chat.queries.room_titles`).
     """
 
     created_at = UTCDateTimeField()
     last_message_at = UTCDateTimeField(allow_null=True)
+    title = serializers.SerializerMethodField(
+        help_text=_(
+            "The room as the requesting user names it: a private room is titled with the "
+            "other person's display name, any other room with its name."
+        )
+    )
     unread = serializers.SerializerMethodField()
     last_read_seq = serializers.SerializerMethodField()
     last_message = serializers.SerializerMethodField()
@@ -53,6 +60,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "id",
             "slug",
             "name",
+            "title",
             "room_type",
             "course",
             "description",
@@ -70,6 +78,11 @@ class RoomSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_course(self, room: ChatRoom) -> str | None:
         return room.course_key or None
+
+    @extend_schema_field(serializers.CharField())
+    def get_title(self, room: ChatRoom) -> str:
+        titles: dict[int, str] = self.context.get("titles", {})
+        return titles.get(room.pk, room.name)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread(self, room: ChatRoom) -> int | None:

@@ -9,14 +9,14 @@ from dataclasses import fields
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.validation import clean_int
-from smartcampus_chat.exceptions import ChatError, NotFound, PermissionDenied
+from smartcampus_chat.exceptions import ChatError, NotFound
 from smartcampus_chat.web.security import View, security_headers
 
 
@@ -32,33 +32,38 @@ def view_context(view: Any, **values: Any) -> dict[str, Any]:
 
 
 def chat_errors(view: View) -> View:
-    """Answer a service error the HTML way.
+    """Answer a service error the HTML way: ``smartcampus_chat/error.html`` in the chat's
+    layout, with the error's status (404 hidden or missing, 403 not allowed, 409 archived,
+    400 invalid input outside a form, 429 rate limit), translated, with a way back.
 
-    ``NotFound`` becomes Django's 404 and ``PermissionDenied`` its 403, so that the host's
-    own error pages show; any other error (archived room, invalid input outside a form,
-    rate limit) renders ``smartcampus_chat/error.html`` with the error's status.
+    A 404 says only what the user may know: the same words for a missing room and a hidden
+    one, unless they were in it (:func:`smartcampus_chat.queries.rooms.lost_access_reason`).
     """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from exc
         except ChatError as exc:
-            response = render(
-                request,
-                "smartcampus_chat/error.html",
-                page_context(error=exc),
-                status=exc.status,
-            )
-            if exc.retry_after is not None:
-                response.headers["Retry-After"] = retry_after_header(exc)
-            return response
+            return error_response(request, exc)
 
     return wrapper
+
+
+def error_response(request: HttpRequest, exc: ChatError) -> HttpResponse:
+    """The chat's error page for ``exc`` (its status, and ``Retry-After`` when waiting helps)."""
+    message = exc.message
+    if isinstance(exc, NotFound) and message == str(NotFound.default_message):
+        message = _("This page does not exist, or you do not have access to it.")
+    response = render(
+        request,
+        "smartcampus_chat/error.html",
+        page_context(error=exc, message=message),
+        status=exc.status,
+    )
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = retry_after_header(exc)
+    return response
 
 
 def retry_after_header(exc: ChatError) -> str:

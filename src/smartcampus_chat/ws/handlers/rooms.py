@@ -15,7 +15,6 @@ from channels.db import database_sync_to_async
 
 from smartcampus_chat import queries
 from smartcampus_chat.protocol.frames import RoomAdded, RoomRemoved
-from smartcampus_chat.protocol.render import room_data
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.connections import FollowedRoom
 from smartcampus_chat.ws.socket import CLOSE_NOT_ALLOWED, CLOSE_ROOM_GONE, Followed, Socket
@@ -101,9 +100,9 @@ class UserEndpoint(Socket):
             if room_id not in self.rooms:
                 self.rooms[room_id] = followed = Followed(room_id, slug)
                 await events.follow(self, room_ids=[room_id])
-                room = await database_sync_to_async(queries.room_by_id)(room_id)
-                followed.last = room.last_event_seq
-                await self.send_frame(RoomAdded(room=room_data(room)))
+                data = await database_sync_to_async(queries.room_payload_by_id)(self.user, room_id)
+                followed.last = data.last_event_seq
+                await self.send_frame(RoomAdded(room=data))
         return {f.room_id: f.last or 0 for f in rooms}
 
     async def access_lost(self) -> None:

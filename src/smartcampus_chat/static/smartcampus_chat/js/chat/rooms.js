@@ -60,7 +60,7 @@ export function onRoomAdded(frame) {
   item.setAttribute("data-room", room.slug);
   const link = document.createElement("a");
   link.href = config.roomUrl.replace("__slug__", encodeURIComponent(room.slug));
-  link.textContent = room.name;
+  link.textContent = room.title;
   item.appendChild(link);
   myRooms.insertBefore(item, myRooms.firstElementChild);
 }
@@ -76,12 +76,12 @@ export function onRoomRemoved(frame) {
   }
 }
 
-/** "room.updated": a new name. */
+/** "room.updated": a new name (its title: what this user calls the room). */
 export function onRoomUpdated(frame) {
   const named = roomItem(frame.room.slug);
   const link = named && $("a", named);
   if (link) {
-    link.textContent = frame.room.name;
+    link.textContent = frame.room.title;
   }
 }
 
