@@ -764,7 +764,8 @@ def test_room_group_and_user_names(
     )
     assert people, "nobody found"
     for user_id, text in people:
-        assert text == by_id[user_id].name  # no handle: EXPOSE_USERNAME is off
+        # The browser suite shows handles (EXPOSE_USERNAME): they go through the corpus too.
+        assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
     # More senders than a page: the next page's link keeps the query.
     page.locator("a.scc-people-next").click()
     page.wait_for_url("**/people/?q=xss-sender&page=2")
@@ -778,7 +779,7 @@ def test_room_group_and_user_names(
     )
     for user_id, text in members:
         if user_id in by_id:
-            assert text == by_id[user_id].name
+            assert text == f"{by_id[user_id].name} @{by_id[user_id].username}"
     assert len(members) >= SENDERS - LIVE_SENDERS
 
     # The REST API opened in the browser: JSON text, never HTML (no browsable API), nosniff.
