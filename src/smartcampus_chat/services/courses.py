@@ -35,7 +35,7 @@ __all__ = [
     "sync_course_rooms",
 ]
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.members import announce_joined, announce_left
+from smartcampus_chat.services.members import announce_joined, do_delete_member
 
 #: The roles a course resolver may give, as participant roles.
 _COURSE_ROLES = {Role.MEMBER.value: Role.MEMBER, Role.MODERATOR.value: Role.MODERATOR}
@@ -121,16 +121,7 @@ def remove(user: Any, room: ChatRoom) -> bool:
         )
         if participant is None:
             return False
-        participant.delete()
-        announce_left(user, room)
-        signals.send_on_commit(
-            signals.member_removed,
-            ChatParticipant,
-            participant=participant,
-            room=room,
-            user=user,
-            by=None,
-        )
+        do_delete_member(None, participant)  # announced and signalled as any removal
     events.notify_access_changed(user.pk)
     return True
 
