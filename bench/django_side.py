@@ -104,6 +104,22 @@ def prepare_app(rooms: int, users: int) -> list[int]:
     return [user.pk for user in people]
 
 
+def join_rooms(user_ids: list[int], count: int, per_user: int) -> int:
+    """Each user joins ``per_user`` of the rooms ``bench-room-0`` … ``count - 1`` (round
+    robin), as participants: what a user's all-rooms socket (``ws/chat/``) follows."""
+    from smartcampus_chat.models import ChatParticipant, ChatRoom
+
+    slugs = [app_room_slug(index) for index in range(count)]
+    rooms = sorted(ChatRoom.objects.filter(slug__in=slugs), key=lambda r: slugs.index(r.slug))
+    rows = [
+        ChatParticipant(room=rooms[(index + k) % len(rooms)], user_id=user_id)
+        for index, user_id in enumerate(user_ids)
+        for k in range(min(per_user, len(rooms)))
+    ]
+    ChatParticipant.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
 def mint_tickets(user_ids: list[int]) -> list[str]:
     """One WebSocket ticket per entry of ``user_ids`` (``?ticket=``, docs/protocol.md).
 

@@ -127,9 +127,12 @@ function element(tag, inside) {
   };
 }
 const textarea = element("textarea");
+const publicRooms = element("ul");
 const dom = {
   "#connection-banner": element("div"),
-  "#my-rooms": element("ul"),
+  "#my-rooms": element("div", {
+    'section[data-section="public"]': element("section", { ul: publicRooms }),
+  }),
   "#typing-indicator": element("div"),
   "#composer": element("form", { "textarea[name=content]": textarea }),
   "#composer textarea[name=content]": textarea,
@@ -165,8 +168,8 @@ for (const [step, arg] of steps) {
 const banner = dom["#connection-banner"];
 console.log(JSON.stringify({
   banner: banner.hidden ? null : banner.textContent,
-  rooms: dom["#my-rooms"].children.map(
-    (li) => ({ href: li.children[0].href, text: li.children[0].textContent })),
+  rooms: publicRooms.children.map(
+    (li) => ({ href: li.children[0].href, text: li.children[0].title })),
   sent, delays: timers.map((timer) => timer.ms),
 }));
 """
@@ -268,7 +271,8 @@ def test_the_websocket_path_is_written_once(alice: Any, public_room: ChatRoom) -
     # And what the pages send is what the router routes.
     routes = {p.name: p for p in websocket_urlpatterns}
     user_url = client_config(alice)["wsUrl"]
-    room_url = client_config(alice, public_room)["wsUrl"]
+    assert client_config(alice, public_room)["wsUrl"] == user_url  # the shell's one socket
+    room_url = client_config(alice, public_room)["roomWsUrl"]
     assert routes["smartcampus_chat_user_ws"].pattern.match(user_url.lstrip("/"))
     matched = routes["smartcampus_chat_room_ws"].pattern.match(room_url.lstrip("/"))
     assert matched

@@ -96,13 +96,14 @@ def test_pages_follow_the_request_language(
     french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
     html = client.get(reverse("smartcampus_chat:room_list"), **french).content.decode()
     assert '<html lang="fr"' in html
-    assert "Mes salons" in html
+    assert "Choisissez un salon" in html
     assert "Créer un salon" in html
     html = client.get(public_room.get_absolute_url(), **french).content.decode()
     assert "Message supprimé" in html
     assert "Participants" in html
     assert "2 membres" in html
-    strings = json.loads(html.split('type="application/json">')[1].split("</script>")[0])["i18n"]
+    config = html.split('id="scc-config" type="application/json">')[1].split("</script>")[0]
+    strings = json.loads(config)["i18n"]
     assert strings["typing_one"] == "%(name)s est en train d\u2019écrire…"
     assert "Public" in html
     english = client.get(public_room.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")

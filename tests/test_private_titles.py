@@ -56,11 +56,14 @@ def test_each_viewer_sees_the_other_persons_name_in_the_room_list(
     assert dm.name == "Alice & Chloé Dubois"  # stored for the pair, as before
     alices = _page(client, alice, reverse("smartcampus_chat:room_list"))
     card = alices.split(f'data-room="{dm.slug}"')[1].split("</li>")[0]
-    assert '">Chloé Dubois</a>' in card
+    assert '<span class="scc-room-label">Chloé Dubois</span>' in card
     assert 'data-name="Chloé Dubois"' in alices
     assert "Alice &amp; Chloé Dubois" not in alices
     chloes = _page(client, chloe, reverse("smartcampus_chat:room_list"))
-    assert '">Alice</a>' in chloes.split(f'data-room="{dm.slug}"')[1].split("</li>")[0]
+    assert (
+        '<span class="scc-room-label">Alice</span>'
+        in chloes.split(f'data-room="{dm.slug}"')[1].split("</li>")[0]
+    )
 
 
 @pytest.mark.django_db
@@ -68,10 +71,10 @@ def test_the_room_page_header_and_title_name_the_other_person(
     client: Client, alice: Any, chloe: Any, dm: ChatRoom
 ) -> None:
     html = _page(client, alice, dm.get_absolute_url())
-    assert re.search(r"<title>\s*Chloé Dubois\s*</title>", html)
-    assert re.search(r'class="[^"]*scc-room-name">Chloé Dubois</h1>', html)
+    assert re.search(r"<title>\s*Chloé Dubois · ", html)
+    assert re.search(r'class="[^"]*scc-room-name" title="Chloé Dubois">Chloé Dubois</h1>', html)
     html = _page(client, chloe, dm.get_absolute_url())
-    assert re.search(r"<title>\s*Alice\s*</title>", html)
+    assert re.search(r"<title>\s*Alice · ", html)
 
 
 @pytest.mark.django_db
@@ -206,7 +209,9 @@ def test_titles_cost_one_query_whatever_the_number_of_private_rooms(
     with CaptureQueriesContext(connection) as five:
         page = queries.room_list_page(alice, "")
     assert len(five.captured_queries) == len(one.captured_queries)
-    assert sorted(room.title for room in page.rooms) == [
+    assert page.sidebar is not None
+    rooms = [room for section in page.sidebar.sections for room in section.rooms]
+    assert sorted(room.title for room in rooms) == [
         "first",
         "other0",
         "other1",

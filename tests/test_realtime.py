@@ -510,6 +510,8 @@ async def test_long_backlog_is_paged_and_truncated(
         await db(send_text)(public_room, alice, f"m{n}")
     client = await open_user(alice)
     await client.send_frame(type="resume", room=public_room.slug, event_seq=0, id="r1")
+    # Every replay starts with the room's participants (the shell opening a room).
+    assert (await client.receive_frame())["type"] == "participants"
     seqs = []
     while (frame := await client.receive_frame())["type"] == "message.new":
         seqs.append(frame["message"]["event_seq"])
@@ -519,6 +521,7 @@ async def test_long_backlog_is_paged_and_truncated(
     assert frame["event_seq"] == 5
     assert frame["id"] == "r1"
     await client.send_frame(type="resume", room=public_room.slug, event_seq=5)
+    assert (await client.receive_frame())["type"] == "participants"
     assert (await client.receive_frame())["message"]["event_seq"] == 6
     assert (await client.receive_frame())["message"]["event_seq"] == 7
     last = await client.receive_frame("resumed")

@@ -44,10 +44,11 @@ async def test_message_is_stored_acked_and_broadcast(
     ack = await sender.receive_json_from(timeout=5)
     assert ack["type"] == "ack"
     assert ack["message"]["seq"] == 1
-    # Ann's first message also made her a participant: the room hears of both, in no
-    # guaranteed order (they are separate publishes).
-    frames = [await receiver.receive_json_from(timeout=5) for _ in range(2)]
-    assert sorted(f["type"] for f in frames) == ["message.new", "participant.joined"]
+    # Ann's first message also made her a participant, online at once since her socket is
+    # open: the room hears of all three, in no guaranteed order (separate publishes).
+    frames = [await receiver.receive_json_from(timeout=5) for _ in range(3)]
+    assert sorted(f["type"] for f in frames) == ["message.new", "participant.joined", "presence"]
+    assert next(f for f in frames if f["type"] == "presence")["online"] is True
     frame = next(f for f in frames if f["type"] == "message.new")
     assert frame["message"]["content"] == "hello"
     stored = await database_sync_to_async(ChatMessage.objects.get)(pk=ack["message"]["id"])

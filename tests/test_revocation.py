@@ -646,36 +646,80 @@ async def test_a_session_extended_before_its_expiry_keeps_its_sockets(
 
 
 class _Socket:
-    """What the sweeper sees of a consumer (``revalidation.Checked``)."""
+    """What the sweeper sees of a consumer (``revalidation.Checked``): each ask records the
+    sweeper's clock (it sets ``validated_at`` to it before asking) and the real one."""
 
     def __init__(self) -> None:
         self.validated_at = float("inf")  # Never due by the interval: expiries alone.
         self.expires_at = float("inf")
         self.asked: list[float] = []
+        self.asked_really: list[float] = []
+        self.was_asked = asyncio.Event()
 
     def deliver(self, message: dict[str, Any]) -> None:
-        self.asked.append(time.monotonic())
+        self.asked.append(self.validated_at)
+        self.asked_really.append(time.monotonic())
+        self.was_asked.set()
 
 
-async def test_the_sweeper_asks_at_each_expiry_with_one_heap(settings: Any) -> None:
-    """Expiries after the next sweep enter the heap when it runs; a moved expiry leaves a
-    stale entry that asks nobody; ``inf`` is never asked; nothing is asked early."""
+def test_the_sweeper_asks_at_each_expiry_with_one_heap(settings: Any) -> None:
+    """On the sweeper's own clock: expiries before the next sweep are in the heap at once,
+    later ones enter it at that sweep; a moved expiry leaves a stale entry that asks
+    nobody; ``inf`` is never asked; nothing is asked early and the task wakes at each
+    expiry (``next_wake``)."""
     from smartcampus_chat.realtime import revalidation
 
     settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": 0.8}
-    sweeper = revalidation.Sweeper(asyncio.get_running_loop())
-    soon, later, moved, never = _Socket(), _Socket(), _Socket(), _Socket()
-    start = time.monotonic()
-    for socket in (soon, later, moved, never):
-        sweeper.add(socket)
-    sweeper.expire_at(soon, start + 0.1)  # Before the first sweep (0.2 s): in the heap now.
-    sweeper.expire_at(later, start + 0.5)  # After it: enters at a sweep.
+    sweeper = revalidation.Sweeper(asyncio.new_event_loop())  # Its task is never started.
+    soon, later, moved, never = sockets = [_Socket() for _ in range(4)]
+    start = 1000.0
+    sweeper.horizon = start + revalidation.period()  # 0.2 s: the first sweep.
+    for socket in sockets:
+        sweeper.sockets.add(socket)
+    sweeper.expire_at(soon, start + 0.1)
+    sweeper.expire_at(later, start + 0.5)  # After the first sweep: not in the heap yet.
     sweeper.expire_at(moved, start + 0.15)
     sweeper.expire_at(moved, start + 0.7)  # Moved: the 0.15 s entry is stale.
     sweeper.expire_at(never, float("inf"))
     assert len(sweeper.expiries) == 2
-    await asyncio.sleep(start + 1.0 - time.monotonic())
+    wakes = []
+    while len(wakes) < 8:
+        now = sweeper.next_wake()
+        wakes.append(round(now - start, 3))
+        assert sweeper.expire(now - 0.001) == 0, "asked before the expiry"
+        sweeper.expire(now)
+        if now >= sweeper.horizon:
+            sweeper.sweep(now)
+    assert wakes == [0.1, 0.15, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8]
+    assert [[round(t - start, 3) for t in s.asked] for s in sockets] == [
+        [0.1],
+        [0.5],
+        [0.7],
+        [],
+    ]
+    sweeper.loop.close()
+
+
+async def test_the_sweepers_task_asks_when_an_expiry_is_due(settings: Any) -> None:
+    """The running task: each socket is asked once, never before its expiry, even when the
+    expiry arrives while the task sleeps until a later sweep (it is woken)."""
+    from smartcampus_chat.realtime import revalidation
+
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_INTERVAL": 60}
+    sweeper = revalidation.Sweeper(asyncio.get_running_loop())
+    first, second = _Socket(), _Socket()
+    sweeper.add(first)
+    sweeper.add(second)
+    await asyncio.sleep(0)  # The task sleeps until the first sweep, 5 s away.
+    first_sweep = sweeper.horizon
+    start = time.monotonic()
+    sweeper.expire_at(first, start + 0.2)
+    sweeper.expire_at(second, start + 0.1)
+    both = asyncio.gather(first.was_asked.wait(), second.was_asked.wait())
+    await asyncio.wait_for(both, 30)  # Only a hang guard: the expiries are well before it.
+    await asyncio.sleep(0.3)  # Time to be asked a second time, wrongly.
     await sweeper.aclose()
-    assert [len(s.asked) for s in (soon, later, moved, never)] == [1, 1, 1, 0]
-    for socket, due in ((soon, 0.1), (later, 0.5), (moved, 0.7)):
-        assert due <= socket.asked[0] - start < due + 0.25, (due, socket.asked[0] - start)
+    assert (len(first.asked_really), len(second.asked_really)) == (1, 1)
+    assert first.asked_really[0] >= start + 0.2
+    assert second.asked_really[0] >= start + 0.1
+    assert max(first.asked_really + second.asked_really) < first_sweep, "not woken"

@@ -59,7 +59,7 @@ def test_room_list_shows_my_rooms_unread_preview_and_joinable_rooms(
 
     response = alice_client.get(reverse("smartcampus_chat:room_list"))
     html = response.content.decode()
-    my_rooms = html.split('id="my-rooms"')[1].split("</ul>")[0]
+    my_rooms = html.split('id="my-rooms"')[1].split("</nav>")[0]
     joinable = html.split('id="joinable-rooms"')[1].split("</ul>")[0]
     assert f'data-room="{mine.slug}"' in my_rooms
     assert re.search(r'class="badge rounded-pill scc-unread"[^>]*>1<', my_rooms)
@@ -107,7 +107,7 @@ def test_conversation_follows_the_dom_contract(
     public_room.refresh_from_db()
     response = alice_client.get(public_room.get_absolute_url())
     html = response.content.decode()
-    assert f'class="scc-app scc-room container-xxl py-2" data-room="{public_room.slug}"' in html
+    assert re.search(rf'<div class="scc-room [^"]*"[^>]* data-room="{public_room.slug}"', html)
     for hook in (
         'id="message-list"',
         '<template id="scc-message-template">',
@@ -129,7 +129,11 @@ def test_conversation_follows_the_dom_contract(
     assert "scc-presence scc-offline" in html
     assert html.rstrip().endswith("</html>")
     data = config(response)
-    assert data["wsUrl"] == f"/ws/chat/{public_room.slug}/"
+    # The shell follows joined rooms on the all-rooms socket; this room's own endpoint is
+    # used only while it is open and not joined.
+    assert data["wsUrl"] == "/ws/chat/"
+    assert data["roomWsUrl"] == f"/ws/chat/{public_room.slug}/"
+    assert data["joined"] is True
     assert data["userId"] == alice.pk
     assert data["room"] == public_room.slug
     assert (data["lastSeq"], data["lastEventSeq"]) == (2, 2)
@@ -189,10 +193,11 @@ def test_history_has_an_older_link_that_pages_by_keyset(
     assert 'id="older" ' in html
     assert 'data-before="5" href="?before=5"' in html
     html = alice_client.get(public_room.get_absolute_url(), {"before": "5"}).content.decode()
-    assert [int(n) for n in re.findall(r"message number (\d)", html)] == [2, 3, 4]
+    history = html.split('id="message-list"')[1]  # The sidebar previews the newest message.
+    assert [int(n) for n in re.findall(r"message number (\d)", history)] == [2, 3, 4]
     assert 'href="?after=4"' in html
     html = alice_client.get(public_room.get_absolute_url(), {"before": "2"}).content.decode()
-    assert re.findall(r"message number (\d)", html) == ["1"]
+    assert re.findall(r"message number (\d)", html.split('id="message-list"')[1]) == ["1"]
     assert 'id="older"' not in html
 
 

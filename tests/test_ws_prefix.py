@@ -35,7 +35,10 @@ async def test_routes_pages_and_tickets_follow_the_prefix(
         client.force_login(alice)
         page = client.get(public_room.get_absolute_url())
         ticket = client.post(reverse("smartcampus_chat:api-ws-ticket"))
-        return config(page)["wsUrl"], ticket.json()["ws_url"]
+        page_config = config(page)
+        # The shell's all-rooms socket, and the room's own (for a room one has not joined).
+        assert page_config["wsUrl"] == f"/{PREFIX}"
+        return page_config["roomWsUrl"], ticket.json()["ws_url"]
 
     from asgiref.sync import sync_to_async
 

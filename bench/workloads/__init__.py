@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bench.workloads import burst, catchup, chat_mix, fanout, history, idle, page, persistence
+from bench.workloads import (
+    burst,
+    catchup,
+    chat_mix,
+    fanout,
+    history,
+    idle,
+    page,
+    persistence,
+    shell_memory,
+    switch,
+)
 
 WORKLOADS: dict[str, ModuleType] = {
     "fanout": fanout,
@@ -15,12 +26,16 @@ WORKLOADS: dict[str, ModuleType] = {
     "catch-up": catchup,
     "history": history,
     "page": page,
+    "shell-memory": shell_memory,
+    "switch": switch,
 }
 #: The order of a run without workload names, quickest first.
 DEFAULT_ORDER = [
     "persistence",
     "catch-up",
     "history",
+    "switch",
+    "shell-memory",
     "idle",
     "chat-mix",
     "burst",

@@ -188,6 +188,9 @@ class ChatSettings:
 
     # Template that every chat page extends; the host can name its own site layout.
     BASE_TEMPLATE = Setting("smartcampus_chat/base.html", text)
+    # The site's name at the end of tab titles ("General · SmartCampus") with the app's own
+    # base template (a host's base template names its site itself); translated if it can.
+    SITE_NAME = Setting("SmartCampus", text)
     # Dotted path of the access policy class (see smartcampus_chat.domain.policies.ChatPolicy).
     POLICY = Setting("smartcampus_chat.domain.policies.ChatPolicy", dotted_path, error="E003")
     # "app_label.ModelName" of the host's course model, or None when there are no courses.

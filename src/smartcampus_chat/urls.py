@@ -30,6 +30,7 @@ app_name = "smartcampus_chat"
 
 urlpatterns = [
     path("", views.room_list, name="room_list"),
+    path("browse/", views.room_list, {"browse": True}, name="room_browse"),
     path("create/", views.room_create, name="room_create"),
     path("people/", views.people_search, name="people"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),

@@ -237,6 +237,24 @@ def send(page: Page, text: str) -> None:
     box.press("Enter")
 
 
+def message_action(message: Locator, action: str) -> None:
+    """Choose ``action`` (``data-action``: edit, delete, copy-link) in a message's menu;
+    a delete is confirmed in its dialog."""
+    message.hover()
+    message.locator(".scc-menu-button").click()
+    message.locator(f'[role=menu] [data-action="{action}"]').click()
+    if action == "delete":
+        message.page.locator('dialog.scc-dialog [data-action="confirm-delete"]').click()
+
+
+def edit_inline(message: Locator, text: str) -> None:
+    """Edit a message in place through its menu, as a user does (Enter saves)."""
+    message_action(message, "edit")
+    editor = message.locator(".scc-edit textarea")
+    editor.fill(text)
+    editor.press("Enter")
+
+
 def tab_until(page: Page, selector: str, limit: int = 60) -> int:
     """Press Tab until the focused element matches ``selector``; return how many presses."""
     for presses in range(1, limit + 1):

@@ -26,7 +26,7 @@ def test_login_form(open_page: OpenPage) -> None:
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
 
     login_with_form(page, "chloe")
-    expect(page.get_by_role("heading", name="My rooms")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Chat")).to_be_visible()
     expect(page.locator("#my-rooms li[data-room]").first).to_be_visible()
     # Her enrolment joined her course's room (the roster hook); a club she is not in is
     # not offered.
@@ -42,6 +42,7 @@ def test_anonymous_user_is_sent_to_login(open_page: OpenPage) -> None:
 def create_room(open_page: OpenPage, user: str, name: str, room_type: str, **selects: str) -> Page:
     """``user`` fills in the room creation form from the room list; the page it leads to."""
     page = open_page(user, "/chat/")
+    page.get_by_role("group").filter(has_text="New conversation").locator("summary").click()
     page.get_by_role("link", name="Create a room").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Type").select_option(room_type)
@@ -140,8 +141,9 @@ def test_private_conversation_from_the_room_list(
 def test_french_interface(open_page: OpenPage) -> None:
     page = open_page("alice", "/chat/", locale="fr-FR")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    expect(page.get_by_role("heading", name="Mes salons")).to_be_visible()
+    expect(page.get_by_role("heading", name="Choisissez un salon")).to_be_visible()
     expect(page.get_by_role("heading", name="Salons que vous pouvez rejoindre")).to_be_visible()
+    page.locator(".scc-new summary").click()
     expect(page.get_by_role("link", name="Créer un salon")).to_be_visible()
     page.locator("#my-rooms a", has_text="General").click()
     expect(page.get_by_role("heading", name="Participants")).to_be_visible()

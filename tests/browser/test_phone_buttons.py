@@ -43,7 +43,8 @@ def test_join_stays_on_one_line_on_a_phone_in_french(
 ) -> None:
     name = unique("Club de lecture des romans policiers du dix-neuvième siècle")
     slug = Api(open_page("bob")).create_room(name)
-    page = _phone(open_page, "alice", "/chat/")
+    # On a phone the rooms one may join are a screen of their own ("Browse rooms").
+    page = _phone(open_page, "alice", "/chat/browse/")
     join = page.locator(f'#joinable-rooms li[data-room="{slug}"] button[type=submit]')
     expect(join).to_contain_text("Rejoindre")
     assert join.evaluate(LINES) == 1

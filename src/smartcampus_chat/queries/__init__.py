@@ -57,6 +57,7 @@ from smartcampus_chat.queries.rooms import (
     with_titles,
 )
 from smartcampus_chat.queries.search import SEARCH_MAX_LENGTH, clean_search
+from smartcampus_chat.queries.sidebar import Sidebar, SidebarSection, sidebar
 
 __all__ = [
     "PEOPLE_LIMIT",
@@ -70,6 +71,8 @@ __all__ = [
     "RoomListPage",
     "RoomPage",
     "RoomSettingsPage",
+    "Sidebar",
+    "SidebarSection",
     "active_users",
     "changes_since",
     "clamp_page_size",
@@ -101,6 +104,7 @@ __all__ = [
     "room_titles",
     "search_people",
     "shows_deleted_content",
+    "sidebar",
     "unread_summary",
     "visible_room_for_course",
     "with_titles",

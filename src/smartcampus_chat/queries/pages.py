@@ -18,37 +18,27 @@ from smartcampus_chat.protocol.render import visible_content
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
-from smartcampus_chat.queries.rooms import (
-    joinable_rooms,
-    last_messages,
-    my_rooms,
-    room_for,
-    with_titles,
-)
+from smartcampus_chat.queries.rooms import joinable_rooms, room_for, with_titles
+from smartcampus_chat.queries.sidebar import Sidebar, sidebar
 
 
 @dataclass(frozen=True)
 class RoomListPage:
-    """The room list: the user's rooms (each annotated by :func:`my_rooms`, with
-    ``last_message`` and ``last_preview``, what the user may read of it) and the rooms
-    they may join, each with its ``title`` for this user (:func:`with_titles`)."""
+    """The shell without an open room: the sidebar (the user's rooms, :func:`sidebar`) and,
+    in the main pane, the rooms they may join, each with its ``title`` for this user
+    (:func:`with_titles`). ``sidebar`` is None for the pane fragment (``?pane=1``), which
+    the client swaps in beside the sidebar it already shows."""
 
-    rooms: list[ChatRoom]
+    sidebar: Sidebar | None
     joinable_rooms: list[ChatRoom]
     search: str
     #: Whether "create a room" is offered: the policy lets the user create some room.
     can_create_room: bool
 
 
-def room_list_page(user: Any, search: str) -> RoomListPage:
-    rooms = with_titles(user, my_rooms(user, search))
-    last = last_messages(rooms)
-    for room in rooms:
-        message = last.get(room.pk)
-        room.last_message = message  # type: ignore[attr-defined]
-        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
+def room_list_page(user: Any, search: str, *, with_sidebar: bool = True) -> RoomListPage:
     return RoomListPage(
-        rooms,
+        sidebar(user, search) if with_sidebar else None,
         with_titles(user, joinable_rooms(user, search)),
         search,
         can_create_room=get_policy().can_create_rooms(user),
@@ -87,10 +77,23 @@ class RoomPage:
     #: the latest page: what the page's "mark as read" form sends (the page itself never
     #: moves the marker: a GET changes nothing). None: nothing to mark.
     unread_seq: int | None
+    #: The viewer's read marker as the page was loaded (None: not a participant): where
+    #: the "new messages" divider goes.
+    last_read_seq: int | None
+    #: The shell's room sidebar; None for the conversation pane alone (``?pane=1``).
+    sidebar: Sidebar | None = None
 
 
-def room_page(user: Any, slug: str, *, before: int | None, after: int | None) -> RoomPage:
-    """The page of room ``slug`` (NotFound when hidden); ``before`` wins over ``after``."""
+def room_page(
+    user: Any,
+    slug: str,
+    *,
+    before: int | None,
+    after: int | None,
+    with_sidebar: bool = True,
+) -> RoomPage:
+    """The page of room ``slug`` (NotFound when hidden); ``before`` wins over ``after``.
+    The sidebar is read after the access decision: a hidden room costs no sidebar."""
     room, access = room_for(user, slug)
     with_titles(user, [room])
     if before is not None:
@@ -127,6 +130,8 @@ def room_page(user: Any, slug: str, *, before: int | None, after: int | None) ->
             if mine is not None and newest is not None and newest > mine.last_read_seq
             else None
         ),
+        last_read_seq=None if mine is None else mine.last_read_seq,
+        sidebar=sidebar(user) if with_sidebar else None,
     )
 
 

@@ -79,6 +79,13 @@ def _set_online(user_ids: Iterable[int] | QuerySet[Any, Any]) -> None:
         _announce(user, [(r[2], r[3]) for r in rows if r[1] == user_id], online=True, when=now)
 
 
+def joined_while_connected(user_ids: Iterable[int]) -> None:
+    """New participant rows of users who already have an open connection come online, and
+    it is announced: their sockets opened before they joined (a public room read, then
+    joined or posted in), so no "connection opened" will say it."""
+    _set_online(ChatConnection.objects.filter(user_id__in=list(user_ids)).values("user_id"))
+
+
 def _set_offline_if_gone(user_ids: Iterable[int]) -> None:
     """Mark users without any remaining connection offline; announce it."""
     from django.contrib.auth import get_user_model

@@ -154,11 +154,15 @@ class Sweeper:
                 self._arm(socket, socket.expires_at)
         return asked
 
+    def next_wake(self) -> float:
+        """``time.monotonic()`` at which the task must run next: the next sweep, or the
+        first expiry in the heap if it is sooner."""
+        return min(self.horizon, self.expiries[0][0]) if self.expiries else self.horizon
+
     async def _run(self) -> None:
         while self.sockets:
-            until = min(self.horizon, self.expiries[0][0]) if self.expiries else self.horizon
             self.wake.clear()
-            wait = until - time.monotonic()
+            wait = self.next_wake() - time.monotonic()
             if wait > 0:
                 # asyncio.TimeoutError: not the builtin TimeoutError on Python 3.10.
                 with contextlib.suppress(asyncio.TimeoutError):

@@ -20,7 +20,7 @@ from smartcampus_chat.protocol.frames import (
     RoomRemoved,
 )
 from smartcampus_chat.protocol.render import user_ref
-from smartcampus_chat.realtime import events
+from smartcampus_chat.realtime import events, presence
 from smartcampus_chat.services.rooms import room_access
 
 
@@ -62,6 +62,9 @@ def announce_joined(user: Any, room: ChatRoom, participant: ChatParticipant) -> 
         ParticipantJoined(room=room.slug, user=user_ref(user), role=participant.role),
     )
     events.publish_to_user(user.pk, RoomAdded(room=queries.room_payload(user, room)))
+    # Already connected (reading the room before joining it): online there at once.
+    user_id = user.pk
+    transaction.on_commit(lambda: presence.joined_while_connected([user_id]))
     signals.send_on_commit(
         signals.member_joined, ChatParticipant, participant=participant, room=room, user=user
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -19,10 +20,15 @@ from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
+from smartcampus_chat.web.timeline import clock_config
 
 #: Stands for the slug in ``roomUrl``; the client replaces it (a valid slug itself, so the
 #: URL reverses whatever prefix the host mounted the app under).
 SLUG_PLACEHOLDER = "__slug__"
+
+#: ``?pane=1`` on a shell URL (the room list, a room) answers its main pane alone: the same
+#: template include the full page renders, swapped in by the client without a page load.
+PANE_PARAM = "pane"
 
 
 def client_strings() -> dict[str, str]:
@@ -46,6 +52,19 @@ def client_strings() -> dict[str, str]:
         "save": gettext("Save"),
         "cancel": gettext("Cancel"),
         "confirm_delete": gettext("Delete this message?"),
+        "editHint": gettext("Enter to save, Esc to cancel"),
+        "copyLink": gettext("Copy link"),
+        "linkCopied": gettext("Link copied."),
+        "today": gettext("Today"),
+        "yesterday": gettext("Yesterday"),
+        "jumpToLatest": gettext("%(count)s new, jump to the latest"),
+        "failed": gettext("Not sent"),
+        "notDelivered": gettext("The message could not be delivered."),
+        "retry": gettext("Retry"),
+        "discard": gettext("Discard"),
+        "archived": gettext(
+            "This room is archived: you can read it, but nobody can post in it any more."
+        ),
         "new_message_announcement": gettext("New message from %(name)s"),
         "online": gettext("online"),
         "offline": gettext("offline"),
@@ -53,6 +72,48 @@ def client_strings() -> dict[str, str]:
         "closedForbidden": gettext("You no longer have access to this room."),
         "closedGone": gettext("This room was deleted."),
         "closedVersion": gettext("This page is out of date. Reload it to keep chatting."),
+        "titleUnread": gettext("(%(count)s) %(title)s"),
+        # The details panel's member count; the client picks the plural form of the page's
+        # language with Intl.PluralRules ("one" or any other).
+        "members_one": gettext("%(count)s member"),
+        "members_other": gettext("%(count)s members"),
+    }
+
+
+def pane_config(
+    user: Any,
+    room: ChatRoom | None = None,
+    access: RoomAccess | None = None,
+    *,
+    joined: bool = False,
+) -> dict[str, Any]:
+    """What changes with the open room: sent in ``#scc-config`` and again, alone, in the
+    pane's ``#scc-pane-config``, which the client merges into its configuration when it
+    swaps a pane in (docs/frontend.md, "The shell").
+
+    ``lastSeq``/``lastEventSeq`` are read from ``room`` as it was loaded *before* the
+    history: the client resumes from there and may receive a message it already shows,
+    which it ignores by id, but never misses one.
+    """
+    return {
+        "room": room.slug if room else None,
+        # A room the user joined is followed by the all-rooms socket (``wsUrl``); another
+        # one (a public room read before joining) by its own socket, while it is open.
+        "joined": joined,
+        "roomWsUrl": ws_path(room.slug) if room else None,
+        "lastSeq": room.last_seq if room else 0,
+        "lastEventSeq": room.last_event_seq if room else 0,
+        # Older pages are fetched from the REST API when the reader scrolls up.
+        "historyUrl": (
+            reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
+            if room
+            else None
+        ),
+        # Moderators get a delete button on others' live messages too.
+        "canModerate": bool(access is not None and access.can_moderate),
+        # The page's own part of the tab title (the base template may add the site's name;
+        # the client keeps whatever surrounds it).
+        "title": getattr(room, "title", room.name) if room else gettext("Chat"),
     }
 
 
@@ -70,33 +131,29 @@ def typing_timings() -> dict[str, int]:
 
 
 def client_config(
-    user: Any, room: ChatRoom | None = None, access: RoomAccess | None = None
+    user: Any,
+    room: ChatRoom | None = None,
+    access: RoomAccess | None = None,
+    *,
+    joined: bool = False,
 ) -> dict[str, Any]:
-    """The configuration of a chat page; ``room`` on the conversation page only.
-
-    ``lastSeq``/``lastEventSeq`` are read from ``room`` as it was loaded *before* the
-    history: the client resumes from there and may receive a message it already shows,
-    which it ignores by id, but never misses one.
-    """
+    """The configuration of a shell page; ``room`` when a conversation is open."""
     return {
-        "wsUrl": ws_path(room.slug if room else None),
+        # The all-rooms socket: the sidebar and every joined room (docs/frontend.md).
+        "wsUrl": ws_path(None),
         "userId": user.pk,
         # Shown as the author of a message being sent, as the server names it.
         "userName": user_ref(user).name,
-        "room": room.slug if room else None,
-        "lastSeq": room.last_seq if room else 0,
-        "lastEventSeq": room.last_event_seq if room else 0,
-        # Rooms added live to the room list link here (the host's mount point included).
+        # Rooms added live to the sidebar link here (the host's mount point included).
         "roomUrl": reverse("smartcampus_chat:room", kwargs={"slug": SLUG_PLACEHOLDER}),
-        # Older pages are fetched from the REST API when the reader scrolls up.
-        "historyUrl": (
-            reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
-            if room
-            else None
-        ),
+        # The query parameter that asks a shell URL for its main pane alone.
+        "paneParam": PANE_PARAM,
+        "faviconUrl": static("smartcampus_chat/img/favicon.svg"),
+        "faviconUnreadUrl": static("smartcampus_chat/img/favicon-unread.svg"),
         "pageSize": app_settings.PAGE_SIZE,
-        # Moderators get a delete button on others' live messages too.
-        "canModerate": bool(access is not None and access.can_moderate),
         **typing_timings(),
+        **pane_config(user, room, access, joined=joined),
+        # Times and days of live messages read as the server renders them (web/timeline.py).
+        **clock_config(),
         "i18n": client_strings(),
     }

@@ -21,7 +21,13 @@ from smartcampus_chat.web.security import View, security_headers
 
 
 def page_context(**values: Any) -> dict[str, Any]:
-    return {"base_template": app_settings.BASE_TEMPLATE, **values}
+    # ``site_name``: the app's own base template ends the tab title with it ("General ·
+    # SmartCampus"); a host's base template names its site itself.
+    return {
+        "base_template": app_settings.BASE_TEMPLATE,
+        "site_name": _(app_settings.SITE_NAME),
+        **values,
+    }
 
 
 def view_context(view: Any, **values: Any) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from smartcampus_chat import queries, services
 from smartcampus_chat.domain.names import display_name
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
-from smartcampus_chat.web.page_config import client_config
+from smartcampus_chat.web.page_config import PANE_PARAM, client_config, pane_config
+from smartcampus_chat.web.timeline import timeline
 from smartcampus_chat.web.views.common import (
     chat_page,
     page_context,
@@ -24,14 +25,34 @@ from smartcampus_chat.web.views.common import (
 )
 
 
+def wants_pane(request: HttpRequest) -> bool:
+    """``?pane=1``: the shell's main pane alone (the client swaps it in), not the page."""
+    return request.method == "GET" and request.GET.get(PANE_PARAM) == "1"
+
+
+def _shell(request: HttpRequest, template: str, pane: str, context: dict[str, Any]) -> HttpResponse:
+    """The full shell page, or only its main pane: the same include either way."""
+    return render(request, pane if wants_pane(request) else template, context)
+
+
 @chat_page("GET")
-def room_list(request: HttpRequest) -> HttpResponse:
+def room_list(request: HttpRequest, browse: bool = False) -> HttpResponse:
+    """The shell without an open room: the sidebar and, in the main pane, "pick a room"
+    with the rooms one may join. ``browse`` (``…/browse/``) shows that pane on a phone,
+    where ``/chat/`` is the sidebar alone."""
     search = queries.clean_search(request.GET.get("q"))
-    page = queries.room_list_page(request.user, search)
-    return render(
+    page = queries.room_list_page(request.user, search, with_sidebar=not wants_pane(request))
+    context = view_context(
+        page,
+        browse=browse,
+        chat_config=client_config(request.user),
+        pane_config=pane_config(request.user),
+    )
+    return _shell(
         request,
         "smartcampus_chat/room_list.html",
-        view_context(page, chat_config=client_config(request.user)),
+        "smartcampus_chat/includes/pick_room.html",
+        context,
     )
 
 
@@ -61,13 +82,29 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 return redirect(room)
         status = 400
-    page = queries.room_page(user, slug, before=before, after=after)
-    return render(
+    page = queries.room_page(
+        user, slug, before=before, after=after, with_sidebar=not wants_pane(request)
+    )
+    context = view_context(
+        page,
+        form=form,
+        chat_config=client_config(user, page.room, page.access, joined=page.joined),
+        pane_config=pane_config(user, page.room, page.access, joined=page.joined),
+        timeline=timeline(
+            page.rows,
+            user_id=user.pk,
+            last_read_seq=page.last_read_seq,
+            has_before=page.page.has_before,
+        ),
+    )
+    response = _shell(
         request,
         "smartcampus_chat/room_detail.html",
-        view_context(page, form=form, chat_config=client_config(user, page.room, page.access)),
-        status=status,
+        "smartcampus_chat/includes/conversation.html",
+        context,
     )
+    response.status_code = status
+    return response
 
 
 @chat_page("POST")

@@ -95,8 +95,10 @@ async def resume(
 
 async def _replay(socket: Socket, target: Followed, since: int, frame_id: Any) -> None:
     room, _access = await socket.room_access(target)
-    if not socket.multiplexed:
-        await socket.send_frame(await database_sync_to_async(_participants)(room))
+    # Every replay starts with who is in the room and online: a client opening a room on
+    # the all-rooms socket (the shell switching rooms) needs that snapshot as much as a
+    # room socket connecting does (presence changes before it looked were never sent).
+    await socket.send_frame(await database_sync_to_async(_participants)(room))
     cursor, truncated = await send_changes(socket, target, since, charged=True)
     target.floor = max(target.floor, cursor)
     target.last = max(target.last or 0, cursor)

@@ -10,14 +10,20 @@
 
 import * as actions from "./chat/actions.js";
 import * as composer from "./chat/composer.js";
+import * as divider from "./chat/divider.js";
+import * as drafts from "./chat/drafts.js";
+import * as focus from "./chat/focus.js";
 import * as history from "./chat/history.js";
 import { announceError } from "./chat/i18n.js";
+import * as layout from "./chat/layout.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
 import { hasConfig } from "./chat/page.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
 import * as reads from "./chat/reads.js";
 import * as rooms from "./chat/rooms.js";
+import * as router from "./chat/router.js";
 import { onResumed, resumeRefused, start } from "./chat/socket.js";
+import * as title from "./chat/title.js";
 import * as typing from "./chat/typing.js";
 
 /* An error frame answers one of our frames (by id): the concern that sent it handles it;
@@ -57,5 +63,11 @@ if (hasConfig) {
   rooms.init();
   history.init();
   actions.init();
+  drafts.init();
+  layout.init();
+  title.init();
+  focus.init();
+  divider.init();
+  router.init();
   start(FRAME_HANDLERS);
 }

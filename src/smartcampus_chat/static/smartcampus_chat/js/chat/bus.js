@@ -6,6 +6,13 @@
  *   "arrived"    {message} a new message showed in the list (typing indicator)
  *   "shown"      {seq} a message now shows in the list (read marker)
  *   "submit"     the composer is about to send (typing: no "stopped" frame needed)
+ *   "room:close" {slug} the open room's pane is about to go (slug null: no room was open)
+ *   "room:open"  {slug, root} a pane is in (root: its element; slug null: no room): the
+ *                conversation modules bind to the markup under root
+ *   "lost"       {attempts} the connection is lost, reconnecting (attempts in a row)
+ *   "stopped"    {reason} the client stopped for good (a fatal close code, or the open
+ *                room removed): reason is the i18n key of the banner shown
+ *   "roomUpdated" {room} a room.updated frame (the open room may have been archived)
  */
 
 const listeners = Object.create(null);

@@ -1,16 +1,26 @@
 /*
- * The composer: a message shows at once as pending ("sending…"), goes out with a fresh
- * client_id, and is re-sent with the same client_id on every new socket until acked (the
- * server stores a client_id once, however often it arrives).
+ * The composer: a message shows at once as pending ("sending…", with its author), goes out
+ * with a fresh client_id, and is re-sent with the same client_id on every new socket until
+ * acked (the server stores a client_id once, however often it arrives). A message the
+ * server refuses, or still not delivered after FAILED_AFTER reconnect attempts in a row,
+ * is marked failed (.scc-failed) with Retry and Discard (the latter still goes out by
+ * itself once a socket opens again, as the pending ones do); when the client stops for good
+ * (signed out, removed, archived) the composer is disabled and nothing stays "sending".
+ * ↑ in an empty composer edits the reader's last message.
  */
 
 import { emit, on } from "./bus.js";
+import { startEdit } from "./edit.js";
 import { t } from "./i18n.js";
 import { list, newMessageNode, pending } from "./messages.js";
-import { $, config, roomSlug } from "./page.js";
+import { $, $$, config, roomSlug } from "./page.js";
 import { nextId, send } from "./socket.js";
+import { decorate } from "./timeline.js";
 
-const composer = $("#composer");
+// Reconnect attempts in a row after which a message still pending shows as failed.
+const FAILED_AFTER = 3;
+
+let composer = null;
 
 function newClientId() {
   if (window.crypto && window.crypto.randomUUID) {
@@ -25,7 +35,7 @@ function sendPending(clientId) {
     return;
   }
   entry.frameId = nextId();
-  send({ type: "message.send", room: roomSlug, content: entry.content, client_id: clientId, id: entry.frameId });
+  send({ type: "message.send", room: entry.room, content: entry.content, client_id: clientId, id: entry.frameId });
 }
 
 function submit(content) {
@@ -37,6 +47,8 @@ function submit(content) {
   const node = newMessageNode();
   node.classList.add("scc-pending", "scc-mine");
   node.setAttribute("data-client-id", clientId);
+  node.setAttribute("data-sender-id", String(config.userId));
+  node.setAttribute("data-created", new Date().toISOString());
   const author = $(".scc-author", node);
   if (author) {
     author.textContent = config.userName;
@@ -49,13 +61,110 @@ function submit(content) {
   if (body) {
     body.textContent = text;
   }
-  const actions = $(".scc-actions", node);
-  if (actions) {
-    actions.hidden = true;
-  }
   list.appendChild(node);
-  pending[clientId] = { content: text, node: node, frameId: null };
+  decorate(list);
+  pending[clientId] = { room: roomSlug, content: text, node: node, frameId: null };
   sendPending(clientId);
+}
+
+function button(label, className, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "btn btn-sm " + className;
+  element.textContent = label;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+/* The message of `clientId` could not be delivered: say why, offer Retry (`retry`) and
+   Discard. `queued`: the connection is the reason, so it stays queued and goes out on the
+   next socket by itself (Retry only sends it at once when possible). */
+function markFailed(clientId, reason, retry, queued) {
+  const entry = pending[clientId];
+  if (!entry) {
+    return;
+  }
+  if (!queued) {
+    delete pending[clientId];
+  }
+  const node = entry.node;
+  node.classList.remove("scc-pending");
+  node.classList.add("scc-failed");
+  const time = $("time.scc-time", node);
+  if (time) {
+    time.textContent = t("failed");
+  }
+  const old = $(".scc-failed-actions", node);
+  if (old) {
+    old.remove();
+  }
+  const bar = document.createElement("div");
+  bar.className = "scc-failed-actions";
+  const why = document.createElement("span");
+  why.className = "scc-failed-reason";
+  why.textContent = reason;
+  bar.appendChild(why);
+  if (retry) {
+    bar.appendChild(
+      button(t("retry"), "scc-btn-primary scc-retry", function () {
+        bar.remove();
+        node.classList.remove("scc-failed");
+        node.classList.add("scc-pending");
+        if (time) {
+          time.textContent = t("sending");
+        }
+        pending[clientId] = { room: entry.room, content: entry.content, node: node, frameId: null };
+        sendPending(clientId);
+        focusComposer();
+      })
+    );
+  }
+  bar.appendChild(
+    button(t("discard"), "btn-outline-secondary scc-discard", function () {
+      delete pending[clientId];
+      node.remove();
+      decorate(list);
+      focusComposer();
+    })
+  );
+  ($(".scc-bubble", node) || node).appendChild(bar);
+}
+
+function focusComposer() {
+  const box = composer && $("textarea[name=content]", composer);
+  if (box && !box.disabled) {
+    box.focus();
+  }
+}
+
+/* The client stopped for good (or the room became read-only): no more sending. */
+function disable(reason) {
+  Object.keys(pending).forEach(function (clientId) {
+    markFailed(clientId, t(reason), false, false);
+  });
+  if (!composer) {
+    return;
+  }
+  $$("textarea, button", composer).forEach(function (control) {
+    control.disabled = true;
+  });
+  let notice = $(".scc-composer-closed", composer);
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.className = "scc-composer-closed small mt-1 mb-0";
+    notice.setAttribute("role", "status");
+    composer.appendChild(notice);
+  }
+  notice.textContent = t(reason);
+}
+
+function editLast(textarea) {
+  const mine = $$("li.scc-message.scc-mine[data-can-edit]:not(.scc-deleted)", list);
+  if (mine.length) {
+    startEdit(mine[mine.length - 1], textarea);
+    return true;
+  }
+  return false;
 }
 
 function pendingForFrame(frameId) {
@@ -81,14 +190,9 @@ export function sendRefused(frame) {
     }, Math.ceil((frame.retry_after || 1) * 1000));
     return true;
   }
-  const node = pending[clientId].node;
-  delete pending[clientId];
-  node.classList.remove("scc-pending");
-  node.classList.add("scc-failed");
-  const time = $("time.scc-time", node);
-  if (time) {
-    time.textContent = frame.message;
-  }
+  // Refused for good (too long, archived room...): retrying would not change the answer
+  // unless the reason passes (the reader edits nothing here: Discard, or Retry later).
+  markFailed(clientId, frame.message, true, false);
   return true;
 }
 
@@ -96,6 +200,30 @@ export function init() {
   on("open", function () {
     Object.keys(pending).forEach(sendPending);
   });
+  on("lost", function (detail) {
+    if (detail.attempts >= FAILED_AFTER) {
+      Object.keys(pending).forEach(function (clientId) {
+        if (!pending[clientId].node.classList.contains("scc-failed")) {
+          markFailed(clientId, t("notDelivered"), true, true);
+        }
+      });
+    }
+  });
+  on("stopped", function (detail) {
+    disable(detail.reason);
+  });
+  on("roomUpdated", function (detail) {
+    if (detail.room.slug === roomSlug && detail.room.is_archived) {
+      disable("archived");
+    }
+  });
+  on("room:open", bind);
+  bind();
+}
+
+/* Bind the pane's #composer (at load, and each time the shell swaps a room in). */
+function bind() {
+  composer = $("#composer");
   if (!composer) {
     return;
   }
@@ -114,6 +242,8 @@ export function init() {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         composer.requestSubmit ? composer.requestSubmit() : composer.dispatchEvent(new Event("submit"));
+      } else if (event.key === "ArrowUp" && !textarea.value && list && editLast(textarea)) {
+        event.preventDefault();
       }
     });
   }

@@ -4,15 +4,18 @@
  * (the list scrolls with column-reverse: prepending does not move what is in view).
  */
 
+import { on } from "./bus.js";
 import { fill, findMessage, list, newMessageNode } from "./messages.js";
 import { $, config } from "./page.js";
+import { decorate } from "./timeline.js";
 
-let olderLink = $("#older");
+let olderLink = null;
 let loadingOlder = false;
 let olderObserver = null;
 
 function prependOlder(messages) {
-  const first = $("li.scc-message[data-seq]", list);
+  // Before the first item, day separator and "new messages" divider included.
+  const first = list.firstElementChild;
   messages.forEach(function (message) {
     if (findMessage(message.id)) {
       return;
@@ -22,6 +25,7 @@ function prependOlder(messages) {
     fill(node, message);
     list.insertBefore(node, first);
   });
+  decorate(list);
 }
 
 function watchOlder() {
@@ -71,6 +75,18 @@ function loadOlder() {
 }
 
 export function init() {
+  on("room:open", bind);
+  bind();
+}
+
+/* Bind the pane's #older (at load, and each time the shell swaps a room in). */
+function bind() {
+  if (olderObserver) {
+    olderObserver.disconnect();
+    olderObserver = null;
+  }
+  loadingOlder = false;
+  olderLink = $("#older");
   if (!olderLink || !config.historyUrl) {
     return;
   }

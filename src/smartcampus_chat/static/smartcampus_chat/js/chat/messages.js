@@ -3,26 +3,29 @@
  * in event_seq order. User text is only ever inserted with textContent.
  */
 
-import { emit } from "./bus.js";
+import { emit, on } from "./bus.js";
+import { formatFull, formatTime } from "./dates.js";
 import { announce, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { noteEventSeq } from "./socket.js";
+import { decorate, forget } from "./timeline.js";
 
-export const list = $("#message-list");
+export let list = $("#message-list");
 const template = $("template#scc-message-template");
 // docs/frontend.md: a page of older history does not grow live messages.
-const showsOlderSlice = !!$("#newer");
+let showsOlderSlice = !!$("#newer");
+
+// The shell swapped another room's pane in (docs/frontend.md, "The shell"): bind to it.
+on("room:open", function (detail) {
+  list = $("#message-list", detail.root);
+  showsOlderSlice = !!$("#newer", detail.root);
+});
 
 /** Messages sent and not yet stored: client_id -> {content, node, frameId} (composer.js). */
 export const pending = {};
 
 export function findMessage(id) {
   return list ? $('li.scc-message[data-id="' + String(Number(id)) + '"]', list) : null;
-}
-
-function formatTime(value) {
-  const date = new Date(value);
-  return isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 export function newMessageNode() {
@@ -44,9 +47,14 @@ export function newMessageNode() {
 
 export function fill(node, message) {
   const mine = isMe(message.sender);
-  node.classList.remove("scc-pending");
+  node.classList.remove("scc-pending", "scc-failed");
+  const failedBar = $(".scc-failed-actions", node);
+  if (failedBar) {
+    failedBar.remove();
+  }
   node.classList.toggle("scc-mine", mine);
   node.classList.toggle("scc-deleted", !!message.is_deleted);
+  node.id = "message-" + String(Number(message.id));
   node.setAttribute("data-id", String(message.id));
   node.setAttribute("data-seq", String(message.seq));
   node.setAttribute("data-event-seq", String(message.event_seq));
@@ -59,9 +67,11 @@ export function fill(node, message) {
     author.textContent = message.sender ? message.sender.name : t("deletedUser");
   }
   const time = $("time.scc-time", node);
+  forget(node);
   if (time) {
     time.setAttribute("datetime", message.created_at);
     time.textContent = formatTime(message.created_at);
+    time.title = formatFull(message.created_at);
   }
   const content = $(".scc-content", node);
   if (content) {
@@ -71,14 +81,15 @@ export function fill(node, message) {
   if (edited) {
     edited.hidden = !(message.is_edited && !message.is_deleted);
   }
-  const actions = $(".scc-actions", node);
-  if (actions) {
-    const serverRendered = node.classList.contains("scc-static");
-    actions.hidden = !!message.is_deleted || (!mine && !serverRendered && !config.canModerate);
-    const editButton = $('[data-action="edit"]', actions);
-    if (editButton && !serverRendered) {
-      editButton.hidden = !mine;
-    }
+  // What the menu offers (menu.js): the server decided it for the messages it rendered;
+  // for the others, the same policy: the author edits and deletes, moderators delete.
+  if (!node.classList.contains("scc-static")) {
+    node.toggleAttribute("data-can-edit", mine);
+    node.toggleAttribute("data-can-delete", mine || !!config.canModerate);
+  }
+  if (message.is_deleted) {
+    node.removeAttribute("data-can-edit");
+    node.removeAttribute("data-can-delete");
   }
 }
 
@@ -90,11 +101,15 @@ function announceMessage(message) {
 }
 
 function firstPending() {
-  return list ? $("li.scc-pending", list) : null;
+  // Not stored yet: pending, or failed (those stay after every stored message).
+  return list ? $("li.scc-pending, li.scc-failed", list) : null;
 }
 
 /* Insert or update a message; older versions (by event_seq) are ignored. */
 function upsert(message, isNew) {
+  if (message.room !== roomSlug && message.client_id && pending[message.client_id]) {
+    delete pending[message.client_id]; // sent from a room the reader has since left
+  }
   if (!list || message.room !== roomSlug) {
     return;
   }
@@ -109,6 +124,7 @@ function upsert(message, isNew) {
       return;
     }
     fill(node, message);
+    decorate(list);
     return;
   }
   if (showsOlderSlice) {
@@ -119,11 +135,13 @@ function upsert(message, isNew) {
   // Keep the list ordered by seq, whatever order frames arrive in.
   let after = null;
   $$("li.scc-message[data-seq]", list).forEach(function (li) {
-    if (!li.classList.contains("scc-pending") && Number(li.getAttribute("data-seq")) > message.seq && !after) {
+    const unsent = li.classList.contains("scc-pending") || li.classList.contains("scc-failed");
+    if (!unsent && Number(li.getAttribute("data-seq")) > message.seq && !after) {
       after = li;
     }
   });
   list.insertBefore(node, after || firstPending());
+  decorate(list);
   if (isNew) {
     announceMessage(message);
     emit("arrived", { message: message });

@@ -14,8 +14,16 @@ export const hasConfig = !!configNode;
 
 export const config = configNode ? JSON.parse(configNode.textContent || "{}") : {};
 
-/** The room of a conversation page, null on the room list. */
-export const roomSlug = config.room || null;
+/** The open room (a live binding: it changes when the shell switches rooms), null when
+    the main pane shows no conversation. */
+export let roomSlug = config.room || null;
+
+/** The main pane now shows `paneConfig` (the JSON of its #scc-pane-config): its keys
+    replace the room's in `config`, and roomSlug follows. Only router.js calls this. */
+export function setPane(paneConfig) {
+  Object.assign(config, paneConfig);
+  roomSlug = config.room || null;
+}
 
 export function $(selector, root) {
   return (root || document).querySelector(selector);

@@ -1,9 +1,11 @@
 /*
- * Participants and presence (#participants): who is in the room and who is online.
+ * Participants and presence: the open room's #participants (who is in, who is online, how
+ * many: .scc-member-count), and the presence dot of the other person on the sidebar's
+ * direct messages (li[data-peer-id]).
  */
 
-import { t } from "./i18n.js";
-import { $, roomSlug } from "./page.js";
+import { format, t } from "./i18n.js";
+import { $, $$, roomSlug } from "./page.js";
 
 function participantNode(user, create) {
   const root = $("#participants");
@@ -12,34 +14,63 @@ function participantNode(user, create) {
   }
   let node = $('li[data-user-id="' + String(Number(user.id)) + '"]', root);
   if (!node && create) {
+    // The markup of includes/participant.html, so a live participant looks the same.
     node = document.createElement("li");
+    node.className = "scc-participant d-flex align-items-center gap-2";
     node.setAttribute("data-user-id", String(user.id));
     const dot = document.createElement("span");
     dot.className = "scc-presence scc-offline";
     dot.setAttribute("role", "img");
     dot.setAttribute("aria-label", t("offline"));
     const name = document.createElement("span");
-    name.className = "scc-name";
+    name.className = "scc-participant-name scc-name text-truncate";
     name.textContent = user.name;
+    name.title = user.name;
     node.appendChild(dot);
-    node.appendChild(document.createTextNode(" "));
     node.appendChild(name);
     root.appendChild(node);
+    countMembers();
   }
   return node;
+}
+
+/* The room's member count follows its list. */
+function countMembers() {
+  const count = $(".scc-member-count");
+  const root = $("#participants");
+  if (!count || !root) {
+    return;
+  }
+  const n = $$("li[data-user-id]", root).length;
+  const lang = document.documentElement.lang || "en";
+  const form = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang).select(n) : n === 1 ? "one" : "other";
+  count.textContent = format(form === "one" ? t("members_one") : t("members_other"), { count: n });
+}
+
+function setDot(dot, online) {
+  dot.classList.toggle("scc-online", !!online);
+  dot.classList.toggle("scc-offline", !online);
+  dot.setAttribute("aria-label", online ? t("online") : t("offline"));
 }
 
 function setPresence(user, online) {
   const node = participantNode(user, false);
   const dot = node && $(".scc-presence", node);
   if (dot) {
-    dot.classList.toggle("scc-online", !!online);
-    dot.classList.toggle("scc-offline", !online);
-    dot.setAttribute("aria-label", online ? t("online") : t("offline"));
+    setDot(dot, online);
   }
 }
 
-/** "participants": the room's list, sent once the socket is in. */
+/* The sidebar's direct message with `user`, in `room`. */
+function peerDot(room, user) {
+  const item = $('#my-rooms li[data-room="' + String(room).replace(/[^a-zA-Z0-9_-]/g, "") + '"]');
+  if (!item || item.getAttribute("data-peer-id") !== String(user.id)) {
+    return null;
+  }
+  return $(".scc-presence", item);
+}
+
+/** "participants": the room's list, sent once the room's own socket is in. */
 export function onParticipants(frame) {
   if (frame.room !== roomSlug) {
     return;
@@ -52,6 +83,10 @@ export function onParticipants(frame) {
 
 /** "presence": someone came online or went offline. */
 export function onPresence(frame) {
+  const dot = peerDot(frame.room, frame.user);
+  if (dot) {
+    setDot(dot, frame.online);
+  }
   if (frame.room === roomSlug) {
     setPresence(frame.user, frame.online);
   }
@@ -71,6 +106,7 @@ export function onLeft(frame) {
   }
   const gone = participantNode(frame.user, false);
   if (gone) {
-    gone.parentNode.removeChild(gone);
+    gone.remove();
+    countMembers();
   }
 }

@@ -53,6 +53,14 @@ export function readRefused(frame) {
 
 export function init() {
   on("open", markRead);
+  // Another room's pane: start from its newest message shown, and mark it read.
+  on("room:open", function () {
+    clearTimeout(readTimer);
+    readTimer = null;
+    maxSeqSeen = Number(config.lastSeq || 0);
+    readSeqSent = 0;
+    markRead();
+  });
   on("shown", function (detail) {
     maxSeqSeen = Math.max(maxSeqSeen, detail.seq);
     markRead();

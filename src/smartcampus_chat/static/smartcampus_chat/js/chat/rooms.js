@@ -1,87 +1,157 @@
 /*
- * The room list (#my-rooms): rooms added and removed live, renamed, their last message
- * preview and unread badge.
+ * The sidebar's rooms (#my-rooms, in sections by room type): rooms added and removed live,
+ * renamed, their last message preview ("bob: hello", as the server renders it) and unread
+ * badge, and which one is open.
  */
 
-import { on } from "./bus.js";
+import { emit, on } from "./bus.js";
 import { showBanner, t } from "./i18n.js";
-import { $, config, isMe, roomSlug } from "./page.js";
-import { followRoom } from "./socket.js";
+import { $, $$, config, isMe, roomSlug } from "./page.js";
+import { followRoom, joinedOpenRoom } from "./socket.js";
 
 const myRooms = $("#my-rooms");
+const PREVIEW_CHARS = 80;
 
 function roomItem(slug) {
-  return myRooms ? $('li[data-room="' + slug.replace(/[^a-zA-Z0-9_-]/g, "") + '"]', myRooms) : null;
+  return myRooms ? $('li[data-room="' + String(slug).replace(/[^a-zA-Z0-9_-]/g, "") + '"]', myRooms) : null;
+}
+
+function sectionList(roomType) {
+  const section = myRooms ? $('section[data-section="' + String(roomType).replace(/[^a-z]/g, "") + '"]', myRooms) : null;
+  if (section) {
+    section.hidden = false;
+  }
+  return section ? $("ul", section) : null;
 }
 
 function setUnread(item, count) {
-  let badge = $(".scc-unread", item);
-  if (!badge) {
-    badge = document.createElement("span");
-    badge.className = "badge text-bg-primary scc-unread";
-    item.appendChild(badge);
+  const badge = $(".scc-unread", item);
+  if (badge) {
+    badge.textContent = String(count);
+    badge.hidden = count <= 0;
   }
-  badge.textContent = String(count);
-  badge.hidden = count <= 0;
+  emit("unread:changed");
 }
 
-/* A message of a listed room: its preview, one more unread (another's, in another room),
-   and the room moves to the top. */
+/* The server's preview: "<display name>: <content>", cut like Django's truncatechars. */
+function previewText(message) {
+  if (message.is_deleted) {
+    return t("message_deleted");
+  }
+  const content = message.content || "";
+  const text = content.length > PREVIEW_CHARS ? content.slice(0, PREVIEW_CHARS - 1) + "…" : content;
+  return (message.sender ? message.sender.name : t("deletedUser")) + ": " + text;
+}
+
+function moveToTop(item) {
+  const list = item.parentNode;
+  if (list && list.firstElementChild !== item) {
+    list.insertBefore(item, list.firstElementChild);
+  }
+}
+
+/* A message of a listed room: its preview, one more unread (another's, in a room the
+   reader is not looking at), and the room moves to the top of its section. */
 function updateRoomList(message, type) {
   const item = roomItem(message.room);
   if (!item) {
     return;
   }
-  let preview = $(".scc-preview", item);
-  if (!preview) {
-    preview = document.createElement("small");
-    preview.className = "scc-preview";
-    item.appendChild(preview);
+  const preview = $(".scc-preview", item);
+  if (preview && (type === "message.new" || Number(item.getAttribute("data-last-seq") || 0) <= message.seq)) {
+    preview.textContent = previewText(message);
   }
-  preview.textContent = message.is_deleted ? t("message_deleted") : (message.content || "").slice(0, 80);
-  if (type === "message.new" && !isMe(message.sender) && message.room !== roomSlug) {
-    const badge = $(".scc-unread", item);
-    setUnread(item, (badge ? Number(badge.textContent) || 0 : 0) + 1);
-  }
-  if (myRooms && item.parentNode === myRooms) {
-    myRooms.insertBefore(item, myRooms.firstElementChild);
+  if (type === "message.new") {
+    item.setAttribute("data-last-seq", String(message.seq));
+    const looking = message.room === roomSlug && document.visibilityState === "visible";
+    if (!isMe(message.sender) && !looking) {
+      const badge = $(".scc-unread", item);
+      setUnread(item, (badge ? Number(badge.textContent) || 0 : 0) + 1);
+    }
+    moveToTop(item);
   }
 }
 
-/** "room.added": the user joined (or was added to) a room; it links to the room page. */
+function icon(room) {
+  const names = { public: "bi-hash", group: "bi-people-fill", course: "bi-mortarboard-fill" };
+  const span = document.createElement("span");
+  span.className = "bi " + (names[room.room_type] || "bi-lock-fill") + " scc-room-icon";
+  span.setAttribute("aria-hidden", "true");
+  return span;
+}
+
+function newItem(room) {
+  const item = document.createElement("li");
+  item.className = "scc-room-card";
+  item.setAttribute("data-room", room.slug);
+  item.setAttribute("data-name", room.title);
+  item.setAttribute("data-last-seq", String(room.last_seq));
+  const link = document.createElement("a");
+  link.className = "scc-room-link";
+  link.href = config.roomUrl.replace("__slug__", encodeURIComponent(room.slug));
+  link.title = room.title;
+  link.setAttribute("data-shell-link", "");
+  const label = document.createElement("span");
+  label.className = "scc-room-label";
+  label.textContent = room.title;
+  const preview = document.createElement("span");
+  preview.className = "scc-preview";
+  const badge = document.createElement("span");
+  badge.className = "badge rounded-pill scc-unread";
+  badge.hidden = true;
+  badge.textContent = "0";
+  [icon(room), label, preview, badge].forEach(function (part) {
+    link.appendChild(part);
+  });
+  item.appendChild(link);
+  return item;
+}
+
+/** "room.added": the user joined (or was added to) a room; it links to the room. Joining
+    the open room (its Join button, or a first message) ends its "not a member" notice. */
 export function onRoomAdded(frame) {
   const room = frame.room;
   followRoom(room.slug, room.last_event_seq);
-  if (!myRooms || roomItem(room.slug)) {
+  if (room.slug === roomSlug) {
+    joinedOpenRoom();
+    $$(".scc-join").forEach(function (notice) {
+      notice.remove();
+    });
+  }
+  const list = sectionList(room.room_type);
+  if (!list || roomItem(room.slug)) {
     return;
   }
-  const item = document.createElement("li");
-  item.className = "list-group-item";
-  item.setAttribute("data-room", room.slug);
-  const link = document.createElement("a");
-  link.href = config.roomUrl.replace("__slug__", encodeURIComponent(room.slug));
-  link.textContent = room.title;
-  item.appendChild(link);
-  myRooms.insertBefore(item, myRooms.firstElementChild);
+  list.insertBefore(newItem(room), list.firstElementChild);
+  const empty = $(".scc-empty-item", myRooms);
+  if (empty) {
+    empty.hidden = true;
+  }
+  markCurrent();
 }
 
-/** "room.removed": gone from the list; on its own page, the reader is told. */
+/** "room.removed": gone from the list; in its open pane, the reader is told. */
 export function onRoomRemoved(frame) {
   const item = roomItem(frame.room);
   if (item) {
-    item.parentNode.removeChild(item);
+    item.remove();
+    emit("unread:changed");
   }
   if (frame.room === roomSlug) {
     showBanner(t("closedForbidden"));
+    emit("stopped", { reason: "closedForbidden" });
   }
 }
 
 /** "room.updated": a new name (its title: what this user calls the room). */
 export function onRoomUpdated(frame) {
-  const named = roomItem(frame.room.slug);
-  const link = named && $("a", named);
-  if (link) {
-    link.textContent = frame.room.title;
+  emit("roomUpdated", { room: frame.room });
+  const item = roomItem(frame.room.slug);
+  const label = item && $(".scc-room-label", item);
+  if (label) {
+    label.textContent = frame.room.title;
+    item.setAttribute("data-name", frame.room.title);
+    $("a", item).title = frame.room.title;
   }
 }
 
@@ -93,8 +163,23 @@ export function onUnread(frame) {
   }
 }
 
+/* The open room's item is marked current (aria-current for screen readers). */
+function markCurrent() {
+  $$("li[data-room]", myRooms || document.createElement("div")).forEach(function (item) {
+    const current = item.getAttribute("data-room") === roomSlug;
+    item.classList.toggle("scc-current", current);
+    const link = $("a", item);
+    if (current) {
+      link.setAttribute("aria-current", "page");
+    } else {
+      link.removeAttribute("aria-current");
+    }
+  });
+}
+
 export function init() {
   on("message", function (detail) {
     updateRoomList(detail.message, detail.type);
   });
+  on("room:open", markCurrent);
 }

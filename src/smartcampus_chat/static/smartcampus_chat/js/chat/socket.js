@@ -1,21 +1,22 @@
 /*
- * The socket and its protocol (docs/protocol.md): connect, dispatch frames to the handler
+ * The sockets and their protocol (docs/protocol.md): connect, dispatch frames to the handler
  * of their type, resume by event_seq, ping, reconnect with backoff.
+ *
+ * The shell keeps ONE all-rooms socket (config.wsUrl, ws/chat/): the sidebar and every room
+ * the user joined, the open one included; switching to a joined room costs a `resume` frame,
+ * no new socket. Only while the open room is one the user has not joined (a public room read
+ * before joining) does a second socket follow it (config.roomWsUrl, ws/chat/<slug>/), closed
+ * when the reader moves on (docs/frontend.md, "The shell": memory per user measured).
  *
  * Authentication is the page's session cookie; clients without one use tickets
  * (docs/api.md) and are not this client.
  */
 
 import { emit } from "./bus.js";
-import { FATAL_CLOSE, showBanner, t } from "./i18n.js";
+import { Connection } from "./connection.js";
 import { config, roomSlug } from "./page.js";
 
 const PROTOCOL_VERSION = 1;
-// A socket that stayed open this long was serving: its drop starts the backoff again.
-// One the server closes sooner (too many sockets or resumes, too slow, unavailable) keeps
-// backing off, or every tab would reconnect twice a second while the refusal lasts.
-const STABLE_MS = 10000;
-const PING_MS = 25000;
 
 const lastEventSeq = {}; // room slug -> highest event_seq applied
 const replaying = {}; // room slug -> true while a resume is running
@@ -24,66 +25,31 @@ const replaying = {}; // room slug -> true while a resume is running
 const resumeFrom = {};
 const resumes = {}; // frame id -> {room, since} of a resume waiting for its answer
 let handlers = {}; // frame type -> handler, given by start()
-let socket = null;
-let attempts = 0;
-let openedAt = 0;
-// 4001 on a socket that was in: its session may only have been renewed by this very
-// browser (a password change here rotates the session key, update_session_auth_hash), so
-// one reconnect with the current cookie decides; a second 4001 in a row is final.
-let authRetried = false;
-let stopped = false;
 let frameCounter = 0;
-let pingTimer = null;
-let retryTimer = null;
+let started = false;
+let main = null; // the all-rooms connection
+let roomConnection = null; // the open room's own connection, when it is not joined
 
-if (roomSlug) {
-  lastEventSeq[roomSlug] = Number(config.lastEventSeq || 0);
-}
-
-function socketUrl() {
+function socketUrl(room) {
   const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
   let query = "?v=" + PROTOCOL_VERSION;
-  if (roomSlug) {
-    const since = roomSlug in resumeFrom ? resumeFrom[roomSlug] : lastEventSeq[roomSlug];
+  if (room) {
+    const since = room in resumeFrom ? resumeFrom[room] : lastEventSeq[room];
     query += "&event_seq=" + (since || 0);
-    replaying[roomSlug] = true;
+    replaying[room] = true;
   }
-  return scheme + window.location.host + config.wsUrl + query;
+  return scheme + window.location.host + (room ? config.roomWsUrl : config.wsUrl) + query;
 }
 
-/* The connection is lost: say so, and try again after the next backoff step. */
-function lost() {
-  clearInterval(pingTimer);
-  showBanner(t("reconnecting"));
-  // Exponential backoff with jitter: 0.5 s, 1 s, 2 s… up to 30 s, times 0.5–1.5.
-  const delay = Math.min(30000, 500 * Math.pow(2, attempts)) * (0.5 + Math.random());
-  attempts += 1;
-  clearTimeout(retryTimer);
-  retryTimer = setTimeout(connect, delay);
+function opened(connection) {
+  if (connection === main) {
+    resumeOpenRoom();
+  }
+  emit("open");
 }
 
-/* Give up on the current socket at once, without waiting for its closing handshake: when
-   the network is gone, the server's close frame and our own may only arrive once it is
-   back (Chromium holds every frame of an offline page, and a close frame queued behind
-   them), so the socket would look open, pending messages stuck, with no banner. Frames
-   that still come on an abandoned socket are ignored: the next socket resumes from
-   lastEventSeq and re-sends the pending messages (a retry of a client_id is stored once). */
-function abandon() {
-  const old = socket;
-  if (!old) {
-    return;
-  }
-  socket = null;
-  if (openedAt && Date.now() - openedAt >= STABLE_MS) {
-    attempts = 0; // It had stayed open: this loss starts the backoff over.
-  }
-  openedAt = 0;
-  try {
-    old.close(1000);
-  } catch (err) {
-    // Already closing: nothing more to do with it.
-  }
-  lost();
+function newConnection(room) {
+  return new Connection(room, socketUrl, opened, dispatch);
 }
 
 function dispatch(frame) {
@@ -93,70 +59,15 @@ function dispatch(frame) {
   }
 }
 
-function connect() {
-  clearTimeout(retryTimer);
-  retryTimer = null;
-  if (stopped || socket) {
-    return;
-  }
-  const ws = new WebSocket(socketUrl());
-  socket = ws;
-  ws.addEventListener("open", function () {
-    if (ws !== socket) {
-      return;
-    }
-    openedAt = Date.now();
-    showBanner(null);
-    clearInterval(pingTimer);
-    pingTimer = setInterval(function () {
-      send({ type: "ping" });
-    }, PING_MS);
-    emit("open");
-  });
-  ws.addEventListener("message", function (event) {
-    if (ws !== socket) {
-      return;
-    }
-    let frame;
-    try {
-      frame = JSON.parse(event.data);
-    } catch (err) {
-      return;
-    }
-    dispatch(frame);
-  });
-  ws.addEventListener("close", function (event) {
-    if (ws !== socket) {
-      return; // abandoned earlier: lost() already ran for it
-    }
-    socket = null;
-    if (openedAt && Date.now() - openedAt >= STABLE_MS) {
-      attempts = 0;
-      authRetried = false;
-    }
-    openedAt = 0;
-    let fatal = FATAL_CLOSE[event.code];
-    if (event.code === 4001 && !authRetried) {
-      authRetried = true;
-      fatal = null;
-    }
-    if (fatal) {
-      clearInterval(pingTimer);
-      stopped = true;
-      showBanner(t(fatal));
-      return;
-    }
-    lost();
-  });
+function connectionFor(room) {
+  return roomConnection && room && room === roomConnection.room ? roomConnection : main;
 }
 
-/** Send a frame if the socket is open; false when it is not (the reconnect catches up). */
+/** Send a frame on the socket that follows its room; false when it is not open (the
+    reconnect catches up). */
 export function send(frame) {
-  if (socket && socket.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify(frame));
-    return true;
-  }
-  return false;
+  const connection = connectionFor(frame.room);
+  return !!connection && connection.send(frame);
 }
 
 /** A fresh frame id: the server's ack or error names it. */
@@ -176,6 +87,13 @@ function requestResume(room, since) {
     resumes[id] = { room: room, since: since };
   } else {
     replaying[room] = false; // not connected: the reconnect resumes
+  }
+}
+
+/* The all-rooms socket (re)opened: the open room, if it follows it, catches up. */
+function resumeOpenRoom() {
+  if (roomSlug && config.joined && !roomConnection) {
+    requestResume(roomSlug, roomSlug in resumeFrom ? resumeFrom[roomSlug] : lastEventSeq[roomSlug] || 0);
   }
 }
 
@@ -229,27 +147,97 @@ export function resumeRefused(frame) {
   return true;
 }
 
+/* Follow the open room (page.js's roomSlug, config of its pane): from the pane's own
+   counter, which the server read before rendering its history, so nothing between the
+   render and now is missed; what the pane already shows is ignored by id. */
+function followOpenRoom() {
+  if (!roomSlug) {
+    return;
+  }
+  lastEventSeq[roomSlug] = Number(config.lastEventSeq || 0);
+  delete resumeFrom[roomSlug];
+  replaying[roomSlug] = false;
+  if (config.joined) {
+    if (main && main.isOpen()) {
+      resumeOpenRoom();
+    }
+  } else {
+    roomConnection = newConnection(roomSlug);
+    roomConnection.connect();
+  }
+}
+
+/** The reader is leaving the open room (before page.js names the next one): its own
+    socket closes; the all-rooms socket stays. */
+export function leaveRoom() {
+  if (roomConnection) {
+    roomConnection.stop();
+    roomConnection = null;
+  }
+  if (roomSlug) {
+    // Not followed for gaps while closed: reopening starts again from its pane's counter.
+    delete lastEventSeq[roomSlug];
+    delete resumeFrom[roomSlug];
+    replaying[roomSlug] = false;
+  }
+}
+
+/** The next room is open (page.js names it): follow it. */
+export function enterRoom() {
+  if (started) {
+    followOpenRoom();
+  }
+}
+
+/** The user joined the open room (room.added): the all-rooms socket follows it now. The
+    room's own socket, if any, stays until the reader leaves (frames arriving on both are
+    applied once: by id and event_seq). */
+export function joinedOpenRoom() {
+  config.joined = true;
+}
+
+function every(callback) {
+  [main, roomConnection].forEach(function (connection) {
+    if (connection) {
+      callback(connection);
+    }
+  });
+}
+
 /** Connect, and stay connected across network changes, until the page goes. */
 export function start(frameHandlers) {
   handlers = frameHandlers;
-  window.addEventListener("offline", abandon);
+  started = true;
+  window.addEventListener("offline", function () {
+    every(function (connection) {
+      connection.abandon();
+    });
+  });
   window.addEventListener("online", function () {
     // Connect at once, not at the next backoff step, and start the backoff over. An attempt
     // still opening was made while offline: it may hang or fail, so it is dropped too.
-    if (stopped || (socket && socket.readyState === WebSocket.OPEN)) {
-      return;
-    }
-    attempts = 0;
-    if (socket) {
-      abandon();
-    }
-    connect();
+    every(function (connection) {
+      if (connection.stopped || connection.isOpen()) {
+        return;
+      }
+      connection.attempts = 0;
+      if (connection.socket) {
+        connection.abandon();
+      }
+      connection.connect();
+    });
   });
   window.addEventListener("pagehide", function () {
-    stopped = true;
-    if (socket) {
-      socket.close(1000);
-    }
+    every(function (connection) {
+      connection.stop();
+    });
   });
-  connect();
+  main = newConnection(null);
+  if (roomSlug && config.joined) {
+    lastEventSeq[roomSlug] = Number(config.lastEventSeq || 0);
+  }
+  main.connect();
+  if (roomSlug && !config.joined) {
+    followOpenRoom();
+  }
 }

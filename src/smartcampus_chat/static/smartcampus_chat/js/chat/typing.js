@@ -10,7 +10,7 @@ import { format, t } from "./i18n.js";
 import { $, config, isMe, roomSlug } from "./page.js";
 import { send } from "./socket.js";
 
-const typingNode = $("#typing-indicator");
+let typingNode = null;
 const typists = {}; // user id -> {name, timer}
 let lastTypingSent = 0;
 let typingIdleTimer = null;
@@ -83,7 +83,24 @@ function onInput(textarea) {
   }, Number(config.typingIdleMs));
 }
 
+/* Bind the pane's indicator and composer (at load, and each time the shell swaps a room in). */
+function bind() {
+  Object.keys(typists).forEach(clearTyping);
+  typingNode = $("#typing-indicator");
+  const textarea = $("#composer textarea[name=content]");
+  if (textarea) {
+    textarea.addEventListener("input", function () {
+      onInput(textarea);
+    });
+  }
+}
+
 export function init() {
+  // Leaving a room while typing there: the others' indicator stops now.
+  on("room:close", function () {
+    stopTyping(true);
+  });
+  on("room:open", bind);
   // A message from someone ends their indicator; our own send ends ours without a frame.
   on("arrived", function (detail) {
     clearTyping(detail.message.sender && detail.message.sender.id);
@@ -91,10 +108,5 @@ export function init() {
   on("submit", function () {
     stopTyping(false);
   });
-  const textarea = $("#composer textarea[name=content]");
-  if (textarea) {
-    textarea.addEventListener("input", function () {
-      onInput(textarea);
-    });
-  }
+  bind();
 }

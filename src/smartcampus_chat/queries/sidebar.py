@@ -1,0 +1,63 @@
+"""The shell's room sidebar: the user's rooms in sections, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from smartcampus_chat.domain import names
+from smartcampus_chat.models import ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.queries.rooms import last_messages, my_rooms
+
+#: Section order of the sidebar: course rooms, groups, public rooms, direct messages.
+SECTION_ORDER = (RoomType.COURSE, RoomType.GROUP, RoomType.PUBLIC, RoomType.PRIVATE)
+
+
+@dataclass(frozen=True)
+class SidebarSection:
+    """One collapsible section; ``key`` is the room type (the template names it)."""
+
+    key: str
+    rooms: list[ChatRoom]
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    """The user's rooms, each annotated by :func:`my_rooms` plus ``last_message``,
+    ``last_preview`` (what the user may read of it), ``title`` (what the user calls it:
+    :func:`~smartcampus_chat.domain.names.room_title`) and, on direct messages, ``peer``
+    (the other participant, with ``is_online``; None when they left)."""
+
+    sections: list[SidebarSection]
+    #: Rooms listed, and their unread messages in all.
+    count: int
+    unread: int
+
+
+def sidebar(user: Any, search: str = "") -> Sidebar:
+    """Three queries: the rooms, their last messages, the peers of direct messages (the
+    third is skipped when the user has none)."""
+    rooms = list(my_rooms(user, search))
+    last = last_messages(rooms)
+    private_ids = [room.pk for room in rooms if room.room_type == RoomType.PRIVATE]
+    peers: dict[int, ChatParticipant] = {}
+    if private_ids:
+        rows = (
+            ChatParticipant.objects.filter(room_id__in=private_ids, is_banned=False)
+            .exclude(user_id=user.pk)
+            .select_related("user")
+        )
+        peers = {row.room_id: row for row in rows}
+    people = {row.user_id: row.user for row in peers.values()}
+    for room in rooms:
+        room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
+        message = last.get(room.pk)
+        room.last_message = message  # type: ignore[attr-defined]
+        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
+        room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
+    sections = [
+        SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])
+        for kind in SECTION_ORDER
+    ]
+    return Sidebar(sections, len(rooms), sum(getattr(room, "unread", 0) for room in rooms))
