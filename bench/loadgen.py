@@ -92,6 +92,8 @@ class StepResult:
     acks: int = 0
     ack_latency: Histogram = field(default_factory=Histogram)
     errors: int = 0
+    #: The first error frame received (its text, cut): why sends were refused.
+    first_error: str = ""
     closed: int = 0
     send_lag_max_ms: float = 0.0
     client_cpu_pct: list[float] = field(default_factory=list)
@@ -105,6 +107,7 @@ class StepResult:
         self.acks += other.acks
         self.ack_latency.merge(other.ack_latency)
         self.errors += other.errors
+        self.first_error = self.first_error or other.first_error
         self.closed += other.closed
         self.send_lag_max_ms = max(self.send_lag_max_ms, other.send_lag_max_ms)
         self.client_cpu_pct.extend(other.client_cpu_pct)
@@ -196,6 +199,7 @@ class _Worker:
                             )
                     else:
                         self.result.errors += 1
+                        self.result.first_error = self.result.first_error or frame[:300]
                     waiter = conn.ack_waiter
                     if waiter is not None and not waiter.done():
                         waiter.set_result(None)

@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from smartcampus_chat.testing.wire import client_frame, parse_server_frame, room_path
+from smartcampus_chat.protocol.frames import WS_PATH
+from smartcampus_chat.testing.wire import add_query, client_frame, parse_server_frame
 
 PROBE_MARK = "bench|"
 _TYPE_RE = re.compile(r'\{\s*"type"\s*:\s*"([^"]+)"')
@@ -121,8 +122,13 @@ class AppProtocol(Protocol):
     }
 
     def path(self, room: int, credential: str = "", resume_from: int | None = None) -> str:
-        return room_path(
-            app_room_slug(room), v=self.version, ticket=credential or None, event_seq=resume_from
+        # The bench servers use the default prefix; the load generator runs without Django
+        # settings, so the path is not read from WS_PREFIX (``room_path``).
+        return add_query(
+            f"/{WS_PATH}{app_room_slug(room)}/",
+            v=self.version,
+            ticket=credential or None,
+            event_seq=resume_from,
         )
 
     def resume_frame(self, room: int, event_seq: int, frame_id: int) -> str:

@@ -132,6 +132,7 @@ def step_row(loadgen: LoadGenerator, result: StepResult, duration: float) -> dic
         **result.latency.summary_ms(),
         "acks": result.acks,
         "errors": result.errors,
+        "first_error": result.first_error,
         "late_from_earlier_steps": result.late,
         "closed_connections": result.closed,
         "send_lag_max_ms": round(result.send_lag_max_ms, 1),

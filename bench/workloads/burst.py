@@ -66,6 +66,12 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                             f"server cpu {window['server_cpu_pct']} client cpu "
                             f"{row['client_cpu_pct']} load {row['load_average_1m']}"
                         )
+                        if row["received"] < row["expected"]:
+                            ctx.log(
+                                f"  sent {row['sent']}, acks {row['acks']}, errors "
+                                f"{row['errors']} {row['first_error']}, closed "
+                                f"{row['closed_connections']}"
+                            )
             best = max(bursts, key=lambda b: b["deliveries_per_s"])
             rows.append(
                 {

@@ -29,7 +29,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from smartcampus_chat import signals
@@ -268,6 +268,23 @@ def _insert(numbered: list[_Numbered], now: Any) -> _Inserted:
     return messages, present
 
 
+def known_messages(keys: list[tuple[int, Any, str]]) -> QuerySet[ChatMessage]:
+    """The stored messages of the (room, sender, client id) ``keys``, with their senders
+    (none for a key not stored)."""
+    if connection.vendor == "postgresql":
+        # Only the ids found, by primary key: no predicate left for the planner to
+        # misjudge (sql.known_message_ids).
+        candidates = ChatMessage.objects.filter(pk__in=sql.known_message_ids(keys))
+    else:
+        # A superset of the keys, through the unique index, with three IN lists: cheaper
+        # to build and to plan than an OR per key.
+        rooms, senders, client_ids = (set(column) for column in zip(*keys, strict=True))
+        candidates = ChatMessage.objects.filter(
+            room_id__in=rooms, sender_id__in=senders, client_id__in=client_ids
+        ).exclude(client_id="")
+    return candidates.select_related("sender").order_by()
+
+
 def _drop_known_client_ids(
     items: list[Admitted], results: dict[int, SendResult | Exception]
 ) -> tuple[list[Admitted], list[tuple[int, int]]]:
@@ -277,20 +294,10 @@ def _drop_known_client_ids(
     one repeated within the batch is answered with its first occurrence's message once
     stored: those come back as (repeat's index, first's index). The rest, to store.
     """
-    keyed = [item for item in items if item.client_id]
+    keyed = [(item.room.pk, item.user.pk, item.client_id) for item in items if item.client_id]
     known: dict[tuple[int, Any, str], ChatMessage] = {}
     if keyed:
-        # A superset of the wanted (room, sender, client id) triples, through the unique
-        # index, with three IN lists: cheaper to build and to plan than an OR per request.
-        candidates = ChatMessage.objects.filter(
-            room_id__in={item.room.pk for item in keyed},
-            sender_id__in={item.user.pk for item in keyed},
-            client_id__in={item.client_id for item in keyed},
-        )
-        if connection.vendor == "postgresql":
-            keys = [(item.room.pk, item.user.pk, item.client_id) for item in keyed]
-            candidates = ChatMessage.objects.filter(pk__in=sql.known_message_ids(keys))
-        for message in candidates.exclude(client_id="").select_related("sender").order_by():
+        for message in known_messages(keyed):
             known[(message.room_id, message.sender_id, message.client_id)] = message
     fresh: list[Admitted] = []
     first_in_batch: dict[tuple[int, Any, str], int] = {}
