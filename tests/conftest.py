@@ -89,6 +89,16 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in French (``LocaleMiddleware``) leaves French active in the test's
+    thread; the next test would render names and errors in French."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def channel_layer(request: pytest.FixtureRequest, settings: Any) -> str:
     """Runs the test once on the in-memory layer and once on Redis; the layer's name."""

@@ -188,6 +188,14 @@ def test_first_message_of_a_newcomer(bob: Any, general: ChatRoom, make_user: Any
     )
 
 
+def test_system_message(bob: Any, general: ChatRoom) -> None:
+    verify(
+        bob,
+        lambda: services.post_system_message(general, "Assignment 3 is due on Friday."),
+        ["message.new"],
+    )
+
+
 def test_edit(alice: Any, bob: Any, general: ChatRoom) -> None:
     pk = first_message(general).pk
     verify(

@@ -115,6 +115,7 @@ def message(frame_type: type[Any]) -> Any:
         room="lobby",
         seq=1,
         event_seq=4,
+        kind="user",
         sender=USER,
         content="hi",
         created_at=NOW,

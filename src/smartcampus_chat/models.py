@@ -24,6 +24,14 @@ class Role(models.TextChoices):
     OWNER = "owner", _("Owner")
 
 
+class MessageKind(models.TextChoices):
+    """Who a message speaks for: a person (its ``sender``), or the site itself (no sender:
+    :func:`smartcampus_chat.services.post_system_message`)."""
+
+    USER = "user", _("Message")
+    SYSTEM = "system", _("System message")
+
+
 class ChatRoomQuerySet(models.QuerySet["ChatRoom"]):
     def active(self) -> ChatRoomQuerySet:
         return self.filter(is_archived=False)
@@ -145,6 +153,14 @@ class ChatMessage(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="chat_messages",
+    )
+    # A system message has no sender; a user message whose sender is gone has none either.
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=MessageKind.choices,
+        default=MessageKind.USER,
+        db_default=MessageKind.USER,
     )
     content = models.TextField(_("content"))
     # Stamped by the send pipeline with the same instant as the room's last_message_at

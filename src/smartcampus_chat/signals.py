@@ -1,6 +1,7 @@
 """Signals the host site can receive. Each is sent after the change is committed.
 
-- ``message_sent(sender=ChatMessage, message, room, user)``
+- ``message_sent(sender=ChatMessage, message, room, user)`` (``user`` is None for a system
+  message: ``services.post_system_message``)
 - ``message_edited(sender=ChatMessage, message, room, user)``
 - ``message_deleted(sender=ChatMessage, message, room, user)``
 - ``room_created(sender=ChatRoom, room, user)``

@@ -9,7 +9,7 @@ the protocol's own functions (:mod:`smartcampus_chat.protocol.render`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
@@ -79,6 +79,8 @@ class ProtocolSerializer(serializers.Serializer):
             options["help_text"] = help_text
         if kind is dt.datetime:
             return UTCDateTimeField(**options)
+        if get_origin(kind) is Literal:
+            return serializers.ChoiceField(choices=list(get_args(kind)), **options)
         if kind in cls.by_shape:
             return cls.by_shape[kind](**options)
         if kind not in _SCALARS:

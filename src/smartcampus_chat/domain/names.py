@@ -12,6 +12,13 @@ same function; hosts and the chat's own code import them from here.
 (``EXPOSE_USERNAME``), else None: with an e-mail login the identifier is an e-mail
 address, which a university's privacy review does not let a chat show to every student.
 
+Messages
+--------
+:func:`author_name` is the name a message is shown under: its sender's
+:func:`display_name`, the site's name (``SITE_NAME``) for a system message, "Deleted user"
+when the account is gone. The browser client applies the same rule (``authorName`` in
+``js/chat/i18n.js``).
+
 Rooms
 -----
 :func:`room_title` is what one viewer calls a room: a private room is titled with the
@@ -56,6 +63,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
+
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.identity import (
     anonymous_name,
     display_name,
@@ -64,7 +74,7 @@ from smartcampus_chat.identity import (
     public_username,
     username_is_public,
 )
-from smartcampus_chat.models import ChatRoom, RoomType
+from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind, RoomType
 
 __all__ = [
     "CONFUSABLES",
@@ -179,6 +189,15 @@ def skeleton(name: str) -> str:
     text = unicodedata.normalize("NFKD", normalise_name(name).casefold())
     text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(text.translate(CONFUSABLES).split())
+
+
+def author_name(message: ChatMessage) -> str:
+    """The name ``message`` is shown under (its sender should be loaded with it)."""
+    if message.kind == MessageKind.SYSTEM:
+        return gettext(app_settings.SITE_NAME)
+    if message.sender is None:
+        return gettext("Deleted user")
+    return display_name(message.sender)
 
 
 def private_member_ids(room: ChatRoom) -> list[int]:

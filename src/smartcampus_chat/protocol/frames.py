@@ -54,11 +54,18 @@ class UserRef(Schema):
     name: str
 
 
+#: ``models.MessageKind``'s values.
+MessageKindName = Literal["user", "system"]
+
+
 class MessageData(Schema):
     id: int
     room: str
     seq: int
     event_seq: int
+    #: ``system``: posted by the site (no sender; shown under the site's name).
+    kind: MessageKindName
+    # None for a system message, and once the sender's account is deleted.
     sender: UserRef | None
     # None once the message is deleted (moderators read it through the admin or the API).
     content: str | None

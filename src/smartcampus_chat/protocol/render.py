@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from smartcampus_chat.identity import display_name, public_username
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.protocol.frames import MessageData, RoomData, UserRef
+from smartcampus_chat.protocol.frames import MessageData, MessageKindName, RoomData, UserRef
 
 
 def user_ref(user: Any) -> UserRef:
@@ -47,6 +47,7 @@ def message_data(
         room=room_slug or message.room.slug,
         seq=message.seq,
         event_seq=message.event_seq,
+        kind=cast(MessageKindName, message.kind),
         sender=sender,
         content=visible_content(message, show_deleted=show_deleted),
         created_at=message.created_at,

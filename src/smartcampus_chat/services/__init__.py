@@ -9,7 +9,8 @@ Sending a message has one implementation, for one send or many: :mod:`.batch`.
 The public Python API for host code (stable, documented in docs/integration.md, "The
 Python API"): :func:`ensure_course_room`, :func:`sync_course_rooms`,
 :func:`room_for_course`, :func:`enrolment_changed`, :func:`join`, :func:`remove`,
-:func:`notify_access_changed`, plus the ``check_*`` functions a door would call.
+:func:`notify_access_changed`, :func:`post_system_message`, plus the ``check_*``
+functions a door would call.
 """
 
 from smartcampus_chat.realtime.events import notify_access_changed
@@ -55,6 +56,7 @@ from smartcampus_chat.services.rooms import (
     get_room_for,
     room_access,
 )
+from smartcampus_chat.services.system_messages import post_system_message
 
 __all__ = [
     "SendResult",
@@ -90,6 +92,7 @@ __all__ = [
     "get_room_for",
     "join",
     "notify_access_changed",
+    "post_system_message",
     "remove",
     "room_access",
     "room_for_course",

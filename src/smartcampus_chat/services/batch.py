@@ -35,7 +35,7 @@ from django.utils import timezone
 from smartcampus_chat import signals
 from smartcampus_chat.exceptions import RoomArchived
 from smartcampus_chat.infra.outages import is_unavailable
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.protocol.frames import MessageNew, Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
@@ -44,7 +44,13 @@ from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
 from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
 
-__all__ = ["SendRequest", "check_send_message", "check_send_messages", "do_send_message"]
+__all__ = [
+    "SendRequest",
+    "check_send_message",
+    "check_send_messages",
+    "do_post_system_message",
+    "do_send_message",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +125,14 @@ def do_send_message(
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
 
 
+def do_post_system_message(room: ChatRoom, content: str) -> SendResult:
+    """Store ``content`` (cleaned) in ``room`` as a system message: no sender, no client
+    id, the same numbering, events and signals as any send. Raises ``RoomArchived`` when
+    the room is archived."""
+    item = Admitted(0, None, room, content, "", None, kind=MessageKind.SYSTEM)
+    return _raised(_store([item], refuse_archived=True, plain=True)[0])
+
+
 def _raised(result: SendResult | Exception) -> SendResult:
     if isinstance(result, Exception):
         raise result
@@ -178,14 +192,17 @@ def _store(
                 numbered.append((item, first_seq + offset, first_event + offset))
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
         messages, moved = _insert_rows(numbered, now) if plain else _insert(numbered, now)
-        last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in messages}
+        senders = [(item, message) for item, message in messages if item.user is not None]
+        last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in senders}
         do_mark_sent([(item.room, item.user, seq) for item, seq in last.values()], moved)
         refs: dict[Any, UserRef] = {}
         frames: list[tuple[int, Schema]] = []
         for item, message in messages:
-            ref = refs.get(item.user.pk)
-            if ref is None:
-                ref = refs[item.user.pk] = user_ref(item.user)
+            ref = None
+            if item.user is not None:
+                ref = refs.get(item.user.pk)
+                if ref is None:
+                    ref = refs[item.user.pk] = user_ref(item.user)
             data = message_data(message, room_slug=item.room.slug, sender=ref)
             frames.append((item.room.pk, MessageNew(message=data)))
             results[item.index] = SendResult(message, created=True, data=data)
@@ -219,6 +236,7 @@ def _messages(numbered: list[_Numbered], now: Any) -> list[tuple[Admitted, ChatM
             ChatMessage(
                 room=item.room,
                 sender=item.user,
+                kind=item.kind,
                 content=item.content,
                 created_at=now,
                 seq=seq,
@@ -247,6 +265,8 @@ def _insert(numbered: list[_Numbered], now: Any) -> _Inserted:
     """
     if connection.vendor != "postgresql" or not numbered:
         return _insert_rows(numbered, now)
+    if any(item.kind != MessageKind.USER for item, _, _ in numbered):
+        return _insert_rows(numbered, now)  # The statement writes user messages only.
     messages = _messages(numbered, now)
     rows = [
         (
@@ -303,14 +323,16 @@ def _drop_known_client_ids(
     first_in_batch: dict[tuple[int, Any, str], int] = {}
     repeats: list[tuple[int, int]] = []
     for item in items:
+        if not item.client_id:  # No retry to recognise (system messages have no sender).
+            fresh.append(item)
+            continue
         key = (item.room.pk, item.user.pk, item.client_id)
-        if item.client_id and key in known:
+        if key in known:
             results[item.index] = SendResult(known[key], created=False)
-        elif item.client_id and key in first_in_batch:
+        elif key in first_in_batch:
             repeats.append((item.index, first_in_batch[key]))
         else:
-            if item.client_id:
-                first_in_batch[key] = item.index
+            first_in_batch[key] = item.index
             fresh.append(item)
     return fresh, repeats
 

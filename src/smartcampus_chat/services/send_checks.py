@@ -21,7 +21,7 @@ from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.services import messages
 
 
@@ -42,7 +42,7 @@ class SendRequest:
 @dataclass
 class Admitted:
     """A request that passed every check, cleaned: what the store takes (``index``: the
-    request's place in its batch)."""
+    request's place in its batch). A system message has no ``user``."""
 
     index: int
     user: Any
@@ -50,6 +50,7 @@ class Admitted:
     content: str
     client_id: str
     reply_to: ChatMessage | None
+    kind: str = MessageKind.USER
 
 
 def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:

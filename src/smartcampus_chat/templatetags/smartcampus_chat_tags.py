@@ -5,6 +5,8 @@
 - ``{{ user|chat_display_name }}``: the name the chat shows for a person (the
   ``DISPLAY_NAME`` hook); ``{{ user|chat_username }}``: the login identifier, or "" while
   ``EXPOSE_USERNAME`` is False.
+- ``{{ message|chat_author }}``: the name a message is shown under (the site's name for a
+  system message).
 - ``{% chat_unread_badge %}``: a link to the chat with the unread count, for the host's
   navbar; ``{% chat_room_for_course course %}``: a "Course chat" link for a course page.
 """
@@ -16,7 +18,7 @@ from typing import Any
 from django import template
 
 from smartcampus_chat import queries
-from smartcampus_chat.domain.names import display_name, public_username
+from smartcampus_chat.domain.names import author_name, display_name, public_username
 
 register = template.Library()
 
@@ -25,6 +27,12 @@ register = template.Library()
 def chat_display_name(user: Any) -> str:
     """The display name of ``user`` ("" for no user: a deleted account)."""
     return display_name(user) if user is not None else ""
+
+
+@register.filter
+def chat_author(message: Any) -> str:
+    """The name ``message`` is shown under (:func:`~smartcampus_chat.domain.names.author_name`)."""
+    return author_name(message)
 
 
 @register.filter

@@ -45,6 +45,8 @@ def client_strings() -> dict[str, str]:
         "typing_many": gettext("%(name)s and %(count)s others are typing…"),
         "message_deleted": gettext("Message deleted"),
         "deletedUser": gettext("Deleted user"),
+        # The author of a system message (domain.names.author_name).
+        "systemAuthor": gettext(app_settings.SITE_NAME),
         "edited": gettext("(edited)"),
         "edit": gettext("Edit"),
         "editPrompt": gettext("Edit message"),

@@ -17,6 +17,15 @@ export function t(key) {
   return typeof i18n[key] === "string" ? i18n[key] : key;
 }
 
+/** The name `message` is shown under, as the server names it (domain.names.author_name):
+    the site's for a system message, "Deleted user" when the sender's account is gone. */
+export function authorName(message) {
+  if (message.kind === "system") {
+    return t("systemAuthor");
+  }
+  return message.sender ? message.sender.name : t("deletedUser");
+}
+
 /* Fill Python-style "%(key)s" placeholders in one pass. A value is inserted as it is:
    never read as a replacement pattern ("$&", "$'") nor filled in turn ("%(other)s"). */
 export function format(template, values) {

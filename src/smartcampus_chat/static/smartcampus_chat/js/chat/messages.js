@@ -5,7 +5,7 @@
 
 import { emit, on } from "./bus.js";
 import { formatFull, formatTime } from "./dates.js";
-import { announce, format, t } from "./i18n.js";
+import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { noteEventSeq } from "./socket.js";
 import { decorate, forget } from "./timeline.js";
@@ -54,6 +54,7 @@ export function fill(node, message) {
   }
   node.classList.toggle("scc-mine", mine);
   node.classList.toggle("scc-deleted", !!message.is_deleted);
+  node.classList.toggle("scc-system", message.kind === "system");
   node.id = "message-" + String(Number(message.id));
   node.setAttribute("data-id", String(message.id));
   node.setAttribute("data-seq", String(message.seq));
@@ -64,7 +65,7 @@ export function fill(node, message) {
   }
   const author = $(".scc-author", node);
   if (author) {
-    author.textContent = message.sender ? message.sender.name : t("deletedUser");
+    author.textContent = authorName(message);
   }
   const time = $("time.scc-time", node);
   forget(node);
@@ -94,10 +95,10 @@ export function fill(node, message) {
 }
 
 function announceMessage(message) {
-  if (!message.sender || isMe(message.sender)) {
+  if (message.kind !== "system" && (!message.sender || isMe(message.sender))) {
     return;
   }
-  announce(format(t("new_message_announcement"), { name: message.sender.name }) + ": " + (message.content || ""));
+  announce(format(t("new_message_announcement"), { name: authorName(message) }) + ": " + (message.content || ""));
 }
 
 function firstPending() {

@@ -5,7 +5,7 @@
  */
 
 import { emit, on } from "./bus.js";
-import { showBanner, t } from "./i18n.js";
+import { authorName, showBanner, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { followRoom, joinedOpenRoom } from "./socket.js";
 
@@ -40,7 +40,7 @@ function previewText(message) {
   }
   const content = message.content || "";
   const text = content.length > PREVIEW_CHARS ? content.slice(0, PREVIEW_CHARS - 1) + "…" : content;
-  return (message.sender ? message.sender.name : t("deletedUser")) + ": " + text;
+  return authorName(message) + ": " + text;
 }
 
 function moveToTop(item) {
