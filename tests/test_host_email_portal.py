@@ -10,9 +10,7 @@ course rooms are created and joined on enrolment, and left on unenrolment.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,23 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_host_integration import readme_block
-
-PORTAL = Path(__file__).resolve().parent / "portal"
-
-SETTINGS = textwrap.dedent(
-    """
-    INSTALLED_APPS += ["accounts", "courses"]
-    AUTH_USER_MODEL = "accounts.User"
-    TEMPLATES[0]["DIRS"] = [BASE_DIR / "templates"]
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    SMARTCAMPUS_CHAT = {
-        "BASE_TEMPLATE": "chat_layout.html",
-        "COURSE_MODEL": "courses.Course",
-        "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
-    }
-    """
-)
+from tests import portal
 
 CHILD = textwrap.dedent(
     r"""
@@ -176,40 +158,7 @@ CHILD = textwrap.dedent(
 
 @pytest.mark.slow
 def test_email_login_portal_never_shows_an_email_address(tmp_path: Path) -> None:
-    hidden = ("DJANGO_SETTINGS_MODULE", "PYTHONPATH")
-    env = {k: v for k, v in os.environ.items() if k not in hidden}
-    root = Path(__file__).resolve().parent.parent
-    env["PYTHONPATH"] = str(root / "src")
-    subprocess.run(
-        [sys.executable, "-m", "django", "startproject", "mysite", str(tmp_path)],
-        check=True,
-        env=env,
-    )
-    package = tmp_path / "mysite"
-    settings = package / "settings.py"
-    settings.write_text(
-        settings.read_text() + "\n" + readme_block("settings") + "\n" + SETTINGS + "\n"
-    )
-    urls = package / "urls.py"
-    urls.write_text(
-        urls.read_text() + "\n" + readme_block("urls").replace('path("chat/"', 'path("messages/"')
-    )
-    (package / "asgi.py").write_text(readme_block("asgi"))
-    for app, files in {
-        "accounts": {"models.py": "accounts_models.py"},
-        "courses": {
-            "models.py": "courses_models.py",
-            "chat.py": "courses_chat.py",
-            "apps.py": "courses_apps.py",
-        },
-    }.items():
-        (tmp_path / app).mkdir()
-        (tmp_path / app / "__init__.py").write_text("")
-        for name, source in files.items():
-            shutil.copy(PORTAL / source, tmp_path / app / name)
-    (tmp_path / "templates").mkdir()
-    for name in ("base.html", "chat_layout.html"):
-        shutil.copy(PORTAL / name, tmp_path / "templates" / name)
+    env = portal.build(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", CHILD],
         cwd=tmp_path,

@@ -365,7 +365,7 @@ def check_static_files(
             "show without script or style.",
             hint="Set STATIC_ROOT, run `manage.py collectstatic` and serve it (WhiteNoise's "
             "middleware, or your proxy's /static/ location); in development, wrap the "
-            "http app in channels' ASGIStaticFilesHandler (docs/deployment.md, 'Static "
+            "http app in Django's ASGIStaticFilesHandler (docs/deployment.md, 'Static "
             "files').",
             id="smartcampus_chat.W061",
         )
