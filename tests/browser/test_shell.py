@@ -292,3 +292,41 @@ def test_the_conversation_works_in_a_room_reached_by_switching(
     Api(open_page("bob")).send(first, "back in the first room")
     expect(page.locator(MESSAGES, has_text="back in the first room")).to_have_count(1)
     assert still_marked(page)
+
+
+CONTENTS = "#message-list .scc-content"
+RECORD_LIVE_REGION = """() => {
+  const node = document.getElementById("live-region");
+  window.__announced = [];
+  new MutationObserver(() => {
+    if (node.textContent) window.__announced.push(node.textContent);
+  }).observe(node, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def test_the_live_region_announces_each_new_message_once_never_the_history(
+    open_page: OpenPage, room: Callable[..., str]
+) -> None:
+    first, second = room("alice", "bob"), room("alice", "bob")
+    alice = Api(open_page("alice"))
+    for number in range(6):  # Within the send burst (20) of one user.
+        alice.send(first, f"history {number}")
+        alice.send(second, f"other history {number}")
+    page = open_page("bob", f"/chat/room/{first}/")
+    expect(page.locator(CONTENTS, has_text=re.compile("^history 5$"))).to_have_count(1)
+    page.evaluate(RECORD_LIVE_REGION)
+    # Switching rooms renders (and resumes) both histories: none of it is announced.
+    open_room(page, second)
+    expect(page.locator(MESSAGES, has_text="other history 5")).to_have_count(1)
+    open_room(page, first)
+    expect(page.locator(CONTENTS, has_text=re.compile("^history 5$"))).to_have_count(1)
+    alice.send(first, "brand new")
+    expect(page.locator(MESSAGES, has_text="brand new")).to_have_count(1)
+    # A message of a room that is not open is not read out either (its badge says it).
+    alice.send(second, "elsewhere")
+    expect(page.locator(f'#my-rooms li[data-room="{second}"] .scc-unread')).to_have_text("1")
+    page.wait_for_timeout(500)  # Time for a second, wrong announcement.
+    announced: list[str] = page.evaluate("window.__announced")
+    assert len(announced) == 1, announced
+    assert announced[0].endswith(": brand new"), announced
+    assert "Alice Durand" in announced[0]

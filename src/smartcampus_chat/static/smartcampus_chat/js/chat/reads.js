@@ -51,14 +51,26 @@ export function readRefused(frame) {
   return true;
 }
 
+/* Leaving a room: what was seen there and not yet marked is marked now (a marker waiting
+   for the interval would otherwise be dropped by a quick switch, and the room stay
+   unread). The interval is per room: the next room's marker goes at once. */
+function flush(detail) {
+  clearTimeout(readTimer);
+  readTimer = null;
+  if (detail.slug && maxSeqSeen > readSeqSent && document.visibilityState === "visible") {
+    send({ type: "read", room: detail.slug, seq: maxSeqSeen, id: nextId() });
+  }
+}
+
 export function init() {
   on("open", markRead);
+  on("room:close", flush);
   // Another room's pane: start from its newest message shown, and mark it read.
   on("room:open", function () {
-    clearTimeout(readTimer);
-    readTimer = null;
     maxSeqSeen = Number(config.lastSeq || 0);
     readSeqSent = 0;
+    readSentAt = 0;
+    readFrameId = null;
     markRead();
   });
   on("shown", function (detail) {
