@@ -49,8 +49,9 @@ def describe(violations: list[dict[str, Any]]) -> str:
         ("staff.admin", "/chat/create/"),
         ("alice", "/chat/people/?q=o"),
         ("alice", "/chat/room/no-such-room/"),
+        ("alice", "/chat/browse/"),
     ],
-    ids=["room-list", "conversation", "create", "people", "error-404"],
+    ids=["room-list", "conversation", "create", "people", "error-404", "browse"],
 )
 def test_no_serious_axe_violation(
     open_page: OpenPage, axe_source: str, user: str, path: str, scheme: str
