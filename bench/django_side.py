@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 
 from bench.harness import EXAMPLE_DIR, ROOT
 from bench.protocol import app_room_slug
+from bench.seed import ensure_users, seed_messages
 
 T = TypeVar("T")
 
 SESSION_COOKIE = "sessionid"
-USER_PREFIX = "bench-u"
 
 
 def _setup(database_url: str, layer: str) -> None:
@@ -41,22 +41,6 @@ def call(database_url: str, func: Callable[..., T], *args: Any, layer: str = "me
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1, initializer=_setup, initargs=(database_url, layer)) as pool:
         return pool.apply(func, args)
-
-
-def ensure_users(count: int) -> list[Any]:
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-
-    user_model = get_user_model()
-    names = [f"{USER_PREFIX}{i}" for i in range(count)]
-    existing = set(user_model.objects.filter(username__in=names).values_list("username", flat=True))
-    unusable = make_password(None)
-    user_model.objects.bulk_create(
-        [user_model(username=name, password=unusable) for name in names if name not in existing],
-        batch_size=1000,
-    )
-    by_name = {u.username: u for u in user_model.objects.filter(username__in=names)}
-    return [by_name[name] for name in names]
 
 
 def ensure_rooms(count: int) -> list[Any]:
@@ -197,7 +181,6 @@ def catch_up_by_query(missed: int, page: int) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from bench.seed import seed_messages
     from smartcampus_chat import queries
     from smartcampus_chat.models import ChatRoom
     from smartcampus_chat.protocol.render import message_data

@@ -13,6 +13,23 @@ from datetime import timedelta
 from typing import Any
 
 SQLITE_BATCH = 500
+USER_PREFIX = "bench-u"
+
+
+def ensure_users(count: int) -> list[Any]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    user_model = get_user_model()
+    names = [f"{USER_PREFIX}{i}" for i in range(count)]
+    existing = set(user_model.objects.filter(username__in=names).values_list("username", flat=True))
+    unusable = make_password(None)
+    user_model.objects.bulk_create(
+        [user_model(username=name, password=unusable) for name in names if name not in existing],
+        batch_size=1000,
+    )
+    by_name = {u.username: u for u in user_model.objects.filter(username__in=names)}
+    return [by_name[name] for name in names]
 
 
 def _rows(
@@ -39,7 +56,6 @@ def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from bench.django_side import ensure_users
     from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
 
     sender_ids = [user.pk for user in ensure_users(senders)]
