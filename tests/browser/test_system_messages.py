@@ -39,11 +39,10 @@ def test_a_teachers_notices_arrive_live_as_the_sites_and_read_as_text(
     teacher = open_page("prof.martin")
     teacher.add_init_script(WATCH)
     teacher.goto("/courses/")
-    form = teacher.locator(".campus-notice-form").first
-    expect(teacher.locator("section", has=form).locator("h2")).to_contain_text("CS101")
+    course = teacher.locator("section", has=teacher.locator("h2", has_text="CS101"))
     texts = [*SAMPLE, NOTICE]
     for text in texts:
-        form = teacher.locator(".campus-notice-form").first
+        form = course.locator(".campus-notice-form")
         form.locator("textarea").fill(text)
         form.locator("button[type=submit]").click()
         expect(teacher.locator(".alert-success")).to_contain_text("The notice was posted")
