@@ -61,6 +61,7 @@ def _message(event_seq: int) -> str:
         "room": "r",
         "seq": event_seq,
         "event_seq": event_seq,
+        "kind": "user",
         "sender": None,
         "content": f"message {event_seq}",
         "created_at": "2026-12-06T00:00:00Z",
