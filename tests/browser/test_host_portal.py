@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +33,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import portal
 from tests.browser.conftest import composer, send
-from tests.servers import free_port
+from tests.servers import free_port, stop_process, wait_port
 
 HOST_CSP = django.VERSION >= (6, 0)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -150,19 +148,13 @@ def _served(directory: Path, env: dict[str, str]) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, (directory / "server.log").read_text()
-                assert time.monotonic() < deadline, "the portal did not start"
-                time.sleep(0.2)
+        try:
+            wait_port(port, server, timeout=60)
+        except AssertionError:
+            raise AssertionError((directory / "server.log").read_text()) from None
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server)
         log.close()
 
 
