@@ -57,7 +57,7 @@ def test_groups_days_and_divider_on_the_room_page(
 
 
 def test_time_and_day_formats_in_english_and_french() -> None:
-    moment = datetime.datetime(2026, 3, 4, 21, 5, tzinfo=datetime.UTC)
+    moment = datetime.datetime(2026, 3, 4, 21, 5, tzinfo=datetime.timezone.utc)
     today = datetime.date(2026, 3, 10)
     with timezone.override("Europe/Paris"), translation.override("en"):
         assert clock_config() == {"timeZone": "Europe/Paris", "locale": "en", "hour12": True}
@@ -78,7 +78,7 @@ def test_times_follow_the_language_and_time_zone() -> None:
     class Message:
         seq = 1
         sender_id = 1
-        created_at = datetime.datetime(2026, 3, 4, 23, 47, tzinfo=datetime.UTC)
+        created_at = datetime.datetime(2026, 3, 4, 23, 47, tzinfo=datetime.timezone.utc)
 
     rows = [Row(Message())]
     with timezone.override("Europe/Paris"), translation.override("en"):
