@@ -42,6 +42,18 @@ def test_chat_js_never_injects_html(sink: str) -> None:
     assert sink not in SOURCE
 
 
+def test_the_client_parses_only_the_servers_html() -> None:
+    """HTML is parsed in two places: a room's pane as the server's templates render it
+    (router.js, ``?pane=1``) and a message's ``content_html``, the server's sanitised
+    rendering (domain/markup), in format.js."""
+    parsers = [path.name for path in MODULES if "parseFromString" in path.read_text()]
+    assert parsers == ["format.js", "router.js"]
+    callers = re.findall(r"(showFormatted|plainTextOf)\(([^)]*)\)", SOURCE)
+    assert callers
+    for function, arguments in callers:
+        assert arguments.split(", ")[-1] in ("html", "message.content_html"), function
+
+
 @pytest.mark.parametrize(
     "hook",
     [

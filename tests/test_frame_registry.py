@@ -118,6 +118,7 @@ def message(frame_type: type[Any]) -> Any:
         kind="user",
         sender=USER,
         content="hi",
+        content_html="<p>hi</p>",
         created_at=NOW,
         is_edited=False,
         edited_at=None,

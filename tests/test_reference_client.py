@@ -64,6 +64,7 @@ def _message(event_seq: int) -> str:
         "kind": "user",
         "sender": None,
         "content": f"message {event_seq}",
+        "content_html": f"<p>message {event_seq}</p>",
         "created_at": "2026-12-06T00:00:00Z",
         "is_edited": False,
         "edited_at": None,

@@ -163,6 +163,11 @@ class ChatMessage(models.Model):
         db_default=MessageKind.USER,
     )
     content = models.TextField(_("content"))
+    # ``content`` rendered (Markdown, sanitised) when it was written: the only user-derived
+    # HTML a page shows (smartcampus_chat.domain.markup).
+    content_html = models.TextField(
+        _("content as HTML"), blank=True, default="", db_default="", editable=False
+    )
     # Stamped by the send pipeline with the same instant as the room's last_message_at
     # (a default, not auto_now_add, which would overwrite it on insert).
     created_at = models.DateTimeField(

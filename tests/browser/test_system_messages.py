@@ -2,15 +2,17 @@
 courses" page (host code calling ``services.post_system_message``); a student with the
 course room open sees them arrive live under the site's name, set apart, announced to
 screen readers, and the same after a reload (server-rendered). Notices are samples of the
-XSS corpus: each must read as its own text and run nothing.
+XSS corpus: each must read as its own formatted text and run nothing.
 """
 
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from smartcampus_chat.domain.markup import render
 from tests.browser.conftest import OpenPage
 from tests.browser.test_accessibility import axe_violations, describe
+from tests.markup_audit import TAGS, text_content
 from tests.xss_corpus import PAYLOADS
 
 NOTICE = "Lab 4 moves to room B12."
@@ -57,8 +59,9 @@ def test_a_teachers_notices_arrive_live_as_the_sites_and_read_as_text(
         last = shown.nth(before + len(texts) - 1)
         expect(last.locator(".scc-author")).to_have_text("SmartCampus")
         contents = shown.locator(".scc-content").all_text_contents()[before:]
-        assert contents == [text.strip() for text in texts]
-        assert shown.locator(".scc-content *").count() == 0, "a notice became markup"
+        assert contents == [text_content(render(text.strip())) for text in texts]
+        elements = shown.locator(".scc-content *").evaluate_all("all => all.map(e => e.localName)")
+        assert set(elements) <= TAGS, "a notice became markup beyond its formatting"
         assert not shown.locator("[data-can-edit]").count(), "a student may edit a notice"
         assert _calls(page) == []
     assert _calls(teacher) == []

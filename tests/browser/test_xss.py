@@ -1,6 +1,8 @@
 """XSS in a real browser: every payload of tests/xss_corpus.py, as messages, room names,
 room descriptions, a group name and user names, rendered by the server templates and by
-chat.js in headless Chromium. No payload may execute, load anything or become markup.
+chat.js in headless Chromium. No payload may execute, load anything or become markup, but
+for a message's formatting: its Markdown, rendered and sanitised by the server
+(docs/formatting.md), may only become the elements and attributes of that allow-list.
 
 Each page is watched from before its first script runs (``Watcher``):
 
@@ -8,15 +10,16 @@ Each page is watched from before its first script runs (``Watcher``):
   frame; so does any script the Content Security Policy blocks (``securitypolicyviolation``);
 - any dialog (``alert``, ``confirm``, ``prompt``), popup, request to another host than the
   live server (payloads load from ``xss-<n>.invalid``) or frame navigated elsewhere;
-- after rendering, a DOM audit: user text containers hold text only, no element carries an
-  ``on*`` attribute or a ``javascript:``/``data:``/``vbscript:`` URL, every script is one of
-  the app's, no element the chat never renders (iframe, svg, img, style...) and no
-  duplicated id or stray ``name`` (DOM clobbering).
+- after rendering, a DOM audit: user text containers hold text only, a message's content
+  only the formatting allow-list (tests/markup_audit.py), no element carries an ``on*``
+  attribute or a ``javascript:``/``data:``/``vbscript:`` URL, every script is one of the
+  app's, no element the chat never renders (iframe, svg, img, style...) and no duplicated
+  id or stray ``name`` (DOM clobbering).
 
 Pages are opened with the Content Security Policy bypassed, so the escaping is tested on its
 own (hosts may turn the headers off); one page is also rendered under the policy as served.
-Every check also compares the text shown with the payload, so rendering nothing, or
-escaping twice, fails.
+Every check also compares the text shown with the payload's (for a message: the text of
+its rendering), so rendering nothing, or escaping twice, fails.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from smartcampus_chat.domain.markup import plain_text, render
 from smartcampus_chat.domain.names import normalise_name
 from tests.browser.conftest import (
     MESSAGES,
@@ -44,6 +48,7 @@ from tests.browser.conftest import (
     wait_for_message_count,
 )
 from tests.browser.live import DEMO_PASSWORD, LiveServer
+from tests.markup_audit import ATTRIBUTES, HTML_TAGS, TAGS, text_content
 from tests.xss_corpus import PAYLOADS, Payload, counts
 
 VIEWER = "xss-viewer"
@@ -70,7 +75,7 @@ INIT_SCRIPT = """(() => {
 
 # Containers of user text: text only, or only these child elements (icons, a username).
 TEXT_ONLY = [
-    ["title, .scc-content, .scc-author, .scc-preview, .scc-room-name, .scc-description", ""],
+    ["title, .scc-author, .scc-preview, .scc-room-name, .scc-description", ""],
     [".scc-participant-name, .scc-name, #typing-indicator, #live-region", ""],
     # The sidebar's room link holds its icon, name, preview and badges, each a leaf.
     [".scc-room-label, .scc-unread, .scc-archived", ""],
@@ -82,6 +87,18 @@ TEXT_ONLY = [
     ["#people li span.me-auto, #scc-members li > span.text-truncate", "small.text-body-secondary"],
     ["header h1, .scc-room-info dd", "span.bi"],
 ]
+# A message's content: the formatting allow-list (elements, their attributes, classes, links).
+FORMATTED = {
+    "tags": sorted(TAGS),
+    "attributes": {tag: sorted(names) for tag, names in ATTRIBUTES.items()},
+    "mathAttributes": sorted(
+        {"display", "encoding", "mathvariant", "stretchy", "fence", "width", "separator"}
+        | {"lspace", "rspace", "form", "largeop", "accent", "movablelimits", "accentunder"}
+        | {"displaystyle", "scriptlevel", "linethickness", "columnalign", "rowspacing"}
+        | {"columnspacing", "height", "depth", "notation", "minsize", "maxsize", "symmetric"}
+    ),
+    "mathTags": sorted(TAGS - HTML_TAGS),
+}
 URL_ATTRIBUTES = ["href", "src", "action", "formaction", "data", "xlink:href", "srcdoc"]
 URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
 # Elements the chat's pages never contain: any of them comes from a payload. The pages' own
@@ -89,8 +106,9 @@ URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
 # below), a message's no-JS actions (a <noscript> child of the message), the client's module
 # preloads from the site's static files and the sidebar's "+" menu (details.scc-new).
 FOREIGN = (
-    "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg, math, img, image,"
-    " video, audio, source, picture, marquee, details:not(.scc-new), xmp, listing, noembed,"
+    "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg,"
+    " math:not(.scc-content math), img, image, video, audio, source, picture, marquee,"
+    " details:not(.scc-new):not(.scc-format-help), xmp, listing, noembed,"
     " noscript:not(#scc-mark-read):not(li.scc-message > noscript.scc-nojs-actions),"
     " noframes, portal, keygen, isindex, plaintext,"
     " style, link:not([rel=stylesheet]):not([rel=modulepreload][href^='/static/'])"
@@ -99,7 +117,7 @@ FOREIGN = (
     " [contenteditable], [tabindex='1'], [data-xss]"
 )
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
-DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
+DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.
   const E = Element.prototype;
   const getter = (name) => Object.getOwnPropertyDescriptor(E, name).get;
@@ -115,6 +133,29 @@ DOM_AUDIT = """([textOnly, urlAttributes, foreign, formFields]) => {
         if (!allowed || !call(E.matches, child, allowed) || call(count, child)) {
           bad.push("markup in text: " + show(el));
         }
+      }
+    }
+  }
+  const classes = /^(scc-hl-[a-z0-9]+|scc-align-(left|center|right)|scc-code|scc-math-error)$/;
+  const linkScheme = /^([a-z][a-z0-9+.-]*):/i;
+  for (const el of document.querySelectorAll(".scc-content *")) {
+    const tag = el.localName;
+    const math = el.namespaceURI === "http://www.w3.org/1998/Math/MathML";
+    if (!formatted.tags.includes(tag) || math !== formatted.mathTags.includes(tag)) {
+      bad.push("formatting element: " + show(el));
+    }
+    const allowed = math ? formatted.mathAttributes : formatted.attributes[tag] || [];
+    for (const attr of call(attributesOf, el)) {
+      if (!allowed.includes(attr.name)) bad.push("formatting attribute: " + show(el));
+      if (attr.name === "class" && !attr.value.split(" ").every((c) => classes.test(c))) {
+        bad.push("formatting class: " + show(el));
+      }
+    }
+    if (tag === "a") {
+      const href = call(E.getAttribute, el, "href").replace(/[\\t\\n\\r]/g, "").trim();
+      const scheme = linkScheme.exec(href);
+      if (scheme && !["http", "https", "mailto"].includes(scheme[1].toLowerCase())) {
+        bad.push("formatting link: " + show(el));
       }
     }
   }
@@ -208,17 +249,18 @@ class Watcher:
         """Fail on markup made of user text (an execution waiting for the right payload),
         and on anything that ran so far, before the test reads the page."""
         found: list[str] = page.evaluate(
-            DOM_AUDIT, [TEXT_ONLY, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
+            DOM_AUDIT, [TEXT_ONLY, FORMATTED, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
         )
         self.executions.extend(f"{page.url}: {item}" for item in found)
         self.audits += 1
         self.assert_clean()
 
     def check(self, page: Page, expected: dict[str, tuple[str, str]]) -> dict[str, Any]:
-        """Audit ``page``, then compare the messages shown."""
+        """Audit ``page``, then compare the messages shown with ``expected`` (id -> text
+        sent, author)."""
         self.audit(page)
         shown = shown_messages(page)
-        assert shown == expected
+        assert shown == as_shown(expected)
         return shown
 
     @contextmanager
@@ -330,6 +372,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from smartcampus_chat import services
+from smartcampus_chat.domain.markup import render
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 
 spec = json.load(open(%(path)r))
@@ -354,7 +397,8 @@ live = services.do_create_room(
 ChatParticipant.objects.bulk_create([
     ChatParticipant(room=live, user=u) for u in senders[spec["live_senders"]:]])
 history = ChatMessage.objects.bulk_create([
-    ChatMessage(room=live, sender=senders[k], content=text, seq=i + 1, event_seq=i + 1)
+    ChatMessage(room=live, sender=senders[k], content=text, content_html=render(text),
+                seq=i + 1, event_seq=i + 1)
     for i, (text, k) in enumerate(spec["history"])])
 ChatRoom.objects.filter(pk=live.pk).update(
     last_seq=len(history), last_event_seq=len(history), last_message_at=now)
@@ -370,8 +414,8 @@ ChatParticipant.objects.bulk_create([
                     last_read_seq=1)
     for room, r in zip(rooms, spec["rooms"])])
 ChatMessage.objects.bulk_create([
-    ChatMessage(room=room, sender=senders[r["preview_sender"]], content=r["preview"], seq=1,
-                event_seq=1)
+    ChatMessage(room=room, sender=senders[r["preview_sender"]], content=r["preview"],
+                content_html=render(r["preview"]), seq=1, event_seq=1)
     for room, r in zip(rooms, spec["rooms"])])
 
 # The viewer's own messages, for the no-JavaScript edit page.
@@ -446,6 +490,17 @@ def data(live_site: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Dat
 
 
 # --- Pages ------------------------------------------------------------------------------
+
+
+def as_shown(messages: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """id -> (text, author) as a page shows messages sent as id -> (text sent, author): the
+    ``textContent`` of the server's rendering of the text."""
+    return {mid: (text_content(render(text)), name) for mid, (text, name) in messages.items()}
+
+
+def plain(text: str) -> str:
+    """A message's text as previews and announcements show it (domain/markup/text.py)."""
+    return plain_text(render(text))
 
 
 def shown_messages(page: Page) -> dict[str, tuple[str, str]]:
@@ -624,13 +679,14 @@ def test_messages_live_in_history_and_server_pages(
 
     # The live region, typing indicator and room list preview showed the text as it is.
     assert set(announced.json_value()) == {
-        f"New message from {name}: {text}" for text, name in live.values()
+        f"New message from {name}: {plain(text)}" for text, name in live.values()
     }
     assert set(typed.json_value()) == {text for _, _, text in steps}
 
-    # The room list's preview is "<display name>: <text>", cut at 80 as the server does;
-    # edits show there only for the room's newest message.
+    # The room list's preview is "<display name>: <text without formatting>", cut at 80 as
+    # the server does; edits show there only for the room's newest message.
     def preview(text: str, name: str) -> str:
+        text = plain(text)
         return f"{name}: " + (text if len(text) <= 80 else text[:79] + "…")
 
     sent = {preview(text, name) for text, name in live.values()}
@@ -660,7 +716,7 @@ def test_messages_live_in_history_and_server_pages(
         assert page_of, f"page {server_pages} is empty"
         seen.update(watcher.check(room_page, page_of))
         server_pages += 1
-    assert seen == expected
+    assert seen == as_shown(expected)
 
     # The edit page of one's own messages: the textarea holds the text as it is.
     for pk, text in data.edit_messages:
@@ -714,7 +770,8 @@ def test_room_group_and_user_names(
         assert (name, link) == (room.name, room.name)
         if room.joined:
             sender = data.senders[room.preview_sender]
-            content = room.preview if len(room.preview) <= 80 else room.preview[:79] + "…"
+            text = plain(room.preview)
+            content = text if len(text) <= 80 else text[:79] + "…"
             assert (where, preview) == ("my-rooms", f"{sender.name}: {content}")
         else:
             assert where == "joinable-rooms"
@@ -837,3 +894,33 @@ def test_room_group_and_user_names(
             "total_s": round(time.monotonic() - started, 1),
         },
     )
+
+
+ESCAPED_FORMATTING = [
+    ('<img src="/static/x.png">', "formatting element"),
+    ('<a href="jav&#x09;ascript:void(0)">x</a>', "formatting link"),
+    ('<span class="btn btn-danger">x</span>', "formatting class"),
+    ('<p title="x">x</p>', "formatting attribute"),
+    ('<math><mi href="/">x</mi></math>', "formatting attribute"),
+    ("<div>x</div>", "formatting element"),
+]
+
+
+def test_the_audit_finds_formatting_beyond_the_allow_list(
+    watched: Callable[..., Page], data: Data
+) -> None:
+    """The audit of a message's formatting can fail: markup the server would never send,
+    put into a message by hand, is found."""
+    page = watched(VIEWER, f"/chat/room/{data.edit_slug}/")
+    for markup, finding in ESCAPED_FORMATTING:
+        page.evaluate(
+            """(markup) => {
+                const body = new DOMParser().parseFromString(markup, "text/html").body;
+                document.querySelector(".scc-content").replaceChildren(...body.childNodes);
+            }""",
+            markup,
+        )
+        found: list[str] = page.evaluate(
+            DOM_AUDIT, [TEXT_ONLY, FORMATTED, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
+        )
+        assert finding in {item.split(":")[0] for item in found}, (markup, found)

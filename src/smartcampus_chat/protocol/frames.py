@@ -68,7 +68,11 @@ class MessageData(Schema):
     # None for a system message, and once the sender's account is deleted.
     sender: UserRef | None
     # None once the message is deleted (moderators read it through the admin or the API).
+    #: The Markdown source, as written (what an editor starts from).
     content: str | None
+    #: ``content`` rendered when it was written: sanitised HTML, the only user-derived HTML
+    #: a client inserts (docs/formatting.md). None once deleted, as ``content``.
+    content_html: str | None
     created_at: datetime
     is_edited: bool
     edited_at: datetime | None

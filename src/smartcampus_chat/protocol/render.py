@@ -27,6 +27,13 @@ def visible_content(message: ChatMessage, *, show_deleted: bool = False) -> str 
     return message.content
 
 
+def visible_html(message: ChatMessage, *, show_deleted: bool = False) -> str | None:
+    """:func:`visible_content` as rendered when it was written (sanitised HTML)."""
+    if message.is_deleted and not show_deleted:
+        return None
+    return message.content_html
+
+
 def message_data(
     message: ChatMessage,
     *,
@@ -50,6 +57,7 @@ def message_data(
         kind=cast(MessageKindName, message.kind),
         sender=sender,
         content=visible_content(message, show_deleted=show_deleted),
+        content_html=visible_html(message, show_deleted=show_deleted),
         created_at=message.created_at,
         is_edited=message.is_edited,
         edited_at=message.edited_at,

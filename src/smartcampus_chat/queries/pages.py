@@ -14,7 +14,7 @@ from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.protocol.render import visible_content, visible_html
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
@@ -52,6 +52,9 @@ class MessageRow:
     message: ChatMessage
     #: What the viewer may read of it (:func:`~smartcampus_chat.protocol.render.visible_content`).
     content: str | None
+    #: ``content`` as rendered when written
+    #: (:func:`~smartcampus_chat.protocol.render.visible_html`).
+    html: str | None
     can_edit: bool
     can_delete: bool
 
@@ -107,6 +110,7 @@ def room_page(
         MessageRow(
             message,
             content=visible_content(message),
+            html=visible_html(message),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
         )

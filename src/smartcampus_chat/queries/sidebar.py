@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartcampus_chat.domain import names
+from smartcampus_chat.domain.markup import plain_text
 from smartcampus_chat.models import ChatParticipant, ChatRoom, RoomType
-from smartcampus_chat.protocol.render import visible_content
+from smartcampus_chat.protocol.render import visible_html
 from smartcampus_chat.queries.rooms import last_messages, my_rooms
 
 #: Section order of the sidebar: course rooms, groups, public rooms, direct messages.
@@ -54,7 +55,8 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
-        room.last_preview = None if message is None else visible_content(message)  # type: ignore[attr-defined]
+        html = None if message is None else visible_html(message)
+        room.last_preview = None if html is None else plain_text(html)  # type: ignore[attr-defined]
         room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
     sections = [
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])

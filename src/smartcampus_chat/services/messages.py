@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, signals
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import markup
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import has_nul, is_unicode_text
 from smartcampus_chat.exceptions import (
@@ -33,6 +34,7 @@ from smartcampus_chat.realtime import events
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
     "content",
+    "content_html",
     "is_edited",
     "edited_at",
     "is_deleted",
@@ -161,18 +163,22 @@ def _lock(message: ChatMessage) -> None:
 
 
 def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessage:
-    """Store the new content; ``MessageGone`` (nothing changed) if the message was deleted
-    meanwhile."""
+    """Store the new content (rendered again); ``MessageGone`` (nothing changed) if the
+    message was deleted meanwhile."""
+    html = markup.render(content)
     with transaction.atomic():
         event_seq = _next_event(message.room_id)
         _lock(message)
         if message.is_deleted:
             raise MessageGone()
         message.content = content
+        message.content_html = html
         message.is_edited = True
         message.edited_at = timezone.now()
         message.event_seq = event_seq
-        message.save(update_fields=["content", "is_edited", "edited_at", "event_seq"])
+        message.save(
+            update_fields=["content", "content_html", "is_edited", "edited_at", "event_seq"]
+        )
         events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
         signals.send_on_commit(
             signals.message_edited, ChatMessage, message=message, room=message.room, user=user

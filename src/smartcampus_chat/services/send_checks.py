@@ -11,12 +11,13 @@ WebSocket alike. The rules sends share with edits (content, posting) live in
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries
+from smartcampus_chat.domain import markup
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
@@ -51,6 +52,11 @@ class Admitted:
     client_id: str
     reply_to: ChatMessage | None
     kind: str = MessageKind.USER
+    #: ``content`` as HTML, rendered once here, before the store's transaction.
+    content_html: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.content_html = markup.render(self.content)
 
 
 def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:

@@ -16,8 +16,9 @@ from django.db.models.expressions import RawSQL
 
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 
-#: A message to insert: room id, sender id, content, seq, event_seq, client id, reply-to id.
-Row = tuple[int, Any, str, int, int, str, int | None]
+#: A message to insert: room id, sender id, content, its HTML, seq, event_seq, client id,
+#: reply-to id.
+Row = tuple[int, Any, str, str, int, int, str, int | None]
 
 
 def db_types(model: Any, *names: str) -> list[str]:
@@ -74,7 +75,16 @@ def insert_messages(
     was found.
     """
     table = connection.ops.quote_name(ChatMessage._meta.db_table)
-    names = ("room", "sender", "content", "seq", "event_seq", "client_id", "reply_to")
+    names = (
+        "room",
+        "sender",
+        "content",
+        "content_html",
+        "seq",
+        "event_seq",
+        "client_id",
+        "reply_to",
+    )
     types = db_types(ChatMessage, *names)
     created_at, is_edited, is_deleted, pk, room, seq = columns(
         ChatMessage, "created_at", "is_edited", "is_deleted", "id", "room", "seq"
@@ -83,7 +93,7 @@ def insert_messages(
     last: dict[tuple[int, Any], int] = {}
     for row in rows:
         key = (row[0], row[1])
-        last[key] = max(row[3], last.get(key, 0))
+        last[key] = max(row[4], last.get(key, 0))
     participants = connection.ops.quote_name(ChatParticipant._meta.db_table)
     p_room, p_user, marker = columns(ChatParticipant, "room", "user", "last_read_seq")
     room_type, user_type = db_types(ChatParticipant, "room", "user")

@@ -6,7 +6,7 @@
   ``DISPLAY_NAME`` hook); ``{{ user|chat_username }}``: the login identifier, or "" while
   ``EXPOSE_USERNAME`` is False.
 - ``{{ message|chat_author }}``: the name a message is shown under (the site's name for a
-  system message).
+  system message); ``{{ message.content_html|chat_message_html }}``: its formatted text.
 - ``{% chat_unread_badge %}``: a link to the chat with the unread count, for the host's
   navbar; ``{% chat_room_for_course course %}``: a "Course chat" link for a course page.
 """
@@ -18,6 +18,7 @@ from typing import Any
 from django import template
 
 from smartcampus_chat import queries
+from smartcampus_chat.domain.markup import stored_html
 from smartcampus_chat.domain.names import author_name, display_name, public_username
 
 register = template.Library()
@@ -33,6 +34,13 @@ def chat_display_name(user: Any) -> str:
 def chat_author(message: Any) -> str:
     """The name ``message`` is shown under (:func:`~smartcampus_chat.domain.names.author_name`)."""
     return author_name(message)
+
+
+@register.filter
+def chat_message_html(html: str | None) -> str:
+    """A message's HTML as rendered when it was written (sanitised then: see
+    :func:`~smartcampus_chat.domain.markup.stored_html`); "" for none."""
+    return stored_html(html)
 
 
 @register.filter

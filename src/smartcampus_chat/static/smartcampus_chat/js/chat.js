@@ -13,6 +13,7 @@ import * as composer from "./chat/composer.js";
 import * as divider from "./chat/divider.js";
 import * as drafts from "./chat/drafts.js";
 import * as focus from "./chat/focus.js";
+import * as help from "./chat/help.js";
 import * as history from "./chat/history.js";
 import { announceError } from "./chat/i18n.js";
 import * as layout from "./chat/layout.js";
@@ -67,6 +68,7 @@ if (hasConfig) {
   layout.init();
   title.init();
   focus.init();
+  help.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);

@@ -8,6 +8,7 @@
 
 import { on } from "./bus.js";
 import { smallButton, startEdit } from "./edit.js";
+import { plainText } from "./format.js";
 import { announce, t } from "./i18n.js";
 import { closeMenu, init as initMenu, isOpen, openMenu } from "./menu.js";
 import { list } from "./messages.js";
@@ -67,7 +68,7 @@ function confirmDelete(button) {
   const quote = document.createElement("blockquote");
   quote.className = "scc-dialog-quote";
   const content = $(".scc-content", node);
-  quote.textContent = content ? content.textContent : "";
+  quote.textContent = content ? plainText(content) : "";
   const buttons = document.createElement("div");
   buttons.className = "d-flex justify-content-end gap-2";
   const cancel = smallButton(t("cancel"), "btn-outline-secondary");

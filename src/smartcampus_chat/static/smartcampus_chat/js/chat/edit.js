@@ -29,7 +29,7 @@ export function startEdit(node, returnTo) {
     open.focus();
     return;
   }
-  const original = content.textContent;
+  const original = node.getAttribute("data-source") || content.textContent;
   const editor = document.createElement("div");
   editor.className = "scc-edit";
   const textarea = document.createElement("textarea");
@@ -70,7 +70,8 @@ export function startEdit(node, returnTo) {
     }
     const id = Number(node.getAttribute("data-id"));
     if (send({ type: "message.edit", room: roomSlug, message_id: id, content: text, id: nextId() })) {
-      content.textContent = text; // the message.edited frame confirms it
+      content.textContent = text; // the message.edited frame brings it formatted
+      content.classList.add("scc-text");
       finish();
     }
   }

@@ -1,10 +1,12 @@
 /*
  * The message list: render a message from its payload, apply message.* frames and acks
- * in event_seq order. User text is only ever inserted with textContent.
+ * in event_seq order. User text is only ever inserted with textContent, but for the
+ * server's sanitised rendering of a message (format.js).
  */
 
 import { emit, on } from "./bus.js";
 import { formatFull, formatTime } from "./dates.js";
+import { plainText, showFormatted } from "./format.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { noteEventSeq } from "./socket.js";
@@ -75,8 +77,16 @@ export function fill(node, message) {
     time.title = formatFull(message.created_at);
   }
   const content = $(".scc-content", node);
-  if (content) {
-    content.textContent = message.is_deleted ? t("message_deleted") : message.content;
+  if (content && message.is_deleted) {
+    content.textContent = t("message_deleted");
+  } else if (content) {
+    showFormatted(content, message.content_html);
+  }
+  // The Markdown an edit starts from (edit.js), on the messages the reader may edit.
+  if (mine && !message.is_deleted) {
+    node.setAttribute("data-source", message.content || "");
+  } else {
+    node.removeAttribute("data-source");
   }
   const edited = $(".scc-edited", node);
   if (edited) {
@@ -94,11 +104,13 @@ export function fill(node, message) {
   }
 }
 
-function announceMessage(message) {
+function announceMessage(message, node) {
   if (message.kind !== "system" && (!message.sender || isMe(message.sender))) {
     return;
   }
-  announce(format(t("new_message_announcement"), { name: authorName(message) }) + ": " + (message.content || ""));
+  const content = $(".scc-content", node);
+  const text = content ? plainText(content) : "";
+  announce(format(t("new_message_announcement"), { name: authorName(message) }) + ": " + text);
 }
 
 function firstPending() {
@@ -144,7 +156,7 @@ function upsert(message, isNew) {
   list.insertBefore(node, after || firstPending());
   decorate(list);
   if (isNew) {
-    announceMessage(message);
+    announceMessage(message, node);
     emit("arrived", { message: message });
   }
   emit("shown", { seq: message.seq });

@@ -5,6 +5,7 @@
  */
 
 import { emit, on } from "./bus.js";
+import { plainTextOf } from "./format.js";
 import { authorName, showBanner, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { followRoom, joinedOpenRoom } from "./socket.js";
@@ -33,12 +34,13 @@ function setUnread(item, count) {
   emit("unread:changed");
 }
 
-/* The server's preview: "<display name>: <content>", cut like Django's truncatechars. */
+/* The server's preview: "<display name>: <text>", the text without its formatting, cut
+   like Django's truncatechars. */
 function previewText(message) {
   if (message.is_deleted) {
     return t("message_deleted");
   }
-  const content = message.content || "";
+  const content = plainTextOf(message.content_html);
   const text = content.length > PREVIEW_CHARS ? content.slice(0, PREVIEW_CHARS - 1) + "…" : content;
   return authorName(message) + ": " + text;
 }

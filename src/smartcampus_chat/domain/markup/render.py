@@ -1,0 +1,88 @@
+"""Markdown source → sanitised HTML, once per write (send, edit, system message).
+
+CommonMark with the parts a chat needs: emphasis, strikethrough, links (and bare URLs),
+lists, quotes, inline code, fenced code with highlighting, tables and TeX maths. Headings,
+rules and images are off (a ``#`` or ``![]()`` in a chat line stays text), raw HTML is
+escaped, a line break is a line break. The result then passes :func:`.sanitize.sanitize`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from smartcampus_chat.domain.markup.code import highlight
+from smartcampus_chat.domain.markup.maths import MAX_FORMULAS, error_html, math_to_html
+from smartcampus_chat.domain.markup.sanitize import ALIGN_CLASSES, sanitize
+from smartcampus_chat.domain.markup.text import plain_text
+
+#: Deepest nesting of blocks and inlines (quotes in lists in quotes...): deeper text is
+#: left as text, which bounds the parser's work and the page's layout.
+MAX_NESTING = 20
+
+_OFF = ["heading", "lheading", "hr", "image", "html_block", "html_inline"]
+
+
+def _fence(code: str, language: str, _attrs: str) -> str:
+    return f'<pre class="scc-code"><code>{highlight(code, language)}</code></pre>'
+
+
+def _math(display: bool) -> Any:
+    def render_math(
+        _renderer: Any, tokens: Sequence[Token], idx: int, _options: Any, env: dict[str, Any]
+    ) -> str:
+        env["formulas"] = env.get("formulas", 0) + 1
+        tex = tokens[idx].content
+        if env["formulas"] > MAX_FORMULAS:
+            return error_html(tex.strip(), display=display)
+        html = math_to_html(tex, display=display)
+        return f"<p>{html}</p>" if display and tokens[idx].block else html
+
+    return render_math
+
+
+def _align_as_class(state: Any) -> None:
+    """Table cells' ``style="text-align:…"`` (which a CSP blocks) become a class."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            side = str(token.attrs.pop("style")).removeprefix("text-align:")
+            if f"scc-align-{side}" in ALIGN_CLASSES:
+                token.attrSet("class", f"scc-align-{side}")
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark",
+        {"breaks": True, "html": False, "linkify": True, "maxNesting": MAX_NESTING},
+    )
+    md.options["highlight"] = _fence
+    md.enable(["table", "strikethrough", "linkify"])
+    md.disable(_OFF)
+    dollarmath_plugin(
+        md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True
+    )
+    md.add_render_rule("math_inline", _math(False))
+    md.add_render_rule("math_inline_double", _math(True))
+    md.add_render_rule("math_block", _math(True))
+    md.core.ruler.push("scc_align", _align_as_class)
+    return md
+
+
+_MARKDOWN = _parser()
+
+
+def render(source: str) -> str:
+    """``source`` (a message's cleaned text) as the HTML every client shows.
+
+    Markup that leaves no text (blocks nested past :data:`MAX_NESTING`, an empty list
+    item) is shown as the source itself: a message never renders blank.
+    """
+    html = sanitize(_MARKDOWN.render(source, {})).strip()
+    if plain_text(html) or not source.strip():
+        return html
+    return "<p>" + escape(source, quote=False).replace("\n", "<br>\n") + "</p>"
