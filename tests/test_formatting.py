@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import importlib
 import re
+from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -297,3 +298,45 @@ def test_the_migration_renders_the_messages_stored_before_it(
     migration.render_existing(django_apps, SimpleNamespace(connection=connection))
     rows = dict(ChatMessage.objects.values_list("seq", "content_html"))
     assert rows == {n: f"<p><strong>{n}</strong></p>" for n in range(1, 2502)}
+
+
+@pytest.mark.django_db
+def test_maths_can_be_turned_off(settings: Any, alice: Any, public_room: ChatRoom) -> None:
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "MATHS": False}
+    assert render("from $x$ to $y$") == "<p>from $x$ to $y$</p>"
+    page = logged_in(alice).get(public_room.get_absolute_url()).content.decode()
+    assert "<details class=\"scc-format-help\">" in page
+    assert "$x^2$" not in page  # the help has no maths row
+
+
+@pytest.mark.django_db
+def test_a_bad_maths_setting_is_reported_by_the_checks(settings: Any) -> None:
+    from django.core.checks import run_checks
+
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "MATHS": "yes"}
+    assert any("MATHS" in str(error.msg) for error in run_checks())
+
+
+@pytest.mark.django_db
+def test_the_command_renders_stored_messages_again(
+    alice: Any, public_room: ChatRoom, group_room: ChatRoom
+) -> None:
+    from django.core.management import call_command
+
+    kept = services.do_send_message(alice, public_room, "$x$").message
+    for room in (public_room, group_room):  # imported without their HTML
+        ChatMessage.objects.bulk_create(
+            [ChatMessage(room=room, sender=alice, content="*a*", seq=2, event_seq=2)]
+        )
+    ChatMessage.objects.filter(pk=kept.pk).update(content_html="<p>old</p>")
+    out = StringIO()
+    call_command("chat_render_messages", "--missing", "--room", public_room.slug, stdout=out)
+    assert out.getvalue() == "1 messages rendered.\n"
+    rows = {(m.room_id, m.content): m.content_html for m in ChatMessage.objects.all()}
+    assert rows[(public_room.pk, "*a*")] == "<p><em>a</em></p>"
+    assert rows[(group_room.pk, "*a*")] == ""
+    assert rows[(public_room.pk, "$x$")] == "<p>old</p>"
+    call_command("chat_render_messages", stdout=StringIO())
+    rows = {(m.room_id, m.content): m.content_html for m in ChatMessage.objects.all()}
+    assert rows[(group_room.pk, "*a*")] == "<p><em>a</em></p>"
+    assert rows[(public_room.pk, "$x$")] == render("$x$")

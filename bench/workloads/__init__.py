@@ -13,6 +13,7 @@ from bench.workloads import (
     idle,
     page,
     persistence,
+    render,
     shell_memory,
     switch,
 )
@@ -26,11 +27,13 @@ WORKLOADS: dict[str, ModuleType] = {
     "catch-up": catchup,
     "history": history,
     "page": page,
+    "render": render,
     "shell-memory": shell_memory,
     "switch": switch,
 }
 #: The order of a run without workload names, quickest first.
 DEFAULT_ORDER = [
+    "render",
     "persistence",
     "catch-up",
     "history",

@@ -231,6 +231,8 @@ class ChatSettings:
     # Seconds after sending during which authors may edit their message; None = unlimited.
     EDIT_WINDOW = Setting[float | None](None, seconds_or_none)
     MAX_MESSAGE_LENGTH = Setting(4000, positive_int)
+    # TeX maths in messages ($…$, $$…$$) rendered as MathML; False: dollars are text.
+    MATHS = Setting(True, boolean)
     MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)
     MAX_DESCRIPTION_LENGTH = Setting(2000, positive_int)
     MAX_CLIENT_ID_LENGTH = Setting(64, positive_int)

@@ -1,30 +1,19 @@
 """Messages keep their content rendered as HTML (Markdown, sanitised) beside the source.
 
-Existing messages are rendered here, a thousand at a time: on a large table this takes a
-while (about 1 ms per message; docs/formatting.md, "Upgrading").
+Existing messages are rendered here, a thousand at a time (docs/formatting.md, "Upgrading":
+the cost per message).
 """
 
 from typing import Any
 
 from django.db import migrations, models
 
-BATCH = 1000
-
 
 def render_existing(apps: Any, schema_editor: Any) -> None:
-    from smartcampus_chat.domain.markup import render  # noqa: PLC0415 - the current renderer
+    from smartcampus_chat.services.formatting import do_render_messages  # noqa: PLC0415
 
     message_model = apps.get_model("smartcampus_chat", "ChatMessage")
-    rows = message_model.objects.using(schema_editor.connection.alias)
-    last = 0
-    while True:
-        batch = list(rows.filter(pk__gt=last).order_by("pk").only("pk", "content")[:BATCH])
-        if not batch:
-            return
-        for message in batch:
-            message.content_html = render(message.content)
-        rows.bulk_update(batch, ["content_html"])
-        last = batch[-1].pk
+    do_render_messages(message_model.objects.using(schema_editor.connection.alias))
 
 
 class Migration(migrations.Migration):

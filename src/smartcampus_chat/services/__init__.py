@@ -24,6 +24,7 @@ from smartcampus_chat.services.courses import (
     room_for_course,
     sync_course_rooms,
 )
+from smartcampus_chat.services.formatting import do_render_messages
 from smartcampus_chat.services.members import (
     check_join_room,
     check_leave_room,
@@ -81,6 +82,7 @@ __all__ = [
     "do_mark_read",
     "do_open_private",
     "do_remove_member",
+    "do_render_messages",
     "do_restore_message",
     "do_send_message",
     "do_set_role",

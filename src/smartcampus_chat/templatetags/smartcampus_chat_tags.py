@@ -18,6 +18,7 @@ from typing import Any
 from django import template
 
 from smartcampus_chat import queries
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.markup import stored_html
 from smartcampus_chat.domain.names import author_name, display_name, public_username
 
@@ -41,6 +42,12 @@ def chat_message_html(html: str | None) -> str:
     """A message's HTML as rendered when it was written (sanitised then: see
     :func:`~smartcampus_chat.domain.markup.stored_html`); "" for none."""
     return stored_html(html)
+
+
+@register.simple_tag
+def chat_maths_enabled() -> bool:
+    """Whether messages render TeX maths (the ``MATHS`` setting): the formatting help's row."""
+    return app_settings.MATHS
 
 
 @register.filter

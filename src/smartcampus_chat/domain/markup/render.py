@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.markup.code import highlight
 from smartcampus_chat.domain.markup.maths import MAX_FORMULAS, error_html, math_to_html
 from smartcampus_chat.domain.markup.sanitize import ALIGN_CLASSES, sanitize
@@ -55,7 +56,7 @@ def _align_as_class(state: Any) -> None:
                 token.attrSet("class", f"scc-align-{side}")
 
 
-def _parser() -> MarkdownIt:
+def _parser(*, maths: bool) -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
         {"breaks": True, "html": False, "linkify": True, "maxNesting": MAX_NESTING},
@@ -63,17 +64,19 @@ def _parser() -> MarkdownIt:
     md.options["highlight"] = _fence
     md.enable(["table", "strikethrough", "linkify"])
     md.disable(_OFF)
-    dollarmath_plugin(
-        md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True
-    )
-    md.add_render_rule("math_inline", _math(False))
-    md.add_render_rule("math_inline_double", _math(True))
-    md.add_render_rule("math_block", _math(True))
+    if maths:
+        dollarmath_plugin(
+            md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True
+        )
+        md.add_render_rule("math_inline", _math(False))
+        md.add_render_rule("math_inline_double", _math(True))
+        md.add_render_rule("math_block", _math(True))
     md.core.ruler.push("scc_align", _align_as_class)
     return md
 
 
-_MARKDOWN = _parser()
+#: The parsers, with maths and without (the ``MATHS`` setting picks one at each render).
+_MARKDOWN = {True: _parser(maths=True), False: _parser(maths=False)}
 
 
 def render(source: str) -> str:
@@ -82,7 +85,7 @@ def render(source: str) -> str:
     Markup that leaves no text (blocks nested past :data:`MAX_NESTING`, an empty list
     item) is shown as the source itself: a message never renders blank.
     """
-    html = sanitize(_MARKDOWN.render(source, {})).strip()
+    html = sanitize(_MARKDOWN[app_settings.MATHS].render(source, {})).strip()
     if plain_text(html) or not source.strip():
         return html
     return "<p>" + escape(source, quote=False).replace("\n", "<br>\n") + "</p>"
