@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.testing import CapturedEvents, open_room, open_user
+from tests.http import api, logged_in
 
 SECRET = "SECRET-words-of-the-deleted"
 db = database_sync_to_async
@@ -35,16 +35,6 @@ db = database_sync_to_async
 
 def edit_url(message: ChatMessage) -> str:
     return reverse("smartcampus_chat:message_edit", args=[message.room.slug, message.pk])
-
-
-def api(name: str, **kwargs: Any) -> str:
-    return reverse(f"smartcampus_chat:api-{name}", kwargs=kwargs or None)
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def body(response: Any) -> str:

@@ -27,6 +27,7 @@ from smartcampus_chat.domain.markup.render import MAX_NESTING
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.testing import open_room
 from tests import markup_audit
+from tests.http import api, logged_in
 from tests.xss_corpus import PAYLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,16 +189,6 @@ def test_the_highlight_stylesheet_is_generated_from_pygments() -> None:
 # --- Through the doors -------------------------------------------------------------------
 
 
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api(name: str, **kwargs: Any) -> str:
-    return reverse(f"smartcampus_chat:api-{name}", kwargs=kwargs or None)
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_a_websocket_send_and_edit_carry_the_source_and_its_rendering(
     alice: Any, bob: Any, public_room: ChatRoom
@@ -305,7 +296,7 @@ def test_maths_can_be_turned_off(settings: Any, alice: Any, public_room: ChatRoo
     settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "MATHS": False}
     assert render("from $x$ to $y$") == "<p>from $x$ to $y$</p>"
     page = logged_in(alice).get(public_room.get_absolute_url()).content.decode()
-    assert "<details class=\"scc-format-help\">" in page
+    assert '<details class="scc-format-help">' in page
     assert "$x^2$" not in page  # the help has no maths row
 
 

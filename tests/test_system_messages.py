@@ -23,20 +23,11 @@ from smartcampus_chat.exceptions import ChatError, RoomArchived, ValidationFaile
 from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.testing import open_room, open_user
 from tests import markup_audit
+from tests.http import api, logged_in
 from tests.xss_corpus import PAYLOADS
 
 db = database_sync_to_async
 NOTICE = "Assignment 3 is due on Friday."
-
-
-def logged_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def api(name: str, **kwargs: Any) -> str:
-    return reverse(f"smartcampus_chat:api-{name}", kwargs=kwargs or None)
 
 
 @pytest.mark.django_db(transaction=True)
