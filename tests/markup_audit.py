@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from smartcampus_chat.domain.markup import sanitize
+from smartcampus_chat.markup import sanitize
 
 HTML_TAGS = {
     "p", "br", "strong", "em", "del", "s", "a", "code", "pre", "span", "blockquote",

@@ -45,7 +45,7 @@ def test_chat_js_never_injects_html(sink: str) -> None:
 def test_the_client_parses_only_the_servers_html() -> None:
     """HTML is parsed in two places: a room's pane as the server's templates render it
     (router.js, ``?pane=1``) and a message's ``content_html``, the server's sanitised
-    rendering (domain/markup), in format.js."""
+    rendering (markup), in format.js."""
     parsers = [path.name for path in MODULES if "parseFromString" in path.read_text()]
     assert parsers == ["format.js", "router.js"]
     callers = re.findall(r"(showFormatted|plainTextOf)\(([^)]*)\)", SOURCE)

@@ -20,10 +20,10 @@ from django.test import Client
 from django.urls import reverse
 
 from smartcampus_chat import services
-from smartcampus_chat.domain.markup import plain_text, render
-from smartcampus_chat.domain.markup.code import MAX_HIGHLIGHTED_CHARS
-from smartcampus_chat.domain.markup.maths import MAX_FORMULA_CHARS, MAX_FORMULAS
-from smartcampus_chat.domain.markup.render import MAX_NESTING
+from smartcampus_chat.markup import plain_text, render
+from smartcampus_chat.markup.code import MAX_HIGHLIGHTED_CHARS
+from smartcampus_chat.markup.maths import MAX_FORMULA_CHARS, MAX_FORMULAS
+from smartcampus_chat.markup.render import MAX_NESTING
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.testing import open_room
 from tests import markup_audit

@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from courses.models import Course, Enrolment
 from smartcampus_chat import services, signals
-from smartcampus_chat.domain.markup import render
 from smartcampus_chat.exceptions import ChatError, RoomArchived, ValidationFailed
+from smartcampus_chat.markup import render
 from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.testing import open_room, open_user
 from tests import markup_audit

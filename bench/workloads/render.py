@@ -1,6 +1,6 @@
 """Formatting: the cost of rendering a message when it is written (docs/formatting.md).
 
-In process, no server: ``smartcampus_chat.domain.markup.render`` over representative
+In process, no server: ``smartcampus_chat.markup.render`` over representative
 messages (plain chat lines, Markdown, code, maths, tables), the XSS corpus, and hostile
 inputs at the length limit (4,000 characters of brackets, asterisks, links...). Per class:
 µs per message, p50, p95 and max.
@@ -76,7 +76,7 @@ def _row(name: str, count: int, samples: list[float]) -> dict[str, Any]:
 
 
 def run(ctx: RunContext) -> list[dict[str, Any]]:
-    from smartcampus_chat.domain.markup import render
+    from smartcampus_chat.markup import render
 
     corpus = [p.text for p in importlib.import_module("tests.xss_corpus").PAYLOADS]
     rounds = 5 if ctx.quick else 50

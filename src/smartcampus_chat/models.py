@@ -164,7 +164,7 @@ class ChatMessage(models.Model):
     )
     content = models.TextField(_("content"))
     # ``content`` rendered (Markdown, sanitised) when it was written: the only user-derived
-    # HTML a page shows (smartcampus_chat.domain.markup).
+    # HTML a page shows (smartcampus_chat.markup).
     content_html = models.TextField(
         _("content as HTML"), blank=True, default="", db_default="", editable=False
     )

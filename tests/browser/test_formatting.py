@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Locator, Page, expect
 
-from smartcampus_chat.domain.markup import plain_text, render
+from smartcampus_chat.markup import plain_text, render
 from tests.browser.conftest import MESSAGES, OpenPage, composer, edit_inline, tab_until
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.browser.test_shell import RECORD_LIVE_REGION

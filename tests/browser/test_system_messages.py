@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from smartcampus_chat.domain.markup import render
+from smartcampus_chat.markup import render
 from tests.browser.conftest import OpenPage
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.markup_audit import TAGS, text_content

@@ -38,8 +38,8 @@ import pytest
 from playwright.sync_api import Dialog, Frame, Page, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from smartcampus_chat.domain.markup import plain_text, render
 from smartcampus_chat.domain.names import normalise_name
+from smartcampus_chat.markup import plain_text, render
 from tests.browser.conftest import (
     MESSAGES,
     Api,
@@ -372,7 +372,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from smartcampus_chat import services
-from smartcampus_chat.domain.markup import render
+from smartcampus_chat.markup import render
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
 
 spec = json.load(open(%(path)r))
@@ -499,7 +499,7 @@ def as_shown(messages: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]
 
 
 def plain(text: str) -> str:
-    """A message's text as previews and announcements show it (domain/markup/text.py)."""
+    """A message's text as previews and announcements show it (markup/text.py)."""
     return plain_text(render(text))
 
 

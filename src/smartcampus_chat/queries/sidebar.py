@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smartcampus_chat.domain import names
-from smartcampus_chat.domain.markup import plain_text
+from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
 from smartcampus_chat.queries.rooms import last_messages, my_rooms

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartcampus_chat.domain import markup
+from smartcampus_chat import markup
 
 #: Messages read, rendered and written back per query.
 BATCH = 1000

@@ -13,9 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import queries, signals
+from smartcampus_chat import markup, queries, signals
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain import markup
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import has_nul, is_unicode_text
 from smartcampus_chat.exceptions import (

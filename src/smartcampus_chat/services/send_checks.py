@@ -16,8 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import queries
-from smartcampus_chat.domain import markup
+from smartcampus_chat import markup, queries
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed

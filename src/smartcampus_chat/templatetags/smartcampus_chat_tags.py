@@ -19,8 +19,8 @@ from django import template
 
 from smartcampus_chat import queries
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain.markup import stored_html
 from smartcampus_chat.domain.names import author_name, display_name, public_username
+from smartcampus_chat.markup import stored_html
 
 register = template.Library()
 
@@ -40,7 +40,7 @@ def chat_author(message: Any) -> str:
 @register.filter
 def chat_message_html(html: str | None) -> str:
     """A message's HTML as rendered when it was written (sanitised then: see
-    :func:`~smartcampus_chat.domain.markup.stored_html`); "" for none."""
+    :func:`~smartcampus_chat.markup.stored_html`); "" for none."""
     return stored_html(html)
 
 

@@ -1,6 +1,6 @@
 /*
  * Formatted message text. The server renders a message's Markdown once, when it is
- * written, and sanitises it (domain/markup, docs/formatting.md): `content_html` is the one
+ * written, and sanitises it (markup, docs/formatting.md): `content_html` is the one
  * piece of user-derived HTML this client inserts. Every other user text goes in with
  * textContent, and so does a message's Markdown source (`content`), kept for editing.
  */
@@ -20,7 +20,7 @@ export function showFormatted(container, html) {
 }
 
 /**
- * The text of formatted content as one line, by domain/markup/text.py's rule: blocks and
+ * The text of formatted content as one line, by markup/text.py's rule: blocks and
  * line breaks become spaces, a formula its TeX source. For previews and announcements.
  */
 export function plainText(container) {

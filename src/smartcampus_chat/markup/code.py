@@ -9,7 +9,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from smartcampus_chat.domain.markup.sanitize import HIGHLIGHT_PREFIX
+from smartcampus_chat.markup.sanitize import HIGHLIGHT_PREFIX
 
 #: Longer code is shown unhighlighted: a lexer's cost grows with the text, and some
 #: lexers' regular expressions are slow on hostile input.

@@ -17,10 +17,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain.markup.code import highlight
-from smartcampus_chat.domain.markup.maths import MAX_FORMULAS, error_html, math_to_html
-from smartcampus_chat.domain.markup.sanitize import ALIGN_CLASSES, sanitize
-from smartcampus_chat.domain.markup.text import plain_text
+from smartcampus_chat.markup.code import highlight
+from smartcampus_chat.markup.maths import MAX_FORMULAS, error_html, math_to_html
+from smartcampus_chat.markup.sanitize import ALIGN_CLASSES, sanitize
+from smartcampus_chat.markup.text import plain_text
 
 #: Deepest nesting of blocks and inlines (quotes in lists in quotes...): deeper text is
 #: left as text, which bounds the parser's work and the page's layout.

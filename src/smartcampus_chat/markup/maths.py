@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 from latex2mathml.converter import convert
 
-from smartcampus_chat.domain.markup.sanitize import MATH_TAGS
+from smartcampus_chat.markup.sanitize import MATH_TAGS
 
 #: Longer formulas, and formulas past the count per message, are shown as code (a bound on
 #: the converter's work per message).
