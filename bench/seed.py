@@ -35,11 +35,15 @@ def ensure_users(count: int) -> list[Any]:
 def _rows(
     room_id: int, senders: list[int], first_seq: int, first_event: int, count: int, start: Any
 ) -> Iterator[tuple[Any, ...]]:
+    from smartcampus_chat.markup import render
+
     for i in range(count):
+        content = f"Seeded message {first_seq + i}: lorem ipsum dolor sit amet, campus edition."
         yield (
             room_id,
             senders[i % len(senders)],
-            f"Seeded message {first_seq + i}: lorem ipsum dolor sit amet, campus edition.",
+            content,
+            render(content),
             start + timedelta(milliseconds=i),
             first_seq + i,
             first_event + i,
@@ -67,7 +71,8 @@ def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
         room = ChatRoom.objects.select_for_update().get(pk=room.pk)
         first_seq, first_event = room.last_seq + 1, room.last_event_seq + 1
         start = timezone.now() - timedelta(milliseconds=count)
-        fields = ["room", "sender", "content", "created_at", "seq", "event_seq", "client_id"]
+        fields = ["room", "sender", "content", "content_html", "created_at", "seq", "event_seq"]
+        fields += ["client_id"]
         fields += ["is_edited", "is_deleted"]
         meta = ChatMessage._meta
         columns = ", ".join(connection.ops.quote_name(_column(meta, f)) for f in fields)

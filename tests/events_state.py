@@ -19,6 +19,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from smartcampus_chat.markup import plain_text
 from smartcampus_chat.protocol.frames import RoomData
 
 State = dict[str, Any]
@@ -157,6 +158,7 @@ class Reducer:
         if held is not None and held["event_seq"] >= message["event_seq"]:
             return
         history[message["id"]] = message
+        self._quotes(history, message)
         room = self.state["rooms"][slug]
         last_read = room["last_read_seq"] or 0
         if held is None and message["sender"] and message["sender"]["id"] == self.me:
@@ -174,6 +176,17 @@ class Reducer:
             # The pipeline stamps the room and the message with one instant.
             fields["last_message_at"] = message["created_at"]
         self._set(slug, **fields)
+
+    @staticmethod
+    def _quotes(history: dict[Any, Frame], parent: Frame) -> None:
+        """The quotes of ``parent`` in its replies follow it (docs/protocol.md, "Replies")."""
+        text = plain_text(parent["content_html"] or "")
+        cut = text if len(text) <= 120 else text[:119] + "…"
+        for held in history.values():
+            reply = held.get("reply")
+            if reply is not None and reply["id"] == parent["id"]:
+                reply["is_deleted"] = parent["is_deleted"]
+                reply["excerpt"] = None if parent["is_deleted"] else cut
 
     def _unread(self, slug: str, last_read: int) -> int:
         """Others' undeleted messages after the read marker (docs/api.md, ``unread``)."""

@@ -209,6 +209,24 @@ def test_delete_of_an_unread_message(alice: Any, bob: Any, general: ChatRoom) ->
     verify(bob, call(alice, "delete", messages_url(general, last.pk)), ["message.deleted"])
 
 
+def test_reply(alice: Any, bob: Any, general: ChatRoom) -> None:
+    pk = first_message(general).pk
+    verify(
+        bob,
+        call(alice, "post", messages_url(general), {"content": "**yes**", "reply_to": pk}),
+        ["message.new"],
+    )
+
+
+def test_edit_and_delete_of_a_message_with_replies(alice: Any, bob: Any, general: ChatRoom) -> None:
+    parent = first_message(general)
+    services.do_send_message(bob, general, "a reply", reply_to=parent)
+    services.do_send_message(alice, general, "another", reply_to=parent)
+    patch = call(alice, "patch", messages_url(general, parent.pk), {"content": "`changed`"})
+    verify(bob, patch, ["message.edited"])
+    verify(bob, call(alice, "delete", messages_url(general, parent.pk)), ["message.deleted"])
+
+
 def test_mark_read(bob: Any, general: ChatRoom) -> None:
     verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["unread"])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import importlib
 import re
+import string
 from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,12 +19,15 @@ from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartcampus_chat import services
+from smartcampus_chat.markup import markdown as markdown_module
 from smartcampus_chat.markup import plain_text, render
 from smartcampus_chat.markup.code import MAX_HIGHLIGHTED_CHARS
+from smartcampus_chat.markup.markdown import MAX_NESTING
 from smartcampus_chat.markup.maths import MAX_FORMULA_CHARS, MAX_FORMULAS
-from smartcampus_chat.markup.render import MAX_NESTING
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.testing import open_room
 from tests import markup_audit
@@ -331,3 +335,31 @@ def test_the_command_renders_stored_messages_again(
     rows = {(m.room_id, m.content): m.content_html for m in ChatMessage.objects.all()}
     assert rows[(group_room.pk, "*a*")] == "<p><em>a</em></p>"
     assert rows[(public_room.pk, "$x$")] == render("$x$")
+
+
+#: Letters (some accented, some not Latin), digits and every ASCII punctuation and space: a
+#: line of them may match the plain-line shortcut or not.
+_LINE = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019éàÉßλж ") + list(string.punctuation)), max_size=60
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_LINE)
+def test_the_plain_line_shortcut_renders_as_the_parser_does(line: str) -> None:
+    if markdown_module._PLAIN.fullmatch(line):
+        assert render(line) == markdown_module.render_markdown(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Does anyone have the notes from Tuesday's lecture? I missed the second half.",
+        "Thanks! That makes sense now.",
+        "Note: bring a calculator",
+        'Il a dit "oui" (peut-être) à 50% = moins',
+    ],
+)
+def test_common_chat_lines_take_the_shortcut(line: str) -> None:
+    assert markdown_module._PLAIN.fullmatch(line)
+    assert render(line) == markdown_module.render_markdown(line)

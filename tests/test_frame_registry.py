@@ -125,6 +125,7 @@ def message(frame_type: type[Any]) -> Any:
         is_deleted=False,
         deleted_at=None,
         reply_to=None,
+        reply=None,
         client_id=None,
     )
     return frame_type(message=data)

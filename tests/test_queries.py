@@ -134,7 +134,7 @@ def test_conversation_page_costs_the_same_queries_for_few_or_many_messages(
     enrol(viewer, course)
     room = services.do_create_room(staff, name="CS", room_type=RoomType.COURSE, course=course)
     services.do_join_room(viewer, room)
-    services.do_send_message(staff, room, "first")
+    first = services.do_send_message(staff, room, "first").message
     client.force_login(viewer)
     url = room.get_absolute_url()
     few = _count(lambda: client.get(url))
@@ -142,14 +142,17 @@ def test_conversation_page_costs_the_same_queries_for_few_or_many_messages(
         member = make_user(first_name="Someone")
         enrol(member, course)
         services.do_join_room(member, room)
-        services.do_send_message(viewer, room, "hello")
-        services.do_send_message(member, room, "hi")
+        asked = services.do_send_message(viewer, room, "**hello** $x$").message
+        # Replies: each quote shows its parent and the parent's author (no query each).
+        services.do_send_message(member, room, "hi", reply_to=asked)
+        services.do_send_message(member, room, "and you", reply_to=first)
     # The newest message is someone else's, as in the first visit: the page moves the read
     # marker both times (a visit that moves nothing costs fewer queries).
     with django_assert_num_queries(few):
         response = client.get(url)
     assert response.status_code == 200
-    assert response.content.count(b'class="scc-message scc-static') == 31
+    assert response.content.count(b'class="scc-message scc-static') == 46
+    assert response.content.count(b'<a class="scc-reply" href=') == 30
     assert response.content.count(b'class="scc-participant ') == 17
 
 
@@ -182,3 +185,29 @@ def test_a_single_send_costs_a_fixed_number_of_queries(
         services.check_send_message(bob, public_room, "two", client_id="k", access=bob_access)
     with django_assert_num_queries(costs["new participant"]):
         services.check_send_message(newcomer, public_room, "hello", access=newcomer_access)
+
+
+def test_the_api_history_costs_the_same_queries_with_replies_and_formatting(
+    client: Client, viewer: Any, make_user: Callable[..., Any], django_assert_num_queries: Any
+) -> None:
+    author = make_user()
+    room = services.do_create_room(author, name="Replies", room_type=RoomType.PUBLIC)
+    services.do_join_room(viewer, room)
+    first = services.do_send_message(author, room, "first").message
+    client.force_login(viewer)
+    url = reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
+    few = _count(lambda: client.get(url))
+    for number in range(20):
+        someone = make_user()
+        services.do_join_room(someone, room)
+        parent = services.do_send_message(someone, room, f"`q{number}` $x^{number}$").message
+        services.do_send_message(make_user(), room, "**a**", reply_to=parent)
+        services.do_send_message(author, room, "b", reply_to=first)
+    services.check_delete_message(author, first, services.room_access(author, room))
+    with django_assert_num_queries(few):
+        response = client.get(url)
+    results = response.json()["results"]
+    assert len(results) == 50
+    replies = [m["reply"] for m in results if m["reply"] is not None]
+    assert len(replies) == 34  # seq 12 to 61: all but the 16 parents
+    assert {r["excerpt"] for r in replies if r["id"] == first.pk} == {None}

@@ -71,6 +71,7 @@ def _message(event_seq: int) -> str:
         "is_deleted": False,
         "deleted_at": None,
         "reply_to": None,
+        "reply": None,
         "client_id": None,
     }
     return json.dumps({"type": "message.new", "message": message})

@@ -13,6 +13,7 @@ import statistics
 import time
 from typing import Any
 
+from bench import django_side
 from bench.runner import RunContext
 
 TITLE = "Formatting: rendering cost per message at write"
@@ -75,13 +76,20 @@ def _row(name: str, count: int, samples: list[float]) -> dict[str, Any]:
     }
 
 
-def run(ctx: RunContext) -> list[dict[str, Any]]:
+def measure(rounds: int, corpus_rounds: int) -> list[dict[str, Any]]:
+    """In the Django child (the renderer reads the ``MATHS`` setting)."""
     from smartcampus_chat.markup import render
 
     corpus = [p.text for p in importlib.import_module("tests.xss_corpus").PAYLOADS]
-    rounds = 5 if ctx.quick else 50
     render("warm up: **x** `y` $z$ ```python\nx\n```")
     rows = [_row(name, len(texts), _time(render, texts, rounds)) for name, texts in CLASSES.items()]
-    rows.append(_row("xss-corpus", len(corpus), _time(render, corpus, 1 if ctx.quick else 3)))
+    rows.append(_row("xss-corpus", len(corpus), _time(render, corpus, corpus_rounds)))
+    return rows
+
+
+def run(ctx: RunContext) -> list[dict[str, Any]]:
+    rows = django_side.call(
+        ctx.database_url, measure, 5 if ctx.quick else 50, 1 if ctx.quick else 3
+    )
     ctx.log("render: " + ", ".join(f"{r['class']} p50 {r['p50_us']} µs" for r in rows))
     return rows

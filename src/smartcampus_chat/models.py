@@ -143,6 +143,13 @@ class ChatParticipant(models.Model):
         return f"{self.user} in {self.room}"
 
 
+class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
+    def shown(self) -> ChatMessageQuerySet:
+        """With what a message's payload shows, in the same query: its sender, the message
+        it replies to and that message's sender."""
+        return self.select_related("sender", "reply_to", "reply_to__sender")
+
+
 class ChatMessage(models.Model):
     room = models.ForeignKey(
         ChatRoom, verbose_name=_("room"), on_delete=models.CASCADE, related_name="messages"
@@ -199,6 +206,8 @@ class ChatMessage(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = ChatMessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")

@@ -171,7 +171,7 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     node.focus()
     node.press("Enter")
     menu = node.locator("[role=menu]")
-    expect(menu.get_by_role("menuitem")).to_have_text(["Edit", "Copy link", "Delete"])
+    expect(menu.get_by_role("menuitem")).to_have_text(["Reply", "Edit", "Copy link", "Delete"])
     expect(menu.get_by_role("menuitem").first).to_be_focused()
     alice.keyboard.press("ArrowUp")
     expect(menu.get_by_role("menuitem", name="Delete")).to_be_focused()
@@ -194,8 +194,10 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     node.get_by_role("menuitem", name="Delete").click()
     alice.locator("dialog.scc-dialog").get_by_role("button", name="Delete").click()
     expect(bob.locator("#message-list li.scc-deleted .scc-content")).to_have_text("Message deleted")
-    # Bob may not edit or delete Alice's messages: his menu only copies the link.
-    expect(open_menu(bob, "typed, then edited").get_by_role("menuitem")).to_have_text(["Copy link"])
+    # Bob may not edit or delete Alice's messages: his menu replies and copies the link.
+    expect(open_menu(bob, "typed, then edited").get_by_role("menuitem")).to_have_text(
+        ["Reply", "Copy link"]
+    )
 
 
 def test_a_moderator_sees_no_delete_under_every_message(
@@ -206,7 +208,7 @@ def test_a_moderator_sees_no_delete_under_every_message(
     page = open_page("alice", f"/chat/room/{slug}/")  # the owner moderates the room
     expect(page.locator("#message-list [data-action]")).to_have_count(0)
     expect(open_menu(page, "from bob").get_by_role("menuitem")).to_have_text(
-        ["Copy link", "Delete"]
+        ["Reply", "Copy link", "Delete"]
     )
 
 

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 from rest_framework import ISO_8601, serializers
 
-from smartcampus_chat.protocol.frames import MessageData, UserRef
-from smartcampus_chat.protocol.render import message_data, user_ref
+from smartcampus_chat.protocol.frames import MessageData, ReplyData, UserRef
+from smartcampus_chat.protocol.render import message_data, reply_data, user_ref
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -103,6 +103,18 @@ class UserRefSerializer(ProtocolSerializer):
         return user_ref(instance)
 
 
+class ReplySerializer(ProtocolSerializer):
+    """The quote of the message a reply answers: the protocol's ``ReplyData``."""
+
+    shape = ReplyData
+    help_texts = {"excerpt": _("The parent's text without formatting, cut; None once deleted.")}
+
+    def render(self, instance: Any) -> BaseModel:
+        reply = reply_data(instance)
+        assert reply is not None
+        return reply
+
+
 class MessageSerializer(ProtocolSerializer):
     """A message, identical to the ``message`` of ``message.new``/``edited``/``deleted``.
 
@@ -116,6 +128,8 @@ class MessageSerializer(ProtocolSerializer):
         "seq": _("Per-room message number."),
         "event_seq": _("Per-room number of the message's latest change."),
         "content": _("None once deleted."),
+        "content_html": _("The content rendered and sanitised when written; None once deleted."),
+        "reply": _("The message replied to, as its quote shows it."),
     }
 
     def render(self, instance: Any) -> BaseModel:

@@ -8,7 +8,7 @@ and announcements. See docs/formatting.md.
 
 from django.utils.safestring import SafeString, mark_safe
 
-from smartcampus_chat.markup.render import render
+from smartcampus_chat.markup.markdown import render
 from smartcampus_chat.markup.text import plain_text
 
 __all__ = ["plain_text", "render", "stored_html"]

@@ -58,6 +58,19 @@ class UserRef(Schema):
 MessageKindName = Literal["user", "system"]
 
 
+class ReplyData(Schema):
+    """The message a reply answers, as the reply's quote shows it (as it is now: clients
+    update it from the parent's ``message.edited``/``message.deleted``, docs/protocol.md)."""
+
+    id: int
+    seq: int
+    kind: MessageKindName
+    sender: UserRef | None
+    #: The parent's text without formatting, cut at 120 characters; None once deleted.
+    excerpt: str | None
+    is_deleted: bool
+
+
 class MessageData(Schema):
     id: int
     room: str
@@ -79,6 +92,9 @@ class MessageData(Schema):
     is_deleted: bool
     deleted_at: datetime | None
     reply_to: int | None
+    #: The message replied to (its quote); None when ``reply_to`` is None, or when the
+    #: parent is gone for good.
+    reply: ReplyData | None
     client_id: str | None
 
 

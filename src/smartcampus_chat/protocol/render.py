@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any, cast
 
 from smartcampus_chat.identity import display_name, public_username
+from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.protocol.frames import MessageData, MessageKindName, RoomData, UserRef
+from smartcampus_chat.protocol.frames import (
+    MessageData,
+    MessageKindName,
+    ReplyData,
+    RoomData,
+    UserRef,
+)
+
+#: Characters of a parent's text in a reply's quote (``ReplyData.excerpt``).
+EXCERPT_CHARS = 120
 
 
 def user_ref(user: Any) -> UserRef:
@@ -32,6 +42,27 @@ def visible_html(message: ChatMessage, *, show_deleted: bool = False) -> str | N
     if message.is_deleted and not show_deleted:
         return None
     return message.content_html
+
+
+def excerpt(html: str) -> str:
+    """A message's text in a reply's quote: its plain text, cut at :data:`EXCERPT_CHARS`
+    with an ellipsis (the rule of docs/protocol.md that clients apply too)."""
+    text = plain_text(html)
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def reply_data(parent: ChatMessage | None) -> ReplyData | None:
+    """The quote of ``parent`` in its replies (None for no parent)."""
+    if parent is None:
+        return None
+    return ReplyData(
+        id=parent.pk,
+        seq=parent.seq,
+        kind=cast(MessageKindName, parent.kind),
+        sender=user_ref(parent.sender) if parent.sender is not None else None,
+        excerpt=None if parent.is_deleted else excerpt(parent.content_html),
+        is_deleted=parent.is_deleted,
+    )
 
 
 def message_data(
@@ -64,6 +95,7 @@ def message_data(
         is_deleted=message.is_deleted,
         deleted_at=message.deleted_at,
         reply_to=message.reply_to_id,
+        reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
         client_id=message.client_id or None,
     )
 

@@ -38,7 +38,7 @@ def history(
     ``after=N``: the page just newer than N. One query (the page plus one probe row).
     """
     size = clamp_page_size(limit)
-    base = ChatMessage.objects.filter(room=room).select_related("sender")
+    base = ChatMessage.objects.filter(room=room).shown()
     if after is not None:
         rows = list(base.filter(seq__gt=after).order_by("seq")[: size + 1])
         has_after = len(rows) > size
@@ -63,6 +63,6 @@ def changes_since(room: ChatRoom, event_seq: int, *, limit: int) -> list[ChatMes
     """Messages whose latest change is newer than ``event_seq``, oldest change first."""
     return list(
         ChatMessage.objects.filter(room=room, event_seq__gt=event_seq)
-        .select_related("sender")
+        .shown()
         .order_by("event_seq")[:limit]
     )

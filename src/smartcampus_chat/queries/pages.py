@@ -14,7 +14,8 @@ from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.protocol.render import visible_content, visible_html
+from smartcampus_chat.protocol.frames import ReplyData
+from smartcampus_chat.protocol.render import reply_data, visible_content, visible_html
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
@@ -55,6 +56,8 @@ class MessageRow:
     #: ``content`` as rendered when written
     #: (:func:`~smartcampus_chat.protocol.render.visible_html`).
     html: str | None
+    #: The quote of the message it replies to (None: not a reply).
+    reply: ReplyData | None
     can_edit: bool
     can_delete: bool
 
@@ -111,6 +114,7 @@ def room_page(
             message,
             content=visible_content(message),
             html=visible_html(message),
+            reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
         )

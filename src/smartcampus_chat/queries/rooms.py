@@ -196,7 +196,7 @@ def message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:
     """A message the user may see, with their access to its room (NotFound otherwise)."""
     if not is_object_id(message_id):
         raise NotFound()
-    message = ChatMessage.objects.select_related("room", "sender").filter(pk=message_id).first()
+    message = ChatMessage.objects.shown().select_related("room").filter(pk=message_id).first()
     if message is None:
         raise NotFound()
     access = get_policy().access(user, message.room)

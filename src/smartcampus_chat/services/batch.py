@@ -304,7 +304,7 @@ def known_messages(keys: list[tuple[int, Any, str]]) -> QuerySet[ChatMessage]:
         candidates = ChatMessage.objects.filter(
             room_id__in=rooms, sender_id__in=senders, client_id__in=client_ids
         ).exclude(client_id="")
-    return candidates.select_related("sender").order_by()
+    return candidates.shown().order_by()
 
 
 def _drop_known_client_ids(

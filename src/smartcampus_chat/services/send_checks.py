@@ -132,7 +132,7 @@ def _parents(
         (index, request) for index, request, _, _ in admitted if request.reply_to is not None
     ]
     ids = {request.reply_to for _, request in replies if is_object_id(request.reply_to)}
-    found = ChatMessage.objects.in_bulk(list(ids)) if ids else {}
+    found = ChatMessage.objects.select_related("sender").in_bulk(list(ids)) if ids else {}
     for index, request in replies:
         if not is_object_id(request.reply_to):
             results[index] = ValidationFailed(fields={"reply_to": [_("Must be a message id.")]})

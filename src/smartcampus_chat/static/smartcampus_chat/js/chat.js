@@ -20,7 +20,9 @@ import * as layout from "./chat/layout.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
 import { hasConfig } from "./chat/page.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
+import * as quotes from "./chat/quotes.js";
 import * as reads from "./chat/reads.js";
+import * as replies from "./chat/replies.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
 import { onResumed, resumeRefused, start } from "./chat/socket.js";
@@ -69,6 +71,8 @@ if (hasConfig) {
   title.init();
   focus.init();
   help.init();
+  quotes.init();
+  replies.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);

@@ -13,6 +13,7 @@ import { announce, t } from "./i18n.js";
 import { closeMenu, init as initMenu, isOpen, openMenu } from "./menu.js";
 import { list } from "./messages.js";
 import { $, config, roomSlug } from "./page.js";
+import { startReply } from "./replies.js";
 import { nextId, send } from "./socket.js";
 
 function can(name) {
@@ -25,7 +26,13 @@ function always() {
   return true;
 }
 
+/* Reply where one may post (a composer) to a message still there. */
+function canReply(node) {
+  return !!$("#composer textarea[name=content]") && !node.classList.contains("scc-deleted");
+}
+
 const ACTIONS = [
+  { action: "reply", label: t("reply"), icon: "bi-reply", allowed: canReply, run: reply },
   { action: "edit", label: t("edit"), icon: "bi-pencil", allowed: can("data-can-edit"), run: edit },
   { action: "copy-link", label: t("copyLink"), icon: "bi-link-45deg", allowed: always, run: copyLink },
   { action: "delete", label: t("delete"), icon: "bi-trash", danger: true, allowed: can("data-can-delete"), run: confirmDelete },
@@ -33,6 +40,10 @@ const ACTIONS = [
 
 function messageOf(element) {
   return element.closest("li.scc-message[data-id]");
+}
+
+function reply(button) {
+  startReply(messageOf(button));
 }
 
 function edit(button) {

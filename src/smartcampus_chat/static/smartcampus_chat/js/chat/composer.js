@@ -14,6 +14,7 @@ import { startEdit } from "./edit.js";
 import { t } from "./i18n.js";
 import { list, newMessageNode, pending } from "./messages.js";
 import { $, $$, config, roomSlug } from "./page.js";
+import { takeReply } from "./replies.js";
 import { nextId, send } from "./socket.js";
 import { decorate } from "./timeline.js";
 
@@ -35,7 +36,11 @@ function sendPending(clientId) {
     return;
   }
   entry.frameId = nextId();
-  send({ type: "message.send", room: entry.room, content: entry.content, client_id: clientId, id: entry.frameId });
+  const frame = { type: "message.send", room: entry.room, content: entry.content, client_id: clientId, id: entry.frameId };
+  if (entry.replyTo) {
+    frame.reply_to = entry.replyTo;
+  }
+  send(frame);
 }
 
 function submit(content) {
@@ -63,7 +68,7 @@ function submit(content) {
   }
   list.appendChild(node);
   decorate(list);
-  pending[clientId] = { room: roomSlug, content: text, node: node, frameId: null };
+  pending[clientId] = { room: roomSlug, content: text, replyTo: takeReply(), node: node, frameId: null };
   sendPending(clientId);
 }
 
@@ -113,7 +118,7 @@ function markFailed(clientId, reason, retry, queued) {
         if (time) {
           time.textContent = t("sending");
         }
-        pending[clientId] = { room: entry.room, content: entry.content, node: node, frameId: null };
+        pending[clientId] = { room: entry.room, content: entry.content, replyTo: entry.replyTo, node: node, frameId: null };
         sendPending(clientId);
         focusComposer();
       })

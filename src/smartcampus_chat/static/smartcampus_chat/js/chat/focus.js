@@ -111,5 +111,10 @@ export function init() {
   on("room:open", function () {
     bind(false); // the shell puts the reader in the composer after a switch
   });
+  // A quote's parent was jumped to (quotes.js): it becomes the list's tab stop, focused.
+  on("message:focus", function (detail) {
+    activate(detail.node);
+    detail.node.focus({ preventScroll: true });
+  });
   bind(true);
 }

@@ -9,6 +9,7 @@ import { formatFull, formatTime } from "./dates.js";
 import { plainText, showFormatted } from "./format.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
+import { refreshQuotes, showQuote } from "./quotes.js";
 import { noteEventSeq } from "./socket.js";
 import { decorate, forget } from "./timeline.js";
 
@@ -88,6 +89,7 @@ export function fill(node, message) {
   } else {
     node.removeAttribute("data-source");
   }
+  showQuote(node, message);
   const edited = $(".scc-edited", node);
   if (edited) {
     edited.hidden = !(message.is_edited && !message.is_deleted);
@@ -167,6 +169,9 @@ export function onMessageFrame(frame) {
   const message = frame.message;
   noteEventSeq(message.room, message.event_seq);
   upsert(message, frame.type === "message.new");
+  if (frame.type !== "message.new") {
+    refreshQuotes(message);
+  }
   emit("message", { message: message, type: frame.type });
 }
 

@@ -8,6 +8,7 @@ escaped, a line break is a line break. The result then passes :func:`.sanitize.s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -27,6 +28,12 @@ from smartcampus_chat.markup.text import plain_text
 MAX_NESTING = 20
 
 _OFF = ["heading", "lheading", "hr", "image", "html_block", "html_inline"]
+
+#: A line no Markdown rule can touch, rendered without the parser (most chat lines): it
+#: starts with a letter (no list, quote or heading marker); then letters, digits, single
+#: spaces and punctuation that starts nothing (":", ".", "!" only before a space or at the
+#: end, so no link, domain or image). tests/test_formatting.py compares it with the parser.
+_PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[,;'\"?()%=+-]| (?=\S)|[.:!](?= |$))*")
 
 
 def _fence(code: str, language: str, _attrs: str) -> str:
@@ -79,13 +86,21 @@ def _parser(*, maths: bool) -> MarkdownIt:
 _MARKDOWN = {True: _parser(maths=True), False: _parser(maths=False)}
 
 
+def render_markdown(source: str) -> str:
+    """``source`` through the parser and the sanitiser (:func:`render` without its shortcut
+    for plain lines)."""
+    return sanitize(_MARKDOWN[app_settings.MATHS].render(source, {})).strip()
+
+
 def render(source: str) -> str:
     """``source`` (a message's cleaned text) as the HTML every client shows.
 
     Markup that leaves no text (blocks nested past :data:`MAX_NESTING`, an empty list
     item) is shown as the source itself: a message never renders blank.
     """
-    html = sanitize(_MARKDOWN[app_settings.MATHS].render(source, {})).strip()
+    if _PLAIN.fullmatch(source):
+        return "<p>" + escape(source, quote=False) + "</p>"
+    html = render_markdown(source)
     if plain_text(html) or not source.strip():
         return html
     return "<p>" + escape(source, quote=False).replace("\n", "<br>\n") + "</p>"
