@@ -89,3 +89,27 @@ def test_the_page_shows_the_quote_without_javascript(
     assert '<span class="scc-reply-excerpt">Lab 4 moved</span>' in quote.group(3)
     french = logged_in(bob).get(public_room.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
     assert "En réponse à" in french.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_message_link_opens_the_page_around_the_message(
+    alice: Any, bob: Any, public_room: ChatRoom, group_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "PAGE_SIZE": 10}
+    messages = [services.do_send_message(alice, public_room, f"m{n}").message for n in range(40)]
+    target = messages[20]
+    url = public_room.get_absolute_url()
+    answer = logged_in(bob).get(url, {"message": str(target.pk)})
+    assert answer.status_code == 302
+    assert answer["Location"] == f"{url}?after={target.seq - 1 - 5}#message-{target.pk}"
+    page = logged_in(bob).get(answer["Location"].split("#")[0]).content.decode()
+    assert f'id="message-{target.pk}"' in page
+    first = services.do_send_message(alice, public_room, "x").message
+    assert logged_in(bob).get(url, {"message": str(messages[0].pk)})["Location"].startswith(
+        f"{url}?after=0#"
+    )
+    # Not in this room, no such message, or not a number: no page.
+    other = services.do_send_message(group_room.created_by, group_room, "hidden").message
+    for value in (str(other.pk), str(first.pk + 100)):
+        assert logged_in(bob).get(url, {"message": value}).status_code == 404
+    assert logged_in(bob).get(url, {"message": "x1"}).status_code == 400

@@ -99,3 +99,25 @@ def test_a_quote_of_a_message_not_on_the_page_loads_the_history_from_it(
     quote.click()
     expect(page).to_have_url(re.compile(rf"/chat/room/{slug}/\?after={seq - 1}#message-{pk}$"))
     expect(page.locator(f"#message-{pk} .scc-content")).to_have_text("the very first message")
+
+
+def test_a_copied_message_link_opens_the_room_at_that_message(
+    open_page: OpenPage, room: Callable[..., str], live_site: LiveServer
+) -> None:
+    slug = room("alice", "bob")
+    pk, _seq = map(int, live_site.manage("shell", "-c", SEED % {"slug": slug}).split()[-2:])
+    alice = open_page(
+        "alice",
+        f"/chat/room/{slug}/?message={pk}",
+        permissions=["clipboard-read", "clipboard-write"],
+    )
+    target = alice.locator(f"#message-{pk}")
+    expect(target.locator(".scc-content")).to_have_text("the very first message")
+    assert alice.evaluate(f"document.querySelector('#message-{pk}').matches(':target')")
+    message_action(target, "copy-link")
+    expect(alice.locator("#live-region")).to_have_text("Link copied.")
+    link = alice.evaluate("navigator.clipboard.readText()")
+    assert link.endswith(f"/chat/room/{slug}/?message={pk}")
+    bob = open_page("bob", link.split(live_site.url, 1)[1])
+    expect(bob.locator(f"#message-{pk} .scc-content")).to_have_text("the very first message")
+    expect(bob.locator(f"#message-{pk}")).to_be_in_viewport()

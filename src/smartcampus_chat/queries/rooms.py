@@ -12,6 +12,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
 from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.domain.validation import is_object_id
@@ -190,6 +191,17 @@ def room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
     if not access.can_see:
         raise NotFound(lost_access_reason(room, participant))
     return room, access
+
+
+def message_anchor(user: Any, slug: str, message_id: int) -> int:
+    """The ``after`` cursor of the page of room ``slug`` that shows message ``message_id``
+    near its middle (a permalink); NotFound when the room is hidden or the message not in it."""
+    room, _access = room_for(user, slug)
+    seq = ChatMessage.objects.filter(room=room, pk=message_id).values_list("seq", flat=True)
+    found = seq.first()
+    if found is None:
+        raise NotFound()
+    return max(0, found - 1 - app_settings.PAGE_SIZE // 2)
 
 
 def message_for(user: Any, message_id: Any) -> tuple[ChatMessage, RoomAccess]:

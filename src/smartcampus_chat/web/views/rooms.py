@@ -62,6 +62,12 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     client marks what it shows, a no-JS reader the "mark as read" form, :func:`room_read`);
     a POST sends the form's message."""
     user = request.user
+    permalink = parse_seq(request.GET.get("message"), "message")
+    if permalink is not None and request.method != "POST":
+        # A message's link (docs/frontend.md): the page that shows it, scrolled to it.
+        after = queries.message_anchor(user, slug, permalink)
+        url = reverse("smartcampus_chat:room", args=[slug])
+        return redirect(f"{url}?after={after}#message-{permalink}")
     before = parse_seq(request.GET.get("before"), "before")
     after = parse_seq(request.GET.get("after"), "after")
     form = MessageForm(request.POST or None)

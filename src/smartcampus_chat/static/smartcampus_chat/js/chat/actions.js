@@ -53,7 +53,7 @@ function edit(button) {
 function copyLink(button) {
   const node = messageOf(button);
   const url = new URL(config.roomUrl.replace("__slug__", encodeURIComponent(roomSlug)), window.location.href);
-  url.hash = "message-" + node.getAttribute("data-id");
+  url.searchParams.set("message", node.getAttribute("data-id"));
   button.focus();
   if (navigator.clipboard && navigator.clipboard.writeText) {
     navigator.clipboard.writeText(url.href).then(
