@@ -105,8 +105,10 @@ def test_a_message_link_opens_the_page_around_the_message(
     page = logged_in(bob).get(answer["Location"].split("#")[0]).content.decode()
     assert f'id="message-{target.pk}"' in page
     first = services.do_send_message(alice, public_room, "x").message
-    assert logged_in(bob).get(url, {"message": str(messages[0].pk)})["Location"].startswith(
-        f"{url}?after=0#"
+    assert (
+        logged_in(bob)
+        .get(url, {"message": str(messages[0].pk)})["Location"]
+        .startswith(f"{url}?after=0#")
     )
     # Not in this room, no such message, or not a number: no page.
     other = services.do_send_message(group_room.created_by, group_room, "hidden").message
