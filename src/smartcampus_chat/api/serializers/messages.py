@@ -27,7 +27,7 @@ class MessageCreateSerializer(SettingsLengthMixin, serializers.Serializer):
     }
 
     content = serializers.CharField(
-        help_text=_("Message text, shown as plain text (markup is not rendered).")
+        help_text=_("Message text in Markdown, rendered once as content_html (see Formatting).")
     )
     client_id = serializers.CharField(
         required=False,
