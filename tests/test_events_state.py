@@ -227,6 +227,14 @@ def test_edit_and_delete_of_a_message_with_replies(alice: Any, bob: Any, general
     verify(bob, call(alice, "delete", messages_url(general, parent.pk)), ["message.deleted"])
 
 
+def test_reactions_added_and_removed(alice: Any, bob: Any, general: ChatRoom) -> None:
+    pk = first_message(general).pk
+    url = messages_url(general, pk) + "reactions/"
+    verify(bob, call(alice, "post", url, {"emoji": "👍"}), ["message.reactions"])
+    verify(bob, call(bob, "post", url, {"emoji": "👍"}), ["message.reactions"])
+    verify(bob, call(alice, "delete", url + "?emoji=%F0%9F%91%8D"), ["message.reactions"])
+
+
 def test_mark_read(bob: Any, general: ChatRoom) -> None:
     verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["unread"])
 

@@ -126,6 +126,7 @@ def message(frame_type: type[Any]) -> Any:
         deleted_at=None,
         reply_to=None,
         reply=None,
+        reactions=[],
         client_id=None,
     )
     return frame_type(message=data)

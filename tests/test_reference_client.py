@@ -72,6 +72,7 @@ def _message(event_seq: int) -> str:
         "deleted_at": None,
         "reply_to": None,
         "reply": None,
+        "reactions": [],
         "client_id": None,
     }
     return json.dumps({"type": "message.new", "message": message})

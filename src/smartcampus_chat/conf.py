@@ -231,6 +231,9 @@ class ChatSettings:
     # Seconds after sending during which authors may edit their message; None = unlimited.
     EDIT_WINDOW = Setting[float | None](None, seconds_or_none)
     MAX_MESSAGE_LENGTH = Setting(4000, positive_int)
+    # Reactions: distinct emoji on one message, and reactions on it in all.
+    MAX_REACTION_EMOJI = Setting(20, positive_int)
+    MAX_REACTIONS = Setting(500, positive_int)
     # TeX maths in messages ($…$, $$…$$) rendered as MathML; False: dollars are text.
     MATHS = Setting(True, boolean)
     MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)

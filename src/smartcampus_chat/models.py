@@ -145,9 +145,16 @@ class ChatParticipant(models.Model):
 
 class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
     def shown(self) -> ChatMessageQuerySet:
-        """With what a message's payload shows, in the same query: its sender, the message
-        it replies to and that message's sender."""
-        return self.select_related("sender", "reply_to", "reply_to__sender")
+        """With what a message's payload shows: its sender, the message it replies to and
+        that message's sender (in the same query), its reactions (``reaction_rows``, one
+        more query for the lot)."""
+        return self.select_related("sender", "reply_to", "reply_to__sender").prefetch_related(
+            models.Prefetch(
+                "reactions",
+                queryset=ChatReaction.objects.order_by("pk"),
+                to_attr="reaction_rows",
+            )
+        )
 
 
 class ChatMessage(models.Model):
@@ -230,6 +237,35 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.room_id}"
+
+
+class ChatReaction(models.Model):
+    """One person's emoji on one message (services/reactions.py: a set, at most once)."""
+
+    message = models.ForeignKey(
+        ChatMessage, verbose_name=_("message"), on_delete=models.CASCADE, related_name="reactions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="chat_reactions",
+    )
+    #: One emoji, fully qualified (domain.reactions.clean_emoji).
+    emoji = models.CharField(_("emoji"), max_length=32)
+    created_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="scchat_reaction_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on {self.message_id}"
 
 
 class ChatConnection(models.Model):

@@ -4,6 +4,7 @@
   message: ``services.post_system_message``)
 - ``message_edited(sender=ChatMessage, message, room, user)``
 - ``message_deleted(sender=ChatMessage, message, room, user)``
+- ``reaction_changed(sender=ChatReaction, message, room, user, emoji, added)``
 - ``room_created(sender=ChatRoom, room, user)``
 - ``member_joined(sender=ChatParticipant, participant, room, user)``
 - ``member_left(sender=ChatParticipant, room, user)``
@@ -26,6 +27,7 @@ from django.dispatch import Signal
 message_sent = Signal()
 message_edited = Signal()
 message_deleted = Signal()
+reaction_changed = Signal()
 room_created = Signal()
 member_joined = Signal()
 member_left = Signal()

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +19,7 @@ from smartcampus_chat.api.serializers.messages import (
     HistoryQuerySerializer,
     MessageCreateSerializer,
     MessageUpdateSerializer,
+    ReactionSerializer,
 )
 from smartcampus_chat.api.shapes import MessageSerializer
 from smartcampus_chat.domain.policies import RoomAccess
@@ -33,6 +35,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         "create": ("409",),
         "partial_update": ("409",),
         "destroy": ("409",),
+        "reactions": ("409",),
     }
 
     def get_queryset(self) -> QuerySet[ChatMessage]:
@@ -129,4 +132,21 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
     def destroy(self, request: Request, room_slug: str, pk: str) -> Response:
         message, access = self._message(room_slug, pk)
         message = services.check_delete_message(request.user, message, access)
+        return Response(self._render(message))
+
+    @document(
+        summary="Add my reaction (POST, body) or remove it (DELETE, ?emoji=); idempotent",
+        parameters=[MESSAGE_ID],
+        request=ReactionSerializer,
+        responses={200: MessageSerializer},
+    )
+    @action(detail=True, methods=["post", "delete"], url_path="reactions")
+    def reactions(self, request: Request, room_slug: str, pk: str) -> Response:
+        message, access = self._message(room_slug, pk)
+        add = request.method == "POST"
+        params = ReactionSerializer(data=request.data if add else request.query_params)
+        params.is_valid(raise_exception=True)
+        message = services.check_react(
+            request.user, message, params.validated_data["emoji"], access, add=add
+        )
         return Response(self._render(message))

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 from rest_framework import ISO_8601, serializers
 
-from smartcampus_chat.protocol.frames import MessageData, ReplyData, UserRef
+from smartcampus_chat.protocol.frames import MessageData, ReactionData, ReplyData, UserRef
 from smartcampus_chat.protocol.render import message_data, reply_data, user_ref
 
 
@@ -81,6 +81,11 @@ class ProtocolSerializer(serializers.Serializer):
             return UTCDateTimeField(**options)
         if get_origin(kind) is Literal:
             return serializers.ChoiceField(choices=list(get_args(kind)), **options)
+        if get_origin(kind) is list:
+            (item,) = get_args(kind)
+            if item in cls.by_shape:
+                return cls.by_shape[item](many=True, **options)
+            return serializers.ListField(child=cls._field(item, None), **options)
         if kind in cls.by_shape:
             return cls.by_shape[kind](**options)
         if kind not in _SCALARS:
@@ -101,6 +106,17 @@ class UserRefSerializer(ProtocolSerializer):
 
     def render(self, instance: Any) -> BaseModel:
         return user_ref(instance)
+
+
+class ReactionSerializer(ProtocolSerializer):
+    """One emoji on a message: the protocol's ``ReactionData`` (rendered by its message)."""
+
+    shape = ReactionData
+    help_texts = {"user_ids": _("Who reacted, oldest first.")}
+
+    def render(self, instance: Any) -> BaseModel:
+        assert isinstance(instance, ReactionData)
+        return instance
 
 
 class ReplySerializer(ProtocolSerializer):

@@ -71,6 +71,14 @@ class ReplyData(Schema):
     is_deleted: bool
 
 
+class ReactionData(Schema):
+    """One emoji on a message: how many people, and who (user ids, oldest first)."""
+
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
 class MessageData(Schema):
     id: int
     room: str
@@ -95,6 +103,8 @@ class MessageData(Schema):
     #: The message replied to (its quote); None when ``reply_to`` is None, or when the
     #: parent is gone for good.
     reply: ReplyData | None
+    #: Emoji reactions, in the order each emoji was first added.
+    reactions: list[ReactionData]
     client_id: str | None
 
 
@@ -136,6 +146,14 @@ class MessageEdited(Schema):
 @server_frame(numbered=True)
 class MessageDeleted(Schema):
     type: Literal["message.deleted"] = "message.deleted"
+    message: MessageData
+
+
+@server_frame(numbered=True)
+class MessageReactions(Schema):
+    """A message's reactions changed (the message, with them, as it is now)."""
+
+    type: Literal["message.reactions"] = "message.reactions"
     message: MessageData
 
 
@@ -276,6 +294,7 @@ ServerFrame = Annotated[
     MessageNew
     | MessageEdited
     | MessageDeleted
+    | MessageReactions
     | ParticipantJoined
     | ParticipantLeft
     | Participants
@@ -329,6 +348,22 @@ class DeleteMessage(ClientFrame):
     type: Literal["message.delete"]
     room: str | None = None
     message_id: int
+
+
+@client_frame("reactions")
+class AddReaction(ClientFrame):
+    type: Literal["reaction.add"]
+    room: str | None = None
+    message_id: int
+    emoji: str
+
+
+@client_frame("reactions")
+class RemoveReaction(ClientFrame):
+    type: Literal["reaction.remove"]
+    room: str | None = None
+    message_id: int
+    emoji: str
 
 
 @client_frame("typing")

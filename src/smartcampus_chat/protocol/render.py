@@ -10,6 +10,7 @@ from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.protocol.frames import (
     MessageData,
     MessageKindName,
+    ReactionData,
     ReplyData,
     RoomData,
     UserRef,
@@ -65,6 +66,22 @@ def reply_data(parent: ChatMessage | None) -> ReplyData | None:
     )
 
 
+def reactions_data(message: ChatMessage) -> list[ReactionData]:
+    """``message``'s reactions grouped by emoji, in the order each was first added.
+
+    Read from ``reaction_rows`` (``ChatMessage.objects.shown()`` loads them for a page of
+    messages at once, and a new message has none); a message loaded without them costs a
+    query here.
+    """
+    rows = getattr(message, "reaction_rows", None)
+    if rows is None:
+        rows = list(message.reactions.order_by("pk")) if message.pk is not None else []
+    users: dict[str, list[int]] = {}
+    for row in rows:
+        users.setdefault(row.emoji, []).append(row.user_id)
+    return [ReactionData(emoji=e, count=len(ids), user_ids=ids) for e, ids in users.items()]
+
+
 def message_data(
     message: ChatMessage,
     *,
@@ -96,6 +113,7 @@ def message_data(
         deleted_at=message.deleted_at,
         reply_to=message.reply_to_id,
         reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
+        reactions=reactions_data(message),
         client_id=message.client_id or None,
     )
 

@@ -123,7 +123,7 @@ def room_payload_by_id(user: Any, room_id: int) -> RoomData:
 def last_messages(rooms: list[ChatRoom]) -> dict[int, ChatMessage]:
     """The ``last_message_id`` annotated by :func:`my_rooms`, loaded in one query."""
     ids = [getattr(room, "last_message_id", None) for room in rooms]
-    messages = ChatMessage.objects.filter(pk__in=[i for i in ids if i]).select_related("sender")
+    messages = ChatMessage.objects.filter(pk__in=[i for i in ids if i]).shown()
     return {message.room_id: message for message in messages}
 
 

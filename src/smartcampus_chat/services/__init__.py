@@ -46,6 +46,7 @@ from smartcampus_chat.services.messages import (
     do_restore_message,
     get_message_for,
 )
+from smartcampus_chat.services.reactions import check_react, do_react
 from smartcampus_chat.services.reads import check_mark_read, do_mark_read
 from smartcampus_chat.services.rooms import (
     check_create_room,
@@ -70,6 +71,7 @@ __all__ = [
     "check_leave_room",
     "check_mark_read",
     "check_open_private",
+    "check_react",
     "check_remove_member",
     "check_send_message",
     "check_update_room",
@@ -81,6 +83,7 @@ __all__ = [
     "do_leave_room",
     "do_mark_read",
     "do_open_private",
+    "do_react",
     "do_remove_member",
     "do_render_messages",
     "do_restore_message",

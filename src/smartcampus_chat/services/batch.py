@@ -229,25 +229,25 @@ def _store(
 _Inserted = tuple[list[tuple[Admitted, ChatMessage]], set[tuple[int, Any]] | None]
 
 
+def _new_message(item: Admitted, seq: int, event_seq: int, now: Any) -> ChatMessage:
+    message = ChatMessage(
+        room=item.room,
+        sender=item.user,
+        kind=item.kind,
+        content=item.content,
+        content_html=item.content_html,
+        created_at=now,
+        seq=seq,
+        event_seq=event_seq,
+        client_id=item.client_id,
+        reply_to=item.reply_to,
+    )
+    message.reaction_rows = []  # type: ignore[attr-defined]  # a new message has none
+    return message
+
+
 def _messages(numbered: list[_Numbered], now: Any) -> list[tuple[Admitted, ChatMessage]]:
-    return [
-        (
-            item,
-            ChatMessage(
-                room=item.room,
-                sender=item.user,
-                kind=item.kind,
-                content=item.content,
-                content_html=item.content_html,
-                created_at=now,
-                seq=seq,
-                event_seq=event_seq,
-                client_id=item.client_id,
-                reply_to=item.reply_to,
-            ),
-        )
-        for item, seq, event_seq in numbered
-    ]
+    return [(item, _new_message(item, seq, event_seq, now)) for item, seq, event_seq in numbered]
 
 
 def _insert_rows(numbered: list[_Numbered], now: Any) -> _Inserted:

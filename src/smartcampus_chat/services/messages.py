@@ -100,7 +100,7 @@ def check_can_post(access: RoomAccess, room: ChatRoom) -> None:
         raise PermissionDenied()
 
 
-def _next_event(room_id: int) -> int:
+def next_event(room_id: int) -> int:
     """Take the room's next change number (``event_seq``) inside the caller's transaction.
 
     The UPDATE takes the room's row lock until commit, so concurrent writers of the room
@@ -144,10 +144,10 @@ class _Unchanged(Exception):
     """Rolls back a change found unnecessary once the row is locked (and its number)."""
 
 
-def _lock(message: ChatMessage) -> None:
+def lock_message(message: ChatMessage) -> None:
     """Re-read ``message``'s changeable fields under its row lock, in the caller's transaction.
 
-    Edits, deletes and restores take the room's row lock first (:func:`_next_event`, as
+    Edits, deletes and restores take the room's row lock first (:func:`next_event`, as
     every writer of the room does: one lock order, no deadlock), then this one, so changes
     of one message are serialised and each decides on the row as the previous one left it,
     never on the copy read before its transaction: an edit committed just after a delete
@@ -166,8 +166,8 @@ def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessag
     message was deleted meanwhile."""
     html = markup.render(content)
     with transaction.atomic():
-        event_seq = _next_event(message.room_id)
-        _lock(message)
+        event_seq = next_event(message.room_id)
+        lock_message(message)
         if message.is_deleted:
             raise MessageGone()
         message.content = content
@@ -199,8 +199,8 @@ def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
     """Soft delete; a message deleted meanwhile stays as it is (no second event)."""
     try:
         with transaction.atomic():
-            event_seq = _next_event(message.room_id)
-            _lock(message)
+            event_seq = next_event(message.room_id)
+            lock_message(message)
             if message.is_deleted:
                 raise _Unchanged
             message.is_deleted = True
@@ -221,8 +221,8 @@ def do_restore_message(message: ChatMessage) -> ChatMessage:
     """Undo a soft delete (admin action); clients receive the message as edited."""
     try:
         with transaction.atomic():
-            event_seq = _next_event(message.room_id)
-            _lock(message)
+            event_seq = next_event(message.room_id)
+            lock_message(message)
             if not message.is_deleted:
                 raise _Unchanged
             message.is_deleted = False

@@ -52,6 +52,14 @@ class MessageUpdateSerializer(SettingsLengthMixin, serializers.Serializer):
     content = serializers.CharField()
 
 
+class ReactionSerializer(serializers.Serializer):
+    """The emoji of a reaction added (body of POST) or removed (query of DELETE)."""
+
+    emoji = serializers.CharField(
+        max_length=32, trim_whitespace=False, help_text=_("One emoji, e.g. 👍.")
+    )
+
+
 class HistoryQuerySerializer(serializers.Serializer):
     """Query parameters of a room's history (keyset pagination on ``seq``)."""
 

@@ -65,9 +65,9 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     permalink = parse_seq(request.GET.get("message"), "message")
     if permalink is not None and request.method != "POST":
         # A message's link (docs/frontend.md): the page that shows it, scrolled to it.
-        after = queries.message_anchor(user, slug, permalink)
+        anchor = queries.message_anchor(user, slug, permalink)
         url = reverse("smartcampus_chat:room", args=[slug])
-        return redirect(f"{url}?after={after}#message-{permalink}")
+        return redirect(f"{url}?after={anchor}#message-{permalink}")
     before = parse_seq(request.GET.get("before"), "before")
     after = parse_seq(request.GET.get("after"), "after")
     form = MessageForm(request.POST or None)

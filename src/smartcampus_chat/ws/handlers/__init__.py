@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from smartcampus_chat.protocol.frames import ClientFrame
 from smartcampus_chat.protocol.registry import Direction, client_spec, frame_type, specs
-from smartcampus_chat.ws.handlers import history, messages, ping, reads, typing
+from smartcampus_chat.ws.handlers import history, messages, ping, reactions, reads, typing
 from smartcampus_chat.ws.handlers.base import Handler, Handlers
 
 
@@ -48,6 +48,13 @@ def build_routes(*families: Handlers) -> dict[str, Route]:
     return routes
 
 
-FAMILIES = (messages.HANDLERS, typing.HANDLERS, reads.HANDLERS, history.HANDLERS, ping.HANDLERS)
+FAMILIES = (
+    messages.HANDLERS,
+    reactions.HANDLERS,
+    typing.HANDLERS,
+    reads.HANDLERS,
+    history.HANDLERS,
+    ping.HANDLERS,
+)
 #: The consumer's dispatch table: client frame ``type`` → model, handler, facts.
 ROUTES = build_routes(*FAMILIES)

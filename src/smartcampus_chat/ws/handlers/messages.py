@@ -32,7 +32,7 @@ from smartcampus_chat.ws.socket import Socket
 # --- Database work, run in a worker thread ------------------------------------------------
 
 
-def _message_in(user: Any, message_id: int, room_id: int) -> tuple[ChatMessage, RoomAccess]:
+def message_in(user: Any, message_id: int, room_id: int) -> tuple[ChatMessage, RoomAccess]:
     message, access = services.get_message_for(user, message_id)
     if message.room_id != room_id:
         raise NotFound()
@@ -52,12 +52,12 @@ def _send(user: Any, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> 
 
 
 def _edit(user: Any, frame: EditMessage, room_id: int) -> MessageData:
-    message, access = _message_in(user, frame.message_id, room_id)
+    message, access = message_in(user, frame.message_id, room_id)
     return message_data(services.check_edit_message(user, message, frame.content, access))
 
 
 def _delete(user: Any, frame: DeleteMessage, room_id: int) -> MessageData:
-    message, access = _message_in(user, frame.message_id, room_id)
+    message, access = message_in(user, frame.message_id, room_id)
     return message_data(services.check_delete_message(user, message, access))
 
 
