@@ -151,7 +151,7 @@ class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
         return self.select_related("sender", "reply_to", "reply_to__sender").prefetch_related(
             models.Prefetch(
                 "reactions",
-                queryset=ChatReaction.objects.order_by("pk"),
+                queryset=ChatReaction.objects.select_related("user").order_by("pk"),
                 to_attr="reaction_rows",
             )
         )

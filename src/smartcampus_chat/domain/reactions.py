@@ -12,6 +12,12 @@ from smartcampus_chat.exceptions import ValidationFailed
 #: Characters of the longest emoji stored (ZWJ families with skin tones are ~11).
 MAX_EMOJI_CHARS = 32
 
+#: The picker's emoji (any other single emoji is accepted through the API and sockets).
+CHOICES = (
+    "👍", "👎", "❤️", "😂", "😮", "😢", "🎉", "🙏", "👀", "✅", "❌", "🔥",
+    "💯", "🤔", "👏", "🙌", "😊", "😅", "🚀", "💡", "📌", "⭐", "☕", "🤝",
+)  # fmt: skip
+
 
 def clean_emoji(value: Any) -> str:
     """``value`` as the one emoji it must be, fully qualified ("❤" and "❤️" are one
@@ -32,3 +38,9 @@ def emoji_name(value: str, language: str) -> str:
     except (KeyError, NotImplementedError):
         name = emoji.demojize(value)
     return name.strip(":").replace("_", " ")
+
+
+def reaction_choices(language: str) -> list[dict[str, str]]:
+    """The picker's emoji with their names in ``language`` (a language code: "fr", "en-us")."""
+    code = language.split("-")[0].lower()
+    return [{"emoji": e, "name": emoji_name(e, code)} for e in CHOICES]

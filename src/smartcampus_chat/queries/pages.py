@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
+from smartcampus_chat.identity import display_name
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.frames import ReplyData
 from smartcampus_chat.protocol.render import reply_data, visible_content, visible_html
@@ -47,6 +48,33 @@ def room_list_page(user: Any, search: str, *, with_sidebar: bool = True) -> Room
 
 
 @dataclass(frozen=True)
+class ReactionChip:
+    """One emoji under a message on the page: its count, whether the viewer is among
+    those who reacted, and their names (the chip's tooltip)."""
+
+    emoji: str
+    count: int
+    mine: bool
+    names: str
+
+
+def reaction_chips(message: ChatMessage, viewer_id: Any) -> list[ReactionChip]:
+    """The chips of ``message`` (its ``reaction_rows``, loaded by ``shown()``)."""
+    users: dict[str, list[Any]] = {}
+    for row in getattr(message, "reaction_rows", []):
+        users.setdefault(row.emoji, []).append(row.user)
+    return [
+        ReactionChip(
+            emoji,
+            len(people),
+            any(person.pk == viewer_id for person in people),
+            ", ".join(display_name(person) for person in people),
+        )
+        for emoji, people in users.items()
+    ]
+
+
+@dataclass(frozen=True)
 class MessageRow:
     """A message with what the viewer may do to it, decided once by the policy."""
 
@@ -58,6 +86,7 @@ class MessageRow:
     html: str | None
     #: The quote of the message it replies to (None: not a reply).
     reply: ReplyData | None
+    reactions: list[ReactionChip]
     can_edit: bool
     can_delete: bool
 
@@ -115,6 +144,7 @@ def room_page(
             content=visible_content(message),
             html=visible_html(message),
             reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
+            reactions=reaction_chips(message, user.pk),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
         )

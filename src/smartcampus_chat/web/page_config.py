@@ -13,10 +13,11 @@ from typing import Any
 
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.policies import RoomAccess
+from smartcampus_chat.domain.reactions import reaction_choices
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
@@ -59,6 +60,12 @@ def client_strings() -> dict[str, str]:
         "reply": gettext("Reply"),
         "replyingTo": gettext("Replying to %(name)s"),
         "cancelReply": gettext("Cancel reply"),
+        "react": gettext("React"),
+        "addReaction": gettext("Add a reaction"),
+        "searchEmoji": gettext("Search emoji"),
+        "noEmoji": gettext("No emoji found"),
+        "someone": gettext("Someone"),
+        "reactionNotSent": gettext("The reaction could not be sent."),
         "linkCopied": gettext("Link copied."),
         "today": gettext("Today"),
         "yesterday": gettext("Yesterday"),
@@ -156,6 +163,8 @@ def client_config(
         "faviconUrl": static("smartcampus_chat/img/favicon.svg"),
         "faviconUnreadUrl": static("smartcampus_chat/img/favicon-unread.svg"),
         "pageSize": app_settings.PAGE_SIZE,
+        # The reaction picker's emoji, named in the page's language (docs/frontend.md).
+        "reactionChoices": reaction_choices(get_language() or "en"),
         **typing_timings(),
         **pane_config(user, room, access, joined=joined),
         # Times and days of live messages read as the server renders them (web/timeline.py).

@@ -21,6 +21,7 @@ import { onAck, onMessageFrame } from "./chat/messages.js";
 import { hasConfig } from "./chat/page.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
 import * as quotes from "./chat/quotes.js";
+import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
 import * as replies from "./chat/replies.js";
 import * as rooms from "./chat/rooms.js";
@@ -42,6 +43,7 @@ const FRAME_HANDLERS = {
   "message.new": onMessageFrame,
   "message.edited": onMessageFrame,
   "message.deleted": onMessageFrame,
+  "message.reactions": onMessageFrame,
   ack: onAck,
   error: onError,
   pong: ignore,
@@ -72,6 +74,7 @@ if (hasConfig) {
   focus.init();
   help.init();
   quotes.init();
+  reactions.init();
   replies.init();
   divider.init();
   router.init();

@@ -13,6 +13,7 @@ import { announce, t } from "./i18n.js";
 import { closeMenu, init as initMenu, isOpen, openMenu } from "./menu.js";
 import { list } from "./messages.js";
 import { $, config, roomSlug } from "./page.js";
+import { openPicker } from "./reactions.js";
 import { startReply } from "./replies.js";
 import { nextId, send } from "./socket.js";
 
@@ -33,6 +34,7 @@ function canReply(node) {
 
 const ACTIONS = [
   { action: "reply", label: t("reply"), icon: "bi-reply", allowed: canReply, run: reply },
+  { action: "react", label: t("react"), icon: "bi-emoji-smile", allowed: canReply, run: react },
   { action: "edit", label: t("edit"), icon: "bi-pencil", allowed: can("data-can-edit"), run: edit },
   { action: "copy-link", label: t("copyLink"), icon: "bi-link-45deg", allowed: always, run: copyLink },
   { action: "delete", label: t("delete"), icon: "bi-trash", danger: true, allowed: can("data-can-delete"), run: confirmDelete },
@@ -40,6 +42,10 @@ const ACTIONS = [
 
 function messageOf(element) {
   return element.closest("li.scc-message[data-id]");
+}
+
+function react(button) {
+  openPicker(messageOf(button), button);
 }
 
 function reply(button) {

@@ -10,6 +10,7 @@ import { plainText, showFormatted } from "./format.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { refreshQuotes, showQuote } from "./quotes.js";
+import { showReactions } from "./reactions.js";
 import { noteEventSeq } from "./socket.js";
 import { decorate, forget } from "./timeline.js";
 
@@ -90,6 +91,7 @@ export function fill(node, message) {
     node.removeAttribute("data-source");
   }
   showQuote(node, message);
+  showReactions(node, message);
   const edited = $(".scc-edited", node);
   if (edited) {
     edited.hidden = !(message.is_edited && !message.is_deleted);
