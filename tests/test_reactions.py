@@ -143,3 +143,16 @@ def test_the_rest_api_adds_and_removes_reactions(
     removed = client.delete(f"{url}?emoji=%F0%9F%91%8D%F0%9F%8F%BD")
     assert removed.status_code == 200, removed.content
     assert removed.json()["reactions"] == []
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_who_reacted_with_what(
+    admin_client: Any, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    message = services.do_send_message(alice, public_room, "x").message
+    react(bob, message, "👍")
+    react(alice, message, "👍")
+    react(alice, message, "🎉")
+    page = admin_client.get(f"/admin/smartcampus_chat/chatmessage/{message.pk}/change/")
+    assert "👍 Bob, Alice; 🎉 Alice" in page.content.decode()

@@ -219,6 +219,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "deleted_by",
         "event_seq",
         "client_id",
+        "reaction_summary",
     ]
     readonly_fields = [str(name) for name in fields if name != "content"]
     actions = ["soft_delete", "restore"]
@@ -240,6 +241,14 @@ class ChatMessageAdmin(admin.ModelAdmin):
     @admin.display(description=_("content"))
     def short_content(self, message: ChatMessage) -> str:
         return message.content[:80]
+
+    @admin.display(description=_("reactions"))
+    def reaction_summary(self, message: ChatMessage) -> str:
+        """Who reacted with what, for audit (reactions change through the service only)."""
+        users: dict[str, list[str]] = {}
+        for row in message.reactions.select_related("user").order_by("pk"):
+            users.setdefault(row.emoji, []).append(names.display_name(row.user))
+        return "; ".join(f"{emoji} {', '.join(people)}" for emoji, people in users.items())
 
     @admin.action(
         description=_("Delete the selected messages (soft delete)"), permissions=["change"]
