@@ -235,6 +235,12 @@ def test_reactions_added_and_removed(alice: Any, bob: Any, general: ChatRoom) ->
     verify(bob, call(alice, "delete", url + "?emoji=%F0%9F%91%8D"), ["message.reactions"])
 
 
+def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:
+    url = messages_url(general, first_message(general).pk) + "pin/"
+    verify(bob, call(alice, "post", url), ["message.pinned"])
+    verify(bob, call(alice, "delete", url), ["message.pinned"])
+
+
 def test_mark_read(bob: Any, general: ChatRoom) -> None:
     verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["unread"])
 

@@ -127,6 +127,7 @@ def message(frame_type: type[Any]) -> Any:
         reply_to=None,
         reply=None,
         reactions=[],
+        pinned_at=None,
         client_id=None,
     )
     return frame_type(message=data)

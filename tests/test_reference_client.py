@@ -73,6 +73,7 @@ def _message(event_seq: int) -> str:
         "reply_to": None,
         "reply": None,
         "reactions": [],
+        "pinned_at": None,
         "client_id": None,
     }
     return json.dumps({"type": "message.new", "message": message})

@@ -231,6 +231,8 @@ class ChatSettings:
     # Seconds after sending during which authors may edit their message; None = unlimited.
     EDIT_WINDOW = Setting[float | None](None, seconds_or_none)
     MAX_MESSAGE_LENGTH = Setting(4000, positive_int)
+    # Messages pinned in one room at a time.
+    MAX_PINS = Setting(50, positive_int)
     # Reactions: distinct emoji on one message, and reactions on it in all.
     MAX_REACTION_EMOJI = Setting(20, positive_int)
     MAX_REACTIONS = Setting(500, positive_int)

@@ -205,6 +205,8 @@ class ChatMessage(models.Model):
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     is_deleted = models.BooleanField(_("deleted"), default=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    # Pinned by a moderator (services/pins.py): listed in the room's "Pinned" panel.
+    pinned_at = models.DateTimeField(_("pinned at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("deleted by"),
@@ -233,6 +235,12 @@ class ChatMessage(models.Model):
         ]
         indexes = [
             models.Index(fields=["sender", "created_at"], name="scchat_msg_sender_idx"),
+            # The room's "Pinned" panel: few rows per room.
+            models.Index(
+                fields=["room", "pinned_at"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="scchat_msg_pinned_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -171,7 +171,9 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     node.focus()
     node.press("Enter")
     menu = node.locator("[role=menu]")
-    expect(menu.get_by_role("menuitem")).to_have_text(["Reply", "Edit", "Copy link", "Delete"])
+    expect(menu.get_by_role("menuitem")).to_have_text(
+        ["Reply", "React", "Edit", "Pin", "Copy link", "Delete"]
+    )
     expect(menu.get_by_role("menuitem").first).to_be_focused()
     alice.keyboard.press("ArrowUp")
     expect(menu.get_by_role("menuitem", name="Delete")).to_be_focused()
@@ -196,7 +198,7 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     expect(bob.locator("#message-list li.scc-deleted .scc-content")).to_have_text("Message deleted")
     # Bob may not edit or delete Alice's messages: his menu replies and copies the link.
     expect(open_menu(bob, "typed, then edited").get_by_role("menuitem")).to_have_text(
-        ["Reply", "Copy link"]
+        ["Reply", "React", "Copy link"]
     )
 
 
@@ -208,7 +210,7 @@ def test_a_moderator_sees_no_delete_under_every_message(
     page = open_page("alice", f"/chat/room/{slug}/")  # the owner moderates the room
     expect(page.locator("#message-list [data-action]")).to_have_count(0)
     expect(open_menu(page, "from bob").get_by_role("menuitem")).to_have_text(
-        ["Reply", "Copy link", "Delete"]
+        ["Reply", "React", "Pin", "Copy link", "Delete"]
     )
 
 

@@ -272,7 +272,9 @@ def test_the_conversation_works_in_a_room_reached_by_switching(
     node.press("Enter")
     menu = node.locator("[role=menu]")
     # She owns the room: she deletes others' messages.
-    expect(menu.get_by_role("menuitem")).to_have_text(["Reply", "Copy link", "Delete"])
+    expect(menu.get_by_role("menuitem")).to_have_text(
+        ["Reply", "React", "Pin", "Copy link", "Delete"]
+    )
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)
     # Alt+Shift+M reaches the new pane's composer; ↑ edits my last message in place.

@@ -41,7 +41,13 @@ def document(**kwargs: Any) -> Any:
     """
 
     def decorator(method: Any) -> Any:
-        method.schema = ChatAutoSchema
+        # Stacked (one per HTTP method of an action): extend the schema class the previous
+        # one made, which extend_schema keeps in the action's kwargs (it reads a ``schema``
+        # attribute first, so that one must go).
+        if "schema" in getattr(method, "kwargs", {}):
+            method.__dict__.pop("schema", None)
+        else:
+            method.schema = ChatAutoSchema
         return extend_schema(**kwargs)(method)
 
     return decorator

@@ -36,6 +36,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         "partial_update": ("409",),
         "destroy": ("409",),
         "reactions": ("409",),
+        "pin": ("409",),
     }
 
     def get_queryset(self) -> QuerySet[ChatMessage]:
@@ -135,18 +136,56 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         return Response(self._render(message))
 
     @document(
-        summary="Add my reaction (POST, body) or remove it (DELETE, ?emoji=); idempotent",
+        methods=["POST"],
+        summary="Add my reaction (adding it again changes nothing)",
         parameters=[MESSAGE_ID],
         request=ReactionSerializer,
         responses={200: MessageSerializer},
     )
+    @document(
+        methods=["DELETE"],
+        summary="Remove my reaction (removing one not there changes nothing)",
+        parameters=[MESSAGE_ID, ReactionSerializer],
+        request=None,
+        responses={200: MessageSerializer},
+    )
     @action(detail=True, methods=["post", "delete"], url_path="reactions")
     def reactions(self, request: Request, room_slug: str, pk: str) -> Response:
-        message, access = self._message(room_slug, pk)
         add = request.method == "POST"
-        params = ReactionSerializer(data=request.data if add else request.query_params)
+        data = request.data if add else request.query_params
+        return self._react(request, room_slug, pk, data, add=add)
+
+    def _react(
+        self, request: Request, room_slug: str, pk: str, data: Any, *, add: bool
+    ) -> Response:
+        message, access = self._message(room_slug, pk)
+        params = ReactionSerializer(data=data)
         params.is_valid(raise_exception=True)
         message = services.check_react(
             request.user, message, params.validated_data["emoji"], access, add=add
         )
         return Response(self._render(message))
+
+    @document(
+        summary="Pin a message (POST) or unpin it (DELETE): the room's moderators",
+        parameters=[MESSAGE_ID],
+        request=None,
+        responses={200: MessageSerializer},
+    )
+    @action(detail=True, methods=["post", "delete"], url_path="pin")
+    def pin(self, request: Request, room_slug: str, pk: str) -> Response:
+        message, access = self._message(room_slug, pk)
+        pinned = request.method == "POST"
+        message = services.check_pin(request.user, message, access, pinned=pinned)
+        return Response(self._render(message))
+
+    @document(
+        summary="The room's pinned messages, newest pin first",
+        responses=MessageSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], url_path="pinned", pagination_class=None)
+    def pinned(self, request: Request, room_slug: str) -> Response:
+        room, _access = services.get_room_for(request.user, room_slug)
+        context = {"room_slug": room.slug, "show_deleted_content": False}
+        messages = queries.pinned_messages(room)
+        return Response(MessageSerializer(messages, many=True, context=context).data)

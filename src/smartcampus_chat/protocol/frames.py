@@ -105,6 +105,8 @@ class MessageData(Schema):
     reply: ReplyData | None
     #: Emoji reactions, in the order each emoji was first added.
     reactions: list[ReactionData]
+    #: When a moderator pinned it (None: not pinned).
+    pinned_at: datetime | None
     client_id: str | None
 
 
@@ -154,6 +156,14 @@ class MessageReactions(Schema):
     """A message's reactions changed (the message, with them, as it is now)."""
 
     type: Literal["message.reactions"] = "message.reactions"
+    message: MessageData
+
+
+@server_frame(numbered=True)
+class MessagePinned(Schema):
+    """A message was pinned or unpinned (``message.pinned_at``)."""
+
+    type: Literal["message.pinned"] = "message.pinned"
     message: MessageData
 
 
@@ -295,6 +305,7 @@ ServerFrame = Annotated[
     | MessageEdited
     | MessageDeleted
     | MessageReactions
+    | MessagePinned
     | ParticipantJoined
     | ParticipantLeft
     | Participants
@@ -364,6 +375,20 @@ class RemoveReaction(ClientFrame):
     room: str | None = None
     message_id: int
     emoji: str
+
+
+@client_frame("pins")
+class PinMessage(ClientFrame):
+    type: Literal["message.pin"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("pins")
+class UnpinMessage(ClientFrame):
+    type: Literal["message.unpin"]
+    room: str | None = None
+    message_id: int
 
 
 @client_frame("typing")

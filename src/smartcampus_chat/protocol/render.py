@@ -114,6 +114,7 @@ def message_data(
         reply_to=message.reply_to_id,
         reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
         reactions=reactions_data(message),
+        pinned_at=message.pinned_at,
         client_id=message.client_id or None,
     )
 

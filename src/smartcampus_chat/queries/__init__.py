@@ -36,6 +36,7 @@ from smartcampus_chat.queries.people import (
     people_search_fields,
     search_people,
 )
+from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.reads import unread_summary
 from smartcampus_chat.queries.rooms import (
     RoomDetail,
@@ -90,6 +91,7 @@ __all__ = [
     "participants",
     "people_page",
     "people_search_fields",
+    "pinned_messages",
     "private_titles",
     "room_by_id",
     "room_create_choices",

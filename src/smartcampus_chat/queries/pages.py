@@ -16,10 +16,11 @@ from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.frames import ReplyData
-from smartcampus_chat.protocol.render import reply_data, visible_content, visible_html
+from smartcampus_chat.protocol.render import excerpt, reply_data, visible_content, visible_html
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
+from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.rooms import joinable_rooms, room_for, with_titles
 from smartcampus_chat.queries.sidebar import Sidebar, sidebar
 
@@ -92,6 +93,14 @@ class MessageRow:
 
 
 @dataclass(frozen=True)
+class PinnedRow:
+    """A pinned message in the room's "Pinned" panel: the start of its text."""
+
+    message: ChatMessage
+    excerpt: str
+
+
+@dataclass(frozen=True)
 class RoomPage:
     """A room's page: one page of history and what the viewer may do there; ``room.title``
     is what the viewer calls the room (:func:`with_titles`)."""
@@ -117,6 +126,8 @@ class RoomPage:
     last_read_seq: int | None
     #: The shell's room sidebar; None for the conversation pane alone (``?pane=1``).
     sidebar: Sidebar | None = None
+    #: The room's pinned messages, newest pin first, each with its quote's text.
+    pinned: list[PinnedRow] | None = None
 
 
 def room_page(
@@ -170,6 +181,7 @@ def room_page(
         ),
         last_read_seq=None if mine is None else mine.last_read_seq,
         sidebar=sidebar(user) if with_sidebar else None,
+        pinned=[PinnedRow(m, excerpt(m.content_html)) for m in pinned_messages(room)],
     )
 
 

@@ -46,6 +46,7 @@ from smartcampus_chat.services.messages import (
     do_restore_message,
     get_message_for,
 )
+from smartcampus_chat.services.pins import check_pin, do_pin
 from smartcampus_chat.services.reactions import check_react, do_react
 from smartcampus_chat.services.reads import check_mark_read, do_mark_read
 from smartcampus_chat.services.rooms import (
@@ -71,6 +72,7 @@ __all__ = [
     "check_leave_room",
     "check_mark_read",
     "check_open_private",
+    "check_pin",
     "check_react",
     "check_remove_member",
     "check_send_message",
@@ -83,6 +85,7 @@ __all__ = [
     "do_leave_room",
     "do_mark_read",
     "do_open_private",
+    "do_pin",
     "do_react",
     "do_remove_member",
     "do_render_messages",

@@ -32,6 +32,7 @@ from smartcampus_chat.realtime import events
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
+    "pinned_at",
     "content",
     "content_html",
     "is_edited",

@@ -61,6 +61,8 @@ def client_strings() -> dict[str, str]:
         "replyingTo": gettext("Replying to %(name)s"),
         "cancelReply": gettext("Cancel reply"),
         "react": gettext("React"),
+        "pin": gettext("Pin"),
+        "unpin": gettext("Unpin"),
         "addReaction": gettext("Add a reaction"),
         "searchEmoji": gettext("Search emoji"),
         "noEmoji": gettext("No emoji found"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from smartcampus_chat.protocol.frames import ClientFrame
 from smartcampus_chat.protocol.registry import Direction, client_spec, frame_type, specs
-from smartcampus_chat.ws.handlers import history, messages, ping, reactions, reads, typing
+from smartcampus_chat.ws.handlers import history, messages, ping, pins, reactions, reads, typing
 from smartcampus_chat.ws.handlers.base import Handler, Handlers
 
 
@@ -51,6 +51,7 @@ def build_routes(*families: Handlers) -> dict[str, Route]:
 FAMILIES = (
     messages.HANDLERS,
     reactions.HANDLERS,
+    pins.HANDLERS,
     typing.HANDLERS,
     reads.HANDLERS,
     history.HANDLERS,

@@ -44,6 +44,7 @@ const FRAME_HANDLERS = {
   "message.edited": onMessageFrame,
   "message.deleted": onMessageFrame,
   "message.reactions": onMessageFrame,
+  "message.pinned": onMessageFrame,
   ack: onAck,
   error: onError,
   pong: ignore,

@@ -13,6 +13,7 @@ import { announce, t } from "./i18n.js";
 import { closeMenu, init as initMenu, isOpen, openMenu } from "./menu.js";
 import { list } from "./messages.js";
 import { $, config, roomSlug } from "./page.js";
+import { canPin, togglePin } from "./pins.js";
 import { openPicker } from "./reactions.js";
 import { startReply } from "./replies.js";
 import { nextId, send } from "./socket.js";
@@ -36,12 +37,21 @@ const ACTIONS = [
   { action: "reply", label: t("reply"), icon: "bi-reply", allowed: canReply, run: reply },
   { action: "react", label: t("react"), icon: "bi-emoji-smile", allowed: canReply, run: react },
   { action: "edit", label: t("edit"), icon: "bi-pencil", allowed: can("data-can-edit"), run: edit },
+  { action: "pin", label: pinLabel, icon: "bi-pin-angle", allowed: canPin, run: pin },
   { action: "copy-link", label: t("copyLink"), icon: "bi-link-45deg", allowed: always, run: copyLink },
   { action: "delete", label: t("delete"), icon: "bi-trash", danger: true, allowed: can("data-can-delete"), run: confirmDelete },
 ];
 
 function messageOf(element) {
   return element.closest("li.scc-message[data-id]");
+}
+
+function pinLabel(node) {
+  return node.hasAttribute("data-pinned") ? t("unpin") : t("pin");
+}
+
+function pin(button) {
+  togglePin(messageOf(button));
 }
 
 function react(button) {
@@ -122,8 +132,11 @@ export function toggleMenu(button, focusLast) {
   if (!node || !node.getAttribute("data-id") || node.classList.contains("scc-pending")) {
     return;
   }
+  // A label may depend on the message ("Pin" or "Unpin"): a function of it.
   const entries = ACTIONS.filter(function (entry) {
     return entry.allowed(node);
+  }).map(function (entry) {
+    return typeof entry.label === "function" ? Object.assign({}, entry, { label: entry.label(node) }) : entry;
   });
   openMenu(button, entries, focusLast);
 }

@@ -9,6 +9,7 @@ import { formatFull, formatTime } from "./dates.js";
 import { plainText, showFormatted } from "./format.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
+import { showPin, updatePinned } from "./pins.js";
 import { refreshQuotes, showQuote } from "./quotes.js";
 import { showReactions } from "./reactions.js";
 import { noteEventSeq } from "./socket.js";
@@ -92,6 +93,7 @@ export function fill(node, message) {
   }
   showQuote(node, message);
   showReactions(node, message);
+  showPin(node, message);
   const edited = $(".scc-edited", node);
   if (edited) {
     edited.hidden = !(message.is_edited && !message.is_deleted);
@@ -173,6 +175,7 @@ export function onMessageFrame(frame) {
   upsert(message, frame.type === "message.new");
   if (frame.type !== "message.new") {
     refreshQuotes(message);
+    updatePinned(message);
   }
   emit("message", { message: message, type: frame.type });
 }
