@@ -4,6 +4,7 @@ the HTML page."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -115,3 +116,27 @@ def test_a_message_link_opens_the_page_around_the_message(
     for value in (str(other.pk), str(first.pk + 100)):
         assert logged_in(bob).get(url, {"message": value}).status_code == 404
     assert logged_in(bob).get(url, {"message": "x1"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_xss_corpus_in_quotes_is_text(alice: Any, bob: Any, public_room: ChatRoom) -> None:
+    from smartcampus_chat.protocol.render import excerpt
+    from tests.xss_corpus import PAYLOADS
+
+    services.do_join_room(bob, public_room)
+    sample = PAYLOADS[:: max(1, len(PAYLOADS) // 40)]
+    expected = []
+    for payload in sample:
+        parent = services.do_send_message(alice, public_room, payload.text).message
+        services.do_send_message(bob, public_room, "re", reply_to=parent)
+        expected.append(excerpt(parent.content_html))
+    page = logged_in(bob).get(public_room.get_absolute_url() + "?after=0").content.decode()
+    # The empty one is the client's template of a message (#scc-message-template).
+    shown = [
+        text
+        for text in re.findall(r'<span class="scc-reply-excerpt">(.*?)</span></a>', page, re.S)
+        if text
+    ]
+    assert all("<" not in text for text in shown)
+    assert [html.unescape(text) for text in shown] == expected[: len(shown)]
+    assert len(shown) >= 20
