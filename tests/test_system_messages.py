@@ -156,7 +156,9 @@ def test_the_xss_corpus_posted_as_the_site_renders_only_formatting(
         # The empty one is the client's template of a message (#scc-message-template).
         shown += [
             t
-            for t in re.findall(r'<div class="scc-content">(.*?)</div>\n  </div>', page, re.S)
+            for t in re.findall(
+                r'<div class="scc-content">(.*?)</div>\n    <div class="scc-reactions', page, re.S
+            )
             if t
         ]
         older = re.search(r'id="older"[^>]*href="([^"]+)"', page)

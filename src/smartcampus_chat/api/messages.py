@@ -19,7 +19,7 @@ from smartcampus_chat.api.serializers.messages import (
     HistoryQuerySerializer,
     MessageCreateSerializer,
     MessageUpdateSerializer,
-    ReactionSerializer,
+    ReactionInputSerializer,
 )
 from smartcampus_chat.api.shapes import MessageSerializer
 from smartcampus_chat.domain.policies import RoomAccess
@@ -139,13 +139,13 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         methods=["POST"],
         summary="Add my reaction (adding it again changes nothing)",
         parameters=[MESSAGE_ID],
-        request=ReactionSerializer,
+        request=ReactionInputSerializer,
         responses={200: MessageSerializer},
     )
     @document(
         methods=["DELETE"],
         summary="Remove my reaction (removing one not there changes nothing)",
-        parameters=[MESSAGE_ID, ReactionSerializer],
+        parameters=[MESSAGE_ID, ReactionInputSerializer],
         request=None,
         responses={200: MessageSerializer},
     )
@@ -159,7 +159,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         self, request: Request, room_slug: str, pk: str, data: Any, *, add: bool
     ) -> Response:
         message, access = self._message(room_slug, pk)
-        params = ReactionSerializer(data=data)
+        params = ReactionInputSerializer(data=data)
         params.is_valid(raise_exception=True)
         message = services.check_react(
             request.user, message, params.validated_data["emoji"], access, add=add

@@ -52,7 +52,7 @@ class MessageUpdateSerializer(SettingsLengthMixin, serializers.Serializer):
     content = serializers.CharField()
 
 
-class ReactionSerializer(serializers.Serializer):
+class ReactionInputSerializer(serializers.Serializer):
     """The emoji of a reaction added (body of POST) or removed (query of DELETE)."""
 
     emoji = serializers.CharField(
