@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from smartcampus_chat.markup import plain_text, render
 from tests.browser.conftest import (
     MESSAGES,
     Api,
@@ -23,6 +24,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.live import LiveServer
 from tests.browser.test_accessibility import axe_violations, describe
+from tests.markup_audit import text_content
 
 
 def seed(live_site: LiveServer, slug: str, rows: list[tuple[str, str, int]]) -> None:
@@ -388,30 +390,30 @@ def test_conversation_is_axe_clean_with_menu_editor_and_divider(
     assert not violations, describe(violations)
 
 
+# For each of one's own messages: what the inline editor starts from, what the delete
+# dialog quotes, and how many elements the chat never renders it holds (its formatting,
+# links included, is the server's allow-list: tests/browser/test_xss.py audits it).
 XSS_THROUGH_MENU_EDITOR_AND_DIALOG = """async () => {
-  const wrong = [];
+  const seen = [];
   const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
   for (const node of document.querySelectorAll("#message-list li.scc-message.scc-mine")) {
-    const text = node.querySelector(".scc-content").textContent;
     const button = node.querySelector(".scc-menu-button");
     button.click();
     node.querySelector('[role=menu] [data-action="edit"]').click();
     const editor = node.querySelector(".scc-edit textarea");
-    if (!editor || editor.value !== text) wrong.push(["editor", node.id]);
+    const source = editor ? editor.value : null;
     node.querySelector(".scc-edit-cancel").click();
     button.click();
     node.querySelector('[role=menu] [data-action="delete"]').click();
     const dialog = document.querySelector("dialog.scc-dialog");
-    if (!dialog || dialog.querySelector(".scc-dialog-quote").textContent !== text) {
-      wrong.push(["dialog", node.id]);
-    }
-    const markup = node.querySelectorAll("img, script, iframe, svg, style, a, form, object");
-    const inDialog = dialog ? dialog.querySelectorAll("img, script, iframe, svg, style, a") : [];
-    if (markup.length || inDialog.length) wrong.push(["markup", node.id]);
+    const quote = dialog ? dialog.querySelector(".scc-dialog-quote").textContent : null;
+    const markup = node.querySelectorAll("img, script, iframe, svg, style, form, object").length
+      + (dialog ? dialog.querySelectorAll(".scc-dialog-quote *").length : 1);
+    seen.push([source, quote, markup]);
     dialog && dialog.close();
     while (document.querySelector("dialog.scc-dialog")) await tick();
   }
-  return wrong;
+  return seen;
 }"""
 
 
@@ -419,8 +421,9 @@ def test_xss_corpus_through_the_menu_the_editor_the_dialog_and_the_dividers(
     open_page: OpenPage, room: Callable[..., str], live_site: LiveServer
 ) -> None:
     """Every payload of tests/xss_corpus.py, as a message of one's own read by the inline
-    editor and the delete dialog, and of someone else's after the "new messages" divider
-    and under day separators: shown as text, never run."""
+    editor (its Markdown, as written) and the delete dialog (its text, without
+    formatting), and of someone else's after the "new messages" divider and under day
+    separators: shown as its formatted text, never run."""
     from tests.xss_corpus import PAYLOADS
 
     slug = room("alice", "bob")
@@ -439,8 +442,9 @@ def test_xss_corpus_through_the_menu_the_editor_the_dialog_and_the_dividers(
     assert page.evaluate(wait) == 50  # a page of history; the older ones load on scroll
     mine = page.locator("#message-list li.scc-mine")
     scroll_to_oldest(page)
-    assert page.evaluate(XSS_THROUGH_MENU_EDITOR_AND_DIALOG) == []
+    seen = page.evaluate(XSS_THROUGH_MENU_EDITOR_AND_DIALOG)
+    assert seen == [[text, plain_text(render(text)), 0] for _, text, _ in rows[:-1]]
     contents = page.locator("#message-list li.scc-mine .scc-content").all_text_contents()
-    assert contents == [row[1] for row in rows[:-1]]
+    assert contents == [text_content(render(row[1])) for row in rows[:-1]]
     assert mine.count() == len(chunks)
     assert hits == []
