@@ -346,7 +346,7 @@ _LINE = st.text(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=5000, deadline=None)
 @given(_LINE)
 def test_the_plain_line_shortcut_renders_as_the_parser_does(line: str) -> None:
     if markdown_module._PLAIN.fullmatch(line):

@@ -32,8 +32,9 @@ _OFF = ["heading", "lheading", "hr", "image", "html_block", "html_inline"]
 #: A line no Markdown rule can touch, rendered without the parser (most chat lines): it
 #: starts with a letter (no list, quote or heading marker); then letters, digits, single
 #: spaces and punctuation that starts nothing (":", ".", "!" only before a space or at the
-#: end, so no link, domain or image). tests/test_formatting.py compares it with the parser.
-_PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[,;'\"?()%=+-]| (?=\S)|[.:!](?= |$))*")
+#: end, so no link, domain or image; "|" makes no table on one line).
+#: tests/test_formatting.py compares it with the parser.
+_PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[,;'\"?()%=+|-]| (?=\S)|[.:!](?= |$))*")
 
 
 def _fence(code: str, language: str, _attrs: str) -> str:
