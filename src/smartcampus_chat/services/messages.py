@@ -141,7 +141,7 @@ def check_edit_message(
     return do_edit_message(user, message, content)
 
 
-class _Unchanged(Exception):
+class Unchanged(Exception):
     """Rolls back a change found unnecessary once the row is locked (and its number)."""
 
 
@@ -203,7 +203,7 @@ def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
             event_seq = next_event(message.room_id)
             lock_message(message)
             if message.is_deleted:
-                raise _Unchanged
+                raise Unchanged
             message.is_deleted = True
             message.deleted_at = timezone.now()
             message.deleted_by = user
@@ -213,7 +213,7 @@ def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
             signals.send_on_commit(
                 signals.message_deleted, ChatMessage, message=message, room=message.room, user=user
             )
-    except _Unchanged:
+    except Unchanged:
         pass
     return message
 
@@ -225,13 +225,13 @@ def do_restore_message(message: ChatMessage) -> ChatMessage:
             event_seq = next_event(message.room_id)
             lock_message(message)
             if not message.is_deleted:
-                raise _Unchanged
+                raise Unchanged
             message.is_deleted = False
             message.deleted_at = None
             message.deleted_by = None
             message.event_seq = event_seq
             message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
             events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
-    except _Unchanged:
+    except Unchanged:
         pass
     return message

@@ -20,11 +20,7 @@ from smartcampus_chat.models import ChatMessage
 from smartcampus_chat.protocol.frames import MessagePinned
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.messages import check_can_post, lock_message, next_event
-
-
-class _Unchanged(Exception):
-    """Rolls back the change number of a change found unnecessary under the locks."""
+from smartcampus_chat.services.messages import Unchanged, check_can_post, lock_message, next_event
 
 
 def check_pin(user: Any, message: ChatMessage, access: RoomAccess, *, pinned: bool) -> ChatMessage:
@@ -44,7 +40,7 @@ def do_pin(message: ChatMessage, *, pinned: bool) -> ChatMessage:
             event_seq = next_event(message.room_id)
             lock_message(message)
             if pinned == (message.pinned_at is not None):
-                raise _Unchanged
+                raise Unchanged
             if pinned:
                 if message.is_deleted:
                     raise MessageGone()
@@ -58,6 +54,6 @@ def do_pin(message: ChatMessage, *, pinned: bool) -> ChatMessage:
             message.event_seq = event_seq
             message.save(update_fields=["pinned_at", "event_seq"])
             events.publish_to_room(message.room_id, MessagePinned(message=message_data(message)))
-    except _Unchanged:
+    except Unchanged:
         message.refresh_from_db(fields=["event_seq", "pinned_at"])
     return message

@@ -24,11 +24,7 @@ from smartcampus_chat.models import ChatMessage, ChatReaction
 from smartcampus_chat.protocol.frames import MessageReactions
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.messages import check_can_post, lock_message, next_event
-
-
-class _Unchanged(Exception):
-    """Rolls back the change number of a change found unnecessary under the locks."""
+from smartcampus_chat.services.messages import Unchanged, check_can_post, lock_message, next_event
 
 
 def check_react(
@@ -55,7 +51,7 @@ def do_react(user: Any, message: ChatMessage, emoji: str, *, add: bool) -> ChatM
             rows = list(ChatReaction.objects.filter(message=message).order_by("pk"))
             mine = [r for r in rows if r.user_id == user.pk and r.emoji == emoji]
             if add == bool(mine):
-                raise _Unchanged
+                raise Unchanged
             if add:
                 _check_room_for(emoji, rows)
                 rows.append(ChatReaction.objects.create(message=message, user=user, emoji=emoji))
@@ -75,7 +71,7 @@ def do_react(user: Any, message: ChatMessage, emoji: str, *, add: bool) -> ChatM
                 emoji=emoji,
                 added=add,
             )
-    except _Unchanged:
+    except Unchanged:
         message.refresh_from_db(fields=["event_seq"])
         message.reaction_rows = list(  # type: ignore[attr-defined]
             ChatReaction.objects.filter(message=message).order_by("pk")

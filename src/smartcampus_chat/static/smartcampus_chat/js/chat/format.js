@@ -38,6 +38,13 @@ export function plainText(container) {
   return copy.textContent.replace(SPACES, " ").replace(/^ | $/g, "");
 }
 
+/** The start of a message's text, as quotes and the pinned list show it: its plain text
+    cut at 120 characters (the server's ``protocol.render.excerpt``). */
+export function excerptOf(html) {
+  const text = plainTextOf(html);
+  return text.length <= 120 ? text : text.slice(0, 119) + "…";
+}
+
 /** plainText of `html` (a message's content_html). */
 export function plainTextOf(html) {
   return plainText(parse(html));

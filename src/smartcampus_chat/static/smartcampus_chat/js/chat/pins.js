@@ -5,12 +5,10 @@
  * pin first, each entry a link to the message.
  */
 
-import { plainTextOf } from "./format.js";
+import { excerptOf } from "./format.js";
 import { authorName } from "./i18n.js";
 import { $, config, roomSlug } from "./page.js";
 import { nextId, send } from "./socket.js";
-
-const EXCERPT_CHARS = 120;
 
 /** Show whether message `node` is pinned (the pin by its time). */
 export function showPin(node, message) {
@@ -35,7 +33,6 @@ export function togglePin(node) {
 }
 
 function entry(message) {
-  const text = plainTextOf(message.content_html);
   const item = document.createElement("li");
   item.setAttribute("data-message-id", String(message.id));
   item.setAttribute("data-pinned-at", message.pinned_at);
@@ -47,7 +44,7 @@ function entry(message) {
   author.textContent = authorName(message);
   const excerpt = document.createElement("span");
   excerpt.className = "scc-pinned-excerpt";
-  excerpt.textContent = text.length <= EXCERPT_CHARS ? text : text.slice(0, EXCERPT_CHARS - 1) + "…";
+  excerpt.textContent = excerptOf(message.content_html);
   link.append(author, " ", excerpt);
   item.appendChild(link);
   return item;

@@ -7,16 +7,9 @@
  */
 
 import { emit } from "./bus.js";
-import { plainTextOf } from "./format.js";
+import { excerptOf } from "./format.js";
 import { authorName, t } from "./i18n.js";
 import { $, $$ } from "./page.js";
-
-const EXCERPT_CHARS = 120;
-
-function excerptOf(message) {
-  const text = plainTextOf(message.content_html);
-  return text.length <= EXCERPT_CHARS ? text : text.slice(0, EXCERPT_CHARS - 1) + "…";
-}
 
 function fillQuote(quote, reply) {
   $(".scc-reply-author", quote).textContent = authorName(reply);
@@ -48,7 +41,7 @@ export function refreshQuotes(message) {
       kind: message.kind,
       sender: message.sender,
       is_deleted: message.is_deleted,
-      excerpt: message.is_deleted ? null : excerptOf(message),
+      excerpt: message.is_deleted ? null : excerptOf(message.content_html),
     });
   });
 }
