@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 from rest_framework import ISO_8601, serializers
 
-from smartcampus_chat.protocol.frames import MessageData, ReactionData, ReplyData, UserRef
+from smartcampus_chat.protocol.payloads import MessageData, ReactionData, ReplyData, UserRef
 from smartcampus_chat.protocol.render import message_data, reply_data, user_ref
 
 

@@ -7,7 +7,7 @@ from typing import Any, cast
 from smartcampus_chat.identity import display_name, public_username
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.protocol.frames import (
+from smartcampus_chat.protocol.payloads import (
     MessageData,
     MessageKindName,
     ReactionData,

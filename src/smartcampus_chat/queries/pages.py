@@ -15,7 +15,7 @@ from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.protocol.frames import ReplyData
+from smartcampus_chat.protocol.payloads import ReplyData
 from smartcampus_chat.protocol.render import excerpt, reply_data, visible_content, visible_html
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants

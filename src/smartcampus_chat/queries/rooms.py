@@ -18,7 +18,7 @@ from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_u
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
-from smartcampus_chat.protocol.frames import RoomData
+from smartcampus_chat.protocol.payloads import RoomData
 from smartcampus_chat.protocol.render import room_data
 
 

@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.protocol.frames import Schema
+from smartcampus_chat.protocol.payloads import Schema
 from smartcampus_chat.protocol.registry import routing_facts
 from smartcampus_chat.realtime.fanout import Subscriber
 from smartcampus_chat.realtime.hub import get_hub

@@ -36,7 +36,8 @@ from smartcampus_chat import signals
 from smartcampus_chat.exceptions import RoomArchived
 from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
-from smartcampus_chat.protocol.frames import MessageNew, Schema, UserRef
+from smartcampus_chat.protocol.frames import MessageNew
+from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services import sql

@@ -19,7 +19,7 @@ import asyncio
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.infra.batching import Batcher, PerLoop
-from smartcampus_chat.protocol.frames import MessageData
+from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.batch import SendRequest, check_send_messages

@@ -26,7 +26,8 @@ from smartcampus_chat.exceptions import (
 )
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatRoom
-from smartcampus_chat.protocol.frames import MessageData, MessageDeleted, MessageEdited
+from smartcampus_chat.protocol.frames import MessageDeleted, MessageEdited
+from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
 

@@ -29,12 +29,8 @@ from smartcampus_chat import services
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import ChatError, NotFound, ValidationFailed
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.protocol.frames import (
-    MEMBERSHIP_TYPES,
-    REFRESHING_TYPES,
-    ErrorFrame,
-    Schema,
-)
+from smartcampus_chat.protocol.frames import MEMBERSHIP_TYPES, REFRESHING_TYPES, ErrorFrame
+from smartcampus_chat.protocol.payloads import Schema
 from smartcampus_chat.realtime import events
 from smartcampus_chat.realtime.sockets import Inbox, Message, Outbox
 from smartcampus_chat.services.connections import FollowedRoom

@@ -15,12 +15,11 @@ from smartcampus_chat.protocol.frames import (
     MessageDeleted,
     MessageEdited,
     MessageNew,
-    ParticipantData,
     Participants,
     Resumed,
     ResumeFrame,
-    Schema,
 )
+from smartcampus_chat.protocol.payloads import ParticipantData, Schema
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.services.history import allow_resume_page, check_resume
 from smartcampus_chat.ws.handlers.base import Handlers

@@ -20,9 +20,9 @@ from smartcampus_chat.protocol.frames import (
     ClientFrame,
     DeleteMessage,
     EditMessage,
-    MessageData,
     SendMessage,
 )
+from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.services.batch import SendRequest
 from smartcampus_chat.services.batcher import get_batcher

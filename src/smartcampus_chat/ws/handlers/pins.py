@@ -7,7 +7,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from smartcampus_chat import services
-from smartcampus_chat.protocol.frames import MessageData, PinMessage, UnpinMessage
+from smartcampus_chat.protocol.frames import PinMessage, UnpinMessage
+from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.ws.handlers.base import Handlers
 from smartcampus_chat.ws.handlers.messages import ack, message_in

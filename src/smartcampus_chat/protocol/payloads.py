@@ -1,0 +1,99 @@
+"""The payloads frames carry (a message, a room, a person...), each defined once: the
+WebSocket frames (:mod:`.frames`) and the REST API (``api/shapes.py``) render them alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserRef(Schema):
+    """A person. ``name``: the display name (``DISPLAY_NAME``); ``username``: the login
+    identifier, null unless the host sets ``EXPOSE_USERNAME``."""
+
+    id: int
+    username: str | None
+    name: str
+
+
+#: ``models.MessageKind``'s values.
+MessageKindName = Literal["user", "system"]
+
+
+class ReplyData(Schema):
+    """The message a reply answers, as the reply's quote shows it (as it is now: clients
+    update it from the parent's ``message.edited``/``message.deleted``, docs/protocol.md)."""
+
+    id: int
+    seq: int
+    kind: MessageKindName
+    sender: UserRef | None
+    #: The parent's text without formatting, cut at 120 characters; None once deleted.
+    excerpt: str | None
+    is_deleted: bool
+
+
+class ReactionData(Schema):
+    """One emoji on a message: how many people, and who (user ids, oldest first)."""
+
+    emoji: str
+    count: int
+    user_ids: list[int]
+
+
+class MessageData(Schema):
+    id: int
+    room: str
+    seq: int
+    event_seq: int
+    #: ``system``: posted by the site (no sender; shown under the site's name).
+    kind: MessageKindName
+    # None for a system message, and once the sender's account is deleted.
+    sender: UserRef | None
+    # None once the message is deleted (moderators read it through the admin or the API).
+    #: The Markdown source, as written (what an editor starts from).
+    content: str | None
+    #: ``content`` rendered when it was written: sanitised HTML, the only user-derived HTML
+    #: a client inserts (docs/formatting.md). None once deleted, as ``content``.
+    content_html: str | None
+    created_at: datetime
+    is_edited: bool
+    edited_at: datetime | None
+    is_deleted: bool
+    deleted_at: datetime | None
+    reply_to: int | None
+    #: The message replied to (its quote); None when ``reply_to`` is None, or when the
+    #: parent is gone for good.
+    reply: ReplyData | None
+    #: Emoji reactions, in the order each emoji was first added.
+    reactions: list[ReactionData]
+    #: When a moderator pinned it (None: not pinned).
+    pinned_at: datetime | None
+    client_id: str | None
+
+
+class RoomData(Schema):
+    id: int
+    slug: str
+    name: str
+    #: The room as its recipient names it: a private room's other person, else ``name``.
+    title: str
+    room_type: Literal["public", "group", "course", "private"]
+    description: str
+    is_archived: bool
+    last_seq: int
+    last_event_seq: int
+
+
+class ParticipantData(Schema):
+    user: UserRef
+    role: str
+    online: bool
+    last_seen: datetime | None
