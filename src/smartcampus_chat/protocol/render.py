@@ -66,8 +66,8 @@ def reply_data(parent: ChatMessage | None) -> ReplyData | None:
     )
 
 
-def reactions_data(message: ChatMessage) -> list[ReactionData]:
-    """``message``'s reactions grouped by emoji, in the order each was first added.
+def reactions_by_emoji(message: ChatMessage) -> dict[str, list[Any]]:
+    """``message``'s reaction rows grouped by emoji, in the order each was first added.
 
     Read from ``reaction_rows`` (``ChatMessage.objects.shown()`` loads them for a page of
     messages at once, and a new message has none); a message loaded without them costs a
@@ -76,10 +76,18 @@ def reactions_data(message: ChatMessage) -> list[ReactionData]:
     rows = getattr(message, "reaction_rows", None)
     if rows is None:
         rows = list(message.reactions.order_by("pk")) if message.pk is not None else []
-    users: dict[str, list[int]] = {}
+    groups: dict[str, list[Any]] = {}
     for row in rows:
-        users.setdefault(row.emoji, []).append(row.user_id)
-    return [ReactionData(emoji=e, count=len(ids), user_ids=ids) for e, ids in users.items()]
+        groups.setdefault(row.emoji, []).append(row)
+    return groups
+
+
+def reactions_data(message: ChatMessage) -> list[ReactionData]:
+    """``message``'s reactions as the protocol carries them (:func:`reactions_by_emoji`)."""
+    return [
+        ReactionData(emoji=emoji, count=len(rows), user_ids=[row.user_id for row in rows])
+        for emoji, rows in reactions_by_emoji(message).items()
+    ]
 
 
 def message_data(

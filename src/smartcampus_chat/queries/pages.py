@@ -16,7 +16,13 @@ from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.payloads import ReplyData
-from smartcampus_chat.protocol.render import excerpt, reply_data, visible_content, visible_html
+from smartcampus_chat.protocol.render import (
+    excerpt,
+    reactions_by_emoji,
+    reply_data,
+    visible_content,
+    visible_html,
+)
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
@@ -61,17 +67,14 @@ class ReactionChip:
 
 def reaction_chips(message: ChatMessage, viewer_id: Any) -> list[ReactionChip]:
     """The chips of ``message`` (its ``reaction_rows``, loaded by ``shown()``)."""
-    users: dict[str, list[Any]] = {}
-    for row in getattr(message, "reaction_rows", []):
-        users.setdefault(row.emoji, []).append(row.user)
     return [
         ReactionChip(
             emoji,
-            len(people),
-            any(person.pk == viewer_id for person in people),
-            ", ".join(display_name(person) for person in people),
+            len(rows),
+            any(row.user_id == viewer_id for row in rows),
+            ", ".join(display_name(row.user) for row in rows),
         )
-        for emoji, people in users.items()
+        for emoji, rows in reactions_by_emoji(message).items()
     ]
 
 

@@ -55,5 +55,5 @@ def do_pin(message: ChatMessage, *, pinned: bool) -> ChatMessage:
             message.save(update_fields=["pinned_at", "event_seq"])
             events.publish_to_room(message.room_id, MessagePinned(message=message_data(message)))
     except Unchanged:
-        message.refresh_from_db(fields=["event_seq", "pinned_at"])
+        pass  # The message as read under its lock (lock_message): nothing changed since.
     return message

@@ -49,6 +49,7 @@ def do_react(user: Any, message: ChatMessage, emoji: str, *, add: bool) -> ChatM
             if message.is_deleted:
                 raise MessageGone()
             rows = list(ChatReaction.objects.filter(message=message).order_by("pk"))
+            message.reaction_rows = rows  # type: ignore[attr-defined]
             mine = [r for r in rows if r.user_id == user.pk and r.emoji == emoji]
             if add == bool(mine):
                 raise Unchanged
@@ -60,7 +61,6 @@ def do_react(user: Any, message: ChatMessage, emoji: str, *, add: bool) -> ChatM
                 rows.remove(mine[0])
             message.event_seq = event_seq
             message.save(update_fields=["event_seq"])
-            message.reaction_rows = rows  # type: ignore[attr-defined]
             events.publish_to_room(message.room_id, MessageReactions(message=message_data(message)))
             signals.send_on_commit(
                 signals.reaction_changed,
@@ -72,10 +72,7 @@ def do_react(user: Any, message: ChatMessage, emoji: str, *, add: bool) -> ChatM
                 added=add,
             )
     except Unchanged:
-        message.refresh_from_db(fields=["event_seq"])
-        message.reaction_rows = list(  # type: ignore[attr-defined]
-            ChatReaction.objects.filter(message=message).order_by("pk")
-        )
+        pass  # The message as read under its lock (lock_message): nothing changed since.
     return message
 
 
