@@ -19,7 +19,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from smartcampus_chat.markup import plain_text
+from smartcampus_chat.markup import mentioned_in, plain_text
 from smartcampus_chat.protocol.frames import RoomData
 
 State = dict[str, Any]
@@ -131,12 +131,21 @@ class Reducer:
         )
         self.state["order"] = active_order(rooms, order)
         listed = [
-            {"room": slug, "unread": room["unread"], "last_read_seq": room["last_read_seq"] or 0}
+            {
+                "room": slug,
+                "unread": room["unread"],
+                "mentions": room["mentions"],
+                "last_read_seq": room["last_read_seq"] or 0,
+            }
             for slug, room in rooms.items()
             if room["unread"]
         ]
         self.state["unread"] = _sorted_unread(
-            {"total": sum(row["unread"] for row in listed), "rooms": listed}
+            {
+                "total": sum(row["unread"] for row in listed),
+                "mentions": sum(row["mentions"] for row in listed),
+                "rooms": listed,
+            }
         )
         return self.state
 
@@ -171,6 +180,7 @@ class Reducer:
             "last_message": latest,
             "last_read_seq": last_read,
             "unread": self._unread(slug, last_read),
+            "mentions": self._unread(slug, last_read, mentions=True),
         }
         if held is None:
             # The pipeline stamps the room and the message with one instant.
@@ -188,15 +198,21 @@ class Reducer:
                 reply["is_deleted"] = parent["is_deleted"]
                 reply["excerpt"] = None if parent["is_deleted"] else cut
 
-    def _unread(self, slug: str, last_read: int) -> int:
-        """Others' undeleted messages after the read marker (docs/api.md, ``unread``)."""
+    def _unread(self, slug: str, last_read: int, *, mentions: bool = False) -> int:
+        """Others' undeleted messages after the read marker (docs/api.md, ``unread``);
+        ``mentions``: those whose HTML mentions me or everyone (docs/protocol.md)."""
         return sum(
             1
             for m in self.state["room"][slug]["history"].values()
             if m["seq"] > last_read
             and not m["is_deleted"]
             and (m["sender"] is None or m["sender"]["id"] != self.me)
+            and (not mentions or self._mentions_me(m))
         )
+
+    def _mentions_me(self, message: Frame) -> bool:
+        ids, everyone = mentioned_in(message["content_html"] or "")
+        return everyone or self.me in ids
 
     def on_message_new(self, frame: Frame) -> None:
         self._message(frame["message"])
@@ -208,7 +224,12 @@ class Reducer:
 
     def on_unread(self, frame: Frame) -> None:
         if frame["room"] in self.state["rooms"]:
-            self._set(frame["room"], unread=frame["unread"], last_read_seq=frame["last_read_seq"])
+            self._set(
+                frame["room"],
+                unread=frame["unread"],
+                mentions=frame["mentions"],
+                last_read_seq=frame["last_read_seq"],
+            )
 
     # Participants and presence.
     def on_participant_joined(self, frame: Frame) -> None:

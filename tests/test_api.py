@@ -362,10 +362,16 @@ def test_mark_read_and_unread_summary(alice: Any, bob: Any, public_room: ChatRoo
     summary = client.get(url("api-unread")).json()
     assert summary == {
         "total": 3,
-        "rooms": [{"room": public_room.slug, "unread": 3, "last_read_seq": 0}],
+        "mentions": 0,
+        "rooms": [{"room": public_room.slug, "unread": 3, "mentions": 0, "last_read_seq": 0}],
     }
     read = client.send("POST", url("api-room-read", slug=public_room.slug), {"seq": 2})
-    assert read.json() == {"room": public_room.slug, "last_read_seq": 2, "unread": 1}
+    assert read.json() == {
+        "room": public_room.slug,
+        "last_read_seq": 2,
+        "unread": 1,
+        "mentions": 0,
+    }
     back = client.send("POST", url("api-room-read", slug=public_room.slug), {"seq": 1})
     assert back.json()["last_read_seq"] == 2
     bad = client.send("POST", url("api-room-read", slug=public_room.slug), {"seq": "x"})

@@ -241,6 +241,27 @@ def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:
     verify(bob, call(alice, "delete", url), ["message.pinned"])
 
 
+def test_a_mention_of_the_client_and_of_everyone(alice: Any, bob: Any, general: ChatRoom) -> None:
+    verify(
+        bob, call(alice, "post", messages_url(general), {"content": "@bob look"}), ["message.new"]
+    )
+    verify(
+        bob, call(alice, "post", messages_url(general), {"content": "@everyone"}), ["message.new"]
+    )
+    verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 3}), ["unread"])
+
+
+def test_an_edit_that_adds_and_removes_a_mention(alice: Any, bob: Any, general: ChatRoom) -> None:
+    unread = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert unread is not None
+    assert unread.seq > 1
+    url = messages_url(general, unread.pk)
+    verify(bob, call(alice, "patch", url, {"content": "now @bob"}), ["message.edited", "unread"])
+    verify(bob, call(alice, "patch", url, {"content": "not bob"}), ["message.edited", "unread"])
+    read = messages_url(general, first_message(general).pk)
+    verify(bob, call(alice, "patch", read, {"content": "@bob, read"}), ["message.edited"])
+
+
 def test_mark_read(bob: Any, general: ChatRoom) -> None:
     verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["unread"])
 

@@ -148,7 +148,7 @@ def message(frame_type: type[Any]) -> Any:
         (frames.RoomRemoved(room="lobby"), {"room_slug": "lobby"}),
         (frames.RoomUpdated(room=ROOM), {}),
         (frames.ParticipantJoined(room="lobby", user=USER, role="member"), {}),
-        (frames.UnreadUpdate(room="lobby", unread=0, last_read_seq=1), {}),
+        (frames.UnreadUpdate(room="lobby", unread=0, mentions=0, last_read_seq=1), {}),
     ],
     ids=lambda value: getattr(value, "type", ""),
 )

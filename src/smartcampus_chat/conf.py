@@ -236,6 +236,10 @@ class ChatSettings:
     # Reactions: distinct emoji on one message, and reactions on it in all.
     MAX_REACTION_EMOJI = Setting(20, positive_int)
     MAX_REACTIONS = Setting(500, positive_int)
+    # People one message may mention (@name); more is refused (too_many_mentions).
+    MAX_MENTIONS = Setting(20, positive_int)
+    # Who may mention every member (@everyone, @room): "moderators", "members", "nobody".
+    MENTION_EVERYONE = Setting("moderators", one_of("moderators", "members", "nobody"))
     # TeX maths in messages ($…$, $$…$$) rendered as MathML; False: dollars are text.
     MATHS = Setting(True, boolean)
     MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)

@@ -52,6 +52,16 @@ class ValidationFailed(ChatError):
     default_message = _("Invalid input.")
 
 
+class TooManyMentions(ValidationFailed):
+    code = "too_many_mentions"
+    default_message = _("This message mentions too many people.")
+
+
+class MentionNotAllowed(PermissionDenied):
+    code = "mention_not_allowed"
+    default_message = _("You may not mention everyone in this room.")
+
+
 class RateLimited(ChatError):
     code = "rate_limited"
     status = 429

@@ -276,6 +276,43 @@ class ChatReaction(models.Model):
         return f"{self.emoji} on {self.message_id}"
 
 
+class ChatMention(models.Model):
+    """A message mentions a person (``user``), or every member of its room (no ``user``).
+
+    Written by the send and edit services from the mentions the renderer marked (never
+    parsed again): the rooms' mention counts, "mentions me" and the ``users_mentioned``
+    signal read these rows.
+    """
+
+    message = models.ForeignKey(
+        ChatMessage, verbose_name=_("message"), on_delete=models.CASCADE, related_name="mentions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="chat_mentions",
+    )
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="scchat_mention_once"),
+            models.UniqueConstraint(
+                fields=["message"],
+                condition=models.Q(user__isnull=True),
+                name="scchat_mention_everyone_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "message"], name="scchat_mention_user_idx")]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id or 'everyone'} in {self.message_id}"
+
+
 class ChatConnection(models.Model):
     """One open WebSocket, wherever it is served: the presence store shared by processes.
 

@@ -4,6 +4,9 @@
   message: ``services.post_system_message``)
 - ``message_edited(sender=ChatMessage, message, room, user)``
 - ``message_deleted(sender=ChatMessage, message, room, user)``
+- ``users_mentioned(sender=ChatMessage, message, room, user, mentioned, everyone)``: a sent
+  or edited message newly mentions the people ``mentioned`` (user ids, the author never
+  among them) or, with ``everyone``, every member (``@everyone``/``@room``)
 - ``reaction_changed(sender=ChatReaction, message, room, user, emoji, added)``
 - ``room_created(sender=ChatRoom, room, user)``
 - ``member_joined(sender=ChatParticipant, participant, room, user)``
@@ -27,6 +30,7 @@ from django.dispatch import Signal
 message_sent = Signal()
 message_edited = Signal()
 message_deleted = Signal()
+users_mentioned = Signal()
 reaction_changed = Signal()
 room_created = Signal()
 member_joined = Signal()

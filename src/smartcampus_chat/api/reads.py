@@ -13,7 +13,7 @@ from smartcampus_chat.api.serializers.reads import (
     ReadMarkerSerializer,
     UnreadSummarySerializer,
 )
-from smartcampus_chat.services.reads import unread_count
+from smartcampus_chat.services.reads import unread_frame
 
 
 class ReadMarkerActions:
@@ -31,12 +31,8 @@ class ReadMarkerActions:
         params = ReadMarkerInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         marker = services.check_mark_read(request.user, room, params.validated_data["seq"], access)
-        data = {
-            "room": room.slug,
-            "last_read_seq": marker,
-            "unread": unread_count(request.user, room, marker),
-        }
-        return Response(ReadMarkerSerializer(data).data)
+        counts = unread_frame(request.user, room, marker)
+        return Response(ReadMarkerSerializer(counts.model_dump()).data)
 
 
 class UnreadView(ChatAPIView):

@@ -141,6 +141,14 @@ class ChatPolicy:
             return False
         return message.sender_id == user.pk or access.can_moderate
 
+    def can_mention_everyone(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """``@everyone``/``@room`` (``MENTION_EVERYONE``: moderators by default; never in a
+        private conversation, where it would only repeat the other person's name)."""
+        if room.room_type == RoomType.PRIVATE or not access.can_post:
+            return False
+        rule = app_settings.MENTION_EVERYONE
+        return rule == "members" or (rule == "moderators" and access.can_moderate)
+
     def can_see_deleted_content(self, access: RoomAccess) -> bool:
         return access.can_manage
 

@@ -8,10 +8,27 @@ and announcements. See docs/formatting.md.
 
 from django.utils.safestring import SafeString, mark_safe
 
-from smartcampus_chat.markup.markdown import render
+from smartcampus_chat.markup.markdown import mention_refs, render
+from smartcampus_chat.markup.mentions import (
+    NO_REFS,
+    NOBODY,
+    Mentionable,
+    MentionRefs,
+    mentioned_in,
+)
 from smartcampus_chat.markup.text import plain_text
 
-__all__ = ["plain_text", "render", "stored_html"]
+__all__ = [
+    "NOBODY",
+    "NO_REFS",
+    "MentionRefs",
+    "Mentionable",
+    "mention_refs",
+    "mentioned_in",
+    "plain_text",
+    "render",
+    "stored_html",
+]
 
 
 def stored_html(html: str | None) -> SafeString:

@@ -20,6 +20,14 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.markup.code import highlight
 from smartcampus_chat.markup.maths import MAX_FORMULAS, error_html, math_to_html
+from smartcampus_chat.markup.mentions import (
+    NO_REFS,
+    NOBODY,
+    Mentionable,
+    MentionRefs,
+    mention_plugin,
+    refs_in,
+)
 from smartcampus_chat.markup.sanitize import ALIGN_CLASSES, sanitize
 from smartcampus_chat.markup.text import plain_text
 
@@ -80,6 +88,7 @@ def _parser(*, maths: bool) -> MarkdownIt:
         md.add_render_rule("math_inline_double", _math(True))
         md.add_render_rule("math_block", _math(True))
     md.core.ruler.push("scc_align", _align_as_class)
+    mention_plugin(md)
     return md
 
 
@@ -87,21 +96,31 @@ def _parser(*, maths: bool) -> MarkdownIt:
 _MARKDOWN = {True: _parser(maths=True), False: _parser(maths=False)}
 
 
-def render_markdown(source: str) -> str:
+def render_markdown(source: str, mentionable: Mentionable = NOBODY) -> str:
     """``source`` through the parser and the sanitiser (:func:`render` without its shortcut
     for plain lines)."""
-    return sanitize(_MARKDOWN[app_settings.MATHS].render(source, {})).strip()
+    env = {"mentionable": mentionable}
+    return sanitize(_MARKDOWN[app_settings.MATHS].render(source, env)).strip()
 
 
-def render(source: str) -> str:
-    """``source`` (a message's cleaned text) as the HTML every client shows.
+def mention_refs(source: str) -> MentionRefs:
+    """Whom ``source`` mentions (outside code), for the caller to resolve before
+    :func:`render`. A line without ``@`` is not parsed."""
+    if "@" not in source:
+        return NO_REFS
+    return refs_in(_MARKDOWN[app_settings.MATHS].parse(source, {}))
+
+
+def render(source: str, mentionable: Mentionable = NOBODY) -> str:
+    """``source`` (a message's cleaned text) as the HTML every client shows; the mentions
+    of ``mentionable`` marked (the others stay text).
 
     Markup that leaves no text (blocks nested past :data:`MAX_NESTING`, an empty list
     item) is shown as the source itself: a message never renders blank.
     """
     if _PLAIN.fullmatch(source):
         return "<p>" + escape(source, quote=False) + "</p>"
-    html = render_markdown(source)
+    html = render_markdown(source, mentionable)
     if plain_text(html) or not source.strip():
         return html
     return "<p>" + escape(source, quote=False).replace("\n", "<br>\n") + "</p>"

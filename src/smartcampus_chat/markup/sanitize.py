@@ -40,10 +40,11 @@ _CLEANER = nh3.Cleaner(
     attributes={
         "a": {"href", "title"},
         "ol": {"start"},
+        "span": {"data-user-id", "data-mention"},
         **{tag: set(_MATH_ATTRIBUTES) for tag in MATH_TAGS},
     },
     allowed_classes={
-        "span": _HIGHLIGHT_CLASSES | {"scc-math-error"},
+        "span": _HIGHLIGHT_CLASSES | {"scc-math-error", "scc-mention", "scc-mention-all"},
         "code": {"scc-math-error"},
         "pre": {"scc-code"},
         "th": set(ALIGN_CLASSES),

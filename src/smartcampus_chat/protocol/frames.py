@@ -157,6 +157,8 @@ class UnreadUpdate(Schema):
     type: Literal["unread"] = "unread"
     room: str
     unread: int
+    #: Of the unread messages, those that mention the user (or everyone).
+    mentions: int
     last_read_seq: int
 
 

@@ -16,6 +16,12 @@ from smartcampus_chat.queries.history import (
     shows_deleted_content,
 )
 from smartcampus_chat.queries.members import participant_rows, participants
+from smartcampus_chat.queries.mentions import (
+    mention_candidates,
+    mentioning_me,
+    resolve_mentions,
+    unread_mentions,
+)
 from smartcampus_chat.queries.pages import (
     MemberRow,
     MessageRow,
@@ -83,6 +89,8 @@ __all__ = [
     "history",
     "joinable_rooms",
     "last_messages",
+    "mention_candidates",
+    "mentioning_me",
     "message_anchor",
     "message_for",
     "message_in_room",
@@ -93,6 +101,7 @@ __all__ = [
     "people_search_fields",
     "pinned_messages",
     "private_titles",
+    "resolve_mentions",
     "room_by_id",
     "room_create_choices",
     "room_detail",
@@ -109,6 +118,7 @@ __all__ = [
     "search_people",
     "shows_deleted_content",
     "sidebar",
+    "unread_mentions",
     "unread_summary",
     "visible_room_for_course",
     "with_titles",

@@ -20,29 +20,28 @@ from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.payloads import RoomData
 from smartcampus_chat.protocol.render import room_data
+from smartcampus_chat.queries.mentions import mentioning_me
 
 
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     """Rooms the user joined and may still see, annotated for the room list.
 
     Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
-    marker), ``last_message_id``; newest activity first. ``search`` filters by name.
+    marker), ``mentions`` (those of them that mention the user or everyone),
+    ``last_message_id``; newest activity first. ``search`` filters by name.
     """
     membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
     # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room
     # two levels up.
     read_marker = ChatParticipant.objects.filter(room=OuterRef(OuterRef("pk")), user=user)
-    unread = (
-        ChatMessage.objects.filter(
-            room=OuterRef("pk"),
-            is_deleted=False,
-            seq__gt=Coalesce(Subquery(read_marker.values("last_read_seq")[:1]), Value(0)),
-        )
-        .exclude(sender=user)
-        .order_by()
-        .values("room")
-        .annotate(n=Count("pk"))
-        .values("n")
+    after_marker = ChatMessage.objects.filter(
+        room=OuterRef("pk"),
+        is_deleted=False,
+        seq__gt=Coalesce(Subquery(read_marker.values("last_read_seq")[:1]), Value(0)),
+    ).exclude(sender=user)
+    unread, mentions = (
+        messages.order_by().values("room").annotate(n=Count("pk")).values("n")
+        for messages in (after_marker, after_marker.filter(mentioning_me(user)))
     )
     last_message = ChatMessage.objects.filter(room=OuterRef("pk")).order_by("-seq").values("pk")[:1]
     joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
@@ -52,6 +51,7 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     return rooms.annotate(
         my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        mentions=Coalesce(Subquery(mentions, output_field=IntegerField()), Value(0)),
         last_message_id=Subquery(last_message),
     ).order_by("-last_message_at", "-created_at")
 

@@ -40,7 +40,7 @@ from smartcampus_chat.protocol.frames import MessageNew
 from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import sql
+from smartcampus_chat.services import mentions, sql
 from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
 from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
@@ -117,7 +117,8 @@ def do_send_message(
     It inserts with Django's own statement, not the batch's hand-written one: a send
     retried after a failed batch does not meet again what may have failed it.
     """
-    item = Admitted(0, user, room, content, client_id, reply_to)
+    mentionable = mentions.resolve_unchecked(user, room, content)
+    item = Admitted(0, user, room, content, client_id, reply_to, mentionable=mentionable)
     try:
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
     except IntegrityError:
@@ -196,6 +197,13 @@ def _store(
         senders = [(item, message) for item, message in messages if item.user is not None]
         last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in senders}
         do_mark_sent([(item.room, item.user, seq) for item, seq in last.values()], moved)
+        mentions.do_store_mentions(
+            [
+                (message, item.mentionable, item.user)
+                for item, message in messages
+                if item.mentionable
+            ]
+        )
         refs: dict[Any, UserRef] = {}
         frames: list[tuple[int, Schema]] = []
         for item, message in messages:

@@ -25,11 +25,13 @@ from smartcampus_chat.exceptions import (
     ValidationFailed,
 )
 from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.markup import Mentionable
 from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.protocol.frames import MessageDeleted, MessageEdited
 from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
+from smartcampus_chat.services import mentions, reads
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
@@ -139,7 +141,8 @@ def check_edit_message(
     ratelimit.check_send_rate(user)
     if content == message.content:
         return message
-    return do_edit_message(user, message, content)
+    mentionable = mentions.check_mentions_one(message.room, content, access)
+    return do_edit_message(user, message, content, mentionable=mentionable)
 
 
 class Unchanged(Exception):
@@ -163,10 +166,15 @@ def lock_message(message: ChatMessage) -> None:
         raise NotFound() from None
 
 
-def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessage:
-    """Store the new content (rendered again); ``MessageGone`` (nothing changed) if the
-    message was deleted meanwhile."""
-    html = markup.render(content)
+def do_edit_message(
+    user: Any, message: ChatMessage, content: str, *, mentionable: Mentionable | None = None
+) -> ChatMessage:
+    """Store the new content (rendered again, its mentions with it: ``mentionable``, or
+    resolved without checks); ``MessageGone`` (nothing changed) if the message was deleted
+    meanwhile. The people whose mention came or went get their counts (``unread``)."""
+    if mentionable is None:
+        mentionable = mentions.resolve_unchecked(message.sender, message.room, content)
+    html = markup.render(content, mentionable)
     with transaction.atomic():
         event_seq = next_event(message.room_id)
         lock_message(message)
@@ -180,6 +188,8 @@ def do_edit_message(user: Any, message: ChatMessage, content: str) -> ChatMessag
         message.save(
             update_fields=["content", "content_html", "is_edited", "edited_at", "event_seq"]
         )
+        changed = mentions.do_replace_mentions(message, mentionable, message.sender)
+        reads.publish_unread(message.room, changed - {message.sender_id}, after=message.seq)
         events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
         signals.send_on_commit(
             signals.message_edited, ChatMessage, message=message, room=message.room, user=user

@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Subquery, Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext as _
 
+from smartcampus_chat import queries
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.infra import ratelimit
@@ -25,6 +26,28 @@ def unread_count(user: Any, room: ChatRoom, last_read_seq: int) -> int:
         .exclude(sender=user)
         .count()
     )
+
+
+def unread_frame(user: Any, room: ChatRoom, last_read_seq: int) -> UnreadUpdate:
+    """``user``'s counts of ``room`` after their read marker ``last_read_seq``."""
+    return UnreadUpdate(
+        room=room.slug,
+        unread=unread_count(user, room, last_read_seq),
+        mentions=queries.unread_mentions(user, room, last_read_seq),
+        last_read_seq=last_read_seq,
+    )
+
+
+def publish_unread(room: ChatRoom, user_ids: set[Any], *, after: int) -> None:
+    """Send the members ``user_ids`` who have not read message ``after`` their counts
+    again (a mention of them came or went with an edit): two queries each."""
+    if not user_ids:
+        return
+    rows = ChatParticipant.objects.filter(
+        room=room, user_id__in=user_ids, is_banned=False, last_read_seq__lt=after
+    ).select_related("user")
+    for row in rows:
+        events.publish_to_user(row.user_id, unread_frame(row.user, room, row.last_read_seq))
 
 
 def check_mark_read(user: Any, room: ChatRoom, seq: Any, access: RoomAccess) -> int:
@@ -54,10 +77,7 @@ def do_mark_read(user: Any, room: ChatRoom, seq: int) -> int:
             return 0
         if not moved:
             return marker
-        unread = unread_count(user, room, marker)
-        events.publish_to_user(
-            user.pk, UnreadUpdate(room=room.slug, unread=unread, last_read_seq=marker)
-        )
+        events.publish_to_user(user.pk, unread_frame(user, room, marker))
     return marker
 
 

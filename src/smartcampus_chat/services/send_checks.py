@@ -21,8 +21,9 @@ from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.infra import ratelimit
+from smartcampus_chat.markup import NOBODY, Mentionable
 from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
-from smartcampus_chat.services import messages
+from smartcampus_chat.services import mentions, messages
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,13 @@ class Admitted:
     client_id: str
     reply_to: ChatMessage | None
     kind: str = MessageKind.USER
+    #: Whom the message mentions (:func:`.mentions.check_mentions`): marked when rendered.
+    mentionable: Mentionable = NOBODY
     #: ``content`` as HTML, rendered once here, before the store's transaction.
     content_html: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.content_html = markup.render(self.content)
+        self.content_html = markup.render(self.content, self.mentionable)
 
 
 def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], RoomAccess]:
@@ -79,9 +82,9 @@ def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], 
 
 
 def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
-    """Check each request, in its order: content, client id, access, rate limit, reply.
-    Errors go to ``results``; the admitted requests come back. Queries: one for the
-    accesses not given, one for the replies."""
+    """Check each request, in its order: content, client id, access, rate limit, reply,
+    mentions. Errors go to ``results``; the admitted requests come back. Queries: one for
+    the accesses not given, one for the replies, two for the mentions (none without)."""
     cleaned: list[tuple[int, SendRequest, str, str]] = []
     for index, request in enumerate(requests):
         try:
@@ -115,12 +118,30 @@ def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
                 refused.add(position)
     admitted = [item for position, item in enumerate(allowed) if position not in refused]
     parents = _parents(admitted, results)
+    admitted = [item for item in admitted if results[item[0]] is None]
+    mentioned = mentions.check_mentions(
+        [
+            (request.room, content, request.access or accesses[(request.user.pk, request.room.pk)])
+            for _, request, content, _ in admitted
+        ]
+    )
     valid: list[Admitted] = []
-    for index, request, content, client_id in admitted:
-        if results[index] is not None:
+    for (index, request, content, client_id), mentionable in zip(admitted, mentioned, strict=True):
+        if isinstance(mentionable, ChatError):
+            results[index] = mentionable
             continue
         parent = parents.get(request.reply_to) if request.reply_to is not None else None
-        valid.append(Admitted(index, request.user, request.room, content, client_id, parent))
+        valid.append(
+            Admitted(
+                index,
+                request.user,
+                request.room,
+                content,
+                client_id,
+                parent,
+                mentionable=mentionable,
+            )
+        )
     return valid
 
 

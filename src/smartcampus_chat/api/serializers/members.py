@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from smartcampus_chat.api.shapes import UserRefSerializer, UTCDateTimeField
@@ -17,3 +18,13 @@ class MemberSerializer(serializers.ModelSerializer):
         model = ChatParticipant
         fields = ["user", "role", "is_online", "last_seen", "joined_at"]
         read_only_fields = fields
+
+
+class MentionCandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text=_("The person (null: everyone)."))
+    name = serializers.CharField(help_text=_("What to show: the display name, or @everyone."))
+    insert = serializers.CharField(
+        help_text=_(
+            "What to insert in the text: @username, or @**Name|id** where usernames are private."
+        )
+    )

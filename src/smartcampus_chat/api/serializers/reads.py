@@ -20,8 +20,14 @@ class ReadMarkerSerializer(serializers.Serializer):
     room = serializers.CharField(help_text=_("Room slug."))
     last_read_seq = serializers.IntegerField()
     unread = serializers.IntegerField()
+    mentions = serializers.IntegerField(
+        help_text=_("Of the unread messages, those that mention me (or everyone).")
+    )
 
 
 class UnreadSummarySerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text=_("Unread messages across my rooms."))
+    mentions = serializers.IntegerField(
+        help_text=_("Unread messages that mention me (or everyone), across my rooms.")
+    )
     rooms = ReadMarkerSerializer(many=True, help_text=_("My rooms with unread messages."))

@@ -47,6 +47,9 @@ class RoomSerializer(serializers.ModelSerializer):
         )
     )
     unread = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField(
+        help_text=_("Of the unread messages, those that mention me (or everyone).")
+    )
     last_read_seq = serializers.SerializerMethodField()
     last_message = serializers.SerializerMethodField()
     course = serializers.SerializerMethodField(
@@ -70,6 +73,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "last_event_seq",
             "last_message_at",
             "unread",
+            "mentions",
             "last_read_seq",
             "last_message",
         ]
@@ -87,6 +91,10 @@ class RoomSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_unread(self, room: ChatRoom) -> int | None:
         return getattr(room, "unread", None)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_mentions(self, room: ChatRoom) -> int | None:
+        return getattr(room, "mentions", None)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_last_read_seq(self, room: ChatRoom) -> int | None:
