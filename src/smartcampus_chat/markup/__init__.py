@@ -15,6 +15,7 @@ from smartcampus_chat.markup.mentions import (
     Mentionable,
     MentionRefs,
     mentioned_in,
+    mentions_user,
 )
 from smartcampus_chat.markup.text import plain_text
 
@@ -25,6 +26,7 @@ __all__ = [
     "Mentionable",
     "mention_refs",
     "mentioned_in",
+    "mentions_user",
     "plain_text",
     "render",
     "stored_html",

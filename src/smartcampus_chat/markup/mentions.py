@@ -47,6 +47,10 @@ class MentionRefs:
     def __bool__(self) -> bool:
         return bool(self.names or self.ids or self.everyone)
 
+    def people(self) -> list[str | int]:
+        """The names and ids, each the key :class:`Mentionable` marks it by."""
+        return [*self.names, *self.ids]
+
 
 NO_REFS = MentionRefs()
 
@@ -139,6 +143,12 @@ def is_mention_name(username: str) -> bool:
     """Whether ``@username`` mentions that person (the name has no other characters and
     is not one of :data:`EVERYONE_WORDS`)."""
     return _NAME.fullmatch("@" + username) is not None and username.lower() not in EVERYONE_WORDS
+
+
+def mentions_user(html: str, user_id: Any) -> bool:
+    """Whether a stored message (its HTML) mentions ``user_id`` or everyone."""
+    ids, everyone = mentioned_in(html)
+    return everyone or user_id in ids
 
 
 def mentioned_in(html: str) -> tuple[frozenset[int], bool]:

@@ -61,7 +61,7 @@ def resolve_mentions(
     wanted = {
         (person.pk, room.pk)
         for room, refs, _ in requests
-        for key in (*refs.names, *refs.ids)
+        for key in refs.people()
         if (person := people.get(key)) is not None
     }
     rows = participant_rows(wanted)
@@ -72,7 +72,7 @@ def resolve_mentions(
             resolved.append(NOBODY)
             continue
         marked: dict[str | int, tuple[int, str]] = {}
-        for key in (*refs.names, *refs.ids):
+        for key in refs.people():
             person = people.get(key)
             if person is None:
                 continue

@@ -14,6 +14,7 @@ from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
+from smartcampus_chat.markup import mentions_user
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.protocol.payloads import ReplyData
 from smartcampus_chat.protocol.render import (
@@ -91,6 +92,8 @@ class MessageRow:
     #: The quote of the message it replies to (None: not a reply).
     reply: ReplyData | None
     reactions: list[ReactionChip]
+    #: Whether it mentions the viewer (or everyone): highlighted.
+    mentions_me: bool
     can_edit: bool
     can_delete: bool
 
@@ -159,6 +162,7 @@ def room_page(
             html=visible_html(message),
             reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
             reactions=reaction_chips(message, user.pk),
+            mentions_me=not message.is_deleted and mentions_user(message.content_html, user.pk),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
         )

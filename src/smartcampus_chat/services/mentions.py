@@ -41,7 +41,7 @@ def check_mentions(
     for index, ((room, _content, access), found) in enumerate(zip(requests, refs, strict=True)):
         if not found:
             results[index] = NOBODY
-        elif len(found.names) + len(found.ids) > app_settings.MAX_MENTIONS:
+        elif len(found.people()) > app_settings.MAX_MENTIONS:
             results[index] = TooManyMentions()
         elif found.everyone and not policy.can_mention_everyone(access, room):
             results[index] = MentionNotAllowed()

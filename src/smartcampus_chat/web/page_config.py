@@ -89,6 +89,14 @@ def client_strings() -> dict[str, str]:
         "titleUnread": gettext("(%(count)s) %(title)s"),
         # The details panel's member count; the client picks the plural form of the page's
         # language with Intl.PluralRules ("one" or any other).
+        "unreadMessages": gettext("Unread messages"),
+        "unreadMentions": gettext("Unread mentions"),
+        "mentionsLabel": gettext("mentions"),
+        "mentionSomeone": gettext("Mention someone"),
+        "mentionSuggestions_one": gettext("%(count)s suggestion, Enter to insert"),
+        "mentionSuggestions_other": gettext(
+            "%(count)s suggestions, arrows to choose, Enter to insert"
+        ),
         "members_one": gettext("%(count)s member"),
         "members_other": gettext("%(count)s members"),
     }
@@ -120,6 +128,12 @@ def pane_config(
         # Older pages are fetched from the REST API when the reader scrolls up.
         "historyUrl": (
             reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
+            if room
+            else None
+        ),
+        # The composer's @ autocomplete (js/chat/mentions.js).
+        "mentionsUrl": (
+            reverse("smartcampus_chat:api-member-mentionable", kwargs={"room_slug": room.slug})
             if room
             else None
         ),

@@ -17,6 +17,7 @@ import * as help from "./chat/help.js";
 import * as history from "./chat/history.js";
 import { announceError } from "./chat/i18n.js";
 import * as layout from "./chat/layout.js";
+import * as mentions from "./chat/mentions.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
 import { hasConfig } from "./chat/page.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
@@ -77,6 +78,7 @@ if (hasConfig) {
   quotes.init();
   reactions.init();
   replies.init();
+  mentions.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);

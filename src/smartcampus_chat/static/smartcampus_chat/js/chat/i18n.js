@@ -34,6 +34,14 @@ export function format(template, values) {
   });
 }
 
+/** `<key>_one` or `<key>_other` (the plural form of the page's language, by
+    Intl.PluralRules) with `count` filled in. */
+export function plural(key, count) {
+  const lang = document.documentElement.lang || "en";
+  const form = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang).select(count) : count === 1 ? "one" : "other";
+  return format(form === "one" ? t(key + "_one") : t(key + "_other"), { count: count });
+}
+
 /** Show `text` in #connection-banner, or hide it (no text). */
 export function showBanner(text) {
   if (!banner) {

@@ -7,6 +7,7 @@
 import { emit, on } from "./bus.js";
 import { formatFull, formatTime } from "./dates.js";
 import { plainText, showFormatted } from "./format.js";
+import { markMentions } from "./mentions.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { showPin, updatePinned } from "./pins.js";
@@ -85,6 +86,7 @@ export function fill(node, message) {
   } else if (content) {
     showFormatted(content, message.content_html);
   }
+  markMentions(node, message);
   // The Markdown an edit starts from (edit.js), on the messages the reader may edit.
   if (mine && !message.is_deleted) {
     node.setAttribute("data-source", message.content || "");

@@ -4,7 +4,7 @@
  * direct messages (li[data-peer-id]).
  */
 
-import { format, t } from "./i18n.js";
+import { plural, t } from "./i18n.js";
 import { $, $$, roomSlug } from "./page.js";
 
 function participantNode(user, create) {
@@ -41,10 +41,7 @@ function countMembers() {
   if (!count || !root) {
     return;
   }
-  const n = $$("li[data-user-id]", root).length;
-  const lang = document.documentElement.lang || "en";
-  const form = window.Intl && Intl.PluralRules ? new Intl.PluralRules(lang).select(n) : n === 1 ? "one" : "other";
-  count.textContent = format(form === "one" ? t("members_one") : t("members_other"), { count: n });
+  count.textContent = plural("members", $$("li[data-user-id]", root).length);
 }
 
 function setDot(dot, online) {

@@ -7,6 +7,7 @@
 import { emit, on } from "./bus.js";
 import { plainTextOf } from "./format.js";
 import { authorName, showBanner, t } from "./i18n.js";
+import { mentionsMe } from "./mentions.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { followRoom, joinedOpenRoom } from "./socket.js";
 
@@ -32,6 +33,20 @@ function setUnread(item, count) {
     badge.hidden = count <= 0;
   }
   emit("unread:changed");
+}
+
+/* The "@2" badge: unread messages that mention the reader (or everyone). */
+function setMentions(item, count) {
+  const badge = $(".scc-mentions", item);
+  if (badge) {
+    $(".scc-mentions-count", badge).textContent = String(count);
+    badge.hidden = count <= 0;
+  }
+}
+
+function mentionCount(item) {
+  const count = $(".scc-mentions-count", item);
+  return count ? Number(count.textContent) || 0 : 0;
 }
 
 /* The server's preview: "<display name>: <text>", the text without its formatting, cut
@@ -69,6 +84,9 @@ function updateRoomList(message, type) {
     if (!isMe(message.sender) && !looking) {
       const badge = $(".scc-unread", item);
       setUnread(item, (badge ? Number(badge.textContent) || 0 : 0) + 1);
+      if (mentionsMe(message.content_html)) {
+        setMentions(item, mentionCount(item) + 1);
+      }
     }
     moveToTop(item);
   }
@@ -102,7 +120,24 @@ function newItem(room) {
   badge.className = "badge rounded-pill scc-unread";
   badge.hidden = true;
   badge.textContent = "0";
-  [icon(room), label, preview, badge].forEach(function (part) {
+  badge.title = t("unreadMessages");
+  const mentions = document.createElement("span");
+  mentions.className = "badge rounded-pill scc-mentions";
+  mentions.title = t("unreadMentions");
+  mentions.hidden = true;
+  const at = document.createElement("span");
+  at.setAttribute("aria-hidden", "true");
+  at.textContent = "@";
+  const count = document.createElement("span");
+  count.className = "scc-mentions-count";
+  count.textContent = "0";
+  const spoken = document.createElement("span");
+  spoken.className = "visually-hidden";
+  spoken.textContent = " " + t("mentionsLabel");
+  [at, count, spoken].forEach(function (part) {
+    mentions.appendChild(part);
+  });
+  [icon(room), label, preview, mentions, badge].forEach(function (part) {
     link.appendChild(part);
   });
   item.appendChild(link);
@@ -162,6 +197,7 @@ export function onUnread(frame) {
   const item = roomItem(frame.room);
   if (item) {
     setUnread(item, frame.unread);
+    setMentions(item, frame.mentions);
   }
 }
 
