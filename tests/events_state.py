@@ -44,6 +44,7 @@ UNKNOWN = _Unknown()
 #: REST fields no frame carries, and where a client gets them (reported in issue #15).
 NOT_IN_FRAMES = {
     "members.joined_at": "participant.joined has no joined_at: the member list is refetched",
+    "receipts": "a membership change or room.updated of read_receipts: receipts are refetched",
 }
 
 #: The fields of ``RoomData`` (room.added, room.updated): the room list's own fields.
@@ -63,11 +64,19 @@ def fetch_room(client: APIClient, slug: str) -> State:
     assert detail.status_code == 200, (slug, detail.content)
     history = _results(client, reverse("smartcampus_chat:api-message-list", args=[slug]))
     members = _results(client, reverse("smartcampus_chat:api-member-list", args=[slug]))
+    receipts = client.get(reverse("smartcampus_chat:api-room-receipts", args=[slug]))
     return {
         "detail": detail.json(),
         "history": {message["id"]: message for message in history},
         "members": {member["user"]["id"]: member for member in members},
+        "receipts": _receipts(receipts.json()),
     }
+
+
+def _receipts(answer: dict[str, Any]) -> dict[str, Any]:
+    """The API's receipts by reader id (docs/protocol.md, "Read receipts")."""
+    readers = {row["user"]["id"]: row for row in answer["readers"]}
+    return {"enabled": answer["enabled"], "readers": readers}
 
 
 def fetch_state(user: Any) -> State:
@@ -168,6 +177,12 @@ class Reducer:
             return
         history[message["id"]] = message
         self._quotes(history, message)
+        readers = self.state["room"][slug]["receipts"]["readers"]
+        sender = message["sender"]["id"] if message["sender"] else None
+        if held is None and sender in readers:
+            # Sending reads the room up to one's own message, for receipts too.
+            reader = readers[sender]
+            reader["last_read_seq"] = max(reader["last_read_seq"], message["seq"])
         room = self.state["rooms"][slug]
         last_read = room["last_read_seq"] or 0
         if held is None and message["sender"] and message["sender"]["id"] == self.me:
@@ -232,7 +247,22 @@ class Reducer:
             )
 
     # Participants and presence.
+    def _refetch_receipts(self, slug: str) -> None:
+        """NOT_IN_FRAMES["receipts"]: what a client asks the API again."""
+        if slug in self.state["room"] and slug in self.state["rooms"]:
+            self.state["room"][slug]["receipts"] = self.load_room(slug)[1]["receipts"]
+
+    def on_receipt(self, frame: Frame) -> None:
+        receipts = self.state["room"].get(frame["room"], {}).get("receipts")
+        assert receipts is not None, "a receipt for a room the client does not have"
+        assert receipts["enabled"], "a receipt where receipts are not shown"
+        receipts["readers"][frame["user"]["id"]] = {
+            "user": frame["user"],
+            "last_read_seq": frame["last_read_seq"],
+        }
+
     def on_participant_joined(self, frame: Frame) -> None:
+        self._refetch_receipts(frame["room"])
         members = self.state["room"].get(frame["room"], {}).get("members")
         if members is None:
             return
@@ -248,6 +278,7 @@ class Reducer:
         if frame["user"]["id"] == self.me:
             self._drop(frame["room"])
             return
+        self._refetch_receipts(frame["room"])
         members = self.state["room"].get(frame["room"], {}).get("members", {})
         members.pop(frame["user"]["id"], None)
 
@@ -266,7 +297,10 @@ class Reducer:
         data = frame["room"]
         if data["slug"] not in self.state["rooms"]:
             return
+        changed = self.state["rooms"][data["slug"]]["read_receipts"] != data["read_receipts"]
         self._set(data["slug"], **{key: data[key] for key in ROOM_DATA_FIELDS})
+        if changed:
+            self._refetch_receipts(data["slug"])
         # An archived room is read-only (docs/integration.md, "Access rules").
         access = self.state["room"][data["slug"]]["detail"]["access"]
         access["can_post"] = access["role"] is not None and not data["is_archived"]

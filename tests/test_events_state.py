@@ -164,6 +164,10 @@ def general(alice: Any, bob: Any, carol: Any, public_room: ChatRoom) -> ChatRoom
     return public_room
 
 
+def carol_of(room: ChatRoom) -> Any:
+    return room.participants.get(user__username="carol").user
+
+
 def first_message(room: ChatRoom) -> ChatMessage:
     return ChatMessage.objects.filter(room=room).order_by("seq").first()  # type: ignore[return-value]
 
@@ -264,6 +268,20 @@ def test_an_edit_that_adds_and_removes_a_mention(alice: Any, bob: Any, general: 
 
 def test_mark_read(bob: Any, general: ChatRoom) -> None:
     verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["unread"])
+
+
+def test_receipts_of_a_read_and_a_send(alice: Any, bob: Any, general: ChatRoom) -> None:
+    verify(alice, call(bob, "post", room_url(general, "read"), {"seq": 2}), ["receipt"])
+    verify(
+        alice,
+        call(carol_of(general), "post", messages_url(general), {"content": "hi"}),
+        ["message.new"],
+    )
+
+
+def test_receipts_turned_off_for_the_room(alice: Any, bob: Any, general: ChatRoom) -> None:
+    verify(bob, call(alice, "patch", room_url(general), {"read_receipts": False}), ["room.updated"])
+    verify(alice, call(bob, "post", room_url(general, "read"), {"seq": 2}), [], changes=False)
 
 
 # --- Membership ------------------------------------------------------------------------------
@@ -444,7 +462,7 @@ def test_a_frame_missing_a_field_fails_its_model(alice: Any, bob: Any, general: 
 
 def test_what_no_frame_carries_is_written_down() -> None:
     """The reducer's UNKNOWN fields are listed (and reported), not skipped silently."""
-    assert set(NOT_IN_FRAMES) == {"members.joined_at"}
+    assert set(NOT_IN_FRAMES) == {"members.joined_at", "receipts"}
 
 
 def test_last_message_at_is_the_created_at_of_the_last_message(

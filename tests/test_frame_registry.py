@@ -28,6 +28,7 @@ ROOM = frames.RoomData(
     room_type="public",
     description="",
     is_archived=False,
+    read_receipts=True,
     last_seq=1,
     last_event_seq=4,
 )

@@ -236,6 +236,8 @@ class ChatSettings:
     # Reactions: distinct emoji on one message, and reactions on it in all.
     MAX_REACTION_EMOJI = Setting(20, positive_int)
     MAX_REACTIONS = Setting(500, positive_int)
+    # Rooms with more members than this show no read receipts ("Seen by").
+    READ_RECEIPTS_MAX_MEMBERS = Setting(20, positive_int)
     # People one message may mention (@name); more is refused (too_many_mentions).
     MAX_MENTIONS = Setting(20, positive_int)
     # Who may mention every member (@everyone, @room): "moderators", "members", "nobody".

@@ -55,6 +55,13 @@ class ChatRoom(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     is_archived = models.BooleanField(_("archived"), default=False)
+    # "Seen by" under messages, in rooms of at most READ_RECEIPTS_MAX_MEMBERS members.
+    read_receipts = models.BooleanField(
+        _("read receipts"),
+        default=True,
+        db_default=True,
+        help_text=_("Show who has seen the messages (small rooms only)."),
+    )
     group = models.ForeignKey(
         Group,
         verbose_name=_("group"),
@@ -311,6 +318,32 @@ class ChatMention(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.user_id or 'everyone'} in {self.message_id}"
+
+
+class ChatPreferences(models.Model):
+    """One person's choices about the chat (defaults when they have no row)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="chat_preferences",
+    )
+    # Others see when this person read their messages, and they see others' (both or none).
+    read_receipts = models.BooleanField(
+        _("read receipts"),
+        default=True,
+        help_text=_(
+            "Show others when you have seen their messages, and see when they have seen yours."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("chat preferences")
+        verbose_name_plural = _("chat preferences")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
 
 
 class ChatConnection(models.Model):

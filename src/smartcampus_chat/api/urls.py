@@ -17,7 +17,7 @@ from smartcampus_chat.api.docs import RedocView, SchemaView, SwaggerView
 from smartcampus_chat.api.members import MemberViewSet
 from smartcampus_chat.api.messages import MessageViewSet
 from smartcampus_chat.api.people import UserViewSet
-from smartcampus_chat.api.reads import UnreadView
+from smartcampus_chat.api.reads import PreferencesView, UnreadView
 from smartcampus_chat.api.rooms import PrivateRoomView, RoomViewSet
 from smartcampus_chat.api.tickets import TicketView
 
@@ -33,6 +33,7 @@ router.register("users", UserViewSet, basename="api-user")
 urlpatterns = [
     *router.urls,
     path("unread/", UnreadView.as_view(), name="api-unread"),
+    path("preferences/", PreferencesView.as_view(), name="api-preferences"),
     path("private/", PrivateRoomView.as_view(), name="api-private"),
     path("ws-ticket/", TicketView.as_view(), name="api-ws-ticket"),
     path("schema/", SchemaView.as_view(), name="api-schema"),

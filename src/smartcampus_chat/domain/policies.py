@@ -149,6 +149,11 @@ class ChatPolicy:
         rule = app_settings.MENTION_EVERYONE
         return rule == "members" or (rule == "moderators" and access.can_moderate)
 
+    def receipts_apply(self, room: ChatRoom, member_count: int) -> bool:
+        """Whether "Seen by" is shown in ``room`` (of ``member_count`` members): its setting
+        is on and it has at most ``READ_RECEIPTS_MAX_MEMBERS`` members."""
+        return room.read_receipts and member_count <= app_settings.READ_RECEIPTS_MAX_MEMBERS
+
     def can_see_deleted_content(self, access: RoomAccess) -> bool:
         return access.can_manage
 

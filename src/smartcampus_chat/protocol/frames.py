@@ -162,6 +162,16 @@ class UnreadUpdate(Schema):
     last_read_seq: int
 
 
+@server_frame()
+class ReadReceipt(Schema):
+    """A member's read marker moved, in a room where receipts are shown ("Seen by")."""
+
+    type: Literal["receipt"] = "receipt"
+    room: str
+    user: UserRef
+    last_read_seq: int
+
+
 FrameId = Annotated[int | Annotated[str, Field(max_length=64)], Field(union_mode="left_to_right")]
 _FRAME_ID: TypeAdapter[int | str] = TypeAdapter(FrameId, config=ConfigDict(strict=True))
 
@@ -236,6 +246,7 @@ ServerFrame = Annotated[
     | RoomAdded
     | RoomRemoved
     | UnreadUpdate
+    | ReadReceipt
     | Ack
     | ErrorFrame
     | Pong

@@ -88,6 +88,8 @@ class RoomData(Schema):
     room_type: Literal["public", "group", "course", "private"]
     description: str
     is_archived: bool
+    #: Whether the room shows "Seen by" (when small enough: ``READ_RECEIPTS_MAX_MEMBERS``).
+    read_receipts: bool
     last_seq: int
     last_event_seq: int
 

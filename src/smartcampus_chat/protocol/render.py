@@ -138,6 +138,7 @@ def room_data(room: ChatRoom, *, title: str | None = None) -> RoomData:
         room_type=room.room_type,
         description=room.description,
         is_archived=room.is_archived,
+        read_receipts=room.read_receipts,
         last_seq=room.last_seq,
         last_event_seq=room.last_event_seq,
     )

@@ -44,6 +44,12 @@ from smartcampus_chat.queries.people import (
 )
 from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.reads import unread_summary
+from smartcampus_chat.queries.receipts import (
+    Receipt,
+    read_receipts,
+    receipt_audience,
+    shares_receipts,
+)
 from smartcampus_chat.queries.rooms import (
     RoomDetail,
     followed_rooms,
@@ -74,6 +80,7 @@ __all__ = [
     "MemberRow",
     "MessageRow",
     "PeoplePage",
+    "Receipt",
     "RoomCreateChoices",
     "RoomDetail",
     "RoomListPage",
@@ -101,6 +108,8 @@ __all__ = [
     "people_search_fields",
     "pinned_messages",
     "private_titles",
+    "read_receipts",
+    "receipt_audience",
     "resolve_mentions",
     "room_by_id",
     "room_create_choices",
@@ -116,6 +125,7 @@ __all__ = [
     "room_settings_page",
     "room_titles",
     "search_people",
+    "shares_receipts",
     "shows_deleted_content",
     "sidebar",
     "unread_mentions",

@@ -28,6 +28,7 @@ from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.pins import pinned_messages
+from smartcampus_chat.queries.receipts import Receipt, place_receipts, read_receipts
 from smartcampus_chat.queries.rooms import joinable_rooms, room_for, with_titles
 from smartcampus_chat.queries.sidebar import Sidebar, sidebar
 
@@ -92,6 +93,8 @@ class MessageRow:
     #: The quote of the message it replies to (None: not a reply).
     reply: ReplyData | None
     reactions: list[ReactionChip]
+    #: Who is shown as having seen it ("Seen by": :func:`.receipts.place_receipts`).
+    seen_by: list[str]
     #: Whether it mentions the viewer (or everyone): highlighted.
     mentions_me: bool
     can_edit: bool
@@ -134,6 +137,8 @@ class RoomPage:
     sidebar: Sidebar | None = None
     #: The room's pinned messages, newest pin first, each with its quote's text.
     pinned: list[PinnedRow] | None = None
+    #: The others' read markers shown to the viewer (None: no receipts here).
+    receipts: list[Receipt] | None = None
 
 
 def room_page(
@@ -155,6 +160,8 @@ def room_page(
     mine = next((p for p in members if p.user_id == user.pk), None)
     newest = page.messages[-1].seq if page.messages and not page.has_after else None
     policy = get_policy()
+    receipts = read_receipts(room, user)
+    seen_by = place_receipts(page.messages, receipts)
     rows = [
         MessageRow(
             message,
@@ -162,6 +169,7 @@ def room_page(
             html=visible_html(message),
             reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
             reactions=reaction_chips(message, user.pk),
+            seen_by=[display_name(reader) for reader in seen_by.get(message.pk, [])],
             mentions_me=not message.is_deleted and mentions_user(message.content_html, user.pk),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
@@ -189,6 +197,7 @@ def room_page(
         last_read_seq=None if mine is None else mine.last_read_seq,
         sidebar=sidebar(user) if with_sidebar else None,
         pinned=[PinnedRow(m, excerpt(m.content_html)) for m in pinned_messages(room)],
+        receipts=receipts,
     )
 
 

@@ -47,6 +47,11 @@ from smartcampus_chat.services.messages import (
     get_message_for,
 )
 from smartcampus_chat.services.pins import check_pin, do_pin
+from smartcampus_chat.services.preferences import (
+    check_set_preferences,
+    do_set_preferences,
+    get_preferences,
+)
 from smartcampus_chat.services.reactions import check_react, do_react
 from smartcampus_chat.services.reads import check_mark_read, do_mark_read
 from smartcampus_chat.services.rooms import (
@@ -76,6 +81,7 @@ __all__ = [
     "check_react",
     "check_remove_member",
     "check_send_message",
+    "check_set_preferences",
     "check_update_room",
     "do_create_room",
     "do_delete_member",
@@ -91,12 +97,14 @@ __all__ = [
     "do_render_messages",
     "do_restore_message",
     "do_send_message",
+    "do_set_preferences",
     "do_set_role",
     "do_unban_member",
     "do_update_room",
     "enrolment_changed",
     "ensure_course_room",
     "get_message_for",
+    "get_preferences",
     "get_room_for",
     "join",
     "notify_access_changed",

@@ -15,7 +15,8 @@ from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import NotFound, ValidationFailed
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role
-from smartcampus_chat.protocol.frames import UnreadUpdate
+from smartcampus_chat.protocol.frames import ReadReceipt, UnreadUpdate
+from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.members import do_add_senders
 
@@ -78,6 +79,11 @@ def do_mark_read(user: Any, room: ChatRoom, seq: int) -> int:
         if not moved:
             return marker
         events.publish_to_user(user.pk, unread_frame(user, room, marker))
+        audience = queries.receipt_audience(room, user)
+        if audience:
+            receipt = ReadReceipt(room=room.slug, user=user_ref(user), last_read_seq=marker)
+            for member_id in audience:
+                events.publish_to_user(member_id, receipt)
     return marker
 
 

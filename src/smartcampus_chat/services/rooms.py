@@ -296,7 +296,7 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
     return room, True
 
 
-_UPDATABLE = {"name", "description", "is_archived"}
+_UPDATABLE = {"name", "description", "is_archived", "read_receipts"}
 
 
 def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
@@ -331,10 +331,11 @@ def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
             app_settings.MAX_DESCRIPTION_LENGTH,
             required=False,
         )
-    if "is_archived" in changes:
-        if not isinstance(changes["is_archived"], bool):
-            raise ValidationFailed(fields={"is_archived": [_("Must be true or false.")]})
-        clean["is_archived"] = changes["is_archived"]
+    for flag in ("is_archived", "read_receipts"):
+        if flag in changes:
+            if not isinstance(changes[flag], bool):
+                raise ValidationFailed(fields={flag: [_("Must be true or false.")]})
+            clean[flag] = changes[flag]
     return do_update_room(room, **clean)
 
 

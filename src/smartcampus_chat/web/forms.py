@@ -130,6 +130,11 @@ class RoomSettingsForm(ChatForm):
         required=False,
         help_text=_("An archived room stays readable but nobody can post in it."),
     )
+    read_receipts = forms.BooleanField(
+        label=_("Read receipts"),
+        required=False,
+        help_text=_("Show who has seen the messages (small rooms only)."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,11 +16,13 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.names import display_name
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import reaction_choices
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
+from smartcampus_chat.queries import Receipt
 from smartcampus_chat.web.timeline import clock_config
 
 #: Stands for the slug in ``roomUrl``; the client replaces it (a valid slug itself, so the
@@ -93,6 +95,7 @@ def client_strings() -> dict[str, str]:
         "unreadMentions": gettext("Unread mentions"),
         "mentionsLabel": gettext("mentions"),
         "mentionSomeone": gettext("Mention someone"),
+        "seenBy": gettext("Seen by %(names)s"),
         "mentionSuggestions_one": gettext("%(count)s suggestion, Enter to insert"),
         "mentionSuggestions_other": gettext(
             "%(count)s suggestions, arrows to choose, Enter to insert"
@@ -108,6 +111,7 @@ def pane_config(
     access: RoomAccess | None = None,
     *,
     joined: bool = False,
+    receipts: list[Receipt] | None = None,
 ) -> dict[str, Any]:
     """What changes with the open room: sent in ``#scc-config`` and again, alone, in the
     pane's ``#scc-pane-config``, which the client merges into its configuration when it
@@ -130,6 +134,15 @@ def pane_config(
             reverse("smartcampus_chat:api-message-list", kwargs={"room_slug": room.slug})
             if room
             else None
+        ),
+        # "Seen by" (js/chat/receipts.js): the others' read markers; null: not shown here.
+        "receipts": (
+            None
+            if receipts is None
+            else [
+                {"id": r.user.pk, "name": display_name(r.user), "seq": r.last_read_seq}
+                for r in receipts
+            ]
         ),
         # The composer's @ autocomplete (js/chat/mentions.js).
         "mentionsUrl": (

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from smartcampus_chat.api.serializers.fields import MAX_INTEGER, StrictIntegerField
+from smartcampus_chat.api.shapes import UserRefSerializer
 
 
 class ReadMarkerInputSerializer(serializers.Serializer):
@@ -31,3 +32,28 @@ class UnreadSummarySerializer(serializers.Serializer):
         help_text=_("Unread messages that mention me (or everyone), across my rooms.")
     )
     rooms = ReadMarkerSerializer(many=True, help_text=_("My rooms with unread messages."))
+
+
+class ReceiptSerializer(serializers.Serializer):
+    user = UserRefSerializer()
+    last_read_seq = serializers.IntegerField(help_text=_("The last message they read."))
+
+
+class ReceiptsSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(
+        help_text=_(
+            "Whether I am shown receipts here: the room's setting, its size "
+            "(READ_RECEIPTS_MAX_MEMBERS) and my own preference."
+        )
+    )
+    readers = ReceiptSerializer(
+        many=True, help_text=_("The other members who share their receipts.")
+    )
+
+
+class PreferencesSerializer(serializers.Serializer):
+    read_receipts = serializers.BooleanField(
+        help_text=_(
+            "Show others when I have seen their messages, and see when they have seen mine."
+        )
+    )

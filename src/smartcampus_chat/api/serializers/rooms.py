@@ -68,6 +68,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "course",
             "description",
             "is_archived",
+            "read_receipts",
             "created_at",
             "last_seq",
             "last_event_seq",
@@ -182,6 +183,9 @@ class RoomUpdateSerializer(SettingsLengthMixin, serializers.Serializer):
     name = serializers.CharField(required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     is_archived = serializers.BooleanField(required=False)
+    read_receipts = serializers.BooleanField(
+        required=False, help_text=_("Show who has seen the messages (small rooms only).")
+    )
 
 
 class RoomListQuerySerializer(serializers.Serializer):

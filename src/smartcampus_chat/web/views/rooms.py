@@ -95,7 +95,9 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         page,
         form=form,
         chat_config=client_config(user, page.room, page.access, joined=page.joined),
-        pane_config=pane_config(user, page.room, page.access, joined=page.joined),
+        pane_config=pane_config(
+            user, page.room, page.access, joined=page.joined, receipts=page.receipts
+        ),
         timeline=timeline(
             page.rows,
             user_id=user.pk,
@@ -180,7 +182,12 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     page = queries.room_settings_page(user, slug)
     room = page.room
-    initial = {"name": room.name, "description": room.description, "is_archived": room.is_archived}
+    initial = {
+        "name": room.name,
+        "description": room.description,
+        "is_archived": room.is_archived,
+        "read_receipts": room.read_receipts,
+    }
     form = RoomSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -24,6 +24,7 @@ import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
+import * as receipts from "./chat/receipts.js";
 import * as replies from "./chat/replies.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
@@ -56,6 +57,7 @@ const FRAME_HANDLERS = {
   "participant.joined": onJoined,
   "participant.left": onLeft,
   unread: rooms.onUnread,
+  receipt: receipts.onReceipt,
   "room.added": rooms.onRoomAdded,
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
@@ -79,6 +81,7 @@ if (hasConfig) {
   reactions.init();
   replies.init();
   mentions.init();
+  receipts.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);
