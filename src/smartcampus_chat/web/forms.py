@@ -141,6 +141,16 @@ class RoomSettingsForm(ChatForm):
         self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
 
 
+class PreferencesForm(ChatForm):
+    read_receipts = forms.BooleanField(
+        label=_("Read receipts"),
+        required=False,
+        help_text=_(
+            "Show others when you have seen their messages, and see when they have seen yours."
+        ),
+    )
+
+
 class MessageForm(ChatForm):
     content = forms.CharField(
         label=_("Message"),

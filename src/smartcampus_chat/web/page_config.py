@@ -177,6 +177,7 @@ def client_config(
     access: RoomAccess | None = None,
     *,
     joined: bool = False,
+    receipts: list[Receipt] | None = None,
 ) -> dict[str, Any]:
     """The configuration of a shell page; ``room`` when a conversation is open."""
     return {
@@ -195,7 +196,7 @@ def client_config(
         # The reaction picker's emoji, named in the page's language (docs/frontend.md).
         "reactionChoices": reaction_choices(get_language() or "en"),
         **typing_timings(),
-        **pane_config(user, room, access, joined=joined),
+        **pane_config(user, room, access, joined=joined, receipts=receipts),
         # Times and days of live messages read as the server renders them (web/timeline.py).
         **clock_config(),
         "i18n": client_strings(),

@@ -6,6 +6,7 @@ responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 
 from smartcampus_chat.web.views.messages import message_delete, message_edit
 from smartcampus_chat.web.views.people import people_search, private_open
+from smartcampus_chat.web.views.preferences import preferences
 from smartcampus_chat.web.views.rooms import (
     member_remove,
     room_create,
@@ -22,6 +23,7 @@ __all__ = [
     "message_delete",
     "message_edit",
     "people_search",
+    "preferences",
     "private_open",
     "room_create",
     "room_detail",

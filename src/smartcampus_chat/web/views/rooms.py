@@ -94,7 +94,9 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = view_context(
         page,
         form=form,
-        chat_config=client_config(user, page.room, page.access, joined=page.joined),
+        chat_config=client_config(
+            user, page.room, page.access, joined=page.joined, receipts=page.receipts
+        ),
         pane_config=pane_config(
             user, page.room, page.access, joined=page.joined, receipts=page.receipts
         ),
