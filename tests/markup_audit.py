@@ -17,7 +17,7 @@ TAGS = HTML_TAGS | sanitize.MATH_TAGS
 ATTRIBUTES = {
     "a": {"href", "title", "target", "rel"},
     "ol": {"start"},
-    "span": {"class"},
+    "span": {"class", "data-user-id", "data-mention"},
     "code": {"class"},
     "pre": {"class"},
     "th": {"class"},
@@ -26,6 +26,10 @@ ATTRIBUTES = {
 #: A URL's scheme as a browser reads it (after dropping tabs and line breaks, and the
 #: controls and spaces at its ends); none: a relative URL.
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+
+
+#: Whole class names the renderer writes (besides the highlighting and alignment prefixes).
+_CLASSES = {"scc-code", "scc-math-error", "scc-mention", "scc-mention-all"}
 
 
 def safe_url(url: str) -> bool:
@@ -56,10 +60,14 @@ class _Audit(HTMLParser):
             elif name == "href" and not safe_url(value or ""):
                 self.problems.append(f"link {value!r}")
             elif name == "class" and not all(
-                c.startswith(("scc-hl-", "scc-align-")) or c in ("scc-code", "scc-math-error")
+                c.startswith(("scc-hl-", "scc-align-")) or c in _CLASSES
                 for c in (value or "").split()
             ):
                 self.problems.append(f"class {value!r} on <{tag}>")
+            elif name == "data-user-id" and not (value or "").isdigit():
+                self.problems.append(f"data-user-id {value!r}")
+            elif name == "data-mention" and value != "everyone":
+                self.problems.append(f"data-mention {value!r}")
             elif name == "target" and value != "_blank":
                 self.problems.append(f"target {value!r}")
             elif name == "rel" and value != "noopener nofollow ugc":

@@ -19,7 +19,9 @@ from smartcampus_chat.models import ChatMention, ChatMessage, ChatRoom
 from smartcampus_chat.services.batch import SendRequest, check_send_messages
 from smartcampus_chat.services.formatting import do_render_messages
 from smartcampus_chat.testing import open_room
+from tests import markup_audit
 from tests.http import api, logged_in
+from tests.xss_corpus import PAYLOADS
 
 db = database_sync_to_async
 pytestmark = pytest.mark.django_db
@@ -215,6 +217,20 @@ def test_a_group_commit_resolves_mentions_in_two_queries(
         results = check_send_messages(requests[2:])
     assert len(nine) == len(one)  # the same statements for one message or eight
     assert all(mentioned(r.message) == {bob.pk, carol.pk} for r in results)  # type: ignore[union-attr]
+
+
+def test_the_xss_corpus_as_display_names_and_around_mentions() -> None:
+    failures = []
+    for payload in PAYLOADS:
+        marked = markup.Mentionable({"victim": (7, payload.text)}, everyone=True)
+        for source in ("@victim", f"{payload.text} @victim @everyone"):
+            html = markup.render(source, marked)
+            if problems := markup_audit.problems(html):
+                failures.append((payload.text, source, problems))
+        named = markup_audit.text_content(markup.render("@victim", marked))
+        if named != "@" + payload.text.strip():
+            failures.append((payload.text, "name", named))
+    assert failures == []
 
 
 def test_display_names_are_escaped(alice: Any, make_user: Any, public_room: ChatRoom) -> None:
