@@ -112,6 +112,18 @@ def test_editing_content_in_the_admin_goes_through_the_service(
     assert (message.content, message.is_edited, message.event_seq) == ("hello, campus!", True, 4)
 
 
+def test_an_edit_in_the_admin_resolves_mentions_and_the_page_lists_them(
+    admin_client: Client, chat: list[ChatMessage], bob: Any
+) -> None:
+    message = chat[0]
+    url = reverse("admin:smartcampus_chat_chatmessage_change", args=[message.pk])
+    admin_client.post(url, {"content": "ask @bob"})
+    message.refresh_from_db()
+    assert f'data-user-id="{bob.pk}"' in message.content_html
+    page = admin_client.get(url).content.decode()
+    assert '<div class="readonly">Bob</div>' in page
+
+
 def test_room_admin_filters_and_participant_inline(
     admin_client: Client, alice: Any, public_room: ChatRoom, group_room: ChatRoom
 ) -> None:

@@ -220,6 +220,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
         "event_seq",
         "client_id",
         "reaction_summary",
+        "mention_summary",
     ]
     readonly_fields = [str(name) for name in fields if name != "content"]
     actions = ["soft_delete", "restore"]
@@ -249,6 +250,14 @@ class ChatMessageAdmin(admin.ModelAdmin):
         for row in message.reactions.select_related("user").order_by("pk"):
             users.setdefault(row.emoji, []).append(names.display_name(row.user))
         return "; ".join(f"{emoji} {', '.join(people)}" for emoji, people in users.items())
+
+    @admin.display(description=_("mentions"))
+    def mention_summary(self, message: ChatMessage) -> str:
+        """Whom the message mentions, as stored when it was written (for audit)."""
+        rows = message.mentions.select_related("user").order_by("pk")
+        return ", ".join(
+            "@everyone" if row.user is None else names.display_name(row.user) for row in rows
+        )
 
     @admin.action(
         description=_("Delete the selected messages (soft delete)"), permissions=["change"]
