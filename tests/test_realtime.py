@@ -729,7 +729,13 @@ async def test_room_list_stays_live(alice: Any, bob: Any, public_room: ChatRoom)
     await client.send_frame(type="read", room=public_room.slug, seq=1, id="r")
     await client.receive_frame("ack", skip=frozenset({"presence"}))
     unread = await client.receive_frame("unread", skip=frozenset({"presence"}))
-    assert unread == {"type": "unread", "room": public_room.slug, "unread": 0, "last_read_seq": 1}
+    assert unread == {
+        "type": "unread",
+        "room": public_room.slug,
+        "unread": 0,
+        "mentions": 0,
+        "last_read_seq": 1,
+    }
     # A new private conversation appears, and its messages follow at once.
     private, _ = await db(services.do_open_private)(bob, alice)
     added = await client.receive_frame("room.added", skip=frozenset({"presence"}))
