@@ -244,6 +244,13 @@ class ChatSettings:
     MAX_FRAME_BYTES = Setting(65536, positive_int)
     PAGE_SIZE = Setting(50, positive_int)
     MAX_PAGE_SIZE = Setting(200, positive_int)
+    # Message search: PostgreSQL's text search configuration ("simple": no stemming, right
+    # for mixed French and English; the GIN index is built with it, docs/search.md), the
+    # longest query and the results per page (default and cap).
+    SEARCH_CONFIG = Setting("simple", text)
+    SEARCH_MAX_QUERY_LENGTH = Setting(200, positive_int)
+    SEARCH_PAGE_SIZE = Setting(20, positive_int)
+    SEARCH_MAX_PAGE_SIZE = Setting(50, positive_int)
     # Token bucket for sends (messages, edits, deletes) per user: burst size and refill rate.
     SEND_RATE_BURST = Setting(20, positive_int)
     SEND_RATE_PER_SECOND = Setting(2.0, positive_number)

@@ -52,6 +52,26 @@ class ValidationFailed(ChatError):
     default_message = _("Invalid input.")
 
 
+class BadQuery(ValidationFailed):
+    """A message search that cannot run: nothing to look for, an unknown operator, a
+    malformed date or cursor."""
+
+    code = "bad_query"
+    default_message = _("This search cannot be understood.")
+
+
+class QueryTooLong(ValidationFailed):
+    code = "query_too_long"
+    default_message = _("This search is too long.")
+
+
+class UnsupportedFilter(ValidationFailed):
+    """A search operator this server knows but does not offer (yet)."""
+
+    code = "unsupported_filter"
+    default_message = _("This search filter is not available.")
+
+
 class RateLimited(ChatError):
     code = "rate_limited"
     status = 429

@@ -16,6 +16,7 @@ from smartcampus_chat.queries.history import (
     shows_deleted_content,
 )
 from smartcampus_chat.queries.members import participant_rows, participants
+from smartcampus_chat.queries.message_search import SearchHit, SearchPage, search_messages
 from smartcampus_chat.queries.pages import (
     MemberRow,
     MessageRow,
@@ -62,6 +63,8 @@ from smartcampus_chat.queries.search import SEARCH_MAX_LENGTH, clean_search
 from smartcampus_chat.queries.sidebar import Sidebar, SidebarSection, sidebar
 
 __all__ = [
+    "SearchHit",
+    "SearchPage",
     "PEOPLE_LIMIT",
     "SEARCH_MAX_LENGTH",
     "HistoryPage",
@@ -89,6 +92,7 @@ __all__ = [
     "my_rooms",
     "participant_rows",
     "participants",
+    "search_messages",
     "people_page",
     "people_search_fields",
     "pinned_messages",
