@@ -33,6 +33,7 @@ urlpatterns = [
     path("browse/", views.room_list, {"browse": True}, name="room_browse"),
     path("create/", views.room_create, name="room_create"),
     path("people/", views.people_search, name="people"),
+    path("search/", views.message_search, name="search"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),

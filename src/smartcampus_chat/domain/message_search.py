@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -117,9 +118,9 @@ def parse_search(
     *,
     room: str | None = None,
     author: str | None = None,
-    after: dt.date | None = None,
-    before: dt.date | None = None,
-    has: tuple[str, ...] = (),
+    after: str | None = None,
+    before: str | None = None,
+    has: Iterable[str] = (),
     order: str = "relevance",
 ) -> MessageSearch:
     """Read the search ``text`` typed by a user, with the filters a door passes separately
@@ -143,7 +144,10 @@ def parse_search(
         search = replace(search, room=room)
     if author:
         search = replace(search, author=author)
-    search = replace(search, after=after, before=before)
+    if after:
+        search = replace(search, after=_date(after, "after"))
+    if before:
+        search = replace(search, before=_date(before, "before"))
     for value in has:
         search = _operator(search, "has", value)
     terms: list[str] = []

@@ -16,7 +16,13 @@ from smartcampus_chat.queries.history import (
     shows_deleted_content,
 )
 from smartcampus_chat.queries.members import participant_rows, participants
-from smartcampus_chat.queries.message_search import SearchHit, SearchPage, search_messages
+from smartcampus_chat.queries.message_search import (
+    SearchHit,
+    SearchPage,
+    find_messages,
+    hit_payloads,
+    search_messages,
+)
 from smartcampus_chat.queries.pages import (
     MemberRow,
     MessageRow,
@@ -92,6 +98,8 @@ __all__ = [
     "my_rooms",
     "participant_rows",
     "participants",
+    "find_messages",
+    "hit_payloads",
     "search_messages",
     "people_page",
     "people_search_fields",

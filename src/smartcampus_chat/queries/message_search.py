@@ -35,12 +35,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain.message_search import MessageSearch, SearchCursor, decode_cursor
+from smartcampus_chat.domain.message_search import (
+    MessageSearch,
+    SearchCursor,
+    decode_cursor,
+    parse_search,
+)
 from smartcampus_chat.domain.validation import clean_int
 from smartcampus_chat.exceptions import UnsupportedFilter
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.markup.snippets import snippet_html
 from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.protocol.payloads import SearchHitData
+from smartcampus_chat.protocol.render import search_hit_data
 from smartcampus_chat.queries.rooms import readable_rooms, room_for, room_titles
 
 FTS_TABLE = "smartcampus_chat_message_fts"
@@ -226,3 +233,38 @@ def search_messages(
     more = len(rows) > size and last is not None
     next_cursor = SearchCursor(last.rank, last.message.pk).encode() if more and last else None
     return SearchPage(hits, next_cursor)
+
+
+def find_messages(
+    user: Any,
+    q: str,
+    *,
+    room: str | None = None,
+    author: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    has: tuple[str, ...] = (),
+    order: str = "relevance",
+    cursor: str | None = None,
+    limit: Any = None,
+) -> SearchPage:
+    """What every door calls: the search ``q`` as typed, with the filters the door passes
+    apart (:func:`~smartcampus_chat.domain.message_search.parse_search`), searched."""
+    search = parse_search(
+        q, room=room, author=author, after=after, before=before, has=has, order=order
+    )
+    return search_messages(user, search, cursor=cursor, limit=limit)
+
+
+def hit_payloads(page: SearchPage) -> list[SearchHitData]:
+    """The page's results as the protocol carries them (the socket's frame, the API)."""
+    return [
+        search_hit_data(
+            hit.message,
+            room_slug=hit.message.room.slug,
+            room_title=hit.room_title,
+            snippet_html=hit.snippet_html,
+            url=hit.url,
+        )
+        for hit in page.hits
+    ]

@@ -26,6 +26,7 @@ import * as reads from "./chat/reads.js";
 import * as replies from "./chat/replies.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
+import * as search from "./chat/search.js";
 import { onResumed, resumeRefused, start } from "./chat/socket.js";
 import * as title from "./chat/title.js";
 import * as typing from "./chat/typing.js";
@@ -33,7 +34,13 @@ import * as typing from "./chat/typing.js";
 /* An error frame answers one of our frames (by id): the concern that sent it handles it;
    any other error is announced. */
 function onError(frame) {
-  return resumeRefused(frame) || reads.readRefused(frame) || composer.sendRefused(frame) || announceError(frame);
+  return (
+    resumeRefused(frame) ||
+    reads.readRefused(frame) ||
+    composer.sendRefused(frame) ||
+    search.searchRefused(frame) ||
+    announceError(frame)
+  );
 }
 
 function ignore() {}
@@ -58,6 +65,7 @@ const FRAME_HANDLERS = {
   "room.added": rooms.onRoomAdded,
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
+  "search.results": search.onResults,
 };
 
 if (hasConfig) {
@@ -77,6 +85,7 @@ if (hasConfig) {
   quotes.init();
   reactions.init();
   replies.init();
+  search.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);
