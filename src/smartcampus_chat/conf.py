@@ -11,6 +11,8 @@ read lazily and the cache is dropped when Django's ``setting_changed`` signal fi
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -102,6 +104,12 @@ def boolean(value: Any) -> list[str]:
 
 def text(value: Any) -> list[str]:
     return [] if isinstance(value, str) and value else ["must be a non-empty string."]
+
+
+def search_config(value: Any) -> list[str]:
+    """A PostgreSQL text search configuration's name ("simple", "french", "pg_catalog.english")."""
+    ok = isinstance(value, str) and re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", value, re.ASCII)
+    return [] if ok else ["must be a text search configuration name such as 'simple'."]
 
 
 def text_or_none(value: Any) -> list[str]:
@@ -247,8 +255,10 @@ class ChatSettings:
     # Message search: PostgreSQL's text search configuration ("simple": no stemming, right
     # for mixed French and English; the GIN index is built with it, docs/search.md), the
     # longest query and the results per page (default and cap).
-    SEARCH_CONFIG = Setting("simple", text)
+    SEARCH_CONFIG = Setting("simple", search_config)
     SEARCH_MAX_QUERY_LENGTH = Setting(200, positive_int)
+    # Relevance order ranks the newest matches of a search, this many (docs/search.md).
+    SEARCH_RANK_WINDOW = Setting(1000, positive_int)
     SEARCH_PAGE_SIZE = Setting(20, positive_int)
     SEARCH_MAX_PAGE_SIZE = Setting(50, positive_int)
     # Token bucket for sends (messages, edits, deletes) per user: burst size and refill rate.

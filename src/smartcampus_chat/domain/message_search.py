@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -188,14 +187,21 @@ def parse_search(
 
 @dataclass(frozen=True)
 class SearchCursor:
-    """Where the next page starts: after the result ``(rank, message_id)`` in the page's
-    order (relevance: rank descending then id descending; newest: id descending)."""
+    """Where the next page starts.
 
-    rank: float
-    message_id: int
+    Newest first: after message ``message_id`` (a keyset on the id). Best first: after
+    ``offset`` results of the ranked window, the newest ``SEARCH_RANK_WINDOW`` matches up
+    to message ``ceiling`` (the first page's newest match), so every page ranks the same
+    set, however many messages arrive meanwhile; a page costs the same at any depth (the
+    window is ranked whole each time, and is bounded).
+    """
+
+    message_id: int = 0
+    offset: int = 0
+    ceiling: int = 0
 
     def encode(self) -> str:
-        raw = f"{self.rank!r}:{self.message_id}".encode()
+        raw = f"{self.message_id}:{self.offset}:{self.ceiling}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -206,11 +212,12 @@ def decode_cursor(value: str) -> SearchCursor:
         raise bad
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
-        rank_text, _sep, id_text = raw.partition(":")
-        rank = float(rank_text)
-        message_id = int(id_text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad from None
-    if not math.isfinite(rank) or not id_text.isdigit() or not 0 < message_id < 2**63:
+    parts = raw.split(":")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) < 20 for p in parts):
         raise bad
-    return SearchCursor(rank, message_id)
+    message_id, offset, ceiling = map(int, parts)
+    if max(message_id, ceiling) >= 2**63 or offset > 10**6:
+        raise bad
+    return SearchCursor(message_id, offset, ceiling)
