@@ -94,7 +94,20 @@ def test_fts5_syntax_typed_by_a_user_is_quoted(text: str) -> None:
 def test_cursors_round_trip_and_refuse_anything_else() -> None:
     cursor = SearchCursor(message_id=42, offset=20, ceiling=99)
     assert decode_cursor(cursor.encode()) == cursor
-    for bad in ("", "nope", "x" * 200, "٣", *['MToy', 'YTowOjA', 'LTE6MDow', 'MTowOjk5OTk5OTk5OTk5OTk5OTk5OTk5', 'MToyMDAwMDAwOjA', 'MTowOjA6MA']):
+    for bad in (
+        "",
+        "nope",
+        "x" * 200,
+        "٣",
+        *[
+            "MToy",
+            "YTowOjA",
+            "LTE6MDow",
+            "MTowOjk5OTk5OTk5OTk5OTk5OTk5OTk5",
+            "MToyMDAwMDAwOjA",
+            "MTowOjA6MA",
+        ],
+    ):
         with pytest.raises(BadQuery):
             decode_cursor(bad)
 
@@ -110,7 +123,9 @@ def test_snippets_mark_the_words_and_escape_everything_else() -> None:
     )
     long = "word " * 60 + "needle " + "word " * 60
     cut = snippet_html(long.strip(), ["needle"])
-    assert cut.startswith("…") and cut.endswith("…") and "<mark>needle</mark>" in cut
+    assert cut.startswith("…")
+    assert cut.endswith("…")
+    assert "<mark>needle</mark>" in cut
     assert len(cut) < 250
 
 
@@ -190,7 +205,9 @@ def test_filters_room_author_dates_link_and_code(
 
 
 @pytest.mark.django_db
-def test_mentions_me_is_refused_until_mentions_are_stored(alice: Any, public_room: ChatRoom) -> None:
+def test_mentions_me_is_refused_until_mentions_are_stored(
+    alice: Any, public_room: ChatRoom
+) -> None:
     with pytest.raises(UnsupportedFilter) as refused:
         found(alice, "mentions:me exam")
     assert refused.value.code == "unsupported_filter"
@@ -245,9 +262,7 @@ def test_the_hits_link_to_the_message_and_carry_marked_snippets(
     message = send(alice, public_room, "Lecture <script>alert(1)</script> moved")
     (hit,) = queries.search_messages(alice, parse_search("lecture")).hits
     assert hit.url == f"/chat/room/{public_room.slug}/?message={message.pk}"
-    assert hit.snippet_html == (
-        "<mark>Lecture</mark> &lt;script&gt;alert(1)&lt;/script&gt; moved"
-    )
+    assert hit.snippet_html == ("<mark>Lecture</mark> &lt;script&gt;alert(1)&lt;/script&gt; moved")
 
 
 @pytest.mark.django_db

@@ -32,7 +32,8 @@ def test_the_api_searches_pages_and_links(alice: Any, public_room: ChatRoom) -> 
     assert first["snippet_html"].startswith("<mark>exam</mark>")
     assert first["url"] == f"/chat/room/{public_room.slug}/?message={first['id']}"
     rest = client.get(body["next"]).json()
-    assert rest["next"] is None and rest["next_cursor"] is None
+    assert rest["next"] is None
+    assert rest["next_cursor"] is None
     ids = [r["id"] for r in body["results"] + rest["results"]]
     assert sorted(ids) == sorted(m.pk for m in sent)
     newest = client.get(api("search-messages"), {"q": "exam", "order": "newest"}).json()
@@ -77,9 +78,7 @@ def test_the_api_needs_a_signed_in_user(public_room: ChatRoom) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_the_socket_searches_and_refuses_bad_input(
-    alice: Any, public_room: ChatRoom
-) -> None:
+async def test_the_socket_searches_and_refuses_bad_input(alice: Any, public_room: ChatRoom) -> None:
     message = (await db(services.do_send_message)(alice, public_room, "exam on Friday")).message
     socket = await open_room(alice, public_room.slug)
     try:

@@ -12,7 +12,6 @@ read lazily and the cache is dropped when Django's ``setting_changed`` signal fi
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 

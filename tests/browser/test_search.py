@@ -77,7 +77,9 @@ def test_search_across_rooms_pages_and_forgets_a_room_one_was_removed_from(
 
 
 def bob_id(page: Page) -> int:
-    return int(page.evaluate("JSON.parse(document.getElementById('scc-config').textContent).userId"))
+    return int(
+        page.evaluate("JSON.parse(document.getElementById('scc-config').textContent).userId")
+    )
 
 
 def test_the_results_page_works_without_javascript(

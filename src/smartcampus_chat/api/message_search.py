@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,14 +15,14 @@ from smartcampus_chat.api.base import ChatAPIView, document
 from smartcampus_chat.api.serializers.message_search import SearchPageSerializer
 
 
-def _param(name: str, description: str, **kwargs: object) -> OpenApiParameter:
+def _param(name: str, description: str, **kwargs: Any) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.QUERY, description=description, **kwargs)
 
 
 PARAMETERS = [
     _param(
         "q",
-        "The search as typed: words, \"phrases\", -excluded, and the operators from:<username>, "
+        'The search as typed: words, "phrases", -excluded, and the operators from:<username>, '
         "in:<room slug>, has:link, has:code, after:<YYYY-MM-DD>, before:<YYYY-MM-DD>.",
         required=True,
     ),

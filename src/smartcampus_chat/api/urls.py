@@ -3,8 +3,8 @@
 Route names live in the ``smartcampus_chat`` namespace: ``smartcampus_chat:api-room-list``,
 ``api-room-detail``, ``api-room-join``, ``api-room-read``, ``api-member-list``,
 ``api-member-detail``, ``api-message-list``, ``api-message-detail``, ``api-user-list``,
-``api-search-messages``, ``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``, ``api-docs``,
-``api-redoc``.
+``api-search-messages``, ``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``,
+``api-docs``, ``api-redoc``.
 """
 
 from __future__ import annotations

@@ -176,9 +176,10 @@ def parse_search(
         raise BadQuery(_("after must be a day before before."))
     if search.excluded and not search.has_text:
         raise BadQuery(_("Add a word to look for: a search cannot only exclude words."))
-    if not (search.has_text or search.room or search.author or search.has_link):
-        if not (search.has_code or search.after or search.before or search.mentions_me):
-            raise BadQuery(_("Type something to search for."))
+    filters = (search.room, search.author, search.after, search.before)
+    flags = (search.has_link, search.has_code, search.mentions_me)
+    if not (search.has_text or any(filters) or any(flags)):
+        raise BadQuery(_("Type something to search for."))
     return search
 
 

@@ -15,6 +15,7 @@ Neither is in the models (they are one database's): migration 0008 installs them
 Other databases get none; the search then matches with ``icontains``.
 """
 
+# ruff: noqa: S608 - the SQL below is built from this module's constant names only
 from __future__ import annotations
 
 import re
@@ -27,6 +28,7 @@ MESSAGES = "smartcampus_chat_chatmessage"
 #: A text search configuration's name (``SEARCH_CONFIG``): written into DDL, so checked.
 CONFIG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
+# Fixed names only (no input) in these statements: S608 does not apply.
 _SQLITE_CREATE = [
     # unicode61 with remove_diacritics 2: "ete" finds "été" (mixed French and English).
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(content, content='{MESSAGES}', "

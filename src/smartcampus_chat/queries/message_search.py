@@ -31,7 +31,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import FloatField, Max, Q, QuerySet, Subquery, Window
+from django.db.models import FloatField, Max, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +52,7 @@ from smartcampus_chat.models import ChatMessage, ChatRoom
 from smartcampus_chat.protocol.payloads import SearchHitData
 from smartcampus_chat.protocol.render import search_hit_data
 from smartcampus_chat.queries.rooms import readable_rooms, room_for, room_titles
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -93,7 +94,9 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _filtered(user: Any, search: MessageSearch, room_ids: list[int]) -> QuerySet[ChatMessage]:
-    messages = ChatMessage.objects.filter(room_id__in=room_ids, is_deleted=False)
+    messages: QuerySet[ChatMessage] = ChatMessage.objects.filter(
+        room_id__in=room_ids, is_deleted=False
+    )
     if search.author is not None:
         username = get_user_model().USERNAME_FIELD
         messages = messages.filter(**{f"sender__{username}": search.author})
@@ -128,7 +131,7 @@ def _postgresql(messages: QuerySet[ChatMessage], search: MessageSearch) -> tuple
     for part in parts[1:]:
         query = query & part
     # Unqualified: the only other table a page joins (the sender's) has no such column.
-    vector = RawSQL(search_index.COLUMN, (), output_field=SearchVectorField())
+    vector = RawSQL(search_index.COLUMN, (), output_field=SearchVectorField())  # noqa: S611
     # ts_rank is a real: as double precision its value round-trips through a cursor.
     rank = Cast(SearchRank(vector, query), FloatField())
     return messages.alias(search_vector=vector).filter(search_vector=query), rank
@@ -195,7 +198,9 @@ def _newest(
 def _ranked_sqlite(
     messages: QuerySet[ChatMessage], search: MessageSearch, offset: int, size: int
 ) -> Rows:
-    window = _sqlite(messages, search).values_list("pk", "rank")[: app_settings.SEARCH_RANK_WINDOW]
+    matched = _sqlite(messages, search)
+    # "rank" is an extra() column: the type checker's plugin does not know it.
+    window = matched.values_list("pk", "rank")[: app_settings.SEARCH_RANK_WINDOW]  # type: ignore[misc]
     sql, params = window.query.sql_with_params()
     outer = (
         f"SELECT pk, rank, MAX(pk) OVER () FROM ({sql}) "  # noqa: S608 - Django's own SQL
@@ -259,7 +264,9 @@ def search_messages(
         message.room = room
         url = reverse("smartcampus_chat:room", kwargs={"slug": room.slug})
         snippet = snippet_html(plain_text(message.content_html), search.highlighted)
-        hits.append(SearchHit(message, titles[room.pk], snippet, f"{url}?message={message.pk}", rank))
+        hits.append(
+            SearchHit(message, titles[room.pk], snippet, f"{url}?message={message.pk}", rank)
+        )
     next_cursor = None
     if len(rows) > size and page:
         if ranked:

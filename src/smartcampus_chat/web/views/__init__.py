@@ -21,8 +21,8 @@ from smartcampus_chat.web.views.rooms import (
 __all__ = [
     "member_remove",
     "message_delete",
-    "message_search",
     "message_edit",
+    "message_search",
     "people_search",
     "private_open",
     "room_create",
