@@ -5,6 +5,7 @@ database the run uses (SQLite's FTS5 table or PostgreSQL's GIN index)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -86,8 +87,9 @@ def test_fts5_syntax_typed_by_a_user_is_quoted(text: str) -> None:
         search = parse_search(text)
     except BadQuery:
         return
-    match = fts5_query(search)
-    for part in match.replace(" NOT ", " ").split('" "'):
+    match = re.fullmatch(r"content : \((.*)\)", fts5_query(search))
+    assert match is not None
+    for part in match.group(1).replace(" NOT ", " ").split('" "'):
         assert part.strip('"').replace(" ", "").isalnum(), match
 
 
@@ -283,3 +285,19 @@ def test_relevance_ranks_the_newest_matches_and_keeps_them_across_pages(
     assert old.pk not in seen
     everything = queries.search_messages(alice, parse_search("quiz", order="newest"), limit=50)
     assert old.pk in [hit.message.pk for hit in everything.hits]  # newest first reaches all
+
+
+@pytest.mark.django_db
+def test_has_and_from_follow_edits_and_unknown_authors(
+    alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    message = send(alice, public_room, "slides are ready")
+    assert found(alice, "has:link") == []
+    services.do_edit_message(alice, message, "slides: https://example.org/slides")
+    assert found(alice, "has:link") == ["slides: https://example.org/slides"]
+    assert found(alice, "slides has:link from:alice") == ["slides: https://example.org/slides"]
+    services.do_edit_message(alice, message, "slides in `notes.md`")
+    assert found(alice, "has:link") == []
+    assert found(alice, "has:code slides") == ["slides in `notes.md`"]
+    assert found(alice, "slides from:bob") == []
+    assert found(alice, "slides from:nobody-has-this-login") == []

@@ -93,25 +93,39 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
-def _filtered(user: Any, search: MessageSearch, room_ids: list[int]) -> QuerySet[ChatMessage]:
+def _filtered(
+    user: Any, search: MessageSearch, room_ids: list[int], author_id: int | None
+) -> QuerySet[ChatMessage]:
     messages: QuerySet[ChatMessage] = ChatMessage.objects.filter(
         room_id__in=room_ids, is_deleted=False
     )
-    if search.author is not None:
-        username = get_user_model().USERNAME_FIELD
-        messages = messages.filter(**{f"sender__{username}": search.author})
+    if author_id is not None:
+        messages = messages.filter(sender_id=author_id)
     if search.after is not None:
         messages = messages.filter(created_at__gte=_day_start(search.after))
     if search.before is not None:
         messages = messages.filter(created_at__lt=_day_start(search.before))
-    # Decided from the stored HTML, no flag to keep: these only narrow the rows the text
-    # match (or the room, author and dates) found already.
-    if search.has_link:
-        messages = messages.filter(content_html__contains="<a ")
-    if search.has_code:
-        messages = messages.filter(content_html__contains="<code")
     if search.mentions_me:
         messages = mentioning(messages, user)
+    vendor = connections[messages.db].vendor
+    # has: is decided from the stored HTML when the message is indexed (infra.search_index:
+    # a lexeme on PostgreSQL, a word of the FTS5 flags on SQLite, see flag_words), so it
+    # is an index look-up; elsewhere, a scan of the HTML.
+    wanted = [
+        (lexeme, marker)
+        for on, lexeme, marker in (
+            (search.has_link, search_index.HAS_LINK, "<a "),
+            (search.has_code, search_index.HAS_CODE, "<code"),
+        )
+        if on
+    ]
+    for lexeme, marker in wanted:
+        if vendor == "postgresql":
+            messages = messages.extra(  # noqa: S610 - fixed SQL
+                where=[f"{search_index.COLUMN} @@ '{lexeme}'::tsquery"]
+            )
+        elif vendor != "sqlite":
+            messages = messages.filter(content_html__contains=marker)
     return messages
 
 
@@ -142,14 +156,27 @@ def _quoted(words: tuple[str, ...]) -> str:
     return '"' + " ".join(words) + '"'
 
 
-def fts5_query(search: MessageSearch) -> str:
+def flag_words(search: MessageSearch, author_id: int | None, room_ids: list[int]) -> list[str]:
+    """The words of the FTS5 ``flags`` column the messages must have (SQLite)."""
+    flags = [f"u{author_id}"] if author_id is not None else []
+    if search.room is not None and len(room_ids) == 1:
+        flags.append(f"r{room_ids[0]}")
+    return flags + ["haslink"] * search.has_link + ["hascode"] * search.has_code
+
+
+def fts5_query(search: MessageSearch, flags: list[str] | tuple[str, ...] = ()) -> str:
     """The FTS5 MATCH expression: each term and phrase quoted (FTS5 reads nothing in a
-    quoted string as syntax), exclusions as ``NOT``."""
-    match = " ".join([_quoted((t,)) for t in search.terms] + list(map(_quoted, search.phrases)))
-    return match + "".join(f" NOT {_quoted((word,))}" for word in search.excluded)
+    quoted string as syntax), exclusions as ``NOT``, all in the ``content`` column; the
+    ``flags`` words (:func:`flag_words`) in theirs."""
+    words = " ".join([_quoted((t,)) for t in search.terms] + list(map(_quoted, search.phrases)))
+    words += "".join(f" NOT {_quoted((word,))}" for word in search.excluded)
+    parts = [f"content : ({words})"] if words else []
+    if flags:
+        parts.append("flags : (" + " ".join(_quoted((flag,)) for flag in flags) + ")")
+    return " AND ".join(parts)
 
 
-def _sqlite(messages: QuerySet[ChatMessage], search: MessageSearch) -> QuerySet[ChatMessage]:
+def _sqlite(messages: QuerySet[ChatMessage], match: str) -> QuerySet[ChatMessage]:
     """The messages that match on SQLite, newest first, with ``rank`` (bm25, higher is
     better): FTS5 walks its index by rowid (the message id) and stops at the LIMIT."""
     fts = search_index.FTS_TABLE
@@ -157,7 +184,7 @@ def _sqlite(messages: QuerySet[ChatMessage], search: MessageSearch) -> QuerySet[
         select={"rank": f"-bm25({fts})"},
         tables=[fts],
         where=[f"{fts}.rowid = {ChatMessage._meta.db_table}.id", f"{fts} MATCH %s"],
-        params=[fts5_query(search)],
+        params=[match],
         order_by=[f"-{fts}.rowid"],
     )
 
@@ -178,16 +205,20 @@ Rows = list[tuple[int, float, int]]
 
 
 def _newest(
-    messages: QuerySet[ChatMessage], search: MessageSearch, after: SearchCursor | None, size: int
+    messages: QuerySet[ChatMessage],
+    search: MessageSearch,
+    match: str,
+    after: SearchCursor | None,
+    size: int,
 ) -> Rows:
-    """A page newest first, unranked."""
+    """A page newest first, unranked. ``match``: the FTS5 expression (SQLite)."""
     if after is not None and after.message_id:
         messages = messages.filter(pk__lt=after.message_id)
     vendor = connections[messages.db].vendor
     if search.has_text and vendor == "postgresql":
         messages = _postgresql(messages, search)[0].order_by("-pk")
-    elif search.has_text and vendor == "sqlite":
-        messages = _sqlite(messages, search)
+    elif match and vendor == "sqlite":
+        messages = _sqlite(messages, match)
     elif search.has_text:
         messages = _anywhere(messages, search)
     else:
@@ -195,10 +226,8 @@ def _newest(
     return [(pk, 0.0, 0) for pk in messages.values_list("pk", flat=True)[: size + 1]]
 
 
-def _ranked_sqlite(
-    messages: QuerySet[ChatMessage], search: MessageSearch, offset: int, size: int
-) -> Rows:
-    matched = _sqlite(messages, search)
+def _ranked_sqlite(messages: QuerySet[ChatMessage], match: str, offset: int, size: int) -> Rows:
+    matched = _sqlite(messages, match)
     # "rank" is an extra() column: the type checker's plugin does not know it.
     window = matched.values_list("pk", "rank")[: app_settings.SEARCH_RANK_WINDOW]  # type: ignore[misc]
     sql, params = window.query.sql_with_params()
@@ -212,7 +241,11 @@ def _ranked_sqlite(
 
 
 def _ranked(
-    messages: QuerySet[ChatMessage], search: MessageSearch, after: SearchCursor | None, size: int
+    messages: QuerySet[ChatMessage],
+    search: MessageSearch,
+    match: str,
+    after: SearchCursor | None,
+    size: int,
 ) -> Rows:
     """A page best first: the newest ``SEARCH_RANK_WINDOW`` matches (on later pages, up to
     the first page's newest: the same set), ranked, from the cursor's offset on. Ranking
@@ -222,7 +255,7 @@ def _ranked(
     if after is not None and after.ceiling:
         messages = messages.filter(pk__lte=after.ceiling)
     if connections[messages.db].vendor == "sqlite":
-        return _ranked_sqlite(messages, search, offset, size)
+        return _ranked_sqlite(messages, match, offset, size)
     matched, rank = _postgresql(messages, search)
     window = matched.order_by("-pk").values("pk")[: app_settings.SEARCH_RANK_WINDOW]
     rows = ChatMessage.objects.filter(pk__in=Subquery(window)).annotate(
@@ -230,6 +263,19 @@ def _ranked(
     )
     found = rows.order_by("-rank", "-pk").values_list("pk", "rank", "newest")
     return [(pk, float(r), newest) for pk, r, newest in found[offset : offset + size + 1]]
+
+
+#: The databases with an index (infra.search_index): ranked; elsewhere, newest first.
+INDEXED = ("postgresql", "sqlite")
+
+
+def _author_id(search: MessageSearch) -> int | None:
+    """The id of ``from:``'s user (0: nobody has that login; None: no ``from:``)."""
+    if search.author is None:
+        return None
+    model = get_user_model()
+    people = model._default_manager.filter(**{model.USERNAME_FIELD: search.author})
+    return people.values_list("pk", flat=True).first() or 0
 
 
 def _rooms(user: Any, search: MessageSearch) -> list[ChatRoom]:
@@ -248,12 +294,14 @@ def search_messages(
     size = page_size(limit)
     after = decode_cursor(cursor) if cursor else None
     rooms = {room.pk: room for room in _rooms(user, search)}
-    if not rooms:
+    author_id = _author_id(search)
+    if not rooms or author_id == 0:
         return SearchPage([], None)
-    messages = _filtered(user, search, list(rooms))
-    indexed = connections[messages.db].vendor in ("postgresql", "sqlite")
-    ranked = search.has_text and search.order == "relevance" and indexed
-    rows = (_ranked if ranked else _newest)(messages, search, after, size)
+    messages = _filtered(user, search, list(rooms), author_id)
+    vendor = connections[messages.db].vendor
+    match = fts5_query(search, flag_words(search, author_id, list(rooms)))
+    ranked = search.has_text and search.order == "relevance" and vendor in INDEXED
+    rows = (_ranked if ranked else _newest)(messages, search, match, after, size)
     page = rows[:size]
     loaded = ChatMessage.objects.select_related("sender").in_bulk([pk for pk, _r, _n in page])
     found = [(loaded[pk], rank) for pk, rank, _n in page if pk in loaded]
