@@ -102,3 +102,21 @@ async def test_the_socket_searches_and_refuses_bad_input(alice: Any, public_room
             assert (error["code"], error["id"]) == (code, "e"), frame
     finally:
         await socket.disconnect()
+
+
+@pytest.mark.django_db
+def test_searches_share_one_bucket_per_user_whatever_the_door(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEARCH_RATE_BURST": 2,
+        "SEARCH_RATE_PER_SECOND": 0.001,
+    }
+    client = logged_in(alice)
+    assert client.get(api("search-messages"), {"q": "x"}).status_code == 200
+    assert client.get("/chat/search/", {"q": "x"}).status_code == 200
+    refused = client.get(api("search-messages"), {"q": "x"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert client.get("/chat/search/", {"q": "x"}).status_code == 429

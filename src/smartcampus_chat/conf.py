@@ -273,6 +273,8 @@ class ChatSettings:
     # broadcast to every member).
     RESUME_RATE_BURST = Setting(20, positive_int)
     RESUME_RATE_PER_SECOND = Setting(1.0, positive_number)
+    SEARCH_RATE_BURST = Setting(10, positive_int)
+    SEARCH_RATE_PER_SECOND = Setting(1.0, positive_number)
     READ_RATE_BURST = Setting(20, positive_int)
     READ_RATE_PER_SECOND = Setting(1.0, positive_number)
     CREATE_RATE_BURST = Setting(5, positive_int)

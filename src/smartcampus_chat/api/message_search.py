@@ -1,5 +1,5 @@
-"""Message search: ``GET search/messages/?q=`` (docs/search.md). The read is
-:func:`smartcampus_chat.queries.find_messages`, as on the socket."""
+"""Message search: ``GET search/messages/?q=`` (docs/search.md), through
+:func:`smartcampus_chat.services.check_search`, as on the socket."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from smartcampus_chat import queries
+from smartcampus_chat import queries, services
 from smartcampus_chat.api.base import ChatAPIView, document
 from smartcampus_chat.api.serializers.message_search import SearchPageSerializer
 
@@ -48,7 +48,7 @@ class MessageSearchView(ChatAPIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        page = queries.find_messages(
+        page = services.check_search(
             request.user,
             params.get("q", ""),
             room=params.get("room") or None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from smartcampus_chat import queries
+from smartcampus_chat import services
 from smartcampus_chat.exceptions import BadQuery, QueryTooLong, UnsupportedFilter
 from smartcampus_chat.web.views.common import chat_page, page_context
 
@@ -22,7 +22,7 @@ def message_search(request: HttpRequest) -> HttpResponse:
     status = 200
     if "q" in request.GET:
         try:
-            context["page"] = queries.find_messages(
+            context["page"] = services.check_search(
                 request.user, q, room=room, order=order, cursor=request.GET.get("cursor")
             )
         except (BadQuery, QueryTooLong, UnsupportedFilter) as exc:

@@ -1,5 +1,6 @@
 """``search``: the messages the user may read that match, a page at a time (the read is
-:func:`smartcampus_chat.queries.find_messages`; docs/search.md)."""
+:func:`smartcampus_chat.queries.find_messages`, charged by
+:func:`smartcampus_chat.services.check_search`; docs/search.md)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from smartcampus_chat import queries
+from smartcampus_chat import queries, services
 from smartcampus_chat.protocol.frames import SearchFrame, SearchResults
 from smartcampus_chat.ws.handlers.base import Handlers
 from smartcampus_chat.ws.socket import Socket
 
 
 def _search(user: Any, frame: SearchFrame) -> SearchResults:
-    page = queries.find_messages(
+    page = services.check_search(
         user,
         frame.q,
         room=frame.room,
