@@ -943,6 +943,8 @@ def check_snippets(page: Page, data: Data) -> int:
         " el.querySelectorAll('.scc-search-snippet mark').length])",
     )
     for message_id, snippet, _marks in hits:
+        if message_id not in data.history:
+            continue  # sent live by another test of this module: audited, not compared
         text, _sender = data.history[message_id]
         assert snippet.strip("…") in plain_text(render(text)), (message_id, snippet)
     # A word found only in a link's address is not shown: most snippets mark, not all.
