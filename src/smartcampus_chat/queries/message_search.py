@@ -1,21 +1,24 @@
 """Message search, the read (docs/search.md): the messages a user may read that match a
-:class:`~smartcampus_chat.domain.message_search.MessageSearch`, ranked, a keyset page at
-a time, each with a snippet.
+:class:`~smartcampus_chat.domain.message_search.MessageSearch`, ranked, a page at a time,
+each with a snippet. Doors call it through :func:`smartcampus_chat.services.check_search`
+(the rate limit).
 
 Access is decided at query time: the rooms searched are the rooms the user joined and may
 still see (:func:`~smartcampus_chat.queries.rooms.readable_rooms`, the room list's rule),
 or the one room named, if they may see it. Deleted messages never match; an edited one
 matches its current text (both indexes follow ``content``).
 
-Queries per page: the rooms (the policy's one or two), the page, and the titles of the
-private rooms on it (none without): fixed whatever the page holds.
+Queries per page: the rooms (the policy's one or two, the rooms), ``from:``'s user, the
+page's ids, its messages, and the titles of the private rooms on it (none without): fixed
+whatever the page holds.
 
-The text match per database:
+The match per database (:mod:`smartcampus_chat.infra.search_index`):
 
-- PostgreSQL: ``to_tsvector(SEARCH_CONFIG, content) @@ query`` (the expression of the GIN
-  index of migration 0008), ranked by ``ts_rank``;
-- SQLite: the FTS5 table ``smartcampus_chat_message_fts``, ranked by ``bm25()``;
-- any other database: ``icontains`` per word, unranked (correct, not fast).
+- PostgreSQL: ``search_vector @@ query`` (the stored column and its GIN index), ranked by
+  ``ts_rank``; ``has:`` as lexemes of that column;
+- SQLite: the FTS5 table ``smartcampus_chat_message_fts``, ranked by ``bm25()``; ``from:``,
+  ``in:`` and ``has:`` as words of its ``flags`` column (:func:`flag_words`);
+- any other database: ``icontains`` per word, newest first (correct, not fast).
 
 Pages (:class:`~smartcampus_chat.domain.message_search.SearchCursor`): best first ranks
 the newest ``SEARCH_RANK_WINDOW`` matches (bounded work whatever the word) up to the first
