@@ -45,7 +45,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DATABASE_URL, help="PostgreSQL database")
     parser.add_argument("--connections", type=int, help="idle: how many connections")
     parser.add_argument(
-        "--vendors", nargs="+", choices=["postgresql", "sqlite"], help="persistence: databases"
+        "--vendors",
+        nargs="+",
+        choices=["postgresql", "sqlite"],
+        help="persistence, search: databases",
     )
     parser.add_argument(
         "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"

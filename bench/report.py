@@ -109,6 +109,17 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("p99 ms", "p99_ms"),
         ("max ms", "max_ms"),
     ],
+    "search": [
+        ("database", "database"),
+        ("messages", "messages"),
+        ("shape", "shape"),
+        ("results/page", "hits_per_page"),
+        ("queries/page", "queries_per_page"),
+        ("p50 ms", "p50_ms"),
+        ("p95 ms", "p95_ms"),
+        ("p99 ms", "p99_ms"),
+        ("max ms", "max_ms"),
+    ],
     "page": [
         ("target", "target"),
         ("messages", "messages"),

@@ -14,6 +14,7 @@ from bench.workloads import (
     page,
     persistence,
     render,
+    search,
     shell_memory,
     switch,
 )
@@ -28,6 +29,7 @@ WORKLOADS: dict[str, ModuleType] = {
     "history": history,
     "page": page,
     "render": render,
+    "search": search,
     "shell-memory": shell_memory,
     "switch": switch,
 }
@@ -37,6 +39,7 @@ DEFAULT_ORDER = [
     "persistence",
     "catch-up",
     "history",
+    "search",
     "switch",
     "shell-memory",
     "idle",

@@ -11,6 +11,7 @@ read lazily and the cache is dropped when Django's ``setting_changed`` signal fi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -102,6 +103,12 @@ def boolean(value: Any) -> list[str]:
 
 def text(value: Any) -> list[str]:
     return [] if isinstance(value, str) and value else ["must be a non-empty string."]
+
+
+def search_config(value: Any) -> list[str]:
+    """A PostgreSQL text search configuration's name ("simple", "french", "pg_catalog.english")."""
+    ok = isinstance(value, str) and re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?", value, re.ASCII)
+    return [] if ok else ["must be a text search configuration name such as 'simple'."]
 
 
 def text_or_none(value: Any) -> list[str]:
@@ -250,6 +257,15 @@ class ChatSettings:
     MAX_FRAME_BYTES = Setting(65536, positive_int)
     PAGE_SIZE = Setting(50, positive_int)
     MAX_PAGE_SIZE = Setting(200, positive_int)
+    # Message search: PostgreSQL's text search configuration ("simple": no stemming, right
+    # for mixed French and English; the GIN index is built with it, docs/search.md), the
+    # longest query and the results per page (default and cap).
+    SEARCH_CONFIG = Setting("simple", search_config)
+    SEARCH_MAX_QUERY_LENGTH = Setting(200, positive_int)
+    # Relevance order ranks the newest matches of a search, this many (docs/search.md).
+    SEARCH_RANK_WINDOW = Setting(1000, positive_int)
+    SEARCH_PAGE_SIZE = Setting(20, positive_int)
+    SEARCH_MAX_PAGE_SIZE = Setting(50, positive_int)
     # Token bucket for sends (messages, edits, deletes) per user: burst size and refill rate.
     SEND_RATE_BURST = Setting(20, positive_int)
     SEND_RATE_PER_SECOND = Setting(2.0, positive_number)
@@ -263,6 +279,8 @@ class ChatSettings:
     # broadcast to every member).
     RESUME_RATE_BURST = Setting(20, positive_int)
     RESUME_RATE_PER_SECOND = Setting(1.0, positive_number)
+    SEARCH_RATE_BURST = Setting(10, positive_int)
+    SEARCH_RATE_PER_SECOND = Setting(1.0, positive_number)
     READ_RATE_BURST = Setting(20, positive_int)
     READ_RATE_PER_SECOND = Setting(1.0, positive_number)
     CREATE_RATE_BURST = Setting(5, positive_int)

@@ -62,6 +62,19 @@ class MentionNotAllowed(PermissionDenied):
     default_message = _("You may not mention everyone in this room.")
 
 
+class BadQuery(ValidationFailed):
+    """A message search that cannot run: nothing to look for, an unknown operator, a
+    malformed date or cursor."""
+
+    code = "bad_query"
+    default_message = _("This search cannot be understood.")
+
+
+class QueryTooLong(ValidationFailed):
+    code = "query_too_long"
+    default_message = _("This search is too long.")
+
+
 class RateLimited(ChatError):
     code = "rate_limited"
     status = 429

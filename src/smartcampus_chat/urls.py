@@ -34,6 +34,7 @@ urlpatterns = [
     path("create/", views.room_create, name="room_create"),
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
+    path("search/", views.message_search, name="search"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),

@@ -20,7 +20,7 @@ SMARTCAMPUS_CHAT = {
     "EXPOSE_USERNAME": True,
     **{
         f"{action}_RATE_{part}": value
-        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP")
+        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP", "SEARCH")
         for part, value in (("BURST", 1_000_000), ("PER_SECOND", 1_000_000.0))
     },
 }

@@ -118,7 +118,7 @@ def test_private_conversation_from_the_room_list(
     room("prof.martin", "chloe")  # the directory finds people who share a room (#17)
     page = open_page("chloe", "/chat/")
     page.get_by_label("Find a person by name or username").fill("prof.martin")
-    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Search", exact=True).click()  # not "Search messages"
     page.locator("#people li", has_text="Claire Martin").get_by_role("button").click()
     expect(page).to_have_url(re.compile(r"/chat/room/[^/]+/$"))
     # Titled, for Chloé, with the other person's display name.

@@ -86,6 +86,9 @@ TEXT_ONLY = [
     [".scc-flash .alert, .scc-room-card small, .scc-member-count, small.text-body-secondary", ""],
     ["#people li span.me-auto, #scc-members li > span.text-truncate", "small.text-body-secondary"],
     ["header h1, .scc-room-info dd", "span.bi"],
+    # Search results: the room, the author, and a snippet of text with <mark> only.
+    [".scc-search-room, .scc-search-author, .scc-search-count, .scc-search-error", ""],
+    [".scc-search-snippet", "mark"],
 ]
 # A message's content: the formatting allow-list (elements, their attributes, classes, links).
 FORMATTED = {
@@ -117,6 +120,7 @@ FOREIGN = (
     " [contenteditable], [tabindex='1'], [data-xss]"
 )
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
+FORM_FIELDS += " room"
 DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.
   const E = Element.prototype;
@@ -924,3 +928,57 @@ def test_the_audit_finds_formatting_beyond_the_allow_list(
             DOM_AUDIT, [TEXT_ONLY, FORMATTED, URL_ATTRIBUTES, FOREIGN, FORM_FIELDS]
         )
         assert finding in {item.split(":")[0] for item in found}, (markup, found)
+
+
+SEARCH_PAGES = 8  # pages of 20 results read through each door
+
+
+def check_snippets(page: Page, data: Data) -> int:
+    """Every result shown: a snippet whose text is a window of its message's text as shown
+    (escaped once, nothing lost to markup), most with their searched word marked."""
+    hits = page.eval_on_selector_all(
+        ".scc-search-hit",
+        "els => els.map(el => [el.dataset.messageId,"
+        " el.querySelector('.scc-search-snippet').textContent,"
+        " el.querySelectorAll('.scc-search-snippet mark').length])",
+    )
+    for message_id, snippet, _marks in hits:
+        if message_id not in data.history:
+            continue  # sent live by another test of this module: audited, not compared
+        text, _sender = data.history[message_id]
+        assert snippet.strip("…") in plain_text(render(text)), (message_id, snippet)
+    # A word found only in a link's address is not shown: most snippets mark, not all.
+    assert sum(marks > 0 for _id, _snippet, marks in hits) > len(hits) // 2
+    return len(hits)
+
+
+@pytest.mark.timeout(300)
+def test_search_snippets_of_every_payload_class(
+    watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Every payload says ``__xss(n)``: searching "xss" finds them, through the results
+    page (no JavaScript) and the sidebar's box (search.js, over the socket)."""
+    page = watched(VIEWER, f"/chat/search/?q=xss&room={data.live_slug}")
+    shown = 0
+    for _ in range(SEARCH_PAGES):
+        watcher.audit(page)
+        shown += check_snippets(page, data)
+        more = page.locator("a.scc-search-next")
+        if not more.count():
+            break
+        watcher.goto(page, "/chat/search/" + (more.get_attribute("href") or ""))
+    assert shown == 20 * SEARCH_PAGES
+
+    shell = watched(VIEWER, f"/chat/room/{data.live_slug}/")
+    box = shell.locator("#scc-search-room")
+    box.fill("xss")
+    box.press("Enter")
+    panel = shell.locator(".scc-room-search .scc-search-panel")
+    with watcher.reporting(shell):
+        for n in range(1, SEARCH_PAGES + 1):
+            expect(panel.locator(".scc-search-hit")).to_have_count(20 * n, timeout=20_000)
+            if n < SEARCH_PAGES:
+                panel.locator(".scc-search-next").click()
+    watcher.audit(shell)
+    assert check_snippets(shell, data) == 20 * SEARCH_PAGES
+    report("search snippets", {"results": shown * 2, "executions": len(watcher.executions)})

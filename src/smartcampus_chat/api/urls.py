@@ -3,8 +3,8 @@
 Route names live in the ``smartcampus_chat`` namespace: ``smartcampus_chat:api-room-list``,
 ``api-room-detail``, ``api-room-join``, ``api-room-read``, ``api-member-list``,
 ``api-member-detail``, ``api-message-list``, ``api-message-detail``, ``api-user-list``,
-``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``, ``api-docs``,
-``api-redoc``.
+``api-search-messages``, ``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``,
+``api-docs``, ``api-redoc``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rest_framework.routers import SimpleRouter
 from smartcampus_chat.api.base import NotFoundView
 from smartcampus_chat.api.docs import RedocView, SchemaView, SwaggerView
 from smartcampus_chat.api.members import MemberViewSet
+from smartcampus_chat.api.message_search import MessageSearchView
 from smartcampus_chat.api.messages import MessageViewSet
 from smartcampus_chat.api.people import UserViewSet
 from smartcampus_chat.api.reads import PreferencesView, UnreadView
@@ -32,6 +33,7 @@ router.register("users", UserViewSet, basename="api-user")
 
 urlpatterns = [
     *router.urls,
+    path("search/messages/", MessageSearchView.as_view(), name="api-search-messages"),
     path("unread/", UnreadView.as_view(), name="api-unread"),
     path("preferences/", PreferencesView.as_view(), name="api-preferences"),
     path("private/", PrivateRoomView.as_view(), name="api-private"),

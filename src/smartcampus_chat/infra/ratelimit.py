@@ -50,6 +50,7 @@ def typing_bucket() -> Bucket:
 _RATES: dict[str, tuple[Setting[int], Setting[float]]] = {
     "resume": (ChatSettings.RESUME_RATE_BURST, ChatSettings.RESUME_RATE_PER_SECOND),
     "read": (ChatSettings.READ_RATE_BURST, ChatSettings.READ_RATE_PER_SECOND),
+    "search": (ChatSettings.SEARCH_RATE_BURST, ChatSettings.SEARCH_RATE_PER_SECOND),
     "create": (ChatSettings.CREATE_RATE_BURST, ChatSettings.CREATE_RATE_PER_SECOND),
     "membership": (ChatSettings.MEMBERSHIP_RATE_BURST, ChatSettings.MEMBERSHIP_RATE_PER_SECOND),
 }

@@ -23,6 +23,7 @@ from smartcampus_chat.protocol.payloads import (
     ParticipantData,
     RoomData,
     Schema,
+    SearchHitData,
     UserRef,
 )
 from smartcampus_chat.protocol.registry import Direction, client_frame, server_frame
@@ -230,6 +231,16 @@ class Resumed(Schema):
     id: FrameId | None = None
 
 
+@server_frame()
+class SearchResults(Schema):
+    """The answer to ``search``: a page of results, best first; ``next`` continues it."""
+
+    type: Literal["search.results"] = "search.results"
+    id: FrameId | None = None
+    results: list[SearchHitData]
+    next: str | None = None
+
+
 #: Every frame the server sends (the registry's server frames; a test holds them equal).
 ServerFrame = Annotated[
     MessageNew
@@ -250,7 +261,8 @@ ServerFrame = Annotated[
     | Ack
     | ErrorFrame
     | Pong
-    | Resumed,
+    | Resumed
+    | SearchResults,
     Field(discriminator="type"),
 ]
 
@@ -347,6 +359,23 @@ class ResumeFrame(ClientFrame):
     type: Literal["resume"]
     room: str | None = None
     event_seq: int = Field(ge=0, le=MAX_NUMBER)
+
+
+@client_frame("message_search", rechecks=False)  # a read: access is decided by the query
+class SearchFrame(ClientFrame):
+    """Search the messages the user may read (docs/search.md): ``q`` as typed, with its
+    operators; ``room``: that room only (else every room the user joined)."""
+
+    type: Literal["search"]
+    q: str = Field(max_length=1000)
+    room: str | None = None
+    author: str | None = None
+    after: str | None = None
+    before: str | None = None
+    has: list[Literal["link", "code"]] = Field(default_factory=list, max_length=2)
+    order: Literal["relevance", "newest"] = "relevance"
+    cursor: str | None = Field(default=None, max_length=100)
+    limit: int | None = Field(default=None, ge=1, le=MAX_NUMBER)
 
 
 @client_frame("ping", rechecks=False)

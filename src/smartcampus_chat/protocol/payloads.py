@@ -79,6 +79,30 @@ class MessageData(Schema):
     client_id: str | None
 
 
+class SearchRoomRef(Schema):
+    """The room of a search result: its slug and what the searcher calls it."""
+
+    slug: str
+    title: str
+
+
+class SearchHitData(Schema):
+    """One search result: the message's identity and a snippet (never its full text)."""
+
+    id: int
+    room: SearchRoomRef
+    seq: int
+    kind: MessageKindName
+    sender: UserRef | None
+    created_at: datetime
+    is_edited: bool
+    #: Escaped text of the message around the searched words, each in ``<mark>``: no other
+    #: markup (docs/search.md).
+    snippet_html: str
+    #: The message in its room (``?message=<id>``: the page scrolls to it).
+    url: str
+
+
 class RoomData(Schema):
     id: int
     slug: str

@@ -13,6 +13,8 @@ from smartcampus_chat.protocol.payloads import (
     ReactionData,
     ReplyData,
     RoomData,
+    SearchHitData,
+    SearchRoomRef,
     UserRef,
 )
 
@@ -141,4 +143,22 @@ def room_data(room: ChatRoom, *, title: str | None = None) -> RoomData:
         read_receipts=room.read_receipts,
         last_seq=room.last_seq,
         last_event_seq=room.last_event_seq,
+    )
+
+
+def search_hit_data(
+    message: ChatMessage, *, room_slug: str, room_title: str, snippet_html: str, url: str
+) -> SearchHitData:
+    """A search result: the message's identity, where it is, and its snippet."""
+    sender = message.sender
+    return SearchHitData(
+        id=message.pk,
+        room=SearchRoomRef(slug=room_slug, title=room_title),
+        seq=message.seq,
+        kind=cast(MessageKindName, message.kind),
+        sender=user_ref(sender) if sender is not None else None,
+        created_at=message.created_at,
+        is_edited=message.is_edited,
+        snippet_html=snippet_html,
+        url=url,
     )

@@ -23,6 +23,13 @@ from smartcampus_chat.protocol.render import room_data
 from smartcampus_chat.queries.mentions import mentioning_me
 
 
+def readable_rooms(user: Any) -> QuerySet[ChatRoom]:
+    """The rooms the user joined and may still see (not removed from, the policy allows):
+    the room list's rooms, what ``ws/chat/`` follows and what message search searches."""
+    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
+    return get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+
+
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     """Rooms the user joined and may still see, annotated for the room list.
 
@@ -44,8 +51,7 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
         for messages in (after_marker, after_marker.filter(mentioning_me(user)))
     )
     last_message = ChatMessage.objects.filter(room=OuterRef("pk")).order_by("-seq").values("pk")[:1]
-    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
-    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
+    rooms = readable_rooms(user)
     if search:
         rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(
@@ -158,9 +164,7 @@ def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> RoomDetail:
 def followed_rooms(user: Any) -> list[tuple[int, str, int]]:
     """(id, slug, last_event_seq) of the rooms the user joined and may still see: what
     ``ws/chat/`` follows."""
-    joined = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
-    rooms = get_policy().visible_rooms(user, ChatRoom.objects.filter(pk__in=joined))
-    return list(rooms.order_by().values_list("pk", "slug", "last_event_seq"))
+    return list(readable_rooms(user).order_by().values_list("pk", "slug", "last_event_seq"))
 
 
 def lost_access_reason(room: ChatRoom, participant: ChatParticipant | None) -> str | None:

@@ -36,6 +36,7 @@ from smartcampus_chat.services.members import (
     do_set_role,
     do_unban_member,
 )
+from smartcampus_chat.services.message_search import check_search
 from smartcampus_chat.services.messages import (
     SendResult,
     check_can_edit,
@@ -80,6 +81,7 @@ __all__ = [
     "check_pin",
     "check_react",
     "check_remove_member",
+    "check_search",
     "check_send_message",
     "check_set_preferences",
     "check_update_room",

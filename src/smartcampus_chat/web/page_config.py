@@ -102,6 +102,13 @@ def client_strings() -> dict[str, str]:
         ),
         "members_one": gettext("%(count)s member"),
         "members_other": gettext("%(count)s members"),
+        # Message search (js/chat/search.js): the count of a page of results, announced.
+        "searchResults_one": gettext("%(count)s result"),
+        "searchResults_other": gettext("%(count)s results"),
+        "searchNone": gettext("No message matches this search."),
+        "searchMore": gettext("More results"),
+        "searchClose": gettext("Close the results"),
+        "searching": gettext("Searching…"),
     }
 
 

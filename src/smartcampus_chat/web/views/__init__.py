@@ -4,6 +4,7 @@ Every view needs a logged-in user; errors raised by the services are turned into
 responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
+from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
@@ -22,6 +23,7 @@ __all__ = [
     "member_remove",
     "message_delete",
     "message_edit",
+    "message_search",
     "people_search",
     "preferences",
     "private_open",

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 
 from smartcampus_chat.protocol.frames import ClientFrame
 from smartcampus_chat.protocol.registry import Direction, client_spec, frame_type, specs
-from smartcampus_chat.ws.handlers import history, messages, ping, pins, reactions, reads, typing
+from smartcampus_chat.ws.handlers import (
+    history,
+    message_search,
+    messages,
+    ping,
+    pins,
+    reactions,
+    reads,
+    typing,
+)
 from smartcampus_chat.ws.handlers.base import Handler, Handlers
 
 
@@ -55,6 +64,7 @@ FAMILIES = (
     typing.HANDLERS,
     reads.HANDLERS,
     history.HANDLERS,
+    message_search.HANDLERS,
     ping.HANDLERS,
 )
 #: The consumer's dispatch table: client frame ``type`` → model, handler, facts.

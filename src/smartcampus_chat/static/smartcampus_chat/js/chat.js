@@ -28,6 +28,7 @@ import * as receipts from "./chat/receipts.js";
 import * as replies from "./chat/replies.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
+import * as search from "./chat/search.js";
 import { onResumed, resumeRefused, start } from "./chat/socket.js";
 import * as title from "./chat/title.js";
 import * as typing from "./chat/typing.js";
@@ -35,7 +36,13 @@ import * as typing from "./chat/typing.js";
 /* An error frame answers one of our frames (by id): the concern that sent it handles it;
    any other error is announced. */
 function onError(frame) {
-  return resumeRefused(frame) || reads.readRefused(frame) || composer.sendRefused(frame) || announceError(frame);
+  return (
+    resumeRefused(frame) ||
+    reads.readRefused(frame) ||
+    composer.sendRefused(frame) ||
+    search.searchRefused(frame) ||
+    announceError(frame)
+  );
 }
 
 function ignore() {}
@@ -61,6 +68,7 @@ const FRAME_HANDLERS = {
   "room.added": rooms.onRoomAdded,
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
+  "search.results": search.onResults,
 };
 
 if (hasConfig) {
@@ -82,6 +90,7 @@ if (hasConfig) {
   replies.init();
   mentions.init();
   receipts.init();
+  search.init();
   divider.init();
   router.init();
   start(FRAME_HANDLERS);

@@ -49,3 +49,19 @@ export function excerptOf(html) {
 export function plainTextOf(html) {
   return plainText(parse(html));
 }
+
+/** A search result's `snippet_html` (escaped text with <mark>, docs/search.md) as text
+    and <mark> elements only: anything else in it would become its text. */
+export function snippetNodes(html) {
+  const fragment = document.createDocumentFragment();
+  parse(html).childNodes.forEach(function (node) {
+    if (node.nodeName === "MARK") {
+      const mark = document.createElement("mark");
+      mark.textContent = node.textContent;
+      fragment.append(mark);
+    } else {
+      fragment.append(node.textContent || "");
+    }
+  });
+  return fragment;
+}
