@@ -120,6 +120,7 @@ FOREIGN = (
     " [contenteditable], [tabindex='1'], [data-xss]"
 )
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
+FORM_FIELDS += " read_receipts"
 FORM_FIELDS += " room"
 DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.

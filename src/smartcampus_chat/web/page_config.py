@@ -93,7 +93,6 @@ def client_strings() -> dict[str, str]:
         # language with Intl.PluralRules ("one" or any other).
         "unreadMessages": gettext("Unread messages"),
         "unreadMentions": gettext("Unread mentions"),
-        "mentionsLabel": gettext("mentions"),
         "mentionSomeone": gettext("Mention someone"),
         "seenBy": gettext("Seen by %(names)s"),
         "mentionSuggestions_one": gettext("%(count)s suggestion, Enter to insert"),

@@ -39,14 +39,15 @@ function setUnread(item, count) {
 function setMentions(item, count) {
   const badge = $(".scc-mentions", item);
   if (badge) {
-    $(".scc-mentions-count", badge).textContent = String(count);
+    badge.setAttribute("data-count", String(count));
+    badge.textContent = "@" + count;
     badge.hidden = count <= 0;
   }
 }
 
 function mentionCount(item) {
-  const count = $(".scc-mentions-count", item);
-  return count ? Number(count.textContent) || 0 : 0;
+  const badge = $(".scc-mentions", item);
+  return badge ? Number(badge.getAttribute("data-count")) || 0 : 0;
 }
 
 /* The server's preview: "<display name>: <text>", the text without its formatting, cut
@@ -125,18 +126,8 @@ function newItem(room) {
   mentions.className = "badge rounded-pill scc-mentions";
   mentions.title = t("unreadMentions");
   mentions.hidden = true;
-  const at = document.createElement("span");
-  at.setAttribute("aria-hidden", "true");
-  at.textContent = "@";
-  const count = document.createElement("span");
-  count.className = "scc-mentions-count";
-  count.textContent = "0";
-  const spoken = document.createElement("span");
-  spoken.className = "visually-hidden";
-  spoken.textContent = " " + t("mentionsLabel");
-  [at, count, spoken].forEach(function (part) {
-    mentions.appendChild(part);
-  });
+  mentions.setAttribute("data-count", "0");
+  mentions.textContent = "@0";
   [icon(room), label, preview, mentions, badge].forEach(function (part) {
     link.appendChild(part);
   });
