@@ -141,7 +141,8 @@ DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
       }
     }
   }
-  const classes = /^(scc-hl-[a-z0-9]+|scc-align-(left|center|right)|scc-code|scc-math-error)$/;
+  const classes =
+    /^(scc-hl-[a-z0-9]+|scc-align-(left|center|right)|scc-code|scc-math-error|scc-mention(-all|-me)?)$/;
   const linkScheme = /^([a-z][a-z0-9+.-]*):/i;
   for (const el of document.querySelectorAll(".scc-content *")) {
     const tag = el.localName;
@@ -983,3 +984,44 @@ def test_search_snippets_of_every_payload_class(
     watcher.audit(shell)
     assert check_snippets(shell, data) == 20 * SEARCH_PAGES
     report("search snippets", {"results": shown * 2, "executions": len(watcher.executions)})
+
+
+MENTIONS = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+viewer = get_user_model().objects.get(username=%(viewer)r)
+room = services.do_create_room(
+    viewer, name="xss mentions", room_type="group", group=Group.objects.get(name=%(group)r))
+ids = %(ids)r
+for start in range(0, len(ids), 20):
+    services.do_send_message(viewer, room, " ".join(f"@**x|{pk}**" for pk in ids[start:start + 20]))
+print(room.slug)
+"""
+
+
+def test_mentions_of_every_sender(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """The senders' names (payloads) mentioned: server-rendered, then sent live from the
+    composer; each mention shows "@" and the name as text, and nothing runs."""
+    ids = [sender.id for sender in data.senders]
+    made = live_site.manage(
+        "shell", "-c", MENTIONS % {"viewer": VIEWER, "group": data.group_name, "ids": ids}
+    )
+    slug = made.strip().splitlines()[-1]
+    page = watched(VIEWER, f"/chat/room/{slug}/")
+    mentions = page.locator(".scc-content .scc-mention")
+    expect(mentions).to_have_count(len(ids))
+    watcher.audit(page)
+    names = ["@" + sender.name for sender in data.senders]
+    assert mentions.all_text_contents() == names
+    composer = page.locator("#composer textarea[name=content]")
+    composer.fill(" ".join(f"@**x|{pk}**" for pk in ids[:20]))
+    composer.press("Escape")  # closes the autocomplete if it opened
+    composer.press("Enter")
+    expect(mentions).to_have_count(len(ids) + 20)
+    expect(page.locator("li.scc-message.scc-pending")).to_have_count(0)
+    watcher.audit(page)
+    assert mentions.all_text_contents()[len(ids) :] == names[:20]
+    report("mentions", {"mentions": len(ids) + 20, "executions": len(watcher.executions)})
