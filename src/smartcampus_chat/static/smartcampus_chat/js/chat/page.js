@@ -37,3 +37,11 @@ export function $$(selector, root) {
 export function isMe(user) {
   return !!user && String(user.id) === String(config.userId);
 }
+
+/** A <span> of class `className` holding `text` as text. */
+export function textSpan(className, text) {
+  const span = document.createElement("span");
+  span.className = className;
+  span.textContent = text;
+  return span;
+}

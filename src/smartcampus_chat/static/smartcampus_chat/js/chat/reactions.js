@@ -8,7 +8,7 @@
  */
 
 import { announce, t } from "./i18n.js";
-import { $, $$, config, roomSlug } from "./page.js";
+import { $, $$, config, roomSlug, textSpan } from "./page.js";
 import { nextId, send } from "./socket.js";
 
 let picker = null; // {dialog, node, returnTo}
@@ -16,13 +16,6 @@ let picker = null; // {dialog, node, returnTo}
 function nameOf(userId) {
   const name = $('#participants li[data-user-id="' + String(Number(userId)) + '"] .scc-participant-name');
   return name ? name.textContent : t("someone");
-}
-
-function part(className, text) {
-  const span = document.createElement("span");
-  span.className = className;
-  span.textContent = text;
-  return span;
 }
 
 function chip(reaction) {
@@ -33,7 +26,7 @@ function chip(reaction) {
   const mine = reaction.user_ids.some((id) => String(id) === String(config.userId));
   button.setAttribute("aria-pressed", String(mine));
   button.title = reaction.user_ids.map(nameOf).join(", ");
-  button.append(part("scc-reaction-emoji", reaction.emoji), " ", part("scc-reaction-count", String(reaction.count)));
+  button.append(textSpan("scc-reaction-emoji", reaction.emoji), " ", textSpan("scc-reaction-count", String(reaction.count)));
   return button;
 }
 
@@ -133,7 +126,7 @@ export function openPicker(node, returnTo) {
     });
     grid.appendChild(button);
   });
-  const none = part("scc-picker-empty small text-body-secondary", t("noEmoji"));
+  const none = textSpan("scc-picker-empty small text-body-secondary", t("noEmoji"));
   none.hidden = true;
   search.addEventListener("input", function () {
     const words = search.value.trim().toLowerCase();

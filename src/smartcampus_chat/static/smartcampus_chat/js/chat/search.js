@@ -13,6 +13,7 @@
 import { formatFull } from "./dates.js";
 import { snippetNodes } from "./format.js";
 import { announce, authorName, format, t } from "./i18n.js";
+import { textSpan } from "./page.js";
 import { nextId, send } from "./socket.js";
 
 /** Frame id -> the form it answers, and whether its results add to the list shown. */
@@ -48,13 +49,6 @@ function ask(form, cursor) {
   return true;
 }
 
-function span(className, text) {
-  const node = document.createElement("span");
-  node.className = className;
-  node.textContent = text;
-  return node;
-}
-
 function hitItem(hit) {
   const item = document.createElement("li");
   item.className = "list-group-item scc-search-hit";
@@ -68,8 +62,8 @@ function hitItem(hit) {
   const time = document.createElement("time");
   time.dateTime = hit.created_at;
   time.textContent = formatFull(hit.created_at);
-  meta.append(span("scc-search-room", hit.room.title), span("scc-search-author me-auto", authorName(hit)), time);
-  const snippet = span("d-block scc-search-snippet", "");
+  meta.append(textSpan("scc-search-room", hit.room.title), textSpan("scc-search-author me-auto", authorName(hit)), time);
+  const snippet = textSpan("d-block scc-search-snippet", "");
   snippet.append(snippetNodes(hit.snippet_html));
   link.append(meta, snippet);
   item.append(link);
@@ -96,7 +90,7 @@ function render(panel, form, frame, more) {
     panel.replaceChildren();
     const head = document.createElement("div");
     head.className = "d-flex align-items-center gap-2 mt-2";
-    const count = span("scc-search-count small me-auto", "");
+    const count = textSpan("scc-search-count small me-auto", "");
     const closer = document.createElement("button");
     closer.type = "button";
     closer.className = "btn btn-sm btn-light scc-search-close";
@@ -152,7 +146,7 @@ export function searchRefused(frame) {
   }
   pending.delete(frame.id);
   const panel = panelOf(asked.form);
-  panel.replaceChildren(span("d-block alert alert-warning small mt-2 py-1 px-2 scc-search-error", frame.message));
+  panel.replaceChildren(textSpan("d-block alert alert-warning small mt-2 py-1 px-2 scc-search-error", frame.message));
   panel.querySelector(".scc-search-error").setAttribute("data-code", frame.code);
   panel.removeAttribute("aria-busy");
   panel.hidden = false;
