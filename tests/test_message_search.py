@@ -188,7 +188,7 @@ def test_filters_room_author_dates_link_and_code(
     send(bob, public_room, "notes with `code`")
     old = send(alice, other, "notes from last year")
     ChatMessage.objects.filter(pk=old.pk).update(
-        created_at=dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC)
+        created_at=dt.datetime(2025, 6, 1, 12, tzinfo=dt.timezone.utc)
     )
     assert len(found(alice, "notes")) == 3
     assert found(alice, "notes from:bob") == ["notes with `code`"]
