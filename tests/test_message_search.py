@@ -20,6 +20,7 @@ from smartcampus_chat.domain.message_search import (
     parse_search,
 )
 from smartcampus_chat.exceptions import BadQuery, NotFound, QueryTooLong
+from smartcampus_chat.infra import search_index
 from smartcampus_chat.markup.snippets import snippet_html
 from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.queries.message_search import fts5_query
@@ -307,3 +308,14 @@ def test_has_and_from_follow_edits_and_unknown_authors(
     assert found(alice, "has:code slides") == ["slides in `notes.md`"]
     assert found(alice, "slides from:bob") == []
     assert found(alice, "slides from:nobody-has-this-login") == []
+
+
+@pytest.mark.django_db
+def test_the_index_installs_over_one_already_there(alice: Any, public_room: ChatRoom) -> None:
+    """A database that ran an earlier version of the migration (the index already there)
+    migrates all the same: installing replaces it, and search still finds."""
+    search_index.install(connection, "simple")
+    search_index.install(connection, "simple")
+    send(alice, public_room, "lecture notes")
+    send(alice, public_room, "more notes")
+    assert sorted(found(alice, "notes")) == ["lecture notes", "more notes"]

@@ -96,11 +96,12 @@ _POSTGRESQL_DROP = [
 
 
 def install(connection: Any, config: str) -> None:
-    """Create the index of ``connection``'s database (nothing on other databases)."""
+    """Create the index of ``connection``'s database, replacing one already there (a
+    database that ran an earlier version of the migration); nothing on other databases."""
     if connection.vendor == "postgresql":
-        statements = _postgresql_create(config)
+        statements = _POSTGRESQL_DROP + _postgresql_create(config)
     elif connection.vendor == "sqlite":
-        statements = _SQLITE_CREATE
+        statements = _SQLITE_DROP + _SQLITE_CREATE
     else:
         return
     with connection.cursor() as cursor:

@@ -17,6 +17,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
-            search_index.uninstall(connection)
             search_index.install(connection, app_settings.SEARCH_CONFIG)
         self.stdout.write(f"Search index rebuilt ({connection.vendor}).")
