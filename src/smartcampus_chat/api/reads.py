@@ -62,7 +62,7 @@ class UnreadView(ChatAPIView):
 class PreferencesView(ChatAPIView):
     @document(tags=["people"], summary="My chat preferences", responses=PreferencesSerializer)
     def get(self, request: Request) -> Response:
-        return Response(PreferencesSerializer(services.get_preferences(request.user)).data)
+        return Response(PreferencesSerializer(queries.preferences_of(request.user)).data)
 
     @document(
         tags=["people"],

@@ -50,6 +50,7 @@ from smartcampus_chat.queries.people import (
     search_people,
 )
 from smartcampus_chat.queries.pins import pinned_messages
+from smartcampus_chat.queries.preferences import preferences_of
 from smartcampus_chat.queries.reads import unread_summary
 from smartcampus_chat.queries.receipts import (
     Receipt,
@@ -118,6 +119,7 @@ __all__ = [
     "people_page",
     "people_search_fields",
     "pinned_messages",
+    "preferences_of",
     "private_titles",
     "read_receipts",
     "receipt_audience",

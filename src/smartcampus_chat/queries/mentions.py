@@ -17,6 +17,7 @@ from smartcampus_chat.markup import NOBODY, Mentionable, MentionRefs
 from smartcampus_chat.markup.mentions import is_mention_name
 from smartcampus_chat.models import ChatMention, ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.queries.members import participant_rows
+from smartcampus_chat.queries.people import people_search_fields
 
 #: People an autocomplete answers at most.
 CANDIDATES_LIMIT = 8
@@ -95,13 +96,9 @@ class Candidate:
 def mention_candidates(room: ChatRoom, access: RoomAccess, search: str) -> list[Candidate]:
     """Members of ``room`` whose name (or username, where it names people) starts a word
     with ``search``, then ``@everyone`` when ``access`` may use it (one query)."""
-    user_model = get_user_model()
-    field = user_model.USERNAME_FIELD
-    names = [f for f in ("first_name", "last_name") if _has_field(user_model, f)]
-    if names_mentionable():
-        names.append(field)
+    field = get_user_model().USERNAME_FIELD
     match = Q()
-    for name in names:
+    for name in people_search_fields():
         match |= Q(**{f"user__{name}__istartswith": search})
     members = (
         ChatParticipant.objects.filter(room=room, is_banned=False)
@@ -126,10 +123,6 @@ def mention_candidates(room: ChatRoom, access: RoomAccess, search: str) -> list[
             if word.startswith(search.lower())
         )
     return found
-
-
-def _has_field(model: Any, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
 
 
 def mentioning_me(user: Any) -> Q:

@@ -13,7 +13,8 @@ from django.db.models.functions import Coalesce
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.policies import get_policy
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatPreferences, ChatRoom
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.queries.preferences import preferences_of
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,7 @@ class Receipt:
 
 def shares_receipts(user: Any) -> bool:
     """Whether ``user`` shares (and sees) read receipts (one query)."""
-    chosen = ChatPreferences.objects.filter(user=user).values_list("read_receipts", flat=True)
-    return bool(chosen.first() if chosen.exists() else True)
+    return preferences_of(user).read_receipts
 
 
 def _sharing_members(room: ChatRoom) -> list[Any] | None:
@@ -82,7 +82,7 @@ def place_receipts(
     messages: Sequence[ChatMessage], receipts: Sequence[Receipt] | None
 ) -> dict[int, list[Any]]:
     """{message id: the readers shown under it}: each reader under the newest message of
-    ``messages`` (oldest first) they have read that they did not write (js/chat/receipts.js
+    ``messages`` (oldest first) they have read that they did not write (the browser client
     applies the same rule)."""
     placed: dict[int, list[Any]] = {}
     for receipt in receipts or ():

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from smartcampus_chat import queries
 from smartcampus_chat.domain.policies import is_active_user
 from smartcampus_chat.exceptions import PermissionDenied, ValidationFailed
 from smartcampus_chat.models import ChatPreferences
@@ -15,10 +16,9 @@ from smartcampus_chat.models import ChatPreferences
 _FLAGS = ("read_receipts",)
 
 
-def get_preferences(user: Any) -> ChatPreferences:
-    """``user``'s preferences (the defaults, unsaved, when they never chose)."""
-    found = ChatPreferences.objects.filter(user=user).first()
-    return found if found is not None else ChatPreferences(user=user)
+#: ``user``'s preferences: a read, :func:`smartcampus_chat.queries.preferences_of`, named
+#: here beside the service that changes them.
+get_preferences = queries.preferences_of
 
 
 def check_set_preferences(user: Any, **changes: Any) -> ChatPreferences:

@@ -93,10 +93,14 @@ def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
         except ChatError as exc:
             results[index] = exc
     accesses = _accesses([(index, request) for index, request, _, _ in cleaned])
+
+    def access_of(request: SendRequest) -> RoomAccess:
+        return request.access or accesses[(request.user.pk, request.room.pk)]
+
     allowed: list[tuple[int, SendRequest, str, str]] = []
     for item in cleaned:
         index, request = item[0], item[1]
-        access = request.access or accesses[(request.user.pk, request.room.pk)]
+        access = access_of(request)
         try:
             messages.check_can_post(access, request.room)
         except ChatError as exc:
@@ -120,10 +124,7 @@ def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
     parents = _parents(admitted, results)
     admitted = [item for item in admitted if results[item[0]] is None]
     mentioned = mentions.check_mentions(
-        [
-            (request.room, content, request.access or accesses[(request.user.pk, request.room.pk)])
-            for _, request, content, _ in admitted
-        ]
+        [(request.room, content, access_of(request)) for _, request, content, _ in admitted]
     )
     valid: list[Admitted] = []
     for (index, request, content, client_id), mentionable in zip(admitted, mentioned, strict=True):

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from smartcampus_chat import services
+from smartcampus_chat import queries, services
 from smartcampus_chat.exceptions import ValidationFailed
 from smartcampus_chat.web.forms import PreferencesForm
 from smartcampus_chat.web.views.common import chat_page, page_context
@@ -15,7 +15,7 @@ from smartcampus_chat.web.views.common import chat_page, page_context
 
 @chat_page("GET", "POST")
 def preferences(request: HttpRequest) -> HttpResponse:
-    held = services.get_preferences(request.user)
+    held = queries.preferences_of(request.user)
     # An unticked box posts nothing: the form is bound on any POST, even an empty one.
     data = request.POST if request.method == "POST" else None
     form = PreferencesForm(data, initial={"read_receipts": held.read_receipts})

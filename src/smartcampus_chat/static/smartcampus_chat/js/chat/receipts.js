@@ -1,9 +1,9 @@
 /*
  * "Seen by": under the newest message each other member has read (and did not write), in
  * rooms where receipts are shown (config.receipts, null elsewhere: the room's setting, its
- * size, the reader's own preference). The server places them the same way on the page
- * (smartcampus_chat.queries.receipts.place_receipts); frames keep them live: "receipt" (a marker moved) and
- * a member's own message (sending reads the room up to it).
+ * size, the reader's own preference). The server's page places them by the same rule;
+ * frames keep them live: "receipt" (a marker moved) and a member's own message (sending
+ * reads the room up to it).
  */
 
 import { on } from "./bus.js";
