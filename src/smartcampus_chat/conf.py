@@ -170,6 +170,31 @@ def one_of(*choices: str) -> Check:
     return check
 
 
+def domain_names(value: Any) -> list[str]:
+    ok = isinstance(value, (list, tuple)) and all(
+        isinstance(name, str) and name.strip(" .") for name in value
+    )
+    return [] if ok else ['must be a list of domain names such as ["intranet.example.edu"].']
+
+
+def tcp_ports(value: Any) -> list[str]:
+    ok = (
+        isinstance(value, (list, tuple, set, frozenset))
+        and bool(value)
+        and all(_is_number(port, integer=True) and 0 < port < 65536 for port in value)
+    )
+    return [] if ok else ["must be a non-empty list of TCP ports (1-65535)."]
+
+
+def clamd_address(value: Any) -> list[str]:
+    """``"host:port"`` (TCP) or ``"unix:/path/to/clamd.ctl"``."""
+    if isinstance(value, str) and value.startswith("unix:/"):
+        return []
+    host, _, port = value.rpartition(":") if isinstance(value, str) else ("", "", "")
+    ok = bool(host) and port.isascii() and port.isdigit() and 0 < int(port) < 65536
+    return [] if ok else ['must be "host:port" or "unix:/path/to/clamd.socket".']
+
+
 _RATE_PERIODS = ("s", "m", "h", "d")
 
 
@@ -307,6 +332,23 @@ class ChatSettings:
     # Most changes replayed by one ``resume``; a longer backlog ends with a truncated
     # ``resumed`` frame and the client resumes again from there.
     RESUME_MAX_EVENTS = Setting(2000, positive_int)
+    # Link previews (docs/security.md, "Link previews"): fetches of users' URLs go through
+    # infra.safe_fetch. Hosts (and their subdomains) never fetched; the ports a URL may
+    # name; seconds one fetch may take, redirects included; bytes of a page and of an
+    # image; pixels of a preview image (decompression bombs).
+    LINK_PREVIEW_DENY_DOMAINS = Setting[Sequence[str]]([], domain_names)
+    LINK_PREVIEW_PORTS = Setting[Sequence[int]]([80, 443], tcp_ports)
+    LINK_PREVIEW_TIMEOUT = Setting[float](5.0, positive_number)
+    LINK_PREVIEW_MAX_PAGE_BYTES = Setting(1024 * 1024, positive_int)
+    LINK_PREVIEW_MAX_IMAGE_BYTES = Setting(5 * 1024 * 1024, positive_int)
+    LINK_PREVIEW_MAX_IMAGE_PIXELS = Setting(25_000_000, positive_int)
+    # Virus scan of uploads (infra.virus_scan): dotted path of a callable (file) -> None
+    # raising InfectedFile; "smartcampus_chat.infra.virus_scan.clamd_scan" asks the clamd
+    # at ATTACHMENT_CLAMD_ADDRESS ("host:port" or "unix:/path"), waiting at most
+    # ATTACHMENT_CLAMD_TIMEOUT seconds for each reply.
+    ATTACHMENT_SCANNER = Setting[str | None](None, dotted_path_or_none, error="E003")
+    ATTACHMENT_CLAMD_ADDRESS = Setting("127.0.0.1:3310", clamd_address)
+    ATTACHMENT_CLAMD_TIMEOUT = Setting[float](30.0, positive_number)
     # Security headers on the chat pages (smartcampus_chat.web.security): False turns them all
     # off. "{nonce}" in the policy is replaced by the request's nonce (request.csp_nonce).
     # connect-src must allow the page's own WebSocket: 'self' covers same-origin ws: and wss:
