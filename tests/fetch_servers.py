@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from smartcampus_chat.infra.safe_fetch import Network
+
 #: Global unicast addresses (not TEST-NET, which the guard refuses) that only ever stand
 #: for local servers here: the connector routes them to 127.0.0.1.
 PUBLIC_A = "93.184.215.14"
@@ -118,6 +120,10 @@ class FakeNetwork:
         self.dns[name] = [address]
         self.routes[(address, 80)] = server.port
         self.routes[(address, 443)] = server.port
+
+    def network(self, tls_context: ssl.SSLContext | None = None) -> Network:
+        """This fake network as ``safe_get`` takes it."""
+        return Network(self.resolve, self.connect, tls_context)
 
     def resolve(self, host: str, port: int) -> list[str]:
         self.lookups.append(host)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,11 +55,13 @@ def network(server: PageServer) -> FakeNetwork:
     return net
 
 
-def get(network: FakeNetwork, url: str, **kwargs: Any) -> safe_fetch.Fetched:
+def get(
+    network: FakeNetwork, url: str, tls_context: ssl.SSLContext | None = None, **kwargs: Any
+) -> safe_fetch.Fetched:
     kwargs.setdefault("accept", ["text/html"])
     kwargs.setdefault("limits", LIMITS)
     kwargs.setdefault("policy", FetchPolicy())
-    return safe_fetch.safe_get(url, resolver=network.resolve, connector=network.connect, **kwargs)
+    return safe_fetch.safe_get(url, network=network.network(tls_context), **kwargs)
 
 
 def test_a_public_page_is_fetched_through_the_checked_address(

@@ -192,6 +192,22 @@ def system_connector(address: str, port: int, timeout: float) -> socket.socket:
 
 
 @dataclass(frozen=True)
+class Network:
+    """How names are resolved and addresses reached: the system's, or (tests) a fake one.
+    ``tls_context``: None for the system's verified default."""
+
+    resolver: Resolver = system_resolver
+    connector: Connector = system_connector
+    tls_context: ssl.SSLContext | None = None
+
+
+#: The network fetches use when given none; read at each call, so a test can replace it
+#: (``monkeypatch.setattr(safe_fetch, "default_network", ...)``) for code that fetches in
+#: the background.
+default_network = Network()
+
+
+@dataclass(frozen=True)
 class FetchLimits:
     """How much one fetch may cost: bytes of the final body and seconds."""
 
@@ -252,17 +268,17 @@ def safe_get(
     accept: Sequence[str],
     limits: FetchLimits,
     policy: FetchPolicy | None = None,
-    resolver: Resolver = system_resolver,
-    connector: Connector = system_connector,
-    tls_context: ssl.SSLContext | None = None,
+    network: Network | None = None,
 ) -> Fetched:
     """GET ``url`` through the SSRF guard (module docstring); raises a :class:`FetchError`.
 
     ``accept``: content types taken, each a full type (``text/html``) or a prefix ending
-    in ``/`` (``image/``). ``tls_context`` defaults to the system's verified one.
+    in ``/`` (``image/``). ``network``: :data:`default_network` when None.
     """
     policy = policy or FetchPolicy.from_settings()
-    context = tls_context or ssl.create_default_context()
+    network = network or default_network
+    resolver, connector = network.resolver, network.connector
+    context = network.tls_context or ssl.create_default_context()
     deadline = time.monotonic() + limits.total_timeout
     redirects: list[str] = []
     while True:
