@@ -108,3 +108,20 @@ class ServiceUnavailable(ChatError):
     status = 503
     default_message = _("The chat is briefly unavailable; try again in a moment.")
     retry_after = 1.0
+
+
+class InfectedFile(ChatError):
+    """The upload scanner (``ATTACHMENT_SCANNER``) found malware in a file."""
+
+    code = "infected_file"
+    status = 422
+    default_message = _("This file was refused by the virus scan.")
+
+
+class ScanUnavailable(ServiceUnavailable):
+    """The upload scanner could not give a verdict (down, too slow, an error): the file
+    is refused, never let through unscanned."""
+
+    code = "scan_unavailable"
+    default_message = _("Files cannot be checked for viruses right now; try again later.")
+    retry_after = 30.0
