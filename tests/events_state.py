@@ -236,6 +236,7 @@ class Reducer:
     on_message_deleted = on_message_new
     on_message_reactions = on_message_new
     on_message_pinned = on_message_new
+    on_message_preview = on_message_new
 
     def on_unread(self, frame: Frame) -> None:
         if frame["room"] in self.state["rooms"]:

@@ -11,6 +11,7 @@ real address on the Internet.
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import ssl
@@ -168,3 +169,44 @@ def certificate_for(names: list[str], directory: Path) -> Iterator[TestCertifica
     server.load_cert_chain(cert, key)
     client = ssl.create_default_context(cafile=str(cert))
     yield TestCertificate(server, client)
+
+
+#: A page with a preview and an image, as served by :func:`news_site`.
+NEWS_PAGE = b"""<html><head><title>Lab</title>
+<meta property="og:title" content="Robotics lab open day">
+<meta property="og:description" content="Come &amp; see the robots.">
+<meta property="og:site_name" content="Campus News">
+<meta property="og:image" content="/lab.png">
+</head></html>"""
+
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG image of ``width`` x ``height``."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+@contextmanager
+def news_site() -> Iterator[tuple[PageServer, FakeNetwork]]:
+    """``news.example`` (a public-looking address, served on 127.0.0.1) with
+    :data:`NEWS_PAGE` at ``/`` and its 1200 x 800 image; ``intranet.example`` resolving to
+    10.0.0.7, which nothing can reach."""
+    with PageServer() as server:
+        server.pages["/"] = Reply(body=NEWS_PAGE)
+        server.pages["/lab.png"] = Reply(headers={"Content-Type": "image/png"}, body=png(1200, 800))
+        network = FakeNetwork()
+        network.add_site("news.example", server)
+        network.dns["intranet.example"] = ["10.0.0.7"]
+        yield server, network
+
+
+#: Message ids handed to :func:`record_enqueue` (the ``LINK_PREVIEW_ENQUEUE`` of tests that
+#: run the fetch themselves).
+ENQUEUED: list[int] = []
+
+
+def record_enqueue(message_id: int) -> None:
+    ENQUEUED.append(message_id)

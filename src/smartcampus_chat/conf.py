@@ -394,6 +394,13 @@ class ChatSettings:
     # infra.safe_fetch. Hosts (and their subdomains) never fetched; the ports a URL may
     # name; seconds one fetch may take, redirects included; bytes of a page and of an
     # image; pixels of a preview image (decompression bombs).
+    # Off by default: a preview makes the server fetch URLs users chose. On: the first
+    # link of a sent message is previewed after commit, in a small thread pool of the
+    # process, or through LINK_PREVIEW_ENQUEUE: the dotted path of a callable
+    # (message_id) -> None that hands the work to the host's task queue, whose task calls
+    # smartcampus_chat.services.do_fetch_preview(message_id).
+    LINK_PREVIEWS = Setting(False, boolean)
+    LINK_PREVIEW_ENQUEUE = Setting[str | None](None, dotted_path_or_none, error="E003")
     LINK_PREVIEW_DENY_DOMAINS = Setting[Sequence[str]]([], domain_names)
     LINK_PREVIEW_PORTS = Setting[Sequence[int]]([80, 443], tcp_ports)
     LINK_PREVIEW_TIMEOUT = Setting[float](5.0, positive_number)

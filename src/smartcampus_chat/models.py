@@ -153,9 +153,12 @@ class ChatParticipant(models.Model):
 class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
     def shown(self) -> ChatMessageQuerySet:
         """With what a message's payload shows: its sender, the message it replies to and
-        that message's sender (in the same query), its reactions (``reaction_rows``, one
-        more query for the lot)."""
-        return self.select_related("sender", "reply_to", "reply_to__sender").prefetch_related(
+        that message's sender and its link preview (in the same query), its reactions
+        (``reaction_rows``) and files (``attachment_rows``), one more query each for the
+        lot."""
+        return self.select_related(
+            "sender", "reply_to", "reply_to__sender", "link_preview"
+        ).prefetch_related(
             models.Prefetch(
                 "reactions",
                 queryset=ChatReaction.objects.select_related("user").order_by("pk"),
@@ -345,6 +348,52 @@ class ChatAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PreviewStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ChatLinkPreview(models.Model):
+    """The preview of the first link of a message (services/link_previews.py): written
+    ``pending`` with the message, filled in (``ready``) or given up (``failed``) once the
+    page was fetched off the request path; ``removed`` by the author. The image, if any,
+    is a re-encoded JPEG stored under a random name in ``ATTACHMENT_STORAGE``.
+    """
+
+    message = models.OneToOneField(
+        ChatMessage,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="link_preview",
+    )
+    url = models.URLField(_("URL"), max_length=2048)
+    status = models.CharField(
+        _("status"), max_length=8, choices=PreviewStatus.choices, default=PreviewStatus.PENDING
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    site_name = models.CharField(_("site name"), max_length=100, blank=True)
+    image_storage_name = models.CharField(_("image stored as"), max_length=255, blank=True)
+    image_size = models.PositiveIntegerField(_("image size"), default=0)
+    image_width = models.PositiveIntegerField(_("image width"), null=True, blank=True)
+    image_height = models.PositiveIntegerField(_("image height"), null=True, blank=True)
+    fetched_at = models.DateTimeField(_("fetched"), null=True, blank=True)
+    removed = models.BooleanField(_("removed by the author"), default=False)
+
+    class Meta:
+        verbose_name = _("link preview")
+        verbose_name_plural = _("link previews")
+        indexes = [
+            # The pending ones (manage.py chat_link_previews).
+            models.Index(fields=["status"], name="scchat_preview_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
 
 
 class ChatMention(models.Model):

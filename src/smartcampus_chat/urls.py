@@ -63,6 +63,11 @@ urlpatterns = [
         views.attachment_thumbnail,
         name="attachment_thumbnail",
     ),
+    path(
+        "files/previews/<chat_id:message_id>/",
+        views.link_preview_image,
+        name="link_preview_image",
+    ),
     path("health/", health.health, name="health"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),

@@ -37,6 +37,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         "destroy": ("409",),
         "reactions": ("409",),
         "pin": ("409",),
+        "preview": ("409",),
     }
 
     def get_queryset(self) -> QuerySet[ChatMessage]:
@@ -178,6 +179,18 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         message, access = self._message(room_slug, pk)
         pinned = request.method == "POST"
         message = services.check_pin(request.user, message, access, pinned=pinned)
+        return Response(self._render(message))
+
+    @document(
+        summary="Remove the link preview of my message (removing it again changes nothing)",
+        parameters=[MESSAGE_ID],
+        request=None,
+        responses={200: MessageSerializer},
+    )
+    @action(detail=True, methods=["delete"], url_path="preview")
+    def preview(self, request: Request, room_slug: str, pk: str) -> Response:
+        message, access = self._message(room_slug, pk)
+        message = services.check_remove_preview(request.user, message, access)
         return Response(self._render(message))
 
     @document(

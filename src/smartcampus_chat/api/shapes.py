@@ -17,6 +17,7 @@ from rest_framework import ISO_8601, serializers
 
 from smartcampus_chat.protocol.payloads import (
     AttachmentData,
+    LinkPreviewData,
     MessageData,
     ReactionData,
     ReplyData,
@@ -161,6 +162,19 @@ class AttachmentSerializer(ProtocolSerializer):
         if isinstance(instance, AttachmentData):
             return instance
         return attachment_data(instance)
+
+
+class LinkPreviewSerializer(ProtocolSerializer):
+    """The card of a message's first link: ``LinkPreviewData``, text to show as text."""
+
+    shape = LinkPreviewData
+    help_texts = {
+        "image_url": _("The page's image, re-encoded by the server; None without one."),
+    }
+
+    def render(self, instance: Any) -> BaseModel:
+        assert isinstance(instance, LinkPreviewData)
+        return instance
 
 
 class RoomFileSerializer(ProtocolSerializer):

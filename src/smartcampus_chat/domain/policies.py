@@ -148,6 +148,11 @@ class ChatPolicy:
             return False
         return message.sender_id == user.pk or access.can_moderate
 
+    def can_remove_link_preview(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
+        """The author of a message still there removes its link preview (a moderator
+        deletes the message instead)."""
+        return access.can_post and not message.is_deleted and message.sender_id == user.pk
+
     def can_mention_everyone(self, access: RoomAccess, room: ChatRoom) -> bool:
         """``@everyone``/``@room`` (``MENTION_EVERYONE``: moderators by default; never in a
         private conversation, where it would only repeat the other person's name)."""

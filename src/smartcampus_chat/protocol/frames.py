@@ -80,6 +80,15 @@ class MessageReactions(Schema):
 
 
 @server_frame(numbered=True)
+class MessagePreview(Schema):
+    """A message's link preview arrived, or its author removed it (the message, with
+    ``preview`` as it is now)."""
+
+    type: Literal["message.preview"] = "message.preview"
+    message: MessageData
+
+
+@server_frame(numbered=True)
 class MessagePinned(Schema):
     """A message was pinned or unpinned (``message.pinned_at``)."""
 
@@ -247,6 +256,7 @@ ServerFrame = Annotated[
     | MessageEdited
     | MessageDeleted
     | MessageReactions
+    | MessagePreview
     | MessagePinned
     | ParticipantJoined
     | ParticipantLeft
@@ -334,6 +344,15 @@ class PinMessage(ClientFrame):
 @client_frame("pins")
 class UnpinMessage(ClientFrame):
     type: Literal["message.unpin"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("previews")
+class RemovePreview(ClientFrame):
+    """The author removes the link preview of their message."""
+
+    type: Literal["preview.remove"]
     room: str | None = None
     message_id: int
 

@@ -86,6 +86,21 @@ class RoomFileData(Schema):
     created_at: datetime
 
 
+class LinkPreviewData(Schema):
+    """The card of a message's first link (docs/security.md, "Link previews"): what the
+    page says about itself, as plain text to show as text (never as HTML)."""
+
+    #: The link as written in the message (where the card leads).
+    url: str
+    title: str
+    description: str
+    site_name: str
+    #: The page's image, re-encoded by the server (at most 600 px a side), or None.
+    image_url: str | None
+    image_width: int | None
+    image_height: int | None
+
+
 class MessageData(Schema):
     id: int
     room: str
@@ -116,6 +131,9 @@ class MessageData(Schema):
     pinned_at: datetime | None
     #: Files sent with it, in order; empty once it is deleted (as ``content``).
     attachments: list[AttachmentData]
+    #: The preview of its first link once fetched (None before, without one, once the
+    #: author removed it, and once the message is deleted).
+    preview: LinkPreviewData | None
     client_id: str | None
 
 

@@ -8,10 +8,17 @@ from django.urls import reverse
 
 from smartcampus_chat.identity import display_name, public_username
 from smartcampus_chat.markup import plain_text
-from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom
+from smartcampus_chat.models import (
+    ChatAttachment,
+    ChatLinkPreview,
+    ChatMessage,
+    ChatRoom,
+    PreviewStatus,
+)
 from smartcampus_chat.protocol.payloads import (
     AttachmentData,
     AttachmentKindName,
+    LinkPreviewData,
     MessageData,
     MessageKindName,
     ReactionData,
@@ -150,6 +157,31 @@ def attachments_data(message: ChatMessage, *, show_deleted: bool = False) -> lis
     return [attachment_data(row) for row in rows]
 
 
+def link_preview_data(message: ChatMessage) -> LinkPreviewData | None:
+    """The card of ``message``'s first link, when there is one to show.
+
+    Read from the row ``ChatMessage.objects.shown()`` joins (``link_preview``), which the
+    send pipeline marks absent on a new message; a message loaded otherwise costs a query.
+    """
+    if message.is_deleted or message.pk is None:
+        return None
+    row: ChatLinkPreview | None = getattr(message, "link_preview", None)
+    if row is None or row.removed or row.status != PreviewStatus.READY:
+        return None
+    image_url = None
+    if row.image_storage_name:
+        image_url = reverse("smartcampus_chat:link_preview_image", args=[message.pk])
+    return LinkPreviewData(
+        url=row.url,
+        title=row.title,
+        description=row.description,
+        site_name=row.site_name,
+        image_url=image_url,
+        image_width=row.image_width if image_url else None,
+        image_height=row.image_height if image_url else None,
+    )
+
+
 def message_data(
     message: ChatMessage,
     *,
@@ -184,6 +216,7 @@ def message_data(
         reactions=reactions_data(message),
         pinned_at=message.pinned_at,
         attachments=attachments_data(message, show_deleted=show_deleted),
+        preview=link_preview_data(message),
         client_id=message.client_id or None,
     )
 

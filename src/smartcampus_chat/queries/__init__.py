@@ -16,6 +16,7 @@ from smartcampus_chat.queries.history import (
     history,
     shows_deleted_content,
 )
+from smartcampus_chat.queries.link_previews import preview_image_for
 from smartcampus_chat.queries.members import participant_rows, participants
 from smartcampus_chat.queries.mentions import (
     mention_candidates,
@@ -123,6 +124,7 @@ __all__ = [
     "people_search_fields",
     "pinned_messages",
     "preferences_of",
+    "preview_image_for",
     "private_titles",
     "read_receipts",
     "receipt_audience",

@@ -33,6 +33,12 @@ from smartcampus_chat.services.courses import (
 )
 from smartcampus_chat.services.file_sends import check_send_with_files
 from smartcampus_chat.services.formatting import do_render_messages
+from smartcampus_chat.services.link_previews import (
+    check_remove_preview,
+    do_fetch_preview,
+    do_remove_preview,
+    pending_previews,
+)
 from smartcampus_chat.services.members import (
     check_join_room,
     check_leave_room,
@@ -90,6 +96,7 @@ __all__ = [
     "check_pin",
     "check_react",
     "check_remove_member",
+    "check_remove_preview",
     "check_search",
     "check_send_message",
     "check_send_with_files",
@@ -101,6 +108,7 @@ __all__ = [
     "do_delete_member",
     "do_delete_message",
     "do_edit_message",
+    "do_fetch_preview",
     "do_join_room",
     "do_leave_room",
     "do_mark_read",
@@ -110,6 +118,7 @@ __all__ = [
     "do_react",
     "do_remove_attachments",
     "do_remove_member",
+    "do_remove_preview",
     "do_render_messages",
     "do_restore_message",
     "do_send_message",
@@ -124,6 +133,7 @@ __all__ = [
     "get_room_for",
     "join",
     "notify_access_changed",
+    "pending_previews",
     "post_system_message",
     "remove",
     "room_access",

@@ -40,7 +40,7 @@ from smartcampus_chat.protocol.frames import MessageNew
 from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import attachments, mentions, sql
+from smartcampus_chat.services import attachments, link_previews, mentions, sql
 from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
 from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
@@ -232,6 +232,7 @@ def _store(
             frames.append((item.room.pk, MessageNew(message=data)))
             results[item.index] = SendResult(message, created=True, data=data)
         events.publish_many_to_rooms(frames)
+        link_previews.do_plan([message for _, message in messages])
         if signals.message_sent.has_listeners(ChatMessage):
             for item, message in messages:
                 signals.send_on_commit(
@@ -269,6 +270,7 @@ def _new_message(item: Admitted, seq: int, event_seq: int, now: Any) -> ChatMess
     )
     message.reaction_rows = []  # type: ignore[attr-defined]  # a new message has none
     message.attachment_rows = []  # type: ignore[attr-defined]  # until do_attach binds some
+    link_previews.mark_none(message)  # fetched after commit, if it has a link
     return message
 
 

@@ -4,7 +4,11 @@ Every view needs a logged-in user; errors raised by the services are turned into
 responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
-from smartcampus_chat.web.views.attachments import attachment, attachment_thumbnail
+from smartcampus_chat.web.views.attachments import (
+    attachment,
+    attachment_thumbnail,
+    link_preview_image,
+)
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
 from smartcampus_chat.web.views.people import people_search, private_open
@@ -23,6 +27,7 @@ from smartcampus_chat.web.views.rooms import (
 __all__ = [
     "attachment",
     "attachment_thumbnail",
+    "link_preview_image",
     "member_remove",
     "message_delete",
     "message_edit",

@@ -1,5 +1,7 @@
-"""Attachments over HTTP: a file and its thumbnails, each request access-checked
-(:func:`smartcampus_chat.queries.attachment_for`), served by :mod:`smartcampus_chat.web.files`."""
+"""Stored files over HTTP: an attachment and its thumbnails, each request access-checked
+(:func:`smartcampus_chat.queries.attachment_for`), and a link preview's image (the
+message's access, :func:`smartcampus_chat.queries.preview_image_for`); all served by
+:mod:`smartcampus_chat.web.files`."""
 
 from __future__ import annotations
 
@@ -40,4 +42,18 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int, size: str) ->
         content_type=str(thumbnail.get("content_type", "image/webp")),
         filename=f"{stem}-{size}.webp",
         etag=f"{found.sha256}-{size}",
+    )
+
+
+@chat_page("GET", "HEAD")
+def link_preview_image(request: HttpRequest, message_id: int) -> HttpResponseBase:
+    """The image of a message's link preview (re-encoded by the server), for whoever may
+    read the message."""
+    preview = queries.preview_image_for(request.user, message_id)
+    return file_response(
+        request,
+        storage_name=preview.image_storage_name,
+        content_type="image/jpeg",
+        filename="preview.jpg",
+        etag=preview.image_storage_name.rpartition("/")[2],
     )
