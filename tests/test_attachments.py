@@ -19,6 +19,7 @@ from django.utils import timezone
 from PIL import Image
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.attachments import clean_name
 from smartcampus_chat.infra import file_store
 from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom
 from smartcampus_chat.testing import open_room
@@ -137,6 +138,13 @@ def test_every_file_response_is_safe(alice: Any, public_room: ChatRoom) -> None:
     )
     again, _body = served(client, photo["url"], HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+    # A name cannot inject a header, nor reverse how it reads (a bidi override).
+    assert clean_name("a\r\nSet-Cookie: evil=1") == "aSet-Cookie: evil=1"
+    tricky = uploaded(client, public_room, b"x\n", "Set-Cookie: evil=1;\u202egpj.exe")
+    assert tricky["name"] == "Set-Cookie: evil=1;gpj.exe"
+    response, _body = served(client, tricky["url"])
+    assert "evil" not in response.cookies
+    assert response["Content-Disposition"] == 'attachment; filename="Set-Cookie: evil=1;gpj.exe"'
 
 
 @pytest.mark.django_db
