@@ -51,16 +51,15 @@ def send(client: Client, room: ChatRoom, content: str, ids: list[int], **more: A
 
 def served(client: Client, url: str, **headers: Any) -> Any:
     response = client.get(url, **headers)
+    # Read whole: the test client closes a file response once its content is consumed
+    # (closing it again would end the test's database connection).
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
     return response, body
 
 
 def status_of(client: Client, url: str) -> int:
-    """The status of GET ``url`` (the response closed: a file response holds a file)."""
-    response = client.get(url)
-    response.close()
-    return int(response.status_code)
+    """The status of GET ``url`` (its body read: a file response holds a file open)."""
+    return int(served(client, url)[0].status_code)
 
 
 def error_code(response: Any) -> str:
