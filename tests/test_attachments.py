@@ -465,3 +465,19 @@ def test_staff_remove_a_file_in_the_admin(
     assert not file_store.storage().exists(stored[0])
     detail = api("message-detail", room_slug=public_room.slug, pk=ChatMessage.objects.get().pk)
     assert [item["name"] for item in client.get(detail).json()["attachments"]] == ["keep.png"]
+
+
+@pytest.mark.django_db
+def test_a_phone_photo_in_heic_is_stored_as_jpeg(alice: Any, public_room: ChatRoom) -> None:
+    """With the ``heif`` extra (pillow-heif), HEIC photos are accepted and become JPEG."""
+    client = logged_in(alice)
+    data = uploaded(client, public_room, files.heic(1200, 900), "IMG_0042.HEIC")
+    assert (data["content_type"], data["name"], data["kind"]) == (
+        "image/jpeg",
+        "IMG_0042.jpg",
+        "image",
+    )
+    _response, body = served(client, data["url"])
+    image = Image.open(io.BytesIO(body))
+    assert (image.format, image.size) == ("JPEG", (1200, 900))
+    assert not image.getexif()
