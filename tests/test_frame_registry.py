@@ -130,6 +130,7 @@ def message(frame_type: type[Any]) -> Any:
         reactions=[],
         pinned_at=None,
         attachments=[],
+        preview=None,
         client_id=None,
     )
     return frame_type(message=data)
