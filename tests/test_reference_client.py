@@ -75,6 +75,7 @@ def _message(event_seq: int) -> str:
         "reactions": [],
         "pinned_at": None,
         "attachments": [],
+        "preview": None,
         "client_id": None,
     }
     return json.dumps({"type": "message.new", "message": message})

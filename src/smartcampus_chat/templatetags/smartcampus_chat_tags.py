@@ -21,6 +21,8 @@ from smartcampus_chat import queries
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.names import author_name, display_name, public_username
 from smartcampus_chat.markup import stored_html
+from smartcampus_chat.protocol.payloads import LinkPreviewData
+from smartcampus_chat.protocol.render import link_preview_data
 
 register = template.Library()
 
@@ -42,6 +44,12 @@ def chat_message_html(html: str | None) -> str:
     """A message's HTML as rendered when it was written (sanitised then: see
     :func:`~smartcampus_chat.markup.stored_html`); "" for none."""
     return stored_html(html)
+
+
+@register.filter
+def chat_link_preview(message: Any) -> LinkPreviewData | None:
+    """The card of ``message``'s first link, as frames carry it (None: no card)."""
+    return None if message is None else link_preview_data(message)
 
 
 @register.simple_tag

@@ -70,6 +70,8 @@ def client_strings() -> dict[str, str]:
         "noEmoji": gettext("No emoji found"),
         "someone": gettext("Someone"),
         "reactionNotSent": gettext("The reaction could not be sent."),
+        "removePreview": gettext("Remove the link preview"),
+        "previewNotRemoved": gettext("The link preview could not be removed."),
         "linkCopied": gettext("Link copied."),
         "today": gettext("Today"),
         "yesterday": gettext("Yesterday"),

@@ -20,6 +20,7 @@ import * as layout from "./chat/layout.js";
 import * as mentions from "./chat/mentions.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
 import { hasConfig } from "./chat/page.js";
+import * as previews from "./chat/previews.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
@@ -54,6 +55,7 @@ const FRAME_HANDLERS = {
   "message.deleted": onMessageFrame,
   "message.reactions": onMessageFrame,
   "message.pinned": onMessageFrame,
+  "message.preview": onMessageFrame,
   ack: onAck,
   error: onError,
   pong: ignore,
@@ -87,6 +89,7 @@ if (hasConfig) {
   help.init();
   quotes.init();
   reactions.init();
+  previews.init();
   replies.init();
   mentions.init();
   receipts.init();

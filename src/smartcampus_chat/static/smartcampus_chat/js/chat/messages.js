@@ -11,6 +11,7 @@ import { markMentions } from "./mentions.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { showPin, updatePinned } from "./pins.js";
+import { showPreview } from "./previews.js";
 import { refreshQuotes, showQuote } from "./quotes.js";
 import { showReactions } from "./reactions.js";
 import { noteEventSeq } from "./socket.js";
@@ -95,6 +96,7 @@ export function fill(node, message) {
   }
   showQuote(node, message);
   showReactions(node, message);
+  showPreview(node, message);
   showPin(node, message);
   const edited = $(".scc-edited", node);
   if (edited) {
