@@ -21,6 +21,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from smartcampus_chat import services
+from smartcampus_chat.infra import safe_fetch
 from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.realtime.events import room_group, user_group
 from smartcampus_chat.testing import (
@@ -32,6 +33,7 @@ from smartcampus_chat.testing import (
 )
 from tests import attachment_files
 from tests.events_state import NOT_IN_FRAMES, Reducer, State, fetch_state, room_loader
+from tests.fetch_servers import news_site
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -259,6 +261,25 @@ def test_files_uploaded_sent_removed_and_deleted(alice: Any, bob: Any, general: 
     message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
     assert message is not None
     verify(bob, call(alice, "delete", messages_url(general, message.pk)), ["message.deleted"])
+
+
+def test_a_link_preview_arrives_and_its_author_removes_it(
+    alice: Any, bob: Any, general: ChatRoom, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "LINK_PREVIEWS": True,
+        "LINK_PREVIEW_ENQUEUE": "tests.fetch_servers.record_enqueue",
+    }
+    with news_site() as (_server, network):
+        monkeypatch.setattr(safe_fetch, "default_network", network.network())
+        send = call(alice, "post", messages_url(general), {"content": "see http://news.example/"})
+        verify(bob, send, ["message.new"])
+        message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+        assert message is not None
+        verify(bob, lambda: services.do_fetch_preview(message.pk), ["message.preview"])
+        remove = call(alice, "delete", messages_url(general, message.pk) + "preview/")
+        verify(bob, remove, ["message.preview"])
 
 
 def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:
