@@ -89,6 +89,8 @@ TEXT_ONLY = [
     # Search results: the room, the author, and a snippet of text with <mark> only.
     [".scc-search-room, .scc-search-author, .scc-search-count, .scc-search-error", ""],
     [".scc-search-snippet", "mark"],
+    # A link preview's card: what a fetched page says about itself (js/chat/previews.js).
+    [".scc-link-preview-site, .scc-link-preview-title, .scc-link-preview-description", ""],
 ]
 # A message's content: the formatting allow-list (elements, their attributes, classes, links).
 FORMATTED = {
@@ -110,7 +112,8 @@ URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
 # preloads from the site's static files and the sidebar's "+" menu (details.scc-new).
 FOREIGN = (
     "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg,"
-    " math:not(.scc-content math), img, image, video, audio, source, picture, marquee,"
+    " math:not(.scc-content math), img:not(.scc-link-preview-image),"
+    " image, video, audio, source, picture, marquee,"
     " details:not(.scc-new):not(.scc-format-help), xmp, listing, noembed,"
     " noscript:not(#scc-mark-read):not(li.scc-message > noscript.scc-nojs-actions),"
     " noframes, portal, keygen, isindex, plaintext,"

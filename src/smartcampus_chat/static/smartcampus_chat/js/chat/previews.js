@@ -17,13 +17,13 @@ function isWebUrl(url) {
 function card(message) {
   const preview = message.preview;
   const link = document.createElement("a");
-  link.className = "scc-preview-link";
+  link.className = "scc-link-preview-link";
   link.href = preview.url;
   link.target = "_blank";
   link.rel = "noopener nofollow ugc";
   if (preview.image_url && preview.image_url.charAt(0) === "/") {
     const image = document.createElement("img");
-    image.className = "scc-preview-image";
+    image.className = "scc-link-preview-image";
     image.src = preview.image_url;
     image.alt = "";
     image.loading = "lazy";
@@ -32,20 +32,20 @@ function card(message) {
     link.appendChild(image);
   }
   const text = document.createElement("span");
-  text.className = "scc-preview-text";
+  text.className = "scc-link-preview-text";
   if (preview.site_name) {
-    text.appendChild(textSpan("scc-preview-site", preview.site_name));
+    text.appendChild(textSpan("scc-link-preview-site", preview.site_name));
   }
-  text.appendChild(textSpan("scc-preview-title", preview.title || preview.url));
+  text.appendChild(textSpan("scc-link-preview-title", preview.title || preview.url));
   if (preview.description) {
-    text.appendChild(textSpan("scc-preview-description", preview.description));
+    text.appendChild(textSpan("scc-link-preview-description", preview.description));
   }
   link.appendChild(text);
   const parts = [link];
   if (isMe(message.sender)) {
     const remove = document.createElement("button");
     remove.type = "button";
-    remove.className = "scc-preview-remove btn btn-link btn-sm";
+    remove.className = "scc-link-preview-remove btn btn-link btn-sm";
     remove.title = t("removePreview");
     remove.setAttribute("aria-label", t("removePreview"));
     remove.appendChild(textSpan("bi bi-x-lg", ""));
@@ -57,7 +57,7 @@ function card(message) {
 
 /** Show the link preview of message `node` from its payload (none: the card is hidden). */
 export function showPreview(node, message) {
-  const box = $(".scc-preview", node);
+  const box = $(".scc-link-preview", node);
   if (!box) {
     return;
   }
@@ -80,7 +80,7 @@ function remove(node) {
 
 export function init() {
   document.addEventListener("click", function (event) {
-    const button = event.target.closest && event.target.closest("#message-list .scc-preview-remove");
+    const button = event.target.closest && event.target.closest("#message-list .scc-link-preview-remove");
     const node = button && button.closest("li.scc-message[data-id]");
     if (node) {
       remove(node);
