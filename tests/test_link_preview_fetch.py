@@ -15,14 +15,10 @@ from PIL import Image, ImageCms
 from smartcampus_chat.infra import preview_image, safe_fetch
 from smartcampus_chat.infra.link_preview import NothingToPreview, fetch_link_preview
 from smartcampus_chat.infra.preview_image import ImageRefused, reencode
-from tests.fetch_servers import PUBLIC_A, PUBLIC_B, FakeNetwork, PageServer, Reply
+from tests.fetch_servers import NEWS_PAGE, PUBLIC_A, PUBLIC_B, FakeNetwork, PageServer, Reply
 
-PAGE = b"""<html><head><title>Lab</title>
-<meta property="og:title" content="Robotics lab open day">
-<meta property="og:description" content="Come and see the robots.">
-<meta property="og:site_name" content="Campus News">
-<meta property="og:image" content="http://cdn.example/lab.jpg">
-</head></html>"""
+#: The news page, its image on another host (a second site behind the guard).
+PAGE = NEWS_PAGE.replace(b'content="/lab.png"', b'content="http://cdn.example/lab.jpg"')
 GPS_TAG = 0x8825
 
 
@@ -79,7 +75,7 @@ def test_page_and_image_become_a_preview_without_metadata(network: FakeNetwork) 
     assert (preview.url, preview.title, preview.description, preview.site_name) == (
         "http://news.example/",
         "Robotics lab open day",
-        "Come and see the robots.",
+        "Come & see the robots.",
         "Campus News",
     )
     assert preview.image is not None

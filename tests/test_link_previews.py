@@ -6,6 +6,7 @@ access check, and removal by the author only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -191,8 +192,6 @@ def test_pending_previews_are_fetched_by_the_command(
 
 
 def _call(command: str) -> str:
-    from io import StringIO
-
     out = StringIO()
     call_command(command, stdout=out)
     return out.getvalue()
