@@ -6,15 +6,18 @@ access check, and removal by the author only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
+from django.utils import timezone
 
 from smartcampus_chat import services
-from smartcampus_chat.infra import safe_fetch
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.infra import file_store, safe_fetch
 from smartcampus_chat.models import ChatLinkPreview, ChatMessage, ChatRoom, PreviewStatus
 from smartcampus_chat.testing import capture_events, open_room
 from tests.fetch_servers import ENQUEUED, FakeNetwork, PageServer, news_site
@@ -199,7 +202,11 @@ def _call(command: str) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_deleted_message_shows_no_preview_and_serves_no_image(
-    alice: Any, bob: Any, public_room: ChatRoom, site: Any, previews_queued: list[int]
+    alice: Any,
+    bob: Any,
+    public_room: ChatRoom,
+    site: Any,
+    previews_queued: list[int],
 ) -> None:
     services.do_join_room(bob, public_room)
     message = services.do_send_message(alice, public_room, "http://news.example/").message
@@ -211,6 +218,14 @@ def test_a_deleted_message_shows_no_preview_and_serves_no_image(
     assert logged_in(bob).get(url).json()["preview"] is None
     assert fetch_file(bob, image_url)[0] == 404
     assert fetch_file(alice, image_url)[0] == 404
+    # The image leaves storage after the attachments' grace period, not before.
+    stored = ChatLinkPreview.objects.get(pk=message.pk).image_storage_name
+    assert file_store.storage().exists(stored)
+    assert "0 images of deleted messages purged" in _call("chat_link_previews")
+    later = timezone.now() + timedelta(seconds=app_settings.ATTACHMENT_PURGE_AFTER + 1)
+    assert services.do_purge_preview_images(now=later) == 1
+    assert not file_store.storage().exists(stored)
+    assert ChatLinkPreview.objects.get(pk=message.pk).image_storage_name == ""
 
 
 @pytest.mark.django_db(transaction=True)

@@ -36,6 +36,7 @@ from smartcampus_chat.services.formatting import do_render_messages
 from smartcampus_chat.services.link_previews import (
     check_remove_preview,
     do_fetch_preview,
+    do_purge_preview_images,
     do_remove_preview,
     pending_previews,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "do_open_private",
     "do_pin",
     "do_purge_attachments",
+    "do_purge_preview_images",
     "do_react",
     "do_remove_attachments",
     "do_remove_member",

@@ -12,7 +12,9 @@ Rows still pending (a full pool, a process that stopped) are fetched by ``manage
 chat_link_previews``.
 
 The author may remove the card (:func:`check_remove_preview`); the row stays, marked
-``removed``, so a fetch still running never brings it back.
+``removed``, so a fetch still running never brings it back. A deleted message shows no
+card; its image leaves storage after the attachments' grace period
+(:func:`do_purge_preview_images`, run by ``chat_link_previews``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -174,6 +177,23 @@ def pending_previews() -> list[int]:
         "pk"
     )
     return list(rows.values_list("pk", flat=True))
+
+
+def do_purge_preview_images(*, now: Any = None) -> int:
+    """Remove from storage the images of the previews of messages deleted more than
+    ``ATTACHMENT_PURGE_AFTER`` ago (the grace period of their files); how many. The row
+    forgets its image first: no card ever points at a removed file."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=app_settings.ATTACHMENT_PURGE_AFTER)
+    with transaction.atomic():
+        rows = (
+            ChatLinkPreview.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(message__is_deleted=True, message__deleted_at__lt=cutoff)
+            .exclude(image_storage_name="")
+        )
+        found = dict(rows.values_list("pk", "image_storage_name"))
+        ChatLinkPreview.objects.filter(pk__in=found).update(image_storage_name="", image_size=0)
+    file_store.delete(found.values())
+    return len(found)
 
 
 def check_remove_preview(user: Any, message: ChatMessage, access: RoomAccess) -> ChatMessage:

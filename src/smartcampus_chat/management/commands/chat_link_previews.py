@@ -1,6 +1,7 @@
 """``manage.py chat_link_previews``: fetch the link previews still pending (docs/security.md,
 "Link previews"): those a full in-process pool left waiting, or those of a process that
-stopped before fetching them. Run it from cron when ``LINK_PREVIEWS`` is on, or as the
+stopped before fetching them; and removes the images of the previews of messages deleted
+longer than ``ATTACHMENT_PURGE_AFTER`` ago. Run it from cron when ``LINK_PREVIEWS`` is on, or as the
 worker of a host without a task queue (``LINK_PREVIEW_ENQUEUE`` set to a no-op)."""
 
 from __future__ import annotations
@@ -23,4 +24,8 @@ class Command(BaseCommand):
         if options["limit"] is not None:
             pending = pending[: max(0, options["limit"])]
         published = sum(services.do_fetch_preview(message_id) for message_id in pending)
-        self.stdout.write(f"Link previews: {len(pending)} pending, {published} published")
+        purged = services.do_purge_preview_images()
+        self.stdout.write(
+            f"Link previews: {len(pending)} pending, {published} published, "
+            f"{purged} images of deleted messages purged"
+        )
