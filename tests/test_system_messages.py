@@ -157,7 +157,9 @@ def test_the_xss_corpus_posted_as_the_site_renders_only_formatting(
         shown += [
             t
             for t in re.findall(
-                r'<div class="scc-content">(.*?)</div>\n    <div class="scc-link-preview', page, re.S
+                r'<div class="scc-content">(.*?)</div>\n    <div class="scc-link-preview',
+                page,
+                re.S,
             )
             if t
         ]
