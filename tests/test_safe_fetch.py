@@ -267,6 +267,12 @@ def test_the_content_type_must_be_accepted(
             get(network, "http://news.example/typed", accept=accept)
 
 
+def test_a_non_ascii_path_is_sent_percent_encoded(network: FakeNetwork, server: PageServer) -> None:
+    server.pages["/caf%C3%A9"] = Reply(body=PAGE)
+    assert get(network, "http://news.example/café?q=%20x").body == PAGE
+    assert server.requests == [("news.example", "/caf%C3%A9?q=%20x")]
+
+
 def test_errors_and_charset(network: FakeNetwork, server: PageServer) -> None:
     server.pages["/latin"] = Reply(
         headers={"Content-Type": 'text/html; charset="iso-8859-1"'}, body=b"caf\xe9"

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from smartcampus_chat.conf import app_settings
 
@@ -45,6 +45,9 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 #: The User-Agent of every fetch: a site can recognise (and refuse) the preview bot.
 USER_AGENT = "smartcampus-chat-link-preview/1.0 (+https://github.com/smartcampus/smartcampus-chat)"
 _CHUNK = 16384
+#: What a request path keeps unencoded: the URL's reserved and unreserved characters, and
+#: "%" (escapes already there).
+_PATH_SAFE = "/?#[]@!$&'()*+,;=:%~-._"
 _LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?", re.ASCII)
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*", re.ASCII)
 
@@ -337,7 +340,8 @@ def check_url(url: str, policy: FetchPolicy) -> _Target:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return _Target(scheme, host, port, path)
+    # Non-ASCII characters percent-encoded (UTF-8), as browsers send them; the rest as is.
+    return _Target(scheme, host, port, quote(path, safe=_PATH_SAFE))
 
 
 def _is_dns_name(host: str) -> bool:
