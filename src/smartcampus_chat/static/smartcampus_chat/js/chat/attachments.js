@@ -1,0 +1,387 @@
+/*
+ * Attaching files in the composer (docs/frontend.md, "Attachments"): the attach button,
+ * a drop on the conversation, an image pasted in the text box. Each file is uploaded at
+ * once (XMLHttpRequest, for its upload progress) to the room's upload URL and shows as a
+ * chip over the text box: name, size, a thumbnail for an image, its progress, the server's
+ * error with Retry, and a button that cancels the upload (or deletes the upload once done).
+ * The message goes out only when all its uploads are done (composer.js asks
+ * takeAttachments()): until then Send says why it waits. Uploads are kept per room for the
+ * page's life, so switching rooms loses none.
+ */
+
+import { on } from "./bus.js";
+import { fileSize, fileType } from "./files.js";
+import { announce, format, t } from "./i18n.js";
+import { $, config, roomSlug, textSpan } from "./page.js";
+
+// slug -> the uploads of that room's next message, in the order they were added.
+const uploads = {};
+let nextKey = 1;
+let composer = null;
+let chips = null;
+let problem = null;
+let sendButton = null;
+
+function entriesOf(slug) {
+  return uploads[slug] || (uploads[slug] = []);
+}
+
+function csrfToken() {
+  const field = composer && $("input[name=csrfmiddlewaretoken]", composer);
+  return field ? field.value : "";
+}
+
+function serverError(xhr) {
+  try {
+    const body = JSON.parse(xhr.responseText);
+    return (body && body.error && body.error.message) || t("uploadFailed");
+  } catch (err) {
+    return t("uploadFailed");
+  }
+}
+
+function upload(entry) {
+  const xhr = new XMLHttpRequest();
+  entry.xhr = xhr;
+  entry.status = "uploading";
+  entry.error = "";
+  entry.progress = 0;
+  xhr.open("POST", config.uploadUrl.replace("__slug__", encodeURIComponent(entry.slug)));
+  xhr.setRequestHeader("X-CSRFToken", csrfToken());
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.upload.addEventListener("progress", function (event) {
+    if (event.lengthComputable && entry.xhr === xhr) {
+      entry.progress = Math.round((event.loaded / event.total) * 100);
+      const bar = entry.node && $("progress", entry.node);
+      if (bar) {
+        bar.value = entry.progress;
+      }
+    }
+  });
+  xhr.addEventListener("load", function () {
+    if (entry.xhr !== xhr) {
+      return;
+    }
+    entry.xhr = null;
+    if (xhr.status === 201) {
+      entry.status = "done";
+      entry.data = JSON.parse(xhr.responseText);
+    } else {
+      entry.status = "error";
+      entry.error = serverError(xhr);
+      announce(entry.file.name + ": " + entry.error);
+    }
+    refresh(entry);
+  });
+  xhr.addEventListener("error", function () {
+    if (entry.xhr === xhr) {
+      entry.xhr = null;
+      entry.status = "error";
+      entry.error = t("uploadFailed");
+      announce(entry.file.name + ": " + entry.error);
+      refresh(entry);
+    }
+  });
+  const form = new FormData();
+  form.append("file", entry.file, entry.file.name);
+  xhr.send(form);
+}
+
+/* The reason a file is refused before it is sent, as the server would say it; "" if none. */
+function precheck(file) {
+  if (file.size > config.attachmentMaxBytes) {
+    return format(t("fileTooLarge"), { size: fileSize(config.attachmentMaxBytes) });
+  }
+  return "";
+}
+
+/** Attach `files` (a FileList or an array) to the open room's next message. */
+export function addFiles(files) {
+  if (!config.uploadUrl || !roomSlug || !chips) {
+    return;
+  }
+  const list = entriesOf(roomSlug);
+  let refused = 0;
+  Array.prototype.forEach.call(files, function (file) {
+    if (list.length >= config.attachmentsPerMessage) {
+      refused += 1;
+      return;
+    }
+    const entry = { key: nextKey++, slug: roomSlug, file: file, status: "error", error: precheck(file) };
+    entry.final = !!entry.error; // refused here: retrying would not change the answer
+    if (file.type && file.type.indexOf("image/") === 0 && window.URL && URL.createObjectURL) {
+      entry.preview = URL.createObjectURL(file);
+    }
+    list.push(entry);
+    chips.appendChild(chip(entry));
+    if (!entry.error) {
+      upload(entry);
+    }
+    refresh(entry);
+  });
+  problem.textContent = refused ? format(t("tooManyFiles"), { count: config.attachmentsPerMessage }) : "";
+  problem.hidden = !refused;
+  if (refused) {
+    announce(problem.textContent);
+  }
+  update();
+}
+
+function forget(entry) {
+  const list = entriesOf(entry.slug);
+  const index = list.indexOf(entry);
+  if (index >= 0) {
+    list.splice(index, 1);
+  }
+  if (entry.preview) {
+    URL.revokeObjectURL(entry.preview);
+  }
+  if (entry.node) {
+    entry.node.remove();
+  }
+}
+
+/* Remove an upload: cancelled while it runs, deleted on the server once done. */
+function remove(entry) {
+  if (entry.xhr) {
+    const xhr = entry.xhr;
+    entry.xhr = null;
+    xhr.abort();
+  } else if (entry.status === "done" && entry.data) {
+    const xhr = new XMLHttpRequest();
+    xhr.open("DELETE", config.attachmentUrl.replace(/\/0\/$/, "/" + String(Number(entry.data.id)) + "/"));
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.send();
+  }
+  const next = entry.node && entry.node.nextElementSibling;
+  forget(entry);
+  problem.hidden = true;
+  update();
+  const target = (next && $(".scc-upload-remove", next)) || (composer && $("textarea[name=content]", composer));
+  if (target) {
+    target.focus();
+  }
+}
+
+function smallButton(className, iconName, label, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-sm " + className;
+  button.title = label;
+  button.setAttribute("aria-label", label);
+  const glyph = document.createElement("span");
+  glyph.className = "bi " + iconName;
+  glyph.setAttribute("aria-hidden", "true");
+  button.appendChild(glyph);
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function chip(entry) {
+  const node = document.createElement("li");
+  node.className = "scc-upload";
+  entry.node = node;
+  return node;
+}
+
+/* Draw `entry`'s chip as its state says. */
+function refresh(entry) {
+  const node = entry.node;
+  if (!node) {
+    return;
+  }
+  const name = entry.file.name;
+  const hadFocus = node.contains(document.activeElement);
+  node.classList.toggle("scc-upload-done", entry.status === "done");
+  node.classList.toggle("scc-upload-error", entry.status === "error");
+  let picture;
+  if (entry.preview) {
+    picture = document.createElement("img");
+    picture.className = "scc-upload-thumb";
+    picture.src = entry.preview;
+    picture.alt = "";
+  } else {
+    picture = textSpan("bi " + fileType(entry.file.type).icon + " scc-upload-icon", "");
+    picture.setAttribute("aria-hidden", "true");
+  }
+  const body = textSpan("scc-upload-body", "");
+  const title = textSpan("scc-upload-name", name);
+  title.title = name;
+  body.append(title, textSpan("scc-upload-size", fileSize(entry.file.size)));
+  if (entry.status === "uploading") {
+    const bar = document.createElement("progress");
+    bar.className = "scc-upload-progress";
+    bar.max = 100;
+    bar.value = entry.progress || 0;
+    bar.setAttribute("aria-label", format(t("uploading"), { name: name }));
+    body.appendChild(bar);
+  } else if (entry.status === "error") {
+    body.appendChild(textSpan("scc-upload-error-text", entry.error));
+  }
+  const buttons = [];
+  if (entry.status === "error" && !entry.final) {
+    buttons.push(
+      smallButton("scc-upload-retry", "bi-arrow-clockwise", format(t("retryUpload"), { name: name }), function () {
+        upload(entry);
+        refresh(entry);
+        update();
+      })
+    );
+  }
+  const removeLabel = entry.status === "uploading" ? t("cancelUpload") : t("removeFile");
+  buttons.push(
+    smallButton("scc-upload-remove", "bi-x-lg", format(removeLabel, { name: name }), function () {
+      remove(entry);
+    })
+  );
+  node.replaceChildren(picture, body, ...buttons);
+  if (hadFocus) {
+    $(".scc-upload-retry, .scc-upload-remove", node).focus();
+  }
+  update();
+}
+
+/* Show the chips of the open room, and whether Send waits. */
+function update() {
+  if (!chips) {
+    return;
+  }
+  const list = roomSlug ? entriesOf(roomSlug) : [];
+  chips.hidden = list.length === 0;
+  const waiting = list.some(function (entry) {
+    return entry.status !== "done";
+  });
+  if (sendButton) {
+    sendButton.setAttribute("aria-disabled", String(waiting));
+    sendButton.classList.toggle("scc-send-waiting", waiting);
+  }
+}
+
+/** The attachments of the message being sent (AttachmentData, in order), taken from the
+    composer; null when it must wait (an upload running or failed: said why). */
+export function takeAttachments() {
+  const list = roomSlug ? entriesOf(roomSlug) : [];
+  const running = list.some((entry) => entry.status === "uploading");
+  const failed = list.some((entry) => entry.status === "error");
+  if (running || failed) {
+    problem.textContent = running ? t("waitForUploads") : t("uploadsFailed");
+    problem.hidden = false;
+    announce(problem.textContent);
+    return null;
+  }
+  const data = list.map((entry) => entry.data);
+  list.slice().forEach(forget);
+  problem.hidden = true;
+  update();
+  return data;
+}
+
+function hasFiles(event) {
+  return !!event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") >= 0;
+}
+
+/* Drops on the conversation: a visible zone says where files go, and is announced. */
+function bindDrop(conversation) {
+  const zone = textSpan("scc-dropzone", t("dropFiles"));
+  zone.hidden = true;
+  conversation.appendChild(zone);
+  let depth = 0;
+  function show(on) {
+    if (zone.hidden === on) {
+      zone.hidden = !on;
+      if (on) {
+        announce(t("dropFiles"));
+      }
+    }
+  }
+  conversation.addEventListener("dragenter", function (event) {
+    const box = $("textarea[name=content]", composer);
+    if (hasFiles(event) && box && !box.disabled) {
+      event.preventDefault();
+      depth += 1;
+      show(true);
+    }
+  });
+  conversation.addEventListener("dragover", function (event) {
+    if (hasFiles(event)) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    }
+  });
+  conversation.addEventListener("dragleave", function (event) {
+    if (hasFiles(event)) {
+      depth = Math.max(0, depth - 1);
+      show(depth > 0);
+    }
+  });
+  conversation.addEventListener("drop", function (event) {
+    if (hasFiles(event)) {
+      event.preventDefault();
+      depth = 0;
+      show(false);
+      addFiles(event.dataTransfer.files);
+    }
+  });
+}
+
+/* Bind the pane's composer: its own file picker replaces the no-JS file field. */
+function bind() {
+  composer = $("#composer");
+  chips = null;
+  if (!composer || !config.uploadUrl) {
+    return;
+  }
+  const plain = $(".scc-attach-nojs", composer);
+  if (plain) {
+    plain.remove();
+  }
+  const row = $(".scc-composer-row", composer);
+  const textarea = $("textarea[name=content]", composer);
+  sendButton = $(".scc-send", composer);
+  const input = document.createElement("input");
+  input.type = "file";
+  input.multiple = true;
+  input.hidden = true;
+  input.className = "scc-file-input";
+  input.accept = (config.attachmentTypes || []).join(",");
+  input.addEventListener("change", function () {
+    addFiles(input.files);
+    input.value = "";
+  });
+  const attach = smallButton("scc-attach", "bi-paperclip", t("attachFiles"), function () {
+    input.click();
+  });
+  row.insertBefore(attach, row.firstChild);
+  row.appendChild(input);
+  chips = document.createElement("ul");
+  chips.className = "list-unstyled scc-uploads";
+  chips.setAttribute("aria-label", t("filesToSend"));
+  problem = textSpan("scc-upload-problem small", "");
+  problem.setAttribute("role", "alert");
+  problem.hidden = true;
+  composer.insertBefore(problem, row);
+  composer.insertBefore(chips, problem);
+  entriesOf(roomSlug).forEach(function (entry) {
+    chips.appendChild(chip(entry));
+    refresh(entry);
+  });
+  update();
+  if (textarea) {
+    textarea.addEventListener("paste", function (event) {
+      const files = event.clipboardData ? event.clipboardData.files : null;
+      if (files && files.length) {
+        event.preventDefault();
+        addFiles(files);
+      }
+    });
+  }
+  const conversation = composer.closest(".scc-conversation");
+  if (conversation) {
+    bindDrop(conversation);
+  }
+}
+
+export function init() {
+  on("room:open", bind);
+  bind();
+}
