@@ -6,6 +6,7 @@ responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
+from smartcampus_chat.web.views.room_files import room_files
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
 from smartcampus_chat.web.views.rooms import (
@@ -22,6 +23,7 @@ from smartcampus_chat.web.views.rooms import (
 __all__ = [
     "member_remove",
     "message_delete",
+    "room_files",
     "message_edit",
     "message_search",
     "people_search",

@@ -62,7 +62,7 @@ function imageTile(attachment, alt) {
   link.setAttribute("data-download", attachment.download_url);
   link.title = attachment.name;
   const img = element("img");
-  img.src = attachment.thumbnail_url;
+  img.src = attachment.thumbnail_url || attachment.url; // a small image has no thumbnail
   if (attachment.width && attachment.height) {
     img.width = attachment.width;
     img.height = attachment.height;
@@ -98,7 +98,7 @@ function fileCard(attachment) {
 /** One attachment's <li>; `alt`: the text of an image (the caption, else its name). */
 export function attachmentItem(attachment, alt) {
   const item = element("li");
-  const image = attachment.kind === "image" && attachment.thumbnail_url;
+  const image = attachment.kind === "image";
   item.className = "scc-attachment " + (image ? "scc-attachment-image" : "scc-file");
   item.setAttribute("data-attachment-id", String(attachment.id));
   if (image) {
