@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import dj_database_url
 
 SECRET_KEY = "tests-only-not-secret"
@@ -65,6 +67,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "/static/"
 # Where collectstatic would put the files (the chat checks that a site has a place: W061).
 STATIC_ROOT = "/tmp/smartcampus-chat-test-static"
+# Attachments (FileSystemStorage): a folder of this process's own, never the checkout.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="smartcampus-chat-test-media-")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "login"
 

@@ -190,6 +190,15 @@ def rates(value: Any) -> list[str]:
     return [] if ok else ['must map scopes to rates like "120/minute" (or None for no limit).']
 
 
+def mime_types(value: Any) -> list[str]:
+    ok = (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(t, str) and re.fullmatch(r"[a-z]+/[\w.+-]+", t) for t in value)
+    )
+    return [] if ok else ['must be a non-empty list of MIME types such as "image/png".']
+
+
 class ChatSettings:
     """Attribute access to the merged settings; ``app_settings.PAGE_SIZE`` and so on."""
 
@@ -251,6 +260,52 @@ class ChatSettings:
     MENTION_EVERYONE = Setting("moderators", one_of("moderators", "members", "nobody"))
     # TeX maths in messages ($…$, $$…$$) rendered as MathML; False: dollars are text.
     MATHS = Setting(True, boolean)
+    # Attachments (docs/attachments.md). False: no uploads (the API answers 404, the page
+    # shows no attach button); files already sent stay readable.
+    ATTACHMENTS = Setting(True, boolean)
+    # Bytes per file; files per message; bytes one user may upload in 24 hours.
+    ATTACHMENT_MAX_BYTES = Setting(25 * 1024 * 1024, positive_int)
+    ATTACHMENTS_PER_MESSAGE = Setting(10, positive_int)
+    ATTACHMENT_BYTES_PER_DAY = Setting(500 * 1024 * 1024, positive_int)
+    # The types accepted, as detected from the content (never the name or the client's
+    # Content-Type). Raster images are re-encoded (metadata stripped) and get thumbnails.
+    ATTACHMENT_TYPES = Setting[Sequence[str]](
+        (
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "image/heic",
+            "application/pdf",
+            "text/plain",
+            "application/zip",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+            "audio/mpeg",
+            "video/mp4",
+        ),
+        mime_types,
+    )
+    # Images with more pixels than this are refused (decompression bombs): 12 Mpx photos
+    # and 8K screenshots pass.
+    ATTACHMENT_MAX_PIXELS = Setting(50_000_000, positive_int)
+    # The ``STORAGES`` alias files are stored in (S3 through django-storages: docs).
+    ATTACHMENT_STORAGE = Setting("default", text)
+    # A callable ``scan(file)`` raising InfectedFile (docs/attachments.md; a ClamAV one is
+    # provided); None: no scan.
+    ATTACHMENT_SCANNER = Setting[str | None](None, dotted_path_or_none)
+    # How files leave: "django" streams them; "x-accel-redirect" (nginx) and "x-sendfile"
+    # (Apache, lighttpd) hand the path to the proxy after the access check.
+    ATTACHMENT_SERVE = Setting("django", one_of("django", "x-accel-redirect", "x-sendfile"))
+    # The internal location the proxy maps to the storage's root (x-accel-redirect).
+    ATTACHMENT_ACCEL_PREFIX = Setting("/protected-chat-files/", text)
+    # Seconds after a message's deletion (or an upload never sent) before its files leave
+    # storage (manage.py chat_purge_attachments).
+    ATTACHMENT_PURGE_AFTER = Setting[float](7 * 24 * 3600, positive_number)
     MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)
     MAX_DESCRIPTION_LENGTH = Setting(2000, positive_int)
     MAX_CLIENT_ID_LENGTH = Setting(64, positive_int)
@@ -287,6 +342,9 @@ class ChatSettings:
     CREATE_RATE_PER_SECOND = Setting(0.05, positive_number)
     MEMBERSHIP_RATE_BURST = Setting(10, positive_int)
     MEMBERSHIP_RATE_PER_SECOND = Setting(0.2, positive_number)
+    # Uploads (attachments) per user, besides ATTACHMENT_BYTES_PER_DAY.
+    UPLOAD_RATE_BURST = Setting(20, positive_int)
+    UPLOAD_RATE_PER_SECOND = Setting(0.5, positive_number)
     # Open WebSockets per user, counted over every process (ChatConnection rows); one more
     # is closed with 4029 "too many connections".
     MAX_CONNECTIONS_PER_USER = Setting(30, positive_int)

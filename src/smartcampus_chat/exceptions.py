@@ -108,3 +108,62 @@ class ServiceUnavailable(ChatError):
     status = 503
     default_message = _("The chat is briefly unavailable; try again in a moment.")
     retry_after = 1.0
+
+
+class FileTooLarge(ChatError):
+    code = "file_too_large"
+    status = 413
+    default_message = _("This file is larger than the limit.")
+
+
+class UploadQuotaExceeded(ChatError):
+    code = "upload_quota_exceeded"
+    status = 413
+    default_message = _("You have uploaded as much as you may today; try again tomorrow.")
+
+
+class UnsupportedFileType(ChatError):
+    """The type found in the file's content (never its name) is not on the allow-list."""
+
+    code = "unsupported_file_type"
+    status = 415
+    default_message = _("Files of this type cannot be shared here.")
+
+
+class InvalidImage(ChatError):
+    code = "invalid_image"
+    status = 422
+    default_message = _("This image cannot be read.")
+
+
+class ImageTooLarge(ChatError):
+    """More pixels than ``ATTACHMENT_MAX_PIXELS`` (a decompression bomb, or a huge scan)."""
+
+    code = "image_too_large"
+    status = 422
+    default_message = _("This image has too many pixels.")
+
+
+class InfectedFile(ChatError):
+    code = "infected_file"
+    status = 422
+    default_message = _("This file was refused by the virus scanner.")
+
+
+class ScanUnavailable(ServiceUnavailable):
+    """The virus scanner cannot be reached: the upload is refused (fail closed)."""
+
+    code = "scan_unavailable"
+    default_message = _("Files cannot be checked right now; try again in a moment.")
+
+
+class AttachmentNotFound(ValidationFailed):
+    """A send names an upload that is not the sender's, not in that room, or sent already."""
+
+    code = "attachment_not_found"
+    default_message = _("One of the attached files is not available; upload it again.")
+
+
+class TooManyAttachments(ValidationFailed):
+    code = "too_many_attachments"
+    default_message = _("This message has too many attached files.")

@@ -160,7 +160,12 @@ class ChatMessageQuerySet(models.QuerySet["ChatMessage"]):
                 "reactions",
                 queryset=ChatReaction.objects.select_related("user").order_by("pk"),
                 to_attr="reaction_rows",
-            )
+            ),
+            models.Prefetch(
+                "attachments",
+                queryset=ChatAttachment.objects.order_by("position", "pk"),
+                to_attr="attachment_rows",
+            ),
         )
 
 
@@ -281,6 +286,65 @@ class ChatReaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} on {self.message_id}"
+
+
+class AttachmentKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    FILE = "file", _("File")
+
+
+class ChatAttachment(models.Model):
+    """A file uploaded into a room (services/attachments.py), then sent with a message.
+
+    Stored under a random name (``storage_name``) in ``ATTACHMENT_STORAGE``; ``name`` is the
+    uploader's file name, shown and sent in ``Content-Disposition``, never a path. Until a
+    message takes it (``message``), only its uploader sees it; images are stored
+    re-encoded (metadata stripped), with ``thumbnails`` beside them.
+    """
+
+    room = models.ForeignKey(
+        ChatRoom, verbose_name=_("room"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploader"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_attachments",
+    )
+    # Null until sent; set null again if the message is erased for good (then purged).
+    message = models.ForeignKey(
+        ChatMessage,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attachments",
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    name = models.CharField(_("file name"), max_length=255)
+    storage_name = models.CharField(_("stored as"), max_length=255, editable=False)
+    content_type = models.CharField(_("type"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=8, choices=AttachmentKind.choices)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    #: ``{"small": {"name", "width", "height"}, "large": {...}}``: stored thumbnails.
+    thumbnails = models.JSONField(_("thumbnails"), default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [
+            # The room's files page, newest first; and one user's uploads of the day.
+            models.Index(fields=["room", "message"], name="scchat_attach_room_idx"),
+            models.Index(fields=["uploader", "created_at"], name="scchat_attach_quota_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ChatMention(models.Model):

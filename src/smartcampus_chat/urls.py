@@ -58,6 +58,12 @@ urlpatterns = [
         name="message_delete",
     ),
     # Liveness of this process's real-time delivery (load balancer / orchestrator probes).
+    path("files/<chat_id:attachment_id>/", views.attachment, name="attachment"),
+    path(
+        "files/<chat_id:attachment_id>/thumb/<slug:size>/",
+        views.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
     path("health/", health.health, name="health"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),

@@ -106,6 +106,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
             client_id=params.validated_data.get("client_id"),
             reply_to=params.validated_data.get("reply_to"),
             access=access,
+            attachments=params.validated_data["attachments"],
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(self._render(result.message), status=code)

@@ -15,8 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 from rest_framework import ISO_8601, serializers
 
-from smartcampus_chat.protocol.payloads import MessageData, ReactionData, ReplyData, UserRef
-from smartcampus_chat.protocol.render import message_data, reply_data, user_ref
+from smartcampus_chat.protocol.payloads import (
+    AttachmentData,
+    MessageData,
+    ReactionData,
+    ReplyData,
+    RoomFileData,
+    UserRef,
+)
+from smartcampus_chat.protocol.render import (
+    attachment_data,
+    message_data,
+    reply_data,
+    room_file_data,
+    user_ref,
+)
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -129,6 +142,34 @@ class ReplySerializer(ProtocolSerializer):
         reply = reply_data(instance)
         assert reply is not None
         return reply
+
+
+class AttachmentSerializer(ProtocolSerializer):
+    """A file sent with a message (or an upload not sent yet): ``AttachmentData``."""
+
+    shape = AttachmentData
+    help_texts = {
+        "name": _("The uploader's file name: text to show."),
+        "content_type": _("Detected from the content when uploaded."),
+        "url": _("Opens the file: inline for raster images and PDF, a download otherwise."),
+        "download_url": _("Always a download."),
+        "thumbnail_url": _("Images: at most 320 px a side; None when the image is smaller."),
+        "preview_url": _("Images: at most 1280 px a side; None when the image is smaller."),
+    }
+
+    def render(self, instance: Any) -> BaseModel:
+        if isinstance(instance, AttachmentData):
+            return instance
+        return attachment_data(instance)
+
+
+class RoomFileSerializer(ProtocolSerializer):
+    """A file of a room's gallery, with the message that sent it: ``RoomFileData``."""
+
+    shape = RoomFileData
+
+    def render(self, instance: Any) -> BaseModel:
+        return room_file_data(instance)
 
 
 class MessageSerializer(ProtocolSerializer):

@@ -3,6 +3,7 @@
 Route names live in the ``smartcampus_chat`` namespace: ``smartcampus_chat:api-room-list``,
 ``api-room-detail``, ``api-room-join``, ``api-room-read``, ``api-member-list``,
 ``api-member-detail``, ``api-message-list``, ``api-message-detail``, ``api-user-list``,
+``api-attachment-list``, ``api-attachment-detail``,
 ``api-search-messages``, ``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``,
 ``api-docs``, ``api-redoc``.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
+from smartcampus_chat.api.attachments import AttachmentView, RoomAttachmentsView
 from smartcampus_chat.api.base import NotFoundView
 from smartcampus_chat.api.docs import RedocView, SchemaView, SwaggerView
 from smartcampus_chat.api.members import MemberViewSet
@@ -33,6 +35,8 @@ router.register("users", UserViewSet, basename="api-user")
 
 urlpatterns = [
     *router.urls,
+    re_path(rf"^{ROOM}/attachments/$", RoomAttachmentsView.as_view(), name="api-attachment-list"),
+    path("attachments/<str:pk>/", AttachmentView.as_view(), name="api-attachment-detail"),
     path("search/messages/", MessageSearchView.as_view(), name="api-search-messages"),
     path("unread/", UnreadView.as_view(), name="api-unread"),
     path("preferences/", PreferencesView.as_view(), name="api-preferences"),

@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from smartcampus_chat.conf import SETTINGS_NAME, ChatSettings, app_settings
 from smartcampus_chat.domain import courses
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.models import (
+    ChatAttachment,
+    ChatMessage,
+    ChatParticipant,
+    ChatRoom,
+    Role,
+    RoomType,
+)
 
 _MISSING: Any = object()
 _RANK: dict[str | None, int] = {None: 0, Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
@@ -156,6 +163,17 @@ class ChatPolicy:
 
     def can_see_deleted_content(self, access: RoomAccess) -> bool:
         return access.can_manage
+
+    def can_see_attachment(self, user: Any, access: RoomAccess, attachment: ChatAttachment) -> bool:
+        """A file is seen by who sees its room's messages: an upload not sent yet by its
+        uploader alone, a deleted message's files by those who see deleted content (the
+        room's moderators, for audit) until they are purged."""
+        if not access.can_see:
+            return False
+        message = attachment.message
+        if message is None:
+            return attachment.uploader_id is not None and attachment.uploader_id == user.pk
+        return not message.is_deleted or self.can_see_deleted_content(access)
 
     def can_manage_room(self, access: RoomAccess, room: ChatRoom) -> bool:
         """Rename, describe, archive and remove members (never in private rooms)."""

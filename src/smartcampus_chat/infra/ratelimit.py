@@ -53,6 +53,7 @@ _RATES: dict[str, tuple[Setting[int], Setting[float]]] = {
     "search": (ChatSettings.SEARCH_RATE_BURST, ChatSettings.SEARCH_RATE_PER_SECOND),
     "create": (ChatSettings.CREATE_RATE_BURST, ChatSettings.CREATE_RATE_PER_SECOND),
     "membership": (ChatSettings.MEMBERSHIP_RATE_BURST, ChatSettings.MEMBERSHIP_RATE_PER_SECOND),
+    "upload": (ChatSettings.UPLOAD_RATE_BURST, ChatSettings.UPLOAD_RATE_PER_SECOND),
 }
 
 

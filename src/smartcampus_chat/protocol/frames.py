@@ -285,9 +285,12 @@ class ClientFrame(BaseModel):
 class SendMessage(ClientFrame):
     type: Literal["message.send"]
     room: str | None = None
-    content: str
+    #: May be empty when ``attachments`` names files (the caption is the text).
+    content: str = ""
     client_id: str | None = None
     reply_to: int | None = None
+    #: Ids of the sender's uploads in the room (``POST api/rooms/<slug>/attachments/``).
+    attachments: list[int] | None = None
 
 
 @client_frame("messages")

@@ -48,6 +48,44 @@ class ReactionData(Schema):
     user_ids: list[int]
 
 
+#: ``models.AttachmentKind``'s values.
+AttachmentKindName = Literal["image", "file"]
+
+
+class AttachmentData(Schema):
+    """A file sent with a message (docs/attachments.md). Every URL checks the reader's
+    access to the room on each request."""
+
+    id: int
+    #: The uploader's file name: text to show (and the name a download is saved under).
+    name: str
+    size: int
+    #: Detected from the content when uploaded, never from the name.
+    content_type: str
+    kind: AttachmentKindName
+    #: Pixels of an image (upright); None for other files.
+    width: int | None
+    height: int | None
+    #: Opens the file: shown in the tab for raster images and PDF, downloaded otherwise.
+    url: str
+    #: Always downloads it (``Content-Disposition: attachment``).
+    download_url: str
+    #: An image's thumbnail (at most 320 px a side), or None (a small image: ``url``).
+    thumbnail_url: str | None
+    #: An image at most 1280 px a side, for a viewer, or None (not larger: ``url``).
+    preview_url: str | None
+
+
+class RoomFileData(Schema):
+    """A file in a room's files (the gallery): the file, and the message that sent it."""
+
+    attachment: AttachmentData
+    message_id: int
+    seq: int
+    sender: UserRef | None
+    created_at: datetime
+
+
 class MessageData(Schema):
     id: int
     room: str
@@ -76,6 +114,8 @@ class MessageData(Schema):
     reactions: list[ReactionData]
     #: When a moderator pinned it (None: not pinned).
     pinned_at: datetime | None
+    #: Files sent with it, in order; empty once it is deleted (as ``content``).
+    attachments: list[AttachmentData]
     client_id: str | None
 
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.urls import reverse
+
 from smartcampus_chat.identity import display_name, public_username
 from smartcampus_chat.markup import plain_text
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom
 from smartcampus_chat.protocol.payloads import (
+    AttachmentData,
+    AttachmentKindName,
     MessageData,
     MessageKindName,
     ReactionData,
     ReplyData,
     RoomData,
+    RoomFileData,
     SearchHitData,
     SearchRoomRef,
     UserRef,
@@ -92,6 +97,59 @@ def reactions_data(message: ChatMessage) -> list[ReactionData]:
     ]
 
 
+def attachment_data(attachment: ChatAttachment) -> AttachmentData:
+    """One attachment as clients see it, with the URLs that serve it."""
+    url = reverse("smartcampus_chat:attachment", args=[attachment.pk])
+    thumbnails = attachment.thumbnails or {}
+
+    def thumbnail_url(size: str) -> str | None:
+        if size not in thumbnails:
+            return None
+        return reverse("smartcampus_chat:attachment_thumbnail", args=[attachment.pk, size])
+
+    return AttachmentData(
+        id=attachment.pk,
+        name=attachment.name,
+        size=attachment.size,
+        content_type=attachment.content_type,
+        kind=cast(AttachmentKindName, attachment.kind),
+        width=attachment.width,
+        height=attachment.height,
+        url=url,
+        download_url=f"{url}?download=1",
+        thumbnail_url=thumbnail_url("small"),
+        preview_url=thumbnail_url("large"),
+    )
+
+
+def room_file_data(attachment: ChatAttachment) -> RoomFileData:
+    """A file of a room's gallery (loaded with its message and sender)."""
+    message = attachment.message
+    assert message is not None
+    return RoomFileData(
+        attachment=attachment_data(attachment),
+        message_id=message.pk,
+        seq=message.seq,
+        sender=user_ref(message.sender) if message.sender is not None else None,
+        created_at=message.created_at,
+    )
+
+
+def attachments_data(message: ChatMessage, *, show_deleted: bool = False) -> list[AttachmentData]:
+    """The files of ``message`` a reader may see (none once it is deleted, unless
+    ``show_deleted``, as :func:`visible_content`).
+
+    Read from ``attachment_rows`` (``ChatMessage.objects.shown()`` loads them for a page
+    of messages in one query; the send pipeline sets them); else one query here.
+    """
+    if message.is_deleted and not show_deleted:
+        return []
+    rows = getattr(message, "attachment_rows", None)
+    if rows is None:
+        rows = list(message.attachments.order_by("position", "pk")) if message.pk else []
+    return [attachment_data(row) for row in rows]
+
+
 def message_data(
     message: ChatMessage,
     *,
@@ -125,6 +183,7 @@ def message_data(
         reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
         reactions=reactions_data(message),
         pinned_at=message.pinned_at,
+        attachments=attachments_data(message, show_deleted=show_deleted),
         client_id=message.client_id or None,
     )
 

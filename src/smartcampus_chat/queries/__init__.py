@@ -7,6 +7,7 @@ participants (the tests count them). The names are re-exported here:
 
 from __future__ import annotations
 
+from smartcampus_chat.queries.attachments import FilesPage, attachment_for, room_attachments
 from smartcampus_chat.queries.courses import room_for_course, visible_room_for_course
 from smartcampus_chat.queries.history import (
     HistoryPage,
@@ -87,6 +88,7 @@ from smartcampus_chat.queries.sidebar import Sidebar, SidebarSection, sidebar
 __all__ = [
     "PEOPLE_LIMIT",
     "SEARCH_MAX_LENGTH",
+    "FilesPage",
     "HistoryPage",
     "MemberRow",
     "MessageRow",
@@ -104,6 +106,7 @@ __all__ = [
     "Sidebar",
     "SidebarSection",
     "active_users",
+    "attachment_for",
     "changes_since",
     "clamp_page_size",
     "clean_search",
@@ -129,6 +132,7 @@ __all__ = [
     "read_receipts",
     "receipt_audience",
     "resolve_mentions",
+    "room_attachments",
     "room_by_id",
     "room_create_choices",
     "room_detail",

@@ -14,6 +14,12 @@ functions a door would call.
 """
 
 from smartcampus_chat.realtime.events import notify_access_changed
+from smartcampus_chat.services.attachments import check_enabled as check_attachments_enabled
+from smartcampus_chat.services.attachments import (
+    check_upload,
+    check_withdraw_upload,
+    do_purge_attachments,
+)
 from smartcampus_chat.services.batch import check_send_message, do_send_message
 from smartcampus_chat.services.courses import (
     SyncCounts,
@@ -70,6 +76,7 @@ from smartcampus_chat.services.system_messages import post_system_message
 __all__ = [
     "SendResult",
     "SyncCounts",
+    "check_attachments_enabled",
     "check_can_edit",
     "check_create_room",
     "check_delete_message",
@@ -85,6 +92,8 @@ __all__ = [
     "check_send_message",
     "check_set_preferences",
     "check_update_room",
+    "check_upload",
+    "check_withdraw_upload",
     "do_create_room",
     "do_delete_member",
     "do_delete_message",
@@ -94,6 +103,7 @@ __all__ = [
     "do_mark_read",
     "do_open_private",
     "do_pin",
+    "do_purge_attachments",
     "do_react",
     "do_remove_member",
     "do_render_messages",

@@ -35,12 +35,12 @@ from django.utils import timezone
 from smartcampus_chat import signals
 from smartcampus_chat.exceptions import RoomArchived
 from smartcampus_chat.infra.outages import is_unavailable
-from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
+from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.protocol.frames import MessageNew
 from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import mentions, sql
+from smartcampus_chat.services import attachments, mentions, sql
 from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
 from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
@@ -89,14 +89,16 @@ def check_send_message(
     client_id: Any = None,
     reply_to: Any = None,
     access: Any = None,
+    attachments: Any = None,
 ) -> SendResult:
     """Send one message: a batch of one (:func:`check_send_messages`). Raises its error
     (a :class:`~smartcampus_chat.exceptions.ChatError` when a check refused it).
 
     ``access``: the user's :class:`~smartcampus_chat.domain.policies.RoomAccess` to the
-    room, when the caller decided it already.
+    room, when the caller decided it already. ``attachments``: ids of the sender's
+    uploads in the room (:mod:`.attachments`).
     """
-    request = SendRequest(user, room, content, client_id, reply_to, access)
+    request = SendRequest(user, room, content, client_id, reply_to, access, attachments)
     (result,) = check_send_messages([request])
     return _raised(result)
 
@@ -109,6 +111,7 @@ def do_send_message(
     client_id: str = "",
     reply_to: ChatMessage | None = None,
     refuse_archived: bool = False,
+    uploads: list[ChatAttachment] | None = None,
 ) -> SendResult:
     """Store one message without checks (fixtures, admin tools, and each send of a failed
     batch): :func:`_store` for a batch of one. ``refuse_archived``: raise ``RoomArchived``
@@ -118,7 +121,16 @@ def do_send_message(
     retried after a failed batch does not meet again what may have failed it.
     """
     mentionable = mentions.resolve_unchecked(user, room, content)
-    item = Admitted(0, user, room, content, client_id, reply_to, mentionable=mentionable)
+    item = Admitted(
+        0,
+        user,
+        room,
+        content,
+        client_id,
+        reply_to,
+        mentionable=mentionable,
+        attachments=uploads or [],
+    )
     try:
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
     except IntegrityError:
@@ -157,6 +169,7 @@ def _store_alone(item: Admitted) -> SendResult | Exception:
             client_id=item.client_id,
             reply_to=item.reply_to,
             refuse_archived=True,
+            uploads=item.attachments,
         )
     except Exception as exc:
         return exc
@@ -197,6 +210,9 @@ def _store(
         senders = [(item, message) for item, message in messages if item.user is not None]
         last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in senders}
         do_mark_sent([(item.room, item.user, seq) for item, seq in last.values()], moved)
+        attachments.do_attach(
+            [(message, item.attachments) for item, message in messages if item.attachments]
+        )
         mentions.do_store_mentions(
             [
                 (message, item.mentionable, item.user)
@@ -252,6 +268,7 @@ def _new_message(item: Admitted, seq: int, event_seq: int, now: Any) -> ChatMess
         reply_to=item.reply_to,
     )
     message.reaction_rows = []  # type: ignore[attr-defined]  # a new message has none
+    message.attachment_rows = []  # type: ignore[attr-defined]  # until do_attach binds some
     return message
 
 

@@ -56,9 +56,10 @@ class SendResult:
     data: MessageData | None = None
 
 
-def clean_content(content: Any) -> str:
+def clean_content(content: Any, *, allow_empty: bool = False) -> str:
     """The content rule of every door that stores a message's text (sends, group-commit
-    sends, edits): the API's and the forms' own checks come first, this one decides."""
+    sends, edits): the API's and the forms' own checks come first, this one decides.
+    ``allow_empty``: a send with attached files may have no text (no caption)."""
     # Lone surrogates (valid in JSON as "\ud800") are not text: no database can store them.
     if not isinstance(content, str) or not is_unicode_text(content):
         raise ValidationFailed(fields={"content": [_("Must be text.")]})
@@ -66,7 +67,7 @@ def clean_content(content: Any) -> str:
     if has_nul(content):
         raise ValidationFailed(fields={"content": [_("Null characters are not allowed.")]})
     text = content.strip()
-    if not text:
+    if not text and not allow_empty:
         raise ValidationFailed(fields={"content": [_("A message cannot be empty.")]})
     if len(text) > app_settings.MAX_MESSAGE_LENGTH:
         message = _("A message has at most %(max)d characters.") % {

@@ -22,8 +22,8 @@ from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.markup import NOBODY, Mentionable
-from smartcampus_chat.models import ChatMessage, ChatRoom, MessageKind
-from smartcampus_chat.services import mentions, messages
+from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, MessageKind
+from smartcampus_chat.services import attachments, mentions, messages
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,8 @@ class SendRequest:
     client_id: Any = None
     reply_to: Any = None
     access: RoomAccess | None = None
+    #: Ids of the sender's uploads in the room to send with the message (None: none).
+    attachments: Any = None
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Admitted:
     kind: str = MessageKind.USER
     #: Whom the message mentions (:func:`.mentions.check_mentions`): marked when rendered.
     mentionable: Mentionable = NOBODY
+    #: The uploads sent with it, in order (:func:`.attachments.check_attachments`).
+    attachments: list[ChatAttachment] = field(default_factory=list)
     #: ``content`` as HTML, rendered once here, before the store's transaction.
     content_html: str = field(init=False)
 
@@ -82,14 +86,18 @@ def _accesses(requests: list[tuple[int, SendRequest]]) -> dict[tuple[Any, int], 
 
 
 def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
-    """Check each request, in its order: content, client id, access, rate limit, reply,
-    mentions. Errors go to ``results``; the admitted requests come back. Queries: one for
-    the accesses not given, one for the replies, two for the mentions (none without)."""
+    """Check each request, in its order: content and attachment ids, client id, access,
+    rate limit, reply, mentions, attachments. Errors go to ``results``; the admitted
+    requests come back. Queries: one for the accesses not given, one for the replies, two
+    for the mentions, one for the attachments (none without)."""
     cleaned: list[tuple[int, SendRequest, str, str]] = []
+    upload_ids: dict[int, list[int]] = {}
     for index, request in enumerate(requests):
         try:
-            content = messages.clean_content(request.content)
+            ids = attachments.clean_ids(request.attachments)
+            content = messages.clean_content(request.content, allow_empty=bool(ids))
             cleaned.append((index, request, content, messages.clean_client_id(request.client_id)))
+            upload_ids[index] = ids
         except ChatError as exc:
             results[index] = exc
     accesses = _accesses([(index, request) for index, request, _, _ in cleaned])
@@ -126,10 +134,24 @@ def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
     mentioned = mentions.check_mentions(
         [(request.room, content, access_of(request)) for _, request, content, _ in admitted]
     )
+    with_files = [item for item in admitted if upload_ids[item[0]]]
+    uploads = dict(
+        zip(
+            [item[0] for item in with_files],
+            attachments.check_attachments(
+                [(r.user, r.room, client, upload_ids[i]) for i, r, _, client in with_files]
+            ),
+            strict=True,
+        )
+    )
     valid: list[Admitted] = []
     for (index, request, content, client_id), mentionable in zip(admitted, mentioned, strict=True):
         if isinstance(mentionable, ChatError):
             results[index] = mentionable
+            continue
+        files = uploads.get(index, [])
+        if isinstance(files, ChatError):
+            results[index] = files
             continue
         parent = parents.get(request.reply_to) if request.reply_to is not None else None
         valid.append(
@@ -141,6 +163,7 @@ def admit(requests: list[SendRequest], results: list[Any]) -> list[Admitted]:
                 client_id,
                 parent,
                 mentionable=mentionable,
+                attachments=files,
             )
         )
     return valid

@@ -27,7 +27,19 @@ class MessageCreateSerializer(SettingsLengthMixin, serializers.Serializer):
     }
 
     content = serializers.CharField(
-        help_text=_("Message text in Markdown, rendered once as content_html (see Formatting).")
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Message text in Markdown, rendered once as content_html (see Formatting); "
+            "may be empty when files are attached."
+        ),
+    )
+    attachments = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=MAX_INTEGER),
+        required=False,
+        default=list,
+        help_text=_("Ids of your uploads in this room to send with the message."),
     )
     client_id = serializers.CharField(
         required=False,

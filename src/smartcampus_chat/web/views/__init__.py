@@ -4,6 +4,7 @@ Every view needs a logged-in user; errors raised by the services are turned into
 responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
+from smartcampus_chat.web.views.attachments import attachment, attachment_thumbnail
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
 from smartcampus_chat.web.views.room_files import room_files
@@ -21,6 +22,8 @@ from smartcampus_chat.web.views.rooms import (
 )
 
 __all__ = [
+    "attachment",
+    "attachment_thumbnail",
     "member_remove",
     "message_delete",
     "room_files",

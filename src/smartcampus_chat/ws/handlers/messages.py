@@ -47,6 +47,7 @@ def _send(user: Any, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> 
         client_id=frame.client_id,
         reply_to=frame.reply_to,
         access=access,
+        attachments=frame.attachments,
     ).message
     return message_data(message, room_slug=room.slug)
 
@@ -77,6 +78,7 @@ async def store(
         client_id=frame.client_id,
         reply_to=frame.reply_to,
         access=access,
+        attachments=frame.attachments,
     )
     return await get_batcher().send(request)
 
