@@ -20,6 +20,7 @@ from smartcampus_chat.domain.file_labels import FILE_TYPES, size_units
 from smartcampus_chat.domain.names import display_name
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import reaction_choices
+from smartcampus_chat.exceptions import FileTooLarge, TooManyAttachments
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
@@ -119,8 +120,9 @@ def client_strings() -> dict[str, str]:
         "removeFile": gettext("Remove %(name)s"),
         "retryUpload": gettext("Retry the upload of %(name)s"),
         "uploadFailed": gettext("The upload failed."),
-        "fileTooLarge": gettext("This file is too large (at most %(size)s)."),
-        "tooManyFiles": gettext("At most %(count)s files per message."),
+        # What the server answers (the client checks these limits before uploading).
+        "fileTooLarge": str(FileTooLarge.default_message),
+        "tooManyFiles": str(TooManyAttachments.default_message),
         "waitForUploads": gettext("Wait until the files are uploaded."),
         "uploadsFailed": gettext("Retry or remove the files that could not be uploaded."),
         "downloadFile": gettext("Download %(name)s"),

@@ -90,7 +90,7 @@ function upload(entry) {
 /* The reason a file is refused before it is sent, as the server would say it; "" if none. */
 function precheck(file) {
   if (file.size > config.attachmentMaxBytes) {
-    return format(t("fileTooLarge"), { size: fileSize(config.attachmentMaxBytes) });
+    return t("fileTooLarge");
   }
   return "";
 }
@@ -119,7 +119,7 @@ export function addFiles(files) {
     }
     refresh(entry);
   });
-  problem.textContent = refused ? format(t("tooManyFiles"), { count: config.attachmentsPerMessage }) : "";
+  problem.textContent = refused ? t("tooManyFiles") : "";
   problem.hidden = !refused;
   if (refused) {
     announce(problem.textContent);
@@ -328,14 +328,14 @@ function bindDrop(conversation) {
 function bind() {
   composer = $("#composer");
   chips = null;
-  if (!composer || !config.uploadUrl) {
+  const row = composer && $(".scc-composer-row", composer);
+  if (!row || !config.uploadUrl) {
     return;
   }
   const plain = $(".scc-attach-nojs", composer);
   if (plain) {
     plain.remove();
   }
-  const row = $(".scc-composer-row", composer);
   const textarea = $("textarea[name=content]", composer);
   sendButton = $(".scc-send", composer);
   const input = document.createElement("input");
