@@ -259,8 +259,8 @@ def room_files_page(
     return RoomFilesPage(
         room=room,
         kind=kind,
-        images=[row for row in rows if row.attachment["kind"] == "image"],
-        files=[row for row in rows if row.attachment["kind"] != "image"],
+        images=[row for row in rows if row.attachment.kind == "image"],
+        files=[row for row in rows if row.attachment.kind != "image"],
         before=found.before,
     )
 

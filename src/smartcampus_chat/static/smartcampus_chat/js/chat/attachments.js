@@ -21,6 +21,8 @@ let composer = null;
 let chips = null;
 let problem = null;
 let sendButton = null;
+let textBox = null;
+let textRequired = false; // the text box's own `required`, dropped while files are attached
 
 function entriesOf(slug) {
   return uploads[slug] || (uploads[slug] = []);
@@ -251,6 +253,9 @@ function update() {
   const waiting = list.some(function (entry) {
     return entry.status !== "done";
   });
+  if (textBox) {
+    textBox.required = textRequired && list.length === 0; // files alone may be sent
+  }
   if (sendButton) {
     sendButton.setAttribute("aria-disabled", String(waiting));
     sendButton.classList.toggle("scc-send-waiting", waiting);
@@ -337,6 +342,8 @@ function bind() {
     plain.remove();
   }
   const textarea = $("textarea[name=content]", composer);
+  textBox = textarea;
+  textRequired = !!(textarea && textarea.required);
   sendButton = $(".scc-send", composer);
   const input = document.createElement("input");
   input.type = "file";
