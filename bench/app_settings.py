@@ -46,11 +46,14 @@ _UNLIMITED_SENDS: dict[str, Any] = {
     # many sockets per user: the abuse limits are out of the way too.
     **{
         f"{action}_RATE_{part}": value
-        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP")
+        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP", "UPLOAD")
         for part, value in (("BURST", 1_000_000), ("PER_SECOND", 1_000_000.0))
     },
     "MAX_CONNECTIONS_PER_USER": 1_000_000,
+    "ATTACHMENT_BYTES_PER_DAY": 2**40,
 }
+# Uploads (the uploads workload) go to a folder of the run, not the example site's.
+MEDIA_ROOT = os.environ.get("BENCH_MEDIA_ROOT", "/tmp/smartcampus-chat-bench-media")
 # Tickets are issued once per run, before the servers start.
 _LONG_TICKETS: dict[str, Any] = {"TICKET_MAX_AGE": 86_400}
 # ``BENCH_SEND_BATCH_MAX``: group commit of WebSocket sends (0: one transaction per send).

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -85,20 +86,24 @@ def test_a_photo_is_stored_upright_without_its_metadata(alice: Any, public_room:
         "IMG_0001.jpg",
     )
     assert (data["width"], data["height"]) == (1200, 1600)
-    assert data["thumbnail_url"] and data["preview_url"]
+    assert data["thumbnail_url"]
+    assert data["preview_url"]
     response, body = served(client, data["url"])
     assert response.status_code == 200
     image = Image.open(io.BytesIO(body))
     assert image.size == (1200, 1600)
     exif = image.getexif()
-    assert not exif and not exif.get_ifd(0x8825), "EXIF (GPS) must not be served"
-    assert b"PhoneMaker" not in body and b"Exif" not in body
+    assert not exif, "EXIF must not be served"
+    assert not exif.get_ifd(0x8825), "GPS must not be served"
+    assert b"PhoneMaker" not in body
+    assert b"Exif" not in body
     for url, side in ((data["thumbnail_url"], 320), (data["preview_url"], 1280)):
         response, body = served(client, url)
         assert response["Content-Type"] == "image/webp"
         assert max(Image.open(io.BytesIO(body)).size) == side
     small = uploaded(client, public_room, files.png(64, 48), "dot.png")
-    assert small["thumbnail_url"] is None and small["preview_url"] is None  # use url
+    assert small["thumbnail_url"] is None
+    assert small["preview_url"] is None
 
 
 @pytest.mark.django_db
@@ -107,9 +112,11 @@ def test_every_file_response_is_safe(alice: Any, public_room: ChatRoom) -> None:
     photo = uploaded(client, public_room, files.png(), "café ☕.png")
     pdf = uploaded(client, public_room, files.PDF, "slides.pdf")
     text = uploaded(client, public_room, b"notes\n", "../../etc/passwd")
-    assert text["name"] == "passwd" and text["content_type"] == "text/plain"
+    assert text["name"] == "passwd"
+    assert text["content_type"] == "text/plain"
     stored = ChatAttachment.objects.get(pk=text["id"])
-    assert "passwd" not in stored.storage_name and ".." not in stored.storage_name
+    assert "passwd" not in stored.storage_name
+    assert ".." not in stored.storage_name
     cases = [
         (photo["url"], "inline", "image/png"),
         (photo["download_url"], "attachment", "image/png"),
@@ -158,7 +165,8 @@ def test_a_polyglot_loses_what_follows_the_image(alice: Any, public_room: ChatRo
     client = logged_in(alice)
     data = uploaded(client, public_room, files.png_then_html(), "both.png")
     _response, body = served(client, data["url"])
-    assert b"<script" not in body and body.startswith(b"\x89PNG")
+    assert b"<script" not in body
+    assert body.startswith(b"\x89PNG")
 
 
 @pytest.mark.django_db
@@ -184,7 +192,8 @@ def test_the_limits(alice: Any, public_room: ChatRoom, settings: Any) -> None:
     assert (over.status_code, error_code(over)) == (413, "upload_quota_exceeded")
     three = send(client, public_room, "", [*ids, ids[0] + 100])
     assert (three.status_code, error_code(three)) == (400, "too_many_attachments")
-    assert ChatAttachment.objects.count() == 2 and not ChatMessage.objects.exists()
+    assert ChatAttachment.objects.count() == 2
+    assert not ChatMessage.objects.exists()
     sent = send(client, public_room, "", ids)
     assert sent.status_code == 201, sent.content
     assert [item["name"] for item in sent.json()["attachments"]] == ["0.txt", "1.txt"]
@@ -231,7 +240,8 @@ def test_only_the_uploader_sends_an_upload_and_only_once(
     first = send(logged_in(alice), public_room, "", [mine["id"]], client_id="c1")
     assert first.status_code == 201
     retry = send(logged_in(alice), public_room, "", [mine["id"]], client_id="c1")
-    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    assert retry.status_code == 200
+    assert retry.json()["id"] == first.json()["id"]
     twice = send(logged_in(alice), public_room, "again", [mine["id"]])
     assert (twice.status_code, error_code(twice)) == (400, "attachment_not_found")
     empty = send(logged_in(alice), public_room, "  ", [])
@@ -277,7 +287,8 @@ def test_withdrawing_an_upload_removes_its_files(
     data = uploaded(logged_in(alice), public_room, files.photo(900, 700), "oops.jpg")
     stored = ChatAttachment.objects.get(pk=data["id"])
     names = services.attachments.stored_names([stored])
-    assert len(names) == 2 and all(file_store.storage().exists(name) for name in names)
+    assert len(names) == 2
+    assert all(file_store.storage().exists(name) for name in names)
     url = api("attachment-detail", pk=data["id"])
     assert logged_in(bob).delete(url).status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
@@ -388,3 +399,62 @@ async def test_a_file_sent_over_the_socket_is_live_for_the_room(
     finally:
         await sender.disconnect()
         await reader.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_page_without_javascript_sends_a_message_with_its_files(
+    alice: Any, public_room: ChatRoom, settings: Any
+) -> None:
+    client = logged_in(alice)
+    url = public_room.get_absolute_url()
+    files_sent = [
+        SimpleUploadedFile("a.png", files.png()),
+        SimpleUploadedFile("notes.txt", b"see you\n"),
+    ]
+    response = client.post(url, {"content": "", "files": files_sent})
+    assert response.status_code == 302
+    message = ChatMessage.objects.get()
+    assert [row.name for row in message.attachments.order_by("position")] == ["a.png", "notes.txt"]
+    # A refused file: the form says why, and neither the message nor the good file stays.
+    refused = client.post(
+        url,
+        {
+            "content": "two",
+            "files": [
+                SimpleUploadedFile("ok.png", files.png()),
+                SimpleUploadedFile("x.svg", files.SVG),
+            ],
+        },
+    )
+    assert refused.status_code == 400
+    assert "cannot be shared here" in refused.content.decode()
+    assert ChatMessage.objects.count() == 1
+    assert ChatAttachment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_staff_remove_a_file_in_the_admin(
+    alice: Any, public_room: ChatRoom, make_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    root = make_user("root", is_staff=True, is_superuser=True)
+    client = logged_in(alice)
+    first = uploaded(client, public_room, files.png(), "keep.png")
+    second = uploaded(client, public_room, files.PDF, "wrong.pdf")
+    send(client, public_room, "files", [first["id"], second["id"]])
+    admin = logged_in(root)
+    changelist = reverse("admin:smartcampus_chat_chatattachment_changelist")
+    listed = admin.get(changelist, {"state": "sent", "q": "wrong"}).content.decode()
+    assert "wrong.pdf" in listed
+    assert "keep.png" not in listed
+    stored = services.attachments.stored_names([ChatAttachment.objects.get(pk=second["id"])])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            changelist,
+            {"action": "delete_selected", "_selected_action": [second["id"]], "post": "yes"},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert list(ChatAttachment.objects.values_list("pk", flat=True)) == [first["id"]]
+    assert not file_store.storage().exists(stored[0])
+    detail = api("message-detail", room_slug=public_room.slug, pk=ChatMessage.objects.get().pk)
+    assert [item["name"] for item in client.get(detail).json()["attachments"]] == ["keep.png"]

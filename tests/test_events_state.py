@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from smartcampus_chat import services
-from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
+from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, RoomType
 from smartcampus_chat.realtime.events import room_group, user_group
 from smartcampus_chat.testing import (
     CapturedEvents,
@@ -29,6 +30,7 @@ from smartcampus_chat.testing import (
     open_room,
     parse_server_frame,
 )
+from tests import attachment_files
 from tests.events_state import NOT_IN_FRAMES, Reducer, State, fetch_state, room_loader
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -237,6 +239,26 @@ def test_reactions_added_and_removed(alice: Any, bob: Any, general: ChatRoom) ->
     verify(bob, call(alice, "post", url, {"emoji": "👍"}), ["message.reactions"])
     verify(bob, call(bob, "post", url, {"emoji": "👍"}), ["message.reactions"])
     verify(bob, call(alice, "delete", url + "?emoji=%F0%9F%91%8D"), ["message.reactions"])
+
+
+def test_files_uploaded_sent_removed_and_deleted(alice: Any, bob: Any, general: ChatRoom) -> None:
+    upload_url = reverse("smartcampus_chat:api-attachment-list", args=[general.slug])
+
+    def upload(name: str, data: bytes) -> None:
+        response = api(alice).post(upload_url, {"file": SimpleUploadedFile(name, data)})
+        assert response.status_code == 201, response.content
+
+    # An upload not sent yet changes nothing anyone else sees, and says nothing.
+    verify(bob, lambda: upload("lab.jpg", attachment_files.photo(800, 600)), [], changes=False)
+    upload("slides.pdf", attachment_files.PDF)
+    ids = list(ChatAttachment.objects.order_by("pk").values_list("pk", flat=True))
+    send = call(alice, "post", messages_url(general), {"content": "", "attachments": ids})
+    verify(bob, send, ["message.new"])
+    removed = ChatAttachment.objects.filter(pk=ids[0])
+    verify(bob, lambda: services.do_remove_attachments(removed), ["message.edited"])
+    message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert message is not None
+    verify(bob, call(alice, "delete", messages_url(general, message.pk)), ["message.deleted"])
 
 
 def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:

@@ -129,6 +129,7 @@ def message(frame_type: type[Any]) -> Any:
         reply=None,
         reactions=[],
         pinned_at=None,
+        attachments=[],
         client_id=None,
     )
     return frame_type(message=data)

@@ -74,6 +74,7 @@ def _message(event_seq: int) -> str:
         "reply": None,
         "reactions": [],
         "pinned_at": None,
+        "attachments": [],
         "client_id": None,
     }
     return json.dumps({"type": "message.new", "message": message})

@@ -17,6 +17,7 @@ from bench.workloads import (
     search,
     shell_memory,
     switch,
+    uploads,
 )
 
 WORKLOADS: dict[str, ModuleType] = {
@@ -32,6 +33,7 @@ WORKLOADS: dict[str, ModuleType] = {
     "search": search,
     "shell-memory": shell_memory,
     "switch": switch,
+    "uploads": uploads,
 }
 #: The order of a run without workload names, quickest first.
 DEFAULT_ORDER = [
@@ -47,4 +49,5 @@ DEFAULT_ORDER = [
     "burst",
     "fanout",
     "page",
+    "uploads",
 ]

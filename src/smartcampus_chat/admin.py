@@ -17,13 +17,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smartcampus_chat import services
 from smartcampus_chat.domain import names
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatParticipant, ChatRoom
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
 
 
@@ -313,3 +316,74 @@ class ChatParticipantAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ChatParticipant]) -> None:
         for participant in queryset.select_related("room", "user"):
             services.do_delete_member(request.user, participant)
+
+
+class SentFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("sent", _("Sent")),
+            ("pending", _("Not sent (upload)")),
+            ("deleted", _("In a deleted message")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "sent":
+            return queryset.filter(message__isnull=False, message__is_deleted=False)
+        if value == "pending":
+            return queryset.filter(message__isnull=True)
+        if value == "deleted":
+            return queryset.filter(message__is_deleted=True)
+        return queryset
+
+
+@admin.register(ChatAttachment)
+class ChatAttachmentAdmin(admin.ModelAdmin):
+    """Files shared in the chat, read-only; deleting some goes through the service (their
+    messages are announced again without them, the stored files go after commit)."""
+
+    list_display = ["name", "room", "uploader", "kind", "content_type", "file_size", "created_at"]
+    list_filter = [SentFilter, "kind", "content_type", "room__room_type"]
+    search_fields = ["name", "uploader__username", "uploader__email", "sha256"]
+    list_select_related = ["room", "uploader"]
+    fields = [
+        "open_link",
+        "name",
+        "room",
+        "uploader",
+        "message",
+        "content_type",
+        "kind",
+        "file_size",
+        "width",
+        "height",
+        "sha256",
+        "storage_name",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, attachment: ChatAttachment) -> str:
+        return str(filesizeformat(attachment.size))
+
+    @admin.display(description=_("file"))
+    def open_link(self, attachment: ChatAttachment) -> str:
+        url = reverse("smartcampus_chat:attachment", args=[attachment.pk])
+        return format_html('<a href="{}?download=1">{}</a>', url, _("Download"))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ChatAttachment]) -> None:
+        """ "Delete selected": through the service (messages announced, files removed)."""
+        services.do_remove_attachments(queryset)
+
+    def delete_model(self, request: HttpRequest, obj: ChatAttachment) -> None:
+        services.do_remove_attachments([obj])
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -110,19 +110,24 @@ class ServiceUnavailable(ChatError):
     retry_after = 1.0
 
 
-class FileTooLarge(ChatError):
+class FileRefused(ChatError):
+    """An uploaded file was refused (its size, type, content, a scan): a form shows it on
+    its file field."""
+
+
+class FileTooLarge(FileRefused):
     code = "file_too_large"
     status = 413
     default_message = _("This file is larger than the limit.")
 
 
-class UploadQuotaExceeded(ChatError):
+class UploadQuotaExceeded(FileRefused):
     code = "upload_quota_exceeded"
     status = 413
     default_message = _("You have uploaded as much as you may today; try again tomorrow.")
 
 
-class UnsupportedFileType(ChatError):
+class UnsupportedFileType(FileRefused):
     """The type found in the file's content (never its name) is not on the allow-list."""
 
     code = "unsupported_file_type"
@@ -130,13 +135,13 @@ class UnsupportedFileType(ChatError):
     default_message = _("Files of this type cannot be shared here.")
 
 
-class InvalidImage(ChatError):
+class InvalidImage(FileRefused):
     code = "invalid_image"
     status = 422
     default_message = _("This image cannot be read.")
 
 
-class ImageTooLarge(ChatError):
+class ImageTooLarge(FileRefused):
     """More pixels than ``ATTACHMENT_MAX_PIXELS`` (a decompression bomb, or a huge scan)."""
 
     code = "image_too_large"
@@ -144,7 +149,7 @@ class ImageTooLarge(ChatError):
     default_message = _("This image has too many pixels.")
 
 
-class InfectedFile(ChatError):
+class InfectedFile(FileRefused):
     code = "infected_file"
     status = 422
     default_message = _("This file was refused by the virus scanner.")

@@ -20,7 +20,18 @@ ERROR_DESCRIPTIONS = {
     "403": _("Not authenticated, CSRF failure, or not allowed (code forbidden)."),
     "404": _("No such object, or one the user may not see (code not_found)."),
     "409": _("The room is archived and read-only (code room_archived)."),
-    "415": _("The body is not JSON (code unsupported_media_type)."),
+    "413": _(
+        "The file is too large, or over the daily upload quota (code file_too_large, "
+        "upload_quota_exceeded)."
+    ),
+    "415": _(
+        "The body is not JSON (code unsupported_media_type); for an upload, a file "
+        "of a type not accepted (code unsupported_file_type)."
+    ),
+    "422": _(
+        "The file cannot be read as what it is, or was refused by the virus scan "
+        "(codes invalid_image, image_too_large, infected_file)."
+    ),
     "429": _("Too many requests (code rate_limited); see the Retry-After header."),
 }
 

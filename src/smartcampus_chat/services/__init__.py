@@ -19,6 +19,7 @@ from smartcampus_chat.services.attachments import (
     check_upload,
     check_withdraw_upload,
     do_purge_attachments,
+    do_remove_attachments,
 )
 from smartcampus_chat.services.batch import check_send_message, do_send_message
 from smartcampus_chat.services.courses import (
@@ -30,6 +31,7 @@ from smartcampus_chat.services.courses import (
     room_for_course,
     sync_course_rooms,
 )
+from smartcampus_chat.services.file_sends import check_send_with_files
 from smartcampus_chat.services.formatting import do_render_messages
 from smartcampus_chat.services.members import (
     check_join_room,
@@ -90,6 +92,7 @@ __all__ = [
     "check_remove_member",
     "check_search",
     "check_send_message",
+    "check_send_with_files",
     "check_set_preferences",
     "check_update_room",
     "check_upload",
@@ -105,6 +108,7 @@ __all__ = [
     "do_pin",
     "do_purge_attachments",
     "do_react",
+    "do_remove_attachments",
     "do_remove_member",
     "do_render_messages",
     "do_restore_message",

@@ -41,7 +41,10 @@ from smartcampus_chat.exceptions import (
 )
 from smartcampus_chat.infra import file_store, images, ratelimit
 from smartcampus_chat.models import AttachmentKind, ChatAttachment, ChatMessage, ChatRoom
-from smartcampus_chat.services.messages import check_can_post
+from smartcampus_chat.protocol.frames import MessageEdited
+from smartcampus_chat.protocol.render import message_data
+from smartcampus_chat.realtime import events
+from smartcampus_chat.services.messages import check_can_post, next_event
 
 logger = logging.getLogger(__name__)
 
@@ -196,8 +199,14 @@ def check_withdraw_upload(user: Any, attachment_id: Any) -> None:
         )
         if attachment is None:
             raise NotFound()
-        names = stored_names([attachment])
-        attachment.delete()
+        do_withdraw_upload(attachment)
+
+
+def do_withdraw_upload(attachment: ChatAttachment) -> None:
+    """Delete an upload's row, and its files once that is committed."""
+    names = stored_names([attachment])
+    with transaction.atomic():
+        ChatAttachment.objects.filter(pk=attachment.pk, message__isnull=True).delete()
         transaction.on_commit(lambda: file_store.delete(names))
 
 
@@ -208,6 +217,29 @@ def stored_names(attachments: Iterable[ChatAttachment]) -> list[str]:
         names.append(attachment.storage_name)
         names.extend(str(thumb["name"]) for thumb in (attachment.thumbnails or {}).values())
     return names
+
+
+def do_remove_attachments(attachments: Iterable[ChatAttachment]) -> int:
+    """Remove files for good (staff, in the admin): their rows now, their stored files
+    after commit. A message that loses files takes a change number and is announced
+    again (``message.edited``), so open clients drop them as a fresh fetch would."""
+    rows = list(attachments)
+    by_message: dict[int, list[ChatAttachment]] = {}
+    for row in rows:
+        if row.message_id is not None:
+            by_message.setdefault(row.message_id, []).append(row)
+    names = stored_names(rows)
+    with transaction.atomic():
+        ChatAttachment.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        for message in (
+            ChatMessage.objects.shown().select_related("room").filter(pk__in=list(by_message))
+        ):
+            message.event_seq = next_event(message.room_id)
+            message.save(update_fields=["event_seq"])
+            data = message_data(message, room_slug=message.room.slug)
+            events.publish_to_room(message.room_id, MessageEdited(message=data))
+        transaction.on_commit(lambda: file_store.delete(names))
+    return len(rows)
 
 
 # --- Sending -------------------------------------------------------------------------------

@@ -151,12 +151,31 @@ class PreferencesForm(ChatForm):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); the services check them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)] if data else []
+
+
 class MessageForm(ChatForm):
     content = forms.CharField(
         label=_("Message"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("Write a message…")}),
     )
     client_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    files = MultipleFileField(label=_("Attach files"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.domain.names import display_name
-from smartcampus_chat.exceptions import ChatError, RateLimited, ValidationFailed
+from smartcampus_chat.exceptions import ChatError, FileRefused, RateLimited, ValidationFailed
 from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
 from smartcampus_chat.web.page_config import PANE_PARAM, client_config, pane_config
 from smartcampus_chat.web.timeline import timeline
@@ -70,19 +70,22 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(f"{url}?after={anchor}#message-{permalink}")
     before = parse_seq(request.GET.get("before"), "before")
     after = parse_seq(request.GET.get("after"), "after")
-    form = MessageForm(request.POST or None)
+    form = MessageForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
         room, access = services.get_room_for(user, slug)
         if form.is_valid():
             try:
-                services.check_send_message(
+                services.check_send_with_files(
                     user,
                     room,
+                    access,
                     form.cleaned_data["content"],
+                    form.cleaned_data["files"],
                     client_id=form.cleaned_data["client_id"] or None,
-                    access=access,
                 )
+            except FileRefused as exc:
+                form.add_error(None, exc.message)
             except ValidationFailed as exc:
                 form.add_service_error(exc)
             else:
