@@ -90,7 +90,9 @@ def newest(page: Page) -> Locator:
 
 
 def user_id(page: Page) -> int:
-    found: int = page.evaluate("JSON.parse(document.getElementById('scc-config').textContent).userId")
+    found: int = page.evaluate(
+        "JSON.parse(document.getElementById('scc-config').textContent).userId"
+    )
     return found
 
 
