@@ -277,7 +277,8 @@ def test_the_download_has_the_original_name_and_a_pdf_opens_in_a_tab(
     disposition = answer.headers["content-disposition"]
     assert disposition.startswith("attachment")
     encoded = re.search(r"filename\*=(?:utf-8|UTF-8)''([^;]+)", disposition)
-    assert encoded and unquote(encoded.group(1)) == name
+    assert encoded is not None
+    assert unquote(encoded.group(1)) == name
     assert answer.headers["x-content-type-options"] == "nosniff"
 
 

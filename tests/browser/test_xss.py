@@ -41,6 +41,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from smartcampus_chat.domain.names import normalise_name
 from smartcampus_chat.markup import plain_text, render
+from tests.attachment_files import png
 from tests.browser.conftest import (
     MESSAGES,
     Api,
@@ -48,7 +49,6 @@ from tests.browser.conftest import (
     scroll_to_oldest,
     wait_for_message_count,
 )
-from tests.attachment_files import png
 from tests.browser.live import DEMO_PASSWORD, LiveServer
 from tests.markup_audit import ATTRIBUTES, HTML_TAGS, TAGS, text_content
 from tests.xss_corpus import PAYLOADS, Payload, counts

@@ -7,9 +7,9 @@ responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 from smartcampus_chat.web.views.attachments import attachment, attachment_thumbnail
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
-from smartcampus_chat.web.views.room_files import room_files
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
+from smartcampus_chat.web.views.room_files import room_files
 from smartcampus_chat.web.views.rooms import (
     member_remove,
     room_create,
@@ -26,7 +26,6 @@ __all__ = [
     "attachment_thumbnail",
     "member_remove",
     "message_delete",
-    "room_files",
     "message_edit",
     "message_search",
     "people_search",
@@ -34,6 +33,7 @@ __all__ = [
     "private_open",
     "room_create",
     "room_detail",
+    "room_files",
     "room_join",
     "room_leave",
     "room_list",
