@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DEBUG", "0")
@@ -53,7 +54,7 @@ _UNLIMITED_SENDS: dict[str, Any] = {
     "ATTACHMENT_BYTES_PER_DAY": 2**40,
 }
 # Uploads (the uploads workload) go to a folder of the run, not the example site's.
-MEDIA_ROOT = os.environ.get("BENCH_MEDIA_ROOT", "/tmp/smartcampus-chat-bench-media")
+MEDIA_ROOT = Path(os.environ.get("BENCH_MEDIA_ROOT", "/tmp/smartcampus-chat-bench-media"))
 # Tickets are issued once per run, before the servers start.
 _LONG_TICKETS: dict[str, Any] = {"TICKET_MAX_AGE": 86_400}
 # ``BENCH_SEND_BATCH_MAX``: group commit of WebSocket sends (0: one transaction per send).

@@ -78,3 +78,15 @@ def bomb(side: int = 10_000) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
     )
+
+
+def heic(width: int, height: int) -> bytes:
+    """A HEIC photo with EXIF (pillow-heif's encoder, as a phone's camera writes them)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 160)).save(buffer, "HEIF", exif=exif)
+    return buffer.getvalue()

@@ -19,6 +19,7 @@ from django.utils import timezone
 from PIL import Image
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.attachments import clean_name
 from smartcampus_chat.infra import file_store
 from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom
 from smartcampus_chat.testing import open_room
@@ -50,16 +51,15 @@ def send(client: Client, room: ChatRoom, content: str, ids: list[int], **more: A
 
 def served(client: Client, url: str, **headers: Any) -> Any:
     response = client.get(url, **headers)
+    # Read whole: the test client closes a file response once its content is consumed
+    # (closing it again would end the test's database connection).
     body = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
     return response, body
 
 
 def status_of(client: Client, url: str) -> int:
-    """The status of GET ``url`` (the response closed: a file response holds a file)."""
-    response = client.get(url)
-    response.close()
-    return int(response.status_code)
+    """The status of GET ``url`` (its body read: a file response holds a file open)."""
+    return int(served(client, url)[0].status_code)
 
 
 def error_code(response: Any) -> str:
@@ -137,6 +137,13 @@ def test_every_file_response_is_safe(alice: Any, public_room: ChatRoom) -> None:
     )
     again, _body = served(client, photo["url"], HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+    # A name cannot inject a header, nor reverse how it reads (a bidi override).
+    assert clean_name("a\r\nSet-Cookie: evil=1") == "aSet-Cookie: evil=1"
+    tricky = uploaded(client, public_room, b"x\n", "Set-Cookie: evil=1;\u202egpj.exe")
+    assert tricky["name"] == "Set-Cookie: evil=1;gpj.exe"
+    response, _body = served(client, tricky["url"])
+    assert "evil" not in response.cookies
+    assert response["Content-Disposition"] == 'attachment; filename="Set-Cookie: evil=1;gpj.exe"'
 
 
 @pytest.mark.django_db
@@ -458,3 +465,19 @@ def test_staff_remove_a_file_in_the_admin(
     assert not file_store.storage().exists(stored[0])
     detail = api("message-detail", room_slug=public_room.slug, pk=ChatMessage.objects.get().pk)
     assert [item["name"] for item in client.get(detail).json()["attachments"]] == ["keep.png"]
+
+
+@pytest.mark.django_db
+def test_a_phone_photo_in_heic_is_stored_as_jpeg(alice: Any, public_room: ChatRoom) -> None:
+    """With the ``heif`` extra (pillow-heif), HEIC photos are accepted and become JPEG."""
+    client = logged_in(alice)
+    data = uploaded(client, public_room, files.heic(1200, 900), "IMG_0042.HEIC")
+    assert (data["content_type"], data["name"], data["kind"]) == (
+        "image/jpeg",
+        "IMG_0042.jpg",
+        "image",
+    )
+    _response, body = served(client, data["url"])
+    image = Image.open(io.BytesIO(body))
+    assert (image.format, image.size) == ("JPEG", (1200, 900))
+    assert not image.getexif()

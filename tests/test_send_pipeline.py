@@ -32,8 +32,8 @@ def stricter_content(monkeypatch: pytest.MonkeyPatch) -> None:
     """A host's extra content rule, added once where the content rule lives."""
     original = messages.clean_content
 
-    def clean_content(content: Any) -> str:
-        text = original(content)
+    def clean_content(content: Any, **rules: Any) -> str:
+        text = original(content, **rules)
         if "answer key" in text:
             raise ValidationFailed(fields={"content": [REFUSAL]})
         return text

@@ -4,7 +4,7 @@ The example site under uvicorn (``app-uvicorn-memory``, one process) takes uploa
 signed-in user (``POST api/rooms/<slug>/attachments/``, multipart, the body streamed from
 this process):
 
-- **photos**: a 12-megapixel JPEG (4000 × 3000, EXIF with GPS, as phones write them), N
+- **photos**: a 12-megapixel JPEG (4000 by 3000, EXIF with GPS, as phones write them), N
   times (10; quick: 3): time per upload as the client sees it (type check, decode,
   re-encode without metadata, two thumbnails, storage), p50 and p95; and the image work
   alone (``infra.images.process``) in the bench's own process, p50 and p95;
@@ -165,10 +165,10 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
             "server_rss_peak_mib": window["server_rss_mib"],
         }
     )
+    photo_row, large_row = rows
     ctx.log(
-        "uploads: photo p50 {upload_p50_ms} ms (image work {image_work_p50_ms} ms)".format(**rows[0])
-        + ", 25 MiB at {mb_per_s} MB/s, RSS {server_rss_before_mib} → {server_rss_peak_mib} MiB".format(
-            **rows[1]
-        )
+        f"uploads: photo p50 {photo_row['upload_p50_ms']} ms "
+        f"(image work {photo_row['image_work_p50_ms']} ms), 25 MiB at {large_row['mb_per_s']} "
+        f"MB/s, RSS {large_row['server_rss_before_mib']} → {large_row['server_rss_peak_mib']} MiB"
     )
     return rows

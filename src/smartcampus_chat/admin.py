@@ -364,7 +364,7 @@ class ChatAttachmentAdmin(admin.ModelAdmin):
         "storage_name",
         "created_at",
     ]
-    readonly_fields = fields
+    readonly_fields = [str(name) for name in fields]
 
     @admin.display(description=_("size"), ordering="size")
     def file_size(self, attachment: ChatAttachment) -> str:

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from pydantic import BaseModel
 from rest_framework import ISO_8601, serializers
 
@@ -57,6 +58,15 @@ _SCALARS: dict[Any, type[serializers.Field]] = {
 }
 
 
+def _named_enum(field: serializers.ChoiceField, component: str) -> serializers.ChoiceField:
+    """``field`` documented as a reference to the enum schema ``component``."""
+    schema = {"type": "string", "enum": list(field.choices)}
+    named = extend_schema_field(schema, component_name=component)(
+        type(f"{component}Field", (serializers.ChoiceField,), {})
+    )
+    return named(choices=list(field.choices), read_only=True, allow_null=field.allow_null)
+
+
 class ProtocolSerializer(serializers.Serializer):
     """An output serializer with the shape of a protocol model (``shape``), by construction.
 
@@ -76,11 +86,19 @@ class ProtocolSerializer(serializers.Serializer):
         if shape is not None:  # The first serializer of a shape renders it when nested.
             ProtocolSerializer.by_shape.setdefault(shape, cls)
 
+    #: Choice fields documented as a named schema component (``{field: component}``): a
+    #: second set of choices under a field name already used ("kind") would otherwise be
+    #: an enum name collision in any whole-site schema (drf-spectacular's W001).
+    enum_components: ClassVar[dict[str, str]] = {}
+
     def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            name: self._field(info.annotation, self.help_texts.get(name))
-            for name, info in self.shape.model_fields.items()
-        }
+        fields = {}
+        for name, info in self.shape.model_fields.items():
+            field = self._field(info.annotation, self.help_texts.get(name))
+            if name in self.enum_components and isinstance(field, serializers.ChoiceField):
+                field = _named_enum(field, self.enum_components[name])
+            fields[name] = field
+        return fields
 
     @classmethod
     def _field(cls, annotation: Any, help_text: Any) -> serializers.Field:
@@ -148,6 +166,7 @@ class AttachmentSerializer(ProtocolSerializer):
     """A file sent with a message (or an upload not sent yet): ``AttachmentData``."""
 
     shape = AttachmentData
+    enum_components = {"kind": "AttachmentKind"}
     help_texts = {
         "name": _("The uploader's file name: text to show."),
         "content_type": _("Detected from the content when uploaded."),

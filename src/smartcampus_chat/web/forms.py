@@ -175,7 +175,9 @@ class MessageForm(ChatForm):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("Write a message…")}),
     )
     client_id = forms.CharField(required=False, widget=forms.HiddenInput)
-    files = MultipleFileField(label=_("Attach files"), required=False)
+    # A declared field leaves the class attributes (the form's own ``files`` stays the
+    # uploaded files); named so for the no-JS composer's <input name="files">.
+    files = MultipleFileField(label=_("Attach files"), required=False)  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -17,21 +17,21 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.infra.headers import add_security_headers, header_values, request_nonce
 
 __all__ = ["add_security_headers", "header_values", "request_nonce", "security_headers"]
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def security_headers(view: View) -> View:
     """Add the chat's security headers to the responses of ``view``."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not app_settings.SECURITY_HEADERS:
             return view(request, *args, **kwargs)
         nonce = request_nonce(request)
