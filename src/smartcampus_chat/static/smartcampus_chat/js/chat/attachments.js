@@ -1,22 +1,23 @@
 /*
  * Attaching files in the composer (docs/frontend.md, "Attachments"): the attach button,
- * a drop on the conversation, an image pasted in the text box. Each file is uploaded at
- * once (XMLHttpRequest, for its upload progress) to the room's upload URL and shows as a
- * chip over the text box: name, size, a thumbnail for an image, its progress, the server's
- * error with Retry, and a button that cancels the upload (or deletes the upload once done).
+ * a drop on the conversation (dropzone.js), an image pasted in the text box. Each file is
+ * uploaded at once (upload.js) and shows as a chip over the text box: name, size, a
+ * thumbnail for an image, its progress, the server's error with Retry, and a button that
+ * cancels the upload (or withdraws it once done).
  * The message goes out only when all its uploads are done (composer.js asks
  * takeAttachments()): until then Send says why it waits. Uploads are kept per room for the
  * page's life, so switching rooms loses none.
  */
 
 import { on } from "./bus.js";
+import { bindDrop } from "./dropzone.js";
 import { fileSize, fileType } from "./files.js";
 import { announce, format, t } from "./i18n.js";
-import { $, config, roomSlug, textSpan } from "./page.js";
+import { $, config, icon, iconButton, roomSlug, textSpan } from "./page.js";
+import { uploadFile, withdrawUpload } from "./upload.js";
 
 // slug -> the uploads of that room's next message, in the order they were added.
 const uploads = {};
-let nextKey = 1;
 let composer = null;
 let chips = null;
 let problem = null;
@@ -28,65 +29,34 @@ function entriesOf(slug) {
   return uploads[slug] || (uploads[slug] = []);
 }
 
-function csrfToken() {
-  const field = composer && $("input[name=csrfmiddlewaretoken]", composer);
-  return field ? field.value : "";
-}
-
-function serverError(xhr) {
-  try {
-    const body = JSON.parse(xhr.responseText);
-    return (body && body.error && body.error.message) || t("uploadFailed");
-  } catch (err) {
-    return t("uploadFailed");
-  }
-}
-
+/* Upload `entry`'s file (again, for a retry); its chip follows. */
 function upload(entry) {
-  const xhr = new XMLHttpRequest();
-  entry.xhr = xhr;
   entry.status = "uploading";
   entry.error = "";
   entry.progress = 0;
-  xhr.open("POST", config.uploadUrl.replace("__slug__", encodeURIComponent(entry.slug)));
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("Accept", "application/json");
-  xhr.upload.addEventListener("progress", function (event) {
-    if (event.lengthComputable && entry.xhr === xhr) {
-      entry.progress = Math.round((event.loaded / event.total) * 100);
+  const request = uploadFile(entry.slug, entry.file, {
+    progress: function (percent) {
+      entry.progress = percent;
       const bar = entry.node && $("progress", entry.node);
       if (bar) {
-        bar.value = entry.progress;
+        bar.value = percent;
       }
-    }
-  });
-  xhr.addEventListener("load", function () {
-    if (entry.xhr !== xhr) {
-      return;
-    }
-    entry.xhr = null;
-    if (xhr.status === 201) {
+    },
+    done: function (attachment) {
+      entry.request = null;
       entry.status = "done";
-      entry.data = JSON.parse(xhr.responseText);
-    } else {
-      entry.status = "error";
-      entry.error = serverError(xhr);
-      announce(entry.file.name + ": " + entry.error);
-    }
-    refresh(entry);
-  });
-  xhr.addEventListener("error", function () {
-    if (entry.xhr === xhr) {
-      entry.xhr = null;
-      entry.status = "error";
-      entry.error = t("uploadFailed");
-      announce(entry.file.name + ": " + entry.error);
+      entry.data = attachment;
       refresh(entry);
-    }
+    },
+    failed: function (message) {
+      entry.request = null;
+      entry.status = "error";
+      entry.error = message;
+      announce(entry.file.name + ": " + message);
+      refresh(entry);
+    },
   });
-  const form = new FormData();
-  form.append("file", entry.file, entry.file.name);
-  xhr.send(form);
+  entry.request = request;
 }
 
 /* The reason a file is refused before it is sent, as the server would say it; "" if none. */
@@ -109,7 +79,7 @@ export function addFiles(files) {
       refused += 1;
       return;
     }
-    const entry = { key: nextKey++, slug: roomSlug, file: file, status: "error", error: precheck(file) };
+    const entry = { slug: roomSlug, file: file, status: "error", error: precheck(file) };
     entry.final = !!entry.error; // refused here: retrying would not change the answer
     if (file.type && file.type.indexOf("image/") === 0 && window.URL && URL.createObjectURL) {
       entry.preview = URL.createObjectURL(file);
@@ -143,17 +113,13 @@ function forget(entry) {
   }
 }
 
-/* Remove an upload: cancelled while it runs, deleted on the server once done. */
+/* Remove an upload: cancelled while it runs, withdrawn from the server once done. */
 function remove(entry) {
-  if (entry.xhr) {
-    const xhr = entry.xhr;
-    entry.xhr = null;
-    xhr.abort();
+  if (entry.request) {
+    entry.request.abort();
+    entry.request = null;
   } else if (entry.status === "done" && entry.data) {
-    const xhr = new XMLHttpRequest();
-    xhr.open("DELETE", config.attachmentUrl.replace(/\/0\/$/, "/" + String(Number(entry.data.id)) + "/"));
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.send();
+    withdrawUpload(entry.data.id);
   }
   const next = entry.node && entry.node.nextElementSibling;
   forget(entry);
@@ -163,20 +129,6 @@ function remove(entry) {
   if (target) {
     target.focus();
   }
-}
-
-function smallButton(className, iconName, label, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "btn btn-sm " + className;
-  button.title = label;
-  button.setAttribute("aria-label", label);
-  const glyph = document.createElement("span");
-  glyph.className = "bi " + iconName;
-  glyph.setAttribute("aria-hidden", "true");
-  button.appendChild(glyph);
-  button.addEventListener("click", onClick);
-  return button;
 }
 
 function chip(entry) {
@@ -203,8 +155,7 @@ function refresh(entry) {
     picture.src = entry.preview;
     picture.alt = "";
   } else {
-    picture = textSpan("bi " + fileType(entry.file.type).icon + " scc-upload-icon", "");
-    picture.setAttribute("aria-hidden", "true");
+    picture = icon(fileType(entry.file.type).icon + " scc-upload-icon");
   }
   const body = textSpan("scc-upload-body", "");
   const title = textSpan("scc-upload-name", name);
@@ -223,7 +174,7 @@ function refresh(entry) {
   const buttons = [];
   if (entry.status === "error" && !entry.final) {
     buttons.push(
-      smallButton("scc-upload-retry", "bi-arrow-clockwise", format(t("retryUpload"), { name: name }), function () {
+      iconButton("scc-upload-retry", "bi-arrow-clockwise", format(t("retryUpload"), { name: name }), function () {
         upload(entry);
         refresh(entry);
         update();
@@ -232,7 +183,7 @@ function refresh(entry) {
   }
   const removeLabel = entry.status === "uploading" ? t("cancelUpload") : t("removeFile");
   buttons.push(
-    smallButton("scc-upload-remove", "bi-x-lg", format(removeLabel, { name: name }), function () {
+    iconButton("scc-upload-remove", "bi-x-lg", format(removeLabel, { name: name }), function () {
       remove(entry);
     })
   );
@@ -281,54 +232,6 @@ export function takeAttachments() {
   return data;
 }
 
-function hasFiles(event) {
-  return !!event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") >= 0;
-}
-
-/* Drops on the conversation: a visible zone says where files go, and is announced. */
-function bindDrop(conversation) {
-  const zone = textSpan("scc-dropzone", t("dropFiles"));
-  zone.hidden = true;
-  conversation.appendChild(zone);
-  let depth = 0;
-  function show(on) {
-    if (zone.hidden === on) {
-      zone.hidden = !on;
-      if (on) {
-        announce(t("dropFiles"));
-      }
-    }
-  }
-  conversation.addEventListener("dragenter", function (event) {
-    const box = $("textarea[name=content]", composer);
-    if (hasFiles(event) && box && !box.disabled) {
-      event.preventDefault();
-      depth += 1;
-      show(true);
-    }
-  });
-  conversation.addEventListener("dragover", function (event) {
-    if (hasFiles(event)) {
-      event.preventDefault();
-      event.dataTransfer.dropEffect = "copy";
-    }
-  });
-  conversation.addEventListener("dragleave", function (event) {
-    if (hasFiles(event)) {
-      depth = Math.max(0, depth - 1);
-      show(depth > 0);
-    }
-  });
-  conversation.addEventListener("drop", function (event) {
-    if (hasFiles(event)) {
-      event.preventDefault();
-      depth = 0;
-      show(false);
-      addFiles(event.dataTransfer.files);
-    }
-  });
-}
-
 /* Bind the pane's composer: its own file picker replaces the no-JS file field. */
 function bind() {
   composer = $("#composer");
@@ -355,7 +258,7 @@ function bind() {
     addFiles(input.files);
     input.value = "";
   });
-  const attach = smallButton("scc-attach", "bi-paperclip", t("attachFiles"), function () {
+  const attach = iconButton("scc-attach", "bi-paperclip", t("attachFiles"), function () {
     input.click();
   });
   row.insertBefore(attach, row.firstChild);
@@ -383,8 +286,8 @@ function bind() {
     });
   }
   const conversation = composer.closest(".scc-conversation");
-  if (conversation) {
-    bindDrop(conversation);
+  if (conversation && textarea) {
+    bindDrop(conversation, () => !textarea.disabled, addFiles);
   }
 }
 

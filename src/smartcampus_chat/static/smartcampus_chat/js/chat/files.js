@@ -6,7 +6,7 @@
  */
 
 import { format, t } from "./i18n.js";
-import { config } from "./page.js";
+import { config, icon } from "./page.js";
 
 /** The units of a size, translated (domain/file_labels.py size_units). */
 function units() {
@@ -47,12 +47,6 @@ function element(tag, className, text) {
     node.textContent = text;
   }
   return node;
-}
-
-function icon(className) {
-  const span = element("span", "bi " + className);
-  span.setAttribute("aria-hidden", "true");
-  return span;
 }
 
 function imageTile(attachment, alt) {

@@ -8,25 +8,12 @@
  */
 
 import { format, t } from "./i18n.js";
-import { $, $$, textSpan } from "./page.js";
+import { $, $$, icon, iconButton, textSpan } from "./page.js";
 
 let viewer = null; // {dialog, image, caption, count, download, thumb}
 
 function thumbs() {
   return $$("#message-list a.scc-thumb");
-}
-
-function iconButton(className, iconName, label, onClick) {
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "btn btn-sm " + className;
-  button.title = label;
-  button.setAttribute("aria-label", label);
-  const glyph = textSpan("bi " + iconName, "");
-  glyph.setAttribute("aria-hidden", "true");
-  button.appendChild(glyph);
-  button.addEventListener("click", onClick);
-  return button;
 }
 
 /* Show `thumb`'s image in the open viewer. */
@@ -85,15 +72,13 @@ export function openViewer(thumb) {
     viewer.dialog.close();
   }
   const dialog = document.createElement("dialog");
-  dialog.className = "scc-viewer";
+  dialog.className = "scc-dialog scc-viewer";
   dialog.setAttribute("aria-label", t("imageViewer"));
   const count = textSpan("scc-viewer-count", "");
   count.setAttribute("aria-live", "polite");
   const download = document.createElement("a");
   download.className = "btn btn-sm scc-viewer-download";
-  const glyph = textSpan("bi bi-download", "");
-  glyph.setAttribute("aria-hidden", "true");
-  download.append(glyph, " ", t("download"));
+  download.append(icon("bi-download"), " ", t("download"));
   const close = iconButton("scc-viewer-close", "bi-x-lg", t("close"), function () {
     dialog.close();
   });
