@@ -216,7 +216,7 @@ function update() {
 /** The attachments of the message being sent (AttachmentData, in order), taken from the
     composer; null when it must wait (an upload running or failed: said why). */
 export function takeAttachments() {
-  const list = roomSlug ? entriesOf(roomSlug) : [];
+  const list = roomSlug && chips ? entriesOf(roomSlug) : [];
   const running = list.some((entry) => entry.status === "uploading");
   const failed = list.some((entry) => entry.status === "error");
   if (running || failed) {
@@ -227,7 +227,9 @@ export function takeAttachments() {
   }
   const data = list.map((entry) => entry.data);
   list.slice().forEach(forget);
-  problem.hidden = true;
+  if (problem) {
+    problem.hidden = true;
+  }
   update();
   return data;
 }
