@@ -263,7 +263,8 @@ function bind() {
   const attach = iconButton("scc-attach", "bi-paperclip", t("attachFiles"), function () {
     input.click();
   });
-  row.insertBefore(attach, row.firstChild);
+  // After the text box: from the text box, Shift+Tab still goes back to the messages.
+  row.insertBefore(attach, sendButton);
   row.appendChild(input);
   chips = document.createElement("ul");
   chips.className = "list-unstyled scc-uploads";
