@@ -129,12 +129,14 @@ def test_attach_by_button_live_thumbnail_and_the_same_dom_after_a_reload(
     bob = open_page("bob", f"/chat/room/{slug}/")
     expect(bob.locator("#participants .scc-online")).to_have_count(2)
 
-    attach(alice, image("lab.png", 800, 600))
+    attach(alice, image("lab.png", 800, 600), payload("safety.pdf", PDF, "application/pdf"))
     chip = alice.locator(UPLOADS)
-    expect(chip).to_have_count(1)
-    expect(chip.locator(".scc-upload-name")).to_have_text("lab.png")
-    expect(chip.locator("img.scc-upload-thumb")).to_have_attribute("src", re.compile("^blob:"))
-    expect(alice.locator(DONE)).to_have_count(1)
+    expect(chip).to_have_count(2)
+    expect(chip.locator(".scc-upload-name")).to_have_text(["lab.png", "safety.pdf"])
+    expect(chip.first.locator("img.scc-upload-thumb")).to_have_attribute(
+        "src", re.compile("^blob:")
+    )
+    expect(alice.locator(DONE)).to_have_count(2)
     expect(chip.get_by_role("button", name="Remove lab.png")).to_be_visible()
     send(alice, "The robotics lab")
     expect(alice.locator(UPLOADS)).to_have_count(0)
@@ -147,6 +149,9 @@ def test_attach_by_button_live_thumbnail_and_the_same_dom_after_a_reload(
     expect(thumb).to_have_attribute("loading", "lazy")
     expect(thumb).to_have_attribute("src", re.compile(r"/chat/files/\d+/thumb/small/$"))
     bob.wait_for_function(IMAGE_LOADED, arg=thumb.element_handle())
+    expect(message(bob, "robotics lab").locator("li.scc-file .scc-file-name")).to_have_text(
+        "safety.pdf"
+    )
     live = message(bob, "robotics lab").locator(".scc-attachments").evaluate(SHAPE)
     sent = message(alice, "robotics lab").locator(".scc-attachments").evaluate(SHAPE)
 
