@@ -99,7 +99,7 @@ def test_a_photo_is_stored_upright_without_its_metadata(alice: Any, public_room:
     assert b"Exif" not in body
     for url, side in ((data["thumbnail_url"], 320), (data["preview_url"], 1280)):
         response, body = served(client, url)
-        assert response["Content-Type"] == "image/webp"
+        assert response["Content-Type"] == "image/jpeg"
         assert max(Image.open(io.BytesIO(body)).size) == side
     small = uploaded(client, public_room, files.png(64, 48), "dot.png")
     assert small["thumbnail_url"] is None
@@ -481,3 +481,14 @@ def test_a_phone_photo_in_heic_is_stored_as_jpeg(alice: Any, public_room: ChatRo
     image = Image.open(io.BytesIO(body))
     assert (image.format, image.size) == ("JPEG", (1200, 900))
     assert not image.getexif()
+
+
+@pytest.mark.django_db
+def test_the_room_list_names_the_files_of_a_message_without_text(
+    alice: Any, public_room: ChatRoom
+) -> None:
+    client = logged_in(alice)
+    ids = [uploaded(client, public_room, files.png(), name)["id"] for name in ("a.png", "b.png")]
+    send(client, public_room, "", ids)
+    page = client.get(reverse("smartcampus_chat:room_list")).content.decode()
+    assert "Alice: \U0001f4ce a.png, b.png" in page

@@ -87,24 +87,35 @@ def process(file: IO[bytes], mime: str, *, max_pixels: int) -> ProcessedImage:
         raise InvalidImage() from exc
     stored_format, stored_type = _FORMATS[mime]
     encoded = _encode(upright, stored_format, stored_type, animated=frames > 1)
-    thumbnails = {}
-    for name, side in THUMBNAIL_SIZES.items():
-        if max(upright.width, upright.height) > side:
-            thumbnails[name] = thumbnail(upright, side)
-    return ProcessedImage(encoded, thumbnails)
+    return ProcessedImage(encoded, thumbnails(upright))
 
 
-def thumbnail(image: Image.Image, side: int) -> Encoded:
-    """``image`` (its first frame) fitted into a square of ``side``, as WebP."""
-    copy = image.copy()
-    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
-    if copy.mode not in {"RGB", "RGBA"}:
-        copy = copy.convert(
-            "RGBA" if "A" in copy.getbands() or "transparency" in copy.info else "RGB"
+def thumbnails(image: Image.Image) -> dict[str, Encoded]:
+    """The thumbnails of ``image`` smaller than it (:data:`THUMBNAIL_SIZES`): JPEG, or WebP
+    when it has transparency (JPEG encodes ~30 times faster than WebP at its default
+    effort). Each is resized from the one before (the 320 px one from the 1280 px one,
+    not the photo), through a reduced copy (``reducing_gap``): a 12 Mpx photo takes tens
+    of milliseconds, not hundreds."""
+    transparent = "A" in image.getbands() or "transparency" in image.info
+    source = image
+    if image.mode not in {"RGB", "RGBA"}:
+        source = image.convert("RGBA" if transparent else "RGB")
+    made: dict[str, Encoded] = {}
+    for name, side in sorted(THUMBNAIL_SIZES.items(), key=lambda item: -item[1]):
+        if max(image.width, image.height) <= side:
+            continue
+        scale = side / max(source.width, source.height)
+        size = (max(1, round(source.width * scale)), max(1, round(source.height * scale)))
+        source = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        buffer = io.BytesIO()
+        if transparent:
+            source.save(buffer, "WEBP", quality=80, method=0)
+        else:
+            source.convert("RGB").save(buffer, "JPEG", quality=82)
+        made[name] = Encoded(
+            buffer.getvalue(), "image/webp" if transparent else "image/jpeg", *source.size
         )
-    buffer = io.BytesIO()
-    copy.save(buffer, "WEBP", quality=80, method=4)
-    return Encoded(buffer.getvalue(), "image/webp", copy.width, copy.height)
+    return made
 
 
 def _encode(image: Image.Image, fmt: str, content_type: str, *, animated: bool) -> Encoded:

@@ -7,7 +7,7 @@ from typing import Any
 
 from smartcampus_chat.domain import names
 from smartcampus_chat.markup import plain_text
-from smartcampus_chat.models import ChatParticipant, ChatRoom, RoomType
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
 from smartcampus_chat.queries.rooms import last_messages, my_rooms
 
@@ -36,6 +36,24 @@ class Sidebar:
     unread: int
 
 
+#: Before the file names of a message sent without text, in its preview.
+FILES_MARK = "\U0001f4ce "
+
+
+def preview_text(message: ChatMessage) -> str | None:
+    """A message in the room list: its text without formatting; a message of files alone,
+    their names ("📎 lab.jpg, notes.pdf"); None once deleted. ``js/chat/rooms.js``
+    writes the same for live messages."""
+    html = visible_html(message)
+    if html is None:
+        return None
+    text = plain_text(html)
+    if text:
+        return text
+    names = [row.name for row in getattr(message, "attachment_rows", None) or []]
+    return FILES_MARK + ", ".join(names) if names else text
+
+
 def sidebar(user: Any, search: str = "") -> Sidebar:
     """Three queries: the rooms, their last messages, the peers of direct messages (the
     third is skipped when the user has none)."""
@@ -55,8 +73,7 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
-        html = None if message is None else visible_html(message)
-        room.last_preview = None if html is None else plain_text(html)  # type: ignore[attr-defined]
+        room.last_preview = None if message is None else preview_text(message)  # type: ignore[attr-defined]
         room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
     sections = [
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])

@@ -34,10 +34,12 @@ def attachment_thumbnail(request: HttpRequest, attachment_id: int, size: str) ->
     if thumbnail is None:
         raise NotFound()
     stem = found.name.rpartition(".")[0] or found.name
+    content_type = str(thumbnail.get("content_type", "image/webp"))
+    extension = content_type.rpartition("/")[2].replace("jpeg", "jpg")
     return file_response(
         request,
         storage_name=str(thumbnail["name"]),
-        content_type=str(thumbnail.get("content_type", "image/webp")),
-        filename=f"{stem}-{size}.webp",
+        content_type=content_type,
+        filename=f"{stem}-{size}.{extension}",
         etag=f"{found.sha256}-{size}",
     )

@@ -50,13 +50,17 @@ function mentionCount(item) {
   return badge ? Number(badge.getAttribute("data-count")) || 0 : 0;
 }
 
-/* The server's preview: "<display name>: <text>", the text without its formatting, cut
-   like Django's truncatechars. */
+/* The server's preview (queries/sidebar.py, preview_text): "<display name>: <text>", the
+   text without its formatting, cut like Django's truncatechars; files sent without text
+   are their names after a paperclip. */
 function previewText(message) {
   if (message.is_deleted) {
     return t("message_deleted");
   }
-  const content = plainTextOf(message.content_html);
+  let content = plainTextOf(message.content_html);
+  if (!content && message.attachments && message.attachments.length) {
+    content = "\u{1F4CE} " + message.attachments.map(function (file) { return file.name; }).join(", ");
+  }
   const text = content.length > PREVIEW_CHARS ? content.slice(0, PREVIEW_CHARS - 1) + "…" : content;
   return authorName(message) + ": " + text;
 }
