@@ -421,7 +421,7 @@ class ChatSettings:
     SECURITY_HEADERS = Setting(True, boolean, error="E040", group="security")
     CONTENT_SECURITY_POLICY = Setting[str | None](
         "default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; "
+        "style-src 'self' 'nonce-{nonce}'; img-src 'self' data: blob:; font-src 'self'; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'",
         text_or_none,

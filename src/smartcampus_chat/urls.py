@@ -41,6 +41,7 @@ urlpatterns = [
     path("room/<slug:slug>/leave/", views.room_leave, name="room_leave"),
     path("room/<slug:slug>/read/", views.room_read, name="room_read"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
+    path("room/<slug:slug>/files/", views.room_files, name="room_files"),
     path(
         "room/<slug:slug>/members/<chat_id:user_id>/remove/",
         views.member_remove,

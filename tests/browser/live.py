@@ -100,6 +100,7 @@ class LiveServer:
         env.update(
             DJANGO_SETTINGS_MODULE="tests.browser.live_settings",
             DATABASE_URL=f"sqlite:///{db}",
+            SCC_LIVE_MEDIA_ROOT=str(db.parent / "media"),
             DEBUG="1",
             PYTHONPATH=path,
             PYTHONUNBUFFERED="1",

@@ -9,8 +9,13 @@ person, and not what these tests are about (the limits are tested through every 
 
 from __future__ import annotations
 
+import os
+
 from campus.settings import *  # noqa: F403
 from campus.settings import SMARTCAMPUS_CHAT as SITE_CHAT_SETTINGS
+
+# Files shared in the tests go to the live server's temporary directory (tests/browser/live.py).
+MEDIA_ROOT = os.environ["SCC_LIVE_MEDIA_ROOT"]
 
 SMARTCAMPUS_CHAT = {
     **SITE_CHAT_SETTINGS,
@@ -20,7 +25,7 @@ SMARTCAMPUS_CHAT = {
     "EXPOSE_USERNAME": True,
     **{
         f"{action}_RATE_{part}": value
-        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP", "SEARCH")
+        for action in ("RESUME", "READ", "CREATE", "MEMBERSHIP", "SEARCH", "UPLOAD")
         for part, value in (("BURST", 1_000_000), ("PER_SECOND", 1_000_000.0))
     },
 }

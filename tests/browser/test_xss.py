@@ -24,6 +24,7 @@ its rendering), so rendering nothing, or escaping twice, fails.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -40,6 +41,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from smartcampus_chat.domain.names import normalise_name
 from smartcampus_chat.markup import plain_text, render
+from tests.attachment_files import png
 from tests.browser.conftest import (
     MESSAGES,
     Api,
@@ -89,6 +91,9 @@ TEXT_ONLY = [
     # Search results: the room, the author, and a snippet of text with <mark> only.
     [".scc-search-room, .scc-search-author, .scc-search-count, .scc-search-error", ""],
     [".scc-search-snippet", "mark"],
+    # Attachments: file names in messages, the composer's chips, the viewer's caption.
+    [".scc-file-name, .scc-file-meta, .scc-upload-name, .scc-upload-size", ""],
+    [".scc-upload-error-text, .scc-upload-problem, .scc-viewer-caption, .scc-viewer-count", ""],
     # A link preview's card: what a fetched page says about itself (js/chat/previews.js).
     [".scc-link-preview-site, .scc-link-preview-title, .scc-link-preview-description", ""],
 ]
@@ -107,13 +112,16 @@ FORMATTED = {
 URL_ATTRIBUTES = ["href", "src", "action", "formaction", "data", "xlink:href", "srcdoc"]
 URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
 # Elements the chat's pages never contain: any of them comes from a payload. The pages' own
-# exceptions: the no-JS "mark as read" form (#scc-mark-read; a duplicated id is caught
-# below), a message's no-JS actions (a <noscript> child of the message), the client's module
-# preloads from the site's static files and the sidebar's "+" menu (details.scc-new).
+# exceptions: attachments' images (thumbnails, the composer's chips, the viewer) and link
+# previews' (the server's re-encoding), the no-JS
+# "mark as read" form (#scc-mark-read; a duplicated id is caught below), a message's no-JS
+# actions (a <noscript> child of the message), the client's module preloads from the site's
+# static files and the sidebar's "+" menu (details.scc-new).
 FOREIGN = (
     "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg,"
-    " math:not(.scc-content math), img:not(.scc-link-preview-image),"
-    " image, video, audio, source, picture, marquee,"
+    " math:not(.scc-content math), image, video, audio, source, picture, marquee,"
+    " img:not(a.scc-thumb > img):not(img.scc-upload-thumb):not(img.scc-viewer-image)"
+    ":not(img.scc-link-preview-image),"
     " details:not(.scc-new):not(.scc-format-help), xmp, listing, noembed,"
     " noscript:not(#scc-mark-read):not(li.scc-message > noscript.scc-nojs-actions),"
     " noframes, portal, keygen, isindex, plaintext,"
@@ -125,6 +133,7 @@ FOREIGN = (
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
 FORM_FIELDS += " read_receipts"
 FORM_FIELDS += " room"
+FORM_FIELDS += " files"
 DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.
   const E = Element.prototype;
@@ -1028,3 +1037,118 @@ def test_mentions_of_every_sender(
     watcher.audit(page)
     assert mentions.all_text_contents()[len(ids) :] == names[:20]
     report("mentions", {"mentions": len(ids) + 20, "executions": len(watcher.executions)})
+
+
+# Files dropped on the conversation (js/chat/attachments.js), named by the payloads.
+DROP_FILES = """([files]) => {
+  const dt = new DataTransfer();
+  for (const [name, type, data] of files) {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    dt.items.add(new File([bytes], name, {type}));
+  }
+  document.querySelector(".scc-conversation").dispatchEvent(
+    new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: dt}));
+}"""
+
+# Every file name a page shows, in the order of its attachments: [name, title, aria-label
+# of the download] of a card; [title, alt] of an image.
+SHOWN_FILES = """(root) => [...root.querySelectorAll("li.scc-attachment")].map((li) => {
+  const thumb = li.querySelector("a.scc-thumb");
+  if (thumb) return ["image", thumb.title, thumb.querySelector("img").alt];
+  const name = li.querySelector(".scc-file-name");
+  return ["file", name.textContent, name.title,
+          li.querySelector(".scc-file-download").getAttribute("aria-label")];
+})"""
+FILE_BATCHES = 6  # messages of files (each at most ATTACHMENTS_PER_MESSAGE)
+
+
+def _file_rows(name: str, kind: str) -> list[str]:
+    return ["image", name, name] if kind == "image" else ["file", name, name, f"Download {name}"]
+
+
+@pytest.mark.timeout(300)
+def test_hostile_file_names_uploaded_and_rendered_live_and_by_the_server(
+    watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Payloads as the names of files dropped in the composer: each shows as text in its
+    chip, in the message sent (the sender's pending copy and a second tab's live copy,
+    js/chat/files.js), after a reload (includes/attachment.html), on the room's files page
+    and in the viewer's caption (an image without caption is described by its name)."""
+    sender = watched(VIEWER, "/chat/")
+    slug = Api(sender).create_room("xss files")
+    watcher.goto(sender, f"/chat/room/{slug}/")
+    observer = watched(VIEWER, f"/chat/room/{slug}/")
+    per_message = sender.evaluate(
+        "JSON.parse(document.getElementById('scc-config').textContent).attachmentsPerMessage"
+    )
+    sample = spread(PAYLOADS)[: FILE_BATCHES * per_message]
+    chips = "#composer li.scc-upload"
+    refused = 0
+    picture = base64.b64encode(png(40, 30)).decode()
+    text = base64.b64encode(b"plain text\n").decode()
+    for batch in range(FILE_BATCHES):
+        images = batch % 3 == 0  # a message of images without caption: alt = the name
+        files = [
+            [p.text, "image/png" if images else "text/plain", picture if images else text]
+            for p in sample[batch * per_message : (batch + 1) * per_message]
+        ]
+        with watcher.reporting(sender):
+            sender.evaluate(DROP_FILES, [files])
+            expect(
+                sender.locator(f"{chips}:not(.scc-upload-done, .scc-upload-error)")
+            ).to_have_count(0)
+        names = sender.locator("#composer .scc-upload-name").all_text_contents()
+        assert names == [name for name, _type, _data in files]
+        watcher.audit(sender)
+        # A name that is all path ("x//") leaves no file name: refused, its error shown.
+        failed = sender.locator(f"{chips}.scc-upload-error")
+        refused += failed.count()
+        while failed.count():
+            failed.first.locator(".scc-upload-remove").click()
+        box = sender.locator("#composer textarea[name=content]")
+        if not images:
+            box.fill(f"files {batch}")
+        box.press("Enter")
+        expect(sender.locator("#composer li.scc-upload")).to_have_count(0)
+
+    # Sent (the viewer's send bucket may be spent by the other tests: sends then wait).
+    expect(sender.locator("#message-list li.scc-pending")).to_have_count(0, timeout=60_000)
+    # What the server stored (names cleaned: no path, no control characters), shown as is.
+    listed = Api(sender).call("GET", f"rooms/{slug}/attachments/?limit=200")["results"]
+    stored = {row["attachment"]["id"]: row["attachment"]["name"] for row in listed}
+    assert len(stored) == len(sample) - refused
+    assert refused < len(sample) // 10
+    expected = sorted(
+        _file_rows(row["attachment"]["name"], row["attachment"]["kind"]) for row in listed
+    )
+
+    def shown(page: Page, root: str = "#message-list") -> list[list[str]]:
+        rows: list[list[str]] = page.locator(root).evaluate(SHOWN_FILES)
+        return sorted(rows)
+
+    with watcher.reporting(observer):
+        expect(observer.locator("#message-list li.scc-attachment")).to_have_count(len(stored))
+    for page in (sender, observer):
+        watcher.audit(page)
+        assert shown(page) == expected
+
+    # The viewer: an image without caption shows its name as the caption, as text.
+    thumb = observer.locator("#message-list li.scc-attachment-image").first
+    name = stored[int(thumb.get_attribute("data-attachment-id") or 0)]
+    thumb.locator("a.scc-thumb").click()
+    caption = observer.locator("dialog.scc-viewer .scc-viewer-caption")
+    expect(caption).to_have_text(name)
+    watcher.audit(observer)
+    assert caption.text_content() == name
+    observer.keyboard.press("Escape")
+
+    # Rendered by the server: the room page, then its files page.
+    watcher.visit(observer, f"/chat/room/{slug}/")
+    assert shown(observer) == expected
+    watcher.visit(observer, f"/chat/room/{slug}/files/")
+    assert shown(observer, "main") == expected
+    watcher.assert_clean()
+    report(
+        "file names",
+        {"files": len(stored), "refused": refused, "executions": len(watcher.executions)},
+    )

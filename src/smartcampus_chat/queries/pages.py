@@ -14,16 +14,19 @@ from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
-from smartcampus_chat.markup import mentions_user
+from smartcampus_chat.markup import mentions_user, plain_text
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.protocol.payloads import ReplyData
+from smartcampus_chat.protocol.payloads import AttachmentData, ReplyData
 from smartcampus_chat.protocol.render import (
+    attachment_data,
+    attachments_data,
     excerpt,
     reactions_by_emoji,
     reply_data,
     visible_content,
     visible_html,
 )
+from smartcampus_chat.queries.attachments import room_attachments
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
@@ -93,6 +96,10 @@ class MessageRow:
     #: The quote of the message it replies to (None: not a reply).
     reply: ReplyData | None
     reactions: list[ReactionChip]
+    #: Its files, in order (none once deleted, as ``content``).
+    attachments: list[AttachmentData]
+    #: Its text without markup: the alt text of its images (else their names).
+    caption: str
     #: Who is shown as having seen it ("Seen by": :func:`.receipts.place_receipts`).
     seen_by: list[str]
     #: Whether it mentions the viewer (or everyone): highlighted.
@@ -169,6 +176,8 @@ def room_page(
             html=visible_html(message),
             reply=reply_data(message.reply_to) if message.reply_to_id is not None else None,
             reactions=reaction_chips(message, user.pk),
+            attachments=attachments_data(message),
+            caption=plain_text(visible_html(message) or ""),
             seen_by=[display_name(reader) for reader in seen_by.get(message.pk, [])],
             mentions_me=not message.is_deleted and mentions_user(message.content_html, user.pk),
             can_edit=policy.can_edit_message(user, access, message),
@@ -198,6 +207,61 @@ def room_page(
         sidebar=sidebar(user) if with_sidebar else None,
         pinned=[PinnedRow(m, excerpt(m.content_html)) for m in pinned_messages(room)],
         receipts=receipts,
+    )
+
+
+@dataclass(frozen=True)
+class RoomFile:
+    """A file on a room's files page: the file, the message that sent it (its caption is
+    an image's alt text) and who sent it."""
+
+    attachment: AttachmentData
+    message: ChatMessage
+    caption: str
+
+
+@dataclass(frozen=True)
+class RoomFilesPage:
+    """A room's files (``room/<slug>/files/``), newest first: its images (a grid) and its
+    other files (a list) of one page; ``kind`` the filter ("image", "file" or None: both),
+    ``before`` the cursor of the next page (None: the last)."""
+
+    room: ChatRoom
+    kind: str | None
+    images: list[RoomFile]
+    files: list[RoomFile]
+    before: int | None
+
+
+#: Files a page of the files page lists.
+FILES_PAGE_SIZE = 60
+
+
+def room_files_page(
+    user: Any, slug: str, *, kind: str | None = None, before: int | None = None
+) -> RoomFilesPage:
+    """The files page of room ``slug`` for ``user`` (NotFound when the room is hidden from
+    them). Queries: the room and the access (:func:`room_for`), then one for the page,
+    whatever the number of files."""
+    room, _access = room_for(user, slug)
+    with_titles(user, [room])
+    kind = kind if kind in ("image", "file") else None
+    found = room_attachments(room, kind=kind, before=before, limit=FILES_PAGE_SIZE)
+    rows = [
+        RoomFile(
+            attachment_data(row),
+            row.message,
+            plain_text(visible_html(row.message) or ""),
+        )
+        for row in found.attachments
+        if row.message is not None
+    ]
+    return RoomFilesPage(
+        room=room,
+        kind=kind,
+        images=[row for row in rows if row.attachment.kind == "image"],
+        files=[row for row in rows if row.attachment.kind != "image"],
+        before=found.before,
     )
 
 

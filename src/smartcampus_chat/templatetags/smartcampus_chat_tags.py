@@ -19,6 +19,7 @@ from django import template
 
 from smartcampus_chat import queries
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.file_labels import FileType, file_size, file_type
 from smartcampus_chat.domain.names import author_name, display_name, public_username
 from smartcampus_chat.markup import stored_html
 from smartcampus_chat.protocol.payloads import LinkPreviewData
@@ -56,6 +57,24 @@ def chat_link_preview(message: Any) -> LinkPreviewData | None:
 def chat_maths_enabled() -> bool:
     """Whether messages render TeX maths (the ``MATHS`` setting): the formatting help's row."""
     return app_settings.MATHS
+
+
+@register.simple_tag
+def chat_attachments_enabled() -> bool:
+    """Whether the composer offers attachments (the ``ATTACHMENTS`` setting)."""
+    return bool(app_settings.ATTACHMENTS)
+
+
+@register.filter
+def chat_file_size(size: int) -> str:
+    """An attachment's size as people read it (:func:`~.file_labels.file_size`)."""
+    return file_size(size)
+
+
+@register.filter
+def chat_file_type(content_type: str) -> FileType:
+    """An attachment's icon and type label (:func:`~.file_labels.file_type`)."""
+    return file_type(content_type)
 
 
 @register.filter

@@ -16,9 +16,11 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.file_labels import FILE_TYPES, size_units
 from smartcampus_chat.domain.names import display_name
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import reaction_choices
+from smartcampus_chat.exceptions import FileTooLarge, TooManyAttachments
 from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
@@ -110,6 +112,52 @@ def client_strings() -> dict[str, str]:
         "searchMore": gettext("More results"),
         "searchClose": gettext("Close the results"),
         "searching": gettext("Searching…"),
+        # Attachments: the composer (js/chat/attachments.js), a message's files
+        # (files.js, the sizes' units of domain/file_labels.py) and the viewer (viewer.js).
+        "attachFiles": gettext("Attach files"),
+        "filesToSend": gettext("Files to send"),
+        "dropFiles": gettext("Drop the files here to attach them"),
+        "uploading": gettext("Uploading %(name)s"),
+        "cancelUpload": gettext("Cancel the upload of %(name)s"),
+        "removeFile": gettext("Remove %(name)s"),
+        "retryUpload": gettext("Retry the upload of %(name)s"),
+        "uploadFailed": gettext("The upload failed."),
+        # What the server answers (the client checks these limits before uploading).
+        "fileTooLarge": str(FileTooLarge.default_message),
+        "tooManyFiles": str(TooManyAttachments.default_message),
+        "waitForUploads": gettext("Wait until the files are uploaded."),
+        "uploadsFailed": gettext("Retry or remove the files that could not be uploaded."),
+        "downloadFile": gettext("Download %(name)s"),
+        "download": gettext("Download"),
+        "close": gettext("Close"),
+        "imageViewer": gettext("Image viewer"),
+        "imageOf": gettext("Image %(index)s of %(count)s"),
+        "previousImage": gettext("Previous image"),
+        "nextImage": gettext("Next image"),
+        **{f"size{unit}": text for unit, text in size_units().items()},
+    }
+
+
+def attachment_config() -> dict[str, Any]:
+    """What the composer needs to attach files (js/chat/attachments.js): where to upload
+    (``__slug__`` for the room) and delete an upload (``0`` for its id), the limits the
+    client checks before uploading (the server checks them again), the types offered by
+    the file picker, and the cards' icons and labels (domain/file_labels.py). The URLs
+    are None when the site turned attachments off (``ATTACHMENTS``)."""
+    enabled = bool(app_settings.ATTACHMENTS)
+    return {
+        "uploadUrl": (
+            reverse("smartcampus_chat:api-attachment-list", kwargs={"room_slug": SLUG_PLACEHOLDER})
+            if enabled
+            else None
+        ),
+        "attachmentUrl": (
+            reverse("smartcampus_chat:api-attachment-detail", kwargs={"pk": 0}) if enabled else None
+        ),
+        "attachmentMaxBytes": app_settings.ATTACHMENT_MAX_BYTES,
+        "attachmentsPerMessage": app_settings.ATTACHMENTS_PER_MESSAGE,
+        "attachmentTypes": list(app_settings.ATTACHMENT_TYPES),
+        "fileTypes": {name: list(kind) for name, kind in FILE_TYPES.items()},
     }
 
 
@@ -203,6 +251,7 @@ def client_config(
         "pageSize": app_settings.PAGE_SIZE,
         # The reaction picker's emoji, named in the page's language (docs/frontend.md).
         "reactionChoices": reaction_choices(get_language() or "en"),
+        **attachment_config(),
         **typing_timings(),
         **pane_config(user, room, access, joined=joined, receipts=receipts),
         # Times and days of live messages read as the server renders them (web/timeline.py).

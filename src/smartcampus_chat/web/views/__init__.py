@@ -13,6 +13,7 @@ from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
+from smartcampus_chat.web.views.room_files import room_files
 from smartcampus_chat.web.views.rooms import (
     member_remove,
     room_create,
@@ -37,6 +38,7 @@ __all__ = [
     "private_open",
     "room_create",
     "room_detail",
+    "room_files",
     "room_join",
     "room_leave",
     "room_list",

@@ -9,6 +9,7 @@
  */
 
 import * as actions from "./chat/actions.js";
+import * as attachments from "./chat/attachments.js";
 import * as composer from "./chat/composer.js";
 import * as divider from "./chat/divider.js";
 import * as drafts from "./chat/drafts.js";
@@ -33,6 +34,7 @@ import * as search from "./chat/search.js";
 import { onResumed, resumeRefused, start } from "./chat/socket.js";
 import * as title from "./chat/title.js";
 import * as typing from "./chat/typing.js";
+import * as viewer from "./chat/viewer.js";
 
 /* An error frame answers one of our frames (by id): the concern that sent it handles it;
    any other error is announced. */
@@ -77,6 +79,8 @@ if (hasConfig) {
   // Listeners first (composer before reads: on "open", pending messages go out before the
   // read marker, as they always have), then the socket.
   composer.init();
+  attachments.init();
+  viewer.init();
   reads.init();
   typing.init();
   rooms.init();

@@ -6,11 +6,14 @@
  * is marked failed (.scc-failed) with Retry and Discard (the latter still goes out by
  * itself once a socket opens again, as the pending ones do); when the client stops for good
  * (signed out, removed, archived) the composer is disabled and nothing stays "sending".
- * ↑ in an empty composer edits the reader's last message.
+ * ↑ in an empty composer edits the reader's last message. A message may carry attachments
+ * (attachments.js): it goes out once they are all uploaded, its text then optional.
  */
 
+import { takeAttachments } from "./attachments.js";
 import { emit, on } from "./bus.js";
 import { startEdit } from "./edit.js";
+import { showAttachments } from "./files.js";
 import { t } from "./i18n.js";
 import { list, newMessageNode, pending } from "./messages.js";
 import { $, $$, config, roomSlug } from "./page.js";
@@ -40,13 +43,22 @@ function sendPending(clientId) {
   if (entry.replyTo) {
     frame.reply_to = entry.replyTo;
   }
+  if (entry.attachments.length) {
+    frame.attachments = entry.attachments.map((attachment) => attachment.id);
+  }
   send(frame);
 }
 
+/* Send `content` with the composer's attachments; false when nothing went out (nothing to
+   send, or uploads still running or failed: the text stays in the composer). */
 function submit(content) {
   const text = content.trim();
-  if (!text || !list) {
-    return;
+  if (!list) {
+    return false;
+  }
+  const attachments = takeAttachments();
+  if (attachments === null || (!text && !attachments.length)) {
+    return false;
   }
   const clientId = newClientId();
   const node = newMessageNode();
@@ -66,10 +78,12 @@ function submit(content) {
   if (body) {
     body.textContent = text;
   }
+  showAttachments(node, attachments, text);
   list.appendChild(node);
   decorate(list);
-  pending[clientId] = { room: roomSlug, content: text, replyTo: takeReply(), node: node, frameId: null };
+  pending[clientId] = { room: roomSlug, content: text, attachments: attachments, replyTo: takeReply(), node: node, frameId: null };
   sendPending(clientId);
+  return true;
 }
 
 function button(label, className, onClick) {
@@ -118,7 +132,7 @@ function markFailed(clientId, reason, retry, queued) {
         if (time) {
           time.textContent = t("sending");
         }
-        pending[clientId] = { room: entry.room, content: entry.content, replyTo: entry.replyTo, node: node, frameId: null };
+        pending[clientId] = Object.assign({}, entry, { frameId: null });
         sendPending(clientId);
         focusComposer();
       })
@@ -235,10 +249,11 @@ function bind() {
   const textarea = $("textarea[name=content]", composer);
   composer.addEventListener("submit", function (event) {
     event.preventDefault();
-    emit("submit"); // the message itself clears the indicator of the others
     if (textarea) {
-      submit(textarea.value);
-      textarea.value = "";
+      if (submit(textarea.value)) {
+        emit("submit"); // the message itself clears the indicator of the others
+        textarea.value = "";
+      }
       textarea.focus();
     }
   });

@@ -6,6 +6,7 @@
 
 import { emit, on } from "./bus.js";
 import { formatFull, formatTime } from "./dates.js";
+import { showAttachments } from "./files.js";
 import { plainText, showFormatted } from "./format.js";
 import { markMentions } from "./mentions.js";
 import { announce, authorName, format, t } from "./i18n.js";
@@ -87,6 +88,9 @@ export function fill(node, message) {
   } else if (content) {
     showFormatted(content, message.content_html);
   }
+  // The images' alt text is the caption (the message's text), else each file's name.
+  const caption = content && !message.is_deleted ? plainText(content) : "";
+  showAttachments(node, message.attachments, caption);
   markMentions(node, message);
   // The Markdown an edit starts from (edit.js), on the messages the reader may edit.
   if (mine && !message.is_deleted) {

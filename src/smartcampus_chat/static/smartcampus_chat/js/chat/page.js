@@ -38,6 +38,27 @@ export function isMe(user) {
   return !!user && String(user.id) === String(config.userId);
 }
 
+/** A Bootstrap icon (`bi-…` class `name`, more classes after it), hidden from screen
+    readers: what it means is said by its button or by the text beside it. */
+export function icon(name) {
+  const span = document.createElement("span");
+  span.className = "bi " + name;
+  span.setAttribute("aria-hidden", "true");
+  return span;
+}
+
+/** A small button showing icon `iconName` and named `label` (its aria-label and title). */
+export function iconButton(className, iconName, label, onClick) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-sm " + className;
+  button.title = label;
+  button.setAttribute("aria-label", label);
+  button.appendChild(icon(iconName));
+  button.addEventListener("click", onClick);
+  return button;
+}
+
 /** A <span> of class `className` holding `text` as text. */
 export function textSpan(className, text) {
   const span = document.createElement("span");
