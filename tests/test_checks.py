@@ -20,6 +20,7 @@ def ids(messages: list[Any]) -> set[str]:
     return {message.id for message in messages}
 
 
+@pytest.mark.django_db  # A JSONField's check asks SQLite whether it has JSON1.
 @override_settings(DEBUG=True)
 def test_the_test_settings_pass_every_check() -> None:
     assert checks.run_checks(include_deployment_checks=False) == []
