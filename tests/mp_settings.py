@@ -16,7 +16,7 @@ SECRET_KEY = "tests-only-not-secret"  # Same as tests.settings: the test issues 
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ["SCCHAT_MP_DATABASE_URL"],
-        # Persistent connections when the test asks (SCCHAT_MP_CONN_MAX_AGE): a cut leaves them broken.
+        # Persistent when the test asks (SCCHAT_MP_CONN_MAX_AGE): a cut leaves them broken.
         conn_max_age=int(os.environ.get("SCCHAT_MP_CONN_MAX_AGE", "0")),
     )
 }

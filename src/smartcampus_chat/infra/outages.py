@@ -31,8 +31,8 @@ def is_unavailable(exc: BaseException) -> bool:
 
     Database: Django's ``OperationalError`` and ``InterfaceError`` (connection refused or
     lost, server shutting down, "database is locked"), and psycopg's ``PoolTimeout`` (every
-    connection of Django's ``OPTIONS["pool"]`` busy for its ``timeout``); Redis: redis-py's connection and
-    timeout errors; sockets: the built-in ``ConnectionError`` and ``TimeoutError``.
+    connection of Django's ``OPTIONS["pool"]`` busy for its ``timeout``); Redis: redis-py's
+    connection and timeout errors; sockets: the built-in ``ConnectionError`` and ``TimeoutError``.
     """
     kinds: tuple[type[BaseException], ...] = (
         OperationalError,
