@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -378,6 +378,12 @@ _POSTGRES_ENGINES = frozenset(
 )
 
 
+def _keeps_connections(database: Mapping[str, Any]) -> bool:
+    """``CONN_MAX_AGE`` above 0, or ``None`` (unlimited persistent connections)."""
+    max_age = database.get("CONN_MAX_AGE", 0)
+    return max_age is None or max_age > 0
+
+
 @register(Tags.compatibility)
 def check_database_connections(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
@@ -392,8 +398,7 @@ def check_database_connections(
     persistent = [
         alias
         for alias, database in settings.DATABASES.items()
-        if database.get("ENGINE") in _POSTGRES_ENGINES
-        and (database.get("CONN_MAX_AGE", 0) is None or database.get("CONN_MAX_AGE", 0) > 0)
+        if database.get("ENGINE") in _POSTGRES_ENGINES and _keeps_connections(database)
     ]
     return [
         Warning(
