@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -33,7 +31,7 @@ import psutil
 import pytest
 
 from smartcampus_chat.testing.wire import client_frame, parse_server_frame, room_path
-from tests.servers import ROOT, Site, open_ws, seed_site, site_env
+from tests.servers import Site, open_ws, seed_site, site_env
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 pytestmark = [
@@ -106,16 +104,8 @@ def persistent_site(tmp_path: Path) -> Iterator[Site]:
 
 def api_requests(site: Site) -> list[int]:
     """``HTTP_IN_FLIGHT`` concurrent ``GET api/rooms/`` with a token; their statuses."""
-    out = subprocess.run(
-        [sys.executable, "-c", TOKEN.format(user_id=site.users[0])],
-        env=site.env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    headers = {"Authorization": f"Token {out.stdout.strip().splitlines()[-1]}"}
+    token = site.run_django(TOKEN.format(user_id=site.users[0]))
+    headers = {"Authorization": f"Token {token}"}
     url = f"http://127.0.0.1:{site.ports[0]}/chat/api/rooms/"
     start = threading.Barrier(HTTP_IN_FLIGHT)
     statuses: list[int] = []

@@ -1,15 +1,17 @@
 """Database connections: how many one server process holds while users log in and chat.
 
 N users (1,000; quick: 200) each, over HTTP with ``HTTP_IN_FLIGHT`` (64) requests in
-flight: open the login page, log in (Django's login view, redirected to the room list), join one of
-10 public rooms (``POST api/rooms/<slug>/join/``) and ask for a WebSocket ticket. Then
-every user opens a socket to their room (100 handshakes in flight) and the users chat at
-50 messages/s in all for ``CHAT_SECONDS``, each message stored and acknowledged.
+flight: open the login page, log in (Django's login view, redirected to the room list),
+join one of 10 public rooms (``POST api/rooms/<slug>/join/``) and ask for a WebSocket
+ticket. Then every user opens a socket to their room (100 handshakes in flight) and the
+users chat at 50 messages/s in all for 20 s (quick: 10 s), each message stored and
+acknowledged.
 
 A sampler polls ``pg_stat_activity`` every 20 ms for the connections to the bench database
-(the server is its only client meanwhile) and the server's thread count, and keeps the peak
-of each phase. Every HTTP status is counted (a ``503 unavailable`` is the
-database refusing or the pool timing out). Compare the pool's ``max_size``
+(the server is its only client meanwhile), those of them not idle (in a query or a
+transaction; idle ones wait in the pool), and the server's thread count, and keeps the
+peak of each phase. Every HTTP status is counted (a ``503 unavailable`` is the database
+refusing a connection or the pool timing out). Compare the pool's ``max_size``
 (``DB_POOL_MAX_SIZE``, 10) with the peaks; ``BENCH_CONN_MAX_AGE=60`` runs the example site
 as it was configured before the pool.
 
@@ -72,6 +74,8 @@ class ConnectionSampler:
         self.process = psutil.Process(pid)
         self.interval = interval
         self.peak_connections = 0
+        #: Connections in a query or a transaction (not idle, e.g. in the pool).
+        self.peak_busy = 0
         self.peak_threads = 0
         self.samples = 0
         self._stop = threading.Event()
@@ -79,10 +83,11 @@ class ConnectionSampler:
 
     def _sample(self) -> None:
         row = self.conn.execute(
-            "SELECT count(*) FROM pg_stat_activity"
+            "SELECT count(*), count(*) FILTER (WHERE state <> 'idle') FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchone()
-        connections = int(row[0]) if row else 0
+        connections, busy = (int(row[0]), int(row[1])) if row else (0, 0)
+        self.peak_busy = max(self.peak_busy, busy)
         with contextlib.suppress(psutil.Error):
             self.peak_threads = max(self.peak_threads, self.process.num_threads())
         self.peak_connections = max(self.peak_connections, connections)
@@ -95,11 +100,13 @@ class ConnectionSampler:
     @contextlib.contextmanager
     def phase(self) -> Iterator[dict[str, int]]:
         """The peaks of the block: ``{"connections": ..., "threads": ...}`` once it ends."""
-        self.peak_connections = self.peak_threads = 0
+        self.peak_connections = self.peak_busy = self.peak_threads = 0
         peaks: dict[str, int] = {}
         yield peaks
         self._sample()
-        peaks.update(connections=self.peak_connections, threads=self.peak_threads)
+        peaks.update(
+            connections=self.peak_connections, busy=self.peak_busy, threads=self.peak_threads
+        )
 
     def __enter__(self) -> ConnectionSampler:
         self._thread.start()
@@ -208,6 +215,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                     "http_503": visitors.statuses[503],
                     "http_first_error": visitors.first_error,
                     "peak_db_connections_http": http_peaks["connections"],
+                    "peak_db_busy_http": http_peaks["busy"],
                     "peak_server_threads_http": http_peaks["threads"],
                     "sockets": connected.connected,
                     "sockets_failed": connected.failed,
@@ -217,6 +225,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                     "send_errors": chat.errors,
                     "send_first_error": chat.first_error,
                     "peak_db_connections_ws": ws_peaks["connections"],
+                    "peak_db_busy_ws": ws_peaks["busy"],
                     "peak_server_threads_ws": ws_peaks["threads"],
                     "load_average_1m": round(os.getloadavg()[0], 2),
                 }
