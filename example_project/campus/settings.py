@@ -104,7 +104,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
             "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
-            # Seconds a request waits for a free connection before failing (503).
+            # Seconds a request waits for a free connection, then PoolTimeout (API: 503).
             "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
         }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
