@@ -3,8 +3,11 @@
 - ``DEBUG`` off (no query log, no static handler), with a fixed key and no HTTPS redirect.
 - ``BENCH_LAYER``: ``memory``, ``redis`` (the site's own ``RedisChannelLayer`` settings)
   or ``pubsub`` (``RedisPubSubChannelLayer``); ``REDIS_URL`` names the Redis server.
-- ``BENCH_CONN_MAX_AGE``: when set, ``CONN_MAX_AGE`` of the database (the example site
-  keeps 0: a new database connection for every ``database_sync_to_async`` call).
+- ``BENCH_CONN_MAX_AGE``: when set, ``CONN_MAX_AGE`` of the database *without* the
+  example site's PostgreSQL pool (how the site was configured before the pool:
+  persistent connections, one per thread). The pool's sizes come from the site's own
+  ``DB_POOL_MIN_SIZE`` / ``DB_POOL_MAX_SIZE`` / ``DB_POOL_TIMEOUT``.
+- Passwords hashed with MD5 (logins over HTTP in the db-connections workload).
 - Per-user send and abuse limits raised out of the way: the suite measures throughput, not
   the limiter (one sender per room carries a whole room's rate in the fan-out sweep).
 """
@@ -37,7 +40,14 @@ elif _LAYER == "pubsub":
 # The suite runs the app on the in-memory layer on purpose (single process, no Redis).
 SILENCED_SYSTEM_CHECKS = ["smartcampus_chat.W010"]
 if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
     DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])  # noqa: F405
+# The db-connections workload logs users in over HTTP: MD5 makes a login cost its queries,
+# not ~0.3 s of PBKDF2 CPU (the other hashers still check existing passwords).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 _UNLIMITED_SENDS: dict[str, Any] = {

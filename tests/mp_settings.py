@@ -16,10 +16,15 @@ SECRET_KEY = "tests-only-not-secret"  # Same as tests.settings: the test issues 
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ["SCCHAT_MP_DATABASE_URL"],
-        # Persistent connections, as campus.settings has them: a cut leaves them broken.
+        # Persistent when the test asks (SCCHAT_MP_CONN_MAX_AGE): a cut leaves them broken.
         conn_max_age=int(os.environ.get("SCCHAT_MP_CONN_MAX_AGE", "0")),
     )
 }
+if os.environ.get("SCCHAT_MP_DB_POOL_MAX_SIZE"):
+    # The example site's pool (campus.settings), sized by the test.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": int(os.environ["SCCHAT_MP_DB_POOL_MAX_SIZE"])}
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

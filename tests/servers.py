@@ -283,10 +283,10 @@ class Site:
     def alive(self) -> bool:
         return all(process.poll() is None for _, process in self.servers)
 
-    def messages(self) -> list[list[Any]]:
-        """The room's stored messages, ``[id, seq, event_seq, client_id]`` by event_seq."""
+    def run_django(self, script: str) -> str:
+        """The last line ``script`` prints, run in a Python of the site's environment."""
         out = subprocess.run(
-            [sys.executable, "-c", MESSAGES.format(room_id=self.room_id)],
+            [sys.executable, "-c", script],
             env=self.env,
             cwd=ROOT,
             capture_output=True,
@@ -294,7 +294,11 @@ class Site:
             timeout=60,
             check=True,
         )
-        rows: list[list[Any]] = json.loads(out.stdout.strip().splitlines()[-1])
+        return out.stdout.strip().splitlines()[-1]
+
+    def messages(self) -> list[list[Any]]:
+        """The room's stored messages, ``[id, seq, event_seq, client_id]`` by event_seq."""
+        rows: list[list[Any]] = json.loads(self.run_django(MESSAGES.format(room_id=self.room_id)))
         return rows
 
     def stop(self) -> None:

@@ -492,3 +492,21 @@ def test_the_room_list_names_the_files_of_a_message_without_text(
     send(client, public_room, "", ids)
     page = client.get(reverse("smartcampus_chat:room_list")).content.decode()
     assert "Alice: \U0001f4ce a.png, b.png" in page
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_a_file_is_streamed_in_blocks_not_read_whole(
+    alice: Any, public_room: ChatRoom, async_client: Any
+) -> None:
+    """Django serves a synchronous iterator under ASGI by reading it into a list first:
+    files go out through an asynchronous one, a block at a time."""
+    big = b"%PDF-1.7\n" + bytes(3 * 65536)
+    data = await db(lambda: uploaded(logged_in(alice), public_room, big, "big.pdf"))()
+    await async_client.aforce_login(alice)
+    response = await async_client.get(data["download_url"])
+    assert response.status_code == 200
+    assert response.is_async
+    assert response["Content-Length"] == str(len(big))
+    blocks = [block async for block in response.streaming_content]
+    assert len(blocks) > 1
+    assert b"".join(blocks) == big

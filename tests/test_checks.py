@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ def ids(messages: list[Any]) -> set[str]:
     return {message.id for message in messages}
 
 
+@pytest.mark.django_db  # A JSONField's check asks SQLite whether it has JSON1.
 @override_settings(DEBUG=True)
 def test_the_test_settings_pass_every_check() -> None:
     assert checks.run_checks(include_deployment_checks=False) == []
@@ -176,3 +180,45 @@ def test_static_files_nobody_serves_are_a_warning() -> None:
     middleware = [*settings.MIDDLEWARE, "whitenoise.middleware.WhiteNoiseMiddleware"]
     with override_settings(STATIC_ROOT=None, MIDDLEWARE=middleware):
         assert chat_checks.check_static_files() == []
+
+
+def postgres(**options: Any) -> dict[str, Any]:
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": "campus", **options}
+
+
+@contextmanager
+def databases(database: dict[str, Any], **more: Any) -> Iterator[None]:
+    """``DATABASES`` replaced for a check that only reads it (no connection is made)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Overriding setting DATABASES", UserWarning)
+        with override_settings(DATABASES={"default": database}, **more):
+            yield
+
+
+@pytest.mark.parametrize("max_age", [60, None])
+def test_persistent_postgres_connections_under_asgi_are_a_warning(max_age: int | None) -> None:
+    """Each ASGI request runs in a thread of its own: kept connections pile up (issue 23)."""
+    with databases(postgres(CONN_MAX_AGE=max_age)):
+        messages = chat_checks.check_database_connections()
+    assert ids(messages) == {"smartcampus_chat.W070"}
+    assert "pool" in messages[0].hint
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        postgres(),
+        postgres(CONN_MAX_AGE=0, OPTIONS={"pool": {"min_size": 2, "max_size": 10}}),
+        {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "CONN_MAX_AGE": 60},
+    ],
+)
+def test_pooled_or_closed_connections_pass(database: dict[str, Any]) -> None:
+    with databases(database):
+        assert chat_checks.check_database_connections() == []
+
+
+def test_persistent_connections_without_asgi_pass() -> None:
+    """A WSGI-only project (no ASGI_APPLICATION, no Channels) keeps one thread per worker."""
+    installed = [app for app in settings.INSTALLED_APPS if app not in ("channels", "daphne")]
+    with databases(postgres(CONN_MAX_AGE=60), ASGI_APPLICATION=None, INSTALLED_APPS=installed):
+        assert chat_checks.check_database_connections() == []

@@ -2,7 +2,8 @@
 item 11).
 
 The example site's ``DATABASE_URL`` points at a :class:`~tests.servers.TcpProxy` in front
-of PostgreSQL, with persistent connections (``CONN_MAX_AGE=60`` as in campus.settings).
+of PostgreSQL, with persistent connections (``CONN_MAX_AGE=60``, the hardest case: a cut
+leaves them broken).
 The proxy drops every connection and refuses new ones for ``DB_OUTAGE_SECONDS`` (5 s
 here, 30 s for the long variant). Senders must get error frames, nothing may be acked
 that was not stored, every client_id must be stored exactly once, no process may die, and

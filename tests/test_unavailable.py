@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import redis.exceptions
 from channels.db import database_sync_to_async
-from django.db import DatabaseError, IntegrityError, OperationalError
+from django.db import DatabaseError, IntegrityError, OperationalError, connection
 
 from smartcampus_chat import services
 from smartcampus_chat.infra import ratelimit
@@ -38,6 +38,21 @@ def test_outage_errors_are_told_apart_from_bugs() -> None:
     assert not is_unavailable(IntegrityError("duplicate key"))
     assert not is_unavailable(DatabaseError("syntax error"))
     assert not is_unavailable(redis.exceptions.ResponseError("WRONGTYPE"))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's pool is PostgreSQL's")
+def test_a_pool_with_every_connection_lent_is_an_outage() -> None:
+    """Django's ``OPTIONS["pool"]`` raises psycopg's ``PoolTimeout`` (wrapped in Django's
+    ``Error``) when its ``max_size`` connections stay busy for its ``timeout``: a 503."""
+    from psycopg_pool import ConnectionPool
+
+    params = connection.get_connection_params()
+    pool = ConnectionPool(kwargs=params, min_size=1, max_size=1, timeout=0.2, open=False)
+    busy = pool.connection()
+    with pool, busy, pytest.raises(Exception) as raised, connection.wrap_database_errors:
+        pool.getconn()
+    assert type(raised.value).__module__ == "django.db.utils"
+    assert is_unavailable(raised.value)
 
 
 def cache_down(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,13 +12,15 @@ this process):
   throughput (MB/s) and the server's resident memory before and at its peak during the
   uploads: the growth shows whether a file is held in memory whole (it is not: Django
   spools request bodies to disk past ``FILE_UPLOAD_MAX_MEMORY_SIZE``, and the file is
-  copied to storage in chunks).
+  copied to storage in chunks); then the same files downloaded (``ATTACHMENT_SERVE =
+  "django"``): throughput and the peak memory while serving them.
 """
 
 from __future__ import annotations
 
 import http.client
 import io
+import json
 import os
 import secrets
 import statistics
@@ -68,8 +70,9 @@ def _parts(boundary: str, name: str, data: bytes) -> Iterator[bytes]:
     yield f"\r\n--{boundary}--\r\n".encode()
 
 
-def upload(port: int, path: str, session: str, name: str, data: bytes) -> tuple[float, int]:
-    """POST one file, its body streamed in chunks; seconds until the answer, and status."""
+def upload(port: int, path: str, session: str, name: str, data: bytes) -> tuple[float, int, bytes]:
+    """POST one file, its body streamed in chunks; seconds until the answer, its status
+    and its body."""
     boundary = secrets.token_hex(16)
     parts = list(_parts(boundary, name, data))
     csrf = secrets.token_hex(16)
@@ -84,10 +87,24 @@ def upload(port: int, path: str, session: str, name: str, data: bytes) -> tuple[
     started = time.perf_counter()
     connection.request("POST", path, body=iter(parts), headers=headers)
     response = connection.getresponse()
-    response.read()
+    body = response.read()
     elapsed = time.perf_counter() - started
     connection.close()
-    return elapsed, response.status
+    return elapsed, response.status, body
+
+
+def download(port: int, path: str, session: str) -> tuple[float, int]:
+    """GET a file, read a block at a time and dropped; seconds and bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    started = time.perf_counter()
+    connection.request("GET", path, headers={"Cookie": f"{django_side.SESSION_COOKIE}={session}"})
+    response = connection.getresponse()
+    assert response.status == 200, response.status
+    size = 0
+    while block := response.read(CHUNK):
+        size += len(block)
+    connection.close()
+    return time.perf_counter() - started, size
 
 
 def _p(values: list[float], q: float) -> float:
@@ -127,7 +144,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
         upload(served.port, path, session, "warm-up.jpg", picture)
         times = []
         for index in range(photos):
-            elapsed, status = upload(served.port, path, session, f"IMG_{index}.jpg", picture)
+            elapsed, status, _body = upload(served.port, path, session, f"IMG_{index}.jpg", picture)
             assert status == 201, status
             times.append(elapsed)
         rows.append(
@@ -147,11 +164,16 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
         served.sampler.mark()
         idle_rss = served.sampler.rss()
         times = []
+        urls = []
         for index in range(larges):
-            elapsed, status = upload(served.port, path, session, f"big-{index}.pdf", big)
+            elapsed, status, body = upload(served.port, path, session, f"big-{index}.pdf", big)
             assert status == 201, status
             times.append(elapsed)
+            urls.append(json.loads(body)["download_url"])
         window = served.sampler.window()
+        served.sampler.mark()
+        downloads = [download(served.port, url, session) for url in urls]
+        download_window = served.sampler.window()
     rows.append(
         {
             "workload": "uploads",
@@ -163,6 +185,10 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
             "mb_per_s": round(len(big) / 1e6 / statistics.median(times), 1),
             "server_rss_before_mib": round(idle_rss / 2**20, 1),
             "server_rss_peak_mib": window["server_rss_mib"],
+            "download_mb_per_s": round(
+                sum(size for _, size in downloads) / 1e6 / sum(t for t, _ in downloads), 1
+            ),
+            "download_rss_peak_mib": download_window["server_rss_mib"],
         }
     )
     photo_row, large_row = rows
@@ -170,5 +196,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
         f"uploads: photo p50 {photo_row['upload_p50_ms']} ms "
         f"(image work {photo_row['image_work_p50_ms']} ms), 25 MiB at {large_row['mb_per_s']} "
         f"MB/s, RSS {large_row['server_rss_before_mib']} → {large_row['server_rss_peak_mib']} MiB"
+        f", download {large_row['download_mb_per_s']} MB/s"
+        f" (RSS {large_row['download_rss_peak_mib']} MiB)"
     )
     return rows

@@ -1,6 +1,10 @@
 """Settings of the example campus site, configured from the environment.
 
 - ``DATABASE_URL``: PostgreSQL when set (``postgres://user@host:5432/name``), SQLite otherwise.
+  On PostgreSQL, a connection pool per process (psycopg_pool through Django's
+  ``OPTIONS["pool"]``): ``DB_POOL_MIN_SIZE`` (2), ``DB_POOL_MAX_SIZE`` (10),
+  ``DB_POOL_TIMEOUT`` (10 s); ``DB_POOL=0`` turns it off (then ``CONN_MAX_AGE``, 0 by
+  default, applies: keep it 0 under ASGI).
 - ``REDIS_URL``: channels-redis layer when set, the in-memory layer otherwise.
 - ``SECRET_KEY``, ``DEBUG`` ("1"/"0"), ``ALLOWED_HOSTS`` (comma-separated).
 """
@@ -85,12 +89,25 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Reuse connections: opening one per database call caps handshakes at ~30/s.
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI every HTTP request runs in a thread of its own: persistent connections
+    # (CONN_MAX_AGE > 0) then pile up, one per thread, until PostgreSQL refuses clients.
+    # Django's pool instead bounds the process to DB_POOL_MAX_SIZE connections, which
+    # requests borrow and give back (docs/deployment.md, "Database connections").
+    # DB_POOL=0 turns it off (e.g. behind PgBouncer in transaction mode).
+    if os.environ.get("DB_POOL", "1").lower() not in ("0", "false", "no", "off"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses a pool otherwise.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+            "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
+            # Seconds a request waits for a free connection, then PoolTimeout (API: 503).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several connections write at once under the ASGI server: wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}

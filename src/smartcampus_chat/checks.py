@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -369,4 +369,47 @@ def check_static_files(
             "files').",
             id="smartcampus_chat.W061",
         )
+    ]
+
+
+#: Django's PostgreSQL backends (and PostGIS, built on it).
+_POSTGRES_ENGINES = frozenset(
+    {"django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis"}
+)
+
+
+def _keeps_connections(database: Mapping[str, Any]) -> bool:
+    """``CONN_MAX_AGE`` above 0, or ``None`` (unlimited persistent connections)."""
+    max_age = database.get("CONN_MAX_AGE", 0)
+    return max_age is None or max_age > 0
+
+
+@register(Tags.compatibility)
+def check_database_connections(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Persistent connections under ASGI: Django runs each HTTP request in a thread of its
+    own, and a connection kept open (``CONN_MAX_AGE`` > 0, or ``None``) stays with a thread
+    that is gone, so a busy process piles them up until PostgreSQL refuses new clients
+    ("too many clients already", the chat's ``503 unavailable``). Django's docs say to
+    disable them under ASGI and pool instead."""
+    if not (getattr(settings, "ASGI_APPLICATION", None) or apps.is_installed("channels")):
+        return []
+    persistent = [
+        alias
+        for alias, database in settings.DATABASES.items()
+        if database.get("ENGINE") in _POSTGRES_ENGINES and _keeps_connections(database)
+    ]
+    return [
+        Warning(
+            f"DATABASES[{alias!r}] keeps connections open (CONN_MAX_AGE = "
+            f"{settings.DATABASES[alias].get('CONN_MAX_AGE')!r}) under ASGI: each request "
+            "runs in its own thread, and a busy process opens connections until PostgreSQL "
+            "refuses new clients.",
+            hint='Set CONN_MAX_AGE = 0 and use psycopg\'s pool: "OPTIONS": {"pool": '
+            '{"min_size": 2, "max_size": 10}} (pip install "psycopg[pool]"), or PgBouncer '
+            "in transaction mode (docs/deployment.md, 'Database connections').",
+            id="smartcampus_chat.W070",
+        )
+        for alias in persistent
     ]

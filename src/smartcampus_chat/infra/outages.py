@@ -18,12 +18,21 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (exceptions.ConnectionError, exceptions.TimeoutError)
 
 
+def _pool_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # psycopg's pool is optional (the postgres extra brings it).
+        return ()
+    return (PoolTimeout,)
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` (or what it was raised from) says a service cannot be reached.
 
     Database: Django's ``OperationalError`` and ``InterfaceError`` (connection refused or
-    lost, server shutting down, "database is locked"); Redis: redis-py's connection and
-    timeout errors; sockets: the built-in ``ConnectionError`` and ``TimeoutError``.
+    lost, server shutting down, "database is locked"), and psycopg's ``PoolTimeout`` (every
+    connection of Django's ``OPTIONS["pool"]`` busy for its ``timeout``); Redis: redis-py's
+    connection and timeout errors; sockets: the built-in ``ConnectionError`` and ``TimeoutError``.
     """
     kinds: tuple[type[BaseException], ...] = (
         OperationalError,
@@ -31,6 +40,7 @@ def is_unavailable(exc: BaseException) -> bool:
         ConnectionError,
         TimeoutError,
         *_redis_errors(),
+        *_pool_errors(),
     )
     seen: set[int] = set()
     current: BaseException | None = exc

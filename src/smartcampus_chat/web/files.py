@@ -19,9 +19,19 @@ proxy's side.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 
 from smartcampus_chat.conf import app_settings
@@ -55,7 +65,7 @@ def file_response(
     if quoted_etag in _etags(request.headers.get("If-None-Match", "")):
         response: HttpResponseBase = HttpResponse(status=304)
     elif app_settings.ATTACHMENT_SERVE == "django":
-        response = FileResponse(file_store.storage().open(storage_name, "rb"))
+        response = _stream(request, storage_name)
     else:
         response = HttpResponse()
         if app_settings.ATTACHMENT_SERVE == "x-accel-redirect":
@@ -73,6 +83,32 @@ def file_response(
     for header, value in FILE_HEADERS.items():
         response[header] = value
     return response
+
+
+#: Bytes read per step of an asynchronous file response (each a hop to a worker thread).
+BLOCK = 64 * 1024
+
+
+def _stream(request: HttpRequest, storage_name: str) -> HttpResponseBase:
+    """The stored file's bytes, a block at a time. Under ASGI the blocks are read in a
+    worker thread by an asynchronous iterator: Django serves a synchronous one (a plain
+    ``FileResponse``) there by reading it whole into memory first."""
+    store = file_store.storage()
+    file = store.open(storage_name, "rb")
+    if not isinstance(request, ASGIRequest):
+        return FileResponse(file)
+    response = StreamingHttpResponse(_blocks(file))
+    response["Content-Length"] = str(store.size(storage_name))
+    return response
+
+
+async def _blocks(file: Any) -> AsyncIterator[bytes]:
+    read = sync_to_async(file.read, thread_sensitive=False)
+    try:
+        while block := await read(BLOCK):
+            yield block
+    finally:
+        await sync_to_async(file.close, thread_sensitive=False)()
 
 
 def _etags(header: str) -> set[str]:
