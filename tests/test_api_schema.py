@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.validation import validate_schema
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 from openapi_spec_validator import validate as validate_openapi
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -151,8 +151,14 @@ schema = schemathesis.openapi.from_wsgi(
 @pytest.mark.slow
 @schema.parametrize()
 # The demo data is made once per operation and shared by its examples, on purpose.
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+    deadline=None,
+)
 def test_api_keeps_to_its_schema(case: Any, alice_token: str) -> None:
+    # The WSGI transport cannot encode a multipart body that is not an object (werkzeug's
+    # form builder fails on ``True``): such examples never reach the API, so skip them.
+    assume(case.media_type != "multipart/form-data" or isinstance(case.body, dict))
     case.call_and_validate(
         headers={"Authorization": f"Token {alice_token}"},
         checks=[
