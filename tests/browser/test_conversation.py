@@ -5,7 +5,9 @@ path: the live site, its WebSocket, Chromium."""
 
 from __future__ import annotations
 
+import datetime
 import re
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +24,7 @@ from tests.browser.conftest import (
     send,
     tab_until,
 )
-from tests.browser.live import LiveServer
+from tests.browser.live import TIMEZONE, LiveServer
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.markup_audit import text_content
 
@@ -64,18 +66,19 @@ def test_groups_and_day_separators_server_and_live(
     open_page: OpenPage, room: Callable[..., str], live_site: LiveServer
 ) -> None:
     slug = room("alice", "bob")
-    seed(
-        live_site,
-        slug,
-        [
-            ("bob", "three days ago", 3 * 24 * 60),
-            ("bob", "yesterday 1", 24 * 60 + 10),
-            ("bob", "yesterday 2", 24 * 60 + 8),
-            ("alice", "today 1", 30),
-            ("alice", "today 2", 28),
-            ("alice", "today 3, later", 10),
-        ],
-    )
+    # Early in the site's day (Europe/Paris), "30 minutes ago" is yesterday there: the
+    # messages move forward so that "today" is today whatever the hour the test runs.
+    local = datetime.datetime.now(zoneinfo.ZoneInfo(TIMEZONE))
+    shift = max(0, 35 - (local.hour * 60 + local.minute))
+    rows = [
+        ("bob", "three days ago", 3 * 24 * 60),
+        ("bob", "yesterday 1", 24 * 60 + 10),
+        ("bob", "yesterday 2", 24 * 60 + 8),
+        ("alice", "today 1", 30),
+        ("alice", "today 2", 28),
+        ("alice", "today 3, later", 10),
+    ]
+    seed(live_site, slug, [(who, text, ago - shift) for who, text, ago in rows])
     page = open_page("alice", f"/chat/room/{slug}/")
     days = page.locator("#message-list li.scc-day-separator")
     expect(days).to_have_count(3)
