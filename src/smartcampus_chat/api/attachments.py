@@ -100,10 +100,9 @@ class RoomAttachmentsView(ChatAPIView):
     def post(self, request: Request, room_slug: str) -> Response:
         room, access = services.get_room_for(request.user, room_slug)
         services.check_attachments_enabled()
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        limit = app_settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise FileTooLarge()
+        services.attachments.check_declared_size(
+            request.META.get("CONTENT_LENGTH"), MULTIPART_OVERHEAD
+        )
         files = request.FILES
         if self.upload_limit.exceeded:
             raise FileTooLarge()

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Case, Q, Sum, Value, When
 from django.utils import timezone
 
 from smartcampus_chat.conf import app_settings
@@ -55,6 +55,15 @@ def check_enabled() -> None:
     """Uploads are off (``ATTACHMENTS = False``): every door answers as for a missing page."""
     if not app_settings.ATTACHMENTS:
         raise NotFound()
+
+
+def check_declared_size(content_length: str | None, overhead: int) -> None:
+    """Refuse at once a request whose declared body is past ``ATTACHMENT_MAX_BYTES`` plus
+    the multipart ``overhead`` (before any of it is read)."""
+    declared = content_length or "0"
+    limit = app_settings.ATTACHMENT_MAX_BYTES + overhead
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise FileTooLarge()
 
 
 def check_upload(
@@ -283,12 +292,15 @@ def do_attach(sent: Sequence[tuple[ChatMessage, list[ChatAttachment]]]) -> None:
     per message with files (none for a batch without). An upload that another send took
     meanwhile fails the batch (each is then stored alone, and that one refused)."""
     for message, uploads in sent:
+        positions = [When(pk=upload.pk, then=Value(i)) for i, upload in enumerate(uploads)]
+        updated = ChatAttachment.objects.filter(
+            pk__in=[upload.pk for upload in uploads],
+            message__isnull=True,
+            uploader_id=message.sender_id,
+        ).update(message=message, position=Case(*positions))
+        if updated != len(uploads):
+            raise AttachmentNotFound()
         for position, upload in enumerate(uploads):
-            updated = ChatAttachment.objects.filter(
-                pk=upload.pk, message__isnull=True, uploader_id=message.sender_id
-            ).update(message=message, position=position)
-            if updated != 1:
-                raise AttachmentNotFound()
             upload.message = message
             upload.position = position
         message.attachment_rows = list(uploads)  # type: ignore[attr-defined]
