@@ -161,7 +161,7 @@ def url_prefix(value: Any) -> list[str]:
     return [] if ok else ['must be a path such as "sockets/": no leading slash, a trailing one.']
 
 
-def one_of(*choices: str) -> Check:
+def one_of(*choices: str | None) -> Check:
     """A check: the value is one of ``choices``."""
 
     def check(value: Any) -> list[str]:
@@ -222,6 +222,34 @@ def mime_types(value: Any) -> list[str]:
         and all(isinstance(t, str) and re.fullmatch(r"[a-z]+/[\w.+-]+", t) for t in value)
     )
     return [] if ok else ['must be a non-empty list of MIME types such as "image/png".']
+
+
+_NOTIFY_LEVELS = ("all", "mentions", "nothing")
+_ROOM_TYPES = ("public", "group", "course", "private")
+
+
+def notify_levels(value: Any) -> list[str]:
+    """Each room type's default notification level."""
+    ok = (
+        isinstance(value, dict)
+        and set(value) <= set(_ROOM_TYPES)
+        and all(level in _NOTIFY_LEVELS for level in value.values())
+    )
+    return (
+        []
+        if ok
+        else [
+            "must map room types (public, group, course, private) to "
+            '"all", "mentions" or "nothing".'
+        ]
+    )
+
+
+def absolute_url_or_none(value: Any) -> list[str]:
+    ok = value is None or (
+        isinstance(value, str) and re.fullmatch(r"https?://[^/\s]+", value.rstrip("/")) is not None
+    )
+    return [] if ok else ['must be the site\'s address such as "https://campus.example.edu".']
 
 
 class ChatSettings:
@@ -407,6 +435,49 @@ class ChatSettings:
     LINK_PREVIEW_MAX_PAGE_BYTES = Setting(1024 * 1024, positive_int)
     LINK_PREVIEW_MAX_IMAGE_BYTES = Setting(5 * 1024 * 1024, positive_int)
     LINK_PREVIEW_MAX_IMAGE_PIXELS = Setting(25_000_000, positive_int)
+    # Notifications (docs/notifications.md). NOTIFICATIONS: the notify step and the
+    # notification centre. NOTIFY_DEFAULT_LEVELS: which messages notify a member who never
+    # chose, per room type ("all" in a public room of 2,000 members writes 2,000 rows per
+    # message). Browser notifications, Web Push and e-mail digests are each on for a site
+    # (NOTIFY_PUSH needs the VAPID keys, NOTIFY_EMAIL an e-mail backend) and then for a
+    # person unless they turn them off (the *_DEFAULT values are what they get before they
+    # choose). A digest gathers what stayed unread NOTIFY_DIGEST_DELAY minutes.
+    NOTIFICATIONS = Setting(True, boolean)
+    NOTIFY_DEFAULT_LEVELS = Setting[Mapping[str, str]](
+        {"public": "mentions", "group": "mentions", "course": "mentions", "private": "all"},
+        notify_levels,
+    )
+    NOTIFY_BROWSER_DEFAULT = Setting(True, boolean)
+    NOTIFY_PUSH = Setting(False, boolean)
+    NOTIFY_PUSH_DEFAULT = Setting(True, boolean)
+    NOTIFY_EMAIL = Setting(False, boolean)
+    NOTIFY_EMAIL_DEFAULT = Setting(True, boolean)
+    NOTIFY_DIGEST_DELAY = Setting(30, positive_int)
+    # The site's address, for the links of e-mails and push notifications (no request
+    # there to read it from): "https://campus.example.edu". Needed by NOTIFY_EMAIL and
+    # NOTIFY_PUSH.
+    NOTIFY_SITE_URL = Setting[str | None](None, absolute_url_or_none)
+    # Sender of the digests (None: DEFAULT_FROM_EMAIL).
+    NOTIFY_EMAIL_FROM = Setting[str | None](None, text_or_none)
+    # Web Push: the VAPID key pair (``manage.py chat_vapid_keys`` makes one: the public key
+    # as the browser's applicationServerKey, base64url; the private key as PEM or raw
+    # base64url) and the contact the push services may write to ("mailto:it@campus.example").
+    WEB_PUSH_VAPID_PUBLIC_KEY = Setting[str | None](None, text_or_none)
+    WEB_PUSH_VAPID_PRIVATE_KEY = Setting[str | None](None, text_or_none)
+    WEB_PUSH_SUBJECT = Setting[str | None](None, text_or_none)
+    # Who delivers push and e-mail, off the request and socket paths: "thread" (a worker
+    # thread in each web process, woken when something is due) or None (the host runs
+    # ``manage.py chat_notifications`` or calls smartcampus_chat.notifications.deliver_due
+    # from its task queue: docs/notifications.md). NOTIFY_ENQUEUE: the dotted path of a
+    # callable () -> None called after a notification is written, to wake the host's worker.
+    NOTIFY_WORKER = Setting[str | None]("thread", one_of("thread", None))
+    NOTIFY_ENQUEUE = Setting[str | None](None, dotted_path_or_none, error="E003")
+    # Seconds between the worker's looks for due deliveries when nothing woke it; tries of
+    # a delivery that failed (with backoff: 30 s, 2 min, 8 min...); seconds after which a
+    # delivery claimed by a worker that died counts as failed (never sent twice).
+    NOTIFY_POLL_INTERVAL = Setting[float](30, positive_number)
+    NOTIFY_MAX_ATTEMPTS = Setting(5, positive_int)
+    NOTIFY_LEASE = Setting(300, positive_int)
     # The ClamAV scanner ("smartcampus_chat.infra.virus_scan.clamd_scan" as
     # ATTACHMENT_SCANNER) asks the clamd at ATTACHMENT_CLAMD_ADDRESS ("host:port" or
     # "unix:/path"), waiting at most ATTACHMENT_CLAMD_TIMEOUT seconds at each step.

@@ -32,6 +32,14 @@ class MessageKind(models.TextChoices):
     SYSTEM = "system", _("System message")
 
 
+class NotifyLevel(models.TextChoices):
+    """Which messages of a room notify a member."""
+
+    ALL = "all", _("All messages")
+    MENTIONS = "mentions", _("Mentions and replies")
+    NOTHING = "nothing", _("Nothing")
+
+
 class ChatRoomQuerySet(models.QuerySet["ChatRoom"]):
     def active(self) -> ChatRoomQuerySet:
         return self.filter(is_archived=False)
@@ -137,6 +145,18 @@ class ChatParticipant(models.Model):
     last_read_seq = models.PositiveBigIntegerField(_("last read message"), default=0)
     # A removed member keeps the row so that they cannot simply join again.
     is_banned = models.BooleanField(_("removed"), default=False)
+    # Which of the room's messages notify this member (docs/notifications.md): empty is the
+    # site's default for the room's type (NOTIFY_DEFAULT_LEVELS).
+    notify_level = models.CharField(
+        _("notifications"),
+        max_length=16,
+        choices=[("", _("Default")), *NotifyLevel.choices],
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # No notification at all from this room until then (the room list shows it dimmed).
+    muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("participant")
@@ -144,7 +164,15 @@ class ChatParticipant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "room"], name="scchat_participant_uniq"),
         ]
-        indexes = [models.Index(fields=["room", "role"], name="scchat_part_room_role_idx")]
+        indexes = [
+            models.Index(fields=["room", "role"], name="scchat_part_room_role_idx"),
+            # The notify step's "who wants every message of these rooms": few rows.
+            models.Index(
+                fields=["room", "notify_level"],
+                condition=~Q(notify_level=""),
+                name="scchat_part_notify_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room}"
@@ -451,6 +479,26 @@ class ChatPreferences(models.Model):
         ),
     )
 
+    # Notifications (docs/notifications.md). A null choice is the site's default
+    # (NOTIFY_PUSH_DEFAULT, NOTIFY_EMAIL_DEFAULT, NOTIFY_BROWSER_DEFAULT,
+    # NOTIFY_DIGEST_DELAY).
+    browser_notifications = models.BooleanField(_("browser notifications"), null=True, blank=True)
+    push_notifications = models.BooleanField(_("push notifications"), null=True, blank=True)
+    email_digests = models.BooleanField(_("e-mail digests"), null=True, blank=True)
+    # Minutes a notification stays unread before it goes into an e-mail digest.
+    digest_delay = models.PositiveIntegerField(_("digest delay (minutes)"), null=True, blank=True)
+    # Push notifications of private rooms show the message's text (off: "New message").
+    push_private_content = models.BooleanField(
+        _("message text in push notifications of private rooms"), default=False
+    )
+    # No browser or push notification between these times of the person's day (both set;
+    # the start may be after the end: 22:00-07:00), in ``time_zone`` (empty: the site's).
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+    # The language of e-mails and push texts (empty: the site's LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
+
     class Meta:
         verbose_name = _("chat preferences")
         verbose_name_plural = _("chat preferences")
@@ -486,3 +534,151 @@ class ChatConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.server}"
+
+
+class NotificationKind(models.TextChoices):
+    """Why a person is notified of a message (the strongest reason when several hold)."""
+
+    MENTION = "mention", _("Mention")
+    REPLY = "reply", _("Reply")
+    PRIVATE = "private", _("Private message")
+    MESSAGE = "message", _("Message")
+
+
+class ChatNotification(models.Model):
+    """A person is told of a message (docs/notifications.md): the notification centre's row.
+
+    Written in bulk by the notify step (:mod:`smartcampus_chat.services.notifications`)
+    after the message's transaction commits; one per person and message.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="chat_notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
+    room = models.ForeignKey(
+        ChatRoom, verbose_name=_("room"), on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.ForeignKey(
+        ChatMessage,
+        verbose_name=_("message"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message"], name="scchat_notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="scchat_notif_user_idx"),
+            models.Index(
+                fields=["user", "room"],
+                condition=Q(read_at__isnull=True),
+                name="scchat_notif_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.message_id}"
+
+
+class DeliveryChannel(models.TextChoices):
+    PUSH = "push", _("Web Push")
+    EMAIL = "email", _("E-mail")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Not sent")
+    FAILED = "failed", _("Failed")
+
+
+class ChatNotificationDelivery(models.Model):
+    """One notification through one channel (Web Push, e-mail): its idempotency key.
+
+    A row is claimed (``sending``) before its channel is called and never sent twice: a
+    worker that dies mid-send leaves it ``sending``, and it ends ``failed`` after the lease
+    rather than being sent again (at most once).
+    """
+
+    notification = models.ForeignKey(
+        ChatNotification,
+        verbose_name=_("notification"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=DeliveryChannel.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    due_at = models.DateTimeField(_("due"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Why it was not sent, or the last error.
+    detail = models.CharField(_("detail"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="scchat_delivery_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(state="pending"),
+                name="scchat_delivery_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} of {self.notification_id}: {self.state}"
+
+
+class ChatPushSubscription(models.Model):
+    """One browser's Web Push subscription (docs/notifications.md, "Web Push")."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="chat_push_subscriptions",
+    )
+    endpoint = models.URLField(_("endpoint"), max_length=2048)
+    # SHA-256 of the endpoint, hex: the unique key (an index on 2 KB of text is not).
+    endpoint_hash = models.CharField(max_length=64, unique=True, editable=False)
+    p256dh = models.CharField(_("public key"), max_length=128)
+    auth = models.CharField(_("auth secret"), max_length=64)
+    user_agent = models.CharField(_("browser"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failures in a row"), default=0)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        indexes = [models.Index(fields=["user"], name="scchat_push_user_idx")]
+
+    def __str__(self) -> str:
+        return f"push subscription of {self.user_id}"
