@@ -328,7 +328,7 @@ def test_the_rest_api_lists_pages_and_marks_read(
         public_room.name,
         "Bob",
     )
-    assert item["excerpt"].endswith(" number 4") and item["excerpt"].startswith("@")
+    assert item["excerpt"] == "@Alice number 4"
     assert item["url"].endswith(f"?message={sent[4].pk}")
     following = client.get(page["next"]).json()
     assert [i["message_id"] for i in following["results"]] == [sent[2].pk, sent[1].pk]
