@@ -695,6 +695,12 @@ def test_someone_removed_from_the_room_is_not_notified(
     deliver_due(later(31))
     assert notify_channels.DELIVERED == []
     assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}
+    # Her bell no longer counts it, her list no longer shows its text.
+    assert logged_in(alice).get(api("notification-list")).json() == {
+        "results": [],
+        "unread": 0,
+        "next": None,
+    }
 
 
 @pytest.mark.usefixtures("channels_on")
@@ -712,3 +718,22 @@ def test_a_member_who_lost_the_group_is_not_sent_what_was_written_before(
     deliver_due(later(31))
     assert notify_channels.DELIVERED == []
     assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}
+    page = logged_in(alice).get(api("notification-list")).json()
+    assert (page["results"], page["unread"]) == ([], 0)
+
+
+def test_a_page_of_notifications_costs_the_same_queries_whatever_its_length(
+    alice: Any, bob: Any, public_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    from smartcampus_chat import queries
+
+    services.do_join_room(bob, public_room)
+    counts = []
+    for batch in (2, 12):
+        for i in range(batch):
+            _mention(bob, public_room, django_capture_on_commit_callbacks, f"@alice {i}")
+        with CaptureQueriesContext(connection) as captured:
+            page = queries.notifications_of(alice, limit=50)
+        assert len(page.items) == len(ChatNotification.objects.filter(user=alice))
+        counts.append(len(captured))
+    assert counts[0] == counts[1] <= 4, counts

@@ -313,6 +313,19 @@ def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
     events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
 
 
+def do_room_left(user: Any, room: ChatRoom) -> None:
+    """``user`` left or was removed from ``room``: its notifications are read (the bell
+    stops counting what they can no longer open; the list no longer shows them where the
+    policy says they do not see the room). In the caller's transaction."""
+    unread = ChatNotification.objects.filter(user=user, room=room, read_at__isnull=True)
+    marked = list(unread.values_list("pk", flat=True))
+    if not marked:
+        return
+    ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    left = reads.unread_notification_count(user)
+    events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+
+
 def do_message_deleted(message: ChatMessage) -> None:
     """A deleted message's notifications are read at once (the bell stops counting what
     nobody can read); their deliveries are dropped when due (the worker looks)."""
