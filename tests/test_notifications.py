@@ -260,9 +260,10 @@ def test_the_notify_step_costs_the_same_queries_whatever_the_room_size(
         written = do_notify([notable])
     assert len(written) == mentions
     # A message that marks nobody: the one query that finds nobody chose "all". With
-    # mentions: that query, the preferences, the insert, the unread counts (in a
+    # mentions: that query, the people (the policy: who still sees the room), the
+    # preferences, the insert, the unread counts (in a
     # savepoint here: SAVEPOINT and RELEASE count too), whatever their number.
-    assert len(queries) == (1 if mentions == 0 else 6), [q["sql"] for q in queries]
+    assert len(queries) == (1 if mentions == 0 else 7), [q["sql"] for q in queries]
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -737,3 +738,17 @@ def test_a_page_of_notifications_costs_the_same_queries_whatever_its_length(
         assert len(page.items) == len(ChatNotification.objects.filter(user=alice))
         counts.append(len(captured))
     assert counts[0] == counts[1] <= 4, counts
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_a_member_out_of_the_group_is_not_told_what_the_room_says(
+    alice: Any, bob: Any, group: Any, group_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    for person in (alice, bob):
+        person.groups.add(group)
+        services.do_join_room(person, group_room)
+    alice.groups.remove(group)  # her membership row stays; the policy refuses her the room
+    with capture_events() as events:
+        _mention(bob, group_room, django_capture_on_commit_callbacks, "@alice the secret plan")
+    assert not ChatNotification.objects.exists()
+    assert [f for f in events.user_frames(alice) if f["type"] == "notification"] == []

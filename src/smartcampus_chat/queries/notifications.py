@@ -9,6 +9,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -127,6 +128,13 @@ def notify_candidates(
         .values_list("room_id", "user_id", "notify_level", "muted_until", "is_banned")
     )
     return [Candidate(*row) for row in rows]
+
+
+def people(user_ids: Iterable[int]) -> dict[int, Any]:
+    """{user id: user} (one query)."""
+    return {
+        user.pk: user for user in get_user_model()._default_manager.filter(pk__in=set(user_ids))
+    }
 
 
 def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:
