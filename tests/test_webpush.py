@@ -1,0 +1,473 @@
+"""Web Push (issue #20): a real push service on 127.0.0.1 receives what the channel sends;
+the test's browser decrypts it with its own keys (RFC 8291 aes128gcm) and checks the VAPID
+signature (RFC 8292). The subscription API refuses what the server must never POST to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from smartcampus_chat import queries, services
+from smartcampus_chat.domain.push import is_p256_point
+from smartcampus_chat.management.commands.chat_vapid_keys import make_vapid_keys
+from smartcampus_chat.models import (
+    ChatNotification,
+    ChatNotificationDelivery,
+    ChatPushSubscription,
+    ChatRoom,
+    DeliveryChannel,
+)
+from smartcampus_chat.notifications import webpush
+from smartcampus_chat.notifications.channels import Pending
+from smartcampus_chat.queries.notifications import notification_texts
+from tests.http import api, logged_in
+from tests.push_service import Browser, PushService, start_push_service, unb64url, verify_vapid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SUBJECT = "mailto:it@campus.example.edu"
+SITE = "https://campus.example.edu"
+
+
+@pytest.fixture
+def push_service() -> Iterator[PushService]:
+    service = start_push_service()
+    try:
+        yield service
+    finally:
+        service.server.shutdown()
+        service.server.server_close()
+
+
+@pytest.fixture
+def vapid_keys() -> tuple[str, str]:
+    return make_vapid_keys()
+
+
+@pytest.fixture
+def push_on(settings: Any, vapid_keys: tuple[str, str]) -> Any:
+    public, private = vapid_keys
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "NOTIFY_PUSH": True,
+        "NOTIFY_SITE_URL": SITE,
+        "WEB_PUSH_VAPID_PUBLIC_KEY": public,
+        "WEB_PUSH_VAPID_PRIVATE_KEY": private,
+        "WEB_PUSH_SUBJECT": SUBJECT,
+        "WEB_PUSH_ALLOWED_HOSTS": ["127.0.0.1"],
+    }
+    return settings
+
+
+def subscribe(user: Any, browser: Browser) -> ChatPushSubscription:
+    """Subscribe ``browser`` for ``user`` through the REST API, as push.js does."""
+    response = logged_in(user).post(
+        api("push-subscriptions"),
+        browser.subscription_json(),
+        content_type="application/json",
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+    )
+    assert response.status_code == 201, response.content
+    return ChatPushSubscription.objects.get(endpoint=browser.endpoint)
+
+
+def notify(user: Any, room: ChatRoom, sender: Any, text: str, kind: str) -> Pending:
+    """A message sent through the send path, and the push delivery of its notification
+    loaded as the worker hands it to the channel."""
+    message = services.check_send_message(sender, room, text).message
+    notification = ChatNotification.objects.create(
+        user=user, kind=kind, room=room, message=message, actor=sender
+    )
+    delivery = ChatNotificationDelivery.objects.create(
+        notification=notification, channel=DeliveryChannel.PUSH
+    )
+    loaded = ChatNotificationDelivery.objects.select_related(
+        "notification__message",
+        "notification__room",
+        "notification__actor",
+        "notification__user",
+    ).get(pk=delivery.pk)
+    return Pending(delivery=loaded, preferences=queries.preferences_of(user))
+
+
+def test_a_mention_reaches_the_browser_encrypted_and_signed(
+    push_on: Any,
+    push_service: PushService,
+    vapid_keys: tuple[str, str],
+    alice: Any,
+    bob: Any,
+    public_room: ChatRoom,
+) -> None:
+    services.do_join_room(bob, public_room)
+    browser = Browser(push_service.endpoint("alice-laptop"))
+    subscription = subscribe(alice, browser)
+    pending = notify(alice, public_room, bob, "@alice the lab moved to room **B12**", "mention")
+
+    outcomes = webpush.deliver([pending])
+
+    assert outcomes == {pending.delivery.pk: webpush.Outcome("sent")}
+    [received] = push_service.to("alice-laptop")
+    verify_vapid(received, public_key=vapid_keys[0], origin=push_service.origin, subject=SUBJECT)
+    assert received.headers["ttl"] == str(24 * 3600)
+    assert received.headers["urgency"] == "high"
+    shown = browser.decrypt(received)
+    notification = pending.delivery.notification
+    texts = notification_texts(notification, with_content=True)
+    assert shown == {
+        "title": texts.title,
+        "body": "@Alice the lab moved to room B12",
+        "url": texts.url,
+        "tag": f"scc-room-{public_room.pk}",
+        "notification_id": notification.pk,
+    }
+    assert "Bob" in shown["title"]
+    assert shown["url"].startswith(f"{SITE}/chat/room/{public_room.slug}/")
+    subscription.refresh_from_db()
+    assert subscription.last_success_at is not None
+    assert subscription.failures == 0
+
+
+def test_each_browser_of_the_person_gets_it_and_nobody_else(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    laptop = Browser(push_service.endpoint("alice-laptop"))
+    phone = Browser(push_service.endpoint("alice-phone"))
+    bobs = Browser(push_service.endpoint("bob-laptop"))
+    subscribe(alice, laptop)
+    subscribe(alice, phone)
+    subscribe(bob, bobs)
+    pending = notify(alice, public_room, bob, "hello", "message")
+
+    assert webpush.deliver([pending])[pending.delivery.pk].state == "sent"
+
+    assert laptop.decrypt(push_service.to("alice-laptop")[0])["body"] == "hello"
+    assert phone.decrypt(push_service.to("alice-phone")[0])["body"] == "hello"
+    assert push_service.to("alice-phone")[0].headers["urgency"] == "normal"
+    assert push_service.to("bob-laptop") == []
+
+
+def test_private_room_without_opt_in_shows_no_text_and_with_it_does(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any
+) -> None:
+    room, _created = services.do_open_private(bob, alice)
+    browser = Browser(push_service.endpoint("alice"))
+    subscribe(alice, browser)
+
+    hidden = notify(alice, room, bob, "my exam grade is 17/20", "private")
+    webpush.deliver([hidden])
+    shown = browser.decrypt(push_service.to("alice")[0])
+    assert shown["body"] == "New message"
+    assert "17/20" not in json.dumps(shown)
+
+    services.do_set_preferences(alice, push_private_content=True)
+    visible = notify(alice, room, bob, "and yours?", "private")
+    webpush.deliver([visible])
+    assert browser.decrypt(push_service.to("alice")[1])["body"] == "and yours?"
+
+
+def test_texts_are_in_the_persons_language(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any
+) -> None:
+    room, _created = services.do_open_private(bob, alice)
+    services.do_set_preferences(alice, language="fr")
+    browser = Browser(push_service.endpoint("alice"))
+    subscribe(alice, browser)
+    webpush.deliver([notify(alice, room, bob, "secret", "private")])
+    assert browser.decrypt(push_service.to("alice")[0])["body"] == "Nouveau message"
+
+
+def test_410_removes_the_subscription_and_404_too(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    gone = Browser(push_service.endpoint("gone"))
+    missing = Browser(push_service.endpoint("missing"))
+    kept = Browser(push_service.endpoint("kept"))
+    for browser in (gone, missing, kept):
+        subscribe(alice, browser)
+    push_service.answer("gone", 410)
+    push_service.answer("missing", 404)
+    first = notify(alice, public_room, bob, "one", "mention")
+    second = notify(alice, public_room, bob, "two", "mention")
+
+    outcomes = webpush.deliver([first, second])
+
+    assert {o.state for o in outcomes.values()} == {"sent"}
+    assert list(ChatPushSubscription.objects.values_list("endpoint", flat=True)) == [kept.endpoint]
+    # Each expired endpoint was posted to once, not again for the batch's second delivery.
+    assert len(push_service.to("gone")) == 1
+    assert len(push_service.to("missing")) == 1
+    assert len(push_service.to("kept")) == 2
+
+    push_service.answer("kept", 410)
+    third = notify(alice, public_room, bob, "three", "mention")
+    assert webpush.deliver([third])[third.delivery.pk].state == "skipped"
+    assert not ChatPushSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_busy_or_failing_push_service_is_retried_later(
+    push_on: Any,
+    push_service: PushService,
+    alice: Any,
+    bob: Any,
+    public_room: ChatRoom,
+    status: int,
+) -> None:
+    services.do_join_room(bob, public_room)
+    subscription = subscribe(alice, Browser(push_service.endpoint("alice")))
+    push_service.answer("alice", status)
+    pending = notify(alice, public_room, bob, "hello", "mention")
+
+    outcome = webpush.deliver([pending])[pending.delivery.pk]
+
+    assert outcome.state == "retry"
+    assert str(status) in outcome.detail
+    subscription.refresh_from_db()
+    assert subscription.failures == 1
+
+
+def test_an_unreachable_push_service_is_retried_and_a_refusal_fails(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    browser = Browser(push_service.endpoint("alice"))
+    subscribe(alice, browser)
+    push_service.server.shutdown()
+    push_service.server.server_close()
+    pending = notify(alice, public_room, bob, "hello", "mention")
+    outcome = webpush.deliver([pending])[pending.delivery.pk]
+    assert outcome.state == "retry"
+    assert "unreachable" in outcome.detail
+
+
+def test_a_refusal_fails_and_a_redirect_is_not_followed(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    subscribe(alice, Browser(push_service.endpoint("refused")))
+    push_service.answer("refused", 403)
+    pending = notify(alice, public_room, bob, "hello", "mention")
+    assert webpush.deliver([pending])[pending.delivery.pk] == webpush.Outcome(
+        "failed", "push service answered 403"
+    )
+
+    ChatPushSubscription.objects.all().delete()
+    subscribe(alice, Browser(push_service.endpoint("moved")))
+    push_service.answer("moved", 307, location=push_service.endpoint("elsewhere"))
+    pending = notify(alice, public_room, bob, "again", "mention")
+    assert webpush.deliver([pending])[pending.delivery.pk] == webpush.Outcome(
+        "failed", "push service redirected"
+    )
+    assert push_service.to("elsewhere") == []
+
+
+def test_no_subscription_is_skipped_and_a_host_no_longer_allowed_is_not_posted_to(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    services.do_join_room(bob, public_room)
+    pending = notify(alice, public_room, bob, "hello", "mention")
+    assert webpush.deliver([pending]) == {
+        pending.delivery.pk: webpush.Outcome("skipped", "no subscription")
+    }
+
+    subscribe(alice, Browser(push_service.endpoint("alice")))
+    push_on.SMARTCAMPUS_CHAT = {
+        **push_on.SMARTCAMPUS_CHAT,
+        "WEB_PUSH_ALLOWED_HOSTS": ["fcm.googleapis.com"],
+    }
+    pending = notify(alice, public_room, bob, "again", "mention")
+    outcome = webpush.deliver([pending])[pending.delivery.pk]
+    assert outcome.state == "failed"
+    assert "endpoint refused" in outcome.detail
+    assert push_service.received == []
+
+
+def test_vapid_keys_command_prints_a_working_pair() -> None:
+    out = StringIO()
+    call_command("chat_vapid_keys", stdout=out)
+    found = dict(
+        line.strip().rstrip(",").replace('"', "").split(": ")
+        for line in out.getvalue().splitlines()
+        if line.startswith('"')
+    )
+    public = found["WEB_PUSH_VAPID_PUBLIC_KEY"]
+    private = found["WEB_PUSH_VAPID_PRIVATE_KEY"]
+    assert is_p256_point(unb64url(public))
+    assert len(unb64url(private)) == 32
+    # The private key is the public key's: it signs what the public key verifies.
+    signer = webpush._vapid(private)
+    headers = signer.sign({"sub": SUBJECT, "aud": "https://fcm.googleapis.com"})
+    assert headers["Authorization"].endswith(f",k={public}")
+    assert make_vapid_keys() != make_vapid_keys()
+
+
+# --- the subscription API ---------------------------------------------------------------
+
+
+def test_push_config_gives_the_public_key_when_push_is_on(
+    push_on: Any, vapid_keys: tuple[str, str], alice: Any
+) -> None:
+    response = logged_in(alice).get(api("push"))
+    assert response.json() == {"enabled": True, "public_key": vapid_keys[0]}
+
+
+def test_push_config_says_off_and_subscribing_is_refused_when_push_is_off(
+    alice: Any, push_service: PushService
+) -> None:
+    client = logged_in(alice)
+    assert client.get(api("push")).json() == {"enabled": False, "public_key": None}
+    response = client.post(
+        api("push-subscriptions"),
+        Browser(push_service.endpoint("x")).subscription_json(),
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "push_unavailable"
+
+
+def test_subscribing_again_updates_and_another_person_takes_the_browser_over(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any
+) -> None:
+    browser = Browser(push_service.endpoint("shared"))
+    first = subscribe(alice, browser)
+    browser.auth_secret = b"0123456789abcdef"
+    again = subscribe(alice, browser)
+    assert again.pk == first.pk
+    assert again.auth == browser.auth
+    assert again.user_agent.startswith("Mozilla/5.0")
+    taken = subscribe(bob, browser)
+    assert taken.pk == first.pk
+    assert taken.user_id == bob.pk
+    assert ChatPushSubscription.objects.count() == 1
+
+
+def test_a_person_keeps_their_newest_browsers_only(
+    push_on: Any, push_service: PushService, alice: Any
+) -> None:
+    browsers = [Browser(push_service.endpoint(f"b{i}")) for i in range(21)]
+    for browser in browsers:
+        subscribe(alice, browser)
+    kept = set(ChatPushSubscription.objects.values_list("endpoint", flat=True))
+    assert len(kept) == 20
+    assert browsers[0].endpoint not in kept
+    assert browsers[-1].endpoint in kept
+
+
+def test_unsubscribe_removes_only_my_subscription(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any
+) -> None:
+    mine = Browser(push_service.endpoint("alice"))
+    subscribe(alice, mine)
+    subscribe(bob, Browser(push_service.endpoint("bob")))
+    response = logged_in(bob).delete(
+        api("push-subscriptions"), {"endpoint": mine.endpoint}, content_type="application/json"
+    )
+    assert response.status_code == 204
+    assert ChatPushSubscription.objects.count() == 2
+    response = logged_in(alice).delete(
+        api("push-subscriptions"), {"endpoint": mine.endpoint}, content_type="application/json"
+    )
+    assert response.status_code == 204
+    assert list(ChatPushSubscription.objects.values_list("user", flat=True)) == [bob.pk]
+
+
+REFUSED = "push_endpoint_not_allowed"
+
+
+def _bad(browser: Browser, **changes: Any) -> dict[str, Any]:
+    body = browser.subscription_json()
+    keys = {**body["keys"], **changes.pop("keys", {})}
+    return {**body, **changes, "keys": keys}
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        (
+            {"endpoint": "http://fcm.googleapis.com/fcm/send/abc"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        (
+            {"endpoint": "https://169.254.169.254/latest/meta-data"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        (
+            {"endpoint": "https://intranet.campus.example/push"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        (
+            {"endpoint": "https://fcm.googleapis.com.evil.example/x"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        (
+            {"endpoint": "https://fcm.googleapis.com:8443/fcm/send/x"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        (
+            {"endpoint": "https://user:pw@fcm.googleapis.com/fcm/send/x"},
+            "push_endpoint_not_allowed",
+            "endpoint",
+        ),
+        ({"endpoint": "file:///etc/passwd"}, REFUSED, "endpoint"),
+        ({"endpoint": "http://localhost:8000/admin/"}, REFUSED, "endpoint"),
+        ({"keys": {"p256dh": "not base64!"}}, "invalid_push_keys", "keys.p256dh"),
+        # 65 bytes starting with 4, but not a point of the curve.
+        ({"keys": {"p256dh": "BA" + "A" * 85}}, "invalid_push_keys", "keys.p256dh"),
+        ({"keys": {"auth": "c2hvcnQ"}}, "invalid_push_keys", "keys.auth"),
+        ({"keys": {"p256dh": ""}}, "invalid", "keys.p256dh"),
+        ({"endpoint": "https://fcm.googleapis.com/" + "x" * 2100}, "invalid", "endpoint"),
+    ],
+)
+def test_subscriptions_the_server_must_not_post_to_are_refused(
+    settings: Any,
+    vapid_keys: tuple[str, str],
+    alice: Any,
+    change: dict[str, Any],
+    code: str,
+    field: str,
+) -> None:
+    public, private = vapid_keys
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "NOTIFY_PUSH": True,
+        "WEB_PUSH_VAPID_PUBLIC_KEY": public,
+        "WEB_PUSH_VAPID_PRIVATE_KEY": private,
+        "WEB_PUSH_SUBJECT": SUBJECT,
+    }
+    browser = Browser("https://fcm.googleapis.com/fcm/send/abc:def")
+    response = logged_in(alice).post(
+        api("push-subscriptions"), _bad(browser, **change), content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert field in error["fields"]
+    assert not ChatPushSubscription.objects.exists()
+    # The default allow-list takes the real push services, https only.
+    ok = logged_in(alice).post(
+        api("push-subscriptions"), browser.subscription_json(), content_type="application/json"
+    )
+    assert ok.status_code == 201
+
+
+def test_the_subscription_api_needs_a_login(push_on: Any, push_service: PushService) -> None:
+    response = Client().post(
+        api("push-subscriptions"),
+        Browser(push_service.endpoint("x")).subscription_json(),
+        content_type="application/json",
+    )
+    assert response.status_code in (401, 403)
+    assert not ChatPushSubscription.objects.exists()
