@@ -5,6 +5,7 @@ signature (RFC 8292). The subscription API refuses what the server must never PO
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any
@@ -470,4 +471,77 @@ def test_the_subscription_api_needs_a_login(push_on: Any, push_service: PushServ
         content_type="application/json",
     )
     assert response.status_code in (401, 403)
+    assert not ChatPushSubscription.objects.exists()
+
+
+# --- the browser side: service worker, page config, admin -------------------------------
+
+
+def test_the_service_worker_is_served_at_the_chat_prefix(client: Client) -> None:
+    response = client.get("/chat/service-worker.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Cache-Control"] == "no-cache"
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    script = response.content.decode()
+    assert 'addEventListener("push"' in script
+    assert 'addEventListener("notificationclick"' in script
+    assert client.post("/chat/service-worker.js").status_code == 405
+
+
+def _config(user: Any) -> dict[str, Any]:
+    html = logged_in(user).get("/chat/").content.decode()
+    found = re.search(r'<script id="scc-config" type="application/json">(.*?)</script>', html, re.S)
+    assert found
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+def test_the_page_config_gives_push_js_what_it_needs_only_when_push_is_on(
+    settings: Any, vapid_keys: tuple[str, str], alice: Any
+) -> None:
+    off = _config(alice)
+    assert (off["pushEnabled"], off["pushPublicKey"], off["serviceWorkerUrl"]) == (
+        False,
+        None,
+        None,
+    )
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "NOTIFY_PUSH": True,
+        "WEB_PUSH_VAPID_PUBLIC_KEY": vapid_keys[0],
+        "WEB_PUSH_VAPID_PRIVATE_KEY": vapid_keys[1],
+        "WEB_PUSH_SUBJECT": SUBJECT,
+    }
+    on = _config(alice)
+    assert on["pushEnabled"] is True
+    assert on["pushPublicKey"] == vapid_keys[0]
+    assert on["pushSubscriptionsUrl"] == "/chat/api/push/subscriptions/"
+    assert on["serviceWorkerUrl"] == "/chat/service-worker.js"
+    assert on["i18n"]["pushToggle"]
+
+
+def test_the_admin_lists_subscriptions_without_their_keys(
+    push_on: Any, push_service: PushService, alice: Any, admin_client: Client
+) -> None:
+    browser = Browser(push_service.endpoint("alice-" + "t" * 100))
+    subscribe(alice, browser)
+    page = admin_client.get("/admin/smartcampus_chat/chatpushsubscription/", {"q": "alice"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "alice" in html
+    assert "Firefox/140.0" in html
+    subscription = ChatPushSubscription.objects.get()
+    detail = admin_client.get(
+        f"/admin/smartcampus_chat/chatpushsubscription/{subscription.pk}/change/"
+    ).content.decode()
+    assert browser.endpoint[:60] in detail
+    assert browser.endpoint not in detail
+    assert browser.auth not in detail
+    assert browser.p256dh not in detail
+    response = admin_client.post(
+        "/admin/smartcampus_chat/chatpushsubscription/",
+        {"action": "delete_selected", "_selected_action": [subscription.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
     assert not ChatPushSubscription.objects.exists()
