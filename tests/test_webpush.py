@@ -545,3 +545,19 @@ def test_the_admin_lists_subscriptions_without_their_keys(
     )
     assert response.status_code == 302
     assert not ChatPushSubscription.objects.exists()
+
+
+def test_checks_warn_of_a_loopback_push_service_in_production_and_missing_keys(
+    settings: Any,
+) -> None:
+    from smartcampus_chat import checks
+
+    settings.DEBUG = False
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "WEB_PUSH_ALLOWED_HOSTS": ["::1"]}
+    assert [m.id for m in checks.check_web_push()] == ["smartcampus_chat.W090"]
+    settings.DEBUG = True
+    assert checks.check_web_push() == []
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "NOTIFY_PUSH": True}
+    [missing] = checks.check_web_push()
+    assert missing.id == "smartcampus_chat.W091"
+    assert "WEB_PUSH_VAPID_PUBLIC_KEY" in missing.msg

@@ -413,3 +413,70 @@ def check_database_connections(
         )
         for alias in persistent
     ]
+
+
+def _loopback_push_hosts() -> list[str]:
+    import ipaddress
+
+    found = []
+    for entry in app_settings.WEB_PUSH_ALLOWED_HOSTS:
+        try:
+            if ipaddress.ip_address(str(entry).strip("[]")).is_loopback:
+                found.append(str(entry))
+        except ValueError:
+            continue
+    return found
+
+
+@register(Tags.security)
+def check_web_push(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Web Push (docs/notifications.md, "Web Push"): on without what it needs, or allowed
+    to post to this machine outside development."""
+    if _table_errors("settings")[1] & {"NOTIFY_PUSH", "WEB_PUSH_ALLOWED_HOSTS"}:
+        return []
+    messages: list[CheckMessage] = []
+    loopback = _loopback_push_hosts()
+    if loopback and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"WEB_PUSH_ALLOWED_HOSTS lists {', '.join(loopback)} with DEBUG = False: "
+                "a push subscription may make the server post to this machine over http.",
+                hint="Loopback push services are for tests and development; list the push "
+                "services' hosts only.",
+                id="smartcampus_chat.W090",
+            )
+        )
+    if not app_settings.NOTIFY_PUSH:
+        return messages
+    try:
+        import pywebpush  # noqa: F401
+    except ImportError:
+        messages.append(
+            Error(
+                "NOTIFY_PUSH is on but pywebpush is not installed.",
+                hint="pip install 'smartcampus-chat[webpush]'",
+                id="smartcampus_chat.E090",
+            )
+        )
+    missing = [
+        name
+        for name in (
+            "WEB_PUSH_VAPID_PUBLIC_KEY",
+            "WEB_PUSH_VAPID_PRIVATE_KEY",
+            "WEB_PUSH_SUBJECT",
+            "NOTIFY_SITE_URL",
+        )
+        if not getattr(app_settings, name)
+    ]
+    if missing:
+        messages.append(
+            Warning(
+                f"NOTIFY_PUSH is on but {', '.join(missing)} is not set: no push is sent.",
+                hint="manage.py chat_vapid_keys makes the key pair; WEB_PUSH_SUBJECT is a "
+                '"mailto:" contact for the push services.',
+                id="smartcampus_chat.W091",
+            )
+        )
+    return messages
