@@ -33,9 +33,9 @@ from typing import Any, Literal
 from django.utils import translation
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain.notifications import language_of
+from smartcampus_chat.domain.notifications import language_of, shows_content
 from smartcampus_chat.domain.push import EndpointRefused, check_endpoint, site_push_enabled
-from smartcampus_chat.models import ChatPushSubscription, NotificationKind, RoomType
+from smartcampus_chat.models import ChatPushSubscription, NotificationKind
 from smartcampus_chat.notifications.channels import Outcome, Pending
 from smartcampus_chat.queries.notifications import notification_texts
 from smartcampus_chat.queries.push_subscriptions import subscriptions_of
@@ -94,9 +94,7 @@ def deliver(batch: list[Pending]) -> dict[int, Outcome]:
 def payload(pending: Pending) -> dict[str, Any]:
     """The JSON the service worker shows, in the person's language."""
     notification = pending.delivery.notification
-    with_content = (
-        notification.room.room_type != RoomType.PRIVATE or pending.preferences.push_private_content
-    )
+    with_content = shows_content(pending.preferences, notification.room.room_type)
     with translation.override(language_of(pending.preferences)):
         texts = notification_texts(notification, with_content=with_content)
     return {
