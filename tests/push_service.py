@@ -53,6 +53,8 @@ class PushService:
     statuses: dict[str, int] = field(default_factory=dict)
     #: Where to redirect a path (its status then is the redirect's, e.g. 307).
     locations: dict[str, str] = field(default_factory=dict)
+    #: Seconds a path waits before it answers.
+    delays: dict[str, float] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
@@ -62,8 +64,11 @@ class PushService:
     def endpoint(self, name: str) -> str:
         return f"{self.origin}/push/{name}"
 
-    def answer(self, name: str, status: int, location: str | None = None) -> None:
+    def answer(
+        self, name: str, status: int = 201, location: str | None = None, delay: float = 0
+    ) -> None:
         self.statuses[f"/push/{name}"] = status
+        self.delays[f"/push/{name}"] = delay
         if location is not None:
             self.locations[f"/push/{name}"] = location
 
@@ -81,6 +86,7 @@ def start_push_service() -> PushService:
             service.received.append(
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
+            time.sleep(service.delays.get(self.path, 0))
             status = service.statuses.get(self.path, 201)
             self.send_response(status)
             if self.path in service.locations:

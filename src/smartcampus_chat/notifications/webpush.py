@@ -16,15 +16,24 @@ What the push service answers decides the outcome, per delivery:
 
 Endpoints are checked again before each POST (:func:`domain.push.check_endpoint`): a
 subscription stored before ``WEB_PUSH_ALLOWED_HOSTS`` changed is not posted to. Redirects
-are never followed. The POSTs of a batch go one after the other, each within
-:data:`TIMEOUT`, over one HTTP session (keep-alive to the few push services).
+are never followed.
+
+Time: each POST waits at most :data:`TIMEOUT`. The people of a batch are served in
+parallel (:data:`PARALLEL` at a time, one HTTP session each), a person's deliveries one
+after the other. No POST starts after half of ``NOTIFY_LEASE`` has gone by: what is left
+is a ``retry`` for the next round, so that a slow push service never keeps a claim past
+its lease (the worker would count it failed while it is still being sent). The texts are
+built before, on the calling thread: the sending threads never touch the database.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,6 +56,8 @@ logger = logging.getLogger(__name__)
 TTL = 24 * 60 * 60
 #: Seconds to connect to a push service, and to wait for its answer.
 TIMEOUT = (5.0, 10.0)
+#: People served at the same time.
+PARALLEL = 8
 #: Kinds that ask the push service to wake the device now (``Urgency: high``).
 URGENT_KINDS = frozenset({NotificationKind.MENTION, NotificationKind.PRIVATE})
 _DETAIL_LENGTH = 200
@@ -56,11 +67,21 @@ Result = Literal["sent", "gone", "retry", "failed"]
 
 @dataclass
 class _Attempts:
-    """What the push services answered in one batch, per subscription id."""
+    """What the push services answered, per subscription id."""
 
     sent: set[int] = field(default_factory=set)
     gone: set[int] = field(default_factory=set)
     failed: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Message:
+    """One delivery ready to send: its JSON, its urgency and the person's browsers."""
+
+    delivery_id: int
+    data: str
+    urgency: str
+    subscriptions: list[ChatPushSubscription]
 
 
 def deliver(batch: list[Pending]) -> dict[int, Outcome]:
@@ -78,17 +99,36 @@ def deliver(batch: list[Pending]) -> dict[int, Outcome]:
         logger.error("WEB_PUSH_VAPID_PRIVATE_KEY cannot be read: %r", exc)
         return {p.delivery.pk: Outcome("failed", "bad VAPID private key") for p in batch}
     by_user = subscriptions_of(p.delivery.notification.user_id for p in batch)
-    attempts = _Attempts()
     outcomes: dict[int, Outcome] = {}
-    with _session() as session:
-        for pending in batch:
-            subscriptions = by_user.get(pending.delivery.notification.user_id, [])
-            outcomes[pending.delivery.pk] = _deliver_one(
-                pending, subscriptions, session, vapid, attempts
-            )
+    people: dict[int, list[_Message]] = defaultdict(list)
+    for pending in batch:
+        user_id = pending.delivery.notification.user_id
+        if not by_user.get(user_id):
+            outcomes[pending.delivery.pk] = Outcome("skipped", "no subscription")
+        else:
+            people[user_id].append(_message(pending, by_user[user_id]))
+    deadline = time.monotonic() + app_settings.NOTIFY_LEASE / 2
+    attempts = _Attempts()
+    if people:
+        with ThreadPoolExecutor(min(PARALLEL, len(people))) as pool:
+            for found in pool.map(
+                lambda messages: _send_person(messages, vapid, deadline, attempts),
+                people.values(),
+            ):
+                outcomes.update(found)
     do_remove_gone(attempts.gone)
     do_record_attempts(attempts.sent - attempts.gone, attempts.failed - attempts.sent)
     return outcomes
+
+
+def _message(pending: Pending, subscriptions: list[ChatPushSubscription]) -> _Message:
+    urgent = pending.delivery.notification.kind in URGENT_KINDS
+    return _Message(
+        delivery_id=pending.delivery.pk,
+        data=json.dumps(payload(pending), ensure_ascii=False),
+        urgency="high" if urgent else "normal",
+        subscriptions=subscriptions,
+    )
 
 
 def payload(pending: Pending) -> dict[str, Any]:
@@ -107,21 +147,27 @@ def payload(pending: Pending) -> dict[str, Any]:
     }
 
 
-def _deliver_one(
-    pending: Pending,
-    subscriptions: list[ChatPushSubscription],
-    session: Any,
-    vapid: Any,
-    attempts: _Attempts,
-) -> Outcome:
-    live = [s for s in subscriptions if s.pk not in attempts.gone]
+def _send_person(
+    messages: list[_Message], vapid: Any, deadline: float, attempts: _Attempts
+) -> dict[int, Outcome]:
+    """One person's deliveries, in order, on a thread of the pool (no database here)."""
+    outcomes: dict[int, Outcome] = {}
+    with _session() as session:
+        for message in messages:
+            if time.monotonic() >= deadline:
+                outcomes[message.delivery_id] = Outcome("retry", "no time left in this round")
+                continue
+            outcomes[message.delivery_id] = _send_message(message, session, vapid, attempts)
+    return outcomes
+
+
+def _send_message(message: _Message, session: Any, vapid: Any, attempts: _Attempts) -> Outcome:
+    live = [s for s in message.subscriptions if s.pk not in attempts.gone]
     if not live:
-        return Outcome("skipped", "no subscription")
-    data = json.dumps(payload(pending), ensure_ascii=False)
-    urgency = "high" if pending.delivery.notification.kind in URGENT_KINDS else "normal"
+        return Outcome("skipped", "subscription expired")
     results: dict[Result, list[str]] = {"sent": [], "gone": [], "retry": [], "failed": []}
     for subscription in live:
-        result, detail = _send(subscription, data, urgency, session, vapid)
+        result, detail = _send(subscription, message.data, message.urgency, session, vapid)
         results[result].append(detail)
         if result == "sent":
             attempts.sent.add(subscription.pk)
