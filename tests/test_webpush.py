@@ -28,7 +28,14 @@ from smartcampus_chat.notifications import deliver_due, webpush
 from smartcampus_chat.notifications.channels import Pending
 from smartcampus_chat.queries.notifications import notification_texts
 from tests.http import api, logged_in
-from tests.push_service import Browser, PushService, start_push_service, unb64url, verify_vapid
+from tests.push_service import (
+    Browser,
+    PushService,
+    b64url,
+    start_push_service,
+    unb64url,
+    verify_vapid,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -620,3 +627,74 @@ def test_a_mention_goes_through_the_worker_to_the_browser(
     # Sent once: another round finds nothing due.
     assert deliver_due() == 0
     assert len(push_service.to("alice")) == 1
+
+
+def test_a_pem_private_key_signs_as_well(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = b64url(
+        key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+    push_on.SMARTCAMPUS_CHAT = {
+        **push_on.SMARTCAMPUS_CHAT,
+        "WEB_PUSH_VAPID_PUBLIC_KEY": public,
+        "WEB_PUSH_VAPID_PRIVATE_KEY": pem,
+    }
+    services.do_join_room(bob, public_room)
+    subscribe(alice, Browser(push_service.endpoint("alice")))
+    pending = notify(alice, public_room, bob, "hello", "mention")
+    assert webpush.deliver([pending])[pending.delivery.pk].state == "sent"
+    [received] = push_service.to("alice")
+    verify_vapid(received, public_key=public, origin=push_service.origin, subject=SUBJECT)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "allowed"),
+    [
+        ("https://fcm.googleapis.com/fcm/send/abc", True),
+        ("https://FCM.googleapis.com./wp/abc", True),
+        ("https://updates.push.services.mozilla.com/wpush/v2/gAAA", True),
+        ("https://wns2-par02p.notify.windows.com/w/?token=BQYAAA", True),
+        ("https://web.push.apple.com/QGx", True),
+        ("https://fcm.googleapis.com:443/fcm/send/abc", True),
+        ("https://notify.windows.com/w/", False),
+        ("https://notify.windows.com.evil.example/w/", False),
+        ("https://evilfcm.googleapis.com/x", False),
+        ("https://fcm.googleapis.com@127.0.0.1/x", False),
+        ("https://127.0.0.1/x", False),
+        ("http://[::1]:8080/push", False),
+        ("https://fcm.googleapis.com/\u00e9", False),
+        ("https://fcm.googleapis.com:99999/x", False),
+        ("", False),
+    ],
+)
+def test_the_endpoint_rule(endpoint: str, allowed: bool) -> None:
+    from smartcampus_chat.domain.push import EndpointRefused, check_endpoint
+
+    try:
+        check_endpoint(endpoint)
+    except EndpointRefused:
+        assert not allowed
+    else:
+        assert allowed
+
+
+def test_a_loopback_entry_allows_http_on_that_address_only() -> None:
+    from smartcampus_chat.domain.push import EndpointRefused, check_endpoint
+
+    hosts = ["::1", "fcm.googleapis.com"]
+    assert check_endpoint("http://[::1]:8080/push", hosts)
+    for refused in ("http://127.0.0.1:8080/push", "http://fcm.googleapis.com/x"):
+        with pytest.raises(EndpointRefused):
+            check_endpoint(refused, hosts)
