@@ -1,5 +1,5 @@
-"""Admin for rooms, messages, participants, files and push subscriptions. Changes go
-through the services.
+"""Admin for rooms, messages, participants, files, notifications and push subscriptions.
+Changes go through the services.
 
 Every change staff make here is a service call, so it is announced like the same change
 made in the chat (events to connected clients, the documented signals): creating a room
@@ -30,6 +30,8 @@ from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import (
     ChatAttachment,
     ChatMessage,
+    ChatNotification,
+    ChatNotificationDelivery,
     ChatParticipant,
     ChatPushSubscription,
     ChatRoom,
@@ -397,15 +399,71 @@ class ChatAttachmentAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: browsed and searched, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = ChatNotificationDelivery
+    extra = 0
+    fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    readonly_fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChatNotification)
+class ChatNotificationAdmin(ReadOnlyAdmin):
+    """The notification log (docs/notifications.md): who was told of which message, and
+    what became of each channel's delivery."""
+
+    list_display = ["user", "kind", "room", "actor", "created_at", "read_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "room__room_type"]
+    search_fields = ["user__username", "user__email", "room__name"]
+    list_select_related = ["user", "room", "actor"]
+    date_hierarchy = "created_at"
+    fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
+    readonly_fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
+    inlines = [DeliveryInline]
+
+
+@admin.register(ChatNotificationDelivery)
+class ChatNotificationDeliveryAdmin(ReadOnlyAdmin):
+    """Web Push and e-mail deliveries: what is pending, what failed and why."""
+
+    list_display = ["notification", "channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    list_filter = ["channel", "state"]
+    search_fields = ["notification__user__username", "detail"]
+    list_select_related = ["notification"]
+    fields = ["notification", "channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    readonly_fields = [
+        "notification",
+        "channel",
+        "state",
+        "attempts",
+        "due_at",
+        "sent_at",
+        "detail",
+    ]
+
+
 #: Characters of an endpoint the admin shows (the rest is a per-browser token).
 ENDPOINT_SHOWN = 60
 
 
 @admin.register(ChatPushSubscription)
-class ChatPushSubscriptionAdmin(admin.ModelAdmin):
-    """Browsers subscribed to Web Push, read-only: the keys are never shown, the endpoint
-    only in part (its tail is the browser's token at the push service). Deleting one stops
-    push to that browser until it subscribes again."""
+class ChatPushSubscriptionAdmin(ReadOnlyAdmin):
+    """Browsers subscribed to Web Push (docs/notifications.md, "Web Push"): the keys are
+    never shown, the endpoint only in part (its tail is the browser's token at the push
+    service). Deleting one stops push to that browser until it subscribes again."""
 
     list_display = ["user", "browser", "created_at", "last_success_at", "failures"]
     list_filter = ["last_success_at"]
@@ -430,9 +488,3 @@ class ChatPushSubscriptionAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: ChatPushSubscription) -> None:
         do_remove_gone([obj.pk])
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
