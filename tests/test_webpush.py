@@ -600,6 +600,27 @@ def test_checks_warn_of_a_loopback_push_service_in_production_and_missing_keys(
     [missing] = checks.check_web_push()
     assert missing.id == "smartcampus_chat.W091"
     assert "WEB_PUSH_VAPID_PUBLIC_KEY" in missing.msg
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "WEB_PUSH_SUBJECT": "it@campus.example.edu",
+    }
+    assert "smartcampus_chat.W092" in {m.id for m in checks.check_web_push()}
+
+
+def test_a_bad_contact_fails_the_batch_before_anything_is_posted(
+    push_on: Any, push_service: PushService, alice: Any, bob: Any, public_room: ChatRoom
+) -> None:
+    push_on.SMARTCAMPUS_CHAT = {
+        **push_on.SMARTCAMPUS_CHAT,
+        "WEB_PUSH_SUBJECT": "it@campus.example.edu",
+    }
+    services.do_join_room(bob, public_room)
+    subscribe(alice, Browser(push_service.endpoint("alice")))
+    pending = notify(alice, public_room, bob, "hello", "mention")
+    assert webpush.deliver([pending]) == {
+        pending.delivery.pk: webpush.Outcome("failed", "bad WEB_PUSH_SUBJECT")
+    }
+    assert push_service.received == []
 
 
 def test_a_mention_goes_through_the_worker_to_the_browser(

@@ -470,6 +470,16 @@ def check_web_push(
         )
         if not getattr(app_settings, name)
     ]
+    subject = app_settings.WEB_PUSH_SUBJECT
+    if subject and not str(subject).startswith(("mailto:", "https://")):
+        messages.append(
+            Warning(
+                f"WEB_PUSH_SUBJECT {subject!r} is not a mailto: or https: URL: push "
+                "services refuse the VAPID signature, and no push is sent.",
+                hint='For example "mailto:it@campus.example.edu".',
+                id="smartcampus_chat.W092",
+            )
+        )
     if missing:
         messages.append(
             Warning(

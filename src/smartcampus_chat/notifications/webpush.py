@@ -98,6 +98,11 @@ def deliver(batch: list[Pending]) -> dict[int, Outcome]:
     except Exception as exc:  # py_vapid raises several types for a bad key.
         logger.error("WEB_PUSH_VAPID_PRIVATE_KEY cannot be read: %r", exc)
         return {p.delivery.pk: Outcome("failed", "bad VAPID private key") for p in batch}
+    try:
+        vapid.sign({"sub": str(app_settings.WEB_PUSH_SUBJECT), "aud": "https://push.invalid"})
+    except Exception as exc:
+        logger.error("WEB_PUSH_SUBJECT is not a mailto: or https: URL: %r", exc)
+        return {p.delivery.pk: Outcome("failed", "bad WEB_PUSH_SUBJECT") for p in batch}
     by_user = subscriptions_of(p.delivery.notification.user_id for p in batch)
     outcomes: dict[int, Outcome] = {}
     people: dict[int, list[_Message]] = defaultdict(list)
@@ -224,6 +229,11 @@ def _send(
         return "retry", f"push service unreachable: {type(exc).__name__}"
     except requests.RequestException as exc:
         return "failed", f"push request failed: {type(exc).__name__}"
+    except Exception as exc:
+        # Never let one browser's error fail the batch: the worker would retry all of it,
+        # sending again what went out already.
+        logger.exception("Web Push to subscription %s failed", subscription.pk)
+        return "failed", f"error: {type(exc).__name__}"
     return "sent", ""
 
 
