@@ -1,18 +1,42 @@
-"""The Web Push service worker in Chromium: registered from the chat's prefix, it controls
-the chat's pages; a push message (delivered through the DevTools protocol, as the push
-service would) shows a system notification with the payload's title, body, tag and link;
-a link to another site is replaced by the chat's own start page."""
+"""Web Push in Chromium.
+
+The service worker: registered from the chat's prefix, it controls the chat's pages; a push
+message (delivered through the DevTools protocol, as the push service would) shows a system
+notification with the payload's title, body, tag and link; a link to another site is
+replaced by the chat's own start page.
+
+The toggle (``[data-scc-push-toggle]``, js/chat/push.js): hidden where the site has no push;
+on a site with push, a keyboard press asks the permission, registers the worker and
+subscribes. Headless Chromium has no push service to subscribe to (Google's FCM needs the
+branded browser), so the subscription itself fails there: the test checks that the failure
+is announced and nothing is claimed or stored. The subscription's way to the server and on
+to a push service is tested with a real local push service in tests/test_webpush.py."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
-from playwright.sync_api import Page
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
+from smartcampus_chat.management.commands.chat_vapid_keys import make_vapid_keys
 from tests.browser.conftest import OpenPage
-from tests.browser.live import LiveServer
+from tests.browser.live import LiveServer, login_with_form
+
+#: Puts a push toggle in the page before the client starts (as the notification panel or
+#: the preferences page has one).
+ADD_TOGGLE = """new MutationObserver((changes, observer) => {
+  if (document.body) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.setAttribute("data-scc-push-toggle", "");
+    document.body.prepend(button);
+    observer.disconnect();
+  }
+}).observe(document, { childList: true, subtree: true });"""
 
 REGISTER = """async (url) => {
   const registration = await navigator.serviceWorker.register(url);
@@ -103,3 +127,65 @@ def test_a_push_message_shows_a_notification_that_links_into_the_chat(
     page.reload()
     assert page.evaluate("navigator.serviceWorker.controller !== null")
     assert page.locator("#scc-config").count() == 1
+
+
+@pytest.fixture(scope="module")
+def push_site() -> Iterator[LiveServer]:
+    """The example site with Web Push on (tests/browser/push_settings.py)."""
+    public, private = make_vapid_keys()
+    server = LiveServer()
+    server.env.update(
+        DJANGO_SETTINGS_MODULE="tests.browser.push_settings",
+        SCC_PUSH_PUBLIC_KEY=public,
+        SCC_PUSH_PRIVATE_KEY=private,
+    )
+    with server:
+        yield server
+
+
+def test_the_toggle_is_hidden_where_the_site_has_no_push(open_page: OpenPage) -> None:
+    page = open_page("alice")
+    page.add_init_script(ADD_TOGGLE)
+    page.goto("/chat/")
+    expect(page.locator("[data-scc-push-toggle]")).to_be_hidden()
+
+
+def test_the_toggle_asks_on_a_key_press_and_says_what_happened(
+    browser: Browser, push_site: LiveServer
+) -> None:
+    context = browser.new_context(base_url=push_site.url, locale="en-US")
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login_with_form(page, "alice")
+        context.grant_permissions(["notifications"], origin=push_site.url)
+        page.add_init_script(ADD_TOGGLE)
+        page.goto("/chat/")
+        toggle = page.get_by_role("button", name="Push notifications on this browser")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        # Nothing was asked or registered on load.
+        assert page.evaluate("navigator.serviceWorker.getRegistrations()") == []
+
+        toggle.focus()
+        page.keyboard.press("Enter")
+
+        expect(page.locator("#live-region")).to_have_text(
+            "Push notifications could not be changed; try again.", timeout=15_000
+        )
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        expect(toggle).to_be_enabled()
+        scope = page.evaluate(
+            "navigator.serviceWorker.getRegistration('/chat/').then((r) => r && r.scope)"
+        )
+        assert scope == f"{push_site.url}/chat/"
+        stored = push_site.manage(
+            "shell",
+            "-c",
+            "from smartcampus_chat.models import ChatPushSubscription as S; "
+            "print(S.objects.count())",
+        )
+        assert stored.strip().splitlines()[-1] == "0"
+        assert errors == []
+    finally:
+        context.close()

@@ -8,7 +8,7 @@
  * Config (web/page_config.py): `pushEnabled`, `pushPublicKey` (the VAPID key, the
  * applicationServerKey), `pushSubscriptionsUrl` (the REST endpoint) and `serviceWorkerUrl`
  * (at the chat's prefix, so the worker's scope is the chat's pages). The CSRF token is
- * the one of the button's form, or of any form of the page.
+ * the one of the button's form, of any form of the page, or Django's `csrftoken` cookie.
  *
  * Once a session, a browser already subscribed sends its subscription again (no prompt):
  * the server learns a renewed subscription, and a browser someone else signed in to
@@ -31,10 +31,17 @@ export function supported() {
   );
 }
 
+/* The CSRF token: of the button's form, of any form of the page, else Django's cookie. */
 function csrfToken(element) {
   const form = element && element.closest ? element.closest("form") : null;
-  const field = $("input[name=csrfmiddlewaretoken]", form || document);
-  return field ? field.value : "";
+  const field = (form && $("input[name=csrfmiddlewaretoken]", form)) || $("input[name=csrfmiddlewaretoken]");
+  if (field) {
+    return field.value;
+  }
+  const cookie = document.cookie.split("; ").find(function (pair) {
+    return pair.startsWith("csrftoken=");
+  });
+  return cookie ? decodeURIComponent(cookie.slice("csrftoken=".length)) : "";
 }
 
 /* The VAPID public key (base64url) as the bytes PushManager.subscribe() takes. */
