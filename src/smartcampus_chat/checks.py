@@ -509,4 +509,3 @@ def check_web_push(
             )
         )
     return messages
-
