@@ -126,8 +126,17 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
         by_room[candidate.room_id].append(candidate)
     rows = []
     for notable in notables:
-        for candidate in by_room[notable.room.pk]:
-            if candidate.user_id == notable.author.pk:
+        found = by_room[notable.room.pk]
+        # A person marked who is not a member (a public room they can read without
+        # joining: the mention resolver only marks people who see the room) is notified
+        # at the room's default level.
+        members = {candidate.user_id for candidate in found}
+        outsiders = [
+            reads.Candidate(notable.room.pk, pk, "", None)
+            for pk in sorted(notable.mentioned - members)
+        ]
+        for candidate in [*found, *outsiders]:
+            if candidate.user_id == notable.author.pk or candidate.banned:
                 continue
             if rules.is_muted(candidate.muted_until, now):
                 continue
@@ -296,6 +305,19 @@ def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
     unread = ChatNotification.objects.filter(
         user=user, room=room, read_at__isnull=True, message__seq__lte=seq
     )
+    marked = list(unread.values_list("pk", flat=True))
+    if not marked:
+        return
+    ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    left = reads.unread_notification_count(user)
+    events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+
+
+def do_room_left(user: Any, room: ChatRoom) -> None:
+    """``user`` left or was removed from ``room``: its notifications are read (the bell
+    stops counting what they can no longer open; the list no longer shows them where the
+    policy says they do not see the room). In the caller's transaction."""
+    unread = ChatNotification.objects.filter(user=user, room=room, read_at__isnull=True)
     marked = list(unread.values_list("pk", flat=True))
     if not marked:
         return
