@@ -1,0 +1,1 @@
+"""Delivery of notifications off the request path: the worker and its channels."""
