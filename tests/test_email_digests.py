@@ -494,6 +494,9 @@ def test_a_digest_through_a_real_smtp_server(
         r"<(https://campus\.example\.edu/chat/unsubscribe/[^/>]+/)>", message["List-Unsubscribe"]
     )
     assert unsubscribe
+    # On one line as it is, not as RFC 2047 encoded words mail clients would not decode.
+    header_lines = received.raw.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert f"List-Unsubscribe: <{unsubscribe.group(1)}>".encode() in header_lines
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",))
     html = message.get_body(("html",))

@@ -13,6 +13,7 @@ people is the one place a person expects nobody else to read.
 
 from __future__ import annotations
 
+import email.policy
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,11 +60,28 @@ class DigestRoom:
     items: list[DigestItem] = field(default_factory=list)
 
 
+class DigestMessage(EmailMultiAlternatives):
+    """An e-mail whose header lines are folded at RFC 5322's 998 characters, not 78.
+
+    ``List-Unsubscribe`` holds one long URL with no space to fold at: under Python's
+    default e-mail policy it would be written as RFC 2047 encoded words, which mail clients
+    do not decode in that header (their unsubscribe button would get a broken URL). The
+    body's encoding is chosen before, with the usual 78. (Django 5.2 writes headers with
+    the ``compat32`` policy, which does not encode an ASCII value: left as it is.)
+    """
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        built = super().message(*args, **kwargs)
+        if isinstance(built.policy, email.policy.EmailPolicy):
+            built.policy = built.policy.clone(max_line_length=998)
+        return built
+
+
 @dataclass(frozen=True)
 class Digest:
     """A person's digest, ready to send: ``message``'s recipient is ``address``."""
 
-    message: EmailMultiAlternatives
+    message: DigestMessage
     address: str
 
 
@@ -113,7 +131,7 @@ def build_digest(rows: Sequence[Pending]) -> Digest:
         text = render_to_string(_TEMPLATES + "digest.txt", context)
         html = render_to_string(_TEMPLATES + "digest.html", context)
     address = email_address(user)
-    message = EmailMultiAlternatives(
+    message = DigestMessage(
         subject=subject,
         body=text,
         from_email=app_settings.NOTIFY_EMAIL_FROM or settings.DEFAULT_FROM_EMAIL,
