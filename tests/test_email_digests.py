@@ -348,7 +348,7 @@ def _digest_html(room: ChatRoom, actor: Any, reader: Any, text: str) -> str:
     )
     delivery = ChatNotificationDelivery(pk=1, notification=notification, channel="email")
     digest = email.build_digest([Pending(delivery, ChatPreferences(user=reader))])
-    return html_part(digest.message)
+    return html_part(digest)
 
 
 def test_payloads_through_the_real_path_reach_the_outbox_escaped(

@@ -77,14 +77,6 @@ class DigestMessage(EmailMultiAlternatives):
         return built
 
 
-@dataclass(frozen=True)
-class Digest:
-    """A person's digest, ready to send: ``message``'s recipient is ``address``."""
-
-    message: DigestMessage
-    address: str
-
-
 class NoSiteAddress(RuntimeError):
     """``NOTIFY_SITE_URL`` is not set: an e-mail's links need the site's address."""
 
@@ -121,7 +113,7 @@ def email_address(user: Any) -> str:
     return str(getattr(user, user.get_email_field_name(), "") or "").strip()
 
 
-def build_digest(rows: Sequence[Pending]) -> Digest:
+def build_digest(rows: Sequence[Pending]) -> DigestMessage:
     """The e-mail listing ``rows``, all of one person (at least one row)."""
     preferences = rows[0].preferences
     user = rows[0].delivery.notification.user
@@ -130,12 +122,11 @@ def build_digest(rows: Sequence[Pending]) -> Digest:
         subject = " ".join(render_to_string(_TEMPLATES + "digest_subject.txt", context).split())
         text = render_to_string(_TEMPLATES + "digest.txt", context)
         html = render_to_string(_TEMPLATES + "digest.html", context)
-    address = email_address(user)
     message = DigestMessage(
         subject=subject,
         body=text,
         from_email=app_settings.NOTIFY_EMAIL_FROM or settings.DEFAULT_FROM_EMAIL,
-        to=[address],
+        to=[email_address(user)],
         headers={
             # RFC 2369 and RFC 8058: the mail client's own "unsubscribe" button, one click.
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
@@ -146,7 +137,7 @@ def build_digest(rows: Sequence[Pending]) -> Digest:
         },
     )
     message.attach_alternative(html, "text/html")
-    return Digest(message, address)
+    return message
 
 
 def _context(

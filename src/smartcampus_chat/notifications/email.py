@@ -26,14 +26,9 @@ from django.core import mail
 from django.core.mail import EmailMessage
 
 from smartcampus_chat.notifications.channels import Outcome, Pending
-from smartcampus_chat.notifications.digest import (
-    Digest,
-    NoSiteAddress,
-    build_digest,
-    email_address,
-)
+from smartcampus_chat.notifications.digest import NoSiteAddress, build_digest, email_address
 
-logger = logging.getLogger("smartcampus_chat.notifications")
+logger = logging.getLogger(__name__)
 
 #: The SMTP answer of a server closing the connection ("421 Service not available").
 _CLOSING = 421
@@ -48,7 +43,7 @@ def deliver(batch: list[Pending]) -> dict[int, Outcome]:
     people: dict[int, list[Pending]] = {}
     for pending in batch:
         people.setdefault(pending.delivery.notification.user_id, []).append(pending)
-    digests: list[tuple[list[int], Digest]] = []
+    digests: list[tuple[list[int], EmailMessage]] = []
     for rows in people.values():
         ids = [row.delivery.pk for row in rows]
         if not email_address(rows[0].delivery.notification.user):
@@ -63,7 +58,7 @@ def deliver(batch: list[Pending]) -> dict[int, Outcome]:
     return outcomes
 
 
-def _send(digests: Sequence[tuple[list[int], Digest]], outcomes: dict[int, Outcome]) -> None:
+def _send(digests: Sequence[tuple[list[int], EmailMessage]], outcomes: dict[int, Outcome]) -> None:
     """Send each digest on one connection; a lost connection leaves the rest to retry."""
     try:
         connection = _connection()
@@ -75,7 +70,7 @@ def _send(digests: Sequence[tuple[list[int], Digest]], outcomes: dict[int, Outco
         return
     try:
         for index, (ids, digest) in enumerate(digests):
-            outcome, connection_lost = _send_one(connection, digest.message)
+            outcome, connection_lost = _send_one(connection, digest)
             _record(outcomes, ids, outcome)
             if connection_lost:
                 for rest, _digest in digests[index + 1 :]:
