@@ -1,5 +1,4 @@
-"""What the worker hands a channel, and what the channel answers (the contract of
-``deliver`` in each channel module: ``webpush``, ``email``)."""
+"""What a delivery channel is given and answers (Web Push, e-mail)."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ from smartcampus_chat.models import ChatNotificationDelivery, ChatPreferences
 
 @dataclass(frozen=True)
 class Pending:
-    """One claimed delivery, everything loaded (no query needed): ``delivery.notification``
-    with its ``message``, ``room``, ``actor`` and ``user``."""
+    """One claimed delivery, with everything a channel reads loaded (no query needed):
+    ``delivery.notification`` and its ``message``, ``room``, ``actor`` and ``user``."""
 
     delivery: ChatNotificationDelivery
     preferences: ChatPreferences
@@ -21,9 +20,12 @@ class Pending:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of a delivery. ``retry``: not delivered, try again later (with backoff,
+    until ``NOTIFY_MAX_ATTEMPTS``); ``failed``: not delivered, never tried again."""
+
     state: Literal["sent", "skipped", "failed", "retry"]
     detail: str = ""
 
 
-#: A channel's ``deliver``: outcomes by delivery id.
+#: A channel: delivers a batch, answers an outcome by delivery id (a missing id: failed).
 Deliver = Callable[[list[Pending]], dict[int, Outcome]]

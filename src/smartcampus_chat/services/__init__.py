@@ -62,6 +62,11 @@ from smartcampus_chat.services.messages import (
     do_restore_message,
     get_message_for,
 )
+from smartcampus_chat.services.notifications import (
+    check_mark_notifications_read,
+    check_set_room_notifications,
+    room_notifications,
+)
 from smartcampus_chat.services.pins import check_pin, do_pin
 from smartcampus_chat.services.preferences import (
     check_set_preferences,
@@ -93,6 +98,7 @@ __all__ = [
     "check_edit_message",
     "check_join_room",
     "check_leave_room",
+    "check_mark_notifications_read",
     "check_mark_read",
     "check_open_private",
     "check_pin",
@@ -103,6 +109,7 @@ __all__ = [
     "check_send_message",
     "check_send_with_files",
     "check_set_preferences",
+    "check_set_room_notifications",
     "check_unsubscribe",
     "check_unsubscribe_token",
     "check_update_room",
@@ -143,5 +150,6 @@ __all__ = [
     "remove",
     "room_access",
     "room_for_course",
+    "room_notifications",
     "sync_course_rooms",
 ]
