@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail, signing
 from django.test import Client
+from django.utils import timezone as django_timezone
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.domain.unsubscribe import unsubscribe_token
@@ -27,7 +28,7 @@ from smartcampus_chat.models import (
     ChatRoom,
     NotificationKind,
 )
-from smartcampus_chat.notifications import email
+from smartcampus_chat.notifications import deliver_due, email
 from smartcampus_chat.notifications.channels import Outcome, Pending
 from tests.smtp_server import SmtpServer, free_port
 from tests.xss_corpus import PAYLOADS
@@ -35,6 +36,7 @@ from tests.xss_corpus import PAYLOADS
 SITE = "https://campus.example.edu"
 FROM = "SmartCampus chat <chat@campus.example.edu>"
 WHEN = datetime(2026, 12, 7, 8, 30, tzinfo=timezone.utc)
+now = django_timezone.now
 
 pytestmark = pytest.mark.django_db
 
@@ -341,7 +343,7 @@ def _digest_html(room: ChatRoom, actor: Any, reader: Any, text: str) -> str:
     actor.first_name = text
     room = ChatRoom(pk=room.pk, slug=room.slug, name=text, room_type="public")
     message = ChatMessage(
-        pk=10**6, room=room, sender=actor, content=text, content_html=render(text)
+        pk=10**6, seq=1, room=room, sender=actor, content=text, content_html=render(text)
     )
     notification = ChatNotification(
         pk=1, user=reader, kind="mention", room=room, message=message, actor=actor, created_at=WHEN
@@ -558,3 +560,132 @@ def test_smtp_down_is_retried_and_nothing_is_lost(
     assert body is not None
     assert "news 0" in body.get_content()
     assert "news 1" in body.get_content()
+
+
+# --- End to end: the notify step, the worker, the e-mail ----------------------------------
+
+#: Past the default digest delay (NOTIFY_DIGEST_DELAY, 30 minutes).
+LATER = timedelta(minutes=31)
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks: Any) -> Callable[[Any, ChatRoom, str], ChatMessage]:
+    """Send as a door does: the notify step runs after the commit, writing the rows."""
+
+    def send(user: Any, room: ChatRoom, content: str) -> ChatMessage:
+        with django_capture_on_commit_callbacks(execute=True):
+            return say(user, room, content)
+
+    return send
+
+
+def email_delivery(user: Any, message: ChatMessage) -> ChatNotificationDelivery:
+    return ChatNotificationDelivery.objects.get(
+        notification__user=user, notification__message=message, channel="email"
+    )
+
+
+def test_the_worker_mails_exactly_the_unread_mentions(
+    room: ChatRoom, alice: Any, bob: Any, reader: Any, send: Callable[..., ChatMessage]
+) -> None:
+    first = send(bob, room, "@dana first unread")
+    second = send(alice, room, "@dana second unread")
+    read = send(bob, room, "@dana this one I read in the bell")
+    noisy = services.do_create_room(alice, name="Noisy room", room_type="public")
+    services.do_join_room(reader, noisy)
+    muted = send(alice, noisy, "@dana muted chatter")
+    # Meanwhile: one read in the notification centre, the other room muted for a day.
+    services.check_mark_notifications_read(reader, [email_delivery(reader, read).notification_id])
+    noisy, access = services.get_room_for(reader, noisy.slug)
+    services.check_set_room_notifications(
+        reader, noisy, access, level="", muted_until=now() + timedelta(days=1)
+    )
+    assert deliver_due(now=now() + timedelta(minutes=5)) == 0  # not due yet
+    assert mail.outbox == []
+
+    assert deliver_due(now=now() + LATER) == 4
+
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["dana@campus.example.edu"]
+    assert sent.subject == "2 unread messages on SmartCampus"
+    for part in (sent.body, html_part(sent)):
+        assert "first unread" in part
+        assert "second unread" in part
+        assert "in the bell" not in part
+        assert "muted chatter" not in part
+    states = {
+        message.pk: (email_delivery(reader, message).state, email_delivery(reader, message).detail)
+        for message in (first, second, read, muted)
+    }
+    assert states == {
+        first.pk: ("sent", ""),
+        second.pk: ("sent", ""),
+        read.pk: ("skipped", "read"),
+        muted.pk: ("skipped", "room muted"),
+    }
+    # Each goes once: nothing more to send.
+    assert deliver_due(now=now() + 2 * LATER) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_french_reader_through_the_worker(
+    room: ChatRoom, bob: Any, reader: Any, send: Callable[..., ChatMessage]
+) -> None:
+    services.check_set_preferences(reader, language="fr", time_zone="America/Montreal")
+    send(bob, room, "@dana salut")
+    deliver_due(now=now() + LATER)
+    [sent] = mail.outbox
+    assert sent.subject == "1 message non lu sur SmartCampus"
+    assert "Bob vous a mentionné" in sent.body
+    assert "(EST)" in sent.body
+
+
+def test_after_unsubscribing_no_digest_is_sent(
+    room: ChatRoom, bob: Any, reader: Any, send: Callable[..., ChatMessage]
+) -> None:
+    send(bob, room, "@dana first digest")
+    deliver_due(now=now() + LATER)
+    [first] = mail.outbox
+    waiting = send(bob, room, "@dana written before unsubscribing, due after")
+    response = Client(enforce_csrf_checks=True).post(
+        unsubscribe_path(first),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    after = send(bob, room, "@dana written after unsubscribing")
+
+    deliver_due(now=now() + LATER)
+
+    assert len(mail.outbox) == 1
+    assert email_delivery(reader, waiting).state == "skipped"
+    assert email_delivery(reader, waiting).detail == "turned off"
+    assert not ChatNotificationDelivery.objects.filter(
+        notification__message=after, channel="email"
+    ).exists()
+    # Still in the notification centre: only the e-mails stopped.
+    assert ChatNotification.objects.filter(user=reader, message=after, read_at=None).exists()
+
+
+def test_smtp_down_the_worker_retries_and_sends_when_it_is_back(
+    settings: Any, room: ChatRoom, bob: Any, reader: Any, send: Callable[..., ChatMessage]
+) -> None:
+    port = free_port()
+    use_smtp(settings, port)
+    message = send(bob, room, "@dana while the mail server is down")
+    deliver_due(now=now() + LATER)
+    delivery = email_delivery(reader, message)
+    assert delivery.state == "pending"
+    assert delivery.attempts == 1
+    assert "ConnectionRefusedError" in delivery.detail
+    assert delivery.due_at > now()  # backing off
+
+    with SmtpServer(port) as server:
+        deliver_due(now=now() + LATER + timedelta(minutes=1))
+        [received] = server.received
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("sent", 2)
+    body = received.message.get_body(("plain",))
+    assert body is not None
+    assert "while the mail server is down" in body.get_content()

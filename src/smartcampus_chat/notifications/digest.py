@@ -4,17 +4,17 @@ Everything is read from the claimed rows (:class:`~.channels.Pending`: the notif
 with its message, room, actor and person already loaded): building a digest runs no query.
 It is rendered in the person's language and dated in their time zone.
 
-What a digest shows of a message: its text (at most :data:`EXCERPT_CHARS` characters of
-plain text), except in a private conversation when the person has not chosen to see
-private content in notifications (``push_private_content``, the rule of Web Push too):
-an e-mail sits on mail servers the site does not control, and a conversation between two
+What a digest shows of a message: the notification's excerpt (its first 140 characters of
+plain text, as in the notification centre), except in a private conversation when the
+person has not chosen to see private content in notifications (``push_private_content``,
+:func:`~smartcampus_chat.domain.notifications.shows_content`, the rule of Web Push too): an
+e-mail sits on mail servers the site does not control, and a conversation between two
 people is the one place a person expects nobody else to read.
 """
 
 from __future__ import annotations
 
 import email.policy
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -29,15 +29,12 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.names import room_title
+from smartcampus_chat.domain.notifications import language_of, shows_content, zone_of
 from smartcampus_chat.domain.unsubscribe import unsubscribe_token
 from smartcampus_chat.identity import display_name
-from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatNotification, ChatPreferences, NotificationKind
 from smartcampus_chat.notifications.channels import Pending
-from smartcampus_chat.protocol.render import visible_html
-
-#: Characters of a message's text in a digest (the notification excerpt's length).
-EXCERPT_CHARS = 140
+from smartcampus_chat.protocol.render import notification_data
 
 _TEMPLATES = "smartcampus_chat/email/"
 
@@ -95,19 +92,6 @@ def unsubscribe_url(user_id: int) -> str:
     return site_url(reverse("smartcampus_chat:unsubscribe", args=[token]))
 
 
-def language_of(preferences: ChatPreferences) -> str:
-    """The language of ``preferences``' person: their choice, else the site's."""
-    return preferences.language or settings.LANGUAGE_CODE
-
-
-def time_zone_of(preferences: ChatPreferences) -> tzinfo:
-    """``preferences``' time zone, else the site's (a zone since removed: the site's)."""
-    try:
-        return zoneinfo.ZoneInfo(preferences.time_zone or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
 def email_address(user: Any) -> str:
     """``user``'s e-mail address ("" when they have none)."""
     return str(getattr(user, user.get_email_field_name(), "") or "").strip()
@@ -143,7 +127,7 @@ def build_digest(rows: Sequence[Pending]) -> DigestMessage:
 def _context(
     user: Any, preferences: ChatPreferences, notifications: list[ChatNotification]
 ) -> dict[str, Any]:
-    zone = time_zone_of(preferences)
+    zone = zone_of(preferences)
     people = {n.actor.pk: n.actor for n in notifications if n.actor is not None}
     rooms: dict[int, DigestRoom] = {}
     for notification in sorted(notifications, key=lambda n: (n.created_at, n.pk)):
@@ -165,24 +149,16 @@ def _context(
 
 
 def _item(notification: ChatNotification, preferences: ChatPreferences, zone: tzinfo) -> DigestItem:
-    message = notification.message
-    room = notification.room
-    hidden = room.is_private and not preferences.push_private_content
-    html = visible_html(message)
-    excerpt = "" if hidden or html is None else _excerpt(html)
+    data = notification_data(notification, room_name=notification.room.name)
+    hidden = not shows_content(preferences, notification.room.room_type)
     when: datetime = timezone.localtime(notification.created_at, zone)
     return DigestItem(
         headline=_headline(notification),
         when=f"{formats.date_format(when, 'DATETIME_FORMAT')} ({when.tzname()})",
-        excerpt=excerpt,
+        excerpt="" if hidden else data.excerpt,
         hidden=hidden,
-        url=site_url(f"{room.get_absolute_url()}?message={message.pk}"),
+        url=site_url(data.url),
     )
-
-
-def _excerpt(html: str) -> str:
-    text = " ".join(plain_text(html).split())
-    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
 
 
 def _headline(notification: ChatNotification) -> str:
