@@ -689,3 +689,52 @@ def test_smtp_down_the_worker_retries_and_sends_when_it_is_back(
     body = received.message.get_body(("plain",))
     assert body is not None
     assert "while the mail server is down" in body.get_content()
+
+
+# --- Through django-anymail (an e-mail provider's API) -------------------------------------
+
+
+@pytest.fixture
+def provider(settings: Any) -> None:
+    """The default mailer is an anymail backend (tests/anymail_provider.py)."""
+    backend = "tests.anymail_provider.ProviderBackend"
+    if hasattr(mail, "mailers"):
+        settings.MAILERS = {"default": {"BACKEND": backend}}
+    else:
+        settings.EMAIL_BACKEND = backend
+
+
+def test_through_anymail(
+    provider: None,
+    settings: Any,
+    room: ChatRoom,
+    bob: Any,
+    reader: Any,
+    make_user: Callable[..., Any],
+) -> None:
+    rejected = make_user("rej", email="rejected@campus.example.edu")
+    outage = make_user("out", email="outage@campus.example.edu")
+    for user in (rejected, outage):
+        services.do_join_room(user, room)
+    message = say(bob, room, "@dana @rej @out hello")
+    to_reader, to_rejected, to_outage = (notify(u, message) for u in (reader, rejected, outage))
+
+    outcomes = email.deliver(pending(to_reader, to_rejected, to_outage))
+
+    assert outcomes[to_reader.pk] == Outcome("sent")
+    assert outcomes[to_rejected.pk].state == "failed"
+    assert "AnymailRecipientsRefused" in outcomes[to_rejected.pk].detail
+    assert outcomes[to_outage.pk].state == "retry"
+    assert "503" in outcomes[to_outage.pk].detail
+    sent = next(m for m in mail.outbox if m.to == ["dana@campus.example.edu"])
+    params = sent.anymail_test_params  # type: ignore[attr-defined]
+    assert params["extra_headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert params["extra_headers"]["List-Unsubscribe"].startswith(f"<{SITE}/chat/unsubscribe/")
+    assert params["subject"] == "1 unread message on SmartCampus"
+    assert "hello" in params["text_body"]
+    assert "hello" in params["html_body"]
+
+    # Told to keep refused recipients quiet, anymail marks them instead of raising.
+    settings.ANYMAIL = {"IGNORE_RECIPIENT_STATUS": True}
+    outcome = email.deliver(pending(to_rejected))[to_rejected.pk]
+    assert outcome == Outcome("failed", "refused by the e-mail provider")
