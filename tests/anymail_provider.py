@@ -14,7 +14,7 @@ from anymail.message import AnymailRecipientStatus
 
 class ProviderBackend(EmailBackend):
     def post_to_esp(self, payload: Any, message: Any) -> Any:
-        response = super().post_to_esp(payload, message)
+        super().post_to_esp(payload, message)  # kept in mail.outbox, with its parameters
         if any(address.startswith("outage@") for address in payload.recipient_emails):
             raise AnymailAPIError("503 Service Unavailable: try again later")
         return {
