@@ -403,6 +403,8 @@ def test_the_page_asks_first_and_a_get_changes_nothing(
     assert 'method="post"' in content
     assert page["Cache-Control"].startswith("max-age=0")
     assert "Content-Security-Policy" in page
+    assert client.head(path).status_code == 200  # link checkers
+    assert client.put(path).status_code == 405
     assert queries.preferences_of(reader).email_digests is None
     assert not ChatPreferences.objects.filter(user=reader).exists()
     # The page's own button: a form POST, no CSRF token either.

@@ -1,6 +1,6 @@
 """The unsubscribe link of the e-mail digests: no login, one click (RFC 8058).
 
-GET shows a confirmation with a button and changes nothing: mail scanners and link
+GET (and HEAD) shows a confirmation with a button and changes nothing: mail scanners and link
 previews follow links. POST turns the digests off: the page's button, and the mail
 client's own one-click POST (``List-Unsubscribe=One-Click`` in the body, no session, no
 CSRF token). That is why this view alone is exempt from CSRF: the signed token in the URL
@@ -24,7 +24,7 @@ from smartcampus_chat.web.views.common import error_response, page_context
 @csrf_exempt
 @security_headers
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         if request.method == "POST":
