@@ -45,8 +45,9 @@ class DigestItem:
 
     headline: str  # "Bob mentioned you"
     when: str  # in the person's time zone and language
-    excerpt: str  # "" when hidden (see ``hidden``) or the message was deleted
+    excerpt: str  # "" when hidden, deleted, or a message of files only
     hidden: bool  # private content kept out of the e-mail
+    deleted: bool  # the message was deleted meanwhile
     url: str  # absolute: the message in its room
 
 
@@ -157,13 +158,14 @@ def _item(notification: ChatNotification, preferences: ChatPreferences, zone: tz
         when=f"{formats.date_format(when, 'DATETIME_FORMAT')} ({when.tzname()})",
         excerpt="" if hidden else data.excerpt,
         hidden=hidden,
+        deleted=notification.message.is_deleted,
         url=site_url(data.url),
     )
 
 
 def _headline(notification: ChatNotification) -> str:
     actor = notification.actor
-    name = display_name(actor) if actor is not None else _(app_settings.SITE_NAME)
+    name = display_name(actor) if actor is not None else _("Deleted user")
     kind = notification.kind
     if kind == NotificationKind.MENTION:
         return _("%(name)s mentioned you") % {"name": name}
