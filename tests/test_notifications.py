@@ -639,3 +639,21 @@ def test_the_admin_shows_the_notification_log_read_only(
     assert (
         admin_client.get(reverse("admin:smartcampus_chat_chatnotification_add")).status_code == 403
     )
+
+
+def test_a_muted_room_is_marked_and_left_out_of_the_unread_total(
+    alice: Any, bob: Any, public_room: ChatRoom, make_user: Any
+) -> None:
+    from smartcampus_chat.queries.sidebar import sidebar
+
+    other = services.do_create_room(bob, name="Other", room_type="public")
+    for room in (public_room, other):
+        services.do_join_room(bob, room)
+        services.do_join_room(alice, room)
+        services.check_send_message(bob, room, "news")
+    _membership(alice, other).update(muted_until=later(60))
+    rooms = {r["slug"]: r for r in logged_in(alice).get(api("room-list")).json()["results"]}
+    assert (rooms[other.slug]["muted"], rooms[public_room.slug]["muted"]) == (True, False)
+    assert (rooms[other.slug]["unread"], sidebar(alice).unread) == (1, 1)
+    _membership(alice, other).update(muted_until=later(-1))  # the mute ran out
+    assert sidebar(alice).unread == 2

@@ -410,7 +410,7 @@ class DeliveryInline(admin.TabularInline):
     model = ChatNotificationDelivery
     extra = 0
     fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
-    readonly_fields = fields
+    readonly_fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -428,7 +428,7 @@ class ChatNotificationAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "room", "actor"]
     date_hierarchy = "created_at"
     fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
-    readonly_fields = fields
+    readonly_fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
     inlines = [DeliveryInline]
 
 
@@ -440,5 +440,13 @@ class ChatNotificationDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["channel", "state"]
     search_fields = ["notification__user__username", "detail"]
     list_select_related = ["notification"]
-    fields = list_display
-    readonly_fields = fields
+    fields = ["notification", "channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    readonly_fields = [
+        "notification",
+        "channel",
+        "state",
+        "attempts",
+        "due_at",
+        "sent_at",
+        "detail",
+    ]

@@ -33,7 +33,8 @@ def readable_rooms(user: Any) -> QuerySet[ChatRoom]:
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     """Rooms the user joined and may still see, annotated for the room list.
 
-    Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
+    Annotations: ``my_last_read_seq``, ``my_muted_until`` (notifications muted until
+    then), ``unread`` (others' undeleted messages after the read
     marker), ``mentions`` (those of them that mention the user or everyone),
     ``last_message_id``; newest activity first. ``search`` filters by name.
     """
@@ -56,6 +57,7 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
         rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(
         my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
+        my_muted_until=Subquery(membership.values("muted_until")[:1]),
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
         mentions=Coalesce(Subquery(mentions, output_field=IntegerField()), Value(0)),
         last_message_id=Subquery(last_message),

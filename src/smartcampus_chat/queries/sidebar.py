@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
+
 from smartcampus_chat.domain import names
+from smartcampus_chat.domain.notifications import is_muted
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
@@ -28,10 +31,11 @@ class Sidebar:
     """The user's rooms, each annotated by :func:`my_rooms` plus ``last_message``,
     ``last_preview`` (what the user may read of it), ``title`` (what the user calls it:
     :func:`~smartcampus_chat.domain.names.room_title`) and, on direct messages, ``peer``
-    (the other participant, with ``is_online``; None when they left)."""
+    (the other participant, with ``is_online``; None when they left), and ``muted``
+    (notifications muted for now: the list shows it dimmed)."""
 
     sections: list[SidebarSection]
-    #: Rooms listed, and their unread messages in all.
+    #: Rooms listed, and their unread messages in all (muted rooms not counted).
     count: int
     unread: int
 
@@ -69,14 +73,17 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         )
         peers = {row.room_id: row for row in rows}
     people = {row.user_id: row.user for row in peers.values()}
+    now = timezone.now()
     for room in rooms:
         room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
         room.last_preview = None if message is None else preview_text(message)  # type: ignore[attr-defined]
         room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
+        room.muted = is_muted(room.my_muted_until, now)  # type: ignore[attr-defined]
     sections = [
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])
         for kind in SECTION_ORDER
     ]
-    return Sidebar(sections, len(rooms), sum(getattr(room, "unread", 0) for room in rooms))
+    unread = sum(getattr(room, "unread", 0) for room in rooms if not getattr(room, "muted", False))
+    return Sidebar(sections, len(rooms), unread)
