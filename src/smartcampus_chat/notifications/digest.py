@@ -14,7 +14,6 @@ people is the one place a person expects nobody else to read.
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -61,17 +60,16 @@ class DigestRoom:
 class DigestMessage(EmailMultiAlternatives):
     """An e-mail whose header lines are folded at RFC 5322's 998 characters, not 78.
 
-    ``List-Unsubscribe`` holds one long URL with no space to fold at: under Python's
-    default e-mail policy it would be written as RFC 2047 encoded words, which mail clients
-    do not decode in that header (their unsubscribe button would get a broken URL). The
-    body's encoding is chosen before, with the usual 78. (Django 5.2 writes headers with
-    the ``compat32`` policy, which does not encode an ASCII value: left as it is.)
+    ``List-Unsubscribe`` holds one long URL with no space to fold at. Python's default
+    e-mail policy (Django 6.0 and later) would write it as RFC 2047 encoded words, which
+    mail clients do not decode in that header (their unsubscribe button would get a broken
+    URL); the ``compat32`` policy (Django 5.2) would move it to a continuation line. The
+    body's encoding is chosen before, with the usual 78.
     """
 
     def message(self, *args: Any, **kwargs: Any) -> Any:
         built = super().message(*args, **kwargs)
-        if isinstance(built.policy, email.policy.EmailPolicy):
-            built.policy = built.policy.clone(max_line_length=998)
+        built.policy = built.policy.clone(max_line_length=998)
         return built
 
 
