@@ -6,6 +6,7 @@ from django.urls import include, path, register_converter
 
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.web import health, views
+from smartcampus_chat.web.views.push import service_worker
 
 
 class ObjectIdConverter:
@@ -72,6 +73,8 @@ urlpatterns = [
         name="link_preview_image",
     ),
     path("health/", health.health, name="health"),
+    # Web Push's service worker: at the prefix, so that its scope is the chat's pages.
+    path("service-worker.js", service_worker, name="service_worker"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),
 ]
