@@ -36,6 +36,8 @@ urlpatterns = [
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
     path("search/", views.message_search, name="search"),
+    # The e-mail digests' one-click unsubscribe link (signed, no login: RFC 8058).
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
