@@ -35,6 +35,8 @@ urlpatterns = [
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
     path("search/", views.message_search, name="search"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
@@ -42,6 +44,11 @@ urlpatterns = [
     path("room/<slug:slug>/read/", views.room_read, name="room_read"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path("room/<slug:slug>/files/", views.room_files, name="room_files"),
+    path(
+        "room/<slug:slug>/notifications/",
+        views.room_notifications,
+        name="room_notifications",
+    ),
     path(
         "room/<slug:slug>/members/<chat_id:user_id>/remove/",
         views.member_remove,

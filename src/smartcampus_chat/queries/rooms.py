@@ -35,7 +35,8 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
 
     Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
     marker), ``mentions`` (those of them that mention the user or everyone),
-    ``last_message_id``; newest activity first. ``search`` filters by name.
+    ``last_message_id``, ``my_muted_until`` (the user muted the room until then);
+    newest activity first. ``search`` filters by name.
     """
     membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
     # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room
@@ -56,6 +57,7 @@ def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
         rooms = rooms.filter(name__icontains=search)
     return rooms.annotate(
         my_last_read_seq=Subquery(membership.values("last_read_seq")[:1]),
+        my_muted_until=Subquery(membership.values("muted_until")[:1]),
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
         mentions=Coalesce(Subquery(mentions, output_field=IntegerField()), Value(0)),
         last_message_id=Subquery(last_message),

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
+from smartcampus_chat.queries.notifications import unread_notification_count
 from smartcampus_chat.queries.rooms import last_messages, my_rooms
 
 #: Section order of the sidebar: course rooms, groups, public rooms, direct messages.
@@ -27,13 +32,16 @@ class SidebarSection:
 class Sidebar:
     """The user's rooms, each annotated by :func:`my_rooms` plus ``last_message``,
     ``last_preview`` (what the user may read of it), ``title`` (what the user calls it:
-    :func:`~smartcampus_chat.domain.names.room_title`) and, on direct messages, ``peer``
-    (the other participant, with ``is_online``; None when they left)."""
+    :func:`~smartcampus_chat.domain.names.room_title`), ``muted_until`` (set while the
+    user muted it: the list shows it dimmed, the tab's count leaves it out) and, on direct
+    messages, ``peer`` (the other participant, with ``is_online``; None when they left)."""
 
     sections: list[SidebarSection]
     #: Rooms listed, and their unread messages in all.
     count: int
     unread: int
+    #: The bell's count: unread notifications (None: the site turned them off).
+    notifications_unread: int | None = None
 
 
 #: Before the file names of a message sent without text, in its preview.
@@ -54,9 +62,17 @@ def preview_text(message: ChatMessage) -> str | None:
     return FILES_MARK + ", ".join(names) if names else text
 
 
+def muted_until(room: ChatRoom, now: datetime) -> datetime | None:
+    """When the user's mute of ``room`` ends (annotated by :func:`my_rooms`), None when it
+    is not muted now."""
+    until: datetime | None = getattr(room, "my_muted_until", None)
+    return until if until is not None and until > now else None
+
+
 def sidebar(user: Any, search: str = "") -> Sidebar:
-    """Three queries: the rooms, their last messages, the peers of direct messages (the
-    third is skipped when the user has none)."""
+    """Four queries: the rooms, their last messages, the peers of direct messages (skipped
+    when the user has none), the unread notifications (skipped when the site turned them
+    off)."""
     rooms = list(my_rooms(user, search))
     last = last_messages(rooms)
     private_ids = [room.pk for room in rooms if room.room_type == RoomType.PRIVATE]
@@ -69,7 +85,9 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         )
         peers = {row.room_id: row for row in rows}
     people = {row.user_id: row.user for row in peers.values()}
+    now = timezone.now()
     for room in rooms:
+        room.muted_until = muted_until(room, now)  # type: ignore[attr-defined]
         room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
@@ -79,4 +97,9 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])
         for kind in SECTION_ORDER
     ]
-    return Sidebar(sections, len(rooms), sum(getattr(room, "unread", 0) for room in rooms))
+    return Sidebar(
+        sections,
+        len(rooms),
+        sum(getattr(room, "unread", 0) for room in rooms),
+        unread_notification_count(user) if app_settings.NOTIFICATIONS else None,
+    )
