@@ -71,7 +71,7 @@ function ago(iso) {
       return format.format(Math.round(seconds / size), unit);
     }
   }
-  return format.format(Math.round(seconds / 60), "minute");
+  return format.format(0, "second"); // "now"
 }
 
 /** What a notification is, in words ("Mention", "Reply"...). */
@@ -206,8 +206,24 @@ function isOpen() {
   return !!panel && !panel.hidden;
 }
 
+/* The sidebar above the main pane while the panel is open (the panel is inside it). */
+function lift(above) {
+  const sidebar = wrap.closest("nav") || wrap;
+  sidebar.classList.toggle("scc-notify-above", above);
+}
+
+/* Under the bell, inside the window. */
+function place() {
+  const bounds = bell.getBoundingClientRect();
+  const width = panel.offsetWidth;
+  panel.style.top = Math.round(bounds.bottom + 4) + "px";
+  panel.style.left = Math.round(Math.max(8, Math.min(bounds.left, window.innerWidth - width - 8))) + "px";
+}
+
 function open() {
   panel.hidden = false;
+  lift(true);
+  place();
   bell.setAttribute("aria-expanded", "true");
   panel.focus();
   load(null);
@@ -218,6 +234,7 @@ function close(giveFocus) {
     return;
   }
   panel.hidden = true;
+  lift(false);
   bell.setAttribute("aria-expanded", "false");
   if (giveFocus) {
     bell.focus();
@@ -250,7 +267,7 @@ export function onRead(frame) {
 }
 
 export function init() {
-  if (!settings || !bell || !panel || !window.fetch) {
+  if (!settings || !settings.listUrl || !settings.readUrl || !bell || !panel || !window.fetch) {
     return; // the bell stays a link to the notifications page
   }
   bell.hidden = false;
@@ -292,6 +309,11 @@ export function init() {
   document.addEventListener("click", function (event) {
     if (isOpen() && !wrap.contains(event.target)) {
       close(false);
+    }
+  });
+  window.addEventListener("resize", function () {
+    if (isOpen()) {
+      place();
     }
   });
   // A socket opened again after a loss: what arrived meanwhile is counted (the panel, if
