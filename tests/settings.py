@@ -78,4 +78,6 @@ SMARTCAMPUS_CHAT = {
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
     # Throttling is tested on its own (tests/test_api.py); other tests must not hit it.
     "API_THROTTLE_RATES": {"read": None, "write": None},
+    # Deliveries are run by the tests themselves (notifications.deliver_due), not a thread.
+    "NOTIFY_WORKER": None,
 }

@@ -12,3 +12,7 @@ class SmartcampusChatConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effects: system checks and signal receivers.
         from smartcampus_chat import checks, receivers  # noqa: F401
+        from smartcampus_chat.infra import jobs
+        from smartcampus_chat.notifications import worker
+
+        jobs.register(jobs.NOTIFICATIONS, worker.wake)

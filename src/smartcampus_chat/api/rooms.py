@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.api.base import SLUG, ChatAPIView, SearchFilter, document
+from smartcampus_chat.api.notifications import RoomNotificationActions
 from smartcampus_chat.api.pagination import LimitOffsetPage
 from smartcampus_chat.api.reads import ReadMarkerActions
 from smartcampus_chat.api.serializers.rooms import (
@@ -42,7 +43,7 @@ def room_detail(user: Any, room: ChatRoom, access: RoomAccess) -> dict[str, Any]
 
 
 @extend_schema(tags=["rooms"])
-class RoomViewSet(ChatAPIView, ReadMarkerActions, viewsets.GenericViewSet):
+class RoomViewSet(ChatAPIView, ReadMarkerActions, RoomNotificationActions, viewsets.GenericViewSet):
     lookup_field = "slug"
     # Any segment reaches the view, which answers the API's JSON 404 for a bad one.
     lookup_value_regex = r"[^/]+"

@@ -20,6 +20,7 @@ from smartcampus_chat.protocol.payloads import (
     AttachmentData,
     LinkPreviewData,
     MessageData,
+    NotificationData,
     ReactionData,
     ReplyData,
     RoomFileData,
@@ -228,3 +229,19 @@ class MessageSerializer(ProtocolSerializer):
             room_slug=self.context.get("room_slug"),
             show_deleted=bool(self.context.get("show_deleted_content")),
         )
+
+
+class NotificationSerializer(ProtocolSerializer):
+    """One notification: the protocol's ``NotificationData`` (the ``notification`` frame's)."""
+
+    shape = NotificationData
+    enum_components = {"kind": "NotificationKind"}
+    help_texts = {
+        "room_name": _("The room as I name it (a private room: the other person)."),
+        "excerpt": _("The message's text without formatting, cut; empty once deleted."),
+        "url": _("The message in its room."),
+    }
+
+    def render(self, instance: Any) -> BaseModel:
+        assert isinstance(instance, NotificationData)
+        return instance

@@ -19,6 +19,7 @@ from smartcampus_chat.api.docs import RedocView, SchemaView, SwaggerView
 from smartcampus_chat.api.members import MemberViewSet
 from smartcampus_chat.api.message_search import MessageSearchView
 from smartcampus_chat.api.messages import MessageViewSet
+from smartcampus_chat.api.notifications import NotificationListView, NotificationsReadView
 from smartcampus_chat.api.people import UserViewSet
 from smartcampus_chat.api.reads import PreferencesView, UnreadView
 from smartcampus_chat.api.rooms import PrivateRoomView, RoomViewSet
@@ -40,6 +41,8 @@ urlpatterns = [
     path("search/messages/", MessageSearchView.as_view(), name="api-search-messages"),
     path("unread/", UnreadView.as_view(), name="api-unread"),
     path("preferences/", PreferencesView.as_view(), name="api-preferences"),
+    path("notifications/", NotificationListView.as_view(), name="api-notification-list"),
+    path("notifications/read/", NotificationsReadView.as_view(), name="api-notifications-read"),
     path("private/", PrivateRoomView.as_view(), name="api-private"),
     path("ws-ticket/", TicketView.as_view(), name="api-ws-ticket"),
     path("schema/", SchemaView.as_view(), name="api-schema"),

@@ -20,6 +20,7 @@ from smartcampus_chat.conf import ChatSettings, app_settings
 from smartcampus_chat.protocol import registry
 from smartcampus_chat.protocol.payloads import (
     MessageData,
+    NotificationData,
     ParticipantData,
     RoomData,
     Schema,
@@ -163,6 +164,30 @@ class RoomRemoved(Schema):
 
 
 @server_frame()
+class NotificationFrame(Schema):
+    """A new notification for the user (docs/notifications.md). ``browser``: show it as a
+    system notification when the page is hidden (the person's choice, outside their quiet
+    hours)."""
+
+    type: Literal["notification"] = "notification"
+    notification: NotificationData
+    #: The user's unread notifications, this one included.
+    unread: int
+    browser: bool
+
+
+@server_frame()
+class NotificationsReadUpdate(Schema):
+    """Notifications were marked read (on any of the user's devices)."""
+
+    type: Literal["notifications.read"] = "notifications.read"
+    ids: list[int]
+    #: Every notification up to now was marked read.
+    all: bool
+    unread: int
+
+
+@server_frame()
 class UnreadUpdate(Schema):
     type: Literal["unread"] = "unread"
     room: str
@@ -267,6 +292,8 @@ ServerFrame = Annotated[
     | RoomAdded
     | RoomRemoved
     | UnreadUpdate
+    | NotificationFrame
+    | NotificationsReadUpdate
     | ReadReceipt
     | Ack
     | ErrorFrame
@@ -374,6 +401,15 @@ class ReadFrame(ClientFrame):
     type: Literal["read"]
     room: str | None = None
     seq: int = Field(ge=0, le=MAX_NUMBER)
+
+
+@client_frame("notifications", rechecks=False)  # the user's own rows: no room access
+class NotificationsReadFrame(ClientFrame):
+    """Mark notifications read: ``ids``, or ``all`` of them."""
+
+    type: Literal["notifications.read"]
+    ids: list[Annotated[int, Field(ge=1, le=MAX_NUMBER)]] = Field(default=[], max_length=500)
+    all: bool = False
 
 
 @client_frame("history")

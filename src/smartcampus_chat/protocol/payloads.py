@@ -181,3 +181,27 @@ class ParticipantData(Schema):
     role: str
     online: bool
     last_seen: datetime | None
+
+
+#: ``models.NotificationKind``'s values.
+NotificationKindName = Literal["mention", "reply", "private", "message"]
+
+
+class NotificationData(Schema):
+    """One notification as its person reads it (the notification centre, REST and the
+    ``notification`` frame)."""
+
+    id: int
+    kind: NotificationKindName
+    room: str
+    #: The room as the person names it (a private room: the other person).
+    room_name: str
+    message_id: int
+    seq: int
+    actor: UserRef | None
+    #: The message's plain text, cut at 140 characters; empty once it is deleted.
+    excerpt: str
+    created_at: datetime
+    read: bool
+    #: The message in its room (``?message=<id>``: the page scrolls to it).
+    url: str

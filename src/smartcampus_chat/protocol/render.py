@@ -12,6 +12,7 @@ from smartcampus_chat.models import (
     ChatAttachment,
     ChatLinkPreview,
     ChatMessage,
+    ChatNotification,
     ChatRoom,
     PreviewStatus,
 )
@@ -21,6 +22,8 @@ from smartcampus_chat.protocol.payloads import (
     LinkPreviewData,
     MessageData,
     MessageKindName,
+    NotificationData,
+    NotificationKindName,
     ReactionData,
     ReplyData,
     RoomData,
@@ -253,4 +256,39 @@ def search_hit_data(
         is_edited=message.is_edited,
         snippet_html=snippet_html,
         url=url,
+    )
+
+
+#: Characters of a message's text in a notification (``NotificationData.excerpt``).
+NOTIFICATION_EXCERPT_CHARS = 140
+
+
+def message_url(message: ChatMessage, room_slug: str) -> str:
+    """The page of ``message``'s room, scrolled to it."""
+    return reverse("smartcampus_chat:room", kwargs={"slug": room_slug}) + f"?message={message.pk}"
+
+
+def notification_data(
+    notification: ChatNotification, *, room_name: str, actor: UserRef | None = None
+) -> NotificationData:
+    """``notification`` as its person reads it; its message and room loaded. ``actor``:
+    the sender's :func:`user_ref` when the caller has it already."""
+    message, room = notification.message, notification.room
+    if actor is None and notification.actor is not None:
+        actor = user_ref(notification.actor)
+    text = "" if message.is_deleted else plain_text(message.content_html)
+    if len(text) > NOTIFICATION_EXCERPT_CHARS:
+        text = text[: NOTIFICATION_EXCERPT_CHARS - 1] + "…"
+    return NotificationData(
+        id=notification.pk,
+        kind=cast(NotificationKindName, notification.kind),
+        room=room.slug,
+        room_name=room_name,
+        message_id=message.pk,
+        seq=message.seq,
+        actor=actor,
+        excerpt=text,
+        created_at=notification.created_at,
+        read=notification.read_at is not None,
+        url=message_url(message, room.slug),
     )

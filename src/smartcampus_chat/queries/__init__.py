@@ -31,6 +31,13 @@ from smartcampus_chat.queries.message_search import (
     hit_payloads,
     search_messages,
 )
+from smartcampus_chat.queries.notifications import (
+    NotificationsPage,
+    NotificationText,
+    notification_texts,
+    notifications_of,
+    unread_notification_count,
+)
 from smartcampus_chat.queries.pages import (
     MemberRow,
     MessageRow,
@@ -93,6 +100,8 @@ __all__ = [
     "HistoryPage",
     "MemberRow",
     "MessageRow",
+    "NotificationText",
+    "NotificationsPage",
     "PeoplePage",
     "Receipt",
     "RoomCreateChoices",
@@ -123,6 +132,8 @@ __all__ = [
     "message_for",
     "message_in_room",
     "my_rooms",
+    "notification_texts",
+    "notifications_of",
     "participant_rows",
     "participants",
     "people_page",
@@ -155,6 +166,7 @@ __all__ = [
     "shows_deleted_content",
     "sidebar",
     "unread_mentions",
+    "unread_notification_count",
     "unread_summary",
     "visible_room_for_course",
     "with_titles",

@@ -193,6 +193,14 @@ def publish_many_to_rooms(frames: list[tuple[int, Schema]]) -> None:
         transaction.on_commit(lambda: _send_many(messages))
 
 
+def publish_many_to_users(frames: list[tuple[int, Schema]]) -> None:
+    """Publish ``(user_id, frame)``\\s, in order, once the current transaction commits, in
+    one callback (the notify step tells every recipient of an ``@everyone`` at once)."""
+    messages = [(user_group(user_id), layer_message(frame)) for user_id, frame in frames]
+    if messages:
+        transaction.on_commit(lambda: _send_many(messages))
+
+
 def publish(group: str, frame: Schema, **extra: Any) -> None:
     """Send ``frame`` to ``group`` once the current transaction (if any) commits."""
     message = layer_message(frame, **extra)

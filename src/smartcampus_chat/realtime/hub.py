@@ -53,6 +53,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.infra import jobs
 from smartcampus_chat.realtime.fanout import (
     PROBE_TYPE,
     FanOut,
@@ -110,6 +111,10 @@ class Hub(FanOut):
                 self.layer.new_channel(prefix="scchat.hub."), LAYER_CALL_TIMEOUT
             )
         if self.task is None or self.task.done():
+            if self.task is None:
+                # The process serves sockets: deliveries left due by an earlier run (a
+                # digest, a retry) are looked for now, not at the next notification.
+                jobs.wake(jobs.NOTIFICATIONS)
             self.last_rejoin = self.loop.time()
             self.task = self.loop.create_task(self._supervise())
 

@@ -62,6 +62,11 @@ from smartcampus_chat.services.messages import (
     do_restore_message,
     get_message_for,
 )
+from smartcampus_chat.services.notifications import (
+    check_mark_notifications_read,
+    check_set_room_notifications,
+    room_notifications,
+)
 from smartcampus_chat.services.pins import check_pin, do_pin
 from smartcampus_chat.services.preferences import (
     check_set_preferences,
@@ -92,6 +97,7 @@ __all__ = [
     "check_edit_message",
     "check_join_room",
     "check_leave_room",
+    "check_mark_notifications_read",
     "check_mark_read",
     "check_open_private",
     "check_pin",
@@ -102,6 +108,7 @@ __all__ = [
     "check_send_message",
     "check_send_with_files",
     "check_set_preferences",
+    "check_set_room_notifications",
     "check_update_room",
     "check_upload",
     "check_withdraw_upload",
@@ -140,5 +147,6 @@ __all__ = [
     "remove",
     "room_access",
     "room_for_course",
+    "room_notifications",
     "sync_course_rooms",
 ]

@@ -40,7 +40,7 @@ from smartcampus_chat.protocol.frames import MessageNew
 from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import attachments, link_previews, mentions, sql
+from smartcampus_chat.services import attachments, link_previews, mentions, notifications, sql
 from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
 from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
@@ -233,6 +233,19 @@ def _store(
             results[item.index] = SendResult(message, created=True, data=data)
         events.publish_many_to_rooms(frames)
         link_previews.do_plan([message for _, message in messages])
+        notifications.after_commit(
+            [
+                notifications.Notable(
+                    message,
+                    item.room,
+                    item.user,
+                    frozenset(mentions.mentioned_ids(item.mentionable)),
+                    item.mentionable.everyone,
+                )
+                for item, message in messages
+                if item.user is not None
+            ]
+        )
         if signals.message_sent.has_listeners(ChatMessage):
             for item, message in messages:
                 signals.send_on_commit(

@@ -22,6 +22,7 @@ from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import ChatError, MentionNotAllowed, TooManyMentions
 from smartcampus_chat.markup import NOBODY, Mentionable, MentionRefs
 from smartcampus_chat.models import ChatMention, ChatMessage, ChatRoom
+from smartcampus_chat.services import notifications
 
 
 def mentioned_ids(mentionable: Mentionable) -> set[int]:
@@ -107,7 +108,21 @@ def do_replace_mentions(message: ChatMessage, mentionable: Mentionable, author: 
             stale |= Q(user__isnull=True)
         ChatMention.objects.filter(message=message).filter(stale).delete()
     ChatMention.objects.bulk_create([ChatMention(message=message, user_id=pk) for pk in new])
-    _announce(message, author, {pk for pk in new if pk is not None}, everyone=None in new)
+    people = {pk for pk in new if pk is not None}
+    _announce(message, author, people, everyone=None in new)
+    if (people or None in new) and author is not None:
+        notifications.after_commit(
+            [
+                notifications.Notable(
+                    message,
+                    message.room,
+                    author,
+                    frozenset(people),
+                    everyone=None in new,
+                    only_mentions=True,
+                )
+            ]
+        )
     return {pk for pk in new | gone if pk is not None}
 
 

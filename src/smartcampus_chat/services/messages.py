@@ -31,7 +31,7 @@ from smartcampus_chat.protocol.frames import MessageDeleted, MessageEdited
 from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import mentions, reads
+from smartcampus_chat.services import mentions, notifications, reads
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
@@ -221,6 +221,7 @@ def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
             message.deleted_by = user
             message.event_seq = event_seq
             message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+            notifications.do_message_deleted(message)
             events.publish_to_room(message.room_id, MessageDeleted(message=message_data(message)))
             signals.send_on_commit(
                 signals.message_deleted, ChatMessage, message=message, room=message.room, user=user
@@ -243,6 +244,7 @@ def do_restore_message(message: ChatMessage) -> ChatMessage:
             message.deleted_by = None
             message.event_seq = event_seq
             message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
+            notifications.do_message_deleted(message)
             events.publish_to_room(message.room_id, MessageEdited(message=message_data(message)))
     except Unchanged:
         pass

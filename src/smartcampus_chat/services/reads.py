@@ -19,6 +19,7 @@ from smartcampus_chat.protocol.frames import ReadReceipt, UnreadUpdate
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events
 from smartcampus_chat.services.members import do_add_senders
+from smartcampus_chat.services.notifications import do_read_up_to
 
 
 def unread_count(user: Any, room: ChatRoom, last_read_seq: int) -> int:
@@ -79,6 +80,7 @@ def do_mark_read(user: Any, room: ChatRoom, seq: int) -> int:
         if not moved:
             return marker
         events.publish_to_user(user.pk, unread_frame(user, room, marker))
+        do_read_up_to(user, room, marker)
         audience = queries.receipt_audience(room, user)
         if audience:
             receipt = ReadReceipt(room=room.slug, user=user_ref(user), last_read_seq=marker)

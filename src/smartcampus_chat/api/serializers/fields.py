@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -63,3 +67,22 @@ class SettingsLengthMixin:
                     limit, message=field.error_messages["max_length"].format(max_length=limit)
                 )
             )
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "22:00"}
+)
+class WallClockTimeField(serializers.Field):
+    """A time of day on the person's own clock, ``"HH:MM"`` (no zone: it is read in their
+    time zone), ``datetime.time`` inside."""
+
+    default_error_messages = {"invalid": _('Must be a time of day such as "22:00".')}
+
+    def to_internal_value(self, data: Any) -> dt.time:
+        if not isinstance(data, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", data):
+            self.fail("invalid")
+        hours, minutes = data.split(":")
+        return dt.time(int(hours), int(minutes))
+
+    def to_representation(self, value: dt.time) -> str:
+        return value.strftime("%H:%M")

@@ -1,0 +1,204 @@
+"""Notifications: the notification centre's pages and counts, who the notify step
+considers, and what the worker needs to decide whether a delivery still goes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import names
+from smartcampus_chat.domain.notifications import shows_content
+from smartcampus_chat.models import (
+    ChatConnection,
+    ChatNotification,
+    ChatNotificationDelivery,
+    ChatParticipant,
+    ChatPreferences,
+    NotificationKind,
+)
+from smartcampus_chat.protocol.payloads import NotificationData
+from smartcampus_chat.protocol.render import message_url, notification_data, user_ref
+
+#: Notifications of one page of the centre (REST and the HTML page), and the most a
+#: client may ask for.
+PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class NotificationsPage:
+    items: list[NotificationData]
+    #: Where the next (older) page starts (``before``), None at the end.
+    next_before: int | None
+    unread: int
+
+
+def _title(notification: ChatNotification) -> str:
+    """What the person calls the room: a private room is named after the other person, who
+    is the sender of the message (no query more)."""
+    people = {notification.actor.pk: notification.actor} if notification.actor else {}
+    return names.room_title(notification.room, notification.user, people)
+
+
+def render(notification: ChatNotification) -> NotificationData:
+    """One notification, its message, room, actor and user loaded."""
+    return notification_data(notification, room_name=_title(notification))
+
+
+def unread_notification_count(user: Any) -> int:
+    """``user``'s unread notifications (one query)."""
+    return ChatNotification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications_of(
+    user: Any,
+    *,
+    before: int | None = None,
+    unread_only: bool = False,
+    limit: int = PAGE_SIZE,
+) -> NotificationsPage:
+    """A page of ``user``'s notifications, newest first, older than the id ``before``:
+    two queries."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = ChatNotification.objects.filter(user=user).select_related(
+        "message", "room", "actor", "user"
+    )
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    if unread_only:
+        rows = rows.filter(read_at__isnull=True)
+    found = list(rows.order_by("-pk")[: limit + 1])
+    page = found[:limit]
+    return NotificationsPage(
+        items=[render(row) for row in page],
+        next_before=page[-1].pk if len(found) > limit else None,
+        unread=unread_notification_count(user),
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A member the notify step considers for a message of ``room_id``."""
+
+    room_id: int
+    user_id: int
+    notify_level: str
+    muted_until: datetime | None
+
+
+def notify_candidates(
+    room_ids: Iterable[int], user_ids: Iterable[int], everyone_rooms: Iterable[int]
+) -> list[Candidate]:
+    """The members the notify step looks at, one query whatever the rooms' sizes: in
+    ``room_ids``, those named in ``user_ids`` (mentioned, replied to), every member of
+    ``everyone_rooms`` (``@everyone``, private rooms, rooms whose default is "all"), and
+    whoever chose "all" for their room. Removed members are not among them."""
+    room_ids, user_ids, everyone_rooms = set(room_ids), set(user_ids), set(everyone_rooms)
+    if not room_ids:
+        return []
+    wanted = Q(notify_level="all")
+    if user_ids:
+        wanted |= Q(user_id__in=user_ids)
+    if everyone_rooms:
+        wanted |= Q(room_id__in=everyone_rooms)
+    rows = (
+        ChatParticipant.objects.filter(room_id__in=room_ids, is_banned=False)
+        .filter(wanted)
+        .values_list("room_id", "user_id", "notify_level", "muted_until")
+    )
+    return [Candidate(*row) for row in rows]
+
+
+def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:
+    """{user id: preferences} (the defaults, unsaved, for those with no row): one query."""
+    ids = set(user_ids)
+    found = {row.user_id: row for row in ChatPreferences.objects.filter(user_id__in=ids)}
+    return {pk: found.get(pk) or ChatPreferences(user_id=pk) for pk in ids}
+
+
+def read_markers(pairs: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], ChatParticipant]:
+    """{(room id, user id): membership} of these pairs, removed members left out: one
+    query (the worker reads the read marker, the level and the mute)."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rooms = {room for room, _user in pairs}
+    users = {user for _room, user in pairs}
+    rows = ChatParticipant.objects.filter(room_id__in=rooms, user_id__in=users, is_banned=False)
+    return {(row.room_id, row.user_id): row for row in rows if (row.room_id, row.user_id) in pairs}
+
+
+def users_online(user_ids: Iterable[int]) -> set[int]:
+    """Those of ``user_ids`` with an open chat socket somewhere (the presence store)."""
+    ids = set(user_ids)
+    if not ids:
+        return set()
+    return set(
+        ChatConnection.objects.filter(user_id__in=ids).values_list("user_id", flat=True).distinct()
+    )
+
+
+def claimed_deliveries(ids: Iterable[int]) -> list[ChatNotificationDelivery]:
+    """The deliveries ``ids`` with their notification, its message (and the message it
+    answers), room, actor and person: one query."""
+    return list(
+        ChatNotificationDelivery.objects.filter(pk__in=set(ids))
+        .select_related(
+            "notification__message",
+            "notification__room",
+            "notification__actor",
+            "notification__user",
+        )
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class NotificationText:
+    """A notification told outside the chat (Web Push, e-mail): in the active language."""
+
+    title: str
+    body: str
+    #: The message in its room, absolute (``NOTIFY_SITE_URL``).
+    url: str
+
+
+def _kind_title(kind: str, name: str, room: str) -> str:
+    if kind == NotificationKind.MENTION:
+        return _("%(name)s mentioned you in %(room)s") % {"name": name, "room": room}
+    if kind == NotificationKind.REPLY:
+        return _("%(name)s replied to you in %(room)s") % {"name": name, "room": room}
+    if kind == NotificationKind.PRIVATE:
+        return _("%(name)s wrote to you") % {"name": name}
+    return _("%(name)s in %(room)s") % {"name": name, "room": room}
+
+
+def notification_texts(
+    notification: ChatNotification, *, with_content: bool | None = None
+) -> NotificationText:
+    """Title, text and link of ``notification`` (message, room, actor and user loaded), in
+    the active language. ``with_content``: whether the text is the message's (default:
+    the rule of :func:`~smartcampus_chat.domain.notifications.shows_content` with the
+    person's defaults); otherwise "New message"."""
+    room = notification.room
+    if with_content is None:
+        with_content = shows_content(ChatPreferences(), room.room_type)
+    name = user_ref(notification.actor).name if notification.actor else _("Someone")
+    title = _kind_title(notification.kind, name, _title(notification))
+    data = render(notification)
+    if notification.message.is_deleted:
+        body = _("This message was deleted.")
+    elif with_content and data.excerpt:
+        body = data.excerpt
+    else:
+        body = _("New message")
+    base = (app_settings.NOTIFY_SITE_URL or "").rstrip("/")
+    return NotificationText(
+        title=title, body=body, url=base + message_url(notification.message, room.slug)
+    )
