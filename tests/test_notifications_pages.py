@@ -67,7 +67,8 @@ def test_the_page_lists_notifications_newest_first_and_a_get_changes_nothing(
     assert len(items) == 2
     assert int(items[0]) > int(items[1])  # newest first
     assert html.index("second, a reply") < html.index("first note")
-    assert "Reply" in html and "Mention" in html
+    assert "Reply" in html
+    assert "Mention" in html
     assert html.count('class="scc-notify-read-form"') == 2
     assert "2 unread" in html
     assert f'href="{room.get_absolute_url()}' in html  # the message in context
@@ -135,9 +136,9 @@ def test_the_page_escapes_names_and_text(alice: Any, bob: Any, room: ChatRoom) -
 
 
 def test_older_notifications_by_page(alice: Any, bob: Any, room: ChatRoom) -> None:
-    from smartcampus_chat.queries.pages import NOTIFICATIONS_PAGE_SIZE
+    from smartcampus_chat.queries.notifications import PAGE_SIZE
 
-    made = [notify(alice, room, bob, f"n{i}") for i in range(NOTIFICATIONS_PAGE_SIZE + 2)]
+    made = [notify(alice, room, bob, f"n{i}") for i in range(PAGE_SIZE + 2)]
     client = logged_in(alice)
     html = client.get(reverse(PAGE)).content.decode()
     found = re.search(r'href="\?before=(\d+)"', html)
@@ -191,7 +192,8 @@ def test_level_mute_and_unmute_by_form(bob: Any, room: ChatRoom) -> None:
     assert timedelta(hours=8) <= held.muted_until - before < timedelta(hours=8, minutes=1)
     page = client.get(url).content.decode()
     assert "Muted until" in page
-    assert 'value="off"' in page and 'value="off" hidden' not in page
+    assert 'value="off"' in page
+    assert 'value="off" hidden' not in page
 
     assert client.post(url, {"mute": "forever"}).status_code == 302
     assert setting(bob, room).muted_until == MUTED_FOREVER
@@ -219,15 +221,13 @@ def test_only_members_choose_a_rooms_notifications(
 ) -> None:
     outsider = make_user("dave")
     url = reverse("smartcampus_chat:room_notifications", args=[room.slug])
-    assert logged_in(outsider).get(url).status_code == 403
+    assert logged_in(outsider).get(url).status_code == 404
     private, _created = services.do_open_private(alice, bob)
     hidden = reverse("smartcampus_chat:room_notifications", args=[private.slug])
     assert logged_in(outsider).get(hidden).status_code == 404
 
 
-def test_a_muted_room_is_dimmed_in_the_list_until_its_mute_ends(
-    bob: Any, room: ChatRoom
-) -> None:
+def test_a_muted_room_is_dimmed_in_the_list_until_its_mute_ends(bob: Any, room: ChatRoom) -> None:
     client = logged_in(bob)
     list_url = reverse("smartcampus_chat:room_list")
 
@@ -299,24 +299,33 @@ def test_the_preferences_page_shows_and_saves_the_notification_preferences(
     assert (str(held.quiet_hours_start), str(held.quiet_hours_end)) == ("22:00:00", "07:00:00")
     assert (held.time_zone, held.language) == ("Europe/Paris", "fr")
     html = client.get(url).content.decode()
-    assert 'value="22:00"' in html and 'value="Europe/Paris"' in html
+    assert 'value="22:00"' in html
+    assert 'value="Europe/Paris"' in html
 
 
 @pytest.mark.parametrize(
-    ("data", "field"),
+    ("data", "field", "error"),
     [
-        ({"time_zone": "Mars/Olympus"}, "time_zone"),
-        ({"quiet_hours_start": "22:00"}, "quiet_hours"),
+        ({"time_zone": "Mars/Olympus"}, "time_zone", "Unknown time zone."),
+        ({"quiet_hours_start": "22:00"}, "quiet_hours_end", "Give both the start"),
+        ({"language": "xx"}, "language", "Select a valid choice"),
     ],
 )
-def test_the_services_errors_show_on_their_fields(
-    bob: Any, data: dict[str, str], field: str
+def test_errors_show_on_their_fields_and_nothing_is_saved(
+    bob: Any, data: dict[str, str], field: str, error: str
 ) -> None:
     answer = logged_in(bob).post(reverse("smartcampus_chat:preferences"), data)
     assert answer.status_code == 400
     html = answer.content.decode()
-    assert "scc-field-error" in html
-    # The error sits with its field (id_<field>...), not only at the top of the form.
-    block = html.split(f'id="id_{field}')[1].split('class="mb-3')[0]
-    assert "scc-field-error" in block or field == "quiet_hours"
-    assert services.get_preferences(bob).time_zone == ""
+    # The error sits with its field, not only at the top of the form.
+    wrapper = re.search(
+        rf'<div class="mb-3 scc-invalid">\s*<label class="form-label" for="id_{field}">'
+        r".*?</div>\s*</div>",
+        html,
+        re.S,
+    )
+    assert wrapper, html
+    assert error in wrapper.group(0)
+    assert 'aria-invalid="true"' in wrapper.group(0)
+    held = services.get_preferences(bob)
+    assert (held.time_zone, held.quiet_hours_start, held.language) == ("", None, "")

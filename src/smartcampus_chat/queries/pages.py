@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses
-from smartcampus_chat.domain.notifications import effective_level
+from smartcampus_chat.domain.notifications import effective_level, is_muted
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
@@ -33,7 +33,6 @@ from smartcampus_chat.protocol.render import (
 from smartcampus_chat.queries.attachments import room_attachments
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
-from smartcampus_chat.queries.notifications import notifications_of, unread_notification_count
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.receipts import Receipt, place_receipts, read_receipts
@@ -138,7 +137,7 @@ def room_notify(participant: ChatParticipant, room: ChatRoom) -> RoomNotify:
     return RoomNotify(
         level=participant.notify_level,
         effective_level=effective_level(participant.notify_level, room.room_type),
-        muted_until=until if until is not None and until > timezone.now() else None,
+        muted_until=until if is_muted(until, timezone.now()) else None,
     )
 
 
@@ -374,51 +373,3 @@ def people_page(user: Any, search: str, page: int = 1) -> PeoplePage:
         has_previous=page > 1,
         has_next=len(found) > PEOPLE_LIMIT,
     )
-
-
-#: Notifications per page of the notification centre's page (``notifications/``).
-NOTIFICATIONS_PAGE_SIZE = 30
-
-
-@dataclass(frozen=True)
-class NotificationsPage:
-    """The no-JS notification centre: the newest notifications first (``before``: older
-    than that id), the unread count, and where the next page starts (None: no more)."""
-
-    notifications: list[Any]
-    unread: int
-    next_before: int | None
-
-
-def notifications_page(user: Any, *, before: int | None = None) -> NotificationsPage:
-    """Two queries: a page of notifications (one more than shown, to know if there are
-    more) and the unread count."""
-    rows = notifications_of(
-        user, before=before, unread_only=False, limit=NOTIFICATIONS_PAGE_SIZE + 1
-    )
-    shown = rows[:NOTIFICATIONS_PAGE_SIZE]
-    return NotificationsPage(
-        notifications=shown,
-        unread=unread_notification_count(user),
-        next_before=shown[-1].id if len(rows) > NOTIFICATIONS_PAGE_SIZE else None,
-    )
-
-
-@dataclass(frozen=True)
-class RoomNotificationsPage:
-    """A room's notification setting, for one of its members (its page without
-    JavaScript, and what its form changes)."""
-
-    room: ChatRoom
-    notify: RoomNotify
-
-
-def room_notifications_page(user: Any, slug: str) -> RoomNotificationsPage:
-    """The room (NotFound when hidden) and the member's setting (PermissionDenied when the
-    user is not a member: only members are notified). Two queries."""
-    room, _access = room_for(user, slug)
-    with_titles(user, [room])
-    mine = ChatParticipant.objects.filter(room=room, user=user, is_banned=False).first()
-    if mine is None:
-        raise PermissionDenied(_("Join the room to choose its notifications."))
-    return RoomNotificationsPage(room, room_notify(mine, room))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
+from smartcampus_chat.domain.notifications import is_muted
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
@@ -66,7 +67,7 @@ def muted_until(room: ChatRoom, now: datetime) -> datetime | None:
     """When the user's mute of ``room`` ends (annotated by :func:`my_rooms`), None when it
     is not muted now."""
     until: datetime | None = getattr(room, "my_muted_until", None)
-    return until if until is not None and until > now else None
+    return until if is_muted(until, now) else None
 
 
 def sidebar(user: Any, search: str = "") -> Sidebar:

@@ -26,7 +26,6 @@ from smartcampus_chat.domain.names import author_name, display_name, public_user
 from smartcampus_chat.markup import stored_html
 from smartcampus_chat.protocol.payloads import LinkPreviewData
 from smartcampus_chat.protocol.render import link_preview_data
-from smartcampus_chat.queries.notifications import unread_notification_count
 
 register = template.Library()
 
@@ -111,7 +110,7 @@ def chat_notifications_bell(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not app_settings.NOTIFICATIONS:
         return {"show": False}
-    return {"show": True, "unread": unread_notification_count(user)}
+    return {"show": True, "unread": queries.unread_notification_count(user)}
 
 
 @register.inclusion_tag("smartcampus_chat/includes/course_room_link.html", takes_context=True)

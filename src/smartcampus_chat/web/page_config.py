@@ -193,9 +193,9 @@ def notification_config() -> dict[str, Any] | None:
         return None
     return {
         "listUrl": _url("api-notification-list"),
-        "readUrl": _url("api-notification-read"),
+        "readUrl": _url("api-notifications-read"),
         "pageUrl": _url("notifications"),
-        "roomUrl": _url("api-room-notifications", room_slug=SLUG_PLACEHOLDER),
+        "roomUrl": _url("api-room-notifications", slug=SLUG_PLACEHOLDER),
         # A room's "Mute for…" choices (seconds by the value of their button), and the
         # end of a mute "until I turn it back on".
         "muteFor": {key: round(span.total_seconds()) for key, span in MUTE_FOR.items()},
