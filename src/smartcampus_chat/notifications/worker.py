@@ -109,7 +109,7 @@ def _deliver(rows: list[ChatNotificationDelivery], now: datetime) -> None:
         else ("failed", "the channel gave no answer")
         for row in rows
     }
-    deliveries.do_record(results, {row.pk: row.attempts for row in rows}, timezone.now())
+    deliveries.do_record(results, {row.pk: row.attempts for row in rows}, now)
 
 
 def _call(name: str, batch: list[Pending]) -> dict[int, Outcome]:

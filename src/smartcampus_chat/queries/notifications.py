@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Q
@@ -43,7 +44,8 @@ def _title(notification: ChatNotification) -> str:
     """What the person calls the room: a private room is named after the other person, who
     is the sender of the message (no query more)."""
     people = {notification.actor.pk: notification.actor} if notification.actor else {}
-    return names.room_title(notification.room, notification.user, people)
+    reader = SimpleNamespace(pk=notification.user_id)  # no query for the reader's row
+    return names.room_title(notification.room, reader, people)
 
 
 def render(notification: ChatNotification) -> NotificationData:

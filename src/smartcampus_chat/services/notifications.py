@@ -25,7 +25,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -238,7 +237,6 @@ def _publish_new(rows: list[ChatNotification], preferences: dict[int, Any], now:
     actors: dict[int, Any] = {}
     frames: list[tuple[int, Any]] = []
     for row in rows:
-        row.user = SimpleNamespace(pk=row.user_id)  # type: ignore[assignment]
         actor = actors.get(row.actor_id or 0)
         if actor is None and row.actor is not None:
             actor = actors[row.actor.pk] = user_ref(row.actor)
