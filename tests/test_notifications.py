@@ -18,6 +18,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from smartcampus_chat import services
@@ -328,7 +329,7 @@ def test_the_rest_api_lists_pages_and_marks_read(
         public_room.name,
         "Bob",
     )
-    assert item["excerpt"].endswith(" number 4") and item["excerpt"].startswith("@")
+    assert item["excerpt"] == "@Alice number 4"
     assert item["url"].endswith(f"?message={sent[4].pk}")
     following = client.get(page["next"]).json()
     assert [i["message_id"] for i in following["results"]] == [sent[2].pk, sent[1].pk]
@@ -608,3 +609,51 @@ def test_workers_claiming_at_once_never_share_a_delivery(
     every = [pk for mine in claimed for pk in mine]
     assert len(every) == len(set(every)) == 120
     assert sum(1 for mine in claimed if mine) > 1  # they really ran side by side
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_the_admin_shows_the_notification_log_read_only(
+    admin_client: Any,
+    alice: Any,
+    bob: Any,
+    public_room: ChatRoom,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    services.do_join_room(bob, public_room)
+    _mention(bob, public_room, django_capture_on_commit_callbacks)
+    notify_channels.OUTCOME[:] = [Outcome("failed", "410 Gone")]
+    deliver_due()
+    log = admin_client.get(reverse("admin:smartcampus_chat_chatnotification_changelist"))
+    assert log.status_code == 200
+    assert "alice" in log.content.decode()
+    failed = admin_client.get(
+        reverse("admin:smartcampus_chat_chatnotificationdelivery_changelist"), {"state": "failed"}
+    )
+    assert "410 Gone" in failed.content.decode()
+    notification = ChatNotification.objects.get()
+    change = admin_client.get(
+        reverse("admin:smartcampus_chat_chatnotification_change", args=[notification.pk])
+    )
+    assert change.status_code == 200
+    assert 'name="kind"' not in change.content.decode()  # read-only
+    assert (
+        admin_client.get(reverse("admin:smartcampus_chat_chatnotification_add")).status_code == 403
+    )
+
+
+def test_a_muted_room_is_marked_and_left_out_of_the_unread_total(
+    alice: Any, bob: Any, public_room: ChatRoom, make_user: Any
+) -> None:
+    from smartcampus_chat.queries.sidebar import sidebar
+
+    other = services.do_create_room(bob, name="Other", room_type="public")
+    for room in (public_room, other):
+        services.do_join_room(bob, room)
+        services.do_join_room(alice, room)
+        services.check_send_message(bob, room, "news")
+    _membership(alice, other).update(muted_until=later(60))
+    rooms = {r["slug"]: r for r in logged_in(alice).get(api("room-list")).json()["results"]}
+    assert (rooms[other.slug]["muted"], rooms[public_room.slug]["muted"]) == (True, False)
+    assert (rooms[other.slug]["unread"], sidebar(alice).unread) == (1, 1)
+    _membership(alice, other).update(muted_until=later(-1))  # the mute ran out
+    assert sidebar(alice).unread == 2

@@ -26,7 +26,14 @@ from django.utils.translation import ngettext
 from smartcampus_chat import services
 from smartcampus_chat.domain import names
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
-from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatParticipant, ChatRoom
+from smartcampus_chat.models import (
+    ChatAttachment,
+    ChatMessage,
+    ChatNotification,
+    ChatNotificationDelivery,
+    ChatParticipant,
+    ChatRoom,
+)
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
 
 
@@ -387,3 +394,59 @@ class ChatAttachmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: browsed and searched, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    model = ChatNotificationDelivery
+    extra = 0
+    fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    readonly_fields = ["channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ChatNotification)
+class ChatNotificationAdmin(ReadOnlyAdmin):
+    """The notification log (docs/notifications.md): who was told of which message, and
+    what became of each channel's delivery."""
+
+    list_display = ["user", "kind", "room", "actor", "created_at", "read_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "room__room_type"]
+    search_fields = ["user__username", "user__email", "room__name"]
+    list_select_related = ["user", "room", "actor"]
+    date_hierarchy = "created_at"
+    fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
+    readonly_fields = ["user", "kind", "room", "message", "actor", "created_at", "read_at"]
+    inlines = [DeliveryInline]
+
+
+@admin.register(ChatNotificationDelivery)
+class ChatNotificationDeliveryAdmin(ReadOnlyAdmin):
+    """Web Push and e-mail deliveries: what is pending, what failed and why."""
+
+    list_display = ["notification", "channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    list_filter = ["channel", "state"]
+    search_fields = ["notification__user__username", "detail"]
+    list_select_related = ["notification"]
+    fields = ["notification", "channel", "state", "attempts", "due_at", "sent_at", "detail"]
+    readonly_fields = [
+        "notification",
+        "channel",
+        "state",
+        "attempts",
+        "due_at",
+        "sent_at",
+        "detail",
+    ]

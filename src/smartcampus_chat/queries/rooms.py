@@ -33,10 +33,10 @@ def readable_rooms(user: Any) -> QuerySet[ChatRoom]:
 def my_rooms(user: Any, search: str = "") -> QuerySet[ChatRoom]:
     """Rooms the user joined and may still see, annotated for the room list.
 
-    Annotations: ``my_last_read_seq``, ``unread`` (others' undeleted messages after the read
+    Annotations: ``my_last_read_seq``, ``my_muted_until`` (notifications muted until
+    then), ``unread`` (others' undeleted messages after the read
     marker), ``mentions`` (those of them that mention the user or everyone),
-    ``last_message_id``, ``my_muted_until`` (the user muted the room until then);
-    newest activity first. ``search`` filters by name.
+    ``last_message_id``; newest activity first. ``search`` filters by name.
     """
     membership = ChatParticipant.objects.filter(room=OuterRef("pk"), user=user)
     # Inside the message subquery, OuterRef("pk") would be the *message*: reach the room

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -33,12 +32,13 @@ class SidebarSection:
 class Sidebar:
     """The user's rooms, each annotated by :func:`my_rooms` plus ``last_message``,
     ``last_preview`` (what the user may read of it), ``title`` (what the user calls it:
-    :func:`~smartcampus_chat.domain.names.room_title`), ``muted_until`` (set while the
-    user muted it: the list shows it dimmed, the tab's count leaves it out) and, on direct
-    messages, ``peer`` (the other participant, with ``is_online``; None when they left)."""
+    :func:`~smartcampus_chat.domain.names.room_title`) and, on direct messages, ``peer``
+    (the other participant, with ``is_online``; None when they left), and ``muted``
+    (notifications muted for now: the list shows it dimmed, the tab's count leaves it
+    out) with ``muted_until`` (when that ends: the client un-dims it then)."""
 
     sections: list[SidebarSection]
-    #: Rooms listed, and their unread messages in all.
+    #: Rooms listed, and their unread messages in all (muted rooms not counted).
     count: int
     unread: int
     #: The bell's count: unread notifications (None: the site turned them off).
@@ -63,13 +63,6 @@ def preview_text(message: ChatMessage) -> str | None:
     return FILES_MARK + ", ".join(names) if names else text
 
 
-def muted_until(room: ChatRoom, now: datetime) -> datetime | None:
-    """When the user's mute of ``room`` ends (annotated by :func:`my_rooms`), None when it
-    is not muted now."""
-    until: datetime | None = getattr(room, "my_muted_until", None)
-    return until if is_muted(until, now) else None
-
-
 def sidebar(user: Any, search: str = "") -> Sidebar:
     """Four queries: the rooms, their last messages, the peers of direct messages (skipped
     when the user has none), the unread notifications (skipped when the site turned them
@@ -88,19 +81,21 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
     people = {row.user_id: row.user for row in peers.values()}
     now = timezone.now()
     for room in rooms:
-        room.muted_until = muted_until(room, now)  # type: ignore[attr-defined]
         room.title = names.room_title(room, user, people)  # type: ignore[attr-defined]
         message = last.get(room.pk)
         room.last_message = message  # type: ignore[attr-defined]
         room.last_preview = None if message is None else preview_text(message)  # type: ignore[attr-defined]
         room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
+        room.muted = is_muted(room.my_muted_until, now)  # type: ignore[attr-defined]
+        room.muted_until = room.my_muted_until if room.muted else None  # type: ignore[attr-defined]
     sections = [
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])
         for kind in SECTION_ORDER
     ]
+    unread = sum(getattr(room, "unread", 0) for room in rooms if not getattr(room, "muted", False))
     return Sidebar(
         sections,
         len(rooms),
-        sum(getattr(room, "unread", 0) for room in rooms),
+        unread,
         unread_notification_count(user) if app_settings.NOTIFICATIONS else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,6 +18,7 @@ from smartcampus_chat.api.serializers.fields import (
 from smartcampus_chat.api.shapes import MessageSerializer, UTCDateTimeField
 from smartcampus_chat.conf import ChatSettings
 from smartcampus_chat.domain.courses import get_course
+from smartcampus_chat.domain.notifications import is_muted
 from smartcampus_chat.models import ChatRoom, Role, RoomType
 
 
@@ -51,6 +53,12 @@ class RoomSerializer(serializers.ModelSerializer):
         help_text=_("Of the unread messages, those that mention me (or everyone).")
     )
     last_read_seq = serializers.SerializerMethodField()
+    muted = serializers.SerializerMethodField(
+        help_text=_(
+            "I muted the room's notifications for now (rooms/{slug}/notifications/); "
+            "null for rooms I have not joined."
+        )
+    )
     last_message = serializers.SerializerMethodField()
     course = serializers.SerializerMethodField(
         help_text="A course room's course: the primary key (as text) of the host's "
@@ -76,6 +84,7 @@ class RoomSerializer(serializers.ModelSerializer):
             "unread",
             "mentions",
             "last_read_seq",
+            "muted",
             "last_message",
         ]
         read_only_fields = fields
@@ -96,6 +105,12 @@ class RoomSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_mentions(self, room: ChatRoom) -> int | None:
         return getattr(room, "mentions", None)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_muted(self, room: ChatRoom) -> bool | None:
+        if not hasattr(room, "my_muted_until"):
+            return None
+        return is_muted(room.my_muted_until, timezone.now())
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_last_read_seq(self, room: ChatRoom) -> int | None:
