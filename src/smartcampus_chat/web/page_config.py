@@ -156,7 +156,7 @@ def notification_strings() -> dict[str, str]:
         "notifyKind_message": gettext("Message"),
         "notifyTitle_mention": gettext("%(name)s mentioned you in %(room)s"),
         "notifyTitle_reply": gettext("%(name)s replied to you in %(room)s"),
-        "notifyTitle_private": gettext("%(name)s sent you a private message"),
+        "notifyTitle_private": gettext("%(name)s wrote to you"),
         "notifyTitle_message": gettext("%(name)s in %(room)s"),
         "notificationUnread": gettext("Unread"),
         "markRead": gettext("Mark as read"),
