@@ -141,9 +141,10 @@ def client_strings() -> dict[str, str]:
 
 
 def notification_strings() -> dict[str, str]:
-    """The notification centre's strings (js/chat/notifications.js, desktop.js,
-    roomnotify.js): the bell's name and count, each kind's label and the title of its
-    desktop notification (``%(name)s``: who, ``%(room)s``: where), the panel's actions."""
+    """The notification centre's strings (js/chat/notifications.js, notifyitem.js,
+    desktop.js, roomnotify.js): the bell's name and count, each kind's label and the title
+    of its desktop notification (``%(name)s``: who, ``%(room)s``: where), what the panel
+    and a room's menu say (their buttons are rendered by the server)."""
     return {
         "notifications": gettext("Notifications"),
         "notificationsUnread_one": gettext("Notifications, %(count)s unread"),
@@ -159,18 +160,12 @@ def notification_strings() -> dict[str, str]:
         "notifyTitle_private": gettext("%(name)s wrote to you"),
         "notifyTitle_message": gettext("%(name)s in %(room)s"),
         "notificationUnread": gettext("Unread"),
-        "markRead": gettext("Mark as read"),
-        "markAllRead": gettext("Mark all as read"),
-        "loadMore": gettext("Load more"),
-        "noNotifications": gettext("No notifications yet."),
         "notificationsFailed": gettext("The notifications could not be loaded."),
-        "desktopTurnOn": gettext("Turn on desktop notifications"),
         "desktopOn": gettext("Desktop notifications are on in this browser."),
         "desktopDenied": gettext(
             "Desktop notifications are blocked: allow them in this browser's site settings."
         ),
         "desktopUnsupported": gettext("This browser cannot show desktop notifications."),
-        "muted": gettext("muted"),
         "mutedUntil": gettext("Muted until %(time)s"),
         "mutedForever": gettext("Muted until you turn it back on"),
         "notifySettingFailed": gettext("The notification setting could not be saved."),

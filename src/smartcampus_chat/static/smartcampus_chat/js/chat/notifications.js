@@ -11,7 +11,8 @@
 import { on } from "./bus.js";
 import * as desktop from "./desktop.js";
 import { plural, t } from "./i18n.js";
-import { $, $$, config, icon, textSpan } from "./page.js";
+import { item } from "./notifyitem.js";
+import { $, $$, config } from "./page.js";
 
 const settings = config.notifications || null;
 const wrap = $(".scc-bell-wrap");
@@ -20,15 +21,6 @@ const bellLink = wrap && $(".scc-bell-link", wrap);
 const status = wrap && $(".scc-bell-status", wrap);
 const panel = $("#scc-notifications");
 const list = panel && $(".scc-notify-list", panel);
-const ICONS = { mention: "bi-at", reply: "bi-reply-fill", private: "bi-envelope-fill", message: "bi-chat-left-text" };
-const UNITS = [
-  ["year", 31536000],
-  ["month", 2592000],
-  ["week", 604800],
-  ["day", 86400],
-  ["hour", 3600],
-  ["minute", 60],
-];
 
 let unread = bell ? Number($(".scc-bell-count", bell).textContent) || 0 : 0;
 let next = null; // the list's next page (REST `next`)
@@ -56,66 +48,6 @@ function setUnread(count, say) {
   if (say && status) {
     status.textContent = plural("notificationsCount", unread);
   }
-}
-
-/* "5 minutes ago", in the page's language (Intl); the date itself in old browsers. */
-function ago(iso) {
-  const date = new Date(iso);
-  const seconds = (date.getTime() - Date.now()) / 1000;
-  if (!window.Intl || !Intl.RelativeTimeFormat) {
-    return date.toLocaleString(config.locale);
-  }
-  const format = new Intl.RelativeTimeFormat(config.locale, { numeric: "auto" });
-  for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size) {
-      return format.format(Math.round(seconds / size), unit);
-    }
-  }
-  return format.format(0, "second"); // "now"
-}
-
-/** What a notification is, in words ("Mention", "Reply"...). */
-export function kindLabel(kind) {
-  const labels = {
-    mention: t("notifyKind_mention"),
-    reply: t("notifyKind_reply"),
-    private: t("notifyKind_private"),
-    message: t("notifyKind_message"),
-  };
-  return labels[kind] || labels.message;
-}
-
-function item(notification) {
-  const node = document.createElement("li");
-  node.className = "scc-notification" + (notification.read ? "" : " scc-notification-unread");
-  node.setAttribute("data-id", String(notification.id));
-  const link = document.createElement("a");
-  link.className = "scc-notify-link";
-  link.href = notification.url;
-  const body = textSpan("scc-notify-body", "");
-  const meta = textSpan("scc-notify-meta", "");
-  const time = document.createElement("time");
-  time.className = "scc-notify-time";
-  time.dateTime = notification.created_at;
-  time.textContent = ago(notification.created_at);
-  meta.append(
-    textSpan("scc-notify-kind", kindLabel(notification.kind)),
-    " · ",
-    textSpan("scc-notify-room", notification.room_name),
-    " · ",
-    time
-  );
-  body.append(
-    meta,
-    textSpan("scc-notify-actor", notification.actor ? notification.actor.name : t("someone")),
-    textSpan("scc-notify-excerpt", notification.excerpt)
-  );
-  link.append(icon((ICONS[notification.kind] || ICONS.message) + " scc-notify-icon"), body);
-  if (!notification.read) {
-    link.appendChild(textSpan("visually-hidden scc-notify-unread", t("notificationUnread")));
-  }
-  node.appendChild(link);
-  return node;
 }
 
 function listed(id) {
