@@ -224,6 +224,7 @@ def test_a_muted_room_is_dimmed_and_its_mentions_notify_nothing(
     alice.reload()  # the server renders it muted too, until unmuted
     expect(card).to_have_class(re.compile(r"\bscc-muted\b"))
     alice.locator(f'#my-rooms li[data-room="{quiet}"] a').click()
+    expect(alice.locator(".scc-room-name")).to_have_text(room_name(alice, quiet))
     alice.locator("details.scc-notify-menu summary").click()
     alice.get_by_role("button", name="Unmute").click()
     expect(card).not_to_have_class(re.compile(r"\bscc-muted\b"))
