@@ -126,6 +126,15 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("p99 ms", "p99_ms"),
         ("max ms", "max_ms"),
     ],
+    "notify": [
+        ("step", "step"),
+        ("case", "case"),
+        ("members", "members"),
+        ("notifications", "notifications"),
+        ("queries", "queries"),
+        ("p50 µs", "p50_us"),
+        ("p95 µs", "p95_us"),
+    ],
     "uploads": [
         ("case", "case"),
         ("target", "target"),

@@ -86,7 +86,14 @@ def fetch_state(user: Any) -> State:
     client.force_authenticate(user)
     rooms = _results(client, reverse("smartcampus_chat:api-room-list"))
     unread = client.get(reverse("smartcampus_chat:api-unread")).json()
+    notifications = client.get(
+        reverse("smartcampus_chat:api-notification-list"), {"limit": 100}
+    ).json()
     return {
+        "notifications": {
+            "unread": notifications["unread"],
+            "items": {item["id"]: item for item in notifications["results"]},
+        },
         "order": active_order({room["slug"]: room for room in rooms}, [r["slug"] for r in rooms]),
         "rooms": {room["slug"]: room for room in rooms},
         "unread": _sorted_unread(unread),
@@ -177,6 +184,7 @@ class Reducer:
             return
         history[message["id"]] = message
         self._quotes(history, message)
+        self._notified_message(message)
         readers = self.state["room"][slug]["receipts"]["readers"]
         sender = message["sender"]["id"] if message["sender"] else None
         if held is None and sender in readers:
@@ -237,6 +245,26 @@ class Reducer:
     on_message_reactions = on_message_new
     on_message_pinned = on_message_new
     on_message_preview = on_message_new
+
+    def on_notification(self, frame: Frame) -> None:
+        held = self.state["notifications"]
+        held["items"][frame["notification"]["id"]] = frame["notification"]
+        held["unread"] = frame["unread"]
+
+    def on_notifications_read(self, frame: Frame) -> None:
+        held = self.state["notifications"]
+        for pk, item in held["items"].items():
+            if frame["all"] or pk in frame["ids"]:
+                item["read"] = True
+        held["unread"] = frame["unread"]
+
+    def _notified_message(self, message: Frame) -> None:
+        """A notified message changed: its notification shows its text as it is now (the
+        client renders the excerpt from the message, as the server does)."""
+        for item in self.state["notifications"]["items"].values():
+            if item["message_id"] == message["id"]:
+                text = "" if message["is_deleted"] else plain_text(message["content_html"] or "")
+                item["excerpt"] = text if len(text) <= 140 else text[:139] + "…"
 
     def on_unread(self, frame: Frame) -> None:
         if frame["room"] in self.state["rooms"]:

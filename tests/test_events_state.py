@@ -22,7 +22,13 @@ from rest_framework.test import APIClient
 
 from smartcampus_chat import services
 from smartcampus_chat.infra import safe_fetch
-from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, RoomType
+from smartcampus_chat.models import (
+    ChatAttachment,
+    ChatMessage,
+    ChatNotification,
+    ChatRoom,
+    RoomType,
+)
 from smartcampus_chat.realtime.events import room_group, user_group
 from smartcampus_chat.testing import (
     CapturedEvents,
@@ -290,12 +296,47 @@ def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:
 
 def test_a_mention_of_the_client_and_of_everyone(alice: Any, bob: Any, general: ChatRoom) -> None:
     verify(
-        bob, call(alice, "post", messages_url(general), {"content": "@bob look"}), ["message.new"]
+        bob,
+        call(alice, "post", messages_url(general), {"content": "@bob look"}),
+        ["message.new", "notification"],
     )
     verify(
-        bob, call(alice, "post", messages_url(general), {"content": "@everyone"}), ["message.new"]
+        bob,
+        call(alice, "post", messages_url(general), {"content": "@everyone"}),
+        ["message.new", "notification"],
     )
-    verify(bob, call(bob, "post", room_url(general, "read"), {"seq": 3}), ["unread"])
+    # Reading the room reads the notifications of what it read.
+    verify(
+        bob,
+        call(bob, "post", room_url(general, "read"), {"seq": 3}),
+        ["unread", "notifications.read"],
+    )
+
+
+def test_notifications_marked_read_one_then_all(alice: Any, bob: Any, general: ChatRoom) -> None:
+    for text in ("@bob one", "@bob two", "@bob three"):
+        verify(
+            bob,
+            call(alice, "post", messages_url(general), {"content": text}),
+            ["message.new", "notification"],
+        )
+    newest = ChatNotification.objects.filter(user=bob).latest("pk").pk
+    read = reverse("smartcampus_chat:api-notifications-read")
+    verify(bob, call(bob, "post", read, {"ids": [newest]}), ["notifications.read"])
+    verify(bob, call(bob, "post", read, {"all": True}), ["notifications.read"])
+    verify(bob, call(bob, "post", read, {"all": True}), [], changes=False)
+
+
+def test_a_notified_message_edited_then_deleted(alice: Any, bob: Any, general: ChatRoom) -> None:
+    verify(
+        bob,
+        call(alice, "post", messages_url(general), {"content": "@bob see the plan"}),
+        ["message.new", "notification"],
+    )
+    message = ChatMessage.objects.filter(room=general).latest("seq")
+    url = messages_url(general, message.pk)
+    verify(bob, call(alice, "patch", url, {"content": "@bob see the new plan"}), ["message.edited"])
+    verify(bob, call(alice, "delete", url), ["message.deleted", "notifications.read"])
 
 
 def test_an_edit_that_adds_and_removes_a_mention(alice: Any, bob: Any, general: ChatRoom) -> None:
@@ -303,10 +344,19 @@ def test_an_edit_that_adds_and_removes_a_mention(alice: Any, bob: Any, general: 
     assert unread is not None
     assert unread.seq > 1
     url = messages_url(general, unread.pk)
-    verify(bob, call(alice, "patch", url, {"content": "now @bob"}), ["message.edited", "unread"])
+    verify(
+        bob,
+        call(alice, "patch", url, {"content": "now @bob"}),
+        ["message.edited", "unread", "notification"],
+    )
     verify(bob, call(alice, "patch", url, {"content": "not bob"}), ["message.edited", "unread"])
     read = messages_url(general, first_message(general).pk)
-    verify(bob, call(alice, "patch", read, {"content": "@bob, read"}), ["message.edited"])
+    # A mention added to a message already read is news: it is notified (unread).
+    verify(
+        bob,
+        call(alice, "patch", read, {"content": "@bob, read"}),
+        ["message.edited", "notification"],
+    )
 
 
 def test_mark_read(bob: Any, general: ChatRoom) -> None:

@@ -12,6 +12,7 @@ from bench.workloads import (
     fanout,
     history,
     idle,
+    notify,
     page,
     persistence,
     render,
@@ -27,6 +28,7 @@ WORKLOADS: dict[str, ModuleType] = {
     "chat-mix": chat_mix,
     "db-connections": db_connections,
     "idle": idle,
+    "notify": notify,
     "persistence": persistence,
     "catch-up": catchup,
     "history": history,
@@ -40,6 +42,7 @@ WORKLOADS: dict[str, ModuleType] = {
 #: The order of a run without workload names, quickest first.
 DEFAULT_ORDER = [
     "render",
+    "notify",
     "persistence",
     "catch-up",
     "history",

@@ -183,7 +183,26 @@ SMARTCAMPUS_CHAT = {
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
     "MAX_FRAME_BYTES": CHAT_MAX_FRAME_BYTES,
+    # Notifications (docs/notifications.md): e-mail digests go to the console backend below
+    # in development; Web Push is on when the VAPID keys are in the environment
+    # (``python manage.py chat_vapid_keys`` makes a pair).
+    "NOTIFY_SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+    "NOTIFY_EMAIL": True,
+    "NOTIFY_PUSH": bool(os.environ.get("VAPID_PRIVATE_KEY")),
+    "WEB_PUSH_VAPID_PUBLIC_KEY": os.environ.get("VAPID_PUBLIC_KEY"),
+    "WEB_PUSH_VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
+    "WEB_PUSH_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:chat@campus.example"),
 }
+# Development prints e-mails (the digests) on the console; set EMAIL_HOST for a real server.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") == "1"
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SmartCampus chat <chat@campus.example>")
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = CHAT_MAX_FRAME_BYTES
 DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = CHAT_MAX_FRAME_BYTES
 

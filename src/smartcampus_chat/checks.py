@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -413,3 +414,51 @@ def check_database_connections(
         )
         for alias in persistent
     ]
+
+
+@register(Tags.compatibility)
+def check_notifications(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """What Web Push and e-mail digests need once a site turns them on
+    (docs/notifications.md)."""
+    messages: list[CheckMessage] = []
+    push, email = app_settings.NOTIFY_PUSH, app_settings.NOTIFY_EMAIL
+    if push:
+        missing = [
+            name
+            for name in (
+                "WEB_PUSH_VAPID_PUBLIC_KEY",
+                "WEB_PUSH_VAPID_PRIVATE_KEY",
+                "WEB_PUSH_SUBJECT",
+            )
+            if not getattr(app_settings, name)
+        ]
+        if missing:
+            messages.append(
+                Error(
+                    f"NOTIFY_PUSH is on but {', '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not set.",
+                    hint="python manage.py chat_vapid_keys makes a key pair; WEB_PUSH_SUBJECT "
+                    'is a contact such as "mailto:it@campus.example.edu".',
+                    id="smartcampus_chat.E080",
+                )
+            )
+        if importlib.util.find_spec("pywebpush") is None:
+            messages.append(
+                Error(
+                    "NOTIFY_PUSH is on but pywebpush is not installed.",
+                    hint='pip install "smartcampus-chat[webpush]"',
+                    id="smartcampus_chat.E081",
+                )
+            )
+    if (push or email) and not app_settings.NOTIFY_SITE_URL:
+        messages.append(
+            Warning(
+                "Web Push or e-mail digests are on but NOTIFY_SITE_URL is not set: their "
+                "links to the messages would have no host.",
+                hint='Set NOTIFY_SITE_URL to the site\'s address, "https://campus.example.edu".',
+                id="smartcampus_chat.W080",
+            )
+        )
+    return messages

@@ -21,8 +21,9 @@ of the strongest kind that applies (the order above).
 
 Channels: the notification centre always holds it; the browser notification, Web Push and
 the e-mail digest each need the site's switch and the person's choice (or the site's
-default while they have not chosen). Quiet hours silence the two that interrupt (browser
-and push); the digest waits for nothing but its delay.
+default while they have not chosen). The digest gathers only what was meant for the
+person (mentions, replies, private messages: :data:`DIGEST_KINDS`). Quiet hours silence
+the two that interrupt (browser and push); the digest waits for nothing but its delay.
 """
 
 from __future__ import annotations
@@ -146,6 +147,13 @@ def _between(moment: time, start: time, end: time) -> bool:
     if start < end:
         return start <= moment < end
     return moment >= start or moment < end
+
+
+#: The kinds an e-mail digest gathers: what was meant for the person. A room set to "All
+#: messages" notifies in the chat, the browser and by push, not by e-mail.
+DIGEST_KINDS = frozenset(
+    {NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.PRIVATE}
+)
 
 
 def digest_delay(prefs: ChatPreferences) -> timedelta:

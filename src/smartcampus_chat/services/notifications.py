@@ -211,7 +211,7 @@ def _deliveries(
             deliveries.append(
                 ChatNotificationDelivery(notification=row, channel=DeliveryChannel.PUSH, due_at=now)
             )
-        if rules.channel_enabled(prefs, "email"):
+        if row.kind in rules.DIGEST_KINDS and rules.channel_enabled(prefs, "email"):
             deliveries.append(
                 ChatNotificationDelivery(
                     notification=row,
