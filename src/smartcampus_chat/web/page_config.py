@@ -160,6 +160,7 @@ def notification_strings() -> dict[str, str]:
         "notifyTitle_private": gettext("%(name)s wrote to you"),
         "notifyTitle_message": gettext("%(name)s in %(room)s"),
         "notificationUnread": gettext("Unread"),
+        "muted": gettext("muted"),
         "notificationsFailed": gettext("The notifications could not be loaded."),
         "desktopOn": gettext("Desktop notifications are on in this browser."),
         "desktopDenied": gettext(

@@ -10,7 +10,7 @@
 
 import { emit } from "./bus.js";
 import { format, t } from "./i18n.js";
-import { $, $$, config } from "./page.js";
+import { $, $$, config, icon, textSpan } from "./page.js";
 
 const settings = config.notifications || null;
 const OPEN = "details.scc-notify-menu[open]";
@@ -45,6 +45,18 @@ export function isMuted(item) {
   return item.classList.contains("scc-muted");
 }
 
+/* The crossed bell of a room of the list (includes/room_card.html), made for a room
+   added live. */
+function mutedMark(item) {
+  let mark = $(".scc-muted-mark", item);
+  if (!mark) {
+    mark = textSpan("scc-muted-mark", "");
+    mark.append(icon("bi-bell-slash"), textSpan("visually-hidden", t("muted")));
+    $(".scc-room-label", item).after(mark);
+  }
+  return mark;
+}
+
 /* The list shows room `slug` muted until `iso` (null: not muted), and un-dims it then. */
 function showMutedInList(slug, iso) {
   const item = roomItem(slug);
@@ -55,7 +67,7 @@ function showMutedInList(slug, iso) {
   const until = iso ? new Date(iso) : null;
   const muted = !!until && until.getTime() > Date.now();
   item.classList.toggle("scc-muted", muted);
-  $(".scc-muted-mark", item).hidden = !muted;
+  mutedMark(item).hidden = !muted;
   if (muted) {
     item.setAttribute("data-muted-until", iso);
     const wait = until.getTime() - Date.now();
