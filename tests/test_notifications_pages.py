@@ -329,3 +329,17 @@ def test_errors_show_on_their_fields_and_nothing_is_saved(
     assert 'aria-invalid="true"' in wrapper.group(0)
     held = services.get_preferences(bob)
     assert (held.time_zone, held.quiet_hours_start, held.language) == ("", None, "")
+
+
+def test_in_french(alice: Any, bob: Any, room: ChatRoom) -> None:
+    notify(alice, room, bob, "un")
+    notify(alice, room, bob, "deux")
+    client = logged_in(alice)
+    shell = client.get(reverse("smartcampus_chat:room_list"), HTTP_ACCEPT_LANGUAGE="fr")
+    assert 'aria-label="Notifications, 2 non lues"' in shell.content.decode()
+    page = client.get(reverse(PAGE), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Tout marquer comme lu" in page
+    assert "2 non lues" in page
+    menu = client.get(room.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Mentions et réponses" in menu
+    assert "Pendant 1 heure" in menu
