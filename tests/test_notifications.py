@@ -658,3 +658,57 @@ def test_a_muted_room_is_marked_and_left_out_of_the_unread_total(
     assert (rooms[other.slug]["unread"], sidebar(alice).unread) == (1, 1)
     _membership(alice, other).update(muted_until=later(-1))  # the mute ran out
     assert sidebar(alice).unread == 2
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_a_reader_of_a_public_room_who_never_joined_is_notified_of_a_mention(
+    alice: Any,
+    bob: Any,
+    make_user: Any,
+    public_room: ChatRoom,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    carol = make_user("carol", first_name="Carol")
+    services.do_join_room(bob, public_room)
+    message = _mention(bob, public_room, django_capture_on_commit_callbacks, "@carol have a look")
+    assert list(ChatNotification.objects.values_list("user_id", "kind")) == [(carol.pk, "mention")]
+    deliver_due(later(31))
+    assert sorted(notify_channels.DELIVERED) == [
+        ("email", carol.pk, message.pk),
+        ("push", carol.pk, message.pk),
+    ]
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_someone_removed_from_the_room_is_not_notified(
+    alice: Any, bob: Any, staff: Any, public_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    services.do_join_room(bob, public_room)
+    first = _mention(bob, public_room, django_capture_on_commit_callbacks)
+    membership = ChatParticipant.objects.get(user=alice, room=public_room)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_remove_member(staff, public_room, membership)
+    assert ChatParticipant.objects.get(user=alice, room=public_room).is_banned
+    _mention(bob, public_room, django_capture_on_commit_callbacks, "@alice are you there?")
+    # The first notification was written while she was a member; its deliveries no longer go.
+    assert list(ChatNotification.objects.values_list("message_id", flat=True)) == [first.pk]
+    deliver_due(later(31))
+    assert notify_channels.DELIVERED == []
+    assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_a_member_who_lost_the_group_is_not_sent_what_was_written_before(
+    alice: Any, bob: Any, group: Any, group_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    for person in (alice, bob):
+        person.groups.add(group)
+        services.do_join_room(person, group_room)
+    _mention(bob, group_room, django_capture_on_commit_callbacks)
+    # Out of the group by a raw change no receiver hears: her membership row stays, and
+    # the policy alone stands between the room's text and her inbox.
+    type(alice).groups.through.objects.filter(user=alice, group=group).delete()
+    assert ChatParticipant.objects.filter(user=alice, room=group_room, is_banned=False).exists()
+    deliver_due(later(31))
+    assert notify_channels.DELIVERED == []
+    assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}

@@ -182,7 +182,7 @@ def skip_reason(
     *,
     read: bool,
     deleted: bool,
-    member: bool,
+    member: bool,  # they still see the room (the policy)
     level_admits_kind: bool,
     muted: bool,
     chosen_on: bool,
@@ -194,7 +194,7 @@ def skip_reason(
     if deleted:
         return "message deleted"
     if not member:
-        return "no longer a member"
+        return "no access"
     if read:
         return "read"
     if muted:

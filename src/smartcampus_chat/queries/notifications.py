@@ -92,6 +92,8 @@ class Candidate:
     user_id: int
     notify_level: str
     muted_until: datetime | None
+    #: Removed from the room (the row stays so that they cannot join again).
+    banned: bool = False
 
 
 def notify_candidates(
@@ -100,7 +102,8 @@ def notify_candidates(
     """The members the notify step looks at, one query whatever the rooms' sizes: in
     ``room_ids``, those named in ``user_ids`` (mentioned, replied to), every member of
     ``everyone_rooms`` (``@everyone``, private rooms, rooms whose default is "all"), and
-    whoever chose "all" for their room. Removed members are not among them."""
+    whoever chose "all" for their room. Removed members are among them, marked: a
+    mention of someone removed must not reach them as a non-member's would."""
     room_ids, user_ids, everyone_rooms = set(room_ids), set(user_ids), set(everyone_rooms)
     if not room_ids:
         return []
@@ -110,9 +113,9 @@ def notify_candidates(
     if everyone_rooms:
         wanted |= Q(room_id__in=everyone_rooms)
     rows = (
-        ChatParticipant.objects.filter(room_id__in=room_ids, is_banned=False)
+        ChatParticipant.objects.filter(room_id__in=room_ids)
         .filter(wanted)
-        .values_list("room_id", "user_id", "notify_level", "muted_until")
+        .values_list("room_id", "user_id", "notify_level", "muted_until", "is_banned")
     )
     return [Candidate(*row) for row in rows]
 
@@ -125,14 +128,15 @@ def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:
 
 
 def read_markers(pairs: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], ChatParticipant]:
-    """{(room id, user id): membership} of these pairs, removed members left out: one
-    query (the worker reads the read marker, the level and the mute)."""
+    """{(room id, user id): membership} of these pairs (removed members included: the
+    policy refuses them): one query (the worker reads the read marker, the level, the mute
+    and, with the policy, whether they still see the room)."""
     pairs = set(pairs)
     if not pairs:
         return {}
     rooms = {room for room, _user in pairs}
     users = {user for _room, user in pairs}
-    rows = ChatParticipant.objects.filter(room_id__in=rooms, user_id__in=users, is_banned=False)
+    rows = ChatParticipant.objects.filter(room_id__in=rooms, user_id__in=users)
     return {(row.room_id, row.user_id): row for row in rows if (row.room_id, row.user_id) in pairs}
 
 

@@ -126,8 +126,17 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
         by_room[candidate.room_id].append(candidate)
     rows = []
     for notable in notables:
-        for candidate in by_room[notable.room.pk]:
-            if candidate.user_id == notable.author.pk:
+        found = by_room[notable.room.pk]
+        # A person marked who is not a member (a public room they can read without
+        # joining: the mention resolver only marks people who see the room) is notified
+        # at the room's default level.
+        members = {candidate.user_id for candidate in found}
+        outsiders = [
+            reads.Candidate(notable.room.pk, pk, "", None)
+            for pk in sorted(notable.mentioned - members)
+        ]
+        for candidate in [*found, *outsiders]:
+            if candidate.user_id == notable.author.pk or candidate.banned:
                 continue
             if rules.is_muted(candidate.muted_until, now):
                 continue
