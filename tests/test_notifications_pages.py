@@ -242,7 +242,7 @@ def test_a_muted_room_is_dimmed_in_the_list_until_its_mute_ends(bob: Any, room: 
     assert "scc-muted" in card()
     html = client.get(list_url).content.decode()
     item = html.split(f'data-room="{room.slug}"')[1].split("</li>")[0]
-    assert re.search(r'<span class="visually-hidden">muted</span>', item)
+    assert re.search(r'class="bi bi-bell-slash scc-muted-mark" role="img" aria-label="muted"', item)
     ChatParticipant.objects.filter(user=bob, room=room).update(
         muted_until=timezone.now() - timedelta(minutes=1)
     )

@@ -215,7 +215,8 @@ export function init() {
   $(".scc-notify-close", panel).addEventListener("click", function () {
     close(true);
   });
-  $(".scc-notify-all", panel).addEventListener("click", function () {
+  $(".scc-notify-all", panel).addEventListener("click", function (event) {
+    event.preventDefault(); // the form is for the CSRF token (and a page without fetch)
     markRead([], true).catch(function () {
       showState(t("notificationsFailed"));
     });

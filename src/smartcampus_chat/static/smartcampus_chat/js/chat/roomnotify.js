@@ -10,7 +10,7 @@
 
 import { emit } from "./bus.js";
 import { format, t } from "./i18n.js";
-import { $, $$, config, icon, textSpan } from "./page.js";
+import { $, $$, config, textSpan } from "./page.js";
 
 const settings = config.notifications || null;
 const OPEN = "details.scc-notify-menu[open]";
@@ -45,13 +45,14 @@ export function isMuted(item) {
   return item.classList.contains("scc-muted");
 }
 
-/* The crossed bell of a room of the list (includes/room_card.html), made for a room
-   added live. */
+/* The crossed bell of a room of the list (includes/room_card.html: an image named
+   "muted", a leaf), made for a room added live. */
 function mutedMark(item) {
   let mark = $(".scc-muted-mark", item);
   if (!mark) {
-    mark = textSpan("scc-muted-mark", "");
-    mark.append(icon("bi-bell-slash"), textSpan("visually-hidden", t("muted")));
+    mark = textSpan("bi bi-bell-slash scc-muted-mark", "");
+    mark.setAttribute("role", "img");
+    mark.setAttribute("aria-label", t("muted"));
     $(".scc-room-label", item).after(mark);
   }
   return mark;
