@@ -260,9 +260,10 @@ def test_the_notify_step_costs_the_same_queries_whatever_the_room_size(
         written = do_notify([notable])
     assert len(written) == mentions
     # A message that marks nobody: the one query that finds nobody chose "all". With
-    # mentions: that query, the preferences, the insert, the unread counts (in a
+    # mentions: that query, the people (the policy: who still sees the room), the
+    # preferences, the insert, the unread counts (in a
     # savepoint here: SAVEPOINT and RELEASE count too), whatever their number.
-    assert len(queries) == (1 if mentions == 0 else 6), [q["sql"] for q in queries]
+    assert len(queries) == (1 if mentions == 0 else 7), [q["sql"] for q in queries]
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -695,6 +696,12 @@ def test_someone_removed_from_the_room_is_not_notified(
     deliver_due(later(31))
     assert notify_channels.DELIVERED == []
     assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}
+    # Her bell no longer counts it, her list no longer shows its text.
+    assert logged_in(alice).get(api("notification-list")).json() == {
+        "results": [],
+        "unread": 0,
+        "next": None,
+    }
 
 
 @pytest.mark.usefixtures("channels_on")
@@ -712,3 +719,36 @@ def test_a_member_who_lost_the_group_is_not_sent_what_was_written_before(
     deliver_due(later(31))
     assert notify_channels.DELIVERED == []
     assert set(ChatNotificationDelivery.objects.values_list("detail", flat=True)) == {"no access"}
+    page = logged_in(alice).get(api("notification-list")).json()
+    assert (page["results"], page["unread"]) == ([], 0)
+
+
+def test_a_page_of_notifications_costs_the_same_queries_whatever_its_length(
+    alice: Any, bob: Any, public_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    from smartcampus_chat import queries
+
+    services.do_join_room(bob, public_room)
+    counts = []
+    for batch in (2, 12):
+        for i in range(batch):
+            _mention(bob, public_room, django_capture_on_commit_callbacks, f"@alice {i}")
+        with CaptureQueriesContext(connection) as captured:
+            page = queries.notifications_of(alice, limit=50)
+        assert len(page.items) == len(ChatNotification.objects.filter(user=alice))
+        counts.append(len(captured))
+    assert counts[0] == counts[1] <= 4, counts
+
+
+@pytest.mark.usefixtures("channels_on")
+def test_a_member_out_of_the_group_is_not_told_what_the_room_says(
+    alice: Any, bob: Any, group: Any, group_room: ChatRoom, django_capture_on_commit_callbacks: Any
+) -> None:
+    for person in (alice, bob):
+        person.groups.add(group)
+        services.do_join_room(person, group_room)
+    alice.groups.remove(group)  # her membership row stays; the policy refuses her the room
+    with capture_events() as events:
+        _mention(bob, group_room, django_capture_on_commit_callbacks, "@alice the secret plan")
+    assert not ChatNotification.objects.exists()
+    assert [f for f in events.user_frames(alice) if f["type"] == "notification"] == []

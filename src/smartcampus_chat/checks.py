@@ -462,3 +462,50 @@ def check_notifications(
             )
         )
     return messages
+
+
+def _loopback_push_hosts() -> list[str]:
+    import ipaddress
+
+    found = []
+    for entry in app_settings.WEB_PUSH_ALLOWED_HOSTS:
+        try:
+            if ipaddress.ip_address(str(entry).strip("[]")).is_loopback:
+                found.append(str(entry))
+        except ValueError:
+            continue
+    return found
+
+
+@register(Tags.security)
+def check_web_push(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Web Push's safety (docs/notifications.md, "Web Push"): allowed to post to this
+    machine outside development, or a contact the push services refuse. (What push needs
+    at all: :func:`check_notifications`.)"""
+    if _table_errors("settings")[1] & {"WEB_PUSH_ALLOWED_HOSTS", "WEB_PUSH_SUBJECT"}:
+        return []
+    messages: list[CheckMessage] = []
+    loopback = _loopback_push_hosts()
+    if loopback and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"WEB_PUSH_ALLOWED_HOSTS lists {', '.join(loopback)} with DEBUG = False: "
+                "a push subscription may make the server post to this machine over http.",
+                hint="Loopback push services are for tests and development; list the push "
+                "services' hosts only.",
+                id="smartcampus_chat.W090",
+            )
+        )
+    subject = app_settings.WEB_PUSH_SUBJECT
+    if subject and not str(subject).startswith(("mailto:", "https://")):
+        messages.append(
+            Warning(
+                f"WEB_PUSH_SUBJECT {subject!r} is not a mailto: or https: URL: push "
+                "services refuse the VAPID signature, and no push is sent.",
+                hint='For example "mailto:it@campus.example.edu".',
+                id="smartcampus_chat.W091",
+            )
+        )
+    return messages

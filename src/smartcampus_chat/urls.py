@@ -6,6 +6,7 @@ from django.urls import include, path, register_converter
 
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.web import health, views
+from smartcampus_chat.web.views.push import service_worker
 
 
 class ObjectIdConverter:
@@ -37,6 +38,8 @@ urlpatterns = [
     path("search/", views.message_search, name="search"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    # The e-mail digests' one-click unsubscribe link (signed, no login: RFC 8058).
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
@@ -77,6 +80,8 @@ urlpatterns = [
         name="link_preview_image",
     ),
     path("health/", health.health, name="health"),
+    # Web Push's service worker: at the prefix, so that its scope is the chat's pages.
+    path("service-worker.js", service_worker, name="service_worker"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),
 ]

@@ -9,18 +9,21 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
 from smartcampus_chat.domain.notifications import shows_content
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import (
     ChatConnection,
     ChatNotification,
     ChatNotificationDelivery,
     ChatParticipant,
     ChatPreferences,
+    ChatRoom,
     NotificationKind,
 )
 from smartcampus_chat.protocol.payloads import NotificationData
@@ -53,9 +56,17 @@ def render(notification: ChatNotification) -> NotificationData:
     return notification_data(notification, room_name=_title(notification))
 
 
+def _mine(user: Any) -> QuerySet[ChatNotification]:
+    """``user``'s notifications in the rooms they may still see (the policy): a person
+    removed from a room, or out of its group or course, no longer reads its text here."""
+    visible = get_policy().visible_rooms(user, ChatRoom.objects.all()).values("pk")
+    return ChatNotification.objects.filter(user=user, room__in=visible)
+
+
 def unread_notification_count(user: Any) -> int:
-    """``user``'s unread notifications (one query)."""
-    return ChatNotification.objects.filter(user=user, read_at__isnull=True).count()
+    """``user``'s unread notifications (one query, after the policy's own for the rooms
+    they see: their groups, their courses)."""
+    return _mine(user).filter(read_at__isnull=True).count()
 
 
 def notifications_of(
@@ -65,12 +76,11 @@ def notifications_of(
     unread_only: bool = False,
     limit: int = PAGE_SIZE,
 ) -> NotificationsPage:
-    """A page of ``user``'s notifications, newest first, older than the id ``before``:
-    two queries."""
+    """A page of ``user``'s notifications, newest first, older than the id ``before``, in
+    the rooms they still see: two queries, after the policy's own."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = ChatNotification.objects.filter(user=user).select_related(
-        "message", "room", "actor", "user"
-    )
+    mine = _mine(user)
+    rows = mine.select_related("message", "room", "actor")
     if before is not None:
         rows = rows.filter(pk__lt=before)
     if unread_only:
@@ -80,7 +90,7 @@ def notifications_of(
     return NotificationsPage(
         items=[render(row) for row in page],
         next_before=page[-1].pk if len(found) > limit else None,
-        unread=unread_notification_count(user),
+        unread=mine.filter(read_at__isnull=True).count(),
     )
 
 
@@ -118,6 +128,13 @@ def notify_candidates(
         .values_list("room_id", "user_id", "notify_level", "muted_until", "is_banned")
     )
     return [Candidate(*row) for row in rows]
+
+
+def people(user_ids: Iterable[int]) -> dict[int, Any]:
+    """{user id: user} (one query)."""
+    return {
+        user.pk: user for user in get_user_model()._default_manager.filter(pk__in=set(user_ids))
+    }
 
 
 def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import notifications as rules
-from smartcampus_chat.domain.policies import RoomAccess, is_active_user
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, ValidationFailed
 from smartcampus_chat.infra import jobs, ratelimit
 from smartcampus_chat.models import (
@@ -124,6 +124,7 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
     by_room: dict[int, list[reads.Candidate]] = defaultdict(list)
     for candidate in candidates:
         by_room[candidate.room_id].append(candidate)
+    seeing = _who_sees(notables, by_room)
     rows = []
     for notable in notables:
         found = by_room[notable.room.pk]
@@ -137,6 +138,8 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
         ]
         for candidate in [*found, *outsiders]:
             if candidate.user_id == notable.author.pk or candidate.banned:
+                continue
+            if candidate.user_id not in seeing[notable.room.pk]:
                 continue
             if rules.is_muted(candidate.muted_until, now):
                 continue
@@ -155,6 +158,38 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
                     )
                 )
     return rows
+
+
+def _who_sees(
+    notables: Sequence[Notable], by_room: dict[int, list[reads.Candidate]]
+) -> dict[int, set[int]]:
+    """{room id: the people considered there who may see it}, asked of the policy: a
+    membership row outlives a group left or a course dropped (the sockets re-check; the
+    row stays), and a notification carries the message's text. One query for the people,
+    then the policy's own (none for public and private rooms)."""
+    wanted = {c.user_id for found in by_room.values() for c in found} | {
+        pk for n in notables for pk in n.mentioned
+    }
+    if not wanted:
+        return defaultdict(set)
+    people = reads.people(wanted)
+    policy = get_policy()
+    rooms = {n.room.pk: n.room for n in notables}
+    return defaultdict(
+        set,
+        {
+            room_id: policy.who_sees(
+                room,
+                [
+                    people[pk]
+                    for pk in {c.user_id for c in by_room[room_id]}
+                    | {pk for n in notables if n.room.pk == room_id for pk in n.mentioned}
+                    if pk in people
+                ],
+            )
+            for room_id, room in rooms.items()
+        },
+    )
 
 
 def do_notify(notables: list[Notable]) -> list[ChatNotification]:
@@ -305,6 +340,19 @@ def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
     unread = ChatNotification.objects.filter(
         user=user, room=room, read_at__isnull=True, message__seq__lte=seq
     )
+    marked = list(unread.values_list("pk", flat=True))
+    if not marked:
+        return
+    ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    left = reads.unread_notification_count(user)
+    events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+
+
+def do_room_left(user: Any, room: ChatRoom) -> None:
+    """``user`` left or was removed from ``room``: its notifications are read (the bell
+    stops counting what they can no longer open; the list no longer shows them where the
+    policy says they do not see the room). In the caller's transaction."""
+    unread = ChatNotification.objects.filter(user=user, room=room, read_at__isnull=True)
     marked = list(unread.values_list("pk", flat=True))
     if not marked:
         return

@@ -25,6 +25,7 @@ from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.queries import Receipt
+from smartcampus_chat.queries.push_subscriptions import push_config
 from smartcampus_chat.web.forms import MUTE_FOR, MUTED_FOREVER
 from smartcampus_chat.web.timeline import clock_config
 
@@ -136,7 +137,31 @@ def client_strings() -> dict[str, str]:
         "previousImage": gettext("Previous image"),
         "nextImage": gettext("Next image"),
         **{f"size{unit}": text for unit, text in size_units().items()},
+        # Web Push on this browser (js/chat/push.js): the toggle's name and what it says.
+        "pushToggle": gettext("Push notifications on this browser"),
+        "pushOn": gettext("Push notifications are on for this browser."),
+        "pushOff": gettext("Push notifications are off for this browser."),
+        "pushBlocked": gettext(
+            "Notifications are blocked for this site: allow them in the browser's settings."
+        ),
+        "pushUnsupported": gettext("This browser cannot receive push notifications."),
+        "pushFailed": gettext("Push notifications could not be changed; try again."),
         **notification_strings(),
+    }
+
+
+def push_client_config() -> dict[str, Any]:
+    """What js/chat/push.js needs to subscribe this browser: whether the site sends push,
+    its VAPID public key, where to send the subscription and the service worker's URL (at
+    the chat's prefix: its scope is the chat's pages). All None/False when push is off."""
+    push = push_config()
+    return {
+        "pushEnabled": push.enabled,
+        "pushPublicKey": push.public_key,
+        "pushSubscriptionsUrl": (
+            reverse("smartcampus_chat:api-push-subscriptions") if push.enabled else None
+        ),
+        "serviceWorkerUrl": reverse("smartcampus_chat:service_worker") if push.enabled else None,
     }
 
 
@@ -313,6 +338,7 @@ def client_config(
         # The reaction picker's emoji, named in the page's language (docs/frontend.md).
         "reactionChoices": reaction_choices(get_language() or "en"),
         **attachment_config(),
+        **push_client_config(),
         "notifications": notification_config(),
         **typing_timings(),
         **pane_config(user, room, access, joined=joined, receipts=receipts),

@@ -1,7 +1,7 @@
 """HTML pages. Thin: parse the request, call a service or a query, render.
 
-Every view needs a logged-in user; errors raised by the services are turned into
-responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
+Every view needs a logged-in user (but the e-mails' unsubscribe link); errors raised by
+the services are turned into responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
 from smartcampus_chat.web.views.attachments import (
@@ -29,6 +29,7 @@ from smartcampus_chat.web.views.rooms import (
     room_read,
     room_settings,
 )
+from smartcampus_chat.web.views.unsubscribe import unsubscribe
 
 __all__ = [
     "attachment",
@@ -52,4 +53,5 @@ __all__ = [
     "room_notifications",
     "room_read",
     "room_settings",
+    "unsubscribe",
 ]

@@ -23,6 +23,7 @@ import { onAck, onMessageFrame } from "./chat/messages.js";
 import * as notifications from "./chat/notifications.js";
 import { hasConfig } from "./chat/page.js";
 import * as previews from "./chat/previews.js";
+import * as push from "./chat/push.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
@@ -105,6 +106,7 @@ if (hasConfig) {
   receipts.init();
   search.init();
   divider.init();
+  push.init();
   router.init();
   start(FRAME_HANDLERS);
 }
