@@ -64,9 +64,8 @@ def preview_text(message: ChatMessage) -> str | None:
 
 
 def sidebar(user: Any, search: str = "") -> Sidebar:
-    """Four queries: the rooms, their last messages, the peers of direct messages (skipped
-    when the user has none), the unread notifications (skipped when the site turned them
-    off)."""
+    """The rooms, their last messages, the peers of direct messages (skipped when the user
+    has none), the unread notifications (three: skipped when the site turned them off)."""
     rooms = list(my_rooms(user, search))
     last = last_messages(rooms)
     private_ids = [room.pk for room in rooms if room.room_type == RoomType.PRIVATE]

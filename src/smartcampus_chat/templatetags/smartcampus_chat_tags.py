@@ -101,7 +101,7 @@ def chat_unread_badge(context: template.Context) -> dict[str, Any]:
 @register.inclusion_tag("smartcampus_chat/includes/notifications_nav.html", takes_context=True)
 def chat_notifications_bell(context: template.Context) -> dict[str, Any]:
     """The host navbar's bell: a link to the chat's notifications page with the user's
-    unread notifications (one query).
+    unread notifications (of the rooms the user may still see: three queries).
 
     ``{% chat_notifications_bell %}``; nothing for anonymous visitors, nor when the site
     turned notifications off (``NOTIFICATIONS``).
