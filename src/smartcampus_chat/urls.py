@@ -36,6 +36,8 @@ urlpatterns = [
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
     path("search/", views.message_search, name="search"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     # The e-mail digests' one-click unsubscribe link (signed, no login: RFC 8058).
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
@@ -45,6 +47,11 @@ urlpatterns = [
     path("room/<slug:slug>/read/", views.room_read, name="room_read"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path("room/<slug:slug>/files/", views.room_files, name="room_files"),
+    path(
+        "room/<slug:slug>/notifications/",
+        views.room_notifications,
+        name="room_notifications",
+    ),
     path(
         "room/<slug:slug>/members/<chat_id:user_id>/remove/",
         views.member_remove,

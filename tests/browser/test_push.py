@@ -26,8 +26,8 @@ from smartcampus_chat.management.commands.chat_vapid_keys import make_vapid_keys
 from tests.browser.conftest import OpenPage
 from tests.browser.live import LiveServer, login_with_form
 
-#: Puts a push toggle in the page before the client starts (as the notification panel or
-#: the preferences page has one).
+#: Puts a push toggle in the page before the client starts (as the notification panel has
+#: one where the site sends push).
 ADD_TOGGLE = """new MutationObserver((changes, observer) => {
   if (document.body) {
     const button = document.createElement("button");
@@ -160,9 +160,11 @@ def test_the_toggle_asks_on_a_key_press_and_says_what_happened(
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         login_with_form(page, "alice")
         context.grant_permissions(["notifications"], origin=push_site.url)
-        page.add_init_script(ADD_TOGGLE)
         page.goto("/chat/")
-        toggle = page.get_by_role("button", name="Push notifications on this browser")
+        # The notification panel's toggle (includes/notifications_bell.html).
+        page.locator(".scc-bell-button").click()
+        panel = page.get_by_role("dialog", name="Notifications")
+        toggle = panel.get_by_role("button", name="Push notifications on this browser")
         expect(toggle).to_have_attribute("aria-pressed", "false")
         # Nothing was asked or registered on load.
         assert page.evaluate("navigator.serviceWorker.getRegistrations()") == []

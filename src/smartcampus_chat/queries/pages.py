@@ -5,12 +5,16 @@ parse the request, call one of these, render)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses
+from smartcampus_chat.domain.notifications import effective_level, is_muted
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
@@ -117,6 +121,27 @@ class PinnedRow:
 
 
 @dataclass(frozen=True)
+class RoomNotify:
+    """A member's notification setting for a room (the room header's "Notifications"):
+    their choice (``level``, "" for the site's default), what it comes to
+    (``effective_level``), and the end of their mute (None: not muted now)."""
+
+    level: str
+    effective_level: str
+    muted_until: datetime | None
+
+
+def room_notify(participant: ChatParticipant, room: ChatRoom) -> RoomNotify:
+    """The setting of ``participant`` (no query)."""
+    until = participant.muted_until
+    return RoomNotify(
+        level=participant.notify_level,
+        effective_level=effective_level(participant.notify_level, room.room_type),
+        muted_until=until if is_muted(until, timezone.now()) else None,
+    )
+
+
+@dataclass(frozen=True)
 class RoomPage:
     """A room's page: one page of history and what the viewer may do there; ``room.title``
     is what the viewer calls the room (:func:`with_titles`)."""
@@ -146,6 +171,9 @@ class RoomPage:
     pinned: list[PinnedRow] | None = None
     #: The others' read markers shown to the viewer (None: no receipts here).
     receipts: list[Receipt] | None = None
+    #: The viewer's notification setting for the room (None: not a member, or the site
+    #: turned notifications off).
+    notify: RoomNotify | None = None
 
 
 def room_page(
@@ -207,6 +235,9 @@ def room_page(
         sidebar=sidebar(user) if with_sidebar else None,
         pinned=[PinnedRow(m, excerpt(m.content_html)) for m in pinned_messages(room)],
         receipts=receipts,
+        notify=(
+            room_notify(mine, room) if mine is not None and app_settings.NOTIFICATIONS else None
+        ),
     )
 
 

@@ -11,6 +11,11 @@ from smartcampus_chat.web.views.attachments import (
 )
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
+from smartcampus_chat.web.views.notifications import (
+    notifications,
+    notifications_read,
+    room_notifications,
+)
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
 from smartcampus_chat.web.views.room_files import room_files
@@ -34,6 +39,8 @@ __all__ = [
     "message_delete",
     "message_edit",
     "message_search",
+    "notifications",
+    "notifications_read",
     "people_search",
     "preferences",
     "private_open",
@@ -43,6 +50,7 @@ __all__ = [
     "room_join",
     "room_leave",
     "room_list",
+    "room_notifications",
     "room_read",
     "room_settings",
     "unsubscribe",

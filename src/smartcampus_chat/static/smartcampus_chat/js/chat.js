@@ -20,6 +20,7 @@ import { announceError } from "./chat/i18n.js";
 import * as layout from "./chat/layout.js";
 import * as mentions from "./chat/mentions.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
+import * as notifications from "./chat/notifications.js";
 import { hasConfig } from "./chat/page.js";
 import * as previews from "./chat/previews.js";
 import * as push from "./chat/push.js";
@@ -29,6 +30,7 @@ import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
 import * as receipts from "./chat/receipts.js";
 import * as replies from "./chat/replies.js";
+import * as roomnotify from "./chat/roomnotify.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
 import * as search from "./chat/search.js";
@@ -74,6 +76,8 @@ const FRAME_HANDLERS = {
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
   "search.results": search.onResults,
+  notification: notifications.onNotification,
+  "notifications.read": notifications.onRead,
 };
 
 if (hasConfig) {
@@ -85,6 +89,8 @@ if (hasConfig) {
   reads.init();
   typing.init();
   rooms.init();
+  roomnotify.init();
+  notifications.init();
   history.init();
   actions.init();
   drafts.init();
