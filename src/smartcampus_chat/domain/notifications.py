@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any, Literal
 
 from django.conf import settings
@@ -47,6 +48,10 @@ KIND_ORDER = (
     NotificationKind.PRIVATE,
     NotificationKind.MESSAGE,
 )
+
+#: "Until I turn it back on": a mute that ends only by hand (kept clear of the largest
+#: date, so that shown in any time zone it stays a valid date).
+MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=dt_timezone.utc)
 
 #: Most minutes a digest may wait (one week).
 MAX_DIGEST_DELAY = 7 * 24 * 60

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
-from smartcampus_chat.domain.notifications import shows_content
+from smartcampus_chat.domain.notifications import effective_level, is_muted, shows_content
 from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import (
     ChatConnection,
@@ -91,6 +92,27 @@ def notifications_of(
         items=[render(row) for row in page],
         next_before=page[-1].pk if len(found) > limit else None,
         unread=mine.filter(read_at__isnull=True).count(),
+    )
+
+
+@dataclass(frozen=True)
+class RoomNotify:
+    """A member's notification setting for a room (the room header's "Notifications"):
+    their choice (``level``, "" for the site's default), what it comes to
+    (``effective_level``), and the end of their mute (None: not muted now)."""
+
+    level: str
+    effective_level: str
+    muted_until: datetime | None
+
+
+def room_notify(participant: ChatParticipant, room: ChatRoom) -> RoomNotify:
+    """The setting of ``participant`` (no query)."""
+    until = participant.muted_until
+    return RoomNotify(
+        level=participant.notify_level,
+        effective_level=effective_level(participant.notify_level, room.room_type),
+        muted_until=until if is_muted(until, timezone.now()) else None,
     )
 
 

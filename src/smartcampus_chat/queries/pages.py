@@ -5,16 +5,13 @@ parse the request, call one of these, render)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses
-from smartcampus_chat.domain.notifications import effective_level, is_muted
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
@@ -33,6 +30,7 @@ from smartcampus_chat.protocol.render import (
 from smartcampus_chat.queries.attachments import room_attachments
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
+from smartcampus_chat.queries.notifications import RoomNotify, room_notify
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.receipts import Receipt, place_receipts, read_receipts
@@ -118,27 +116,6 @@ class PinnedRow:
 
     message: ChatMessage
     excerpt: str
-
-
-@dataclass(frozen=True)
-class RoomNotify:
-    """A member's notification setting for a room (the room header's "Notifications"):
-    their choice (``level``, "" for the site's default), what it comes to
-    (``effective_level``), and the end of their mute (None: not muted now)."""
-
-    level: str
-    effective_level: str
-    muted_until: datetime | None
-
-
-def room_notify(participant: ChatParticipant, room: ChatRoom) -> RoomNotify:
-    """The setting of ``participant`` (no query)."""
-    until = participant.muted_until
-    return RoomNotify(
-        level=participant.notify_level,
-        effective_level=effective_level(participant.notify_level, room.room_type),
-        muted_until=until if is_muted(until, timezone.now()) else None,
-    )
 
 
 @dataclass(frozen=True)

@@ -386,28 +386,10 @@ def do_message_deleted(message: ChatMessage) -> None:
     )
 
 
-@dataclass(frozen=True)
-class RoomNotifications:
-    """A member's notification settings of one room."""
-
-    level: str
-    effective_level: str
-    muted_until: datetime | None
-
-
-def _room_settings(row: ChatParticipant, room: ChatRoom) -> RoomNotifications:
-    now = timezone.now()
-    return RoomNotifications(
-        level=row.notify_level,
-        effective_level=rules.effective_level(row.notify_level, room.room_type),
-        muted_until=row.muted_until if rules.is_muted(row.muted_until, now) else None,
-    )
-
-
-def room_notifications(user: Any, room: ChatRoom, access: RoomAccess) -> RoomNotifications:
+def room_notifications(user: Any, room: ChatRoom, access: RoomAccess) -> reads.RoomNotify:
     """``user``'s settings for ``room`` (a member's only: NotFound otherwise)."""
     row = _membership(user, room, access)
-    return _room_settings(row, room)
+    return reads.room_notify(row, room)
 
 
 def _membership(user: Any, room: ChatRoom, access: RoomAccess) -> ChatParticipant:
@@ -424,7 +406,7 @@ _LEVELS = ("", *NotifyLevel.values)
 
 def check_set_room_notifications(
     user: Any, room: ChatRoom, access: RoomAccess, *, level: Any, muted_until: Any
-) -> RoomNotifications:
+) -> reads.RoomNotify:
     """Set ``user``'s level for ``room`` ("" for the site's default) and mute it until
     ``muted_until`` (None: not muted). Members only."""
     errors: dict[str, list[str]] = {}
@@ -442,10 +424,10 @@ def check_set_room_notifications(
 
 def do_set_room_notifications(
     row: ChatParticipant, room: ChatRoom, *, level: str, muted_until: datetime | None
-) -> RoomNotifications:
+) -> reads.RoomNotify:
     now = timezone.now()
     if muted_until is not None and muted_until <= now:
         muted_until = None
     row.notify_level, row.muted_until = level, muted_until
     row.save(update_fields=["notify_level", "muted_until"])
-    return _room_settings(row, room)
+    return reads.room_notify(row, room)

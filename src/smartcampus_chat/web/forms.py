@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django import forms
@@ -14,6 +14,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import ChatSettings, Setting, app_settings
+from smartcampus_chat.domain.notifications import MUTED_FOREVER
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import NotifyLevel, RoomType
@@ -279,9 +280,6 @@ MUTE_FOR = {
     "1d": timedelta(days=1),
     "1w": timedelta(weeks=1),
 }
-#: "Until I turn it back on": a mute that ends only by hand (kept clear of the largest
-#: date, so that shown in any time zone it stays a valid date).
-MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
 class RoomNotificationsForm(ChatForm):
