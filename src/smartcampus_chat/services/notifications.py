@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -334,31 +334,28 @@ def do_mark_notifications_read(user: Any, ids: list[int] | None) -> int:
     return left
 
 
-def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
-    """``user`` read ``room`` up to message ``seq``: its notifications there are read too.
-    In the caller's transaction (the read marker's); one query when there were none."""
-    unread = ChatNotification.objects.filter(
-        user=user, room=room, read_at__isnull=True, message__seq__lte=seq
-    )
-    marked = list(unread.values_list("pk", flat=True))
+def _read_these(user: Any, unread: QuerySet[ChatNotification]) -> None:
+    """Mark ``unread`` (some of ``user``'s notifications) read and tell their sockets; one
+    query when there are none."""
+    marked = list(unread.filter(read_at__isnull=True).values_list("pk", flat=True))
     if not marked:
         return
     ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
     left = reads.unread_notification_count(user)
     events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+
+
+def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
+    """``user`` read ``room`` up to message ``seq``: its notifications there are read too.
+    In the caller's transaction (the read marker's)."""
+    _read_these(user, ChatNotification.objects.filter(user=user, room=room, message__seq__lte=seq))
 
 
 def do_room_left(user: Any, room: ChatRoom) -> None:
     """``user`` left or was removed from ``room``: its notifications are read (the bell
     stops counting what they can no longer open; the list no longer shows them where the
     policy says they do not see the room). In the caller's transaction."""
-    unread = ChatNotification.objects.filter(user=user, room=room, read_at__isnull=True)
-    marked = list(unread.values_list("pk", flat=True))
-    if not marked:
-        return
-    ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
-    left = reads.unread_notification_count(user)
-    events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+    _read_these(user, ChatNotification.objects.filter(user=user, room=room))
 
 
 def do_message_deleted(message: ChatMessage) -> None:
