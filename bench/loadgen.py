@@ -41,7 +41,7 @@ from bench.metrics import Histogram
 from bench.protocol import PROTOCOLS, FrameKind, Protocol, find_probe, probe_text
 
 #: Seconds a back-to-back sender waits for its last answer.
-BACK_TO_BACK_TIMEOUT = 300.0
+BACK_TO_BACK_TIMEOUT = 120.0
 #: A worker is taken as saturated above this share of one core.
 CLIENT_SATURATED_PCT = 90.0
 
