@@ -106,6 +106,8 @@ class StepResult:
     client_cpu_pct: list[float] = field(default_factory=list)
     #: Back to back: each sender's seconds from its first send to its last answer.
     sender_seconds: list[float] = field(default_factory=list)
+    #: Connections closed during the step, by close code (received, else sent).
+    close_codes: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: StepResult) -> None:
         self.sent += other.sent
@@ -121,6 +123,7 @@ class StepResult:
         self.send_lag_max_ms = max(self.send_lag_max_ms, other.send_lag_max_ms)
         self.client_cpu_pct.extend(other.client_cpu_pct)
         self.sender_seconds.extend(other.sender_seconds)
+        self.close_codes.update(other.close_codes)
 
 
 class _Conn:
@@ -220,6 +223,7 @@ class _Worker:
         except WebSocketException:
             pass
         self.result.closed += 1
+        self.result.close_codes[str(conn.ws.close_code)] += 1
 
     def client_id(self, step: Step, sender: int, number: int) -> str:
         return f"{self.nonce}-{step.step}-{sender}-{number}"

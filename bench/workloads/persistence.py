@@ -86,7 +86,11 @@ def pipelined_door(
     with serve(ctx, target, rooms=rooms, users=rooms * members, database_url=url) as served:
         specs = room_specs(served, rooms, members, senders_per_room=per_room)
         with LoadGenerator(target.protocol, served.port, specs, ctx.clients) as loadgen:
-            loadgen.connect()
+            connected = loadgen.connect(concurrency=50)
+            ctx.log(
+                f"  {connected.connected} connected, {connected.failed} failed "
+                f"{connected.first_error}"
+            )
             loadgen.step(Step(next(_steps), 0.0, drain=1.0, back_to_back=20))  # warm-up
             for _ in range(PIPELINED_RUNS):
                 served.sampler.mark()
@@ -103,6 +107,7 @@ def pipelined_door(
                         "stored": stored,
                         "errors": result.errors,
                         "closed": result.closed,
+                        "close_codes": dict(result.close_codes),
                         "complete": complete,
                         "seconds": round(seconds, 3),
                         "stored_per_s": round(per_s, 1),
@@ -111,7 +116,8 @@ def pipelined_door(
                     }
                 )
                 ctx.log(
-                    f"  {stored} acks, {result.errors} errors, {result.closed} closed, "
+                    f"  {stored} acks, {result.errors} errors, {result.closed} closed "
+                    f"{dict(result.close_codes)}, "
                     f"complete {complete}, in {seconds:.2f}s: "
                     f"{per_s:,.0f}/s, ack p50 {latency['p50_ms']} ms, server cpu "
                     f"{window['server_cpu_pct']}"
@@ -125,6 +131,8 @@ def pipelined_door(
         **best,
         "stored_per_s": median,
         "all_runs_per_s": [run["stored_per_s"] for run in runs],
+        "connected": connected.connected,
+        "connect_failed": connected.failed,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
 

@@ -168,10 +168,14 @@ class ChatConsumer(Socket):
 
     async def handle_inbox(self, message: Message) -> None:
         """Handle a hub message in turn with the client's frames; a failure ends the
-        connection as one while handling a client frame does. Then the sends it paused
-        (:meth:`.socket.Socket.deliver`) go on, checked again."""
+        connection as one while handling a client frame does. A batch storing this
+        socket's sends settles first (their answers come before what they caused: one's
+        first message's ``room.added``); the sends it paused (:meth:`.socket.Socket.deliver`)
+        go on after, checked again."""
         async with self.turn:
             try:
+                if self.pipe is not None:
+                    await self.pipe.running_settled()
                 await self.dispatch(message, queued=True)
             except Exception as exc:
                 await self.resume_sends(admit=False)

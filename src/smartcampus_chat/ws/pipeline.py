@@ -42,16 +42,28 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.protocol.frames import Ack, SendMessage
+from smartcampus_chat.protocol.frames import Ack, ClientFrame, ErrorFrame, SendMessage
 from smartcampus_chat.protocol.payloads import MessageData
+from smartcampus_chat.realtime.sockets import Outbox
 from smartcampus_chat.services.batch import SendRequest
 from smartcampus_chat.services.batcher import get_batcher
 
-if TYPE_CHECKING:
-    from smartcampus_chat.ws.socket import Socket
+
+class Socket(Protocol):
+    """What the pipeline uses of its socket (:class:`.socket.Socket`)."""
+
+    user: Any
+    outbox: Outbox
+    sends_paused: int
+
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
+    def error_frame(self, exc: BaseException, frame: ClientFrame) -> ErrorFrame: ...
 
 
 def enabled() -> bool:
