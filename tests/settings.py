@@ -70,6 +70,10 @@ STATIC_ROOT = "/tmp/smartcampus-chat-test-static"
 # Attachments (FileSystemStorage): a folder of this process's own, never the checkout.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="smartcampus-chat-test-media-")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django 6.1's mailers (the test runner swaps each for the locmem backend; older Django
+# ignores the setting and swaps EMAIL_BACKEND). Without it, sending warns that Django 2028
+# will have no default mailer.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 LOGIN_URL = "login"
 
 SMARTCAMPUS_CHAT = {

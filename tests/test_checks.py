@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -222,3 +223,29 @@ def test_persistent_connections_without_asgi_pass() -> None:
     installed = [app for app in settings.INSTALLED_APPS if app not in ("channels", "daphne")]
     with databases(postgres(CONN_MAX_AGE=60), ASGI_APPLICATION=None, INSTALLED_APPS=installed):
         assert chat_checks.check_database_connections() == []
+
+
+def test_web_push_and_digests_say_what_they_lack(settings: Any) -> None:
+    base = settings.SMARTCAMPUS_CHAT
+    settings.SMARTCAMPUS_CHAT = {**base, "NOTIFY_EMAIL": True}
+    assert ids(chat_checks.check_notifications()) == {"smartcampus_chat.W080"}
+    settings.SMARTCAMPUS_CHAT = {
+        **base,
+        "NOTIFY_PUSH": True,
+        "NOTIFY_SITE_URL": "https://c.example",
+    }
+    (missing,) = [m for m in chat_checks.check_notifications() if m.id == "smartcampus_chat.E080"]
+    assert "WEB_PUSH_VAPID_PUBLIC_KEY, WEB_PUSH_VAPID_PRIVATE_KEY, WEB_PUSH_SUBJECT" in missing.msg
+    settings.SMARTCAMPUS_CHAT = {
+        **base,
+        "NOTIFY_PUSH": True,
+        "NOTIFY_EMAIL": True,
+        "NOTIFY_SITE_URL": "https://campus.example",
+        "WEB_PUSH_VAPID_PUBLIC_KEY": "BPublic",
+        "WEB_PUSH_VAPID_PRIVATE_KEY": "private",
+        "WEB_PUSH_SUBJECT": "mailto:it@campus.example",
+    }
+    webpush = importlib.util.find_spec("pywebpush") is not None
+    assert ids(chat_checks.check_notifications()) == (
+        set() if webpush else {"smartcampus_chat.E081"}
+    )

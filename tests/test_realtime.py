@@ -169,20 +169,24 @@ async def test_reply_edit_and_delete_in_place(alice: Any, bob: Any, public_room:
     client = await open_room(alice, public_room.slug)
     watcher = await open_room(bob, public_room.slug)
     await client.send_frame(type="message.send", content="re", reply_to=first.pk, id=1)
-    ack = await client.receive_frame("ack", skip=frozenset({"message.new", "presence"}))
+    ack = await client.receive_frame(
+        "ack", skip=frozenset({"message.new", "presence", "notification"})
+    )
     assert ack["message"]["reply_to"] == first.pk
     mine = ack["message"]["id"]
     await client.send_frame(type="message.edit", message_id=mine, content="re!", id=2)
-    edited = await client.receive_frame("ack", skip=frozenset({"message.new", "presence"}))
+    edited = await client.receive_frame(
+        "ack", skip=frozenset({"message.new", "presence", "notification"})
+    )
     assert edited["message"]["is_edited"]
     assert edited["message"]["content"] == "re!"
     frame = await watcher.receive_frame(
-        "message.edited", skip=frozenset({"message.new", "presence"})
+        "message.edited", skip=frozenset({"message.new", "presence", "notification"})
     )
     assert frame["message"]["event_seq"] == 3
     await client.send_frame(type="message.delete", message_id=mine, id=3)
     deleted = await client.receive_frame(
-        "ack", skip=frozenset({"message.new", "message.edited", "presence"})
+        "ack", skip=frozenset({"message.new", "message.edited", "presence", "notification"})
     )
     assert deleted["message"]["content"] is None
     assert deleted["message"]["is_deleted"]
@@ -742,12 +746,14 @@ async def test_room_list_stays_live(alice: Any, bob: Any, public_room: ChatRoom)
     assert added["room"]["slug"] == private.slug
     assert added["room"]["room_type"] == "private"
     await db(send_text)(private, bob, "psst")
-    psst = await client.receive_frame("message.new", skip=frozenset({"presence"}))
+    psst = await client.receive_frame("message.new", skip=frozenset({"presence", "notification"}))
     assert psst["message"]["room"] == private.slug
     await client.send_frame(type="message.send", room=private.slug, content="hi", id=3)
-    assert (await client.receive_frame("ack", skip=frozenset({"presence", "message.new"})))[
-        "id"
-    ] == 3
+    assert (
+        await client.receive_frame(
+            "ack", skip=frozenset({"presence", "message.new", "notification"})
+        )
+    )["id"] == 3
     await client.disconnect()
 
 

@@ -88,7 +88,8 @@ def measure(rounds: int) -> list[dict[str, Any]]:
                     written = len(made)
             ChatNotification.objects.filter(message=sample).delete()
             rows.append(_row("notify step", name, written, timings, queries))
-        for label, enabled in (("send, notifications on", True), ("send, notifications off", False)):
+        sends = (("send, notifications on", True), ("send, notifications off", False))
+        for label, enabled in sends:
             with override_settings(SMARTCAMPUS_CHAT={**chat, "NOTIFICATIONS": enabled}):
                 timings = []
                 queries = []

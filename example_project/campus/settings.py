@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -193,14 +194,18 @@ SMARTCAMPUS_CHAT = {
     "WEB_PUSH_VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY"),
     "WEB_PUSH_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:chat@campus.example"),
 }
-# Development prints e-mails (the digests) on the console; set EMAIL_HOST for a real server.
+# Development prints e-mails (the digests) on the console; set EMAIL_HOST for a real server
+# (without it, production sends through Django's default, an SMTP server on localhost).
 if os.environ.get("EMAIL_HOST"):
     EMAIL_HOST = os.environ["EMAIL_HOST"]
     EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
     EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "1") == "1"
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-else:
+elif DEBUG and django.VERSION >= (6, 1):
+    # Django 6.1's MAILERS replaces EMAIL_BACKEND (deprecated there).
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SmartCampus chat <chat@campus.example>")
 DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = CHAT_MAX_FRAME_BYTES

@@ -1,4 +1,5 @@
-"""Admin for rooms, messages and participants. Changes go through the services.
+"""Admin for rooms, messages, participants, files, notifications and push subscriptions.
+Changes go through the services.
 
 Every change staff make here is a service call, so it is announced like the same change
 made in the chat (events to connected clients, the documented signals): creating a room
@@ -32,8 +33,10 @@ from smartcampus_chat.models import (
     ChatNotification,
     ChatNotificationDelivery,
     ChatParticipant,
+    ChatPushSubscription,
     ChatRoom,
 )
+from smartcampus_chat.services.push_subscriptions import do_remove_gone
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
 
 
@@ -450,3 +453,38 @@ class ChatNotificationDeliveryAdmin(ReadOnlyAdmin):
         "sent_at",
         "detail",
     ]
+
+
+#: Characters of an endpoint the admin shows (the rest is a per-browser token).
+ENDPOINT_SHOWN = 60
+
+
+@admin.register(ChatPushSubscription)
+class ChatPushSubscriptionAdmin(ReadOnlyAdmin):
+    """Browsers subscribed to Web Push (docs/notifications.md, "Web Push"): the keys are
+    never shown, the endpoint only in part (its tail is the browser's token at the push
+    service). Deleting one stops push to that browser until it subscribes again."""
+
+    list_display = ["user", "browser", "created_at", "last_success_at", "failures"]
+    list_filter = ["last_success_at"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name"]
+    list_select_related = ["user"]
+    fields = ["user", "short_endpoint", "user_agent", "created_at", "last_success_at", "failures"]
+    readonly_fields = [str(name) for name in fields]
+
+    @admin.display(description=_("browser"), ordering="user_agent")
+    def browser(self, subscription: ChatPushSubscription) -> str:
+        return subscription.user_agent[:80] or "-"
+
+    @admin.display(description=_("endpoint"))
+    def short_endpoint(self, subscription: ChatPushSubscription) -> str:
+        endpoint = subscription.endpoint
+        return endpoint if len(endpoint) <= ENDPOINT_SHOWN else endpoint[:ENDPOINT_SHOWN] + "…"
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ChatPushSubscription]
+    ) -> None:
+        do_remove_gone(list(queryset.values_list("id", flat=True)))
+
+    def delete_model(self, request: HttpRequest, obj: ChatPushSubscription) -> None:
+        do_remove_gone([obj.pk])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -413,3 +414,98 @@ def check_database_connections(
         )
         for alias in persistent
     ]
+
+
+@register(Tags.compatibility)
+def check_notifications(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """What Web Push and e-mail digests need once a site turns them on
+    (docs/notifications.md)."""
+    messages: list[CheckMessage] = []
+    push, email = app_settings.NOTIFY_PUSH, app_settings.NOTIFY_EMAIL
+    if push:
+        missing = [
+            name
+            for name in (
+                "WEB_PUSH_VAPID_PUBLIC_KEY",
+                "WEB_PUSH_VAPID_PRIVATE_KEY",
+                "WEB_PUSH_SUBJECT",
+            )
+            if not getattr(app_settings, name)
+        ]
+        if missing:
+            messages.append(
+                Error(
+                    f"NOTIFY_PUSH is on but {', '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not set.",
+                    hint="python manage.py chat_vapid_keys makes a key pair; WEB_PUSH_SUBJECT "
+                    'is a contact such as "mailto:it@campus.example.edu".',
+                    id="smartcampus_chat.E080",
+                )
+            )
+        if importlib.util.find_spec("pywebpush") is None:
+            messages.append(
+                Error(
+                    "NOTIFY_PUSH is on but pywebpush is not installed.",
+                    hint='pip install "smartcampus-chat[webpush]"',
+                    id="smartcampus_chat.E081",
+                )
+            )
+    if (push or email) and not app_settings.NOTIFY_SITE_URL:
+        messages.append(
+            Warning(
+                "Web Push or e-mail digests are on but NOTIFY_SITE_URL is not set: their "
+                "links to the messages would have no host.",
+                hint='Set NOTIFY_SITE_URL to the site\'s address, "https://campus.example.edu".',
+                id="smartcampus_chat.W080",
+            )
+        )
+    return messages
+
+
+def _loopback_push_hosts() -> list[str]:
+    import ipaddress
+
+    found = []
+    for entry in app_settings.WEB_PUSH_ALLOWED_HOSTS:
+        try:
+            if ipaddress.ip_address(str(entry).strip("[]")).is_loopback:
+                found.append(str(entry))
+        except ValueError:
+            continue
+    return found
+
+
+@register(Tags.security)
+def check_web_push(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Web Push's safety (docs/notifications.md, "Web Push"): allowed to post to this
+    machine outside development, or a contact the push services refuse. (What push needs
+    at all: :func:`check_notifications`.)"""
+    if _table_errors("settings")[1] & {"WEB_PUSH_ALLOWED_HOSTS", "WEB_PUSH_SUBJECT"}:
+        return []
+    messages: list[CheckMessage] = []
+    loopback = _loopback_push_hosts()
+    if loopback and not settings.DEBUG:
+        messages.append(
+            Warning(
+                f"WEB_PUSH_ALLOWED_HOSTS lists {', '.join(loopback)} with DEBUG = False: "
+                "a push subscription may make the server post to this machine over http.",
+                hint="Loopback push services are for tests and development; list the push "
+                "services' hosts only.",
+                id="smartcampus_chat.W090",
+            )
+        )
+    subject = app_settings.WEB_PUSH_SUBJECT
+    if subject and not str(subject).startswith(("mailto:", "https://")):
+        messages.append(
+            Warning(
+                f"WEB_PUSH_SUBJECT {subject!r} is not a mailto: or https: URL: push "
+                "services refuse the VAPID signature, and no push is sent.",
+                hint='For example "mailto:it@campus.example.edu".',
+                id="smartcampus_chat.W091",
+            )
+        )
+    return messages

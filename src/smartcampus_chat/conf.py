@@ -177,6 +177,21 @@ def domain_names(value: Any) -> list[str]:
     return [] if ok else ['must be a list of domain names such as ["intranet.example.edu"].']
 
 
+def push_hosts(value: Any) -> list[str]:
+    """Hosts such as ``"fcm.googleapis.com"``, ``"*.push.apple.com"`` or ``"127.0.0.1"``."""
+    ok = isinstance(value, (list, tuple)) and all(
+        isinstance(name, str)
+        and re.fullmatch(r"(\*\.)?[A-Za-z0-9_.:-]+|\[[0-9A-Fa-f:.]+\]", name) is not None
+        and name.strip("*.:") != ""
+        for name in value
+    )
+    return (
+        []
+        if ok
+        else ['must be a list of hosts such as ["fcm.googleapis.com", "*.push.apple.com"].']
+    )
+
+
 def tcp_ports(value: Any) -> list[str]:
     ok = (
         isinstance(value, (list, tuple, set, frozenset))
@@ -465,6 +480,20 @@ class ChatSettings:
     WEB_PUSH_VAPID_PUBLIC_KEY = Setting[str | None](None, text_or_none)
     WEB_PUSH_VAPID_PRIVATE_KEY = Setting[str | None](None, text_or_none)
     WEB_PUSH_SUBJECT = Setting[str | None](None, text_or_none)
+    # The push services the server may POST to: a subscription's endpoint is a URL the
+    # browser chose (hostile input; an intranet address would be SSRF). An entry is a host
+    # ("fcm.googleapis.com") or "*." and a domain for its subdomains; the endpoint must be
+    # https on port 443. An IP literal of this machine ("127.0.0.1", for tests and
+    # development) allows http and any port on it, and nothing else.
+    WEB_PUSH_ALLOWED_HOSTS = Setting[Sequence[str]](
+        [
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "*.notify.windows.com",
+            "*.push.apple.com",
+        ],
+        push_hosts,
+    )
     # Who delivers push and e-mail, off the request and socket paths: "thread" (a worker
     # thread in each web process, woken when something is due) or None (the host runs
     # ``manage.py chat_notifications`` or calls smartcampus_chat.notifications.deliver_due

@@ -172,3 +172,24 @@ class AttachmentNotFound(ValidationFailed):
 class TooManyAttachments(ValidationFailed):
     code = "too_many_attachments"
     default_message = _("This message has too many attached files.")
+
+
+class PushUnavailable(ChatError):
+    """Web Push is off on this site (``NOTIFY_PUSH``, the VAPID keys): nothing to subscribe to."""
+
+    code = "push_unavailable"
+    status = 409
+    default_message = _("Push notifications are not available on this site.")
+
+
+class PushEndpointNotAllowed(ValidationFailed):
+    """A subscription's endpoint is not https to a known push service
+    (``WEB_PUSH_ALLOWED_HOSTS``): the server never POSTs there."""
+
+    code = "push_endpoint_not_allowed"
+    default_message = _("This browser's push service is not accepted by this site.")
+
+
+class InvalidPushKeys(ValidationFailed):
+    code = "invalid_push_keys"
+    default_message = _("This browser's push subscription keys are not valid.")

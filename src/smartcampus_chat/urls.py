@@ -6,6 +6,7 @@ from django.urls import include, path, register_converter
 
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.web import health, views
+from smartcampus_chat.web.views.push import service_worker
 
 
 class ObjectIdConverter:
@@ -35,6 +36,10 @@ urlpatterns = [
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
     path("search/", views.message_search, name="search"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    # The e-mail digests' one-click unsubscribe link (signed, no login: RFC 8058).
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("people/<chat_id:user_id>/open/", views.private_open, name="private_open"),
     path("room/<slug:slug>/", views.room_detail, name="room"),
     path("room/<slug:slug>/join/", views.room_join, name="room_join"),
@@ -42,6 +47,11 @@ urlpatterns = [
     path("room/<slug:slug>/read/", views.room_read, name="room_read"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path("room/<slug:slug>/files/", views.room_files, name="room_files"),
+    path(
+        "room/<slug:slug>/notifications/",
+        views.room_notifications,
+        name="room_notifications",
+    ),
     path(
         "room/<slug:slug>/members/<chat_id:user_id>/remove/",
         views.member_remove,
@@ -70,6 +80,8 @@ urlpatterns = [
         name="link_preview_image",
     ),
     path("health/", health.health, name="health"),
+    # Web Push's service worker: at the prefix, so that its scope is the chat's pages.
+    path("service-worker.js", service_worker, name="service_worker"),
     # The REST API; its routes share this namespace (smartcampus_chat:api-room-list...).
     path("api/", include("smartcampus_chat.api.urls")),
 ]

@@ -170,8 +170,9 @@ def test_keyboard_reaches_a_room_in_the_sidebar_then_its_composer(
     name = unique("Keyboard")
     slug = room("alice", name=name)
     page = open_page("alice", "/chat/")
-    # The filter box comes first; typing narrows the list, as a keyboard user would.
-    tab_until(page, "#scc-room-filter", limit=10)
+    # The filter box comes first (after the sidebar's bell, preferences and "+"); typing
+    # narrows the list, as a keyboard user would.
+    tab_until(page, "#scc-room-filter", limit=11)
     page.keyboard.type(name)
     tab_until(page, f'#my-rooms li[data-room="{slug}"] a', limit=20)
     page.keyboard.press("Enter")

@@ -83,8 +83,12 @@ TEXT_ONLY = [
     [".scc-room-label, .scc-unread, .scc-archived", ""],
     [
         ".scc-room-link",
-        "span.scc-room-icon, span.scc-presence, span.scc-room-label, span.scc-preview, span.badge",
+        "span.scc-room-icon, span.scc-presence, span.scc-room-label, span.scc-preview, span.badge,"
+        " span.scc-muted-mark[role=img]",
     ],
+    # Notifications (the bell's panel, the notifications page): who, where, what, as text.
+    [".scc-notify-room, .scc-notify-actor, .scc-notify-excerpt, .scc-notify-kind", ""],
+    [".scc-notify-meta", "span.scc-notify-kind, span.scc-notify-room, time.scc-notify-time"],
     [".scc-flash .alert, .scc-room-card small, .scc-member-count, small.text-body-secondary", ""],
     ["#people li span.me-auto, #scc-members li > span.text-truncate", "small.text-body-secondary"],
     ["header h1, .scc-room-info dd", "span.bi"],
@@ -116,13 +120,15 @@ URL_ATTRIBUTES += ["background", "poster", "srcset", "ping", "codebase"]
 # previews' (the server's re-encoding), the no-JS
 # "mark as read" form (#scc-mark-read; a duplicated id is caught below), a message's no-JS
 # actions (a <noscript> child of the message), the client's module preloads from the site's
-# static files and the sidebar's "+" menu (details.scc-new).
+# static files, the sidebar's "+" menu (details.scc-new) and a room's notifications menu
+# (details.scc-notify-menu).
 FOREIGN = (
     "iframe, frame, frameset, object, embed, base, meta[http-equiv], svg,"
     " math:not(.scc-content math), image, video, audio, source, picture, marquee,"
     " img:not(a.scc-thumb > img):not(img.scc-upload-thumb):not(img.scc-viewer-image)"
     ":not(img.scc-link-preview-image),"
-    " details:not(.scc-new):not(.scc-format-help), xmp, listing, noembed,"
+    " details:not(.scc-new):not(.scc-format-help):not(.scc-notify-menu), xmp, listing,"
+    " noembed,"
     " noscript:not(#scc-mark-read):not(li.scc-message > noscript.scc-nojs-actions),"
     " noframes, portal, keygen, isindex, plaintext,"
     " style, link:not([rel=stylesheet]):not([rel=modulepreload][href^='/static/'])"
@@ -134,6 +140,7 @@ FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archi
 FORM_FIELDS += " read_receipts"
 FORM_FIELDS += " room"
 FORM_FIELDS += " files"
+FORM_FIELDS += " level mute return id all"
 DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.
   const E = Element.prototype;
@@ -1037,6 +1044,87 @@ def test_mentions_of_every_sender(
     watcher.audit(page)
     assert mentions.all_text_contents()[len(ids) :] == names[:20]
     report("mentions", {"mentions": len(ids) + 20, "executions": len(watcher.executions)})
+
+
+NOTIFY = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatParticipant
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+group = Group.objects.get(name=%(group)r)
+senders = list(User.objects.filter(pk__in=%(ids)r).order_by("pk"))
+texts = [p.text for p in PAYLOADS if len(p.text) <= 150][%(offset)d:]
+per_room = 8
+for start in range(0, len(senders), per_room):
+    chunk = senders[start:start + per_room]
+    room = services.do_create_room(
+        viewer, name=texts[start][:100], room_type="group", group=group)
+    ChatParticipant.objects.bulk_create([ChatParticipant(room=room, user=u) for u in chunk])
+    for k, sender in enumerate(chunk):
+        services.do_send_message(sender, room, f"@**x|{viewer.pk}** " + texts[start + k + 1])
+"""
+
+
+NOTIFY_ROOM = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatParticipant
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+room = services.do_create_room(viewer, name=PAYLOADS[5].text[:100], room_type="group",
+                               group=Group.objects.get(name=%(group)r))
+ChatParticipant.objects.create(room=room, user=User.objects.get(pk=%(id)d))
+print(room.slug, viewer.pk)
+"""
+
+
+def test_notifications_of_hostile_names_rooms_and_texts(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """The senders (payload names) mention the viewer in rooms named by payloads, with
+    payload texts: the notifications page (server) and the bell's panel (client, first
+    page and "Load more", then one arriving live) show them as text, and nothing runs."""
+    ids = [sender.id for sender in data.senders[:40]]
+    spec = {"viewer": VIEWER, "group": data.group_name, "ids": ids, "offset": 0}
+    live_site.manage("shell", "-c", NOTIFY % spec)
+    page = watched(VIEWER, "/chat/notifications/")
+    expect(page.locator("li.scc-notification")).to_have_count(30)
+    watcher.audit(page)
+    names = {sender.name for sender in data.senders[:40]}
+    shown = set(page.locator(".scc-notify-actor").all_text_contents())
+    assert shown <= names
+    watcher.goto(page, "/chat/")
+    page.locator(".scc-bell-button").click()
+    items = page.locator("#scc-notifications li.scc-notification")
+    expect(items).to_have_count(30)
+    watcher.audit(page)
+    assert set(items.locator(".scc-notify-actor").all_text_contents()) == shown
+    page.locator("#scc-notifications .scc-notify-more").click()
+    expect(items).not_to_have_count(30)
+    watcher.audit(page)
+    # Live: a sender mentions the viewer through the REST API (the server's process, whose
+    # channel layer reaches the viewer's socket).
+    sender = data.senders[40]
+    made = live_site.manage(
+        "shell", "-c", NOTIFY_ROOM % {"viewer": VIEWER, "group": data.group_name, "id": sender.id}
+    )
+    slug, viewer_id = made.strip().splitlines()[-1].split()
+    before = items.count()
+    answer = page.request.post(
+        f"/chat/api/rooms/{slug}/messages/",
+        headers={"Authorization": f"Token {sender.token}"},
+        data={"content": f"@**x|{viewer_id}** " + PAYLOADS[7].text},
+    )
+    assert answer.ok, answer.text()
+    expect(items).to_have_count(before + 1)
+    expect(items.first.locator(".scc-notify-actor")).to_have_text(data.senders[40].name)
+    watcher.audit(page)
+    report("notifications", {"shown": items.count(), "executions": len(watcher.executions)})
 
 
 # Files dropped on the conversation (js/chat/attachments.js), named by the payloads.

@@ -19,7 +19,10 @@ ERROR_DESCRIPTIONS = {
     "401": _("Not authenticated (token authentication only; session clients get 403)."),
     "403": _("Not authenticated, CSRF failure, or not allowed (code forbidden)."),
     "404": _("No such object, or one the user may not see (code not_found)."),
-    "409": _("The room is archived and read-only (code room_archived)."),
+    "409": _(
+        "The room is archived and read-only (code room_archived); push notifications "
+        "are off on this site (code push_unavailable)."
+    ),
     "413": _(
         "The file is too large, or over the daily upload quota (code file_too_large, "
         "upload_quota_exceeded)."

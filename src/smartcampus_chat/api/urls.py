@@ -4,7 +4,8 @@ Route names live in the ``smartcampus_chat`` namespace: ``smartcampus_chat:api-r
 ``api-room-detail``, ``api-room-join``, ``api-room-read``, ``api-member-list``,
 ``api-member-detail``, ``api-message-list``, ``api-message-detail``, ``api-user-list``,
 ``api-attachment-list``, ``api-attachment-detail``,
-``api-search-messages``, ``api-unread``, ``api-private``, ``api-ws-ticket``, ``api-schema``,
+``api-search-messages``, ``api-unread``, ``api-private``, ``api-push``,
+``api-push-subscriptions``, ``api-ws-ticket``, ``api-schema``,
 ``api-docs``, ``api-redoc``.
 """
 
@@ -21,6 +22,7 @@ from smartcampus_chat.api.message_search import MessageSearchView
 from smartcampus_chat.api.messages import MessageViewSet
 from smartcampus_chat.api.notifications import NotificationListView, NotificationsReadView
 from smartcampus_chat.api.people import UserViewSet
+from smartcampus_chat.api.push import PushConfigView, PushSubscriptionsView
 from smartcampus_chat.api.reads import PreferencesView, UnreadView
 from smartcampus_chat.api.rooms import PrivateRoomView, RoomViewSet
 from smartcampus_chat.api.tickets import TicketView
@@ -44,6 +46,8 @@ urlpatterns = [
     path("notifications/", NotificationListView.as_view(), name="api-notification-list"),
     path("notifications/read/", NotificationsReadView.as_view(), name="api-notifications-read"),
     path("private/", PrivateRoomView.as_view(), name="api-private"),
+    path("push/", PushConfigView.as_view(), name="api-push"),
+    path("push/subscriptions/", PushSubscriptionsView.as_view(), name="api-push-subscriptions"),
     path("ws-ticket/", TicketView.as_view(), name="api-ws-ticket"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(), name="api-docs"),

@@ -21,14 +21,16 @@ of the strongest kind that applies (the order above).
 
 Channels: the notification centre always holds it; the browser notification, Web Push and
 the e-mail digest each need the site's switch and the person's choice (or the site's
-default while they have not chosen). Quiet hours silence the two that interrupt (browser
-and push); the digest waits for nothing but its delay.
+default while they have not chosen). The digest gathers only what was meant for the
+person (mentions, replies, private messages: :data:`DIGEST_KINDS`). Quiet hours silence
+the two that interrupt (browser and push); the digest waits for nothing but its delay.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any, Literal
 
 from django.conf import settings
@@ -46,6 +48,10 @@ KIND_ORDER = (
     NotificationKind.PRIVATE,
     NotificationKind.MESSAGE,
 )
+
+#: "Until I turn it back on": a mute that ends only by hand (kept clear of the largest
+#: date, so that shown in any time zone it stays a valid date).
+MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=dt_timezone.utc)
 
 #: Most minutes a digest may wait (one week).
 MAX_DIGEST_DELAY = 7 * 24 * 60
@@ -148,6 +154,13 @@ def _between(moment: time, start: time, end: time) -> bool:
     return moment >= start or moment < end
 
 
+#: The kinds an e-mail digest gathers: what was meant for the person. A room set to "All
+#: messages" notifies in the chat, the browser and by push, not by e-mail.
+DIGEST_KINDS = frozenset(
+    {NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.PRIVATE}
+)
+
+
 def digest_delay(prefs: ChatPreferences) -> timedelta:
     minutes = prefs.digest_delay or app_settings.NOTIFY_DIGEST_DELAY
     return timedelta(minutes=minutes)
@@ -174,7 +187,7 @@ def skip_reason(
     *,
     read: bool,
     deleted: bool,
-    member: bool,
+    member: bool,  # they still see the room (the policy)
     level_admits_kind: bool,
     muted: bool,
     chosen_on: bool,
@@ -186,7 +199,7 @@ def skip_reason(
     if deleted:
         return "message deleted"
     if not member:
-        return "no longer a member"
+        return "no access"
     if read:
         return "read"
     if muted:

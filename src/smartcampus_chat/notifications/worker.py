@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import notifications as rules
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.infra import jobs
 from smartcampus_chat.models import ChatNotificationDelivery, DeliveryChannel
 from smartcampus_chat.notifications.channels import Deliver, Outcome, Pending
@@ -77,20 +78,23 @@ def _deliver(rows: list[ChatNotificationDelivery], now: datetime) -> None:
     )
     outcomes: dict[int, Outcome] = {}
     batches: dict[str, list[Pending]] = defaultdict(list)
+    policy = get_policy()
     for row in rows:
         notification = row.notification
         prefs = preferences[notification.user_id]
         member = members.get((notification.room_id, notification.user_id))
+        level = member.notify_level if member is not None else ""
+        # Whether they still see the room, asked of the policy with the row just read (a
+        # person marked in a public room they never joined has none).
+        access = policy.access(notification.user, notification.room, member)
         reason = rules.skip_reason(
             row.channel,  # type: ignore[arg-type]
             read=notification.read_at is not None
             or (member is not None and member.last_read_seq >= notification.message.seq),
             deleted=notification.message.is_deleted,
-            member=member is not None and notification.user.is_active,
-            level_admits_kind=member is not None
-            and rules.level_admits(
-                rules.effective_level(member.notify_level, notification.room.room_type),
-                notification.kind,
+            member=access.can_see,
+            level_admits_kind=rules.level_admits(
+                rules.effective_level(level, notification.room.room_type), notification.kind
             ),
             muted=member is not None and rules.is_muted(member.muted_until, now),
             chosen_on=rules.channel_enabled(prefs, row.channel),  # type: ignore[arg-type]

@@ -9,18 +9,22 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
-from smartcampus_chat.domain.notifications import shows_content
+from smartcampus_chat.domain.notifications import effective_level, is_muted, shows_content
+from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import (
     ChatConnection,
     ChatNotification,
     ChatNotificationDelivery,
     ChatParticipant,
     ChatPreferences,
+    ChatRoom,
     NotificationKind,
 )
 from smartcampus_chat.protocol.payloads import NotificationData
@@ -53,9 +57,17 @@ def render(notification: ChatNotification) -> NotificationData:
     return notification_data(notification, room_name=_title(notification))
 
 
+def _mine(user: Any) -> QuerySet[ChatNotification]:
+    """``user``'s notifications in the rooms they may still see (the policy): a person
+    removed from a room, or out of its group or course, no longer reads its text here."""
+    visible = get_policy().visible_rooms(user, ChatRoom.objects.all()).values("pk")
+    return ChatNotification.objects.filter(user=user, room__in=visible)
+
+
 def unread_notification_count(user: Any) -> int:
-    """``user``'s unread notifications (one query)."""
-    return ChatNotification.objects.filter(user=user, read_at__isnull=True).count()
+    """``user``'s unread notifications (one query, after the policy's own for the rooms
+    they see: their groups, their courses)."""
+    return _mine(user).filter(read_at__isnull=True).count()
 
 
 def notifications_of(
@@ -65,12 +77,11 @@ def notifications_of(
     unread_only: bool = False,
     limit: int = PAGE_SIZE,
 ) -> NotificationsPage:
-    """A page of ``user``'s notifications, newest first, older than the id ``before``:
-    two queries."""
+    """A page of ``user``'s notifications, newest first, older than the id ``before``, in
+    the rooms they still see: two queries, after the policy's own."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    rows = ChatNotification.objects.filter(user=user).select_related(
-        "message", "room", "actor", "user"
-    )
+    mine = _mine(user)
+    rows = mine.select_related("message", "room", "actor")
     if before is not None:
         rows = rows.filter(pk__lt=before)
     if unread_only:
@@ -80,7 +91,28 @@ def notifications_of(
     return NotificationsPage(
         items=[render(row) for row in page],
         next_before=page[-1].pk if len(found) > limit else None,
-        unread=unread_notification_count(user),
+        unread=mine.filter(read_at__isnull=True).count(),
+    )
+
+
+@dataclass(frozen=True)
+class RoomNotify:
+    """A member's notification setting for a room (the room header's "Notifications"):
+    their choice (``level``, "" for the site's default), what it comes to
+    (``effective_level``), and the end of their mute (None: not muted now)."""
+
+    level: str
+    effective_level: str
+    muted_until: datetime | None
+
+
+def room_notify(participant: ChatParticipant, room: ChatRoom) -> RoomNotify:
+    """The setting of ``participant`` (no query)."""
+    until = participant.muted_until
+    return RoomNotify(
+        level=participant.notify_level,
+        effective_level=effective_level(participant.notify_level, room.room_type),
+        muted_until=until if is_muted(until, timezone.now()) else None,
     )
 
 
@@ -92,6 +124,8 @@ class Candidate:
     user_id: int
     notify_level: str
     muted_until: datetime | None
+    #: Removed from the room (the row stays so that they cannot join again).
+    banned: bool = False
 
 
 def notify_candidates(
@@ -100,7 +134,8 @@ def notify_candidates(
     """The members the notify step looks at, one query whatever the rooms' sizes: in
     ``room_ids``, those named in ``user_ids`` (mentioned, replied to), every member of
     ``everyone_rooms`` (``@everyone``, private rooms, rooms whose default is "all"), and
-    whoever chose "all" for their room. Removed members are not among them."""
+    whoever chose "all" for their room. Removed members are among them, marked: a
+    mention of someone removed must not reach them as a non-member's would."""
     room_ids, user_ids, everyone_rooms = set(room_ids), set(user_ids), set(everyone_rooms)
     if not room_ids:
         return []
@@ -110,11 +145,18 @@ def notify_candidates(
     if everyone_rooms:
         wanted |= Q(room_id__in=everyone_rooms)
     rows = (
-        ChatParticipant.objects.filter(room_id__in=room_ids, is_banned=False)
+        ChatParticipant.objects.filter(room_id__in=room_ids)
         .filter(wanted)
-        .values_list("room_id", "user_id", "notify_level", "muted_until")
+        .values_list("room_id", "user_id", "notify_level", "muted_until", "is_banned")
     )
     return [Candidate(*row) for row in rows]
+
+
+def people(user_ids: Iterable[int]) -> dict[int, Any]:
+    """{user id: user} (one query)."""
+    return {
+        user.pk: user for user in get_user_model()._default_manager.filter(pk__in=set(user_ids))
+    }
 
 
 def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:
@@ -125,14 +167,15 @@ def preferences_by_user(user_ids: Iterable[int]) -> dict[int, ChatPreferences]:
 
 
 def read_markers(pairs: Iterable[tuple[int, int]]) -> Mapping[tuple[int, int], ChatParticipant]:
-    """{(room id, user id): membership} of these pairs, removed members left out: one
-    query (the worker reads the read marker, the level and the mute)."""
+    """{(room id, user id): membership} of these pairs (removed members included: the
+    policy refuses them): one query (the worker reads the read marker, the level, the mute
+    and, with the policy, whether they still see the room)."""
     pairs = set(pairs)
     if not pairs:
         return {}
     rooms = {room for room, _user in pairs}
     users = {user for _room, user in pairs}
-    rows = ChatParticipant.objects.filter(room_id__in=rooms, user_id__in=users, is_banned=False)
+    rows = ChatParticipant.objects.filter(room_id__in=rooms, user_id__in=users)
     return {(row.room_id, row.user_id): row for row in rows if (row.room_id, row.user_id) in pairs}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.exceptions import PermissionDenied
@@ -29,6 +30,7 @@ from smartcampus_chat.protocol.render import (
 from smartcampus_chat.queries.attachments import room_attachments
 from smartcampus_chat.queries.history import HistoryPage, history
 from smartcampus_chat.queries.members import participants
+from smartcampus_chat.queries.notifications import RoomNotify, room_notify
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.pins import pinned_messages
 from smartcampus_chat.queries.receipts import Receipt, place_receipts, read_receipts
@@ -146,6 +148,9 @@ class RoomPage:
     pinned: list[PinnedRow] | None = None
     #: The others' read markers shown to the viewer (None: no receipts here).
     receipts: list[Receipt] | None = None
+    #: The viewer's notification setting for the room (None: not a member, or the site
+    #: turned notifications off).
+    notify: RoomNotify | None = None
 
 
 def room_page(
@@ -207,6 +212,9 @@ def room_page(
         sidebar=sidebar(user) if with_sidebar else None,
         pinned=[PinnedRow(m, excerpt(m.content_html)) for m in pinned_messages(room)],
         receipts=receipts,
+        notify=(
+            room_notify(mine, room) if mine is not None and app_settings.NOTIFICATIONS else None
+        ),
     )
 
 

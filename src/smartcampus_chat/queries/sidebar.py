@@ -7,11 +7,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
 from smartcampus_chat.domain.notifications import is_muted
 from smartcampus_chat.markup import plain_text
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
 from smartcampus_chat.protocol.render import visible_html
+from smartcampus_chat.queries.notifications import unread_notification_count
 from smartcampus_chat.queries.rooms import last_messages, my_rooms
 
 #: Section order of the sidebar: course rooms, groups, public rooms, direct messages.
@@ -32,12 +34,15 @@ class Sidebar:
     ``last_preview`` (what the user may read of it), ``title`` (what the user calls it:
     :func:`~smartcampus_chat.domain.names.room_title`) and, on direct messages, ``peer``
     (the other participant, with ``is_online``; None when they left), and ``muted``
-    (notifications muted for now: the list shows it dimmed)."""
+    (notifications muted for now: the list shows it dimmed, the tab's count leaves it
+    out) with ``muted_until`` (when that ends: the client un-dims it then)."""
 
     sections: list[SidebarSection]
     #: Rooms listed, and their unread messages in all (muted rooms not counted).
     count: int
     unread: int
+    #: The bell's count: unread notifications (None: the site turned them off).
+    notifications_unread: int | None = None
 
 
 #: Before the file names of a message sent without text, in its preview.
@@ -59,8 +64,8 @@ def preview_text(message: ChatMessage) -> str | None:
 
 
 def sidebar(user: Any, search: str = "") -> Sidebar:
-    """Three queries: the rooms, their last messages, the peers of direct messages (the
-    third is skipped when the user has none)."""
+    """The rooms, their last messages, the peers of direct messages (skipped when the user
+    has none), the unread notifications (three: skipped when the site turned them off)."""
     rooms = list(my_rooms(user, search))
     last = last_messages(rooms)
     private_ids = [room.pk for room in rooms if room.room_type == RoomType.PRIVATE]
@@ -81,9 +86,15 @@ def sidebar(user: Any, search: str = "") -> Sidebar:
         room.last_preview = None if message is None else preview_text(message)  # type: ignore[attr-defined]
         room.peer = peers.get(room.pk)  # type: ignore[attr-defined]
         room.muted = is_muted(room.my_muted_until, now)  # type: ignore[attr-defined]
+        room.muted_until = room.my_muted_until if room.muted else None  # type: ignore[attr-defined]
     sections = [
         SidebarSection(str(kind), [room for room in rooms if room.room_type == kind])
         for kind in SECTION_ORDER
     ]
     unread = sum(getattr(room, "unread", 0) for room in rooms if not getattr(room, "muted", False))
-    return Sidebar(sections, len(rooms), unread)
+    return Sidebar(
+        sections,
+        len(rooms),
+        unread,
+        unread_notification_count(user) if app_settings.NOTIFICATIONS else None,
+    )

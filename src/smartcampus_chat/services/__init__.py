@@ -86,6 +86,7 @@ from smartcampus_chat.services.rooms import (
     room_access,
 )
 from smartcampus_chat.services.system_messages import post_system_message
+from smartcampus_chat.services.unsubscribe import check_unsubscribe, check_unsubscribe_token
 
 __all__ = [
     "SendResult",
@@ -109,6 +110,8 @@ __all__ = [
     "check_send_with_files",
     "check_set_preferences",
     "check_set_room_notifications",
+    "check_unsubscribe",
+    "check_unsubscribe_token",
     "check_update_room",
     "check_upload",
     "check_withdraw_upload",

@@ -21,6 +21,7 @@ from smartcampus_chat.protocol.frames import (
 )
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events, presence
+from smartcampus_chat.services import notifications
 from smartcampus_chat.services.rooms import room_access
 
 
@@ -150,6 +151,7 @@ def announce_left(user: Any, room: ChatRoom) -> None:
     the room."""
     events.publish_to_room(room.pk, ParticipantLeft(room=room.slug, user=user_ref(user)))
     events.publish_to_user(user.pk, RoomRemoved(room=room.slug))
+    notifications.do_room_left(user, room)
 
 
 # --- changes only staff make (the admin): its own permissions stand in for the policy. The

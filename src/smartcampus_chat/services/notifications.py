@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import notifications as rules
-from smartcampus_chat.domain.policies import RoomAccess, is_active_user
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, ValidationFailed
 from smartcampus_chat.infra import jobs, ratelimit
 from smartcampus_chat.models import (
@@ -124,10 +124,22 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
     by_room: dict[int, list[reads.Candidate]] = defaultdict(list)
     for candidate in candidates:
         by_room[candidate.room_id].append(candidate)
+    seeing = _who_sees(notables, by_room)
     rows = []
     for notable in notables:
-        for candidate in by_room[notable.room.pk]:
-            if candidate.user_id == notable.author.pk:
+        found = by_room[notable.room.pk]
+        # A person marked who is not a member (a public room they can read without
+        # joining: the mention resolver only marks people who see the room) is notified
+        # at the room's default level.
+        members = {candidate.user_id for candidate in found}
+        outsiders = [
+            reads.Candidate(notable.room.pk, pk, "", None)
+            for pk in sorted(notable.mentioned - members)
+        ]
+        for candidate in [*found, *outsiders]:
+            if candidate.user_id == notable.author.pk or candidate.banned:
+                continue
+            if candidate.user_id not in seeing[notable.room.pk]:
                 continue
             if rules.is_muted(candidate.muted_until, now):
                 continue
@@ -146,6 +158,38 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
                     )
                 )
     return rows
+
+
+def _who_sees(
+    notables: Sequence[Notable], by_room: dict[int, list[reads.Candidate]]
+) -> dict[int, set[int]]:
+    """{room id: the people considered there who may see it}, asked of the policy: a
+    membership row outlives a group left or a course dropped (the sockets re-check; the
+    row stays), and a notification carries the message's text. One query for the people,
+    then the policy's own (none for public and private rooms)."""
+    wanted = {c.user_id for found in by_room.values() for c in found} | {
+        pk for n in notables for pk in n.mentioned
+    }
+    if not wanted:
+        return defaultdict(set)
+    people = reads.people(wanted)
+    policy = get_policy()
+    rooms = {n.room.pk: n.room for n in notables}
+    return defaultdict(
+        set,
+        {
+            room_id: policy.who_sees(
+                room,
+                [
+                    people[pk]
+                    for pk in {c.user_id for c in by_room[room_id]}
+                    | {pk for n in notables if n.room.pk == room_id for pk in n.mentioned}
+                    if pk in people
+                ],
+            )
+            for room_id, room in rooms.items()
+        },
+    )
 
 
 def do_notify(notables: list[Notable]) -> list[ChatNotification]:
@@ -211,7 +255,7 @@ def _deliveries(
             deliveries.append(
                 ChatNotificationDelivery(notification=row, channel=DeliveryChannel.PUSH, due_at=now)
             )
-        if rules.channel_enabled(prefs, "email"):
+        if row.kind in rules.DIGEST_KINDS and rules.channel_enabled(prefs, "email"):
             deliveries.append(
                 ChatNotificationDelivery(
                     notification=row,
@@ -304,6 +348,19 @@ def do_read_up_to(user: Any, room: ChatRoom, seq: int) -> None:
     events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
 
 
+def do_room_left(user: Any, room: ChatRoom) -> None:
+    """``user`` left or was removed from ``room``: its notifications are read (the bell
+    stops counting what they can no longer open; the list no longer shows them where the
+    policy says they do not see the room). In the caller's transaction."""
+    unread = ChatNotification.objects.filter(user=user, room=room, read_at__isnull=True)
+    marked = list(unread.values_list("pk", flat=True))
+    if not marked:
+        return
+    ChatNotification.objects.filter(pk__in=marked).update(read_at=timezone.now())
+    left = reads.unread_notification_count(user)
+    events.publish_to_user(user.pk, NotificationsReadUpdate(ids=marked, all=False, unread=left))
+
+
 def do_message_deleted(message: ChatMessage) -> None:
     """A deleted message's notifications are read at once (the bell stops counting what
     nobody can read); their deliveries are dropped when due (the worker looks)."""
@@ -329,28 +386,10 @@ def do_message_deleted(message: ChatMessage) -> None:
     )
 
 
-@dataclass(frozen=True)
-class RoomNotifications:
-    """A member's notification settings of one room."""
-
-    level: str
-    effective_level: str
-    muted_until: datetime | None
-
-
-def _room_settings(row: ChatParticipant, room: ChatRoom) -> RoomNotifications:
-    now = timezone.now()
-    return RoomNotifications(
-        level=row.notify_level,
-        effective_level=rules.effective_level(row.notify_level, room.room_type),
-        muted_until=row.muted_until if rules.is_muted(row.muted_until, now) else None,
-    )
-
-
-def room_notifications(user: Any, room: ChatRoom, access: RoomAccess) -> RoomNotifications:
+def room_notifications(user: Any, room: ChatRoom, access: RoomAccess) -> reads.RoomNotify:
     """``user``'s settings for ``room`` (a member's only: NotFound otherwise)."""
     row = _membership(user, room, access)
-    return _room_settings(row, room)
+    return reads.room_notify(row, room)
 
 
 def _membership(user: Any, room: ChatRoom, access: RoomAccess) -> ChatParticipant:
@@ -367,7 +406,7 @@ _LEVELS = ("", *NotifyLevel.values)
 
 def check_set_room_notifications(
     user: Any, room: ChatRoom, access: RoomAccess, *, level: Any, muted_until: Any
-) -> RoomNotifications:
+) -> reads.RoomNotify:
     """Set ``user``'s level for ``room`` ("" for the site's default) and mute it until
     ``muted_until`` (None: not muted). Members only."""
     errors: dict[str, list[str]] = {}
@@ -385,10 +424,10 @@ def check_set_room_notifications(
 
 def do_set_room_notifications(
     row: ChatParticipant, room: ChatRoom, *, level: str, muted_until: datetime | None
-) -> RoomNotifications:
+) -> reads.RoomNotify:
     now = timezone.now()
     if muted_until is not None and muted_until <= now:
         muted_until = None
     row.notify_level, row.muted_until = level, muted_until
     row.save(update_fields=["notify_level", "muted_until"])
-    return _room_settings(row, room)
+    return reads.room_notify(row, room)

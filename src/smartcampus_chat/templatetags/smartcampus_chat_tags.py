@@ -8,7 +8,9 @@
 - ``{{ message|chat_author }}``: the name a message is shown under (the site's name for a
   system message); ``{{ message.content_html|chat_message_html }}``: its formatted text.
 - ``{% chat_unread_badge %}``: a link to the chat with the unread count, for the host's
-  navbar; ``{% chat_room_for_course course %}``: a "Course chat" link for a course page.
+  navbar; ``{% chat_notifications_bell %}``: a bell linking to the chat's notifications
+  with their unread count, for the same navbar; ``{% chat_room_for_course course %}``: a
+  "Course chat" link for a course page.
 """
 
 from __future__ import annotations
@@ -94,6 +96,21 @@ def chat_unread_badge(context: template.Context) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"show": False}
     return {"show": True, "total": queries.unread_summary(user)["total"]}
+
+
+@register.inclusion_tag("smartcampus_chat/includes/notifications_nav.html", takes_context=True)
+def chat_notifications_bell(context: template.Context) -> dict[str, Any]:
+    """The host navbar's bell: a link to the chat's notifications page with the user's
+    unread notifications (of the rooms the user may still see: three queries).
+
+    ``{% chat_notifications_bell %}``; nothing for anonymous visitors, nor when the site
+    turned notifications off (``NOTIFICATIONS``).
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not app_settings.NOTIFICATIONS:
+        return {"show": False}
+    return {"show": True, "unread": queries.unread_notification_count(user)}
 
 
 @register.inclusion_tag("smartcampus_chat/includes/course_room_link.html", takes_context=True)

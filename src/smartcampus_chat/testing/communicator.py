@@ -33,8 +33,11 @@ __all__ = ["NOISE", "ChatCommunicator", "Closed", "new_client_id", "open_room", 
 
 Frame = dict[str, Any]
 
-#: Frames that may come between any two others: other people's presence, typing, joins.
-NOISE = frozenset({"presence", "typing", "participant.joined"})
+#: Frames that may come between any two others: other people's presence, typing, joins,
+#: and the user's notifications (any message meant for them, in any room, on every socket).
+NOISE = frozenset(
+    {"presence", "typing", "participant.joined", "notification", "notifications.read"}
+)
 #: The Origin the communicator sends unless told otherwise: Django's test server name (add
 #: ``http://testserver`` to ``CSRF_TRUSTED_ORIGINS`` in test settings, as Channels'
 #: communicators send no Host header).

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import ChatSettings, Setting, app_settings
+from smartcampus_chat.domain.notifications import MUTED_FOREVER
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.models import RoomType
+from smartcampus_chat.models import NotifyLevel, RoomType
 from smartcampus_chat.queries import RoomCreateChoices
 
 
@@ -142,6 +146,11 @@ class RoomSettingsForm(ChatForm):
 
 
 class PreferencesForm(ChatForm):
+    """A person's preferences: privacy, then the notifications of the channels the site
+    has on (``NOTIFICATIONS``, ``NOTIFY_PUSH``, ``NOTIFY_EMAIL``). Only shapes the input:
+    ``check_set_preferences`` validates it (an unknown time zone, quiet hours with one end,
+    a digest delay out of range) and its errors are shown on their fields."""
+
     read_receipts = forms.BooleanField(
         label=_("Read receipts"),
         required=False,
@@ -149,6 +158,191 @@ class PreferencesForm(ChatForm):
             "Show others when you have seen their messages, and see when they have seen yours."
         ),
     )
+    browser_notifications = forms.BooleanField(
+        label=_("Desktop notifications"),
+        required=False,
+        help_text=_(
+            "While a chat tab is open in the background, this browser shows your mentions,"
+            " replies and private messages (allow it from the notifications panel)."
+        ),
+    )
+    push_notifications = forms.BooleanField(
+        label=_("Push notifications"),
+        required=False,
+        help_text=_("When no chat tab is open, on the devices where you turned them on."),
+    )
+    push_private_content = forms.BooleanField(
+        label=_("Message text in push notifications of private messages"),
+        required=False,
+        help_text=_('Off: a private message is announced as "New message", without its text.'),
+    )
+    email_digests = forms.BooleanField(
+        label=_("E-mail digests"),
+        required=False,
+        help_text=_("What stayed unread, gathered in one e-mail."),
+    )
+    digest_delay = forms.IntegerField(
+        label=_("Digest delay (minutes)"),
+        required=False,
+        help_text=_("How long a notification stays unread before it goes into a digest."),
+    )
+    quiet_hours_start = forms.TimeField(
+        label=_("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_hours_end = forms.TimeField(
+        label=_("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("No desktop or push notification between these times (both or neither)."),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Of your quiet hours, as in Europe/Paris. Empty: the site's."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of notifications"), required=False, help_text=_("Of e-mails and push.")
+    )
+
+    #: The fields of the "Notifications" section, in order (the rest is "Privacy").
+    NOTIFICATION_FIELDS = (
+        "browser_notifications",
+        "push_notifications",
+        "push_private_content",
+        "email_digests",
+        "digest_delay",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "time_zone",
+        "language",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site = app_settings
+        hidden: set[str] = set()
+        if not site.NOTIFICATIONS:
+            hidden.update(self.NOTIFICATION_FIELDS)
+        if not site.NOTIFY_PUSH:
+            hidden.update({"push_notifications", "push_private_content"})
+        if not site.NOTIFY_EMAIL:
+            hidden.update({"email_digests", "digest_delay"})
+        for name in hidden:
+            del self.fields[name]
+        if "language" in self.fields:
+            cast(forms.ChoiceField, self.fields["language"]).choices = [
+                ("", _("The site's")),
+                *((code, _(name)) for code, name in settings.LANGUAGES),
+            ]
+
+    @classmethod
+    def initial_from(cls, preferences: Any) -> dict[str, Any]:
+        """The form's initial values: the person's choices, the site's defaults where they
+        never chose."""
+        site = app_settings
+
+        def chosen(value: Any, default: Any) -> Any:
+            return default if value is None else value
+
+        return {
+            "read_receipts": preferences.read_receipts,
+            "browser_notifications": chosen(
+                preferences.browser_notifications, site.NOTIFY_BROWSER_DEFAULT
+            ),
+            "push_notifications": chosen(preferences.push_notifications, site.NOTIFY_PUSH_DEFAULT),
+            "push_private_content": preferences.push_private_content,
+            "email_digests": chosen(preferences.email_digests, site.NOTIFY_EMAIL_DEFAULT),
+            "digest_delay": chosen(preferences.digest_delay, site.NOTIFY_DIGEST_DELAY),
+            "quiet_hours_start": preferences.quiet_hours_start,
+            "quiet_hours_end": preferences.quiet_hours_end,
+            "time_zone": preferences.time_zone,
+            "language": preferences.language,
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned values as ``check_set_preferences`` takes them: an emptied digest
+        delay is the site's default (None)."""
+        return dict(self.cleaned_data)
+
+    def privacy_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.NOTIFICATION_FIELDS]
+
+    def notification_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.NOTIFICATION_FIELDS if name in self.fields]
+
+
+#: "Mute for…" in a room's notification menu: how long, by the value its button posts.
+MUTE_FOR = {
+    "1h": timedelta(hours=1),
+    "8h": timedelta(hours=8),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+}
+
+
+class RoomNotificationsForm(ChatForm):
+    """A room's notifications (its header's "Notifications" menu, and its page without
+    JavaScript): the level, a mute ("1h"... "forever"), or "off" to unmute. What is not
+    posted stays as it is."""
+
+    level = forms.ChoiceField(
+        label=_("Notify me of"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[("", _("The default")), *NotifyLevel.choices],
+    )
+    mute = forms.ChoiceField(
+        label=_("Mute"),
+        required=False,
+        choices=[
+            ("", _("Not muted")),
+            ("1h", _("For 1 hour")),
+            ("8h", _("For 8 hours")),
+            ("1d", _("For 1 day")),
+            ("1w", _("For 1 week")),
+            ("forever", _("Until I turn it back on")),
+            ("off", _("Unmute")),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].widget.attrs["class"] = "form-check-input"
+
+    def setting(self, level: str, muted_until: datetime | None) -> tuple[str, datetime | None]:
+        """The level and end of mute after this form, from the current ones."""
+        data = self.cleaned_data
+        if "level" in self.data:
+            level = data["level"]
+        mute = data.get("mute") or ""
+        if mute == "off":
+            muted_until = None
+        elif mute == "forever":
+            muted_until = MUTED_FOREVER
+        elif mute in MUTE_FOR:
+            muted_until = dj_timezone.now() + MUTE_FOR[mute]
+        return level, muted_until
+
+
+class NotificationsReadForm(ChatForm):
+    """Mark notifications read: ``id`` (one, repeated for several) or ``all``; ``next``: the
+    page to go to afterwards (the message, for "Open"; checked to be on this site)."""
+
+    all = forms.BooleanField(required=False)
+    next = forms.CharField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        ids = []
+        for value in self.data.getlist("id") if hasattr(self.data, "getlist") else []:
+            number = parse_int(str(value), minimum=1)
+            if number is None:
+                raise forms.ValidationError(_("Not a notification."), code="invalid")
+            ids.append(number)
+        cleaned["ids"] = ids
+        return cleaned
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, gettext
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.file_labels import FILE_TYPES, size_units
 from smartcampus_chat.domain.names import display_name
+from smartcampus_chat.domain.notifications import MUTED_FOREVER
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import reaction_choices
 from smartcampus_chat.exceptions import FileTooLarge, TooManyAttachments
@@ -25,6 +26,8 @@ from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.queries import Receipt
+from smartcampus_chat.queries.push_subscriptions import push_config
+from smartcampus_chat.web.forms import MUTE_FOR
 from smartcampus_chat.web.timeline import clock_config
 
 #: Stands for the slug in ``roomUrl``; the client replaces it (a valid slug itself, so the
@@ -135,6 +138,90 @@ def client_strings() -> dict[str, str]:
         "previousImage": gettext("Previous image"),
         "nextImage": gettext("Next image"),
         **{f"size{unit}": text for unit, text in size_units().items()},
+        # Web Push on this browser (js/chat/push.js): the toggle's name and what it says.
+        "pushToggle": gettext("Push notifications on this browser"),
+        "pushOn": gettext("Push notifications are on for this browser."),
+        "pushOff": gettext("Push notifications are off for this browser."),
+        "pushBlocked": gettext(
+            "Notifications are blocked for this site: allow them in the browser's settings."
+        ),
+        "pushUnsupported": gettext("This browser cannot receive push notifications."),
+        "pushFailed": gettext("Push notifications could not be changed; try again."),
+        **notification_strings(),
+    }
+
+
+def push_client_config() -> dict[str, Any]:
+    """What js/chat/push.js needs to subscribe this browser: whether the site sends push,
+    its VAPID public key, where to send the subscription and the service worker's URL (at
+    the chat's prefix: its scope is the chat's pages). All None/False when push is off."""
+    push = push_config()
+    return {
+        "pushEnabled": push.enabled,
+        "pushPublicKey": push.public_key,
+        "pushSubscriptionsUrl": (
+            reverse("smartcampus_chat:api-push-subscriptions") if push.enabled else None
+        ),
+        "serviceWorkerUrl": reverse("smartcampus_chat:service_worker") if push.enabled else None,
+    }
+
+
+def notification_strings() -> dict[str, str]:
+    """The notification centre's strings (js/chat/notifications.js, notifyitem.js,
+    desktop.js, roomnotify.js): the bell's name and count, each kind's label and the title
+    of its desktop notification (``%(name)s``: who, ``%(room)s``: where), what the panel
+    and a room's menu say (their buttons are rendered by the server)."""
+    return {
+        "notifications": gettext("Notifications"),
+        "notificationsUnread_one": gettext("Notifications, %(count)s unread"),
+        "notificationsUnread_other": gettext("Notifications, %(count)s unread"),
+        "notificationsCount_one": gettext("%(count)s unread notification"),
+        "notificationsCount_other": gettext("%(count)s unread notifications"),
+        "notifyKind_mention": gettext("Mention"),
+        "notifyKind_reply": gettext("Reply"),
+        "notifyKind_private": gettext("Private message"),
+        "notifyKind_message": gettext("Message"),
+        "notifyTitle_mention": gettext("%(name)s mentioned you in %(room)s"),
+        "notifyTitle_reply": gettext("%(name)s replied to you in %(room)s"),
+        "notifyTitle_private": gettext("%(name)s wrote to you"),
+        "notifyTitle_message": gettext("%(name)s in %(room)s"),
+        "notificationUnread": gettext("Unread"),
+        "muted": gettext("muted"),
+        "notificationsFailed": gettext("The notifications could not be loaded."),
+        "desktopOn": gettext("Desktop notifications are on in this browser."),
+        "desktopDenied": gettext(
+            "Desktop notifications are blocked: allow them in this browser's site settings."
+        ),
+        "desktopUnsupported": gettext("This browser cannot show desktop notifications."),
+        "mutedUntil": gettext("Muted until %(time)s"),
+        "mutedForever": gettext("Muted until you turn it back on"),
+        "notifySettingFailed": gettext("The notification setting could not be saved."),
+    }
+
+
+def _url(name: str, **kwargs: Any) -> str | None:
+    """``reverse(name)``, or None when the route is not there (the feature is off)."""
+    try:
+        return reverse(f"smartcampus_chat:{name}", kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+def notification_config() -> dict[str, Any] | None:
+    """What the notification centre needs (js/chat/notifications.js): the REST list and
+    mark-read endpoints, the no-JS page, a room's notification setting (``__slug__`` for
+    the room); None when the site turned notifications off (``NOTIFICATIONS``)."""
+    if not app_settings.NOTIFICATIONS:
+        return None
+    return {
+        "listUrl": _url("api-notification-list"),
+        "readUrl": _url("api-notifications-read"),
+        "pageUrl": _url("notifications"),
+        "roomUrl": _url("api-room-notifications", slug=SLUG_PLACEHOLDER),
+        # A room's "Mute for…" choices (seconds by the value of their button), and the
+        # end of a mute "until I turn it back on".
+        "muteFor": {key: round(span.total_seconds()) for key, span in MUTE_FOR.items()},
+        "mutedForever": MUTED_FOREVER.isoformat(),
     }
 
 
@@ -252,6 +339,8 @@ def client_config(
         # The reaction picker's emoji, named in the page's language (docs/frontend.md).
         "reactionChoices": reaction_choices(get_language() or "en"),
         **attachment_config(),
+        **push_client_config(),
+        "notifications": notification_config(),
         **typing_timings(),
         **pane_config(user, room, access, joined=joined, receipts=receipts),
         # Times and days of live messages read as the server renders them (web/timeline.py).

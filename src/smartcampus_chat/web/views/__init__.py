@@ -1,7 +1,7 @@
 """HTML pages. Thin: parse the request, call a service or a query, render.
 
-Every view needs a logged-in user; errors raised by the services are turned into
-responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
+Every view needs a logged-in user (but the e-mails' unsubscribe link); errors raised by
+the services are turned into responses by :func:`smartcampus_chat.web.views.common.chat_errors`.
 """
 
 from smartcampus_chat.web.views.attachments import (
@@ -11,6 +11,11 @@ from smartcampus_chat.web.views.attachments import (
 )
 from smartcampus_chat.web.views.message_search import message_search
 from smartcampus_chat.web.views.messages import message_delete, message_edit
+from smartcampus_chat.web.views.notifications import (
+    notifications,
+    notifications_read,
+    room_notifications,
+)
 from smartcampus_chat.web.views.people import people_search, private_open
 from smartcampus_chat.web.views.preferences import preferences
 from smartcampus_chat.web.views.room_files import room_files
@@ -24,6 +29,7 @@ from smartcampus_chat.web.views.rooms import (
     room_read,
     room_settings,
 )
+from smartcampus_chat.web.views.unsubscribe import unsubscribe
 
 __all__ = [
     "attachment",
@@ -33,6 +39,8 @@ __all__ = [
     "message_delete",
     "message_edit",
     "message_search",
+    "notifications",
+    "notifications_read",
     "people_search",
     "preferences",
     "private_open",
@@ -42,6 +50,8 @@ __all__ = [
     "room_join",
     "room_leave",
     "room_list",
+    "room_notifications",
     "room_read",
     "room_settings",
+    "unsubscribe",
 ]

@@ -1,4 +1,4 @@
-"""The reader's chat preferences page (``ChatPreferences``)."""
+"""The reader's chat preferences page (``ChatPreferences``): privacy and notifications."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
     held = queries.preferences_of(request.user)
     # An unticked box posts nothing: the form is bound on any POST, even an empty one.
     data = request.POST if request.method == "POST" else None
-    form = PreferencesForm(data, initial={"read_receipts": held.read_receipts})
+    form = PreferencesForm(data, initial=PreferencesForm.initial_from(held))
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_set_preferences(request.user, **form.cleaned_data)
+            services.check_set_preferences(request.user, **form.changes())
         except ValidationFailed as exc:
             form.add_service_error(exc)
         else:

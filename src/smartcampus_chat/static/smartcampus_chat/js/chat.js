@@ -20,14 +20,17 @@ import { announceError } from "./chat/i18n.js";
 import * as layout from "./chat/layout.js";
 import * as mentions from "./chat/mentions.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
+import * as notifications from "./chat/notifications.js";
 import { hasConfig } from "./chat/page.js";
 import * as previews from "./chat/previews.js";
+import * as push from "./chat/push.js";
 import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
 import * as receipts from "./chat/receipts.js";
 import * as replies from "./chat/replies.js";
+import * as roomnotify from "./chat/roomnotify.js";
 import * as rooms from "./chat/rooms.js";
 import * as router from "./chat/router.js";
 import * as search from "./chat/search.js";
@@ -73,6 +76,8 @@ const FRAME_HANDLERS = {
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
   "search.results": search.onResults,
+  notification: notifications.onNotification,
+  "notifications.read": notifications.onRead,
 };
 
 if (hasConfig) {
@@ -84,6 +89,8 @@ if (hasConfig) {
   reads.init();
   typing.init();
   rooms.init();
+  roomnotify.init();
+  notifications.init();
   history.init();
   actions.init();
   drafts.init();
@@ -99,6 +106,7 @@ if (hasConfig) {
   receipts.init();
   search.init();
   divider.init();
+  push.init();
   router.init();
   start(FRAME_HANDLERS);
 }

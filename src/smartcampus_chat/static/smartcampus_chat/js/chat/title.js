@@ -1,8 +1,10 @@
 /*
  * The tab's title and favicon show unread activity: "(3) General · SmartCampus" and a dot
- * on the icon while any listed room has unread messages (the sidebar's badges are the
- * count). The favicon is a static file (config.faviconUrl / faviconUnreadUrl): no inline
- * data, whatever the Content Security Policy.
+ * on the icon while any listed room that is not muted has unread messages (the sidebar's
+ * badges are the count; a mention is one of them; a muted room counts again when its mute
+ * ends). The bell counts notifications, on its own. The favicon is a static file
+ * (config.faviconUrl / faviconUnreadUrl): no inline data, whatever the Content Security
+ * Policy.
  */
 
 import { on } from "./bus.js";
@@ -26,7 +28,7 @@ function pageTitle() {
 }
 
 function unread() {
-  return $$("#my-rooms .scc-unread").reduce(function (sum, badge) {
+  return $$("#my-rooms li[data-room]:not(.scc-muted) .scc-unread").reduce(function (sum, badge) {
     return sum + (badge.hidden ? 0 : Number(badge.textContent) || 0);
   }, 0);
 }
