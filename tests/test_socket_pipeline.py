@@ -394,3 +394,60 @@ async def test_a_check_that_keeps_access_lets_the_paused_sends_go_on_in_order(
     assert [(a["type"], a["id"]) for a in answers] == [("ack", f"k{n}") for n in range(10)]
     stored = await db(_stored)(public_room)
     assert [client_id for _, _, client_id in stored] == [f"k-{n}" for n in range(10)]
+
+
+async def test_on_the_list_socket_a_lost_room_refuses_its_paused_sends_and_not_the_others(
+    make_user: Callable[..., Any],
+    group: Group,
+    public_room: ChatRoom,
+    settings: Any,
+    no_rate_limits: Any,
+    gate: Gate,
+) -> None:
+    """``ws/chat/`` with sends in flight to two rooms when access to one of them goes: the
+    paused sends to that room are answered ``not_found`` in their places and not stored;
+    those to the other room are stored, in order."""
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "REVALIDATE_FRAME_AGE": 60}
+    owner = await db(make_user)("owner", is_staff=True)
+    amy = await db(make_user)("amy")
+    await db(amy.groups.add)(group)
+    lost = await db(services.do_create_room)(
+        owner, name="Robots", room_type=RoomType.GROUP, group=group
+    )
+    await db(services.do_join_room)(amy, lost)
+    await db(services.do_join_room)(amy, public_room)
+    client = await open_user(amy)
+    batcher = get_batcher()
+    rooms = [public_room, lost] * 5
+    try:
+        for room in (public_room, lost):  # Each room's access read now, not at the gate.
+            await client.send_frame(type="typing", room=room.slug, state="started", id=room.slug)
+            await client.receive_until(lambda f, r=room: f.get("id") == r.slug)
+        await db(_quietly_remove)(amy, group)
+        await client.send_frame(type="message.send", room=public_room.slug, content="x", id=0)
+        await gate.started(1)
+        for number, room in enumerate(rooms[1:], start=1):
+            await client.send_frame(
+                type="message.send", room=room.slug, content=f"x {number}", id=number
+            )
+        for _ in range(100):
+            if len(batcher.pending) == 9:
+                break
+            await asyncio.sleep(0.01)
+        assert len(batcher.pending) == 9
+        await _access_changed(amy)
+        for _ in range(100):
+            if not batcher.pending:
+                break
+            await asyncio.sleep(0.01)
+        gate.open()
+        answers = await _answers(client, 10)
+    finally:
+        await client.disconnect()
+    assert [a["id"] for a in answers] == list(range(10))
+    kinds = [a["type"] if a["type"] == "ack" else a["code"] for a in answers]
+    assert kinds == ["ack", "not_found"] * 5
+    assert any(f["type"] == "room.removed" and f["room"] == lost.slug for f in client.frames)
+    assert await db(_stored)(lost) == []
+    stored = await db(_stored)(public_room)
+    assert [content for _, content, _ in stored] == ["x", "x 2", "x 4", "x 6", "x 8"]
