@@ -51,6 +51,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="persistence, search: databases",
     )
     parser.add_argument(
+        "--doors",
+        nargs="+",
+        choices=["services", "closed-loop", "back-to-back"],
+        help="persistence: which doors (default: all)",
+    )
+    parser.add_argument(
         "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"
     )
     parser.add_argument("--messages", type=int, default=1_000_000, help="seed: how many")
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         shapes=args.shapes,
         connections=args.connections,
         vendors=args.vendors,
+        doors=args.doors,
     )
     started = time.time()
     meta: dict[str, Any] = {

@@ -73,6 +73,9 @@ _BATCH: dict[str, Any] = (
     if os.environ.get("BENCH_SEND_BATCH_MAX")
     else {}
 )
+# ``BENCH_SEND_PIPELINE_DEPTH``: sends of one socket in flight (the app's default: 64).
+if os.environ.get("BENCH_SEND_PIPELINE_DEPTH"):
+    _BATCH["SEND_PIPELINE_DEPTH"] = int(os.environ["BENCH_SEND_PIPELINE_DEPTH"])
 SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS, **_LONG_TICKETS, **_BATCH}
 LOGGING = {
     "version": 1,

@@ -10,6 +10,9 @@ Open loop: a sender sends at its scheduled times whatever the server does, and s
 message with its *scheduled* time, so a stalled server shows up as latency rather than as
 fewer sends (no coordinated omission). Closed loop (``Step.closed_loop``): each sender
 waits for the acknowledgement of its previous message; used to measure stored messages/s.
+Back to back (``Step.back_to_back``): each sender sends that many messages at once,
+without waiting for answers, then waits for all of them (a bot, an integration, a pasted
+list): the time to the last answer measures how a server handles one socket's sends.
 
 Each worker reports its own CPU use, so that a saturated client is not mistaken for a slow
 server: above ~90 % of a core the figures measure the client.
@@ -37,6 +40,8 @@ from bench.harness import raise_nofile
 from bench.metrics import Histogram
 from bench.protocol import PROTOCOLS, FrameKind, Protocol, find_probe, probe_text
 
+#: Seconds a back-to-back sender waits for its last answer.
+BACK_TO_BACK_TIMEOUT = 120.0
 #: A worker is taken as saturated above this share of one core.
 CLIENT_SATURATED_PCT = 90.0
 
@@ -62,6 +67,8 @@ class Step:
     drain: float = 2.0
     closed_loop: bool = False
     padding: int = 0
+    #: Each sender sends this many messages without waiting, then waits for every answer.
+    back_to_back: int = 0
 
 
 @dataclass
@@ -97,6 +104,10 @@ class StepResult:
     closed: int = 0
     send_lag_max_ms: float = 0.0
     client_cpu_pct: list[float] = field(default_factory=list)
+    #: Back to back: each sender's seconds from its first send to its last answer.
+    sender_seconds: list[float] = field(default_factory=list)
+    #: Connections closed during the step, by close code (received, else sent).
+    close_codes: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: StepResult) -> None:
         self.sent += other.sent
@@ -111,16 +122,21 @@ class StepResult:
         self.closed += other.closed
         self.send_lag_max_ms = max(self.send_lag_max_ms, other.send_lag_max_ms)
         self.client_cpu_pct.extend(other.client_cpu_pct)
+        self.sender_seconds.extend(other.sender_seconds)
+        self.close_codes.update(other.close_codes)
 
 
 class _Conn:
-    __slots__ = ("ack_waiter", "reader", "spec", "ws")
+    __slots__ = ("ack_waiter", "answers", "reader", "spec", "wanted", "ws")
 
     def __init__(self, spec: ConnSpec, ws: ClientConnection) -> None:
         self.spec = spec
         self.ws = ws
         self.ack_waiter: asyncio.Future[None] | None = None
         self.reader: asyncio.Task[None] | None = None
+        #: Answers (ack or error) received, and how many the waiter waits for (0: the next).
+        self.answers = 0
+        self.wanted = 0
 
 
 class _Worker:
@@ -200,12 +216,14 @@ class _Worker:
                     else:
                         self.result.errors += 1
                         self.result.first_error = self.result.first_error or frame[:300]
+                    conn.answers += 1
                     waiter = conn.ack_waiter
-                    if waiter is not None and not waiter.done():
+                    if waiter is not None and not waiter.done() and conn.answers >= conn.wanted:
                         waiter.set_result(None)
         except WebSocketException:
             pass
         self.result.closed += 1
+        self.result.close_codes[str(conn.ws.close_code)] += 1
 
     def client_id(self, step: Step, sender: int, number: int) -> str:
         return f"{self.nonce}-{step.step}-{sender}-{number}"
@@ -258,6 +276,31 @@ class _Worker:
             result.sent_by_room[room] += 1
             number += 1
 
+    async def _send_back_to_back(
+        self, conn: _Conn, step: Step, start_ns: int, result: StepResult
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        padding = "x" * step.padding
+        sender, room = conn.spec.sender, conn.spec.room
+        waiter: asyncio.Future[None] = loop.create_future()
+        conn.wanted = conn.answers + step.back_to_back
+        conn.ack_waiter = waiter
+        started = time.monotonic()
+        try:
+            for number in range(step.back_to_back):
+                text = probe_text(step.step, sender, number, time.monotonic_ns(), padding)
+                await conn.ws.send(
+                    self.protocol.send_frame(text, number, self.client_id(step, sender, number))
+                )
+                result.sent += 1
+                result.sent_by_room[room] += 1
+            await asyncio.wait_for(waiter, timeout=BACK_TO_BACK_TIMEOUT)
+        except (WebSocketException, TimeoutError):
+            return
+        finally:
+            conn.wanted = 0
+        result.sender_seconds.append(time.monotonic() - started)
+
     async def step(self, step: Step, start_ns: int) -> StepResult:
         self.result = result = StepResult()
         self.current_step = step.step
@@ -265,10 +308,12 @@ class _Worker:
         cpu0 = sum(self.proc.cpu_times()[:2])
         t0 = time.monotonic()
         send = self._send_closed if step.closed_loop else self._send_open
+        if step.back_to_back:
+            send = self._send_back_to_back
         senders = [
             send(conn, step, start_ns, result)
             for conn in self.conns
-            if conn.spec.sender >= 0 and (step.closed_loop or step.rate > 0)
+            if conn.spec.sender >= 0 and (step.closed_loop or step.rate > 0 or step.back_to_back)
         ]
         if senders:
             await asyncio.gather(*senders)
@@ -380,6 +425,8 @@ class LoadGenerator:
         start_ns = time.monotonic_ns() + 300_000_000
         total = StepResult()
         timeout = step.duration + step.drain + 60
+        if step.back_to_back:
+            timeout += BACK_TO_BACK_TIMEOUT
         for reply in self._ask("step", (step, start_ns), timeout):
             total.merge(reply)
         return total

@@ -35,6 +35,11 @@ class RunContext:
     connections: int | None = None
     #: ``--vendors postgresql``: the databases of the persistence workload.
     vendors: list[str] | None = None
+    #: ``--doors back-to-back``: the persistence workload's doors (default: every door).
+    doors: list[str] | None = None
+
+    def door(self, name: str) -> bool:
+        return self.doors is None or name in self.doors
 
     def log(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)

@@ -538,6 +538,10 @@ class ChatSettings:
     # Group commit of WebSocket sends: concurrent message.send frames of a process are
     # stored together in one transaction; at most this many per transaction (0 or 1: off).
     SEND_BATCH_MAX = Setting(200, count)
+    # One socket's message.send frames stored without waiting for each other's commit (they
+    # join the group commit together): at most this many unanswered per socket, beyond which
+    # the socket reads no frame until one is answered. 1: one at a time.
+    SEND_PIPELINE_DEPTH = Setting(64, positive_int)
     # Channel layer alias the app publishes on.
     CHANNEL_LAYER = Setting("default", text)
     # REST API (``smartcampus_chat.api``). These never read the host's REST_FRAMEWORK setting.

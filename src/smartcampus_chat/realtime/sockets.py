@@ -168,6 +168,17 @@ class Outbox:
         else:
             self._queue(message)
 
+    def put_nowait(self, text: str) -> None:
+        """Queue one of the connection's own frames without waiting for room: for answers
+        whose number the caller bounds (a socket's send pipeline, at most its depth)."""
+        if self.finished:
+            return
+        message = {"type": "websocket.send", "text": text}
+        if self.task is None and not self.pending:
+            self._write_now(message)
+        else:
+            self._queue(message)
+
     def overflow(self) -> None:
         """Drop what is pending and close the socket with 4008 (the client resumes)."""
         if self.finished:

@@ -17,6 +17,11 @@ changed (``chat.access_changed``, ``chat.session_changed``, ``chat.session_ended
 each connection re-checks its session and access at an interval (``chat.revalidate`` from
 :mod:`smartcampus_chat.realtime.revalidation`) and before a state-changing client frame
 when its last check is older than ``REVALIDATE_FRAME_AGE`` (:meth:`ChatConsumer.revalidate`).
+
+A socket's ``message.send`` frames do not wait for each other: they are checked, queued
+for the group commit and answered in frame order by the socket's send pipeline
+(:mod:`.pipeline`, which says what it keeps: order, answers, backpressure, revocation).
+Any other frame waits until the sends read before it are answered.
 """
 
 from __future__ import annotations
@@ -40,19 +45,23 @@ from smartcampus_chat.protocol.frames import (
     MAX_NUMBER,
     SUPPORTED_VERSIONS,
     ClientFrame,
+    ErrorFrame,
     RoomAdded,
+    SendMessage,
 )
 from smartcampus_chat.protocol.registry import frame_type
 from smartcampus_chat.realtime import events, revalidation, tickets
 from smartcampus_chat.realtime.presence import TooManyConnections, tracker
 from smartcampus_chat.realtime.sockets import CLOSE_TOO_SLOW, Inbox, Message, Outbox, raw_send
+from smartcampus_chat.ws import pipeline
 from smartcampus_chat.ws.handlers import Route, history
 from smartcampus_chat.ws.handlers.history import changes as _changes
 
 # Importable from here as before this module was split (tests patch it).
 from smartcampus_chat.ws.handlers.messages import _send as _send
 from smartcampus_chat.ws.handlers.rooms import RoomEndpoint, UserEndpoint
-from smartcampus_chat.ws.parse import BadFrame, parse_frame
+from smartcampus_chat.ws.parse import BadFrame, ParsedFrame, parse_frame
+from smartcampus_chat.ws.pipeline import Entry
 from smartcampus_chat.ws.setup import (
     RevalidateRequest,
     SetUpRequest,
@@ -122,9 +131,25 @@ class ChatConsumer(Socket):
         self.base_send = self.outbox.put
         try:
             while True:
+                if self.pipe is not None and self.pipe.full:
+                    await self.pipe.ready()  # Backpressure: read no frame meanwhile.
                 message = await receive()
+                parsed = None
+                if message["type"] == "websocket.receive" and not self.closing:
+                    parsed = parse_frame(message.get("text"), app_settings.MAX_FRAME_BYTES)
+                sends = (
+                    isinstance(parsed, ParsedFrame)
+                    and parsed.route.model is SendMessage
+                    and pipeline.enabled()
+                )
+                if not sends and self.pipe is not None:
+                    # Outside the turn: a paused send may need the inbox to go on.
+                    await self.pipe.drain()
                 async with self.turn:
-                    await self.dispatch(message)
+                    if parsed is None:
+                        await self.dispatch(message)
+                    else:
+                        await self.dispatch_frame(parsed, pipelined=sends)
         except StopConsumer:
             pass
         except asyncio.CancelledError:
@@ -143,14 +168,25 @@ class ChatConsumer(Socket):
 
     async def handle_inbox(self, message: Message) -> None:
         """Handle a hub message in turn with the client's frames; a failure ends the
-        connection as one while handling a client frame does."""
+        connection as one while handling a client frame does. A batch storing this
+        socket's sends settles first (their answers come before what they caused: one's
+        first message's ``room.added``); the sends it paused (:meth:`.socket.Socket.deliver`)
+        go on after, checked again."""
         async with self.turn:
             try:
+                if self.pipe is not None:
+                    await self.pipe.running_settled()
                 await self.dispatch(message, queued=True)
             except Exception as exc:
+                await self.resume_sends(admit=False)
                 if self.failure is None and self.main is not None:
                     self.failure = exc
                     self.main.cancel()
+            except BaseException:
+                await self.resume_sends(admit=False)
+                raise
+            else:
+                await self.resume_sends()
 
     async def dispatch(self, message: Message, *, queued: bool = False) -> None:
         """Handle one message; hub frames wait meanwhile, as on a Channels channel.
@@ -259,10 +295,79 @@ class ChatConsumer(Socket):
 
     # Client frames -------------------------------------------------------------------
 
+    async def dispatch_frame(self, parsed: ParsedFrame | BadFrame, *, pipelined: bool) -> None:
+        """A client frame read (and parsed) by :meth:`__call__`; as :meth:`dispatch`."""
+        self.hold()
+        try:
+            if pipelined and isinstance(parsed, ParsedFrame):
+                frame = parsed.frame
+                assert isinstance(frame, SendMessage)
+                await self.admit_send(self.pipeline.add(frame))
+            else:
+                await self.answer(parsed)
+        finally:
+            self.release()
+
+    async def admit_send(self, entry: Entry, *, recheck: bool = True) -> None:
+        """Check a send as :meth:`handle` and the handler would, then queue it for the group
+        commit without waiting; its answer comes in its place (:mod:`.pipeline`).
+        ``recheck``: a new frame (a stale socket checks first); not a paused one."""
+        frame, pipe = entry.frame, self.pipeline
+        try:
+            stale = time.monotonic() - self.validated_at > revalidation.frame_age()
+            if recheck and stale and await self.revalidate() is None:
+                pipe.fail(entry, None)  # The socket closed: no answer, as for any frame.
+                return
+            target = await self.target(frame.room)
+            room, access = await self.room_access(target)
+        except Exception as exc:
+            pipe.fail(entry, self.error_frame(exc, frame).model_dump_json())
+            return
+        if self.closing:  # Closed meanwhile (or before): no answer, nothing stored.
+            pipe.fail(entry, None)
+            return
+        pipe.queue(entry, pipeline.request_for(self, frame, room, access))
+
+    def error_frame(self, exc: BaseException, frame: ClientFrame) -> ErrorFrame:
+        if not isinstance(exc, ChatError):
+            model = type(frame).__name__
+            if is_unavailable(exc):
+                logger.warning(
+                    "Service unavailable handling a %s frame (user %s): %r",
+                    model,
+                    self.user.pk,
+                    exc,
+                )
+                exc = ServiceUnavailable()
+            else:
+                logger.error(
+                    "Unexpected error handling a %s frame (user %s, frame id %r, path %s)",
+                    model,
+                    self.user.pk,
+                    frame.id,
+                    self.scope.get("path"),
+                    exc_info=exc,
+                )
+                return ErrorFrame(
+                    code="internal_error", message=_("Something went wrong."), id=frame.id
+                )
+        return ErrorFrame(
+            code=exc.code,
+            message=exc.message,
+            id=frame.id,
+            fields=exc.fields or {},
+            retry_after=exc.retry_after,
+        )
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
             return
-        parsed = parse_frame(text_data, app_settings.MAX_FRAME_BYTES)
+        await self.answer(parse_frame(text_data, app_settings.MAX_FRAME_BYTES))
+
+    async def answer(self, parsed: ParsedFrame | BadFrame) -> None:
+        """Handle a frame that is not pipelined, and answer it."""
+        if self.closing:
+            return
         if isinstance(parsed, BadFrame):
             if parsed.close is not None:
                 await self.close_with(parsed.close, parsed.message)
@@ -272,29 +377,10 @@ class ChatConsumer(Socket):
                 )
             return
         route, frame = parsed.route, parsed.frame
-        model = route.model
         try:
             await self.handle(route, frame)
-        except ChatError as exc:
-            await self.send_chat_error(exc, frame.id)
         except Exception as exc:
-            if is_unavailable(exc):
-                logger.warning(
-                    "Service unavailable handling a %s frame (user %s): %r",
-                    model.__name__,
-                    self.user.pk,
-                    exc,
-                )
-                await self.send_chat_error(ServiceUnavailable(), frame.id)
-                return
-            logger.exception(
-                "Unexpected error handling a %s frame (user %s, frame id %r, path %s)",
-                model.__name__,
-                self.user.pk,
-                frame.id,
-                self.scope.get("path"),
-            )
-            await self.send_error("internal_error", _("Something went wrong."), frame.id)
+            await self.send_frame(self.error_frame(exc, frame))
 
     async def handle(self, route: Route, frame: ClientFrame) -> None:
         if route.rechecks:
@@ -334,7 +420,28 @@ class ChatConsumer(Socket):
         otherwise); the user is re-read (staff status, groups...) and the followed rooms
         are those access now allows (4003 / ``room.removed`` for a room lost). Each
         followed room's newest ``event_seq`` as read meanwhile; None: the socket closed.
+
+        The socket's sends wait meanwhile: those not yet in a batch are taken back, a
+        batch being stored settles first, and after the decision they are checked again
+        (:mod:`.pipeline`): none is stored after a revocation this check finds.
         """
+        if self.closing:
+            return None
+        self.pause_sends()
+        try:
+            if self.pipe is not None:
+                await self.pipe.running_settled()
+            newest = await self.decide_access()
+        except Exception:
+            await self.resume_sends()
+            raise
+        except BaseException:
+            await self.resume_sends(admit=False)
+            raise
+        await self.resume_sends()
+        return newest
+
+    async def decide_access(self) -> dict[int, int] | None:
         if self.closing:
             return None
         self.validated_at = time.monotonic()

@@ -29,11 +29,17 @@ from smartcampus_chat import services
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.exceptions import ChatError, NotFound, ValidationFailed
 from smartcampus_chat.models import ChatRoom
-from smartcampus_chat.protocol.frames import MEMBERSHIP_TYPES, REFRESHING_TYPES, ErrorFrame
+from smartcampus_chat.protocol.frames import (
+    MEMBERSHIP_TYPES,
+    REFRESHING_TYPES,
+    ClientFrame,
+    ErrorFrame,
+)
 from smartcampus_chat.protocol.payloads import Schema
 from smartcampus_chat.realtime import events
 from smartcampus_chat.realtime.sockets import Inbox, Message, Outbox
 from smartcampus_chat.services.connections import FollowedRoom
+from smartcampus_chat.ws.pipeline import Entry, SendPipeline
 
 CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_ALLOWED = 4003
@@ -87,9 +93,11 @@ class Socket(AsyncWebsocketConsumer):
         "inbox",
         "main",
         "outbox",
+        "pipe",
         "registered",
         "rooms",
         "scope",
+        "sends_paused",
         "turn",
         "user",
         "user_id",
@@ -117,6 +125,11 @@ class Socket(AsyncWebsocketConsumer):
         self.expires_at = math.inf
         #: Hub frames held while ``holds`` (created when the first one is held).
         self.held: list[Message] | None = None
+        #: The unanswered ``message.send`` frames (:mod:`.pipeline`; made at the first).
+        self.pipe: SendPipeline | None = None
+        #: Reasons not to queue sends for a batch now (access may be changing): the
+        #: inbox's pending messages and re-checks in progress.
+        self.sends_paused = 0
 
     # Delivery ------------------------------------------------------------------------
 
@@ -131,8 +144,10 @@ class Socket(AsyncWebsocketConsumer):
             if changed is not None:
                 changed.room = changed.access = None
         if message["type"] != events.LAYER_EVENT_TYPE or frame_type in MEMBERSHIP_TYPES:
-            # Handled in order by the consumer; frames after it wait until it is done.
+            # Handled in order by the consumer; frames after it wait until it is done, and
+            # so do the sends not yet being stored (it may revoke access).
             self.holds += 1
+            self.pause_sends()
             self.inbox.put_nowait(message)
             return
         if self.holds:
@@ -178,11 +193,44 @@ class Socket(AsyncWebsocketConsumer):
         self.held = None
         self.outbox.overflow()
 
+    @property
+    def pipeline(self) -> SendPipeline:
+        if self.pipe is None:
+            self.pipe = SendPipeline(self)
+        return self.pipe
+
+    def pause_sends(self) -> None:
+        """Keep this socket's sends out of batches until :meth:`resume_sends` (the
+        ones waiting for a batch are taken back, :meth:`.pipeline.SendPipeline.pause`)."""
+        self.sends_paused += 1
+        if self.pipe is not None:
+            self.pipe.pause()
+
+    async def resume_sends(self, *, admit: bool = True) -> None:
+        """Drop one reason to pause; the last one checks the paused sends again and queues
+        them, in order (``admit`` False: they are dropped unanswered, the socket is ending)."""
+        self.sends_paused = max(0, self.sends_paused - 1)
+        if self.sends_paused or self.pipe is None:
+            return
+        for entry in self.pipe.parked():
+            if admit and not self.closing:
+                await self.admit_send(entry, recheck=False)
+            else:
+                self.pipe.fail(entry, None)
+
     async def close_with(self, code: int, reason: str) -> None:
         self.closing = True
         await self.close(code=code, reason=reason)
 
     # Implemented by the consumer (:mod:`.consumer`) and the endpoints (:mod:`.handlers.rooms`)
+
+    async def admit_send(self, entry: Entry, *, recheck: bool = True) -> None:
+        """Check a pipelined send as a frame is checked, then queue it (or answer it)."""
+        raise NotImplementedError
+
+    def error_frame(self, exc: BaseException, frame: ClientFrame) -> ErrorFrame:
+        """The ``error`` answering ``frame`` that failed with ``exc`` (logged if unexpected)."""
+        raise NotImplementedError
 
     async def revalidate(self) -> dict[int, int] | None:
         """Check the session and access again; None when the socket closed."""
