@@ -340,7 +340,12 @@ async def test_sends_are_rate_limited_per_user_across_sockets(
 def test_services_share_the_send_limit_with_the_api(
     alice: Any, public_room: ChatRoom, settings: Any
 ) -> None:
-    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "SEND_RATE_BURST": 1}
+    # One send, and no refill however slow the machine: the edit must find the bucket empty.
+    settings.SMARTCAMPUS_CHAT = {
+        **settings.SMARTCAMPUS_CHAT,
+        "SEND_RATE_BURST": 1,
+        "SEND_RATE_PER_SECOND": 0.001,
+    }
     message = services.check_send_message(alice, public_room, "one").message
     with pytest.raises(RateLimited) as excinfo:
         services.check_edit_message(alice, message, "two", services.room_access(alice, public_room))
