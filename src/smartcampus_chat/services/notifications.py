@@ -167,25 +167,23 @@ def _who_sees(
     membership row outlives a group left or a course dropped (the sockets re-check; the
     row stays), and a notification carries the message's text. One query for the people,
     then the policy's own (none for public and private rooms)."""
-    wanted = {c.user_id for found in by_room.values() for c in found} | {
-        pk for n in notables for pk in n.mentioned
-    }
+    considered: dict[int, set[int]] = defaultdict(set)
+    rooms: dict[int, ChatRoom] = {}
+    for notable in notables:
+        rooms[notable.room.pk] = notable.room
+        considered[notable.room.pk] |= notable.mentioned
+    for room_id, found in by_room.items():
+        considered[room_id] |= {candidate.user_id for candidate in found}
+    wanted = set().union(*considered.values())
     if not wanted:
         return defaultdict(set)
     people = reads.people(wanted)
     policy = get_policy()
-    rooms = {n.room.pk: n.room for n in notables}
     return defaultdict(
         set,
         {
             room_id: policy.who_sees(
-                room,
-                [
-                    people[pk]
-                    for pk in {c.user_id for c in by_room[room_id]}
-                    | {pk for n in notables if n.room.pk == room_id for pk in n.mentioned}
-                    if pk in people
-                ],
+                room, [people[pk] for pk in considered[room_id] if pk in people]
             )
             for room_id, room in rooms.items()
         },
