@@ -1201,10 +1201,13 @@ def test_hostile_file_names_uploaded_and_rendered_live_and_by_the_server(
 
     # Sent (the viewer's send bucket may be spent by the other tests: sends then wait).
     expect(sender.locator("#message-list li.scc-pending")).to_have_count(0, timeout=60_000)
+    refusals = sender.locator("#message-list li.scc-failed .scc-failed-reason")
+    assert refusals.all_text_contents() == []
     # What the server stored (names cleaned: no path, no control characters), shown as is.
     listed = Api(sender).call("GET", f"rooms/{slug}/attachments/?limit=200")["results"]
     stored = {row["attachment"]["id"]: row["attachment"]["name"] for row in listed}
-    assert len(stored) == len(sample) - refused
+    history = Api(sender).call("GET", f"rooms/{slug}/messages/?limit=50")
+    assert len(stored) == len(sample) - refused, (sender.url, history)
     assert refused < len(sample) // 10
     expected = sorted(
         _file_rows(row["attachment"]["name"], row["attachment"]["kind"]) for row in listed
