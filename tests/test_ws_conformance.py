@@ -3,7 +3,7 @@
 Two kinds of check, both against real uvicorn processes of the example site with the
 test-only echo route of tests/echo_asgi.py (the chat's own middleware stack):
 
-- The Autobahn test suite's fuzzing client, cases 1–7 (framing, pings, reserved bits,
+- The Autobahn test suite's fuzzing client, cases 1 to 7 (framing, pings, reserved bits,
   opcodes, fragmentation, UTF-8, closing): every case must end OK, NON-STRICT or
   INFORMATIONAL. Autobahn runs on Python 2.7 only: the test looks for one (pyenv's, or
   ``python2.7`` on the PATH, or ``AUTOBAHN_PYTHON``) and installs the pinned
@@ -58,6 +58,16 @@ AUTOBAHN_CASES = 246
 #: (NON-STRICT: e.g. a close sent before the rest of a fragmented message was read), or
 #: nothing to judge (INFORMATIONAL: the close code or reason a peer chose).
 PASSING = frozenset({"OK", "NON-STRICT", "INFORMATIONAL"})
+#: Cases an implementation is known to fail, each with the reason: the test fails if one
+#: of them passes again (drop it then) as it fails on any other failure.
+KNOWN_FAILURES: dict[str, dict[str, str]] = {
+    "websockets-sansio": {
+        # websockets' sans-I/O protocol (websockets 15-17) refuses a Close frame that comes
+        # between the fragments of a message with 1002 "incomplete fragmented message";
+        # RFC 6455 §5.4 lets control frames come there, and Autobahn wants 1000.
+        "7.1.5": "1002 on a Close inside a fragmented message",
+    },
+}
 #: Runs wstest from the cache directory (argv[1]); ``addsitedir`` reads its .pth files
 #: (zope's namespace package), which ``PYTHONPATH`` would not.
 WSTEST = (
@@ -216,13 +226,27 @@ def _python27() -> str | None:
     pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     candidates = [
         os.environ.get("AUTOBAHN_PYTHON"),
-        shutil.which("python2.7"),
         *sorted(glob.glob(os.path.join(pyenv, "versions", "2.7*", "bin", "python")), reverse=True),
+        shutil.which("python2.7"),  # Maybe a pyenv shim that runs nothing: tried last.
     ]
     for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
+        if candidate and os.access(candidate, os.X_OK) and _is_python27(candidate):
             return candidate
     return None
+
+
+def _is_python27(python: str) -> bool:
+    try:
+        answer = subprocess.run(
+            [python, "-c", "import sys; print(sys.version_info[:2] == (2, 7))"],
+            env=_python27_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return answer.stdout.strip() == "True"
 
 
 def _python27_env() -> dict[str, str]:
@@ -313,4 +337,5 @@ def test_autobahn_fuzzing_client_cases_1_to_7(
         for case, verdict in sorted(verdicts.items())
         if verdict[0] not in PASSING or verdict[1] not in PASSING
     }
-    assert not failed, f"{agent}: cases not passed {failed}"
+    known = KNOWN_FAILURES.get(implementation, {})
+    assert set(failed) == set(known), f"{agent}: cases not passed {failed}, known {known}"
