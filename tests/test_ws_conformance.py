@@ -36,12 +36,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from smartcampus_chat.testing.wire import client_frame, parse_server_frame, room_path
-from tests.echo_asgi import ECHO_PATH
 from tests.servers import Site, open_ws, seed_site, site_env, stop_process
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: The echo route of tests/echo_asgi.py (not imported: that module sets up an ASGI
+#: application for the servers, not for this process).
+ECHO_PATH = "ws/echo/"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 #: uvicorn's WebSocket implementations tested: the two of the issue, and the sans-I/O one
