@@ -261,13 +261,18 @@ class Site:
     room_id: int
     servers: list[tuple[int, subprocess.Popen[bytes]]] = field(default_factory=list)
 
-    def start_server(self) -> int:
+    def start_server(
+        self, *, application: str = "campus.asgi:application", ws: str | None = None
+    ) -> int:
+        """A uvicorn process serving ``application``; ``ws``: its WebSocket implementation
+        (``--ws``: ``websockets``, ``wsproto``...), uvicorn's choice when None."""
         port = free_port()
         process = subprocess.Popen(
             [
-                *(sys.executable, "-m", "uvicorn", "campus.asgi:application"),
+                *(sys.executable, "-m", "uvicorn", application),
                 *("--port", str(port), "--ws-max-size", str(CHAT_MAX_FRAME_BYTES)),
                 *("--log-level", "warning"),
+                *(("--ws", ws) if ws else ()),
             ],
             env=self.env,
             cwd=ROOT,
