@@ -61,7 +61,9 @@ def cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable(*args: Any, **kwargs: Any) -> float:
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
 
-    monkeypatch.setattr(ratelimit, "take", unreachable)
+    # Every single-token take goes through this one cache step (tests/test_rate_limit_fail_open.py
+    # takes the cache itself down).
+    monkeypatch.setattr(ratelimit, "_take_one", unreachable)
 
 
 async def test_a_send_during_a_cache_outage_is_refused_as_unavailable_then_stored_once(

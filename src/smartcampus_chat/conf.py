@@ -413,6 +413,10 @@ class ChatSettings:
     # Uploads (attachments) per user, besides ATTACHMENT_BYTES_PER_DAY.
     UPLOAD_RATE_BURST = Setting(20, positive_int)
     UPLOAD_RATE_PER_SECOND = Setting(0.5, positive_number)
+    # While the cache behind the limits above (and API_THROTTLE_RATES) is unreachable:
+    # False refuses the request as ``unavailable`` (503); True lets it through unmetered,
+    # logged once per outage and counted (ratelimit.fail_open_counts()).
+    RATE_LIMIT_FAIL_OPEN = Setting(False, boolean)
     # Open WebSockets per user, counted over every process (ChatConnection rows); one more
     # is closed with 4029 "too many connections".
     MAX_CONNECTIONS_PER_USER = Setting(30, positive_int)

@@ -13,22 +13,85 @@ A batch of sends (group commit) takes its senders' tokens with :func:`take_each`
 Django's ``RedisCache`` that is one Lua script for the whole batch (the same cells, the
 same rule, atomic in Redis), where per-key cache calls would cost three round trips per
 sender, serially, in the thread every database call waits for.
+
+When the cache cannot be reached, a limit refuses by default (the door answers
+``unavailable``, HTTP 503): an outage must not lift the limits that protect the database
+and the other users. ``RATE_LIMIT_FAIL_OPEN`` lets a site prefer availability instead: the
+request passes unmetered, one WARNING line per outage is logged and every pass is counted
+(:func:`fail_open_counts`), so the outage's unlimited window can be seen and bounded.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import ChatSettings, Setting, app_settings
 from smartcampus_chat.exceptions import RateLimited
+from smartcampus_chat.infra.outages import is_unavailable
 
 _PREFIX = "smartcampus_chat:rate"
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Requests let through unmetered per bucket since the process started (fail open).
+_passed: Counter[str] = Counter()
+#: Whether the cache was last seen down: one WARNING per outage, not one per request.
+_down = False
+_lock = threading.Lock()
+
+
+def fail_open_counts() -> dict[str, int]:
+    """Requests each limit let through unmetered while the cache was down, since the
+    process started (``RATE_LIMIT_FAIL_OPEN``): ``{bucket or API scope: count}``."""
+    with _lock:
+        return dict(_passed)
+
+
+def pass_while_down(exc: BaseException, name: str, count: int = 1) -> bool:
+    """Whether a limit named ``name`` whose cache call raised ``exc`` lets its ``count``
+    requests through: only for an outage (:func:`is_unavailable`), and only with
+    ``RATE_LIMIT_FAIL_OPEN``. A pass is counted; the first of an outage is logged."""
+    if not (app_settings.RATE_LIMIT_FAIL_OPEN and is_unavailable(exc)):
+        return False
+    global _down
+    with _lock:
+        _passed[name] += count
+        first, _down = not _down, True
+    if first:
+        logger.warning(
+            "Rate-limit cache unreachable (%s: %s); requests pass unmetered "
+            "(RATE_LIMIT_FAIL_OPEN) until it is back.",
+            type(exc).__name__,
+            exc,
+        )
+    return True
+
+
+def _metered(name: str, call: Callable[[], T], granted: Callable[[], T], count: int = 1) -> T:
+    """``call()``, or ``granted()`` when the cache is down and the site fails open."""
+    global _down
+    try:
+        result = call()
+    except Exception as exc:
+        if not pass_while_down(exc, name, count):
+            raise
+        return granted()
+    if _down:
+        with _lock:
+            back, _down = _down, False
+        if back:
+            logger.info("Rate-limit cache reachable again; limits apply.")
+    return result
 
 
 @dataclass(frozen=True)
@@ -81,6 +144,10 @@ def _cell(bucket: Bucket, key: Any, now: int) -> tuple[str, int, int, int]:
 
 def take(bucket: Bucket, key: Any) -> float:
     """Take one token for ``key``; 0.0 when granted, else the seconds to wait before retrying."""
+    return _metered(bucket.name, lambda: _take_one(bucket, key), lambda: 0.0)
+
+
+def _take_one(bucket: Bucket, key: Any) -> float:
     now = _now_ms()
     cache_key, interval, window, timeout = _cell(bucket, key, now)
     try:
@@ -106,14 +173,20 @@ def take_many(bucket: Bucket, key: Any, count: int) -> list[float]:
     return: the first ones granted (0.0) while the bucket holds tokens, the rest refused
     with the same wait. Group commit checks a batch's sends of one user with it.
     """
+    return _metered(
+        bucket.name, lambda: _take_many(bucket, key, count), lambda: [0.0] * count, count
+    )
+
+
+def _take_many(bucket: Bucket, key: Any, count: int) -> list[float]:
     if count <= 1:
-        return [take(bucket, key) for _ in range(count)]
+        return [_take_one(bucket, key) for _ in range(count)]
     now = _now_ms()
     cache_key, interval, window, timeout = _cell(bucket, key, now)
     try:
         arrival = cache.incr(cache_key, interval * count)
     except ValueError:  # Expired between add and incr: rare, take them one by one.
-        return [take(bucket, key) for _ in range(count)]
+        return [_take_one(bucket, key) for _ in range(count)]
     start = arrival - interval * count
     restart = start < now
     # The bucket was full (idle user): it restarts from now, as take() does.
@@ -175,9 +248,20 @@ def take_each(bucket: Bucket, counts: Mapping[Any, int]) -> dict[Any, list[float
     With Django's ``RedisCache``, one round trip for all keys; with other caches, a
     :func:`take_many` per key.
     """
-    client = _redis_client() if len(counts) > 1 else None
-    if client is None:
+    if len(counts) <= 1:
         return {key: take_many(bucket, key, count) for key, count in counts.items()}
+    return _metered(
+        bucket.name,
+        lambda: _take_each(bucket, counts),
+        lambda: {key: [0.0] * count for key, count in counts.items()},
+        sum(counts.values()),
+    )
+
+
+def _take_each(bucket: Bucket, counts: Mapping[Any, int]) -> dict[Any, list[float]]:
+    client = _redis_client()
+    if client is None:
+        return {key: _take_many(bucket, key, count) for key, count in counts.items()}
     now = _now_ms()
     interval = max(1, round(1000 / bucket.per_second))
     window = bucket.burst * interval
