@@ -18,6 +18,21 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (exceptions.ConnectionError, exceptions.TimeoutError)
 
 
+def _lost_connection_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+    except ImportError:
+        return (ConnectionError,)
+    return (ConnectionError, RedisConnectionError)
+
+
+def is_lost_connection(exc: BaseException) -> bool:
+    """True when ``exc`` says a connection was refused or closed (not a timeout): a call
+    that failed so found a stale pooled connection (a Redis that restarted or failed over
+    closed it), and the same call on a fresh connection may well succeed."""
+    return isinstance(exc, _lost_connection_errors())
+
+
 def _pool_errors() -> tuple[type[BaseException], ...]:
     try:
         from psycopg_pool import PoolTimeout

@@ -31,6 +31,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.infra.outages import is_lost_connection
 from smartcampus_chat.protocol.payloads import Schema
 from smartcampus_chat.protocol.registry import routing_facts
 from smartcampus_chat.realtime.fanout import Subscriber
@@ -57,6 +58,26 @@ def layer_message(frame: Schema, **extra: Any) -> dict[str, Any]:
         **routing_facts(frame),
         **extra,
     }
+
+
+async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    """``layer.group_send``, retried once when the connection it took was lost.
+
+    Why: after a Redis restart or failover, the layer's pool still holds connections to the
+    old server; the first command on each fails with a ``ConnectionError`` and its doorbell
+    was lost (clients only caught up at their next gap resume). The retry takes a fresh
+    connection. A timeout is not retried: the first send may have gone through, and a
+    second wait would hold the publish queue longer. A doorbell sent twice (the server
+    ran it, then the connection dropped before the reply) is harmless: clients skip a
+    frame whose ``event_seq`` they already have.
+    """
+    try:
+        await layer.group_send(group, message)
+    except Exception as exc:
+        if not is_lost_connection(exc):
+            raise
+        logger.warning("Publishing to %s lost its connection (%s); retrying once", group, exc)
+        await layer.group_send(group, message)
 
 
 def _caller_loop() -> asyncio.AbstractEventLoop | None:
@@ -100,7 +121,7 @@ class _Publisher:
             messages, done = self.pending.popleft()
             for group, message in messages if layer is not None else []:
                 try:
-                    await layer.group_send(group, {**message, "group": group})
+                    await _group_send(layer, group, {**message, "group": group})
                 except Exception:
                     # The event is stored; clients catch up by resuming. Losing the
                     # doorbell is logged, never raised into the request that committed.
@@ -161,7 +182,7 @@ def _send_many(messages: list[tuple[str, dict[str, Any]]]) -> None:
     async def send_all() -> None:
         for group, message in messages:
             try:
-                await layer.group_send(group, {**message, "group": group})
+                await _group_send(layer, group, {**message, "group": group})
             except Exception:
                 # The event is stored; clients catch up by resuming. Losing the doorbell is
                 # logged, never raised into the request that already committed.
@@ -222,7 +243,7 @@ async def apublish_to_room(room_id: int, frame: Schema) -> None:
         return
     group = room_group(room_id)
     try:
-        await layer.group_send(group, layer_message(frame, room_id=room_id, group=group))
+        await _group_send(layer, group, layer_message(frame, room_id=room_id, group=group))
     except Exception:
         logger.exception("Could not publish to room %s", room_id)
 
