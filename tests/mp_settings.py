@@ -1,7 +1,8 @@
 """Settings of the example site for tests/test_multiprocess.py (several uvicorn processes).
 
-Same site as ``campus.settings``; the database, the Redis layer (with a prefix of its own)
-and short presence timings come from the environment the test sets.
+Same site as ``campus.settings``; the database, the Redis layer (with a prefix of its own;
+Redis at ``REDIS_URL`` or through ``REDIS_SENTINELS``) and short presence timings come from
+the environment the test sets.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ CHANNEL_LAYERS = {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             # As in campus.settings: longer than channels-redis' 5 s blocking receive.
-            "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 15}],
+            # Or the sentinels' master (REDIS_SENTINELS: tests/test_redis_failover.py).
+            "hosts": [
+                {k: v for k, v in REDIS_LAYER_HOST.items() if k != "max_connections"}  # noqa: F405
+            ],
             "prefix": os.environ["SCCHAT_MP_PREFIX"],
         },
     }

@@ -144,6 +144,113 @@ class RedisServer:
             time.sleep(0.05)
 
 
+class RedisSentinels:
+    """A master, a replica and three sentinels (``redis-server <conf> --sentinel``), each a
+    throwaway process on a free port, files in ``folder``; the service is ``mymaster``.
+
+    The sentinels call a master down after ``down_after_ms`` without an answer and need two
+    of three to agree; a failover then promotes the replica.
+    """
+
+    SERVICE = "mymaster"
+
+    def __init__(self, folder: Path, *, down_after_ms: int = 1000) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("redis-server is not installed")
+        self.binary = binary
+        self.folder = folder
+        self.down_after_ms = down_after_ms
+        self.master_port = free_port()
+        self.replica_port = free_port()
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.processes: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def sentinels(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", port) for port in self.sentinel_ports]
+
+    def _redis(self, port: int, *extra: str) -> None:
+        self.processes[port] = subprocess.Popen(
+            [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.folder,
+        )
+        wait_port(port, self.processes[port], timeout=10)
+
+    def start(self) -> None:
+        self._redis(self.master_port, "--appendonly", "no")
+        replica_of = ("--replicaof", "127.0.0.1", str(self.master_port))
+        self._redis(self.replica_port, "--appendonly", "no", *replica_of)
+        for port in self.sentinel_ports:
+            conf = self.folder / f"sentinel-{port}.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self.folder}\n"
+                f"sentinel monitor {self.SERVICE} 127.0.0.1 {self.master_port} 2\n"
+                f"sentinel down-after-milliseconds {self.SERVICE} {self.down_after_ms}\n"
+                f"sentinel failover-timeout {self.SERVICE} 10000\n"
+                f"sentinel parallel-syncs {self.SERVICE} 1\n"
+            )
+            self.processes[port] = subprocess.Popen(
+                [self.binary, str(conf), "--sentinel"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self.folder,
+            )
+            wait_port(port, self.processes[port], timeout=10)
+        self.wait_ready()
+
+    def master(self) -> tuple[str, int] | None:
+        """Where the sentinels say the master is (the first one that answers)."""
+        import redis
+
+        for host, port in self.sentinels:
+            try:
+                client = redis.Redis(host=host, port=port, socket_timeout=1, decode_responses=True)
+                with client:
+                    address = client.sentinel_get_master_addr_by_name(self.SERVICE)
+            except redis.exceptions.RedisError:
+                continue
+            if address:
+                return str(address[0]), int(address[1])
+        return None
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until the replica is in sync and every sentinel knows the replica and the others."""
+        import redis
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with redis.Redis(port=self.replica_port, socket_timeout=1) as replica:
+                synced = replica.info("replication").get("master_link_status") == "up"
+            known = 0
+            for _, port in self.sentinels:
+                with redis.Redis(port=port, socket_timeout=1, decode_responses=True) as sentinel:
+                    state = sentinel.sentinel_master(self.SERVICE)
+                known += int(state["num-slaves"]) >= 1 and int(state["num-other-sentinels"]) >= 2
+            if synced and known == len(self.sentinels):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the sentinels did not see the replica and each other in time")
+
+    def kill_master(self) -> int:
+        """SIGKILL the current master (no goodbye to its clients); its port."""
+        address = self.master()
+        assert address is not None, "no master known"
+        port = address[1]
+        process = self.processes.pop(port)
+        process.kill()
+        process.wait(timeout=10)
+        return port
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.kill()
+            process.wait(timeout=10)
+        self.processes.clear()
+
+
 # --- TCP proxy -----------------------------------------------------------------------------
 
 

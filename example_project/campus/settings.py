@@ -6,6 +6,8 @@
   ``DB_POOL_TIMEOUT`` (10 s); ``DB_POOL=0`` turns it off (then ``CONN_MAX_AGE``, 0 by
   default, applies: keep it 0 under ASGI).
 - ``REDIS_URL``: channels-redis layer when set, the in-memory layer otherwise.
+- ``REDIS_SENTINELS`` (``host:port,host:port,...``): Redis through Sentinel instead, the
+  master named ``REDIS_MASTER_NAME`` (``mymaster``), database ``REDIS_DB`` (0).
 - ``SECRET_KEY``, ``DEBUG`` ("1"/"0"), ``ALLOWED_HOSTS`` (comma-separated).
 """
 
@@ -115,26 +117,46 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (
+        a.strip().rpartition(":") for a in os.environ.get("REDIS_SENTINELS", "").split(",")
+    )
+    if host
+]
+REDIS_MASTER_NAME = os.environ.get("REDIS_MASTER_NAME", "mymaster")
+REDIS_DB = int(os.environ.get("REDIS_DB", "0"))
+# redis-py 8 reads with a 5 s socket timeout, the length of channels-redis' blocking
+# receive: an idle socket's receive would then time out (close 1006), so the read gets more
+# time than the blocking pop. max_connections bounds the process's Redis connections
+# (redis-py raises MaxConnectionsError beyond it): sized for concurrent publishes;
+# subscriptions are one per room per process.
+REDIS_LAYER_HOST: dict[str, object] = {"socket_timeout": 15, "max_connections": 1000}
+if REDIS_SENTINELS:
+    # channels-redis asks the sentinels where the master is (docs/deployment.md).
+    REDIS_LAYER_HOST.update(master_name=REDIS_MASTER_NAME, sentinels=REDIS_SENTINELS, db=REDIS_DB)
+elif REDIS_URL:
+    REDIS_LAYER_HOST["address"] = REDIS_URL
+if REDIS_URL or REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout, the length of channels-redis'
-            # blocking receive: an idle socket's receive would then time out (close 1006), so
-            # the read gets more time than the blocking pop. max_connections bounds the
-            # process's Redis connections (redis-py raises MaxConnectionsError beyond it):
-            # sized for concurrent publishes; subscriptions are one per room per process.
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
-                "capacity": 1500,
-                "expiry": 30,
-            },
+            "CONFIG": {"hosts": [REDIS_LAYER_HOST], "capacity": 1500, "expiry": 30},
         }
     }
     # One cache for every process: the per-user send limits are shared across workers.
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    if REDIS_SENTINELS:
+        CACHES["default"].update(
+            LOCATION=f"redis://{REDIS_MASTER_NAME}/{REDIS_DB}",
+            OPTIONS={
+                "pool_class": "smartcampus_chat.infra.redis_sentinel.SentinelConnectionPool",
+                "sentinels": REDIS_SENTINELS,
+                "socket_timeout": 5,
+            },
+        )
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
