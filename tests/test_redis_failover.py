@@ -29,7 +29,6 @@ from tests.servers import (
     ChatClient,
     RedisSentinels,
     Site,
-    ack_everything,
     assert_every_client_complete,
     env_float,
     env_int,
@@ -85,6 +84,22 @@ async def chat(client: ChatClient, stop: asyncio.Event, sent: list[str], every: 
         await asyncio.sleep(0.2)
 
 
+async def ack_all(clients: list[ChatClient], within: float = 60) -> None:
+    """Re-send every unacked message (same ``client_id``) every 2 s until all are acked, as
+    a client does; fails naming who still waits and the errors they got."""
+    deadline = time.monotonic() + within
+    while any(c.outstanding for c in clients):
+        if time.monotonic() > deadline:
+            waiting = {c.name: len(c.outstanding) for c in clients if c.outstanding}
+            codes = sorted({e["code"] for c in clients if c.outstanding for e in c.errors})
+            raise AssertionError(f"unacked after {within} s: {waiting}, their errors {codes}")
+        for client in clients:
+            if not client.connected:
+                await client.connect()
+            await client.retry_outstanding()
+        await settle(lambda: not any(c.outstanding for c in clients), 2)
+
+
 async def test_a_failover_loses_nothing_and_every_client_is_live_again(
     failover_site: tuple[Site, RedisSentinels],
 ) -> None:
@@ -129,7 +144,7 @@ async def test_a_failover_loses_nothing_and_every_client_is_live_again(
         await asyncio.gather(*tasks)
         assert site.alive(), "a server process died"
 
-        await ack_everything(clients)
+        await ack_all(clients)
         rows = site.messages()
         stored = {row[3]: row[0] for row in rows}
         assert len(stored) == len(rows), "a client_id was stored twice"

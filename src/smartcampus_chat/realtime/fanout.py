@@ -80,6 +80,8 @@ class FanOut(ABC):
         #: ``loop.time()`` the lock was taken; None while it is free.
         self.lock_since: float | None = None
         self.lock_warned = False
+        #: The layer's pub/sub connections whose reconnects the hub hears (hub.py).
+        self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def deliver(self, message: Message) -> None:
         group = message.get("group")

@@ -40,6 +40,13 @@ and awaited under the lock, every wait on the layer is bounded (:data:`LAYER_CAL
 means a stuck receive, which is abandoned for a fresh channel (groups re-joined,
 subscribers told to catch up). :func:`health` reports all this (the health endpoint,
 docs/deployment.md).
+
+``RedisPubSubChannelLayer`` never raises to its receiver when Redis goes: its own task
+reconnects and subscribes again (redis-py's pub/sub re-subscribes on connect), and what was
+published meanwhile is gone. Its ``on_disconnect``/``on_reconnect`` hooks are never called,
+so the hub registers a connect callback on each of the layer's pub/sub connections
+(:func:`pubsub_connections`); a reconnect then tells every local socket to catch up, as a
+recovery does.
 """
 
 from __future__ import annotations
@@ -91,8 +98,43 @@ STOP_TIMEOUT = 2.0
 LOCK_HELD_WARNING = 15.0
 
 
+def pubsub_connections(layer: Any) -> list[Any]:
+    """The redis-py connections ``RedisPubSubChannelLayer`` receives on (one per shard and
+    event loop, once it subscribed); empty for any other layer.
+
+    channels-redis has no public way to hear of its reconnects; this reads its internals
+    (``_layers`` → ``_shards`` → ``_pubsub.connection``), each step optional, so a layer
+    that changes shape is simply not watched.
+    """
+    loop_layers = getattr(layer, "_layers", None)
+    if not isinstance(loop_layers, dict):
+        return []
+    connections = []
+    for loop_layer in list(loop_layers.values()):
+        for shard in getattr(loop_layer, "_shards", ()):
+            connection = getattr(getattr(shard, "_pubsub", None), "connection", None)
+            if hasattr(connection, "register_connect_callback"):
+                connections.append(connection)
+    return connections
+
+
 class Hub(FanOut):
     """One layer channel for all of a process's sockets; see the module docstring."""
+
+    def _watch_reconnects(self) -> None:
+        """Hear of each new pub/sub connection's reconnects (module docstring)."""
+        for connection in pubsub_connections(self.layer):
+            if connection not in self.watched:
+                self.watched.add(connection)
+                # redis-py keeps a weak reference to the (bound) method: the hub lives on.
+                connection.register_connect_callback(self._on_reconnect)
+
+    def _on_reconnect(self, connection: Any) -> None:
+        """A pub/sub connection is back (and subscribed again): what was published while it
+        was away is lost to the layer, so every local socket catches up from the database."""
+        self.recoveries += 1
+        logger.info("Channel layer (pub/sub) reconnected; sockets catch up")
+        self.notify_all({"type": LAYER_RESUMED_TYPE})
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -186,6 +228,7 @@ class Hub(FanOut):
                     receiver = self._start_receiver()
                     continue
                 self._check_lock()
+                self._watch_reconnects()
                 if await self._probe_overdue():
                     receiver = await self._replace_receiver(receiver)
         except asyncio.CancelledError:
