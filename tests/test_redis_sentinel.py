@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from smartcampus_chat.checks import check_channel_layers
+from smartcampus_chat.checks import check_channel_layers, check_sentinel_caches
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.infra.redis_sentinel import SentinelConnectionPool, parse_location
 from smartcampus_chat.protocol.frames import Typing
@@ -70,6 +70,32 @@ def test_a_sentinel_layer_host_with_a_long_read_timeout_passes_the_check(setting
     assert [m.id for m in check_channel_layers()] == ["smartcampus_chat.W012"]
     host["socket_timeout"] = 15
     assert check_channel_layers() == []
+
+
+def test_a_misconfigured_sentinel_cache_is_an_error_at_start_up(settings: Any) -> None:
+    def cache(location: str, **options: Any) -> dict[str, Any]:
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "OPTIONS": {"pool_class": POOL, **options},
+        }
+
+    good = [("127.0.0.1", 26379)]
+    settings.CACHES = {
+        "default": cache("redis://mymaster/1", sentinels=good),
+        "by_class": {**cache("redis://mymaster/2", sentinels=good)},
+        "no_sentinels": cache("redis://mymaster/1"),
+        "bad_pairs": cache("redis://mymaster/1", sentinels=["127.0.0.1:26379"]),
+        "bad_location": cache("redis://mymaster/one", sentinels=good),
+        "plain": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "x"},
+    }
+    settings.CACHES["by_class"]["OPTIONS"]["pool_class"] = SentinelConnectionPool
+    found = {m.msg.split("]")[0]: m.id for m in check_sentinel_caches()}
+    assert found == {
+        "CACHES['no_sentinels'": "smartcampus_chat.E051",
+        "CACHES['bad_pairs'": "smartcampus_chat.E051",
+        "CACHES['bad_location'": "smartcampus_chat.E051",
+    }
 
 
 def until(step: Any, what: str) -> float:

@@ -338,6 +338,67 @@ def check_shared_cache(
     ]
 
 
+_SENTINEL_POOL = "smartcampus_chat.infra.redis_sentinel.SentinelConnectionPool"
+
+
+@register(Tags.caches)
+def check_sentinel_caches(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """A cache on the chat's Sentinel pool fails only at its first use (a request, a
+    socket) when its ``LOCATION`` or ``OPTIONS["sentinels"]`` is wrong: say it at start-up."""
+    errors: list[CheckMessage] = []
+    caches = getattr(settings, "CACHES", {})
+    for alias, config in caches.items() if isinstance(caches, dict) else ():
+        options = config.get("OPTIONS") if isinstance(config, dict) else None
+        if not isinstance(options, dict) or not _is_sentinel_pool(options.get("pool_class")):
+            continue
+        problem = _sentinel_cache_problem(config.get("LOCATION", ""), options)
+        if problem:
+            errors.append(
+                Error(
+                    f"CACHES[{alias!r}] uses the Sentinel pool but {problem}",
+                    hint='LOCATION "redis://<service name>/<db>" and OPTIONS["sentinels"] '
+                    '[("host", 26379), ...] (docs/deployment.md, "Redis Sentinel").',
+                    id="smartcampus_chat.E051",
+                )
+            )
+    return errors
+
+
+def _is_sentinel_pool(pool: Any) -> bool:
+    """``pool_class`` names the chat's Sentinel pool (its dotted path, or the class)."""
+    if isinstance(pool, str):
+        return pool == _SENTINEL_POOL
+    return f"{getattr(pool, '__module__', '')}.{getattr(pool, '__qualname__', '')}" == (
+        _SENTINEL_POOL
+    )
+
+
+def _sentinel_cache_problem(location: Any, options: Mapping[str, Any]) -> str:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from smartcampus_chat.infra.redis_sentinel import parse_location
+
+    if not isinstance(location, str):
+        return "its LOCATION is not one URL."
+    try:
+        parse_location(location)
+    except ImproperlyConfigured:
+        return f"its LOCATION {location!r} is not redis://<service name>/<db>."
+    sentinels = options.get("sentinels")
+    pairs = isinstance(sentinels, (list, tuple)) and all(
+        isinstance(s, (list, tuple))
+        and len(s) == 2
+        and isinstance(s[0], str)
+        and isinstance(s[1], int)
+        for s in sentinels
+    )
+    if not sentinels or not pairs:
+        return 'its OPTIONS["sentinels"] is not a list of (host, port) pairs.'
+    return ""
+
+
 _WHITENOISE = "whitenoise.middleware.WhiteNoiseMiddleware"
 
 

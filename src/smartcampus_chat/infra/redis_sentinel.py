@@ -25,7 +25,7 @@ The channel layers need nothing of this: channels-redis takes Sentinel hosts its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -33,6 +33,7 @@ from redis.sentinel import Sentinel
 from redis.sentinel import SentinelConnectionPool as _RedisSentinelPool
 
 _SCHEMES = ("redis", "rediss", "sentinel")
+_Pool = TypeVar("_Pool", bound="SentinelConnectionPool")
 
 
 def parse_location(url: str) -> tuple[str, int, str | None, str | None]:
@@ -61,7 +62,7 @@ class SentinelConnectionPool(_RedisSentinelPool):
     """
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> SentinelConnectionPool:
+    def from_url(cls: type[_Pool], url: str, **options: Any) -> _Pool:
         service, db, username, password = parse_location(url)
         sentinels = options.pop("sentinels", None)
         if not sentinels:
