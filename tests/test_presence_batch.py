@@ -9,6 +9,7 @@ channel-layer outage every socket gets each room's presence as it is now.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -164,7 +165,7 @@ async def test_the_hub_keeps_each_users_last_state_of_the_interval(
     other = Recorder()
     await hub.subscribe(room, ["scchat.room.1"])
     await hub.subscribe(other, ["scchat.room.2"])
-    start, later = timezone.now(), timezone.now() + timezone.timedelta(seconds=1)
+    start, later = timezone.now(), timezone.now() + timedelta(seconds=1)
     sent = [
         (1, alice, True, start),
         (1, bob, True, start),

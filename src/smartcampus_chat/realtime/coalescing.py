@@ -64,7 +64,9 @@ def batch_message(messages: list[Message]) -> Message:
 class PresenceCoalescer:
     """A hub's pending presence changes, per group, and the timers that hand them out."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, hand_out: Callable[[Message], None]):
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, hand_out: Callable[[Message], None]
+    ) -> None:
         self.loop = loop
         self.hand_out = hand_out
         #: Per group, the latest ``presence`` message of each user (insertion order: the
