@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.utils import timezone
 
 from smartcampus_chat import services
@@ -22,10 +22,11 @@ from smartcampus_chat.models import ChatRoom
 from smartcampus_chat.protocol.frames import Presence, PresenceBatch
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.realtime.hub import Hub, Message, get_hub
+from smartcampus_chat.realtime.hub import LAYER_RESUMED_TYPE, Hub, Message, get_hub
 from smartcampus_chat.testing import ChatCommunicator, open_room
+from smartcampus_chat.ws.handlers import history
 from tests.realtime import wait_for
-from tests.test_layer_recovery import drop_publishes, outage_over, recover
+from tests.test_layer_recovery import OutageLayer, drop_publishes, outage_over, recover
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -231,3 +232,71 @@ async def test_presence_is_right_again_after_a_layer_outage(
     finally:
         outage_over()
         await watcher.disconnect()
+
+
+async def test_presence_held_when_the_layer_fails_goes_out_before_the_catch_up_notice(
+    settings: Any,
+) -> None:
+    """What the hub was gathering is older than what sockets read after the outage: it is
+    handed out before they are told to catch up, never after their snapshot. (An interval
+    far longer than the test: only the recovery hands it out.)"""
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "PRESENCE_BATCH_INTERVAL": 60}
+    layer = OutageLayer(up_after_failed_joins=2)
+    hub = Hub(layer, asyncio.get_running_loop())
+    room = Recorder()
+    await hub.subscribe(room, ["scchat.room.1"])
+    message = {
+        "type": "chat.frame",
+        "frame": Presence(
+            room="r1",
+            user={"id": 7, "username": None, "name": "Seven"},
+            online=True,
+            last_seen=timezone.now(),
+        ).model_dump_json(),
+        "frame_type": "presence",
+        "room_id": 1,
+        "sender_id": 7,
+        "group": "scchat.room.1",
+    }
+    try:
+        await layer.group_send("scchat.room.1", message)
+        await wait_for(lambda: hub.presence.pending)
+        layer.go_down()
+        await wait_for(lambda: hub.recoveries == 1, timeout=10)
+        assert [m["type"] for m in room.messages] == ["chat.frame", LAYER_RESUMED_TYPE]
+        assert room.messages[1]["recovery"], "the notice names its recovery"
+        assert not hub.presence.timers
+    finally:
+        await hub.stop()
+
+
+@pytest.mark.usefixtures("channel_layer")
+async def test_the_sockets_of_a_process_share_one_presence_read_per_room(
+    alice: Any, bob: Any, make_user: Any, public_room: ChatRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if get_channel_layer().__class__ is not InMemoryChannelLayer:
+        pytest.skip("the outage is simulated on the in-memory layer")
+    reads: list[int] = []
+    real = history._presence_now
+
+    def counted(room_id: int, slug: str) -> str:
+        reads.append(room_id)
+        return real(room_id, slug)
+
+    monkeypatch.setattr(history, "_presence_now", counted)
+    users = [alice, bob, *(await members(make_user, public_room, 3))]
+    for user in users[:2]:
+        await db(services.do_join_room)(user, public_room)
+    sockets = [await open_room(user, public_room.slug) for user in users]
+    try:
+        drop_publishes()
+        outage_over()
+        await recover()
+        for client in sockets:
+            snapshot = await client.receive_frame("presence.batch", timeout=5)
+            assert len(snapshot["changes"]) == 5
+        assert reads == [public_room.pk], "one read for the room's five sockets"
+    finally:
+        outage_over()
+        for client in sockets:
+            await client.disconnect()
