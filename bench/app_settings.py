@@ -76,6 +76,9 @@ _BATCH: dict[str, Any] = (
 # ``BENCH_SEND_PIPELINE_DEPTH``: sends of one socket in flight (the app's default: 64).
 if os.environ.get("BENCH_SEND_PIPELINE_DEPTH"):
     _BATCH["SEND_PIPELINE_DEPTH"] = int(os.environ["BENCH_SEND_PIPELINE_DEPTH"])
+# ``BENCH_PRESENCE_BATCH_INTERVAL``: presence gathering (the app's default: 0.25 s).
+if os.environ.get("BENCH_PRESENCE_BATCH_INTERVAL"):
+    _BATCH["PRESENCE_BATCH_INTERVAL"] = float(os.environ["BENCH_PRESENCE_BATCH_INTERVAL"])
 SMARTCAMPUS_CHAT = {**SITE_CHAT_SETTINGS, **_UNLIMITED_SENDS, **_LONG_TICKETS, **_BATCH}
 LOGGING = {
     "version": 1,

@@ -88,6 +88,15 @@ def prepare_app(rooms: int, users: int) -> list[int]:
     return [user.pk for user in people]
 
 
+def reset_presence() -> int:
+    """Everyone offline, no connection rows: what a server stopped by an earlier run left
+    behind would otherwise keep its users "online" (no announcement when they connect)."""
+    from smartcampus_chat.models import ChatConnection, ChatParticipant
+
+    ChatConnection.objects.all().delete()
+    return ChatParticipant.objects.filter(is_online=True).update(is_online=False)
+
+
 def join_rooms(user_ids: list[int], count: int, per_user: int) -> int:
     """Each user joins ``per_user`` of the rooms ``bench-room-0`` … ``count - 1`` (round
     robin), as participants: what a user's all-rooms socket (``ws/chat/``) follows."""

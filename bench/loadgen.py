@@ -108,6 +108,10 @@ class StepResult:
     sender_seconds: list[float] = field(default_factory=list)
     #: Connections closed during the step, by close code (received, else sent).
     close_codes: Counter[str] = field(default_factory=Counter)
+    #: Text frames received since the connections opened (every kind), and of them the
+    #: presence frames (``presence`` and ``presence.batch``): the presence-storm workload.
+    frames_total: int = 0
+    presence_frames: int = 0
 
     def merge(self, other: StepResult) -> None:
         self.sent += other.sent
@@ -124,6 +128,8 @@ class StepResult:
         self.client_cpu_pct.extend(other.client_cpu_pct)
         self.sender_seconds.extend(other.sender_seconds)
         self.close_codes.update(other.close_codes)
+        self.frames_total += other.frames_total
+        self.presence_frames += other.presence_frames
 
 
 class _Conn:
@@ -153,13 +159,23 @@ class _Worker:
         # Client ids must be new on every run: the app returns the stored message for a
         # known (room, sender, client id) instead of storing a new one.
         self.nonce = secrets.token_hex(4)
+        #: Text frames received since the connections opened, and presence frames of them.
+        self.frames_total = 0
+        self.presence_frames = 0
 
-    async def connect(self, specs: list[ConnSpec], concurrency: int) -> ConnectResult:
+    async def connect(
+        self, specs: list[ConnSpec], concurrency: int, window: float = 0.0
+    ) -> ConnectResult:
+        """Open ``specs``, ``concurrency`` handshakes in flight; with ``window`` > 0 the
+        handshakes start evenly spread over that many seconds (a lecture hall filling)."""
         result = ConnectResult()
         gate = asyncio.Semaphore(concurrency)
         started = time.monotonic()
+        gap = window / len(specs) if window > 0 and specs else 0.0
 
-        async def open_one(spec: ConnSpec) -> None:
+        async def open_one(index: int, spec: ConnSpec) -> None:
+            if gap:
+                await asyncio.sleep(max(0.0, started + index * gap - time.monotonic()))
             async with gate:
                 t0 = time.monotonic()
                 try:
@@ -184,7 +200,7 @@ class _Worker:
                 result.connected += 1
                 result.members[spec.room] += 1
 
-        await asyncio.gather(*(open_one(spec) for spec in specs))
+        await asyncio.gather(*(open_one(index, spec) for index, spec in enumerate(specs)))
         result.seconds = time.monotonic() - started
         return result
 
@@ -194,6 +210,9 @@ class _Worker:
             async for frame in conn.ws:
                 if not isinstance(frame, str):
                     continue
+                self.frames_total += 1
+                if frame.startswith('{"type":"presence'):
+                    self.presence_frames += 1
                 kind = kind_of(frame)
                 if kind is FrameKind.DELIVERY:
                     probe = find_probe(frame)
@@ -323,6 +342,8 @@ class _Worker:
         cpu = sum(self.proc.cpu_times()[:2]) - cpu0
         result.client_cpu_pct = [round(100.0 * cpu / elapsed, 1)]
         await asyncio.sleep(step.drain)
+        result.frames_total = self.frames_total
+        result.presence_frames = self.presence_frames
         return result
 
     async def close(self) -> None:
@@ -342,7 +363,8 @@ async def _serve(pipe: Connection, worker: _Worker, specs: list[ConnSpec]) -> No
         command, arg = await loop.run_in_executor(None, pipe.recv)
         reply: Any
         if command == "connect":
-            reply = await worker.connect(specs, arg)
+            concurrency, window = arg
+            reply = await worker.connect(specs, concurrency, window)
         elif command == "step":
             step, start_ns = arg
             reply = await worker.step(step, start_ns)
@@ -414,9 +436,12 @@ class LoadGenerator:
             replies.append(reply)
         return replies
 
-    def connect(self, concurrency: int = 100, timeout: float = 600) -> ConnectResult:
+    def connect(
+        self, concurrency: int = 100, timeout: float = 600, window: float = 0.0
+    ) -> ConnectResult:
+        """Open every connection (``window``: spread the handshakes over that many s)."""
         total = ConnectResult()
-        for reply in self._ask("connect", concurrency, timeout):
+        for reply in self._ask("connect", (concurrency, window), timeout):
             total.merge(reply)
         self.members = total.members
         return total

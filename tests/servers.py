@@ -545,6 +545,8 @@ class ChatClient:
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Future[None]] = set()
+        #: Who is online, by user id, as the frames received say.
+        self.presence: dict[int, bool] = {}
 
     @property
     def connected(self) -> bool:
@@ -601,6 +603,11 @@ class ChatClient:
         if kind == "participants":
             self._awaiting_replay = False
             self._replaying = True
+            self.presence.update({p["user"]["id"]: p["online"] for p in frame["participants"]})
+        elif kind == "presence":
+            self.presence[frame["user"]["id"]] = frame["online"]
+        elif kind == "presence.batch":
+            self.presence.update({c["user"]["id"]: c["online"] for c in frame["changes"]})
         elif kind == "resumed":
             assert frame["event_seq"] >= self.last, (self.name, frame, self.last)
             self.last = frame["event_seq"]

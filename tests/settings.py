@@ -84,4 +84,7 @@ SMARTCAMPUS_CHAT = {
     "API_THROTTLE_RATES": {"read": None, "write": None},
     # Deliveries are run by the tests themselves (notifications.deliver_due), not a thread.
     "NOTIFY_WORKER": None,
+    # Presence frames one per change, at once: tests that gather them turn it on
+    # (tests/test_presence_batch.py); the others wait for frames, not for an interval.
+    "PRESENCE_BATCH_INTERVAL": 0,
 }

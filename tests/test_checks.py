@@ -50,6 +50,8 @@ def test_the_test_settings_pass_every_check() -> None:
         ({"SEND_BATCH_MAX": -1}, "smartcampus_chat.E002"),
         ({"SEND_BATCH_MAX": 2.5}, "smartcampus_chat.E002"),
         ({"PRESENCE_HEARTBEAT": "15"}, "smartcampus_chat.E002"),
+        ({"PRESENCE_BATCH_INTERVAL": -0.25}, "smartcampus_chat.E002"),
+        ({"PRESENCE_BATCH_INTERVAL": "0.25"}, "smartcampus_chat.E002"),
         ({"PAGE_SIZE": 500, "MAX_PAGE_SIZE": 100}, "smartcampus_chat.E002"),
         ({"POLICY": "nowhere.Policy"}, "smartcampus_chat.E003"),
         (

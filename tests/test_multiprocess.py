@@ -47,6 +47,24 @@ async def until(ws: Any, predicate: Callable[[dict[str, Any]], bool], timeout: f
             return frame
 
 
+def presence_of(frame: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The presence entries a frame carries by user id: a ``presence`` frame's one, a
+    ``presence.batch``'s each (the site gathers presence changes: PRESENCE_BATCH_INTERVAL)."""
+    if frame["type"] == "presence":
+        return {frame["user"]["id"]: frame}
+    if frame["type"] == "presence.batch":
+        return {change["user"]["id"]: change for change in frame["changes"]}
+    return {}
+
+
+def came(user_id: int, online: bool) -> Callable[[dict[str, Any]], bool]:
+    def check(frame: dict[str, Any]) -> bool:
+        entry = presence_of(frame).get(user_id)
+        return entry is not None and entry["online"] is online
+
+    return check
+
+
 def of_type(kind: str, **fields: Any) -> Callable[[dict[str, Any]], bool]:
     def check(frame: dict[str, Any]) -> bool:
         return frame["type"] == kind and all(frame.get(k) == v for k, v in fields.items())
@@ -71,8 +89,7 @@ async def test_two_processes_one_chat(site: Site) -> None:
         await until(bob, of_type("resumed"))
 
         # Presence crosses: alice (on A) sees bob (on B) come online.
-        seen = await until(alice, lambda f: f["type"] == "presence" and f["online"])
-        assert seen["user"]["id"] == bob_id
+        await until(alice, came(bob_id, True))
 
         # Messages and edits cross.
         await alice.send(client_frame(type="message.send", content="from A", id=1))
@@ -95,12 +112,8 @@ async def test_two_processes_one_chat(site: Site) -> None:
         started = time.monotonic()
         process_a.send_signal(signal.SIGKILL)
         process_a.wait(timeout=10)
-        offline = await until(
-            bob,
-            lambda f: f["type"] == "presence" and not f["online"] and f["user"]["id"] == alice_id,
-            timeout=15,
-        )
-        assert offline["last_seen"]
+        offline = await until(bob, came(alice_id, False), timeout=15)
+        assert presence_of(offline)[alice_id]["last_seen"]
         assert time.monotonic() - started < 3 + 1 + 5  # TIMEOUT + HEARTBEAT + slack
 
         # Bob keeps talking while alice is away.
@@ -112,15 +125,14 @@ async def test_two_processes_one_chat(site: Site) -> None:
         await alice.close()
         alice = await open_ws(port_b, alice_id, f"/ws/chat/{room}/?event_seq={last_seen_by_alice}")
         replay: list[dict[str, Any]] = []
-        while (frame := await until(alice, lambda f: f["type"] != "presence"))["type"] != "resumed":
+        while (frame := await until(alice, lambda f: not presence_of(f)))["type"] != "resumed":
             if frame["type"].startswith("message."):
                 replay.append(frame["message"])
         assert [m["content"] for m in replay] == ["missed 0", "missed 1", "missed 2"]
         seqs = [m["event_seq"] for m in replay]
         assert seqs == list(range(last_seen_by_alice + 1, last_seen_by_alice + 4))
         assert frame["event_seq"] == seqs[-1]
-        back = await until(bob, lambda f: f["type"] == "presence" and f["online"])
-        assert back["user"]["id"] == alice_id
+        await until(bob, came(alice_id, True))
     finally:
         await alice.close()
         await bob.close()

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.notifications import MUTED_FOREVER, mute_end
 from smartcampus_chat.models import (
     ChatConnection,
     ChatMessage,
@@ -752,3 +753,27 @@ def test_a_member_out_of_the_group_is_not_told_what_the_room_says(
         _mention(bob, group_room, django_capture_on_commit_callbacks, "@alice the secret plan")
     assert not ChatNotification.objects.exists()
     assert [f for f in events.user_frames(alice) if f["type"] == "notification"] == []
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("1h", dt.timedelta(hours=1)),
+        ("8h", dt.timedelta(hours=8)),
+        ("1d", dt.timedelta(days=1)),
+        ("1w", dt.timedelta(weeks=1)),
+        ("forever", "forever"),
+        ("off", None),
+        ("", "kept"),
+        ("2h", "kept"),
+    ],
+)
+def test_a_mute_choice_ends_the_mute_when_the_rule_says(choice: str, expected: Any) -> None:
+    """The one rule behind the room menu's "Mute for…" (HTML form and browser client)."""
+    now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone.utc)
+    current = now + dt.timedelta(minutes=5)
+    end = mute_end(choice, current, now)
+    if isinstance(expected, dt.timedelta):
+        assert end == now + expected
+    else:
+        assert end == {"forever": MUTED_FOREVER, None: None, "kept": current}[expected]

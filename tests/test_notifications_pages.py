@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smartcampus_chat import services
+from smartcampus_chat.domain.notifications import MUTED_FOREVER
 from smartcampus_chat.models import (
     ChatNotification,
     ChatParticipant,
     ChatRoom,
     NotificationKind,
 )
-from smartcampus_chat.web.forms import MUTED_FOREVER
 from tests.xss_corpus import PAYLOADS
 
 pytestmark = pytest.mark.django_db

@@ -87,6 +87,33 @@ async def test_redis_restart_empty(redis_site: Site, redis_server: RedisServer) 
         await assert_every_client_complete(clients, rows)
 
 
+async def test_presence_is_right_again_after_redis_restarts(
+    redis_site: Site, redis_server: RedisServer
+) -> None:
+    """A user leaves while Redis is away: the "offline" announcement is lost with it, and
+    the other process's socket is told once Redis is back (issue #23, part 3)."""
+    site = redis_site
+    watcher = ChatClient("watcher", site.users[0], site.room, site.ports[:1])
+    leaver = ChatClient("leaver", site.users[1], site.room, site.ports[1:])
+    await watcher.connect()
+    await leaver.connect()
+    try:
+        await poll(lambda: watcher.presence.get(site.users[1]) is True, 15, "leaver online")
+        redis_server.stop()
+        await leaver.drop()
+        await asyncio.sleep(1.0)
+        assert watcher.presence.get(site.users[1]) is True, "the offline went through"
+        redis_server.start()
+        await poll(
+            lambda: watcher.presence.get(site.users[1]) is False,
+            RESUME_WITHIN + 10,
+            "the leaver shown offline after Redis returned",
+        )
+    finally:
+        await watcher.close()
+        await leaver.close()
+
+
 async def test_idle_socket_survives(redis_site: Site) -> None:
     """An idle socket outlives channels-redis' 5 s blocking receive.
 

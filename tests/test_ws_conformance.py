@@ -145,7 +145,7 @@ async def _frame(ws: ClientConnection, kind: str) -> dict[str, Any]:
         frame = parse_server_frame(await asyncio.wait_for(ws.recv(), 5))
         if frame["type"] == kind:
             return frame
-        assert frame["type"] in {"participants", "presence"}, frame
+        assert frame["type"] in {"participants", "presence", "presence.batch"}, frame
 
 
 async def _close_code(ws: ClientConnection) -> int | None:

@@ -87,6 +87,11 @@ def positive_number(value: Any) -> list[str]:
     return [] if ok else ["must be a positive number."]
 
 
+def non_negative_number(value: Any) -> list[str]:
+    ok = _is_number(value, integer=False) and value >= 0
+    return [] if ok else ["must be a number >= 0."]
+
+
 def count(value: Any) -> list[str]:
     ok = _is_number(value, integer=True) and value >= 0
     return [] if ok else ["must be an integer >= 0."]
@@ -425,6 +430,10 @@ class ChatSettings:
     # Presence: connections refresh every HEARTBEAT seconds and expire after TIMEOUT.
     PRESENCE_HEARTBEAT = Setting[float](15, positive_number)
     PRESENCE_TIMEOUT = Setting[float](45, positive_number)
+    # Seconds over which each process gathers a room's presence changes into one frame
+    # (``presence.batch``): a lecture hall filling up costs O(n) frames, not O(n^2).
+    # 0: every change goes out at once, as its own ``presence`` frame.
+    PRESENCE_BATCH_INTERVAL = Setting[float](0.25, non_negative_number)
     # Lifetime in seconds of the signed WebSocket tickets for non-browser clients.
     TICKET_MAX_AGE = Setting(60, positive_int)
     # Open sockets re-check their session (still there, not expired, same password) and

@@ -6,13 +6,14 @@ path: the live site, its WebSocket, Chromium."""
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from smartcampus_chat.markup import plain_text, render
 from tests.browser.conftest import (
@@ -254,6 +255,53 @@ def test_an_undelivered_message_fails_and_retry_sends_it(
     page.context.set_offline(False)
     expect(message(bob, "sent offline")).to_have_count(1)
     expect(failed).not_to_have_class(re.compile(r"scc-failed|scc-pending"))
+
+
+def test_a_send_the_server_cannot_store_yet_is_sent_again_and_stored_once(
+    open_page: OpenPage, room: Callable[..., str]
+) -> None:
+    """The server answers a send `unavailable` (its database out for a moment): the
+    client sends it again with its client_id, backing off; after three refusals in a row
+    it shows "not delivered" while it keeps trying; once the server stores it, it is one
+    message, delivered."""
+    slug = room("alice", "bob")
+    page = open_page("alice", f"/chat/room/{slug}/")
+    bob = open_page("bob", f"/chat/room/{slug}/")
+    refused: list[dict[str, Any]] = []
+
+    def between(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+
+        def from_page(text: str | bytes) -> None:
+            frame = json.loads(text) if isinstance(text, str) else {}
+            if frame.get("type") == "message.send" and len(refused) < 3:
+                refused.append(frame)
+                answer = {
+                    "type": "error",
+                    "code": "unavailable",
+                    "message": "The service is unavailable, try again later.",
+                    "id": frame["id"],
+                    "retry_after": 1,
+                }
+                socket.send(json.dumps(answer))
+                return
+            server.send(text)
+
+        socket.on_message(from_page)
+
+    page.route_web_socket(lambda url: "/ws/" in url, between)
+    page.reload()
+    expect(page.locator("#participants .scc-online")).to_have_count(2)
+    send(page, "stored once")
+    sent = message(page, "stored once")
+    expect(sent).to_have_class(re.compile(r"\bscc-failed\b"), timeout=20_000)
+    expect(sent.locator(".scc-failed-reason")).to_have_text("The message could not be delivered.")
+    expect(message(bob, "stored once")).to_have_count(1, timeout=20_000)
+    expect(sent).not_to_have_class(re.compile(r"scc-failed|scc-pending"))
+    assert len(refused) == 3
+    assert len({frame["client_id"] for frame in refused}) == 1
+    stored = Api(page).call("GET", f"rooms/{slug}/messages/?limit=50")["results"]
+    assert [row["content"] for row in stored].count("stored once") == 1
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,65 @@ def test_presence_and_participants(open_page: OpenPage, room: Callable[..., str]
     expect(presence(alice, "chloe")).to_have_class(re.compile(r"\bscc-online\b"))
 
 
+def test_a_presence_batch_is_applied_entry_by_entry(
+    open_page: OpenPage, room: Callable[..., str]
+) -> None:
+    """The client applies ``presence.batch`` (docs/protocol.md, "Presence"): each entry's
+    state, oneself included. The frames are injected into the page's own socket, so the
+    test does not depend on two people arriving within one interval."""
+    slug = room("alice", "bob", "chloe")
+    alice = open_page("alice")
+    sockets: list[Any] = []
+    received: list[str] = []
+
+    def forward(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def to_page(message: str | bytes) -> None:
+            received.append(message if isinstance(message, str) else "")
+            ws.send(message)
+
+        server.on_message(to_page)
+        sockets.append(ws)
+
+    alice.route_web_socket(re.compile(r"/ws/chat/"), forward)
+    alice.goto(f"/chat/room/{slug}/")
+    expect(presence(alice, "bob")).to_have_class(re.compile(r"\bscc-offline\b"))
+    expect(presence(alice, "chloe")).to_have_class(re.compile(r"\bscc-offline\b"))
+    # The open room's replay (``participants`` ... ``resumed``) first: its list would
+    # overwrite what the batch says.
+    for _ in range(200):
+        if any('"type":"resumed"' in text for text in received):
+            break
+        alice.wait_for_timeout(50)
+    else:
+        raise AssertionError(f"the room was not replayed: {received}")
+
+    def user(name: str) -> dict[str, Any]:
+        node = alice.locator("#participants li", has_text=NAMES[name])
+        ident = int(node.get_attribute("data-user-id") or 0)
+        return {"id": ident, "username": None, "name": NAMES[name]}
+
+    def batch(*changes: tuple[str, bool]) -> None:
+        frame = {
+            "type": "presence.batch",
+            "room": slug,
+            "changes": [
+                {"user": user(name), "online": online, "last_seen": "2026-12-07T08:00:00Z"}
+                for name, online in changes
+            ],
+        }
+        sockets[-1].send(json.dumps(frame))
+
+    batch(("bob", True), ("chloe", True))
+    expect(presence(alice, "bob")).to_have_class(re.compile(r"\bscc-online\b"))
+    expect(presence(alice, "chloe")).to_have_class(re.compile(r"\bscc-online\b"))
+    batch(("chloe", False), ("alice", True))
+    expect(presence(alice, "chloe")).to_have_class(re.compile(r"\bscc-offline\b"))
+    expect(presence(alice, "chloe")).to_have_attribute("aria-label", "offline")
+    expect(presence(alice, "bob")).to_have_class(re.compile(r"\bscc-online\b"))
+
+
 def test_edit_and_delete_propagate(open_page: OpenPage, room: Callable[..., str]) -> None:
     slug = room("alice", "bob")
     Api(open_page("alice")).send(slug, "Server-rendered, to edit")

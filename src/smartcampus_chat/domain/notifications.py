@@ -53,6 +53,29 @@ KIND_ORDER = (
 #: date, so that shown in any time zone it stays a valid date).
 MUTED_FOREVER = datetime(9999, 1, 1, tzinfo=dt_timezone.utc)
 
+#: "Mute for…" in a room's notification menu: the spans a person picks from, by the value
+#: the menu posts (the HTML form, and the browser client through the page's config).
+MUTE_FOR = {
+    "1h": timedelta(hours=1),
+    "8h": timedelta(hours=8),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+}
+
+
+def mute_end(choice: str, current: datetime | None, now: datetime) -> datetime | None:
+    """When a room's mute ends after ``choice``: "off" unmutes, "forever" mutes until
+    turned back on, a key of :data:`MUTE_FOR` mutes for that long from ``now``; anything
+    else (no choice) keeps ``current``."""
+    if choice == "off":
+        return None
+    if choice == "forever":
+        return MUTED_FOREVER
+    if choice in MUTE_FOR:
+        return now + MUTE_FOR[choice]
+    return current
+
+
 #: Most minutes a digest may wait (one week).
 MAX_DIGEST_DELAY = 7 * 24 * 60
 

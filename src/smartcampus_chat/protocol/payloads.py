@@ -183,6 +183,14 @@ class ParticipantData(Schema):
     last_seen: datetime | None
 
 
+class PresenceChange(Schema):
+    """One participant's presence as it is now (an entry of ``presence.batch``)."""
+
+    user: UserRef
+    online: bool
+    last_seen: datetime | None
+
+
 #: ``models.NotificationKind``'s values.
 NotificationKindName = Literal["mention", "reply", "private", "message"]
 

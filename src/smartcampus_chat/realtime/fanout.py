@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer
 
+from smartcampus_chat.realtime.coalescing import PresenceCoalescer
 from smartcampus_chat.realtime.sockets import Message
 
 logger = logging.getLogger(__name__)
@@ -82,8 +83,15 @@ class FanOut(ABC):
         self.lock_warned = False
         #: The layer's pub/sub connections whose reconnects the hub hears (hub.py).
         self.watched: weakref.WeakSet[Any] = weakref.WeakSet()
+        #: A room's presence changes gathered into one frame per interval.
+        self.presence = PresenceCoalescer(loop, self.hand_out)
 
     def deliver(self, message: Message) -> None:
+        """Hand ``message`` to its group's local subscribers (presence: after gathering)."""
+        if not self.presence.offer(message):
+            self.hand_out(message)
+
+    def hand_out(self, message: Message) -> None:
         group = message.get("group")
         members = self.groups.get(group) if isinstance(group, str) else None
         if isinstance(members, set):

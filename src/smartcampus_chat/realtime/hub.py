@@ -54,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,7 +135,9 @@ class Hub(FanOut):
         was away is lost to the layer, so every local socket catches up from the database."""
         self.recoveries += 1
         logger.info("Channel layer (pub/sub) reconnected; sockets catch up")
-        self.notify_all({"type": LAYER_RESUMED_TYPE})
+        # As after a recovery (below): held-back presence first, then one named catch-up.
+        self.presence.flush_all()
+        self.notify_all({"type": LAYER_RESUMED_TYPE, "recovery": uuid.uuid4().hex})
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> AsyncIterator[None]:
@@ -345,7 +348,10 @@ class Hub(FanOut):
             self.recovering = False
         self.recoveries += 1
         logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
-        self.notify_all({"type": LAYER_RESUMED_TYPE})
+        # Presence held back is older than the state sockets are about to read: out first.
+        self.presence.flush_all()
+        # ``recovery`` names this one: sockets share what they read for it (presence).
+        self.notify_all({"type": LAYER_RESUMED_TYPE, "recovery": uuid.uuid4().hex})
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
@@ -366,6 +372,7 @@ class Hub(FanOut):
         """Stop receiving (tests, a replaced hub); returns in bounded time whatever the
         layer does. Never called with the lock held."""
         task, self.task = self.task, None
+        self.presence.cancel()
         await cancel_within(task, 3 * STOP_TIMEOUT)
         self.receiver = None
         self.probe_sent = None
@@ -427,6 +434,7 @@ def get_hub() -> Hub:
         old = _hub
         if old is not None and old.task is not None:
             if old.loop is loop:
+                old.presence.cancel()
                 old.task.cancel()
             elif not old.loop.is_closed():
                 old.loop.call_soon_threadsafe(old.task.cancel)

@@ -36,7 +36,14 @@ Frame = dict[str, Any]
 #: Frames that may come between any two others: other people's presence, typing, joins,
 #: and the user's notifications (any message meant for them, in any room, on every socket).
 NOISE = frozenset(
-    {"presence", "typing", "participant.joined", "notification", "notifications.read"}
+    {
+        "presence",
+        "presence.batch",
+        "typing",
+        "participant.joined",
+        "notification",
+        "notifications.read",
+    }
 )
 #: The Origin the communicator sends unless told otherwise: Django's test server name (add
 #: ``http://testserver`` to ``CSRF_TRUSTED_ORIGINS`` in test settings, as Channels'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from django import forms
@@ -14,7 +14,7 @@ from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
 
 from smartcampus_chat.conf import ChatSettings, Setting, app_settings
-from smartcampus_chat.domain.notifications import MUTED_FOREVER
+from smartcampus_chat.domain.notifications import mute_end
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
 from smartcampus_chat.models import NotifyLevel, RoomType
@@ -273,15 +273,6 @@ class PreferencesForm(ChatForm):
         return [self[name] for name in self.NOTIFICATION_FIELDS if name in self.fields]
 
 
-#: "Mute for…" in a room's notification menu: how long, by the value its button posts.
-MUTE_FOR = {
-    "1h": timedelta(hours=1),
-    "8h": timedelta(hours=8),
-    "1d": timedelta(days=1),
-    "1w": timedelta(weeks=1),
-}
-
-
 class RoomNotificationsForm(ChatForm):
     """A room's notifications (its header's "Notifications" menu, and its page without
     JavaScript): the level, a mute ("1h"... "forever"), or "off" to unmute. What is not
@@ -316,14 +307,7 @@ class RoomNotificationsForm(ChatForm):
         data = self.cleaned_data
         if "level" in self.data:
             level = data["level"]
-        mute = data.get("mute") or ""
-        if mute == "off":
-            muted_until = None
-        elif mute == "forever":
-            muted_until = MUTED_FOREVER
-        elif mute in MUTE_FOR:
-            muted_until = dj_timezone.now() + MUTE_FOR[mute]
-        return level, muted_until
+        return level, mute_end(data.get("mute") or "", muted_until, dj_timezone.now())
 
 
 class NotificationsReadForm(ChatForm):

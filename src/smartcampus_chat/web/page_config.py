@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.file_labels import FILE_TYPES, size_units
 from smartcampus_chat.domain.names import display_name
-from smartcampus_chat.domain.notifications import MUTED_FOREVER
+from smartcampus_chat.domain.notifications import MUTE_FOR, MUTED_FOREVER
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import reaction_choices
 from smartcampus_chat.exceptions import FileTooLarge, TooManyAttachments
@@ -27,7 +27,6 @@ from smartcampus_chat.protocol.frames import ws_path
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.queries import Receipt
 from smartcampus_chat.queries.push_subscriptions import push_config
-from smartcampus_chat.web.forms import MUTE_FOR
 from smartcampus_chat.web.timeline import clock_config
 
 #: Stands for the slug in ``roomUrl``; the client replaces it (a valid slug itself, so the

@@ -468,14 +468,17 @@ class ChatConsumer(Socket):
         Access changes may have been among them, so access is decided again first; then
         each room's changes after the newest one this socket sent go out as live frames
         would have, in order, so a client sees no gap (more than ``RESUME_MAX_EVENTS``: the
-        next live frame shows one and the client resumes). A logout or deactivation
-        during the outage closes the socket with 4001.
+        next live frame shows one and the client resumes); then each room's presence as
+        it is now (``presence.batch``). A logout or deactivation during the outage closes
+        the socket with 4001.
         """
         if self.closing:
             return
         newest = await self.revalidate()
         if newest is not None and not self.outbox.finished:  # Else the socket is closed.
             await history.catch_up(self, newest)
+            # Presence changes lost meanwhile are not numbered: send the rooms' state.
+            await history.send_presence(self, event.get("recovery"))
 
 
 class RoomConsumer(RoomEndpoint, ChatConsumer):

@@ -3,6 +3,8 @@ layer outage). The cost is :mod:`smartcampus_chat.services.history`'s to charge.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -16,10 +18,11 @@ from smartcampus_chat.protocol.frames import (
     MessageEdited,
     MessageNew,
     Participants,
+    PresenceBatch,
     Resumed,
     ResumeFrame,
 )
-from smartcampus_chat.protocol.payloads import ParticipantData, Schema
+from smartcampus_chat.protocol.payloads import ParticipantData, PresenceChange, Schema
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.services.history import allow_resume_page, check_resume
 from smartcampus_chat.ws.handlers.base import Handlers
@@ -55,6 +58,54 @@ def _participants(room: ChatRoom) -> Participants:
             for p in queries.participants(room)
         ],
     )
+
+
+def _presence_now(room_id: int, slug: str) -> str:
+    """Every participant's presence now, as one encoded ``presence.batch``."""
+    room = ChatRoom(pk=room_id, slug=slug)
+    return PresenceBatch(
+        room=slug,
+        changes=[
+            PresenceChange(user=user_ref(p.user), online=p.is_online, last_seen=p.last_seen)
+            for p in queries.participants(room)
+        ],
+    ).model_dump_json()
+
+
+#: Per event loop, the presence snapshots of the latest recovery by room id: read once
+#: per room and process, however many of its sockets follow the room.
+_snapshots: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, tuple[Any, dict[int, asyncio.Future[str]]]
+] = weakref.WeakKeyDictionary()
+
+
+async def _snapshot(recovery: Any, room_id: int, slug: str) -> str:
+    loop = asyncio.get_running_loop()
+    seen, futures = _snapshots.get(loop, (None, {}))
+    if seen != recovery or recovery is None:
+        futures = {}
+        _snapshots[loop] = (recovery, futures)
+    future = futures.get(room_id)
+    if future is None or (future.done() and future.exception() is not None):
+        future = futures[room_id] = asyncio.ensure_future(
+            database_sync_to_async(_presence_now)(room_id, slug)
+        )
+    return await asyncio.shield(future)
+
+
+async def send_presence(socket: Socket, recovery: Any) -> None:
+    """After a layer outage: each followed room's presence as it is now, in one
+    ``presence.batch`` (the ``presence`` frames published meanwhile were lost).
+
+    Safe to share between the sockets of a process: the hub told them all (each holding
+    its hub frames from then on) before the first one reads, so any change read after the
+    snapshot reaches every socket after it. ``recovery``: the hub's recovery count, the
+    key of the shared snapshots.
+    """
+    for followed in list(socket.rooms.values()):
+        if socket.closing or socket.outbox.finished:
+            return
+        await socket.send(text_data=await _snapshot(recovery, followed.room_id, followed.slug))
 
 
 # --- Replays ------------------------------------------------------------------------------

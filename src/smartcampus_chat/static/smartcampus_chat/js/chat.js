@@ -24,7 +24,13 @@ import * as notifications from "./chat/notifications.js";
 import { hasConfig } from "./chat/page.js";
 import * as previews from "./chat/previews.js";
 import * as push from "./chat/push.js";
-import { onJoined, onLeft, onParticipants, onPresence } from "./chat/presence.js";
+import {
+  onJoined,
+  onLeft,
+  onParticipants,
+  onPresence,
+  onPresenceBatch,
+} from "./chat/presence.js";
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
@@ -67,6 +73,7 @@ const FRAME_HANDLERS = {
   resumed: onResumed,
   typing: typing.onTyping,
   presence: onPresence,
+  "presence.batch": onPresenceBatch,
   participants: onParticipants,
   "participant.joined": onJoined,
   "participant.left": onLeft,

@@ -23,6 +23,8 @@ import { decorate } from "./timeline.js";
 
 // Reconnect attempts in a row after which a message still pending shows as failed.
 const FAILED_AFTER = 3;
+// Longest wait, in seconds, between two tries of a send the server could not store yet.
+const RETRY_MAX = 30;
 
 let composer = null;
 
@@ -196,17 +198,30 @@ function pendingForFrame(frameId) {
   return found;
 }
 
-/** An error answering a message.send: retried after retry_after when rate limited, else
-    the message shows as failed with the server's reason. */
+/** An error answering a message.send. Rate limited: sent again after retry_after.
+    Unavailable (the server's database or cache is out for a moment; docs/protocol.md):
+    sent again with the same client_id, stored at most once, backing off up to
+    RETRY_MAX seconds; after FAILED_AFTER in a row it shows as not delivered while it
+    keeps trying, as when the connection is the reason. Anything else: failed, with the
+    server's reason. */
 export function sendRefused(frame) {
   const clientId = frame.id == null ? null : pendingForFrame(frame.id);
   if (!clientId) {
     return false;
   }
-  if (frame.code === "rate_limited") {
+  if (frame.code === "rate_limited" || frame.code === "unavailable") {
+    const entry = pending[clientId];
+    let wait = frame.retry_after || 1;
+    if (frame.code === "unavailable") {
+      entry.unavailable = (entry.unavailable || 0) + 1;
+      wait = Math.max(wait, Math.min(2 ** (entry.unavailable - 1), RETRY_MAX));
+      if (entry.unavailable >= FAILED_AFTER) {
+        markFailed(clientId, t("notDelivered"), true, true);
+      }
+    }
     setTimeout(function () {
       sendPending(clientId);
-    }, Math.ceil((frame.retry_after || 1) * 1000));
+    }, Math.ceil(wait * 1000));
     return true;
   }
   // Refused for good (too long, archived room...): retrying would not change the answer

@@ -89,6 +89,17 @@ export function onPresence(frame) {
   }
 }
 
+/**
+ * "presence.batch": several people's presence at once, each as it is now (a room filling
+ * up, or every participant after the server's channel layer was interrupted). It may
+ * name oneself.
+ */
+export function onPresenceBatch(frame) {
+  frame.changes.forEach(function (change) {
+    onPresence({ room: frame.room, user: change.user, online: change.online });
+  });
+}
+
 /** "participant.joined". */
 export function onJoined(frame) {
   if (frame.room === roomSlug) {
