@@ -45,6 +45,9 @@ CHANNEL_LAYERS = {
         },
     }
 }
+if os.environ.get("SCCHAT_MP_LAYER") == "pubsub":
+    # tests/test_redis_failover.py with REDIS_FAILOVER_LAYER=pubsub.
+    CHANNEL_LAYERS["default"]["BACKEND"] = "channels_redis.pubsub.RedisPubSubChannelLayer"
 SMARTCAMPUS_CHAT = {
     **SMARTCAMPUS_CHAT,  # noqa: F405
     "PRESENCE_HEARTBEAT": 1,

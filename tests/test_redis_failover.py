@@ -6,7 +6,9 @@ site reaching Redis through the sentinels only (channel layer and cache,
 ``REDIS_SENTINELS``), and ``REDIS_FAILOVER_CLIENTS`` reference clients (200 by default,
 half on each process) chatting in one room, each sending a message every
 ``REDIS_FAILOVER_SEND_EVERY`` seconds (10 by default: 20 messages/s for 200 clients, 4,000
-deliveries/s). The master is killed (SIGKILL); the sentinels promote the replica.
+deliveries/s). The master is killed (SIGKILL); the sentinels promote the replica. The
+layer is ``RedisChannelLayer``; ``REDIS_FAILOVER_LAYER=pubsub`` runs the same test on
+``RedisPubSubChannelLayer``.
 
 Checked: both processes stay up; every sent ``client_id`` is stored exactly once (unacked
 sends are retried with their id); every client ends with exactly the stored messages, none
@@ -18,6 +20,7 @@ How long that took is measured and printed (the slowest client), bounded only by
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -59,6 +62,7 @@ def failover_site(tmp_path: Path) -> Iterator[tuple[Site, RedisSentinels]]:
         env["REDIS_SENTINELS"] = ",".join(f"{h}:{p}" for h, p in sentinels.sentinels)
         env["REDIS_MASTER_NAME"] = sentinels.SERVICE
         env["SCCHAT_MP_FAST_PASSWORDS"] = "1"
+        env["SCCHAT_MP_LAYER"] = os.environ.get("REDIS_FAILOVER_LAYER", "core")
         with seed_site(env, users=CLIENTS).serving() as site:
             yield site, sentinels
     finally:
