@@ -145,18 +145,18 @@ if REDIS_URL or REDIS_SENTINELS:
         }
     }
     # One cache for every process: the per-user send limits are shared across workers.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHE: dict[str, object] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
     }
     if REDIS_SENTINELS:
-        CACHES["default"].update(
-            LOCATION=f"redis://{REDIS_MASTER_NAME}/{REDIS_DB}",
-            OPTIONS={
-                "pool_class": "smartcampus_chat.infra.redis_sentinel.SentinelConnectionPool",
-                "sentinels": REDIS_SENTINELS,
-                "socket_timeout": 5,
-            },
-        )
+        CACHE["LOCATION"] = f"redis://{REDIS_MASTER_NAME}/{REDIS_DB}"
+        CACHE["OPTIONS"] = {
+            "pool_class": "smartcampus_chat.infra.redis_sentinel.SentinelConnectionPool",
+            "sentinels": REDIS_SENTINELS,
+            "socket_timeout": 5,
+        }
+    CACHES = {"default": CACHE}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
