@@ -145,7 +145,9 @@ async def close_sentinel_managers() -> None:
     connections to the sentinels (``flush()`` closes the pools): close them here."""
     from redis.asyncio.sentinel import Sentinel
 
-    for manager in [o for o in gc.get_objects() if isinstance(o, Sentinel)]:
+    # type(), not isinstance(): gc also holds dead weak proxies, which isinstance()
+    # would dereference (ReferenceError).
+    for manager in [o for o in gc.get_objects() if issubclass(type(o), Sentinel)]:
         for client in manager.sentinels:
             await client.aclose()
 
