@@ -476,6 +476,19 @@ async def open_ws(port: int, user_id: int, path: str) -> ClientConnection:
     )
 
 
+async def stop_talking(
+    stop: asyncio.Event, tasks: list[asyncio.Task[Any]], clients: list[ChatClient]
+) -> None:
+    """End a test's chatting clients: ``stop`` set, their tasks cancelled and awaited, then
+    their sockets closed."""
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for client in clients:
+        await client.close()
+
+
 async def settle(condition: Callable[[], bool], timeout: float) -> bool:
     """Whether ``condition()`` comes to hold within ``timeout`` seconds."""
     try:

@@ -28,7 +28,16 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from smartcampus_chat.testing.wire import client_frame, parse_server_frame
-from tests.servers import ChatClient, Site, env_int, open_ws, seed_site, site_env, talk
+from tests.servers import (
+    ChatClient,
+    Site,
+    env_int,
+    open_ws,
+    seed_site,
+    site_env,
+    stop_talking,
+    talk,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -106,11 +115,6 @@ async def test_the_last_socket_coming_and_going_under_traffic_never_wedges_the_h
                 await ws.close()
             assert process_a.poll() is None, "process A died"
     finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for client in clients:
-            await client.close()
+        await stop_talking(stop, tasks, clients)
     took = stop_within(process_a, STOP_WITHIN)
     assert took is not None, f"process A did not stop within {STOP_WITHIN} s of SIGTERM"

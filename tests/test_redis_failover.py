@@ -39,6 +39,7 @@ from tests.servers import (
     seed_site,
     settle,
     site_env,
+    stop_talking,
 )
 
 # On PostgreSQL only (the -pg tox envs): a campus deployment's shape, and one run of a
@@ -181,9 +182,4 @@ async def test_a_failover_loses_nothing_and_every_client_is_live_again(
         print(f"caught up without a final resume: {caught_up}; behind: {behind[:10]}")
         await assert_every_client_complete(clients, rows)
     finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for client in clients:
-            await client.close()
+        await stop_talking(stop, tasks, clients)
