@@ -4,7 +4,7 @@ DRF's own throttles read their rates from the host's ``REST_FRAMEWORK`` setting 
 class is defined; these read the app's setting on every request (``override_settings``
 works) and each counts only the requests of its kind. While the cache is down they
 refuse with 503 like the chat's own limits, or let requests through with
-``RATE_LIMIT_FAIL_OPEN`` (:func:`~smartcampus_chat.infra.ratelimit.pass_while_down`).
+``RATE_LIMIT_FAIL_OPEN`` (:func:`~smartcampus_chat.infra.ratelimit.metered`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.infra.ratelimit import pass_while_down
+from smartcampus_chat.infra.ratelimit import metered
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -31,12 +31,8 @@ class ChatRateThrottle(UserRateThrottle):
     def allow_request(self, request: Request, view: APIView) -> bool:
         if (request.method in SAFE_METHODS) != self.safe:
             return True
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:
-            if pass_while_down(exc, f"api.{self.scope}"):
-                return True
-            raise
+        allowed = super().allow_request
+        return metered(f"api.{self.scope}", lambda: allowed(request, view), lambda: True)
 
 
 class ReadRateThrottle(ChatRateThrottle):

@@ -77,8 +77,10 @@ def pass_while_down(exc: BaseException, name: str, count: int = 1) -> bool:
     return True
 
 
-def _metered(name: str, call: Callable[[], T], granted: Callable[[], T], count: int = 1) -> T:
-    """``call()``, or ``granted()`` when the cache is down and the site fails open."""
+def metered(name: str, call: Callable[[], T], granted: Callable[[], T], count: int = 1) -> T:
+    """``call()`` (a limit's cache work), or ``granted()`` when the cache is down and the
+    site fails open: every limit of the app, the API throttles included, goes through it,
+    so that the outage's WARNING and its "reachable again" line come once each."""
     global _down
     try:
         result = call()
@@ -144,7 +146,7 @@ def _cell(bucket: Bucket, key: Any, now: int) -> tuple[str, int, int, int]:
 
 def take(bucket: Bucket, key: Any) -> float:
     """Take one token for ``key``; 0.0 when granted, else the seconds to wait before retrying."""
-    return _metered(bucket.name, lambda: _take_one(bucket, key), lambda: 0.0)
+    return metered(bucket.name, lambda: _take_one(bucket, key), lambda: 0.0)
 
 
 def _take_one(bucket: Bucket, key: Any) -> float:
@@ -173,7 +175,7 @@ def take_many(bucket: Bucket, key: Any, count: int) -> list[float]:
     return: the first ones granted (0.0) while the bucket holds tokens, the rest refused
     with the same wait. Group commit checks a batch's sends of one user with it.
     """
-    return _metered(
+    return metered(
         bucket.name, lambda: _take_many(bucket, key, count), lambda: [0.0] * count, count
     )
 
@@ -250,7 +252,7 @@ def take_each(bucket: Bucket, counts: Mapping[Any, int]) -> dict[Any, list[float
     """
     if len(counts) <= 1:
         return {key: take_many(bucket, key, count) for key, count in counts.items()}
-    return _metered(
+    return metered(
         bucket.name,
         lambda: _take_each(bucket, counts),
         lambda: {key: [0.0] * count for key, count in counts.items()},

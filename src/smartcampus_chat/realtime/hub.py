@@ -133,9 +133,15 @@ class Hub(FanOut):
     def _on_reconnect(self, connection: Any) -> None:
         """A pub/sub connection is back (and subscribed again): what was published while it
         was away is lost to the layer, so every local socket catches up from the database."""
-        self.recoveries += 1
         logger.info("Channel layer (pub/sub) reconnected; sockets catch up")
-        # As after a recovery (below): held-back presence first, then one named catch-up.
+        self._recovered()
+
+    def _recovered(self) -> None:
+        """The layer is back after losing messages: count it, hand out the presence held
+        back (older than the state sockets are about to read), then tell every local
+        socket to catch up; ``recovery`` names this one, so sockets share what they read
+        for it (presence)."""
+        self.recoveries += 1
         self.presence.flush_all()
         self.notify_all({"type": LAYER_RESUMED_TYPE, "recovery": uuid.uuid4().hex})
 
@@ -346,12 +352,8 @@ class Hub(FanOut):
                 backoff = min(backoff * 2, RECEIVE_BACKOFF_MAX)
         finally:
             self.recovering = False
-        self.recoveries += 1
         logger.info("Channel layer back after %d attempt(s); groups re-joined", attempts)
-        # Presence held back is older than the state sockets are about to read: out first.
-        self.presence.flush_all()
-        # ``recovery`` names this one: sockets share what they read for it (presence).
-        self.notify_all({"type": LAYER_RESUMED_TYPE, "recovery": uuid.uuid4().hex})
+        self._recovered()
 
     async def rejoin(self) -> bool:
         """Join every followed group again and leave stale ones; False if the layer failed."""
