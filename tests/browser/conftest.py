@@ -264,6 +264,12 @@ def tab_until(page: Page, selector: str, limit: int = 60) -> int:
     raise AssertionError(f"{selector} not reached with {limit} presses of Tab")
 
 
+def wait_until_live(page: Page) -> None:
+    """Wait until the page's all-rooms socket is open: what it asks over the socket (a
+    search, say) is then answered in place rather than by the fallback page."""
+    expect(page.locator("html")).to_have_attribute("data-scc-socket", "open")
+
+
 def wait_for_message_count(page: Page, count: int, timeout: float | None = None) -> None:
     """Wait until the conversation shows exactly ``count`` messages."""
     page.wait_for_function(

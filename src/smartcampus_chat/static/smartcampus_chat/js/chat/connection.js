@@ -13,6 +13,14 @@ import { FATAL_CLOSE, showBanner, t } from "./i18n.js";
 const STABLE_MS = 10000;
 const PING_MS = 25000;
 
+/* The all-rooms socket's state on <html data-scc-socket>: "connecting", "open" or "closed"
+   (for styles, and for tests that must wait until the page is live). */
+function mark(connection, state) {
+  if (connection.room === null) {
+    document.documentElement.setAttribute("data-scc-socket", state);
+  }
+}
+
 /* A connection to `room`'s endpoint (null: the all-rooms one) at the address `url(room)`;
    `onOpen(connection)` runs when a socket opens, `onFrame(frame)` for each frame. */
 export function Connection(room, url, onOpen, onFrame) {
@@ -35,6 +43,7 @@ export function Connection(room, url, onOpen, onFrame) {
 /* The connection is lost: say so, and try again after the next backoff step. */
 Connection.prototype.lost = function () {
   clearInterval(this.pingTimer);
+  mark(this, "connecting");
   showBanner(t("reconnecting"));
   // Exponential backoff with jitter: 0.5 s, 1 s, 2 s… up to 30 s, times 0.5–1.5.
   const delay = Math.min(30000, 500 * Math.pow(2, this.attempts)) * (0.5 + Math.random());
@@ -75,6 +84,7 @@ Connection.prototype.abandon = function () {
 /* Close for good (the reader left the room this connection followed, or the page). */
 Connection.prototype.stop = function () {
   this.stopped = true;
+  mark(this, "closed");
   clearInterval(this.pingTimer);
   clearTimeout(this.retryTimer);
   const old = this.socket;
@@ -109,11 +119,13 @@ Connection.prototype.connect = function () {
   const self = this;
   const ws = new WebSocket(this.makeUrl(this.room));
   this.socket = ws;
+  mark(this, "connecting");
   ws.addEventListener("open", function () {
     if (ws !== self.socket) {
       return;
     }
     self.openedAt = Date.now();
+    mark(self, "open");
     showBanner(null);
     clearInterval(self.pingTimer);
     self.pingTimer = setInterval(function () {
@@ -151,6 +163,7 @@ Connection.prototype.connect = function () {
     if (fatal) {
       clearInterval(self.pingTimer);
       self.stopped = true;
+      mark(self, "closed");
       showBanner(t(fatal));
       emit("stopped", { reason: fatal });
       return;
