@@ -45,6 +45,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DATABASE_URL, help="PostgreSQL database")
     parser.add_argument("--connections", type=int, help="idle: how many connections")
     parser.add_argument(
+        "--in-flight", type=int, help="idle: handshakes in flight (default: the workload's)"
+    )
+    parser.add_argument(
+        "--rates",
+        nargs="+",
+        type=int,
+        help="fan-out: these deliveries/s only (every rung measured), instead of the ladder",
+    )
+    parser.add_argument(
         "--vendors",
         nargs="+",
         choices=["postgresql", "sqlite"],
@@ -87,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         database_url=args.database_url,
         shapes=args.shapes,
         connections=args.connections,
+        in_flight=args.in_flight,
+        rates=args.rates,
         vendors=args.vendors,
         doors=args.doors,
     )

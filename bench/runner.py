@@ -33,6 +33,10 @@ class RunContext:
     shapes: list[tuple[int, int]] | None = None
     #: ``--connections N``: idle connections instead of the workload's own count.
     connections: int | None = None
+    #: ``--in-flight 50``: handshakes in flight while the idle workload connects.
+    in_flight: int | None = None
+    #: ``--rates 10000``: the fan-out rungs (deliveries/s), each measured, instead of the ladder.
+    rates: list[int] | None = None
     #: ``--vendors postgresql``: the databases of the persistence workload.
     vendors: list[str] | None = None
     #: ``--doors back-to-back``: the persistence workload's doors (default: every door).

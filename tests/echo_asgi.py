@@ -3,8 +3,8 @@
 For the WebSocket conformance tests (tests/test_ws_conformance.py): the Autobahn test
 suite needs a socket that sends back what it reads, and what it tests (framing,
 fragmentation, UTF-8, closing) is the ASGI server's work and the middleware's, so the echo
-route sits behind exactly the stack of the chat's routes (``TrustedOriginValidator``,
-``AuthMiddlewareStack``), served by the same uvicorn, next to the chat's own routes. It
+route sits behind exactly the stack of the chat's routes (``TrustedOriginValidator``),
+served by the same uvicorn, next to the chat's own routes. It
 lives here and never in the package: a public echo socket would be an open relay.
 
 The echo lets anonymous sockets in: Autobahn opens a socket per case and has neither a
@@ -20,7 +20,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.mp_settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -44,9 +43,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": TrustedOriginValidator(
-            AuthMiddlewareStack(
-                URLRouter([path(ECHO_PATH, EchoConsumer.as_asgi()), *websocket_urlpatterns])
-            )
+            URLRouter([path(ECHO_PATH, EchoConsumer.as_asgi()), *websocket_urlpatterns])
         ),
     }
 )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -45,7 +44,7 @@ async def test_routes_pages_and_tickets_follow_the_prefix(
     ws_url, ticket_url = await sync_to_async(over_http)()
     assert ws_url == f"/{PREFIX}{public_room.slug}/"
     assert f"/{PREFIX}{{room}}/?ticket=" in ticket_url
-    application = AuthMiddlewareStack(URLRouter(websocket_urls()))
+    application = URLRouter(websocket_urls())
     socket = WebsocketCommunicator(application, ws_url)
     socket.scope["user"] = alice
     connected, _code = await socket.connect()

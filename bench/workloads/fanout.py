@@ -5,7 +5,9 @@ per room sends, open loop, at the rate that makes the step's target of deliverie
 (messages/s x room size); the target climbs a ladder until p99 > 100 ms or any delivery is
 missing, once the server has settled after the connections opened (``runner.settle``).
 The figure is the last passing rung; a failing rung with a saturated client is
-flagged ``client-bound`` (the ceiling measured is the client's).
+flagged ``client-bound`` (the ceiling measured is the client's). With ``--rates`` the
+rungs are those rates, each measured whatever the one before gave (latency at a fixed
+load: issue #23 part 5 asks p99 at 10,000 deliveries/s).
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def sweep(
     best = 0
     best_row: dict[str, Any] = {}
     verdict = "ladder exhausted"
-    for target_rate in LADDER:
+    # ``--rates``: each rung measured, whatever the one before gave (a latency figure at a
+    # fixed load); the ladder stops at its first failing rung.
+    fixed = ctx.rates is not None
+    for target_rate in ctx.rates or LADDER:
         per_room = target_rate / (rooms * members)
         served.sampler.mark()
         result = loadgen.step(Step(next(_step_ids), duration, rate=per_room, drain=drain))
@@ -65,8 +70,10 @@ def sweep(
         )
         if not passed(row):
             verdict = "client-bound" if row["client_saturated"] else "server-bound"
+            if fixed:
+                continue
             break
-        best = target_rate
+        best = max(best, target_rate)
         best_row = row
     return {
         "max_sustained_deliveries_per_s": best,

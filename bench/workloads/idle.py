@@ -1,7 +1,7 @@
 """Idle connections: memory per connection, idle CPU, handshakes per second.
 
 Opens N connections (5,000; quick: 500) spread over 100 rooms, 200 handshakes in flight,
-then sits idle: CPU is measured over the first 10 s (``settling``: the tail of the
+(``--in-flight``) then sits idle: CPU is measured over the first 10 s (``settling``: the tail of the
 connections' set-up, such as "online" notices to room members) and over the next 15 s
 (``idle``: keep-alive pings, presence heartbeats). Memory per connection is the server's
 RSS growth divided by N, from a baseline taken with ``WARM_UP`` connections already open
@@ -22,6 +22,7 @@ from bench.targets import select
 TITLE = "Idle connections"
 ROOMS = 100
 WARM_UP = 50
+IN_FLIGHT = 200
 FULL_TARGETS = [
     "bare-websockets",
     "stock-uvicorn-redis",
@@ -36,6 +37,7 @@ QUICK_TARGETS = ["app-uvicorn-redis"]
 def run(ctx: RunContext) -> list[dict[str, Any]]:
     count, settle_seconds, idle_seconds = (500, 2.0, 3.0) if ctx.quick else (5000, 10.0, 15.0)
     count = ctx.connections or count
+    in_flight = ctx.in_flight or IN_FLIGHT
     members = count // ROOMS
     rows = []
     for target in select(ctx.target_names, QUICK_TARGETS if ctx.quick else FULL_TARGETS):
@@ -51,7 +53,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
             ):
                 warmed = warm.connect(concurrency=WARM_UP)
                 rss_before = served.sampler.rss()
-                connected = loadgen.connect(concurrency=200)
+                connected = loadgen.connect(concurrency=in_flight)
                 rss_after = served.sampler.rss()
                 served.sampler.mark()
                 loadgen.step(Step(1, settle_seconds, drain=0.0))
@@ -67,6 +69,7 @@ def run(ctx: RunContext) -> list[dict[str, Any]]:
                     "workload": "idle",
                     "target": target.name,
                     "connections": connected.connected,
+                    "in_flight": in_flight,
                     "connect_failed": connected.failed,
                     "connect_error": connected.first_error,
                     "handshakes_per_s": round(connected.connected / connected.seconds, 1),

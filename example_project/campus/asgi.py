@@ -14,7 +14,6 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns  # noqa: E402
@@ -22,7 +21,9 @@ from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatter
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin: scheme, host and port of the site itself or of CSRF_TRUSTED_ORIGINS.
-        "websocket": TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Origin: scheme, host and port of the site itself or of CSRF_TRUSTED_ORIGINS. No
+        # AuthMiddlewareStack: the chat finds each socket's user from its session cookie
+        # itself, in batches, after the handshake (docs/integration.md).
+        "websocket": TrustedOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

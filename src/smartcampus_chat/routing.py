@@ -2,10 +2,13 @@
 
 from smartcampus_chat.routing import TrustedOriginValidator, websocket_urlpatterns
 
-The host's stack is ``TrustedOriginValidator(AuthMiddlewareStack(URLRouter(...)))``
+The host's stack is ``TrustedOriginValidator(URLRouter(...))``
 (:mod:`smartcampus_chat.ws.origins`: the Origin's scheme, host and port must be the site's
 own or one of ``CSRF_TRUSTED_ORIGINS``; Channels' ``AllowedHostsOriginValidator`` ignores
-scheme and port).
+scheme and port). The session cookie is read by the consumers, whose set-up finds the
+users of all the sockets opening together at once; Channels' ``AuthMiddlewareStack`` around
+the routes still works (its user is used) but makes each handshake wait for the database
+thread (docs/integration.md, "WebSocket authentication").
 ``?ticket=<ticket>`` (clients without the site's session cookie: mobile apps, scripts) is
 read by the consumers themselves, with the rooms a socket follows, in one trip to the
 database thread (:func:`smartcampus_chat.services.connections.set_up_many`); a ticket replaces

@@ -16,8 +16,15 @@ from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -112,6 +119,51 @@ def session_holds(user: Any, data: dict[str, Any] | None) -> bool:
         constant_time_compare(session_hash, fallback)
         for fallback in user.get_session_auth_fallback_hash()
     )
+
+
+def users_of_sessions(stored: dict[str, StoredSession]) -> dict[str, Any]:
+    """The user each of the sessions ``stored`` (:func:`read_sessions`) signs in, as
+    :func:`django.contrib.auth.get_user` would find it (the session's backend is one of
+    ``AUTHENTICATION_BACKENDS``, its ``get_user`` finds the user, the auth hash matches:
+    :func:`session_holds`); sessions that sign nobody in are absent.
+
+    The users of backends that find them as :class:`~django.contrib.auth.backends.ModelBackend`
+    does (by primary key, if they may authenticate) are read with one query for all the
+    sessions; other backends' ``get_user`` is called for each.
+    """
+    from django.contrib.auth.backends import ModelBackend  # Needs the app registry.
+
+    wanted: dict[str, tuple[Any, Any]] = {}  # session key -> (backend, user id)
+    for key, session in stored.items():
+        path = session.data.get(BACKEND_SESSION_KEY)
+        user_id = session.data.get(SESSION_KEY)
+        if (
+            user_id is None
+            or not isinstance(path, str)
+            or path not in settings.AUTHENTICATION_BACKENDS
+        ):
+            continue
+        wanted[key] = (load_backend(path), user_id)
+    model = get_user_model()
+    by_pk: dict[str, Any] = {}
+    for key, (backend, user_id) in list(wanted.items()):
+        if type(backend).get_user is ModelBackend.get_user:
+            try:
+                by_pk[key] = model._meta.pk.to_python(user_id)
+            except (ValidationError, TypeError, ValueError):
+                del wanted[key]  # Not a key of this model: the session signs nobody in.
+    rows = model._default_manager.in_bulk(set(by_pk.values())) if by_pk else {}
+    found: dict[str, Any] = {}
+    for key, (backend, user_id) in wanted.items():
+        if key in by_pk:
+            user = rows.get(by_pk[key])
+            if user is not None and not backend.user_can_authenticate(user):
+                user = None
+        else:
+            user = backend.get_user(user_id)
+        if user is not None and session_holds(user, stored[key].data):
+            found[key] = user
+    return found
 
 
 def token_alive(user_id: Any, token: tuple[str, Any]) -> bool:

@@ -185,6 +185,7 @@ class Outbox:
             return
         self.overflowed = True
         self.finished = True
+        logger.info("Closing a socket: %d %s", CLOSE_TOO_SLOW, CLOSE_TOO_SLOW_REASON)
         self.pending = deque(
             [{"type": "websocket.close", "code": CLOSE_TOO_SLOW, "reason": CLOSE_TOO_SLOW_REASON}]
         )

@@ -7,8 +7,11 @@ handshake, and a burst of reconnecting clients queued behind them (~80 handshake
 measured). The WebSocket door (:mod:`smartcampus_chat.ws.setup`) batches the sockets
 waiting while a batch is being set up (no timer, as for sends:
 :mod:`smartcampus_chat.services.batcher`); a batch is set up here with one query for all
-tickets' users, one for all rooms, one for all participant rows and one for the expiry of
-the sessions the sockets live by (:mod:`smartcampus_chat.realtime.revalidation` has them
+tickets' users, one for all rooms, one for all participant rows, one for the sessions
+of the sockets that came with a cookie only and one for their users (the chat's routes need
+no auth middleware: one hop to the database thread per socket, before its handshake
+completes, was the main cost of a handshake under load), and one for the expiry of the
+other sessions the sockets live by (:mod:`smartcampus_chat.realtime.revalidation` has them
 check then), whatever the batch size. Access is decided by the policy for each socket
 exactly as one by one, before the socket follows any room.
 """
@@ -20,7 +23,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.http.cookie import parse_cookie
 
 from smartcampus_chat import queries
 from smartcampus_chat.domain.credentials import (
@@ -29,6 +34,7 @@ from smartcampus_chat.domain.credentials import (
     session_expiries,
     session_holds,
     token_alive,
+    users_of_sessions,
 )
 from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
 from smartcampus_chat.exceptions import NotFound, ServiceUnavailable
@@ -44,7 +50,9 @@ from smartcampus_chat.realtime.tickets import (
 
 @dataclass(frozen=True)
 class SetUpRequest:
-    #: The user the session resolved (ignored when there is a ticket).
+    #: The user the host's middleware resolved (ignored when there is a ticket); None when
+    #: the socket's scope has none (no ``AuthMiddlewareStack`` around the chat's routes):
+    #: the set-up then finds the user of ``session_key`` itself, for the whole batch.
     user: Any
     #: ``?ticket=`` (:func:`smartcampus_chat.realtime.tickets.issue_ticket`): replaces ``user``.
     ticket: str | None
@@ -102,10 +110,19 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
         if wanted
         else {}
     )
+    cookies = read_sessions(
+        request.session_key
+        for request in requests
+        if request.ticket is None and request.user is None and request.session_key
+    )
+    signed_in = users_of_sessions(cookies)
     people: list[Any] = []
     for request, ticket in zip(requests, redeemed, strict=True):
         if request.ticket is None:
-            people.append(request.user if is_active_user(request.user) else None)
+            user = request.user
+            if user is None and request.session_key:
+                user = signed_in.get(request.session_key)
+            people.append(user if is_active_user(user) else None)
         elif isinstance(ticket, Redeemed):
             people.append(users.get(ticket.user_id))
         else:
@@ -131,8 +148,13 @@ def set_up_many(requests: list[SetUpRequest]) -> list[SetUp | Exception | None]:
     session_keys = [
         _session_of(request, ticket) for request, ticket in zip(requests, redeemed, strict=True)
     ]
-    expiries = session_expiries(
-        key for key, user in zip(session_keys, people, strict=True) if key and user is not None
+    expiries = {key: stored.expires for key, stored in cookies.items()}
+    expiries.update(
+        session_expiries(
+            key
+            for key, user in zip(session_keys, people, strict=True)
+            if key and user is not None and key not in cookies
+        )
     )
     policy = get_policy()
     results: list[SetUp | Exception | None] = []
@@ -187,8 +209,21 @@ def socket_session_key(scope: dict[str, Any]) -> str | None:
     if _came_with_ticket(scope):
         return None
     session = scope.get("session")
-    key = getattr(session, "session_key", None) if session is not None else None
+    if session is None:
+        return cookie_session_key(scope)
+    key = getattr(session, "session_key", None)
     return key if isinstance(key, str) else None
+
+
+def cookie_session_key(scope: dict[str, Any]) -> str | None:
+    """The session key in the handshake's cookie (``SESSION_COOKIE_NAME``), for sockets
+    whose scope has no session: the chat's routes need no session or auth middleware
+    (:func:`set_up_many` finds the user)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            key = parse_cookie(value.decode("latin-1")).get(settings.SESSION_COOKIE_NAME)
+            return key or None
+    return None
 
 
 def _came_with_ticket(scope: dict[str, Any]) -> bool:

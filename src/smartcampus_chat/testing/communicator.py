@@ -69,7 +69,8 @@ class ChatCommunicator(WebsocketCommunicator):
 
     ``user``: who connects. With ``ticket`` (the default) a fresh ticket for them is added
     to the URL (:func:`~smartcampus_chat.realtime.tickets.issue_ticket`); without, the user
-    is put in the scope, where ``AuthMiddlewareStack`` would put a logged-in browser's.
+    is put in the scope, as a host's auth middleware would (a browser's session cookie is
+    read by the consumer itself: pass it in ``headers``).
     ``application``: the ASGI application, by default the project's ``ASGI_APPLICATION``.
     ``headers`` replace the default ``Origin: http://testserver``.
 

@@ -162,7 +162,7 @@ class TrustedOriginValidator:
     """ASGI middleware for the host's ``websocket`` route: refuses (HTTP 403) handshakes
     whose Origin is not the site's own or one of ``CSRF_TRUSTED_ORIGINS``.
 
-    ``TrustedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))``
+    ``TrustedOriginValidator(URLRouter(websocket_urlpatterns))``
     """
 
     def __init__(self, application: Any) -> None:

@@ -16,6 +16,7 @@ message at a time would give.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from smartcampus_chat.realtime import events
 from smartcampus_chat.realtime.sockets import Inbox, Message, Outbox
 from smartcampus_chat.services.connections import FollowedRoom
 from smartcampus_chat.ws.pipeline import Entry, SendPipeline
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4001
 CLOSE_NOT_ALLOWED = 4003
@@ -219,6 +222,9 @@ class Socket(AsyncWebsocketConsumer):
                 self.pipe.fail(entry, None)
 
     async def close_with(self, code: int, reason: str) -> None:
+        # Said once per close: a client in a reconnect loop (too many sockets, signed out)
+        # shows in the log as the same line again and again.
+        logger.info("Closing a socket (user %s): %d %s", self.user_id, code, reason)
         self.closing = True
         await self.close(code=code, reason=reason)
 
