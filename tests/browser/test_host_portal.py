@@ -197,13 +197,16 @@ def test_a_portal_with_its_own_csp_and_prefix_chats_live_in_chromium(
     env = portal.build(tmp_path, _settings(f"portal-{uuid.uuid4().hex[:8]}"))
     # Static files under uvicorn during development (docs/deployment.md, "Static files").
     asgi = tmp_path / "mysite" / "asgi.py"
+    source = asgi.read_text()
+    for anchor in ('"http": django_asgi_app,', "from channels.routing import"):
+        assert anchor in source, f"the README's asgi.py no longer has {anchor!r}"
     asgi.write_text(
-        asgi.read_text()
-        .replace('"http": django_asgi_app,', '"http": ASGIStaticFilesHandler(django_asgi_app),')
-        .replace(
-            "from channels.auth import",
+        source.replace(
+            '"http": django_asgi_app,', '"http": ASGIStaticFilesHandler(django_asgi_app),'
+        ).replace(
+            "from channels.routing import",
             "from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402\n"
-            "from channels.auth import",
+            "from channels.routing import",
         )
     )
     sessions = json.loads(_python(tmp_path, env, SETUP).strip().splitlines()[-1])
