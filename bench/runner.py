@@ -140,6 +140,9 @@ def step_row(loadgen: LoadGenerator, result: StepResult, duration: float) -> dic
         "deliveries_per_s": round(result.received / duration, 1),
         **result.latency.summary_ms(),
         "acks": result.acks,
+        # Send to ack (stored, committed): what of the delivery latency comes before the
+        # fan-out.
+        **{f"ack_{key}": value for key, value in result.ack_latency.summary_ms().items()},
         "errors": result.errors,
         "first_error": result.first_error,
         "late_from_earlier_steps": result.late,
