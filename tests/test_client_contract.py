@@ -139,6 +139,7 @@ const dom = {
 };
 const configNode = { textContent: JSON.stringify(config) };
 const document = {
+  documentElement: { setAttribute: () => {} },
   getElementById: (id) => (id === "scc-config" ? configNode : null),
   querySelector: (sel) => dom[sel] || null, querySelectorAll: () => [],
   createElement: (tag) => element(tag), createTextNode: (text) => ({ textContent: text }),

@@ -119,6 +119,7 @@ FakeSocket.prototype.send = function () {};
 FakeSocket.prototype.close = function () {};
 const node = { textContent: "{}" };
 const document = {
+  documentElement: { setAttribute: () => {} },
   getElementById: (id) => (id === "scc-config" ? node : null),
   querySelector: () => null, querySelectorAll: () => [], addEventListener: () => {},
   visibilityState: "visible",
@@ -213,6 +214,7 @@ const live = {
   set textContent(value) { announced.push(value); }, get textContent() { return ""; },
 };
 const document = {
+  documentElement: { setAttribute: () => {} },
   getElementById: (id) => (id === "scc-config" ? node : null),
   querySelector: (sel) => (sel === "#live-region" ? live : null),
   querySelectorAll: () => [], addEventListener: () => {}, visibilityState: "visible",

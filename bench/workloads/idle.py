@@ -1,9 +1,9 @@
 """Idle connections: memory per connection, idle CPU, handshakes per second.
 
-Opens N connections (5,000; quick: 500) spread over 100 rooms, 200 handshakes in flight,
-(``--in-flight``) then sits idle: CPU is measured over the first 10 s (``settling``: the tail of the
-connections' set-up, such as "online" notices to room members) and over the next 15 s
-(``idle``: keep-alive pings, presence heartbeats). Memory per connection is the server's
+Opens N connections (5,000; quick: 500) spread over 100 rooms, 200 handshakes in flight
+(``--in-flight``), then sits idle: CPU is measured over the first 10 s (``settling``: the
+tail of the connections' set-up, such as "online" notices to room members) and over the
+next 15 s (``idle``: keep-alive pings, presence heartbeats). Memory per connection is the server's
 RSS growth divided by N, from a baseline taken with ``WARM_UP`` connections already open
 (and kept open): what the first connections cost once (lazy imports, database and Redis
 pools, caches) is not a cost per connection. ``kib_per_connection_cold`` is the growth from

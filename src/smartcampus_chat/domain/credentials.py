@@ -133,37 +133,37 @@ def users_of_sessions(stored: dict[str, StoredSession]) -> dict[str, Any]:
     """
     from django.contrib.auth.backends import ModelBackend  # Needs the app registry.
 
-    wanted: dict[str, tuple[Any, Any]] = {}  # session key -> (backend, user id)
+    model = get_user_model()
+    backends: dict[str, Any] = {}
+    by_pk: dict[str, tuple[Any, Any]] = {}  # session key -> (backend, primary key)
+    by_backend: dict[str, tuple[Any, Any]] = {}  # session key -> (backend, user id)
     for key, session in stored.items():
         path = session.data.get(BACKEND_SESSION_KEY)
         user_id = session.data.get(SESSION_KEY)
-        if (
-            user_id is None
-            or not isinstance(path, str)
-            or path not in settings.AUTHENTICATION_BACKENDS
-        ):
+        if user_id is None or not isinstance(path, str):
             continue
-        wanted[key] = (load_backend(path), user_id)
-    model = get_user_model()
-    by_pk: dict[str, Any] = {}
-    for key, (backend, user_id) in list(wanted.items()):
-        if type(backend).get_user is ModelBackend.get_user:
-            try:
-                by_pk[key] = model._meta.pk.to_python(user_id)
-            except (ValidationError, TypeError, ValueError):
-                del wanted[key]  # Not a key of this model: the session signs nobody in.
-    rows = model._default_manager.in_bulk(set(by_pk.values())) if by_pk else {}
-    found: dict[str, Any] = {}
-    for key, (backend, user_id) in wanted.items():
-        if key in by_pk:
-            user = rows.get(by_pk[key])
-            if user is not None and not backend.user_can_authenticate(user):
-                user = None
-        else:
-            user = backend.get_user(user_id)
-        if user is not None and session_holds(user, stored[key].data):
-            found[key] = user
-    return found
+        if path not in settings.AUTHENTICATION_BACKENDS:
+            continue
+        if path not in backends:
+            backends[path] = load_backend(path)
+        backend = backends[path]
+        if type(backend).get_user is not ModelBackend.get_user:
+            by_backend[key] = (backend, user_id)
+            continue
+        try:
+            by_pk[key] = (backend, model._meta.pk.to_python(user_id))
+        except (ValidationError, TypeError, ValueError):
+            continue  # Not a key of this model: the session signs nobody in.
+    rows = model._default_manager.in_bulk({pk for _, pk in by_pk.values()}) if by_pk else {}
+    users = {key: backend.get_user(user_id) for key, (backend, user_id) in by_backend.items()}
+    for key, (backend, pk) in by_pk.items():
+        user = rows.get(pk)
+        users[key] = user if user is not None and backend.user_can_authenticate(user) else None
+    return {
+        key: user
+        for key, user in users.items()
+        if user is not None and session_holds(user, stored[key].data)
+    }
 
 
 def token_alive(user_id: Any, token: tuple[str, Any]) -> bool:

@@ -258,7 +258,6 @@ class ChatConsumer(Socket):
         # A ticket's credential, for the re-checks (handshakes.credential_holds).
         self.scope.update(tickets.scope_entries(setup.credential))
         user = self.user = setup.user
-        self.scope.setdefault("user", user)  # Found by the set-up: no auth middleware.
         self.user_id = user.pk
         self.rooms = {
             f.room_id: Followed(f.room_id, f.slug, f.room, f.access, last=f.last)

@@ -16,7 +16,7 @@ const PING_MS = 25000;
 /* The all-rooms socket's state on <html data-scc-socket>: "connecting", "open" or "closed"
    (for styles, and for tests that must wait until the page is live). */
 function mark(connection, state) {
-  if (connection.room === null && typeof document !== "undefined" && document.documentElement) {
+  if (connection.room === null) {
     document.documentElement.setAttribute("data-scc-socket", state);
   }
 }
