@@ -2,6 +2,8 @@
 
     python -m bench [workload ...] [--quick] [--targets NAME ...] [--clients N]
     python -m bench seed --messages 1000000 [--room bench-history]
+    python -m bench retention --messages 1000000
+    python -m bench course-sync --courses 1000 --students 300
     python -m bench list
 
 Without workload names every workload runs. Results go to ``bench/results/<stamp>.json``
@@ -68,15 +70,24 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--shapes", nargs="+", type=_shape, help="fan-out shapes, e.g. 1x500 10x100"
     )
-    parser.add_argument("--messages", type=int, default=1_000_000, help="seed: how many")
+    parser.add_argument(
+        "--messages",
+        type=int,
+        help="seed: how many (default 1,000,000); retention: expired messages (default 20,000)",
+    )
     parser.add_argument("--room", default="bench-history", help="seed: room slug")
+    parser.add_argument("--courses", type=int, help="course-sync: courses (default 1,000)")
+    parser.add_argument(
+        "--students", type=int, help="course-sync: students per course (default 300)"
+    )
     return parser.parse_args(argv)
 
 
 def seed(args: argparse.Namespace) -> int:
     ensure_postgres_database(args.database_url)
     migrate(args.database_url)
-    result = django_side.call(args.database_url, seed_messages, args.room, args.messages)
+    count = args.messages or 1_000_000
+    result = django_side.call(args.database_url, seed_messages, args.room, count)
     print(f"added {result['added']} messages to {result['room']} in {result['seconds']}s")
     return 0
 
@@ -100,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         rates=args.rates,
         vendors=args.vendors,
         doors=args.doors,
+        messages=args.messages,
+        courses=args.courses,
+        students=args.students,
     )
     started = time.time()
     meta: dict[str, Any] = {

@@ -41,6 +41,11 @@ class RunContext:
     vendors: list[str] | None = None
     #: ``--doors back-to-back``: the persistence workload's doors (default: every door).
     doors: list[str] | None = None
+    #: ``--messages N``: the retention workload's expired messages (default: its own).
+    messages: int | None = None
+    #: ``--courses N`` / ``--students N``: the course-sync workload's size.
+    courses: int | None = None
+    students: int | None = None
 
     def door(self, name: str) -> bool:
         return self.doors is None or name in self.doors

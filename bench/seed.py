@@ -53,8 +53,11 @@ def _rows(
         )
 
 
-def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
-    """Append ``count`` messages to room ``slug`` (created public when missing)."""
+def seed_messages(
+    slug: str, count: int, senders: int = 50, *, age_days: float = 0
+) -> dict[str, Any]:
+    """Append ``count`` messages to room ``slug`` (created public when missing), one a
+    millisecond, the last one ``age_days`` ago (the retention workload's expired ones)."""
     import time
 
     from django.db import connection, transaction
@@ -70,7 +73,7 @@ def seed_messages(slug: str, count: int, senders: int = 50) -> dict[str, Any]:
         )
         room = ChatRoom.objects.select_for_update().get(pk=room.pk)
         first_seq, first_event = room.last_seq + 1, room.last_event_seq + 1
-        start = timezone.now() - timedelta(milliseconds=count)
+        start = timezone.now() - timedelta(days=age_days, milliseconds=count)
         fields = ["room", "sender", "content", "content_html", "created_at", "seq", "event_seq"]
         fields += ["client_id"]
         fields += ["is_edited", "is_deleted"]

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -169,7 +170,39 @@ def test(args: argparse.Namespace) -> None:
     path = os.pathsep.join([*(str(Path(p).parent) for p in pythons.values()), os.environ["PATH"]])
     env = {**os.environ, "PATH": path}
     say("tox envs: " + ", ".join(envs))
-    run(BIN / "tox", "run", "-e", ",".join(envs), "--", *args.pytest_args, env=env)
+    for report in ROOT.glob(".tox/*/junit.xml"):
+        report.unlink()
+    # Two at a time: the test environments are one pytest process each (plus the servers
+    # some tests start), so on a machine with two cores or more the SQLite and PostgreSQL
+    # runs share the wall-clock time instead of adding up.
+    try:
+        run(
+            BIN / "tox",
+            "run-parallel",
+            "--parallel",
+            "2",
+            "--parallel-no-spinner",
+            "-e",
+            ",".join(envs),
+            "--",
+            *args.pytest_args,
+            env=env,
+        )
+    finally:
+        summarise_failures()
+
+
+def summarise_failures() -> None:
+    """Repeat each failed test and the start of its message after tox's own summary: in a
+    long CI log the reason of a failure would otherwise be far above the last lines."""
+    for report in sorted(ROOT.glob(".tox/*/junit.xml")):
+        # The suite's own report, written by this run's pytest.
+        cases = ElementTree.parse(report).getroot().iter("testcase")  # noqa: S314
+        for case in cases:
+            for problem in [*case.iter("failure"), *case.iter("error")]:
+                where = f"{case.get('classname', '')}::{case.get('name', '')}"
+                message = " ".join((problem.get("message") or "").split())[:400]
+                say(f"{report.parent.name} {problem.tag}: {where}: {message}")
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from smartcampus_chat.markup import mentioned_in, plain_text
@@ -45,6 +47,8 @@ UNKNOWN = _Unknown()
 NOT_IN_FRAMES = {
     "members.joined_at": "participant.joined has no joined_at: the member list is refetched",
     "receipts": "a membership change or room.updated of read_receipts: receipts are refetched",
+    "office_hours.stats": "a session's figures (teachers): fetched again after a change",
+    "acks": "a new announcement's lists (who is asked): the moderators' client fetches them",
 }
 
 #: The fields of ``RoomData`` (room.added, room.updated): the room list's own fields.
@@ -65,12 +69,51 @@ def fetch_room(client: APIClient, slug: str) -> State:
     history = _results(client, reverse("smartcampus_chat:api-message-list", args=[slug]))
     members = _results(client, reverse("smartcampus_chat:api-member-list", args=[slug]))
     receipts = client.get(reverse("smartcampus_chat:api-room-receipts", args=[slug]))
+    office_hours = client.get(reverse("smartcampus_chat:api-office-hours", args=[slug]))
+    assert office_hours.status_code == 200, (slug, office_hours.content)
+    pending = client.get(reverse("smartcampus_chat:api-room-announcements", args=[slug]))
     return {
+        "office_hours": office_hours.json(),
         "detail": detail.json(),
         "history": {message["id"]: message for message in history},
         "members": {member["user"]["id"]: member for member in members},
         "receipts": _receipts(receipts.json()),
+        "to_acknowledge": sorted(message["id"] for message in pending.json()),
+        "acks": _acks(client, slug, history),
+        "questions": _questions(client, slug, detail.json()),
     }
+
+
+def _questions(client: APIClient, slug: str, detail: dict[str, Any]) -> dict[int, Any]:
+    """A room in Q&A mode: each question's state and whether the reader up-voted it."""
+    if not detail["qa_mode"]:
+        return {}
+    url = reverse("smartcampus_chat:api-room-questions", args=[slug])
+    response = client.get(url, {"limit": 100, "status": "all"})
+    assert response.status_code == 200, (url, response.content)
+    rows = response.json()["results"]
+    return {row["id"]: {"state": row["state"], "voted": row["voted"]} for row in rows}
+
+
+def _acks(client: APIClient, slug: str, history: list[dict[str, Any]]) -> dict[int, Any]:
+    """Who acknowledged each announcement asking for it, for those who may see it (the
+    room's moderators, staff): {id: {acked, total, acknowledged ids, pending ids}}."""
+    out = {}
+    for message in history:
+        if not message["requires_ack"] or message["is_deleted"]:
+            continue
+        url = reverse("smartcampus_chat:api-message-acks", args=[slug, message["id"]])
+        answer = client.get(url)
+        if answer.status_code == 403:
+            continue
+        data = answer.json()
+        out[message["id"]] = {
+            "acked": data["acked"],
+            "total": data["total"],
+            "acknowledged": sorted(row["user"]["id"] for row in data["acknowledged"]),
+            "pending": sorted(row["user"]["id"] for row in data["pending"]),
+        }
+    return out
 
 
 def _receipts(answer: dict[str, Any]) -> dict[str, Any]:
@@ -112,6 +155,28 @@ def _sorted_unread(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- The reducer ---------------------------------------------------------------------------
+
+
+#: How the REST API writes a mute "until unmuted" (``domain.sanctions.FOREVER``).
+FOREVER = "9999-12-31T00:00:00Z"
+
+
+def _with_my_votes(message: Frame, held: Frame | None) -> Frame:
+    """A message frame's poll says no reader's choice (``my_votes`` null): the client
+    keeps the one it knows (none yet for a new poll: nobody voted)."""
+    poll = message.get("poll")
+    if poll is None or poll.get("my_votes") is not None:
+        return message
+    known = ((held or {}).get("poll") or {}).get("my_votes")
+    return {**message, "poll": {**poll, "my_votes": known if known is not None else []}}
+
+
+def _room_list_copy(message: Frame) -> Frame:
+    """A room's last message as the room list shows it: a poll there says no reader's
+    choice (``my_votes`` null; the room's history says it)."""
+    if message.get("poll") is None:
+        return message
+    return {**message, "poll": {**message["poll"], "my_votes": None}}
 
 
 class Reducer:
@@ -182,6 +247,7 @@ class Reducer:
         held = history.get(message["id"])
         if held is not None and held["event_seq"] >= message["event_seq"]:
             return
+        message = _with_my_votes(message, held)
         history[message["id"]] = message
         self._quotes(history, message)
         self._notified_message(message)
@@ -196,7 +262,7 @@ class Reducer:
         if held is None and message["sender"] and message["sender"]["id"] == self.me:
             # Sending reads the room up to one's own message (no ``unread`` frame).
             last_read = max(last_read, message["seq"])
-        latest = history[max(history, key=lambda pk: history[pk]["seq"])]
+        latest = _room_list_copy(history[max(history, key=lambda pk: history[pk]["seq"])])
         fields: dict[str, Any] = {
             "last_seq": max(room["last_seq"], message["seq"]),
             "last_event_seq": max(room["last_event_seq"], message["event_seq"]),
@@ -239,12 +305,128 @@ class Reducer:
 
     def on_message_new(self, frame: Frame) -> None:
         self._message(frame["message"])
+        self._announcement(frame["message"])
 
-    on_message_edited = on_message_new
-    on_message_deleted = on_message_new
-    on_message_reactions = on_message_new
-    on_message_pinned = on_message_new
-    on_message_preview = on_message_new
+    def _announcement(self, message: Frame) -> None:
+        """An announcement asking for acknowledgement: a member asked to (role member or
+        read-only, not its author) has one more to acknowledge; a deleted one leaves the
+        list and the moderators' lists. A new one's counts are fetched (who is asked is
+        the server's to say)."""
+        slug = message["room"]
+        room = self.state["room"].get(slug)
+        if room is None or not message["requires_ack"]:
+            return
+        mine = message["sender"] is not None and message["sender"]["id"] == self.me
+        asked = room["detail"]["access"]["role"] in ("member", "read_only") and not mine
+        pending = set(room["to_acknowledge"])
+        if message["is_deleted"]:
+            pending.discard(message["id"])
+            room["acks"].pop(message["id"], None)
+        elif asked:
+            pending.add(message["id"])
+        elif room["detail"]["access"]["role"] in ("moderator", "owner"):
+            # A new announcement's lists: the moderators' client fetches them.
+            room["acks"].setdefault(message["id"], UNKNOWN)
+        room["to_acknowledge"] = sorted(pending)
+
+    def on_announcement_acked(self, frame: Frame) -> None:
+        room = self.state["room"].get(frame["room"])
+        if room is not None:
+            gone = frame["message_id"]
+            room["to_acknowledge"] = [pk for pk in room["to_acknowledge"] if pk != gone]
+
+    def on_announcement_acks(self, frame: Frame) -> None:
+        room = self.state["room"].get(frame["room"])
+        held = room["acks"].get(frame["message_id"]) if room is not None else None
+        if held is None:
+            return
+        user = frame["user"]["id"]
+        held["acked"], held["total"] = frame["acked"], frame["total"]
+        held["pending"] = [pk for pk in held["pending"] if pk != user]
+        held["acknowledged"] = sorted({*held["acknowledged"], user})
+
+    def on_question_updated(self, frame: Frame) -> None:
+        """A question's state (a new one: not voted by anyone, the reader included)."""
+        room = self.state["room"].get(frame["room"])
+        if room is not None:
+            state = frame["question"]
+            known = room["questions"].get(state["id"], {"voted": False})
+            room["questions"][state["id"]] = {"state": state, "voted": known["voted"]}
+
+    def on_question_voted(self, frame: Frame) -> None:
+        room = self.state["room"].get(frame["room"])
+        held = room["questions"].get(frame["message_id"]) if room is not None else None
+        if held is not None:
+            held["voted"] = frame["voted"]
+            held["state"] = {**held["state"], "votes": frame["votes"]}
+
+    def on_poll_updated(self, frame: Frame) -> None:
+        """A poll's state now (docs/polls.md): the reader's own choice is kept, the
+        message's change number moves."""
+        slug = frame["room"]
+        if slug not in self.state["rooms"]:
+            return
+        history = self.state["room"][slug]["history"]
+        held = history.get(frame["message_id"])
+        if held is None or held["event_seq"] >= frame["event_seq"]:
+            return
+        mine = (held["poll"] or {}).get("my_votes")
+        held["poll"] = {**frame["poll"], "my_votes": mine}
+        held["event_seq"] = frame["event_seq"]
+        room = self.state["rooms"][slug]
+        latest = history[max(history, key=lambda pk: history[pk]["seq"])]
+        self._set(
+            slug,
+            last_event_seq=max(room["last_event_seq"], frame["event_seq"]),
+            last_message=_room_list_copy(latest),
+        )
+
+    def on_poll_voted(self, frame: Frame) -> None:
+        room = self.state["room"].get(frame["room"])
+        held = room["history"].get(frame["message_id"]) if room is not None else None
+        if held is not None and held["poll"] is not None:
+            held["poll"]["my_votes"] = list(frame["option_ids"])
+
+    def on_message_edited(self, frame: Frame) -> None:
+        self._message(frame["message"])
+
+    def on_message_deleted(self, frame: Frame) -> None:
+        self._message(frame["message"])
+        self._announcement(frame["message"])
+        room = self.state["room"].get(frame["message"]["room"])
+        if room is not None:  # A deleted question leaves the list (and its votes).
+            room["questions"].pop(frame["message"]["id"], None)
+
+    on_message_reactions = on_message_edited
+    on_message_pinned = on_message_edited
+    on_message_preview = on_message_edited
+
+    def on_messages_purged(self, frame: Frame) -> None:
+        """Drop what the purge deleted; replies lose their quote (docs/protocol.md,
+        "Purged messages"); the room's counts and last message follow what is left."""
+        slug = frame["room"]
+        if slug not in self.state["rooms"]:
+            return
+        history = self.state["room"][slug]["history"]
+        gone = {
+            pk
+            for pk, held in history.items()
+            if held["seq"] <= frame["through_seq"] or held["seq"] in frame["seqs"]
+        }
+        for pk in gone:
+            del history[pk]
+        for held in history.values():
+            if held["reply_to"] in gone:
+                held["reply_to"] = None
+                held["reply"] = None
+        last_read = self.state["rooms"][slug]["last_read_seq"] or 0
+        latest = history[max(history, key=lambda pk: history[pk]["seq"])] if history else None
+        self._set(
+            slug,
+            last_message=latest,
+            unread=self._unread(slug, last_read),
+            mentions=self._unread(slug, last_read, mentions=True),
+        )
 
     def on_notification(self, frame: Frame) -> None:
         held = self.state["notifications"]
@@ -303,6 +485,11 @@ class Reducer:
             "joined_at": UNKNOWN,  # NOT_IN_FRAMES["members.joined_at"]
         }
 
+    def on_participant_updated(self, frame: Frame) -> None:
+        members = self.state["room"].get(frame["room"], {}).get("members", {})
+        if frame["user"]["id"] in members:
+            members[frame["user"]["id"]]["role"] = frame["role"]
+
     def on_participant_left(self, frame: Frame) -> None:
         if frame["user"]["id"] == self.me:
             self._drop(frame["room"])
@@ -330,12 +517,71 @@ class Reducer:
         self._set(data["slug"], **{key: data[key] for key in ROOM_DATA_FIELDS})
         if changed:
             self._refetch_receipts(data["slug"])
-        # An archived room is read-only (docs/integration.md, "Access rules").
-        access = self.state["room"][data["slug"]]["detail"]["access"]
-        access["can_post"] = access["role"] is not None and not data["is_archived"]
-        access["can_moderate"] = (
-            access["role"] in ("moderator", "owner") and not data["is_archived"]
+        self._access(data["slug"])
+
+    def _access(self, slug: str) -> None:
+        """What the reader may do, from what the client holds: the role, the room's archived
+        state and lock, their mute (docs/integration.md, "Access rules"; docs/moderation.md)."""
+        detail = self.state["room"][slug]["detail"]
+        access = detail["access"]
+        role, archived = access["role"], detail["is_archived"]
+        muted = access["muted_until"] is not None
+        # A course room is read-only from its course's end (docs/terms.md), decided by
+        # the clock: the client compares the end it holds with its own.
+        ends_at = detail.get("ends_at")
+        ended = ends_at is not None and parse_datetime(ends_at) <= timezone.now()
+        moderator = role in ("moderator", "owner")
+        access["can_react"] = (
+            role not in (None, "read_only") and not archived and not muted and not ended
         )
+        access["can_post"] = access["can_react"] and (moderator or not detail["is_locked"])
+        access["can_moderate"] = moderator and not archived
+        access["can_manage"] = moderator
+
+    def on_moderation_notice(self, frame: Frame) -> None:
+        """What a moderator did to the reader (banned and removed: ``room.removed`` follows)."""
+        slug = frame["room"]
+        if slug not in self.state["room"]:
+            return
+        access = self.state["room"][slug]["detail"]["access"]
+        if frame["action"] == "muted":
+            access["muted_until"] = frame["until"] or FOREVER
+        elif frame["action"] == "unmuted":
+            access["muted_until"] = None
+        elif frame["action"] == "role":
+            access["role"] = frame["role"]
+            # What the reader sees of office hours follows the role (a teacher's queue):
+            # fetched again (docs/protocol.md, "Office hours").
+            self.state["room"][slug]["office_hours"] = self.load_room(slug)[1]["office_hours"]
+        self._access(slug)
+
+    # Office hours (docs/protocol.md, "Office hours").
+    def _office_hours(self, slug: str) -> dict[str, Any] | None:
+        held: dict[str, Any] | None = self.state["room"].get(slug, {}).get("office_hours")
+        return held
+
+    def on_office_hours_state(self, frame: Frame) -> None:
+        held = self._office_hours(frame["room"])
+        if held is None:
+            return
+        before = held["session"]
+        if before is None or frame["session"] is None or before["id"] != frame["session"]["id"]:
+            held["mine"] = None  # Another session: one's place in the last one is gone.
+        held["session"] = frame["session"]
+        if held["stats"] is not None or held["queue"] is not None:
+            held["stats"] = UNKNOWN
+
+    def on_office_hours_place(self, frame: Frame) -> None:
+        held = self._office_hours(frame["room"])
+        if held is not None:
+            held["mine"] = frame["place"]
+
+    def on_office_hours_queue(self, frame: Frame) -> None:
+        held = self._office_hours(frame["room"])
+        assert held is not None, "a queue for a room the client does not have"
+        assert held["queue"] is not None, "a queue for a non-teacher"
+        held["queue"] = frame["entries"]
+        held["stats"] = UNKNOWN
 
     def on_room_added(self, frame: Frame) -> None:
         data = frame["room"]

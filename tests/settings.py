@@ -80,6 +80,11 @@ SMARTCAMPUS_CHAT = {
     "COURSE_MODEL": "courses.Course",
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
+    # Terms and sections (docs/terms.md): the course's last day, its roster and sections
+    # in bulk for `manage.py chat_sync_courses`.
+    "COURSE_END": "ends_on",
+    "COURSE_ROSTER": "courses.chat.course_roster",
+    "COURSE_SECTIONS": "courses.chat.course_sections",
     # Throttling is tested on its own (tests/test_api.py); other tests must not hit it.
     "API_THROTTLE_RATES": {"read": None, "write": None},
     # Deliveries are run by the tests themselves (notifications.deliver_due), not a thread.

@@ -246,10 +246,15 @@ def seen(
     return Seen(announced, sent_signals, lambda: django_capture_on_commit_callbacks(execute=True))
 
 
-def assert_removal_announced(seen: Seen, participant: ChatParticipant, by: Any) -> None:
+def assert_removal_announced(
+    seen: Seen, participant: ChatParticipant, by: Any, *, notice: bool = False
+) -> None:
     """What a removal in the chat announces: the room's members and the user's lists drop
-    the room, and ``member_removed`` names who did it."""
+    the room, and ``member_removed`` names who did it; a removal (a ban without an end,
+    not a deleted row) tells the person first (``moderation.notice``)."""
+    told = [("user", participant.user_id, "moderation.notice")] if notice else []
     assert seen.frames == [
+        *told,
         ("room", participant.room_id, "participant.left"),
         ("user", participant.user_id, "room.removed"),
     ]
@@ -267,7 +272,7 @@ def test_removing_a_participant_in_the_admin_goes_through_the_service(
     assert response.status_code == 302
     bob_member.refresh_from_db()
     assert bob_member.is_banned
-    assert_removal_announced(seen, bob_member, admin_user)
+    assert_removal_announced(seen, bob_member, admin_user, notice=True)
     # Restored: a participant again, announced as a join.
     seen.frames.clear()
     admin_client.post(url, _participant_form(bob_member, is_banned=False))

@@ -8,18 +8,21 @@ filled in), never speed, so a busy machine cannot make it fail.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("websockets")
 pytest.importorskip("psutil")
 
-from bench.harness import raise_nofile
+from bench import django_side
+from bench.harness import migrate, raise_nofile
 from bench.loadgen import ConnSpec, LoadGenerator, Step
 from bench.metrics import ResourceSampler
 from bench.protocol import AppProtocol, FrameKind, find_probe, probe_text
 from bench.runner import step_row
 from bench.targets import BARE
+from bench.workloads import retention
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +68,19 @@ def test_bare_server_fanout_smoke() -> None:
     assert row["p99_ms"] is not None
     assert row["client_cpu_pct"]
     assert window["server_rss_mib"] > 0
+
+
+def test_retention_workload_smoke(tmp_path: Path) -> None:
+    """The retention workload at a tiny size on SQLite: everything expired is purged in
+    several batches while two sockets chat, and no client sees an error."""
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    migrate(url)
+    row = django_side.call(url, retention.measure, 120, 50, 2)
+    assert row["purged"] == 120
+    assert row["batches"] == 3
+    assert row["reactions"] == 12
+    assert row["longest_batch_ms"] > 0
+    assert row["messages_per_s"]
+    assert row["errors"] == []
+    assert row["closed_by_server"] == []
+    assert "failed" not in row

@@ -32,10 +32,10 @@ def sync(*args: str) -> str:
 def test_sync_command_is_idempotent_has_a_dry_run_and_rooms_belong_to_nobody() -> None:
     Course.objects.create(code="CS101", title="Programming")
     Course.objects.create(code="MA201", title="Algebra")
-    assert "2 courses: 2 rooms would be created, 0 already had one." in sync("--dry-run")
+    assert "2 courses: 2 rooms would be created," in sync("--dry-run")
     assert not ChatRoom.objects.exists()
-    assert "2 courses: 2 rooms created, 0 already had one." in sync()
-    assert "2 courses: 0 rooms created, 2 already had one." in sync()
+    assert "2 courses: 2 rooms created," in sync()
+    assert "2 courses: 0 rooms created, 0 section rooms created, 0 ends updated," in sync()
     rooms = ChatRoom.objects.filter(room_type=RoomType.COURSE)
     assert rooms.count() == 2
     assert {room.created_by for room in rooms} == {None}

@@ -25,7 +25,7 @@ from django.urls import reverse
 
 from smartcampus_chat import services
 from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.models import ChatMessage, ChatRoom, RoomType
+from smartcampus_chat.models import ChatMessage, ChatQuestionVote, ChatRoom, RoomType
 from smartcampus_chat.testing import CapturedEvents, open_room, open_user
 from tests.http import api, logged_in
 
@@ -370,3 +370,137 @@ def test_concurrent_edits_and_deletes_never_resurrect_content(
         assert _after_delete(captured_events.frames(), message.pk) == [], round_
     print(f"\n[race] {outcomes}")
     assert sum(outcomes.values()) == ROUNDS
+
+
+@pytest.mark.django_db
+def test_a_deleted_announcement_leaks_through_no_door_of_announcements(
+    make_user: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """An announcement asking for acknowledgement, deleted: gone from the top of the room
+    and the moderators' panel, and its text in none of the announcements' doors (the
+    pending list, the acknowledgement and its error, the lists, the CSV, the
+    notifications it made)."""
+    carol, alice = make_user("carol"), make_user("alice")
+    room = services.do_create_room(carol, name="Hall", room_type=RoomType.PUBLIC)
+    services.do_join_room(alice, room)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.check_send_message(
+            carol, room, f"{SECRET}-a", announcement=True, requires_ack=True
+        ).message
+    services.do_delete_message(carol, message)
+    slug, pk = room.slug, message.pk
+    doors = [
+        ("page", logged_in(alice).get(room.get_absolute_url())),
+        ("moderator-page", logged_in(carol).get(room.get_absolute_url())),
+        ("pending", logged_in(alice).get(api("room-announcements", room_slug=slug))),
+        ("ack", logged_in(alice).post(api("message-ack", room_slug=slug, message_id=pk))),
+        ("acks", logged_in(carol).get(api("message-acks", room_slug=slug, message_id=pk))),
+        (
+            "csv",
+            logged_in(carol).get(
+                reverse("smartcampus_chat:announcement_acks_csv", args=[slug, pk])
+            ),
+        ),
+        (
+            "ack-form",
+            logged_in(alice).post(reverse("smartcampus_chat:announcement_ack", args=[slug, pk])),
+        ),
+        ("notifications", logged_in(alice).get(api("notification-list"))),
+        ("notifications-page", logged_in(alice).get(reverse("smartcampus_chat:notifications"))),
+    ]
+    for door, response in doors:
+        assert response.status_code < 500, door
+        assert SECRET not in body(response), door
+    assert logged_in(alice).get(api("room-announcements", room_slug=slug)).json() == []
+    assert f'data-acks-id="{pk}"' not in body(doors[1][1])
+
+
+def test_a_deleted_question_leaks_through_no_door_of_q_and_a_mode(
+    make_user: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """A question deleted in a room in Q&A mode: out of the questions list whatever the
+    filter, its votes gone with it, and its text in none of the Q&A doors (the list, a
+    vote's, an endorsement's and a resolution's answers and errors)."""
+    carol, alice = make_user("carol"), make_user("alice")
+    room = services.do_create_room(carol, name="Lecture", room_type=RoomType.PUBLIC)
+    services.do_join_room(alice, room)
+    room = services.do_update_room(room, qa_mode=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        question = services.check_send_message(alice, room, f"{SECRET}-q").message
+        answer = services.check_send_message(carol, room, "an answer", reply_to=question.pk)
+    services.do_vote(carol, question, vote=True)
+    services.do_delete_message(alice, question)
+    slug, pk = room.slug, question.pk
+    doors = [
+        (
+            f"list-{status}",
+            logged_in(carol).get(api("room-questions", room_slug=slug), {"status": status}),
+        )
+        for status in ("all", "resolved", "unresolved")
+    ] + [
+        ("vote", logged_in(carol).post(api("question-vote", room_slug=slug, message_id=pk))),
+        ("resolve", logged_in(carol).post(api("question-resolve", room_slug=slug, message_id=pk))),
+        (
+            "endorse",
+            logged_in(carol).post(
+                api("answer-endorse", room_slug=slug, message_id=answer.message.pk)
+            ),
+        ),
+        ("page", logged_in(carol).get(room.get_absolute_url())),
+    ]
+    for door, response in doors:
+        assert response.status_code < 500, door
+        assert SECRET not in body(response), door
+    assert doors[0][1].json()["count"] == 0
+    assert not ChatQuestionVote.objects.filter(question_id=pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_deleted_poll_leaks_through_no_door_of_polls(
+    make_user: Callable[..., Any],
+    django_capture_on_commit_callbacks: Any,
+    captured_events: CapturedEvents,
+) -> None:
+    """A poll with votes, deleted: its question and options in none of the polls' doors
+    (the page, the history, the message, the results, a vote and a close and their
+    errors) nor in the frames the deletion and a late vote make."""
+    carol, alice = make_user("carol"), make_user("alice")
+    room = services.do_create_room(carol, name="Hall", room_type=RoomType.PUBLIC)
+    services.do_join_room(alice, room)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.check_send_message(
+            carol,
+            room,
+            f"{SECRET}-q",
+            poll={"options": [f"{SECRET}-1", f"{SECRET}-2"]},
+        ).message
+    option = message.poll.options.order_by("position").first()
+    assert option is not None
+    access = services.room_access(alice, room)
+    services.check_poll_vote(alice, message, [option.pk], access)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.do_delete_message(carol, message)
+    slug, pk = room.slug, message.pk
+    doors = [
+        ("page", logged_in(alice).get(room.get_absolute_url())),
+        ("moderator-page", logged_in(carol).get(room.get_absolute_url())),
+        ("history", logged_in(alice).get(api("message-list", room_slug=slug))),
+        ("message", logged_in(alice).get(api("message-detail", room_slug=slug, pk=pk))),
+        ("results", logged_in(alice).get(api("poll", room_slug=slug, message_id=pk))),
+        (
+            "vote",
+            logged_in(alice).put(
+                api("poll-vote", room_slug=slug, message_id=pk),
+                {"option_ids": [option.pk]},
+                content_type="application/json",
+            ),
+        ),
+        ("close", logged_in(carol).post(api("poll-close", room_slug=slug, message_id=pk))),
+    ]
+    for door, response in doors:
+        assert response.status_code < 500, door
+        assert SECRET not in body(response), door
+    assert doors[5][1].status_code == 409
+    deleted = [f for f in captured_events.frames() if f["type"] == "message.deleted"]
+    assert deleted
+    assert SECRET not in json.dumps(deleted)

@@ -261,7 +261,7 @@ def test_a_message_of_files_only_and_a_deleted_sender(
     room: ChatRoom, bob: Any, reader: Any
 ) -> None:
     """No text (the message carried only files): no excerpt, and not called deleted; a
-    sender whose account was deleted since is "Deleted user"."""
+    sender whose account was deleted since is "Former member"."""
     message = ChatMessage(pk=10**6, seq=1, room=room, sender=None, content="", content_html="")
     notification = ChatNotification(
         pk=1, user=reader, kind="mention", room=room, message=message, actor=None, created_at=WHEN
@@ -269,7 +269,7 @@ def test_a_message_of_files_only_and_a_deleted_sender(
     delivery = ChatNotificationDelivery(pk=1, notification=notification, channel="email")
     digest = email.build_digest([Pending(delivery, ChatPreferences(user=reader))])
     for part in (digest.body, html_part(digest)):
-        assert "Deleted user mentioned you" in part
+        assert "Former member mentioned you" in part
         assert "deleted." not in part
         assert "Open the conversation" not in part
         assert f"?message={10**6}" in part

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from courses.models import Course, Enrolment
 from smartcampus_chat import services
 from smartcampus_chat.infra import safe_fetch
 from smartcampus_chat.models import (
@@ -241,6 +244,21 @@ def test_edit_and_delete_of_a_message_with_replies(alice: Any, bob: Any, general
     verify(bob, call(alice, "delete", messages_url(general, parent.pk)), ["message.deleted"])
 
 
+def test_retention_purge_of_expired_and_deleted_messages(
+    alice: Any, bob: Any, general: ChatRoom, settings: Any
+) -> None:
+    settings.SMARTCAMPUS_CHAT = {**settings.SMARTCAMPUS_CHAT, "RETENTION": {"public": {"days": 30}}}
+    one, two = ChatMessage.objects.filter(room=general).order_by("seq")
+    services.do_send_message(bob, general, "a reply to one", reply_to=one)
+    services.do_send_message(alice, general, "three, @bob")
+    services.do_delete_message(alice, two)
+    long_ago = timezone.now() - timedelta(days=40)
+    ChatMessage.objects.filter(pk=one.pk).update(created_at=long_ago)
+    ChatMessage.objects.filter(pk=two.pk).update(deleted_at=long_ago)
+    # "one" expired (the watermark), "two" deleted past its grace period (by number).
+    verify(bob, services.do_purge_expired, ["messages.purged", "messages.purged"])
+
+
 def test_reactions_added_and_removed(alice: Any, bob: Any, general: ChatRoom) -> None:
     pk = first_message(general).pk
     url = messages_url(general, pk) + "reactions/"
@@ -292,6 +310,56 @@ def test_pin_and_unpin(alice: Any, bob: Any, general: ChatRoom) -> None:
     url = messages_url(general, first_message(general).pk) + "pin/"
     verify(bob, call(alice, "post", url), ["message.pinned"])
     verify(bob, call(alice, "delete", url), ["message.pinned"])
+
+
+def test_an_anonymous_post_seen_by_a_classmate_then_revealed(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    """Carol asks anonymously: Bob's client learns the post from message.new alone (no
+    join, no receipt); Alice's reveal tells Bob nothing."""
+    general.allow_anonymous = True
+    general.save(update_fields=["allow_anonymous"])
+    carol = carol_of(general)
+    body = {"content": "An anonymous question", "anonymous": True}
+    verify(bob, call(carol, "post", messages_url(general), body), ["message.new"])
+    message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert message is not None
+    assert message.anonymous
+    url = messages_url(general, message.pk) + "reveal/"
+    verify(bob, call(alice, "post", url, {"reason": "A complaint"}), [], changes=False)
+
+
+def _announce(alice: Any, room: ChatRoom) -> Callable[[], None]:
+    body = {"content": "Read the rules", "announcement": True, "requires_ack": True}
+    return call(alice, "post", messages_url(room), body)
+
+
+def test_an_announcement_to_acknowledge_seen_by_a_member_and_its_moderator(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    verify(bob, _announce(alice, general), ["message.new", "notification"])
+    verify(alice, _announce(alice, general), ["message.new"])
+
+
+def test_an_acknowledgement_seen_by_its_author_the_moderator_and_another_member(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    _announce(alice, general)()
+    message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert message is not None
+    url = messages_url(general, message.pk) + "ack/"
+    verify(bob, call(bob, "post", url), ["announcement.acked"])
+    carol = carol_of(general)
+    verify(alice, call(carol, "post", url), ["announcement.acks"])
+    verify(bob, call(carol, "post", url), [], changes=False)  # Bob learns nothing of Carol
+
+
+def test_a_deleted_announcement_leaves_the_list(alice: Any, bob: Any, general: ChatRoom) -> None:
+    _announce(alice, general)()
+    message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert message is not None
+    url = messages_url(general, message.pk)
+    verify(bob, call(alice, "delete", url), ["message.deleted", "notifications.read"])
 
 
 def test_a_mention_of_the_client_and_of_everyone(alice: Any, bob: Any, general: ChatRoom) -> None:
@@ -408,10 +476,149 @@ def test_removal_seen_by_another_member(
 
 def test_removal_seen_by_the_removed(alice: Any, carol: Any, general: ChatRoom) -> None:
     url = reverse("smartcampus_chat:api-member-detail", args=[general.slug, carol.pk])
-    verify(carol, call(alice, "delete", url), ["participant.left", "room.removed"])
+    verify(
+        carol,
+        call(alice, "delete", url),
+        ["moderation.notice", "participant.left", "room.removed"],
+    )
+
+
+# --- Moderation ------------------------------------------------------------------------------
+
+
+def _member_url(name: str, room: ChatRoom, user: Any) -> str:
+    return reverse(f"smartcampus_chat:api-member-{name}", args=[room.slug, user.pk])
+
+
+def test_mute_and_unmute_seen_by_the_muted(alice: Any, carol: Any, general: ChatRoom) -> None:
+    mute = _member_url("mute", general, carol)
+    verify(carol, call(alice, "post", mute, {"duration": 600}), ["moderation.notice"])
+    verify(carol, call(alice, "delete", mute), ["moderation.notice"])
+    verify(carol, call(alice, "post", mute, {"reason": "until I say"}), ["moderation.notice"])
+
+
+def test_a_role_change_seen_by_the_member(
+    alice: Any, bob: Any, carol: Any, general: ChatRoom
+) -> None:
+    role = _member_url("role", general, carol)
+    both = ["moderation.notice", "participant.updated"]
+    verify(carol, call(alice, "put", role, {"role": "read_only"}), both)
+    verify(carol, call(alice, "put", role, {"role": "moderator"}), both)
+    verify(bob, call(alice, "put", role, {"role": "member"}), ["participant.updated"])
+
+
+def test_a_course_end_seen_by_a_student(bob: Any) -> None:
+    """The host sets the course's end in the past (the example site's receiver calls
+    ``services.course_changed``): ``room.updated`` carries ``ends_at``, and the client
+    holding it knows the room is read-only, as a fresh fetch says (docs/terms.md)."""
+    course = Course.objects.create(code="CS101", title="Programming")
+    Enrolment.objects.create(course=course, user=bob)
+    services.sync_courses()
+
+    def end_course() -> None:
+        course.ends_on = date.today() - timedelta(days=1)
+        course.save()
+
+    verify(bob, end_course, ["room.updated"])
+
+
+def test_lock_and_slow_mode_seen_by_a_member(alice: Any, carol: Any, general: ChatRoom) -> None:
+    verify(carol, call(alice, "patch", room_url(general), {"is_locked": True}), ["room.updated"])
+    change = {"slow_mode_seconds": 30}
+    verify(carol, call(alice, "patch", room_url(general), change), ["room.updated"])
+    verify(carol, call(alice, "patch", room_url(general), {"is_locked": False}), ["room.updated"])
+
+
+def test_a_ban_seen_by_the_banned(alice: Any, carol: Any, general: ChatRoom) -> None:
+    ban = _member_url("ban", general, carol)
+    verify(
+        carol,
+        call(alice, "post", ban, {"duration": 3600}),
+        ["moderation.notice", "participant.left", "room.removed"],
+    )
 
 
 # --- Rooms -----------------------------------------------------------------------------------
+
+
+# --- Office hours (Alice, the room's owner, holds them; Bob and Carol queue) ---------------
+
+
+def office_hours_url(room: ChatRoom, name: str = "office-hours") -> str:
+    return reverse(f"smartcampus_chat:api-{name}", args=[room.slug])
+
+
+def test_office_hours_opened_seen_by_a_student(alice: Any, bob: Any, general: ChatRoom) -> None:
+    verify(bob, call(alice, "post", office_hours_url(general)), ["office_hours.state"])
+
+
+def test_a_hand_raised_seen_by_the_student_another_and_the_teacher(
+    alice: Any, bob: Any, carol: Any, general: ChatRoom
+) -> None:
+    services.check_open_office_hours(alice, general)
+    services.check_raise_hand(carol, general, "Loops")
+    url = office_hours_url(general, "office-hours-queue")
+    verify(
+        bob,
+        call(bob, "post", url, {"topic": "Recursion"}),
+        ["office_hours.state", "office_hours.place"],
+    )
+    services.check_leave_queue(bob, general)
+    expect = ["office_hours.state", "office_hours.place"]
+    verify(carol, call(bob, "post", url, {"topic": "Again"}), expect)
+    services.check_leave_queue(bob, general)
+    verify(
+        alice,
+        call(bob, "post", url, {"topic": "Again"}),
+        ["office_hours.state", "office_hours.queue"],
+    )
+
+
+CLAIM_SEEN_BY = {
+    "bob": ["office_hours.state", "office_hours.place", "room.added"],
+    "carol": ["office_hours.state", "office_hours.place"],
+    "alice": ["office_hours.state", "office_hours.queue", "room.added"],
+}
+
+
+@pytest.mark.parametrize("observer", sorted(CLAIM_SEEN_BY))
+def test_a_claim_seen_by_the_claimed_the_next_and_the_teacher(
+    observer: str, alice: Any, bob: Any, carol: Any, general: ChatRoom
+) -> None:
+    services.check_open_office_hours(alice, general)
+    services.check_raise_hand(bob, general, "Recursion")
+    services.check_raise_hand(carol, general, "Loops")
+    claim = office_hours_url(general, "office-hours-claim")
+    who = {"alice": alice, "bob": bob, "carol": carol}[observer]
+    verify(who, call(alice, "post", claim, {}), CLAIM_SEEN_BY[observer])
+
+
+def test_done_and_close_seen_by_the_student_and_the_teacher(
+    alice: Any, bob: Any, carol: Any, general: ChatRoom
+) -> None:
+    services.check_open_office_hours(alice, general)
+    services.check_raise_hand(bob, general, "Recursion")
+    services.check_raise_hand(carol, general, "Loops")
+    entry = services.check_claim(alice, general)
+    finish = reverse("smartcampus_chat:api-office-hours-finish", args=[general.slug, entry.pk])
+    verify(
+        bob,
+        call(alice, "post", finish, {"outcome": "done"}),
+        ["office_hours.state", "office_hours.place"],
+    )
+    services.check_claim(alice, general)
+    expect = ["office_hours.state", "office_hours.queue"]
+    verify(alice, call(alice, "delete", office_hours_url(general)), expect)
+
+
+def test_a_new_session_seen_by_a_student_of_the_last_one(
+    alice: Any, carol: Any, general: ChatRoom
+) -> None:
+    services.check_open_office_hours(alice, general)
+    services.check_raise_hand(carol, general, "Loops")
+    services.check_close_office_hours(alice, general)
+    # Carol's place (left) in the last session is gone from what the new one shows.
+    verify(carol, call(alice, "post", office_hours_url(general)), ["office_hours.state"])
 
 
 def test_create_room(alice: Any, general: ChatRoom) -> None:
@@ -555,7 +762,7 @@ def test_a_frame_missing_a_field_fails_its_model(alice: Any, bob: Any, general: 
 
 def test_what_no_frame_carries_is_written_down() -> None:
     """The reducer's UNKNOWN fields are listed (and reported), not skipped silently."""
-    assert set(NOT_IN_FRAMES) == {"members.joined_at", "receipts"}
+    assert set(NOT_IN_FRAMES) == {"members.joined_at", "receipts", "office_hours.stats", "acks"}
 
 
 def test_last_message_at_is_the_created_at_of_the_last_message(
@@ -571,3 +778,111 @@ def test_last_message_at_is_the_created_at_of_the_last_message(
         != (before["rooms"][general.slug]["last_message_at"])
     )
     assert after["rooms"][general.slug]["last_message_at"] == frame["message"]["created_at"]
+
+
+# --- Q&A mode ------------------------------------------------------------------------------
+
+
+def _qa(alice: Any, room: ChatRoom) -> tuple[ChatRoom, ChatMessage]:
+    """``room`` in Q&A mode with a question of Bob's."""
+    room = services.check_update_room(alice, room, qa_mode=True)
+    bob = room.participants.get(user__username="bob").user
+    return room, services.check_send_message(bob, room, "Why?").message
+
+
+def test_a_question_asked_voted_answered_endorsed_resolved(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    room = services.check_update_room(alice, general, qa_mode=True)
+    carol = carol_of(room)
+    verify(
+        carol,
+        call(bob, "post", messages_url(room), {"content": "Why?"}),
+        ["message.new", "question.updated"],
+    )
+    question = ChatMessage.objects.filter(room=room).order_by("-seq").first()
+    assert question is not None
+    vote = messages_url(room, question.pk) + "vote/"
+    verify(carol, call(carol, "post", vote), ["question.voted", "question.updated"])
+    verify(bob, call(alice, "post", vote), ["question.updated"])
+    verify(
+        carol,
+        call(alice, "post", messages_url(room), {"content": "Because", "reply_to": question.pk}),
+        ["message.new", "question.updated"],
+    )
+    answer = ChatMessage.objects.filter(room=room).order_by("-seq").first()
+    assert answer is not None
+    verify(
+        bob, call(alice, "post", messages_url(room, answer.pk) + "endorse/"), ["question.updated"]
+    )
+    verify(
+        carol, call(bob, "post", messages_url(room, question.pk) + "resolve/"), ["question.updated"]
+    )
+    verify(carol, call(carol, "delete", vote), ["question.voted", "question.updated"])
+
+
+def test_a_deleted_question_leaves_and_a_deleted_answer_counts_no_more(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    room, question = _qa(alice, general)
+    carol = carol_of(room)
+    services.do_vote(carol, question, vote=True)
+    answer = services.check_send_message(carol, room, "Yes", reply_to=question.pk).message
+    verify(
+        bob,
+        call(carol, "delete", messages_url(room, answer.pk)),
+        ["message.deleted", "question.updated", "notifications.read"],
+    )
+    verify(carol, call(bob, "delete", messages_url(room, question.pk)), ["message.deleted"])
+
+
+# --- Polls (docs/polls.md) ----------------------------------------------------------------
+
+
+def _poll(alice: Any, room: ChatRoom, **options: Any) -> ChatMessage:
+    poll = {"options": ["Yes", "No"], **options}
+    body = {"content": "Agreed?", "poll": poll}
+    call(alice, "post", messages_url(room), body)()
+    message = ChatMessage.objects.filter(room=room).order_by("-seq").first()
+    assert message is not None
+    return message
+
+
+def _vote_url(room: ChatRoom, message: ChatMessage, action: str = "vote") -> str:
+    return reverse(f"smartcampus_chat:api-poll-{action}", args=[room.slug, message.pk])
+
+
+def test_a_poll_posted_voted_changed_and_closed(alice: Any, bob: Any, general: ChatRoom) -> None:
+    body = {"content": "Agreed?", "poll": {"options": ["Yes", "No"]}}
+    verify(bob, call(alice, "post", messages_url(general), body), ["message.new"])
+    message = ChatMessage.objects.filter(room=general).order_by("-seq").first()
+    assert message is not None
+    yes, no = message.poll.options.order_by("position").values_list("pk", flat=True)
+    url = _vote_url(general, message)
+    verify(bob, call(bob, "put", url, {"option_ids": [yes]}), ["poll.updated", "poll.voted"])
+    verify(alice, call(bob, "put", url, {"option_ids": [no]}), ["poll.updated"])
+    verify(bob, call(bob, "put", url, {"option_ids": []}), ["poll.updated", "poll.voted"])
+    verify(bob, call(alice, "post", _vote_url(general, message, "close")), ["poll.updated"])
+
+
+def test_an_anonymous_poll_s_votes_seen_by_another_member(
+    alice: Any, bob: Any, general: ChatRoom
+) -> None:
+    message = _poll(alice, general, anonymous=True, multiple=True)
+    yes, no = message.poll.options.order_by("position").values_list("pk", flat=True)
+    carol = carol_of(general)
+    verify(
+        bob,
+        call(carol, "put", _vote_url(general, message), {"option_ids": [yes, no]}),
+        ["poll.updated"],
+    )
+
+
+def test_a_deleted_poll(alice: Any, bob: Any, general: ChatRoom) -> None:
+    message = _poll(alice, general)
+    verify(bob, call(alice, "delete", messages_url(general, message.pk)), ["message.deleted"])
+
+
+def test_members_allowed_to_post_polls(alice: Any, bob: Any, general: ChatRoom) -> None:
+    change = call(alice, "patch", room_url(general), {"members_can_create_polls": True})
+    verify(bob, change, ["room.updated"])

@@ -61,3 +61,21 @@ def test_logged_in_user_can_post_without_javascript(client: Client, seeded: None
     message: Any = ChatMessage.objects.get(content="Posted from a plain form")
     assert message.sender.username == "bob"
     assert message.seq == general.messages.count()
+
+
+def test_the_demo_has_an_ended_course_and_lab_group_rooms(client: Client, seeded: None) -> None:
+    """docs/terms.md on the example site: HIST110 is over (read-only, its banner shown),
+    CS101 has a room per lab group, each seen by its own students."""
+    ended = ChatRoom.objects.get(name__startswith="HIST110", section_key__isnull=True)
+    login(client, "chloe")
+    page = client.get(ended.get_absolute_url()).content.decode()
+    assert "This course ended on" in page
+    assert 'id="composer"' not in page
+    labs = {
+        room.section_key: room
+        for room in ChatRoom.objects.filter(name__startswith="CS101", section_key__isnull=False)
+    }
+    assert set(labs) == {"lab-a", "lab-b"}
+    login(client, "alice")
+    assert client.get(labs["lab-a"].get_absolute_url()).status_code == 200
+    assert client.get(labs["lab-b"].get_absolute_url()).status_code == 404

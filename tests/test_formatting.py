@@ -256,7 +256,7 @@ def test_the_room_page_shows_the_formatting_and_the_room_list_its_text(
     services.do_send_message(alice, public_room, "**Exam** moved to <b>room</b> $x^2$")
     page = logged_in(bob).get(public_room.get_absolute_url()).content.decode()
     content = re.search(
-        r'<div class="scc-content">(.*?)</div>\n    <ul class="scc-attachments', page, re.S
+        r'<div class="scc-content">(.*?)</div>\n    <div class="scc-poll"', page, re.S
     )
     assert content is not None
     assert content.group(1) == render("**Exam** moved to <b>room</b> $x^2$")

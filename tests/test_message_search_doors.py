@@ -26,6 +26,7 @@ def test_the_api_searches_pages_and_links(alice: Any, public_room: ChatRoom) -> 
     first = body["results"][0]
     assert set(first) == {
         "id", "room", "seq", "kind", "sender", "created_at", "is_edited", "snippet_html", "url",
+        "anonymous",
     }  # fmt: skip
     assert first["room"] == {"slug": public_room.slug, "title": "General"}
     assert first["sender"]["name"] == "Alice"

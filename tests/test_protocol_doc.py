@@ -9,7 +9,7 @@ from smartcampus_chat.protocol.frames import CLIENT_FRAMES, server_frame_types
 from smartcampus_chat.protocol.registry import Direction, specs
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
-DOCUMENTED = set(re.findall(r"^\| `([a-z.]+)` \|", DOC, re.M))
+DOCUMENTED = set(re.findall(r"^\| `([a-z_.]+)` \|", DOC, re.M))
 #: The page's section of each direction, whose table lists that direction's frames.
 SECTIONS = {Direction.CLIENT: "## Client → server", Direction.SERVER: "## Server → client"}
 
@@ -17,7 +17,7 @@ SECTIONS = {Direction.CLIENT: "## Client → server", Direction.SERVER: "## Serv
 def documented(direction: Direction) -> list[str]:
     """The frame types of the table in the section of ``direction``, in order."""
     section = DOC.split(SECTIONS[direction], 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"^\| `([a-z.]+)` \|", section, re.M)
+    return re.findall(r"^\| `([a-z_.]+)` \|", section, re.M)
 
 
 def test_every_server_frame_is_documented() -> None:

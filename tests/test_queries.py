@@ -211,3 +211,191 @@ def test_the_api_history_costs_the_same_queries_with_replies_and_formatting(
     replies = [m["reply"] for m in results if m["reply"] is not None]
     assert len(replies) == 34  # seq 12 to 61: all but the 16 parents
     assert {r["excerpt"] for r in replies if r["id"] == first.pk} == {None}
+
+
+def test_office_hours_reads_cost_the_same_queries_for_a_short_or_long_queue(
+    alice: Any, make_user: Callable[..., Any], django_assert_num_queries: Any
+) -> None:
+    """A room's office hours (the REST view, the frames' data): pinned counts whatever the
+    queue's length; the teacher's view adds the statistics (two queries)."""
+    room = services.do_create_room(alice, name="Help", room_type=RoomType.PUBLIC)
+    services.check_open_office_hours(alice, room)
+    students = [make_user() for _ in range(12)]
+    access = services.room_access(alice, room)
+
+    def costs() -> dict[str, int]:
+        student = students[0]
+        student_access = services.room_access(student, room)
+        counted = {}
+        for name, run in (
+            ("teacher", lambda: queries.office_hours_view(alice, room, access)),
+            ("student", lambda: queries.office_hours_view(student, room, student_access)),
+            ("queue", lambda: queries.session_queue(queries.current_session(room))),  # type: ignore[arg-type]
+        ):
+            with CaptureQueriesContext(connection) as captured:
+                run()
+            counted[name] = len(captured)
+        return counted
+
+    services.check_raise_hand(students[0], room, "first")
+    short = costs()
+    for student in students[1:]:
+        services.check_raise_hand(student, room, "topic")
+    services.check_claim(alice, room)
+    services.check_finish(alice, room, services.check_claim(alice, room).pk, "done")
+    assert costs() == short == {"teacher": 6, "student": 4, "queue": 3}
+    session = queries.current_session(room)
+    assert session is not None
+    with django_assert_num_queries(2):
+        queries.session_stats(session)
+
+
+def test_announcements_cost_the_same_queries_for_one_or_many(
+    alice: Any,
+    public_room: ChatRoom,
+    make_user: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    """The top of a member's page, the moderators' panel (three queries), one
+    announcement's lists (two) and the pending list (one, plus ``shown()``'s) stay the
+    same whatever the number of announcements, members and acknowledgements."""
+    member = make_user("member")
+    services.do_join_room(member, public_room)
+
+    def announce() -> Any:
+        return services.check_send_message(
+            alice, public_room, "**read me**", announcement=True, requires_ack=True
+        ).message
+
+    first = announce()
+    member_page, owner_page = logged(member), logged(alice)
+    url = public_room.get_absolute_url()
+    few = (_count(lambda: member_page.get(url)), _count(lambda: owner_page.get(url)))
+    access = services.room_access(member, public_room)
+    with django_assert_num_queries(2):
+        queries.ack_status(first)
+    pending = _count(lambda: queries.pending_announcements(member, public_room, access))
+    for _ in range(8):
+        other = make_user()
+        services.do_join_room(other, public_room)
+        services.do_acknowledge(other, announce())
+    services.do_send_message(alice, public_room, "after")  # the newest is not mine
+    with django_assert_num_queries(few[0]):
+        assert member_page.get(url).content.count(b"data-announcement-id=") == 10  # + template
+    with django_assert_num_queries(few[1]):
+        assert owner_page.get(url).content.count(b"data-acks-id=") == 9
+    with django_assert_num_queries(2):
+        assert queries.ack_status(first).total == 9
+    with django_assert_num_queries(pending):
+        assert len(queries.pending_announcements(member, public_room, access)) == 9
+
+
+def logged(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_questions_cost_the_same_queries_for_one_or_many(
+    alice: Any,
+    public_room: ChatRoom,
+    make_user: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    """A page of a room's questions (the count, the page with its votes, answers, the
+    reader's votes and resolutions, and the endorsements: three) and one question's state
+    (two) stay the same whatever the number of questions, votes, answers and endorsements."""
+    public_room = services.check_update_room(alice, public_room, qa_mode=True)
+
+    def ask(text: str) -> Any:
+        return services.check_send_message(alice, public_room, text).message
+
+    first = ask("first?")
+
+    def page() -> list[Any]:
+        listed = queries.question_list(public_room, alice, "all", "votes")
+        return queries.render_questions(list(listed[:50]), public_room.slug, alice)
+
+    def count_and_page() -> tuple[int, list[Any]]:
+        return queries.question_list(public_room, alice, "all", "votes").count(), page()
+
+    with django_assert_num_queries(3):
+        assert count_and_page()[0] == 1
+    for index in range(6):
+        question = ask(f"question {index}?")
+        voter = make_user()
+        services.do_join_room(voter, public_room)
+        services.do_vote(voter, question, vote=True)
+        reply = services.check_send_message(voter, public_room, "an answer", reply_to=question.pk)
+        services.do_endorse(alice, reply.message, question, endorse=True)
+        services.do_resolve(alice, question, resolve=index % 2 == 0)
+    with django_assert_num_queries(3):
+        total, shown = count_and_page()
+    assert total == 7
+    assert sum(len(q.state.endorsed) for q in shown) == 6
+    with django_assert_num_queries(2):
+        state = queries.questions.question_state(public_room, first.pk)
+    assert state is not None
+    assert state.votes == 0
+
+
+def test_polls_cost_the_same_queries_for_one_or_many(
+    alice: Any,
+    public_room: ChatRoom,
+    make_user: Callable[..., Any],
+    django_assert_num_queries: Any,
+) -> None:
+    """A history page with polls costs three queries more than one without, whatever the
+    number of polls, options and votes (their options, their votes with the voters, the
+    reader's own choice); the page and the REST history alike; a vote costs the same
+    whoever votes and however many voted before."""
+    from smartcampus_chat.models import ChatPollOption
+    from smartcampus_chat.protocol.render import message_data
+    from smartcampus_chat.queries.history import history
+    from smartcampus_chat.queries.polls import with_my_votes
+
+    member = make_user("member")
+    services.do_join_room(member, public_room)
+    services.do_send_message(alice, public_room, "plain")
+
+    def poll() -> Any:
+        spec = {"options": ["a", "b", "c"], "multiple": True}
+        return services.check_send_message(alice, public_room, "Poll?", poll=spec).message
+
+    def read() -> None:
+        page = history(public_room)
+        with_my_votes(page.messages, member)
+        for message in page.messages:
+            message_data(message, room_slug=public_room.slug)
+
+    without = _count(read)
+    first = poll()
+    with_one = _count(read)
+    assert with_one == without + 3
+    page_url, api_url = (
+        public_room.get_absolute_url(),
+        f"/chat/api/rooms/{public_room.slug}/messages/",
+    )
+    member_page = logged(member)
+    few = (_count(lambda: member_page.get(page_url)), _count(lambda: member_page.get(api_url)))
+    access = services.room_access(member, public_room)
+    options = list(ChatPollOption.objects.filter(poll_id=first.pk).values_list("pk", flat=True))
+    vote_cost = _count(lambda: services.check_poll_vote(member, first, options[:1], access))
+    for _ in range(6):
+        message = poll()
+        voters = [make_user() for _ in range(3)]
+        for voter in voters:
+            services.do_join_room(voter, public_room)
+            ids = list(message.poll.options.values_list("pk", flat=True))
+            services.do_poll_vote(voter, message, ids[:2])
+    with django_assert_num_queries(with_one):
+        read()
+    with django_assert_num_queries(few[0]):
+        assert member_page.get(page_url).content.count(b"data-poll=") == 7
+    with django_assert_num_queries(few[1]):
+        member_page.get(api_url)
+    again = make_user()
+    services.do_join_room(again, public_room)
+    other = services.room_access(again, public_room)
+    with django_assert_num_queries(vote_cost):
+        services.check_poll_vote(again, first, options[1:2], other)

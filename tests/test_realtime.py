@@ -501,6 +501,8 @@ async def test_reconnect_replays_missed_changes_in_order(
         "room": public_room.slug,
         "event_seq": 5,
         "truncated": False,
+        "purged_through_seq": 0,
+        "gap": False,
         "id": None,
     }
     await client.disconnect()
@@ -781,7 +783,10 @@ async def test_removed_member_is_closed_or_told(
     assert removed["room"] == group_room.slug
     assert await room_socket.wait_closed(timeout=1) == 4003
     await db(send_text)(group_room, staff, "after removal")
-    await list_socket.assert_no_frame(timeout=0.3, ignore=frozenset({"presence"}))
+    # They were told of the removal (moderation.notice); nothing of the room after it.
+    await list_socket.assert_no_frame(
+        timeout=0.3, ignore=frozenset({"presence", "moderation.notice"})
+    )
     await room_socket.disconnect()
     await list_socket.disconnect()
 

@@ -40,6 +40,7 @@ async def test_a_reply_sent_on_the_socket_carries_its_parents_quote(
         "sender": {"id": alice.pk, "username": None, "name": "Alice"},
         "excerpt": "Is it open book?",
         "is_deleted": False,
+        "anonymous": False,
     }
 
 
@@ -82,12 +83,17 @@ def test_the_page_shows_the_quote_without_javascript(
     parent = services.do_send_message(alice, public_room, "Lab **4** moved").message
     services.do_send_message(bob, public_room, "thanks", reply_to=parent)
     page = logged_in(bob).get(public_room.get_absolute_url()).content.decode()
-    quote = re.search(r'<a class="scc-reply" href="([^"]+)" data-reply-to="(\d+)">(.*?)</a>', page)
+    quote = re.search(
+        r'<a class="scc-reply" href="([^"]+)" data-reply-to="(\d+)"'
+        r' data-reply-seq="(\d+)">(.*?)</a>',
+        page,
+    )
     assert quote is not None
+    assert quote.group(3) == str(parent.seq)
     assert quote.group(1) == f"?after={parent.seq - 1}#message-{parent.pk}"
     assert quote.group(2) == str(parent.pk)
-    assert '<span class="scc-reply-author">Alice</span>' in quote.group(3)
-    assert '<span class="scc-reply-excerpt">Lab 4 moved</span>' in quote.group(3)
+    assert '<span class="scc-reply-author">Alice</span>' in quote.group(4)
+    assert '<span class="scc-reply-excerpt">Lab 4 moved</span>' in quote.group(4)
     french = logged_in(bob).get(public_room.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="fr")
     assert "En réponse à" in french.content.decode()
 

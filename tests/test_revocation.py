@@ -108,6 +108,14 @@ def _remove_member(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
     services.check_remove_member(owner, room, alice.pk)
 
 
+def _ban_for_an_hour(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
+    services.check_ban_member(owner, room, alice.pk, duration=3600, reason="spam")
+
+
+def _ban_indefinitely(owner: Any, alice: Any, room: ChatRoom, **_: Any) -> None:
+    services.check_ban_member(owner, room, alice.pk)
+
+
 def _leave_group(alice: Any, group: Group, **_: Any) -> None:
     alice.groups.remove(group)
 
@@ -197,6 +205,8 @@ READ_ONLY = 0
 CASES: dict[str, tuple[Callable[..., None], str, int]] = {
     # revocation, room ("group" / "course" / "staff"), expected close code of the room socket
     "removed from the room": (_remove_member, "group", 4003),
+    "banned by a moderator for an hour": (_ban_for_an_hour, "course", 4003),
+    "banned by a moderator until lifted": (_ban_indefinitely, "group", 4003),
     "removed from the group": (_leave_group, "group", 4003),
     "group cleared": (_clear_group, "group", 4003),
     "groups of the user cleared": (_clear_groups, "group", 4003),
@@ -331,8 +341,10 @@ async def test_revocation_stops_a_live_socket_within_a_second(
     if code != 4004:
         await db(services.do_send_message)(owner, room, "after revocation, by the owner")
     if list_socket.closed_code is None:
+        # What the person is told of a ban or removal aside (moderation.notice), nothing
+        # more of the room reaches them.
         await list_socket.assert_no_frame(
-            timeout=0.3, ignore=frozenset({"presence", "participant.left"})
+            timeout=0.3, ignore=frozenset({"presence", "participant.left", "moderation.notice"})
         )
     # The old sockets cannot post: closed, or the room is gone for them.
     assert await _send_refused(room_socket, None) == "closed"

@@ -157,7 +157,7 @@ def test_the_xss_corpus_posted_as_the_site_renders_only_formatting(
         shown += [
             t
             for t in re.findall(
-                r'<div class="scc-content">(.*?)</div>\n    <ul class="scc-attachments',
+                r'<div class="scc-content">(.*?)</div>\n    <div class="scc-poll"',
                 page,
                 re.S,
             )

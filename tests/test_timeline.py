@@ -83,6 +83,7 @@ def test_times_follow_the_language_and_time_zone() -> None:
     class Message:
         seq = 1
         sender_id = 1
+        anonymous = False
         created_at = datetime.datetime(2026, 3, 4, 23, 47, tzinfo=datetime.timezone.utc)
 
     rows = [Row(Message())]
@@ -96,7 +97,9 @@ def test_no_divider_when_the_unread_messages_start_on_an_older_page() -> None:
     class Row:
         def __init__(self, seq: int) -> None:
             self.message = type(
-                "M", (), {"seq": seq, "sender_id": 2, "created_at": timezone.now()}
+                "M",
+                (),
+                {"seq": seq, "sender_id": 2, "anonymous": False, "created_at": timezone.now()},
             )()
 
     rows = [Row(seq) for seq in range(51, 101)]

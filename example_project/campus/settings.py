@@ -205,6 +205,11 @@ SMARTCAMPUS_CHAT = {
     "COURSE_MODEL": "courses.Course",
     "COURSE_ROLE_RESOLVER": "courses.chat.course_role",
     "COURSE_ROLES_FOR_USER": "courses.chat.course_roles_for_user",
+    # Terms and sections (docs/terms.md): the course's last day, its roster and sections
+    # in bulk for `manage.py chat_sync_courses`.
+    "COURSE_END": "ends_on",
+    "COURSE_ROSTER": "courses.chat.course_roster",
+    "COURSE_SECTIONS": "courses.chat.course_sections",
     "MAX_FRAME_BYTES": CHAT_MAX_FRAME_BYTES,
     # Notifications (docs/notifications.md): e-mail digests go to the console backend below
     # in development; Web Push is on when the VAPID keys are in the environment

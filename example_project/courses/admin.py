@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from courses.models import Course, Enrolment
+from courses.models import Course, Enrolment, Section
 
 
 class EnrolmentInline(admin.TabularInline):
@@ -9,8 +9,13 @@ class EnrolmentInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
-    list_display = ["code", "title"]
+    list_display = ["code", "title", "ends_on"]
     search_fields = ["code", "title"]
-    inlines = [EnrolmentInline]
+    inlines = [SectionInline, EnrolmentInline]

@@ -3,10 +3,10 @@ Changes go through the services.
 
 Every change staff make here is a service call, so it is announced like the same change
 made in the chat (events to connected clients, the documented signals): creating a room
-(its creator becomes its owner), renaming, describing and archiving it, adding a
-participant, changing a role, removing (``removed``) or restoring a participant, deleting
-a membership, editing, deleting and restoring messages. Fields that only the chat itself
-moves (read markers, presence, change numbers) are read-only.
+(its creator becomes its owner), renaming, describing and archiving it, its retention
+rule, adding a participant, changing a role, removing (``removed``) or restoring a
+participant, deleting a membership, editing, deleting and restoring messages. Fields that
+only the chat itself moves (read markers, presence, change numbers) are read-only.
 """
 
 from __future__ import annotations
@@ -16,19 +16,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib.admin import helpers
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from smartcampus_chat import services
-from smartcampus_chat.domain import names
+from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import names, retention
 from smartcampus_chat.exceptions import ChatError, ValidationFailed
 from smartcampus_chat.models import (
     ChatAttachment,
+    ChatAuditEntry,
+    ChatExport,
     ChatMessage,
     ChatNotification,
     ChatNotificationDelivery,
@@ -36,8 +42,11 @@ from smartcampus_chat.models import (
     ChatPushSubscription,
     ChatRoom,
 )
+from smartcampus_chat.services.erasure import check_erase_user
+from smartcampus_chat.services.exports import do_request_room_export
 from smartcampus_chat.services.push_subscriptions import do_remove_gone
 from smartcampus_chat.services.rooms import check_name_distinct, clean_room_name
+from smartcampus_chat.web.audit_export import audit_csv_response
 
 
 def save_participant(
@@ -96,11 +105,19 @@ class ChatRoomForm(forms.ModelForm):
             "group",
             "course_key",
             "created_by",
+            "retention",
+            "retention_days",
         ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        if "retention" in cleaned and "retention_days" in cleaned:
+            try:
+                retention.clean_rule(cleaned["retention"], cleaned["retention_days"])
+            except ValidationFailed as exc:
+                for field, messages in exc.fields.items():
+                    self.add_error(field, messages)
         if cleaned.get("name") is None:
             return cleaned
         room = self.instance
@@ -141,8 +158,17 @@ class ChatRoomAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     raw_id_fields = ["created_by"]
-    readonly_fields = ["last_seq", "last_event_seq", "last_message_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "last_seq",
+        "last_event_seq",
+        "last_message_at",
+        "created_at",
+        "updated_at",
+        "archived_at",
+        "purged_through_seq",
+    ]
     inlines = [ChatParticipantInline]
+    actions = ["export_rooms"]
     # What a room *is* (type, link, address) is fixed once it exists: changing it would
     # silently change who may read its history.
     fixed_after_creation = ["slug", "room_type", "group", "course_key", "created_by"]
@@ -166,10 +192,14 @@ class ChatRoomAdmin(admin.ModelAdmin):
             return
         # Renaming, describing and archiving go through the service: connected clients
         # receive ``room.updated`` like for a change made in the chat itself.
-        editable = ("name", "description", "is_archived")
+        editable = ("name", "description", "is_archived", "is_locked", "slow_mode_seconds")
         changes = {name: getattr(obj, name) for name in editable if name in form.changed_data}
         if changes:
-            services.do_update_room(obj, **changes)
+            services.do_update_room(obj, actor=request.user, **changes)
+        if {"retention", "retention_days"} & set(form.changed_data):
+            # The stored row, so that the audit entry names the rule it replaces.
+            stored = ChatRoom.objects.get(pk=obj.pk)
+            services.check_set_retention(request.user, stored, obj.retention, obj.retention_days)
 
     def _create(self, request: HttpRequest, obj: ChatRoom) -> None:
         """Create through the service (owner row, ``room.added``, ``room_created``), into
@@ -185,9 +215,31 @@ class ChatRoomAdmin(admin.ModelAdmin):
         )
         if obj.is_archived:
             services.do_update_room(room, is_archived=True)
+        if obj.retention or obj.retention_days is not None:
+            services.check_set_retention(request.user, room, obj.retention, obj.retention_days)
         obj.pk = room.pk
         obj.refresh_from_db()
         obj._state.adding = False
+
+    @admin.action(
+        description=_("Export the selected rooms (legal hold: JSON and transcript)"),
+        permissions=["change"],
+    )
+    def export_rooms(self, request: HttpRequest, queryset: QuerySet[ChatRoom]) -> None:
+        """Each room's zip is built in the background, then downloaded (once) from the
+        staff member's own "Your data" page (docs/data-export.md)."""
+        count = 0
+        for room in queryset:
+            do_request_room_export(request.user, room)
+            count += 1
+        text = ngettext(
+            "The export of %(count)d room is being prepared: download it from "
+            '<a href="%(url)s">your data page</a> once it is ready.',
+            "The exports of %(count)d rooms are being prepared: download them from "
+            '<a href="%(url)s">your data page</a> once they are ready.',
+            count,
+        ) % {"count": count, "url": reverse("smartcampus_chat:exports")}
+        self.message_user(request, mark_safe(text))  # noqa: S308 (our text, a number, a URL)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not ChatParticipant:
@@ -207,7 +259,7 @@ class ChatMessageAdmin(admin.ModelAdmin):
     list_display = [
         "room",
         "seq",
-        "sender",
+        "author",
         "short_content",
         "created_at",
         "is_edited",
@@ -221,7 +273,8 @@ class ChatMessageAdmin(admin.ModelAdmin):
     fields = [
         "room",
         "seq",
-        "sender",
+        "author",
+        "anonymous",
         "content",
         "reply_to",
         "created_at",
@@ -251,6 +304,21 @@ class ChatMessageAdmin(admin.ModelAdmin):
                 services.do_edit_message(request.user, obj, obj.content)
             except ChatError as exc:  # Deleted since the form was shown.
                 self.message_user(request, exc.message, level=messages.ERROR)
+
+    @admin.display(description=_("sender"))
+    def author(self, message: ChatMessage) -> str:
+        """The sender, but for an anonymous post: staff learn its author only through the
+        audited reveal (docs/anonymous-posts.md), not here."""
+        return names.author_name(message)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[ChatMessage], search_term: str
+    ) -> tuple[QuerySet[ChatMessage], bool]:
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            # Found by its author's username or e-mail, an anonymous post would name them.
+            found = found.exclude(Q(anonymous=True) & ~Q(content__icontains=search_term))
+        return found, duplicates
 
     @admin.display(description=_("content"))
     def short_content(self, message: ChatMessage) -> str:
@@ -455,6 +523,29 @@ class ChatNotificationDeliveryAdmin(ReadOnlyAdmin):
     ]
 
 
+@admin.register(ChatExport)
+class ChatExportAdmin(ReadOnlyAdmin):
+    """Data exports (docs/data-export.md): who asked for what, and what became of it. The
+    zip itself is downloaded by its requester only, once."""
+
+    list_display = ["pk", "user", "kind", "room", "status", "size", "created_at", "expires_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["user__username", "room__name"]
+    list_select_related = ["user", "room"]
+    fields = readonly_fields = (
+        "user",
+        "kind",
+        "room",
+        "status",
+        "size",
+        "created_at",
+        "started_at",
+        "ready_at",
+        "expires_at",
+        "downloaded_at",
+    )
+
+
 #: Characters of an endpoint the admin shows (the rest is a per-browser token).
 ENDPOINT_SHOWN = 60
 
@@ -488,3 +579,63 @@ class ChatPushSubscriptionAdmin(ReadOnlyAdmin):
 
     def delete_model(self, request: HttpRequest, obj: ChatPushSubscription) -> None:
         do_remove_gone([obj.pk])
+
+
+@admin.register(ChatAuditEntry)
+class ChatAuditEntryAdmin(ReadOnlyAdmin):
+    """The audit log, read-only: entries are written by the actions themselves and never
+    changed nor deleted (docs/moderation.md). Staff with the view permission browse and
+    export it."""
+
+    list_display = ["created_at", "action", "actor_label", "room_label", "target_label", "reason"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor_label", "room_label", "target_label", "reason"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+    list_select_related = False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Export the selected entries (CSV)"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[ChatAuditEntry]) -> HttpResponse:
+        return audit_csv_response(queryset.order_by("created_at", "pk"))
+
+
+# --- Erasure, for the host's user admin ---------------------------------------------------
+
+
+@admin.action(description=_("Erase their chat data"), permissions=["delete"])
+def erase_chat_data(
+    modeladmin: admin.ModelAdmin[Any], request: HttpRequest, queryset: QuerySet[Any]
+) -> HttpResponse | None:
+    """An admin action for the host's user admin (docs/data-export.md, "Erasure"): add it
+    to the ``actions`` of the ``ModelAdmin`` of ``AUTH_USER_MODEL``. It asks first, on a
+    page choosing what happens to their messages; who may delete users may erase them.
+    The staff member's own account is left out (erasing it would end their session)."""
+    people = [person for person in queryset if person.pk != request.user.pk]
+    myself = len(people) < len(queryset)
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "people": people,
+            "myself": myself,
+            "default": app_settings.ERASURE_MESSAGES,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "title": _("Erase chat data"),
+        }
+        return TemplateResponse(request, "smartcampus_chat/admin/erase_users.html", context)
+    try:
+        for person in people:
+            check_erase_user(person, messages=request.POST.get("messages"), actor=request.user)
+    except ChatError as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return None
+    text = ngettext(
+        "The chat data of %(count)d person was erased.",
+        "The chat data of %(count)d people was erased.",
+        len(people),
+    ) % {"count": len(people)}
+    modeladmin.message_user(request, text, messages.SUCCESS)
+    return None

@@ -10,6 +10,8 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from smartcampus_chat.conf import DEFAULTS, SETTINGS, SETTINGS_NAME, Group, app_settings
 from smartcampus_chat.domain.validation import parse_int
@@ -120,11 +122,31 @@ def _check_course_settings() -> list[CheckMessage]:
             ]
         return []
     try:
-        apps.get_model(model)
+        course_model = apps.get_model(model)
     except (LookupError, ValueError):
         return [_setting_error("COURSE_MODEL", f"names no installed model ({model!r}).", "E004")]
     if resolver is None:
         return [_setting_error("COURSE_ROLE_RESOLVER", "must be set when COURSE_MODEL is.", "E004")]
+    return _check_course_end(course_model)
+
+
+def _check_course_end(course_model: type[models.Model]) -> list[CheckMessage]:
+    """COURSE_END, when a field name, names a date or datetime field of the course model."""
+    end = app_settings.COURSE_END
+    if end is None or not end.isidentifier() or SETTINGS["COURSE_END"].problems():
+        return []
+    try:
+        field = course_model._meta.get_field(end)
+    except FieldDoesNotExist:
+        field = None
+    if not isinstance(field, models.DateField):  # DateTimeField is a DateField
+        return [
+            _setting_error(
+                "COURSE_END",
+                f"names no date or datetime field of {course_model._meta.label} ({end!r}).",
+                "E004",
+            )
+        ]
     return []
 
 

@@ -139,6 +139,14 @@ def dotted_path_or_none(value: Any) -> list[str]:
     return [] if value is None else dotted_path(value)
 
 
+def field_or_dotted_path_or_none(value: Any) -> list[str]:
+    """None, a field name (no dot: checked against the model by the course checks) or the
+    dotted path of a callable."""
+    if isinstance(value, str) and value.isidentifier():
+        return []
+    return dotted_path_or_none(value)
+
+
 def class_paths(value: Any) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) for p in value):
         return ["must be a list of dotted paths."]
@@ -215,6 +223,17 @@ def clamd_address(value: Any) -> list[str]:
     return [] if ok else ['must be "host:port" or "unix:/path/to/clamd.socket".']
 
 
+def word_list(value: Any) -> list[str]:
+    ok = isinstance(value, (list, tuple)) and all(
+        isinstance(word, str) and word.strip() for word in value
+    )
+    return [] if ok else ['must be a list of words or phrases such as ["spam", "buy now"].']
+
+
+def word_filter_action(value: Any) -> list[str]:
+    return [] if value in ("block", "hold") else ['must be "block" or "hold".']
+
+
 _RATE_PERIODS = ("s", "m", "h", "d")
 
 
@@ -265,6 +284,40 @@ def notify_levels(value: Any) -> list[str]:
     )
 
 
+def retention_rules(value: Any) -> list[str]:
+    """Each room type's retention: ``None`` (keep forever), ``{"days": N}`` (N days after
+    each message) or ``{"days_after_archive": N}`` (N days after the room is archived)."""
+
+    def rule_ok(rule: Any) -> bool:
+        if rule is None:
+            return True
+        if not isinstance(rule, dict) or len(rule) != 1:
+            return False
+        ((kind, days),) = rule.items()
+        return (
+            kind in ("days", "days_after_archive") and _is_number(days, integer=True) and days > 0
+        )
+
+    ok = (
+        isinstance(value, dict)
+        and set(value) <= set(_ROOM_TYPES)
+        and all(map(rule_ok, value.values()))
+    )
+    return (
+        []
+        if ok
+        else [
+            "must map room types (public, group, course, private) to None, "
+            '{"days": N} or {"days_after_archive": N} (N > 0).'
+        ]
+    )
+
+
+def positive_int_or_none(value: Any) -> list[str]:
+    ok = value is None or (_is_number(value, integer=True) and value > 0)
+    return [] if ok else ["must be None or a positive integer."]
+
+
 def absolute_url_or_none(value: Any) -> list[str]:
     ok = value is None or (
         isinstance(value, str) and re.fullmatch(r"https?://[^/\s]+", value.rstrip("/")) is not None
@@ -311,6 +364,18 @@ class ChatSettings:
     COURSE_ROOMS_ON_DEMAND = Setting(True, boolean)
     # The roster hook joins enrolled users to their course's room (else they join by hand).
     COURSE_ROOMS_AUTO_JOIN = Setting(True, boolean)
+    # Terms (docs/terms.md): when a course ends, as the name of a date or datetime field of
+    # COURSE_MODEL ("ends_on") or the dotted path of a callable (course) -> date | datetime
+    # | None. A course room is read-only from then on (a date: from the end of that day).
+    COURSE_END = Setting[str | None](None, field_or_dotted_path_or_none, error="E003")
+    # Days after a course's end before `manage.py chat_sync_courses` archives its rooms.
+    COURSE_GRACE_DAYS = Setting(30, count)
+    # Dotted path of a callable (course) -> iterable of (user_id, role, section_keys): the
+    # whole roster at once, for `chat_sync_courses` (one call per course, not per person).
+    COURSE_ROSTER = Setting[str | None](None, dotted_path_or_none, error="E003")
+    # Dotted path of a callable (course) -> iterable of (section_key, name): the course's
+    # sections or project groups, each with its own room (None: no section rooms).
+    COURSE_SECTIONS = Setting[str | None](None, dotted_path_or_none, error="E003")
     # Path prefix of the WebSocket routes, relative to the site root (the default routes
     # the user's endpoint and <prefix><slug>/): the routing, the pages' wsUrl and the
     # tickets' ws_url all read it. No leading slash, one trailing slash.
@@ -320,11 +385,21 @@ class ChatSettings:
     # Seconds after sending during which authors may edit their message; None = unlimited.
     EDIT_WINDOW = Setting[float | None](None, seconds_or_none)
     MAX_MESSAGE_LENGTH = Setting(4000, positive_int)
+    # The longest timed mute or ban a moderator gives, in seconds (longer: indefinitely).
+    SANCTION_MAX_SECONDS = Setting(366 * 86400, positive_int)
+    # Slow mode: the longest interval a room's moderators may set, in seconds.
+    SLOW_MODE_MAX_SECONDS = Setting(3600, positive_int)
+    # The word filter (docs/moderation.md): words and phrases refused site-wide (each room
+    # adds its own), and what happens to a message with one: "block" or "hold" for review.
+    WORD_FILTER = Setting[Sequence[str]]((), word_list)
+    WORD_FILTER_ACTION = Setting("block", word_filter_action)
     # Messages pinned in one room at a time.
     MAX_PINS = Setting(50, positive_int)
     # Reactions: distinct emoji on one message, and reactions on it in all.
     MAX_REACTION_EMOJI = Setting(20, positive_int)
     MAX_REACTIONS = Setting(500, positive_int)
+    # Polls (docs/polls.md): options of one poll (at least 2 always; at most this many).
+    POLL_MAX_OPTIONS = Setting(10, positive_int)
     # Rooms with more members than this show no read receipts ("Seen by").
     READ_RECEIPTS_MAX_MEMBERS = Setting(20, positive_int)
     # People one message may mention (@name); more is refused (too_many_mentions).
@@ -379,6 +454,26 @@ class ChatSettings:
     # Seconds after a message's deletion (or an upload never sent) before its files leave
     # storage (manage.py chat_purge_attachments).
     ATTACHMENT_PURGE_AFTER = Setting[float](7 * 24 * 3600, positive_number)
+    # Data exports (docs/data-export.md): a person's own exports per 24 hours (one being
+    # prepared at a time); seconds a ready export (and its signed link) lasts before it is
+    # deleted unread; the dotted path of a callable (export_id) -> None handing the build to
+    # the host's task queue (None: a thread of this process; manage.py chat_exports builds
+    # what is left).
+    EXPORT_MAX_PER_DAY = Setting(3, positive_int)
+    EXPORT_EXPIRES_AFTER = Setting[float](7 * 24 * 3600, positive_number)
+    EXPORT_ENQUEUE = Setting[str | None](None, dotted_path_or_none, error="E003")
+    # What erasing a person does to their messages when the caller does not say:
+    # "keep" (shown under "Former member") or "delete" (soft-deleted, text and files wiped).
+    ERASURE_MESSAGES = Setting("keep", one_of("keep", "delete"))
+    # Retention (docs/retention.md): how long each type of room keeps its messages before
+    # the purge (manage.py chat_purge_messages, services.do_purge_expired) deletes them for
+    # good. A type not named keeps them forever; a room's own rule (admin) wins.
+    RETENTION = Setting[Mapping[str, Mapping[str, int] | None]]({}, retention_rules)
+    # Days a deleted message stays (restorable by staff) before the purge removes it; None:
+    # deleted messages stay until their room's retention removes them.
+    DELETED_MESSAGE_GRACE_DAYS = Setting[int | None](30, positive_int_or_none)
+    # Messages deleted per transaction of the purge: its locks last one batch.
+    RETENTION_BATCH_SIZE = Setting(1000, positive_int)
     MAX_ROOM_NAME_LENGTH = Setting(120, positive_int)
     MAX_DESCRIPTION_LENGTH = Setting(2000, positive_int)
     MAX_CLIENT_ID_LENGTH = Setting(64, positive_int)
@@ -418,6 +513,12 @@ class ChatSettings:
     # Uploads (attachments) per user, besides ATTACHMENT_BYTES_PER_DAY.
     UPLOAD_RATE_BURST = Setting(20, positive_int)
     UPLOAD_RATE_PER_SECOND = Setting(0.5, positive_number)
+    # Reports of messages by one member (docs/moderation.md).
+    REPORT_RATE_BURST = Setting(5, positive_int)
+    REPORT_RATE_PER_SECOND = Setting(0.01, positive_number)
+    # Reveals of anonymous authors by one moderator (docs/anonymous-posts.md).
+    REVEAL_RATE_BURST = Setting(10, positive_int)
+    REVEAL_RATE_PER_SECOND = Setting(0.01, positive_number)
     # While the cache behind the limits above (and API_THROTTLE_RATES) is unreachable:
     # False refuses the request as ``unavailable`` (503); True lets it through unmetered,
     # logged once per outage and counted (ratelimit.fail_open_counts()).
@@ -481,6 +582,9 @@ class ChatSettings:
     NOTIFY_EMAIL = Setting(False, boolean)
     NOTIFY_EMAIL_DEFAULT = Setting(True, boolean)
     NOTIFY_DIGEST_DELAY = Setting(30, positive_int)
+    # Announcements (docs/announcements.md): hours before an announcement's due date when
+    # the members who have not acknowledged it are reminded, once.
+    ACK_REMINDER_BEFORE = Setting(24, positive_int)
     # The site's address, for the links of e-mails and push notifications (no request
     # there to read it from): "https://campus.example.edu". Needed by NOTIFY_EMAIL and
     # NOTIFY_PUSH.

@@ -62,6 +62,60 @@ class MentionNotAllowed(PermissionDenied):
     default_message = _("You may not mention everyone in this room.")
 
 
+class AnnouncementNotAllowed(PermissionDenied):
+    code = "announcement_not_allowed"
+    default_message = _("Only the room's moderators post announcements.")
+
+
+class NotQaRoom(ValidationFailed):
+    code = "not_qa_room"
+    default_message = _("This room is not in Q&A mode.")
+
+
+class NotAQuestion(ValidationFailed):
+    code = "not_a_question"
+    default_message = _("This message is not a question.")
+
+
+class NotAnAnswer(ValidationFailed):
+    code = "not_an_answer"
+    default_message = _("This message is not an answer to a question.")
+
+
+class OwnQuestion(PermissionDenied):
+    code = "own_question"
+    default_message = _("You cannot up-vote your own question.")
+
+
+class AnonymousNotAllowed(PermissionDenied):
+    """Posting anonymously where the room does not allow it, or as a moderator or staff
+    (their posts are never anonymous)."""
+
+    code = "anonymous_not_allowed"
+    default_message = _("You cannot post anonymously here.")
+
+
+class PollNotAllowed(PermissionDenied):
+    code = "poll_not_allowed"
+    default_message = _("You may not post a poll in this room.")
+
+
+class PollClosed(ChatError):
+    code = "poll_closed"
+    status = 409
+    default_message = _("This poll is closed.")
+
+
+class InvalidOption(ValidationFailed):
+    code = "invalid_option"
+    default_message = _("Choose among the poll's options.")
+
+
+class TooManyOptions(ValidationFailed):
+    code = "too_many_options"
+    default_message = _("A poll has too many options.")
+
+
 class BadQuery(ValidationFailed):
     """A message search that cannot run: nothing to look for, an unknown operator, a
     malformed date or cursor."""
@@ -80,6 +134,36 @@ class RateLimited(ChatError):
     status = 429
     default_message = _("You are sending too fast; slow down.")
     retry_after = 1.0
+
+
+class Muted(ChatError):
+    """A moderator muted the user in this room: they read, but neither post nor react.
+    ``retry_after``: the seconds until the mute ends (None: indefinitely)."""
+
+    code = "muted"
+    status = 403
+    default_message = _("A moderator muted you in this room.")
+
+
+class RoomLocked(ChatError):
+    code = "room_locked"
+    status = 403
+    default_message = _("This room is locked: only its moderators post.")
+
+
+class CourseEnded(ChatError):
+    """The room's course has ended: the room is read-only for everyone (docs/terms.md)."""
+
+    code = "course_ended"
+    status = 403
+    default_message = _("This course has ended: its room is read-only.")
+
+
+class SlowMode(RateLimited):
+    """The room's slow mode: one message per ``slow_mode_seconds`` per member."""
+
+    code = "slow_mode"
+    default_message = _("This room is in slow mode: wait before sending again.")
 
 
 class RoomArchived(ChatError):
@@ -193,3 +277,58 @@ class PushEndpointNotAllowed(ValidationFailed):
 class InvalidPushKeys(ValidationFailed):
     code = "invalid_push_keys"
     default_message = _("This browser's push subscription keys are not valid.")
+
+
+class ExportPending(ChatError):
+    """An export of the person's data is being prepared already: one at a time."""
+
+    code = "export_pending"
+    status = 409
+    default_message = _("Your previous export is still being prepared.")
+
+
+class ExportLimitReached(RateLimited):
+    """``EXPORT_MAX_PER_DAY`` exports asked for in the last 24 hours."""
+
+    code = "export_limit_reached"
+    default_message = _("You have asked for as many exports as you may today; try again later.")
+
+
+class ExportGone(ChatError):
+    """The export's one download happened, or it expired: ask for a new one."""
+
+    code = "export_gone"
+    status = 410
+    default_message = _(
+        "This export was already downloaded or has expired; you can ask for a new one."
+    )
+
+
+class BlockedContent(ChatError):
+    """The message has a word or phrase the site's or the room's word filter refuses."""
+
+    code = "blocked_content"
+    status = 422
+    default_message = _("This message contains words that are not allowed here.")
+
+
+class HeldForReview(ChatError):
+    """The word filter held the message for the room's moderators: it is not sent, and
+    will be posted only if a moderator approves it (the author is told)."""
+
+    code = "held_for_review"
+    status = 422
+    default_message = _("This message was held for a moderator's review; it is not sent yet.")
+
+
+class AlreadyReported(ChatError):
+    code = "already_reported"
+    status = 409
+    default_message = _("You have already reported this message.")
+
+
+class OfficeHoursClosed(ValidationFailed):
+    """A queue action in a room whose office hours are not open (docs/office-hours.md)."""
+
+    code = "office_hours_closed"
+    default_message = _("Office hours are not open in this room.")

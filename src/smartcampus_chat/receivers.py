@@ -39,7 +39,7 @@ _USER_FIELDS = tuple(
 _BEFORE = "_smartcampus_chat_before"
 _MEMBERS = "_smartcampus_chat_members"
 #: Participant fields the policy reads.
-_PARTICIPANT_FIELDS = frozenset({"is_banned", "role"})
+_PARTICIPANT_FIELDS = frozenset({"is_banned", "banned_until", "role", "silenced_until"})
 
 
 @receiver(user_logged_out, dispatch_uid="smartcampus_chat.logout")

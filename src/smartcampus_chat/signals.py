@@ -7,6 +7,8 @@
 - ``users_mentioned(sender=ChatMessage, message, room, user, mentioned, everyone)``: a sent
   or edited message newly mentions the people ``mentioned`` (user ids, the author never
   among them) or, with ``everyone``, every member (``@everyone``/``@room``)
+- ``announcement_acknowledged(sender=ChatAnnouncementAck, ack, message, room, user)``: a
+  member acknowledged an announcement (once per person: not sent again on a repeat)
 - ``reaction_changed(sender=ChatReaction, message, room, user, emoji, added)``
 - ``room_created(sender=ChatRoom, room, user)``
 - ``member_joined(sender=ChatParticipant, participant, room, user)``
@@ -32,6 +34,7 @@ message_edited = Signal()
 message_deleted = Signal()
 users_mentioned = Signal()
 reaction_changed = Signal()
+announcement_acknowledged = Signal()
 room_created = Signal()
 member_joined = Signal()
 member_left = Signal()

@@ -35,6 +35,8 @@ urlpatterns = [
     path("create/", views.room_create, name="room_create"),
     path("people/", views.people_search, name="people"),
     path("preferences/", views.preferences, name="preferences"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<str:token>/", views.export_download, name="export_download"),
     path("search/", views.message_search, name="search"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
@@ -47,10 +49,16 @@ urlpatterns = [
     path("room/<slug:slug>/read/", views.room_read, name="room_read"),
     path("room/<slug:slug>/settings/", views.room_settings, name="room_settings"),
     path("room/<slug:slug>/files/", views.room_files, name="room_files"),
+    path("room/<slug:slug>/moderation/", views.room_moderation, name="room_moderation"),
     path(
         "room/<slug:slug>/notifications/",
         views.room_notifications,
         name="room_notifications",
+    ),
+    path(
+        "room/<slug:slug>/members/<chat_id:user_id>/moderate/",
+        views.member_moderate,
+        name="member_moderate",
     ),
     path(
         "room/<slug:slug>/members/<chat_id:user_id>/remove/",
@@ -61,6 +69,21 @@ urlpatterns = [
         "room/<slug:slug>/message/<chat_id:message_id>/edit/",
         views.message_edit,
         name="message_edit",
+    ),
+    path(
+        "room/<slug:slug>/message/<chat_id:message_id>/report/",
+        views.message_report,
+        name="message_report",
+    ),
+    path(
+        "room/<slug:slug>/message/<chat_id:message_id>/ack/",
+        views.announcement_ack,
+        name="announcement_ack",
+    ),
+    path(
+        "room/<slug:slug>/message/<chat_id:message_id>/acks.csv",
+        views.announcement_acks_csv,
+        name="announcement_acks_csv",
     ),
     path(
         "room/<slug:slug>/message/<chat_id:message_id>/delete/",

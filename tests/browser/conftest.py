@@ -244,7 +244,7 @@ def message_action(message: Locator, action: str) -> None:
     message.locator(".scc-menu-button").click()
     message.locator(f'[role=menu] [data-action="{action}"]').click()
     if action == "delete":
-        message.page.locator('dialog.scc-dialog [data-action="confirm-delete"]').click()
+        message.page.locator('dialog.scc-delete-dialog [data-action="confirm-delete"]').click()
 
 
 def edit_inline(message: Locator, text: str) -> None:

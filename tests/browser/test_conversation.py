@@ -192,7 +192,7 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     alice.keyboard.press("ArrowDown")
     alice.keyboard.press("End")
     alice.keyboard.press("Enter")
-    dialog = alice.locator("dialog.scc-dialog")
+    dialog = alice.locator("dialog.scc-delete-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     alice.keyboard.press("Escape")
@@ -200,11 +200,12 @@ def test_menu_by_keyboard_inline_edit_and_delete_dialog(
     expect(button).to_be_focused()
     button.press("Enter")
     node.get_by_role("menuitem", name="Delete").click()
-    alice.locator("dialog.scc-dialog").get_by_role("button", name="Delete").click()
+    alice.locator("dialog.scc-delete-dialog").get_by_role("button", name="Delete").click()
     expect(bob.locator("#message-list li.scc-deleted .scc-content")).to_have_text("Message deleted")
-    # Bob may not edit or delete Alice's messages: his menu replies and copies the link.
+    # Bob may not edit or delete Alice's messages: his menu replies, copies the link and
+    # reports it to the room's moderators.
     expect(open_menu(bob, "typed, then edited").get_by_role("menuitem")).to_have_text(
-        ["Reply", "React", "Copy link"]
+        ["Reply", "React", "Copy link", "Report"]
     )
 
 
@@ -216,7 +217,7 @@ def test_a_moderator_sees_no_delete_under_every_message(
     page = open_page("alice", f"/chat/room/{slug}/")  # the owner moderates the room
     expect(page.locator("#message-list [data-action]")).to_have_count(0)
     expect(open_menu(page, "from bob").get_by_role("menuitem")).to_have_text(
-        ["Reply", "React", "Pin", "Copy link", "Delete"]
+        ["Reply", "React", "Pin", "Copy link", "Report", "Mute author", "Delete"]
     )
 
 
@@ -456,13 +457,13 @@ XSS_THROUGH_MENU_EDITOR_AND_DIALOG = """async () => {
     node.querySelector(".scc-edit-cancel").click();
     button.click();
     node.querySelector('[role=menu] [data-action="delete"]').click();
-    const dialog = document.querySelector("dialog.scc-dialog");
+    const dialog = document.querySelector("dialog.scc-delete-dialog");
     const quote = dialog ? dialog.querySelector(".scc-dialog-quote").textContent : null;
     const markup = node.querySelectorAll("img, script, iframe, svg, style, form, object").length
       + (dialog ? dialog.querySelectorAll(".scc-dialog-quote *").length : 1);
     seen.push([source, quote, markup]);
     dialog && dialog.close();
-    while (document.querySelector("dialog.scc-dialog")) await tick();
+    while (document.querySelector("dialog.scc-delete-dialog")) await tick();
   }
   return seen;
 }"""

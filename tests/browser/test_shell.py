@@ -272,9 +272,9 @@ def test_the_conversation_works_in_a_room_reached_by_switching(
     node.focus()
     node.press("Enter")
     menu = node.locator("[role=menu]")
-    # She owns the room: she deletes others' messages.
+    # She owns the room: she deletes others' messages and mutes their authors.
     expect(menu.get_by_role("menuitem")).to_have_text(
-        ["Reply", "React", "Pin", "Copy link", "Delete"]
+        ["Reply", "React", "Pin", "Copy link", "Report", "Mute author", "Delete"]
     )
     page.keyboard.press("Escape")
     expect(menu).to_have_count(0)

@@ -41,11 +41,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from smartcampus_chat.domain.names import normalise_name
 from smartcampus_chat.markup import plain_text, render
+from smartcampus_chat.protocol.render import excerpt
 from tests.attachment_files import png
 from tests.browser.conftest import (
     MESSAGES,
     Api,
     OpenPage,
+    message_action,
     scroll_to_oldest,
     wait_for_message_count,
 )
@@ -100,6 +102,13 @@ TEXT_ONLY = [
     [".scc-upload-error-text, .scc-upload-problem, .scc-viewer-caption, .scc-viewer-count", ""],
     # A link preview's card: what a fetched page says about itself (js/chat/previews.js).
     [".scc-link-preview-site, .scc-link-preview-title, .scc-link-preview-description", ""],
+    # Announcements: who posted one; the moderators' lists of who has acknowledged.
+    [".scc-announcement-author, .scc-acks-link, .scc-acks-done li, .scc-acks-pending li", ""],
+    # Q&A mode: the live questions panel's excerpts, who endorsed an answer.
+    [".scc-questions-link, .scc-qa-endorser, .scc-qa-answers", ""],
+    # Polls: the options' texts, who voted for them, the results and the state, as text.
+    [".scc-poll-text, .scc-poll-voters, .scc-poll-result, .scc-poll-status, .scc-poll-total", ""],
+    [".scc-poll-legend", "strong.scc-poll-closed-label"],
 ]
 # A message's content: the formatting allow-list (elements, their attributes, classes, links).
 FORMATTED = {
@@ -127,13 +136,18 @@ FOREIGN = (
     " math:not(.scc-content math), image, video, audio, source, picture, marquee,"
     " img:not(a.scc-thumb > img):not(img.scc-upload-thumb):not(img.scc-viewer-image)"
     ":not(img.scc-link-preview-image),"
-    " details:not(.scc-new):not(.scc-format-help):not(.scc-notify-menu), xmp, listing,"
+    " details:not(.scc-new):not(.scc-format-help):not(.scc-notify-menu):not(.scc-moderate)"
+    ":not(.scc-acks-details),"
+    " xmp, listing,"
     " noembed,"
     " noscript:not(#scc-mark-read):not(li.scc-message > noscript.scc-nojs-actions),"
     " noframes, portal, keygen, isindex, plaintext,"
     " style, link:not([rel=stylesheet]):not([rel=modulepreload][href^='/static/'])"
     ":not(#scc-favicon),"
-    " template:not(#scc-message-template), select:not(#campus-language), [autofocus],"
+    " template:not(#scc-message-template):not(#scc-announcement-template)"
+    ":not(#scc-poll-option-template),"
+    " select:not(#campus-language):not(#id_slow_mode_seconds):not(.scc-moderate select),"
+    " [autofocus],"
     " [contenteditable], [tabindex='1'], [data-xss]"
 )
 FORM_FIELDS = "csrfmiddlewaretoken content client_id q name description is_archived language next"
@@ -141,6 +155,17 @@ FORM_FIELDS += " read_receipts"
 FORM_FIELDS += " room"
 FORM_FIELDS += " files"
 FORM_FIELDS += " level mute return id all"
+# Moderation: the room settings (lock, slow mode, word filter), a member's sanctions, reports.
+FORM_FIELDS += " is_locked slow_mode_seconds word_filter action duration reason role"
+FORM_FIELDS += " category note"
+FORM_FIELDS += " announcement requires_ack ack_due"
+# Q&A mode: the room setting (docs/questions.md).
+FORM_FIELDS += " qa_mode"
+# Anonymous posts: the room setting, the composer's box.
+FORM_FIELDS += " allow_anonymous anonymous"
+# Polls: the "Create poll" dialog and the room setting (a poll's own radio buttons and
+# checkboxes are named "poll-<message id>").
+FORM_FIELDS += " question multiple anonymous closes_at members_can_create_polls"
 DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   // Element methods and getters from the prototype: a payload may clobber them on a form.
   const E = Element.prototype;
@@ -210,7 +235,8 @@ DOM_AUDIT = """([textOnly, formatted, urlAttributes, foreign, formFields]) => {
   for (const [id, n] of Object.entries(ids)) if (n > 1) bad.push("duplicate id: " + id);
   const fields = formFields.split(" ");
   for (const el of document.querySelectorAll("[name]:not(meta)")) {
-    if (!call(E.closest, el, "form") || !fields.includes(call(E.getAttribute, el, "name"))) {
+    const name = call(E.getAttribute, el, "name");
+    if (!call(E.closest, el, "form") || !(fields.includes(name) || /^poll-[0-9]+$/.test(name))) {
       bad.push("name: " + show(el));
     }
   }
@@ -1127,6 +1153,62 @@ def test_notifications_of_hostile_names_rooms_and_texts(
     report("notifications", {"shown": items.count(), "executions": len(watcher.executions)})
 
 
+ANONYMOUS_ROOM = """
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatParticipant
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+room = services.do_create_room(viewer, name="Anonymous questions", room_type="group",
+                               group=Group.objects.get(name=%(group)r))
+services.do_update_room(room, allow_anonymous=True)
+senders = list(User.objects.filter(pk__in=%(ids)r).order_by("pk"))
+ChatParticipant.objects.bulk_create([ChatParticipant(room=room, user=u) for u in senders])
+for k, sender in enumerate(senders):
+    services.do_send_message(sender, room, PAYLOADS[%(offset)d + k].text, anonymous=True)
+print(room.slug)
+"""
+REVEALS = 4  # authors revealed in the browser (each a dialog, audited by the watcher)
+
+
+def test_anonymous_posts_of_hostile_names_and_their_reveal(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Senders with payload names post payload texts anonymously: the room shows them
+    under "Anonymous classmate" only (none of the names anywhere in the list), and the
+    viewer (the room's owner) reveals some authors: each name shows as text in the reveal
+    dialog, and nothing runs."""
+    senders = data.senders[50:62]
+    spec = {
+        "viewer": VIEWER,
+        "group": data.group_name,
+        "ids": [sender.id for sender in senders],
+        "offset": 11,
+    }
+    slug = live_site.manage("shell", "-c", ANONYMOUS_ROOM % spec).strip().splitlines()[-1]
+    page = watched(VIEWER, f"/chat/room/{slug}/")
+    items = page.locator("#message-list li.scc-message")
+    expect(items).to_have_count(len(senders))
+    watcher.audit(page)
+    authors = set(items.locator(".scc-author").all_text_contents())
+    assert authors == {"Anonymous classmate"}
+    assert set(items.evaluate_all("ns => ns.map(n => n.dataset.senderId)")) == {""}
+    expect(page.locator("html")).to_have_attribute("data-scc-socket", "open")
+    for k in range(REVEALS):
+        message_action(items.nth(k), "reveal-author")
+        dialog = page.locator("dialog.scc-reveal-dialog")
+        dialog.locator("textarea").fill(f"reason {k}: {PAYLOADS[k].text[:400]}")
+        dialog.locator('[data-action="confirm-reveal"]').click()
+        shown = page.locator("dialog.scc-reveal-dialog .scc-revealed-name")
+        expect(shown).to_have_text(f"This post was written by {senders[k].name}.")
+        watcher.audit(page)
+        page.keyboard.press("Escape")
+        expect(shown).to_have_count(0)
+    report("anonymous", {"revealed": REVEALS, "executions": len(watcher.executions)})
+
+
 # Files dropped on the conversation (js/chat/attachments.js), named by the payloads.
 DROP_FILES = """([files]) => {
   const dt = new DataTransfer();
@@ -1243,3 +1325,330 @@ def test_hostile_file_names_uploaded_and_rendered_live_and_by_the_server(
         "file names",
         {"files": len(stored), "refused": refused, "executions": len(watcher.executions)},
     )
+
+
+OPEN_OFFICE_HOURS = """
+from django.contrib.auth import get_user_model
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatRoom
+room = ChatRoom.objects.get(slug=%(slug)r)
+services.check_open_office_hours(get_user_model().objects.get(username=%(viewer)r), room)
+"""
+
+
+@pytest.mark.timeout(600)
+def test_office_hours_topics_and_names_of_every_payload_class(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Senders (payload names) raise a hand with payload topics in the viewer's office
+    hours (js/chat/office_hours.js renders the teacher's queue from REST, then live from
+    ``office_hours.queue``): every name and topic shown as text, nothing runs."""
+    live_site.manage("shell", "-c", OPEN_OFFICE_HOURS % {"slug": data.edit_slug, "viewer": VIEWER})
+    topics = spread([p for p in PAYLOADS if len(p.text) <= 200])[:31]
+    page = watched(VIEWER, "/chat/")
+
+    def raise_hand(sender: Sender, topic: str) -> None:
+        answer = page.request.post(
+            f"/chat/api/rooms/{data.edit_slug}/office-hours/queue/",
+            headers={"Authorization": f"Token {sender.token}"},
+            data={"topic": topic},
+        )
+        assert answer.status == 201, answer.text()
+
+    for sender, payload in zip(data.senders[:30], topics, strict=False):
+        raise_hand(sender, payload.text)
+    watcher.goto(page, f"/chat/room/{data.edit_slug}/")
+    entries = page.locator("#scc-office-hours .scc-oh-entry")
+    expect(entries).to_have_count(30)
+    watcher.audit(page)
+    pairs = zip(data.senders[:30], topics[:30], strict=True)
+    expected = [(sender.name, " ".join(p.text.split())) for sender, p in pairs]
+    shown = list(
+        zip(
+            entries.locator(".scc-oh-name").all_text_contents(),
+            entries.locator(".scc-oh-topic").all_text_contents(),
+            strict=True,
+        )
+    )
+    assert shown == expected
+    # Live: one more hand, through the frames.
+    raise_hand(data.senders[30], topics[30].text)
+    expect(entries).to_have_count(31)
+    expect(entries.last.locator(".scc-oh-topic")).to_have_text(" ".join(topics[30].text.split()))
+    watcher.audit(page)
+    report("office_hours", {"shown": entries.count(), "executions": len(watcher.executions)})
+
+
+ANNOUNCE = """
+import json
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatParticipant, MessageKind
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+group = Group.objects.get(name=%(group)r)
+senders = list(User.objects.filter(pk__in=%(ids)r).order_by("pk"))
+texts = [p.text for p in PAYLOADS if len(p.text) <= 150]
+firsts = list({p.kind: p.text for p in reversed(PAYLOADS) if len(p.text) <= 150}.values())
+chosen = firsts + texts[:: max(1, len(texts) // 40)][:40]
+now = timezone.now()
+# The viewer is a member (asked to acknowledge) of a room a sender owns, and owns a room
+# where the senders are asked (the moderators' lists name them).
+theirs = services.do_create_room(senders[0], name=texts[11][:100], room_type="group", group=group)
+mine = services.do_create_room(viewer, name=texts[12][:100], room_type="group", group=group)
+ChatParticipant.objects.create(room=theirs, user=viewer)
+ChatParticipant.objects.bulk_create([ChatParticipant(room=mine, user=u) for u in senders])
+posted = {}
+for k, text in enumerate(chosen):
+    sender = senders[k %% len(senders)]
+    due = now + timedelta(days=(k %% 3) - 1)  # some overdue
+    message = services.do_send_message(
+        sender, theirs, text, kind=MessageKind.ANNOUNCEMENT, requires_ack=True, ack_due=due
+    ).message
+    posted[message.pk] = [text, k %% len(senders)]
+listed = services.do_send_message(
+    viewer, mine, texts[13], kind=MessageKind.ANNOUNCEMENT, requires_ack=True).message
+for sender in senders[: len(senders) // 2]:
+    services.do_acknowledge(sender, listed)
+print(json.dumps({"theirs": theirs.slug, "mine": mine.slug, "posted": posted,
+                  "listed": listed.pk}))
+"""
+
+
+@pytest.mark.timeout(300)  # the hang guard sized for a busy machine (see above)
+def test_announcements_of_every_payload_class(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Announcements with payload texts, from senders with payload names: pinned at the
+    top of the room (server), one arriving live (chat.js), acknowledged; the moderators'
+    lists of who has and has not (server, then a live acknowledgement): text, and the
+    formatting allow-list for the content; nothing runs."""
+    senders = data.senders[:24]
+    spec = {"viewer": VIEWER, "group": data.group_name, "ids": [s.id for s in senders]}
+    made = json.loads(live_site.manage("shell", "-c", ANNOUNCE % spec).strip().splitlines()[-1])
+    page = watched(VIEWER, f"/chat/room/{made['theirs']}/")
+    items = page.locator("#scc-announcements .scc-announcement-item")
+    expect(items).to_have_count(len(made["posted"]))
+    watcher.audit(page)
+
+    def shown() -> dict[str, tuple[str, str]]:
+        rows: list[list[str]] = items.evaluate_all(
+            """nodes => nodes.map(n => [n.dataset.announcementId,
+                n.querySelector('.scc-announcement-content').textContent,
+                n.querySelector('.scc-announcement-author').textContent])"""
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    expected = {
+        pk: (text_content(render(text)), f"Announcement from {senders[k].name}")
+        for pk, (text, k) in made["posted"].items()
+    }
+    assert shown() == expected
+    assert page.locator("#scc-announcements .scc-overdue-badge:visible").count() > 0
+    # Live: the owner posts one more through the REST API (chat.js renders it).
+    text = PAYLOADS[3].text
+    answer = page.request.post(
+        f"/chat/api/rooms/{made['theirs']}/messages/",
+        headers={"Authorization": f"Token {senders[0].token}"},
+        data={"content": text, "announcement": True, "requires_ack": True},
+    )
+    assert answer.ok, answer.text()
+    expect(items).to_have_count(len(made["posted"]) + 1)
+    watcher.audit(page)
+    expected[str(answer.json()["id"])] = (
+        text_content(render(text)),
+        f"Announcement from {senders[0].name}",
+    )
+    assert shown() == expected
+    items.first.get_by_role("button", name="I have read this").click()
+    expect(items).to_have_count(len(made["posted"]))
+    watcher.audit(page)
+
+    # The moderators' lists: the senders' names, then one more acknowledging live.
+    watcher.goto(page, f"/chat/room/{made['mine']}/")
+    panel = page.locator(f'#scc-acks li[data-acks-id="{made["listed"]}"]')
+    panel.locator("summary").click()
+    half = len(senders) // 2
+    expect(panel.locator(".scc-acks-done li")).to_have_count(half)
+    watcher.audit(page)
+    names = {sender.name for sender in senders}
+    listed = panel.locator(".scc-acks-done li, .scc-acks-pending li").all_text_contents()
+    assert set(listed) == names
+    acked = page.request.post(
+        f"/chat/api/rooms/{made['mine']}/messages/{made['listed']}/ack/",
+        headers={"Authorization": f"Token {senders[-1].token}"},
+    )
+    assert acked.status == 201, acked.text()
+    expect(panel.locator(".scc-acks-done li")).to_have_count(half + 1)
+    expect(panel.locator(".scc-acks-done li").last).to_have_text(senders[-1].name)
+    watcher.audit(page)
+    report("announcements", {"shown": len(expected), "executions": len(watcher.executions)})
+
+
+QUESTIONS = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+from smartcampus_chat.models import ChatParticipant
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+group = Group.objects.get(name=%(group)r)
+senders = list(User.objects.filter(pk__in=%(ids)r).order_by("pk"))
+texts = [p.text for p in PAYLOADS if len(p.text) <= 150]
+firsts = list({p.kind: p.text for p in reversed(PAYLOADS) if len(p.text) <= 150}.values())
+chosen = firsts + texts[:: max(1, len(texts) // 30)][:30]
+room = services.do_create_room(senders[0], name=texts[14][:100], room_type="group", group=group)
+ChatParticipant.objects.create(room=room, user=viewer)
+ChatParticipant.objects.bulk_create([ChatParticipant(room=room, user=u) for u in senders[1:]])
+room = services.do_update_room(room, qa_mode=True)
+posted = {}
+for k, text in enumerate(chosen):
+    sender = senders[1 + k %% (len(senders) - 1)]
+    question = services.do_send_message(sender, room, text).message
+    posted[question.pk] = text
+    if k %% 4 == 0:
+        services.do_vote(senders[0], question, vote=True)
+    if k == 0:
+        answer = services.do_send_message(sender, room, texts[15], reply_to=question).message
+        services.do_endorse(senders[0], answer, question, endorse=True)
+print(json.dumps({"room": room.slug, "posted": posted}))
+"""
+
+
+@pytest.mark.timeout(300)  # the hang guard sized for a busy machine (see above)
+def test_questions_of_every_payload_class(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Q&A mode: questions with payload texts from senders with payload names, in the
+    live questions panel (js/chat/questions.js, from the REST list) and one arriving live,
+    an answer endorsed by a payload name: text only; nothing runs."""
+    senders = data.senders[:24]
+    spec = {"viewer": VIEWER, "group": data.group_name, "ids": [s.id for s in senders]}
+    made = json.loads(live_site.manage("shell", "-c", QUESTIONS % spec).strip().splitlines()[-1])
+    page = watched(VIEWER, f"/chat/room/{made['room']}/")
+    items = page.locator("#scc-questions .scc-questions-item")
+    expect(items).to_have_count(len(made["posted"]))
+    endorser = page.locator(".scc-qa-endorser")
+    expect(endorser).to_have_count(1)
+    expect(endorser).to_have_text(f"Endorsed by {senders[0].name}")
+    watcher.audit(page)
+
+    def shown() -> dict[str, str]:
+        rows: list[list[str]] = items.evaluate_all(
+            """nodes => nodes.map(n => [n.dataset.question,
+                n.querySelector('.scc-questions-link').textContent])"""
+        )
+        return {row[0]: row[1] for row in rows}
+
+    expected = {pk: excerpt(render(text)) for pk, text in made["posted"].items()}
+    assert shown() == expected
+    text = PAYLOADS[5].text
+    answer = page.request.post(
+        f"/chat/api/rooms/{made['room']}/messages/",
+        headers={"Authorization": f"Token {senders[1].token}"},
+        data={"content": text},
+    )
+    assert answer.ok, answer.text()
+    expect(items).to_have_count(len(made["posted"]) + 1)
+    watcher.audit(page)
+    expected[str(answer.json()["id"])] = excerpt(render(text))
+    assert shown() == expected
+    report("questions", {"shown": len(expected), "executions": len(watcher.executions)})
+
+
+POLLS = """
+import json
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from smartcampus_chat import services
+from smartcampus_chat.domain.polls import clean_poll
+from smartcampus_chat.models import ChatParticipant
+from tests.xss_corpus import PAYLOADS
+User = get_user_model()
+viewer = User.objects.get(username=%(viewer)r)
+group = Group.objects.get(name=%(group)r)
+senders = list(User.objects.filter(pk__in=%(ids)r).order_by("pk"))
+texts = [p.text for p in PAYLOADS if len(" ".join(p.text.split())) <= 200]
+firsts = list({p.kind: p.text for p in reversed(PAYLOADS) if p.text in texts}.values())
+chosen = firsts + texts[:: max(1, len(texts) // 40)][:40]
+room = services.do_create_room(senders[0], name=texts[14][:100], room_type="group", group=group)
+ChatParticipant.objects.create(room=room, user=viewer)
+ChatParticipant.objects.bulk_create([ChatParticipant(room=room, user=u) for u in senders[1:]])
+shown = {}
+for start in range(0, len(chosen), 10):
+    options, seen = [], set()
+    for text in chosen[start : start + 10]:
+        key = " ".join(text.split()).casefold()
+        if key and key not in seen:
+            seen.add(key)
+            options.append(text)
+    if len(options) < 2:
+        continue
+    spec = clean_poll({"options": options, "anonymous": start %% 20 == 10})
+    message = services.do_send_message(senders[0], room, chosen[start], poll=spec).message
+    ids = list(message.poll.options.order_by("position").values_list("pk", flat=True))
+    for k, voter in enumerate(senders[1:8]):
+        services.do_poll_vote(voter, message, [ids[k %% len(ids)]])
+    shown[message.pk] = list(spec.options)
+print(json.dumps({"room": room.slug, "polls": shown}))
+"""
+
+
+@pytest.mark.timeout(300)  # the hang guard sized for a busy machine (see above)
+def test_polls_of_every_payload_class(
+    live_site: LiveServer, watched: Callable[..., Page], watcher: Watcher, data: Data
+) -> None:
+    """Polls whose options are payload texts, voted for by senders with payload names:
+    server-rendered then enhanced by js/chat/polls.js, one more arriving live and a live
+    vote naming its voter: the options, the voters' names and the results are text;
+    nothing runs."""
+    senders = data.senders[:12]
+    spec = {"viewer": VIEWER, "group": data.group_name, "ids": [s.id for s in senders]}
+    made = json.loads(live_site.manage("shell", "-c", POLLS % spec).strip().splitlines()[-1])
+    page = watched(VIEWER, f"/chat/room/{made['room']}/")
+    polls = page.locator("#message-list li.scc-message .scc-poll-form")
+    expect(polls).to_have_count(len(made["polls"]))
+    watcher.audit(page)
+
+    def shown() -> dict[str, list[str]]:
+        rows: list[list[Any]] = page.locator("#message-list li.scc-message").evaluate_all(
+            """nodes => nodes.filter(n => n.querySelector('.scc-poll-form')).map(n =>
+                [n.dataset.id, [...n.querySelectorAll('.scc-poll-text')].map(
+                    t => t.textContent)])"""
+        )
+        return {row[0]: row[1] for row in rows}
+
+    expected = dict(made["polls"])
+    assert shown() == expected
+    voters = page.locator(".scc-poll-voters").all_text_contents()
+    assert any(senders[1].name in text for text in voters)
+
+    # Live: the owner posts one more (chat.js renders it), then a member votes (poll.updated).
+    options = [PAYLOADS[5].text[:200], PAYLOADS[6].text[:200]]
+    answer = page.request.post(
+        f"/chat/api/rooms/{made['room']}/messages/",
+        headers={"Authorization": f"Token {senders[0].token}"},
+        data={"content": PAYLOADS[7].text, "poll": {"options": options}},
+    )
+    assert answer.ok, answer.text()
+    expect(polls).to_have_count(len(made["polls"]) + 1)
+    posted = answer.json()
+    expected[str(posted["id"])] = [option["text"] for option in posted["poll"]["options"]]
+    assert shown() == expected
+    voted = page.request.put(
+        f"/chat/api/rooms/{made['room']}/messages/{posted['id']}/poll/vote/",
+        headers={"Authorization": f"Token {senders[2].token}"},
+        data={"option_ids": [posted["poll"]["options"][1]["id"]]},
+    )
+    assert voted.ok, voted.text()
+    live = page.locator(f"#message-{posted['id']} .scc-poll-voters")
+    expect(live).to_have_count(1)
+    expect(live).to_contain_text(senders[2].name)
+    watcher.audit(page)
+    report("polls", {"shown": len(expected), "executions": len(watcher.executions)})

@@ -87,6 +87,22 @@ class ChatAPIView(APIView):
         return exception_handler
 
 
+def json_object(request: Request) -> dict[str, Any]:
+    """The request's body when it is a JSON object, else an empty one (the services say
+    what is missing)."""
+    data = request.data
+    return data if isinstance(data, dict) else {}
+
+
+def optional_body(request: Request) -> dict[str, Any]:
+    """The JSON object a request may carry where a body is optional (a DELETE's
+    ``{"reason"}``): nothing when it sends no JSON, so that a bare DELETE is answered on
+    its path (404 for a bad id) rather than on its media type."""
+    if not (request.content_type or "").startswith("application/json"):
+        return {}
+    return json_object(request)
+
+
 def path_id(value: str) -> int:
     """A primary key from the URL; anything else is a missing object."""
     number = parse_int(value, maximum=MAX_INTEGER)

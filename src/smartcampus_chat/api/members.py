@@ -11,9 +11,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.api.base import ROOM_SLUG, USER_ID, ChatAPIView, document, path_id
+from smartcampus_chat.api.base import (
+    ROOM_SLUG,
+    USER_ID,
+    ChatAPIView,
+    document,
+    optional_body,
+    path_id,
+)
 from smartcampus_chat.api.pagination import LimitOffsetPage
 from smartcampus_chat.api.serializers.members import MemberSerializer, MentionCandidateSerializer
+from smartcampus_chat.api.serializers.sanctions import ReasonInputSerializer
 from smartcampus_chat.models import ChatParticipant
 from smartcampus_chat.queries.search import clean_search
 
@@ -43,11 +51,15 @@ class MemberViewSet(ChatAPIView, viewsets.GenericViewSet):
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
 
     @document(
-        summary="Remove a member from a room (moderators)", parameters=[USER_ID], responses=None
+        summary="Remove a member from a room (moderators); optional JSON body {reason}",
+        parameters=[USER_ID],
+        request=ReasonInputSerializer,
+        responses=None,
     )
     def destroy(self, request: Request, room_slug: str, user_id: str) -> Response:
         room, _access = services.get_room_for(request.user, room_slug)
-        services.check_remove_member(request.user, room, path_id(user_id))
+        reason = optional_body(request).get("reason", "")
+        services.check_remove_member(request.user, room, path_id(user_id), reason=reason)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @document(

@@ -13,14 +13,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from smartcampus_chat import queries, services
-from smartcampus_chat.api.base import MESSAGE_ID, ROOM_SLUG, ChatAPIView, document, path_id
+from smartcampus_chat.api.base import (
+    MESSAGE_ID,
+    ROOM_SLUG,
+    ChatAPIView,
+    document,
+    optional_body,
+    path_id,
+)
 from smartcampus_chat.api.pagination import SequencePagination
+from smartcampus_chat.api.serializers.anonymity import RevealInputSerializer, RevealSerializer
 from smartcampus_chat.api.serializers.messages import (
     HistoryQuerySerializer,
     MessageCreateSerializer,
     MessageUpdateSerializer,
     ReactionInputSerializer,
 )
+from smartcampus_chat.api.serializers.sanctions import MessageEditSerializer, ReasonInputSerializer
 from smartcampus_chat.api.shapes import MessageSerializer
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.models import ChatMessage
@@ -32,8 +41,8 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
     serializer_class = MessageSerializer
     lookup_value_regex = r"[^/]+"
     error_statuses = {
-        "create": ("409",),
-        "partial_update": ("409",),
+        "create": ("409", "422"),
+        "partial_update": ("409", "422"),
         "destroy": ("409",),
         "reactions": ("409",),
         "pin": ("409",),
@@ -51,6 +60,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         context = {
             "room_slug": message.room.slug,
             "show_deleted_content": queries.shows_deleted_content(access),
+            "viewer_id": self.request.user.pk,
         }
         return dict(MessageSerializer(message, context=context).data)
 
@@ -67,9 +77,11 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         page = queries.history(
             room, before=cursor.get("before"), after=cursor.get("after"), limit=cursor.get("limit")
         )
+        queries.with_my_votes(page.messages, request.user)
         context = {
             "room_slug": room.slug,
             "show_deleted_content": queries.shows_deleted_content(access),
+            "viewer_id": request.user.pk,
         }
         data = MessageSerializer(page.messages, many=True, context=context).data
         paginator = SequencePagination()
@@ -84,6 +96,7 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
     @document(summary="One message", parameters=[MESSAGE_ID])
     def retrieve(self, request: Request, room_slug: str, pk: str) -> Response:
         message, access = self._message(room_slug, pk)
+        queries.with_my_votes([message], request.user)
         return Response(self._render(message, access))
 
     @document(
@@ -108,6 +121,11 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
             reply_to=params.validated_data.get("reply_to"),
             access=access,
             attachments=params.validated_data["attachments"],
+            announcement=params.validated_data["announcement"],
+            requires_ack=params.validated_data["requires_ack"],
+            ack_due=params.validated_data["ack_due"],
+            anonymous=params.validated_data["anonymous"],
+            poll=params.validated_data["poll"],
         )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(self._render(result.message), status=code)
@@ -128,13 +146,16 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         return Response(self._render(message))
 
     @document(
-        summary="Delete a message (soft delete); answers the deleted message",
+        summary="Delete a message (soft delete); answers the deleted message. A moderator "
+        "deleting someone else's may give a reason (JSON body {reason}: the audit log)",
         parameters=[MESSAGE_ID],
+        request=ReasonInputSerializer,
         responses={200: MessageSerializer},
     )
     def destroy(self, request: Request, room_slug: str, pk: str) -> Response:
         message, access = self._message(room_slug, pk)
-        message = services.check_delete_message(request.user, message, access)
+        reason = optional_body(request).get("reason", "")
+        message = services.check_delete_message(request.user, message, access, reason=reason)
         return Response(self._render(message))
 
     @document(
@@ -194,6 +215,33 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
         return Response(self._render(message))
 
     @document(
+        summary="Reveal who wrote an anonymous message (moderators, staff; audit-logged)",
+        parameters=[MESSAGE_ID],
+        request=RevealInputSerializer,
+        responses={200: RevealSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="reveal")
+    def reveal(self, request: Request, room_slug: str, pk: str) -> Response:
+        message, access = self._message(room_slug, pk)
+        params = RevealInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        revealed = services.check_reveal_author(
+            request.user, message, access, params.validated_data["reason"]
+        )
+        return Response(RevealSerializer(revealed).data)
+
+    @document(
+        summary="A message's earlier texts, oldest first (the room's moderators)",
+        parameters=[MESSAGE_ID],
+        responses=MessageEditSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="edits", pagination_class=None)
+    def edits(self, request: Request, room_slug: str, pk: str) -> Response:
+        message, access = self._message(room_slug, pk)
+        history = queries.edit_history(message, access)
+        return Response(MessageEditSerializer(history, many=True).data)
+
+    @document(
         summary="The room's pinned messages, newest pin first",
         responses=MessageSerializer(many=True),
     )
@@ -201,5 +249,6 @@ class MessageViewSet(ChatAPIView, viewsets.GenericViewSet):
     def pinned(self, request: Request, room_slug: str) -> Response:
         room, _access = services.get_room_for(request.user, room_slug)
         context = {"room_slug": room.slug, "show_deleted_content": False}
+        context["viewer_id"] = request.user.pk
         messages = queries.pinned_messages(room)
         return Response(MessageSerializer(messages, many=True, context=context).data)

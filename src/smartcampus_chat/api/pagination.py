@@ -82,6 +82,7 @@ class SequencePagination(BasePagination):
                 "has_after": page.has_after,
                 "first_seq": first,
                 "last_seq": last,
+                "purged_through_seq": page.purged_through_seq,
                 "results": data,
             }
         )
@@ -98,6 +99,7 @@ class SequencePagination(BasePagination):
                 "has_after",
                 "first_seq",
                 "last_seq",
+                "purged_through_seq",
                 "results",
             ],
             "properties": {
@@ -107,6 +109,15 @@ class SequencePagination(BasePagination):
                 "has_after": {"type": "boolean"},
                 "first_seq": nullable_int,
                 "last_seq": nullable_int,
+                "purged_through_seq": {
+                    "type": "integer",
+                    "description": str(
+                        _(
+                            "No message numbered up to this exists any more (the "
+                            "retention purge deleted them)."
+                        )
+                    ),
+                },
                 "results": schema,
             },
         }

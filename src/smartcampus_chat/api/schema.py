@@ -21,7 +21,8 @@ ERROR_DESCRIPTIONS = {
     "404": _("No such object, or one the user may not see (code not_found)."),
     "409": _(
         "The room is archived and read-only (code room_archived); push notifications "
-        "are off on this site (code push_unavailable)."
+        "are off on this site (code push_unavailable); the message was reported by you "
+        "already (code already_reported)."
     ),
     "413": _(
         "The file is too large, or over the daily upload quota (code file_too_large, "
@@ -33,7 +34,8 @@ ERROR_DESCRIPTIONS = {
     ),
     "422": _(
         "The file cannot be read as what it is, or was refused by the virus scan "
-        "(codes invalid_image, image_too_large, infected_file)."
+        "(codes invalid_image, image_too_large, infected_file); the word filter refused "
+        "the message (code blocked_content) or held it for review (code held_for_review)."
     ),
     "429": _("Too many requests (code rate_limited); see the Retry-After header."),
 }

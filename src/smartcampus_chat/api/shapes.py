@@ -21,6 +21,8 @@ from smartcampus_chat.protocol.payloads import (
     LinkPreviewData,
     MessageData,
     NotificationData,
+    PollData,
+    PollOptionData,
     ReactionData,
     ReplyData,
     RoomFileData,
@@ -29,6 +31,7 @@ from smartcampus_chat.protocol.payloads import (
 from smartcampus_chat.protocol.render import (
     attachment_data,
     message_data,
+    message_poll_data,
     reply_data,
     room_file_data,
     user_ref,
@@ -60,12 +63,19 @@ _SCALARS: dict[Any, type[serializers.Field]] = {
 }
 
 
+#: One field class per named enum: two classes of one name would be two components.
+_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
+
+
 def _named_enum(field: serializers.ChoiceField, component: str) -> serializers.ChoiceField:
-    """``field`` documented as a reference to the enum schema ``component``."""
-    schema = {"type": "string", "enum": list(field.choices)}
-    named = extend_schema_field(schema, component_name=component)(
-        type(f"{component}Field", (serializers.ChoiceField,), {})
-    )
+    """``field`` documented as a reference to the enum schema ``component`` (shared by
+    every shape that names it)."""
+    named = _ENUM_FIELDS.get(component)
+    if named is None:
+        schema = {"type": "string", "enum": list(field.choices)}
+        named = _ENUM_FIELDS[component] = extend_schema_field(schema, component_name=component)(
+            type(f"{component}Field", (serializers.ChoiceField,), {})
+        )
     return named(choices=list(field.choices), read_only=True, allow_null=field.allow_null)
 
 
@@ -206,6 +216,36 @@ class RoomFileSerializer(ProtocolSerializer):
         return room_file_data(instance)
 
 
+class PollOptionSerializer(ProtocolSerializer):
+    """One answer of a poll and its votes: the protocol's ``PollOptionData``."""
+
+    shape = PollOptionData
+    help_texts = {"voters": _("Who chose it, oldest first; always empty in an anonymous poll.")}
+
+    def render(self, instance: Any) -> BaseModel:
+        assert isinstance(instance, PollOptionData)
+        return instance
+
+
+class PollSerializer(ProtocolSerializer):
+    """A poll's state: the protocol's ``PollData`` (a message's ``poll``, ``poll.updated``).
+    Given a message, its poll with the reader's own choice (``my_votes``)."""
+
+    shape = PollData
+    help_texts = {
+        "closed": _("Closed by hand or by time."),
+        "voters": _("People who voted."),
+        "my_votes": _("The reader's own choice (option ids); None where not said."),
+    }
+
+    def render(self, instance: Any) -> BaseModel:
+        if isinstance(instance, PollData):
+            return instance
+        data = message_poll_data(instance)
+        assert data is not None
+        return data
+
+
 class MessageSerializer(ProtocolSerializer):
     """A message, identical to the ``message`` of ``message.new``/``edited``/``deleted``.
 
@@ -228,6 +268,7 @@ class MessageSerializer(ProtocolSerializer):
             instance,
             room_slug=self.context.get("room_slug"),
             show_deleted=bool(self.context.get("show_deleted_content")),
+            viewer_id=self.context.get("viewer_id"),
         )
 
 

@@ -15,8 +15,9 @@ address, which a university's privacy review does not let a chat show to every s
 Messages
 --------
 :func:`author_name` is the name a message is shown under: its sender's
-:func:`display_name`, the site's name (``SITE_NAME``) for a system message, "Deleted user"
-when the account is gone. The browser client applies the same rule (``authorName`` in
+:func:`display_name`, the site's name (``SITE_NAME``) for a system message, "Former member"
+when the account is gone, "Anonymous classmate" for an anonymous post
+(docs/anonymous-posts.md). The browser client applies the same rule (``authorName`` in
 ``js/chat/i18n.js``).
 
 Rooms
@@ -66,6 +67,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.anonymity import ANONYMOUS_NAME
 from smartcampus_chat.identity import (
     anonymous_name,
     display_name,
@@ -195,8 +197,10 @@ def author_name(message: ChatMessage) -> str:
     """The name ``message`` is shown under (its sender should be loaded with it)."""
     if message.kind == MessageKind.SYSTEM:
         return gettext(app_settings.SITE_NAME)
+    if message.anonymous:
+        return str(ANONYMOUS_NAME)
     if message.sender is None:
-        return gettext("Deleted user")
+        return gettext("Former member")
     return display_name(message.sender)
 
 

@@ -43,6 +43,7 @@ Channel = Literal["browser", "push", "email"]
 
 #: Kinds by strength: a message that both mentions a person and answers them is a mention.
 KIND_ORDER = (
+    NotificationKind.ANNOUNCEMENT,
     NotificationKind.MENTION,
     NotificationKind.REPLY,
     NotificationKind.PRIVATE,
@@ -180,7 +181,12 @@ def _between(moment: time, start: time, end: time) -> bool:
 #: The kinds an e-mail digest gathers: what was meant for the person. A room set to "All
 #: messages" notifies in the chat, the browser and by push, not by e-mail.
 DIGEST_KINDS = frozenset(
-    {NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.PRIVATE}
+    {
+        NotificationKind.ANNOUNCEMENT,
+        NotificationKind.MENTION,
+        NotificationKind.REPLY,
+        NotificationKind.PRIVATE,
+    }
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from smartcampus_chat.conf import SETTINGS_NAME, ChatSettings, app_settings
-from smartcampus_chat.domain import courses
+from smartcampus_chat.domain import courses, terms
 from smartcampus_chat.models import (
     ChatAttachment,
     ChatMessage,
@@ -29,34 +29,91 @@ from smartcampus_chat.models import (
 )
 
 _MISSING: Any = object()
-_RANK: dict[str | None, int] = {None: 0, Role.MEMBER: 1, Role.MODERATOR: 2, Role.OWNER: 3}
+_RANK: dict[str | None, int] = {
+    None: 0,
+    Role.READ_ONLY: 1,
+    Role.MEMBER: 2,
+    Role.MODERATOR: 3,
+    Role.OWNER: 4,
+}
 #: The roles that let a person into a room.
 _ROLES = frozenset({Role.MEMBER, Role.MODERATOR, Role.OWNER})
+_MODERATORS = frozenset({Role.MODERATOR, Role.OWNER})
 
 
 def _higher(a: str | None, b: str | None) -> str | None:
     return a if _RANK.get(a, 0) >= _RANK.get(b, 0) else b
 
 
+def is_current(until: datetime | None) -> bool:
+    """Whether a sanction ending at ``until`` still holds (None: it does not exist).
+
+    Sanctions end by themselves: every check compares with the clock, so no job has to
+    lift them."""
+    return until is not None and until > timezone.now()
+
+
+def banned_now() -> Q:
+    """:func:`is_banned_now` as a filter on participant rows."""
+    return Q(is_banned=True) & (Q(banned_until__isnull=True) | Q(banned_until__gt=timezone.now()))
+
+
+def is_banned_now(participant: ChatParticipant | None) -> bool:
+    """A removal or a ban still in force (``banned_until`` None: indefinitely)."""
+    if participant is None or not participant.is_banned:
+        return False
+    return participant.banned_until is None or is_current(participant.banned_until)
+
+
 @dataclass(frozen=True)
 class RoomAccess:
-    """What one user may do in one room, decided once and asked many times."""
+    """What one user may do in one room, decided once and asked many times.
+
+    ``muted_until``: a moderator's mute (the user reads but neither posts nor reacts until
+    then); ``locked``: the room is in announcement mode (only moderators post);
+    ``ends_at``: when the room's course ends (read-only for everyone from then on). Mutes
+    and ends are read against the clock at each use, so a cached access lifts a mute at its
+    end and closes a course room at the course's.
+    """
 
     role: str | None = None
     read_only: bool = False
     archived: bool = False
+    muted_until: datetime | None = None
+    locked: bool = False
+    ends_at: datetime | None = None
 
     @property
     def can_see(self) -> bool:
         return self.role is not None or self.read_only
 
     @property
+    def can_participate(self) -> bool:
+        """A member of a room still open: joins, leaves, deletes their own messages."""
+        return self.role is not None and self.role != Role.READ_ONLY and not self.archived
+
+    @property
+    def is_muted(self) -> bool:
+        return is_current(self.muted_until)
+
+    @property
+    def ended(self) -> bool:
+        """The room's course has ended: nobody posts or reacts any more (docs/terms.md)."""
+        return terms.has_ended(self.ends_at)
+
+    @property
+    def can_react(self) -> bool:
+        return self.can_participate and not self.is_muted and not self.ended
+
+    @property
     def can_post(self) -> bool:
-        return self.role is not None and not self.archived
+        if not self.can_react:
+            return False
+        return not self.locked or self.role in _MODERATORS
 
     @property
     def can_moderate(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.OWNER) and not self.archived
+        return self.role in _MODERATORS and not self.archived
 
     @property
     def can_manage(self) -> bool:
@@ -80,7 +137,7 @@ class ChatPolicy:
             return NO_ACCESS
         if participant is _MISSING:
             participant = ChatParticipant.objects.filter(room=room, user=user).first()
-        if participant is not None and participant.is_banned:
+        if is_banned_now(participant):
             return NO_ACCESS
         own_role = participant.role if participant is not None else None
         role = self.base_role(user, room)
@@ -90,7 +147,22 @@ class ChatPolicy:
             return RoomAccess(role=role, archived=room.is_archived)
         if role is None:
             return NO_ACCESS
-        return RoomAccess(role=_higher(role, own_role), archived=room.is_archived)
+        if room.section_key is not None and own_role is None and role not in _MODERATORS:
+            # A section's room: its members are the ones the roster put there.
+            return NO_ACCESS
+        if own_role == Role.READ_ONLY and role not in _MODERATORS:
+            # Made read-only by a moderator: lower than what the room type gives.
+            role = Role.READ_ONLY
+        else:
+            role = _higher(role, own_role)
+        muted = participant.silenced_until if participant is not None else None
+        return RoomAccess(
+            role=role,
+            archived=room.is_archived,
+            muted_until=muted if is_current(muted) else None,
+            locked=room.is_locked,
+            ends_at=room.ends_at,
+        )
 
     def base_role(self, user: Any, room: ChatRoom) -> str | None:
         """The role ``user`` has in ``room`` before their participant row is considered."""
@@ -129,9 +201,18 @@ class ChatPolicy:
             return staff | set(rows)
         if room.room_type == RoomType.COURSE and others:
             course = courses.room_course(room)
-            return staff | {
-                user.pk for user in others if courses.course_role(user, course) in _ROLES
-            }
+            roles = {user.pk: courses.course_role(user, course) for user in others}
+            if room.section_key is not None:
+                # A section's room: the course's moderators, and the members put there.
+                listed = set(
+                    ChatParticipant.objects.filter(
+                        room=room, user_id__in=list(roles), is_banned=False
+                    ).values_list("user_id", flat=True)
+                )
+                return staff | {
+                    pk for pk, role in roles.items() if role in _MODERATORS or pk in listed
+                }
+            return staff | {pk for pk, role in roles.items() if role in _ROLES}
         return staff
 
     def visible_rooms(self, user: Any, queryset: QuerySet[ChatRoom]) -> QuerySet[ChatRoom]:
@@ -146,18 +227,26 @@ class ChatPolicy:
             allowed = ~private | (private & mine)
         else:
             groups = list(user.groups.values_list("pk", flat=True))
-            course_keys = list(courses.course_roles_for_user(user))
+            course_roles = courses.course_roles_for_user(user)
+            taught = [key for key, role in course_roles.items() if role in _MODERATORS]
+            # Section rooms: all of a course's for its moderators, else the ones joined.
+            sections = ChatParticipant.objects.filter(user=user, is_banned=False).values("room_id")
             allowed = (
                 Q(room_type=RoomType.PUBLIC)
                 | Q(room_type=RoomType.GROUP, group__in=groups)
-                | Q(room_type=RoomType.COURSE, course_key__in=course_keys)
+                | Q(room_type=RoomType.COURSE, course_key__in=taught)
+                | Q(
+                    Q(section_key__isnull=True) | Q(pk__in=sections),
+                    room_type=RoomType.COURSE,
+                    course_key__in=list(course_roles),
+                )
                 | (private & mine)
             )
-        banned = ChatParticipant.objects.filter(user=user, is_banned=True).values("room_id")
+        banned = ChatParticipant.objects.filter(banned_now(), user=user).values("room_id")
         return queryset.filter(allowed).exclude(pk__in=banned)
 
     def can_join(self, access: RoomAccess, room: ChatRoom) -> bool:
-        return access.can_post and room.room_type != RoomType.PRIVATE
+        return access.can_participate and room.room_type != RoomType.PRIVATE
 
     def can_leave(self, room: ChatRoom) -> bool:
         """Members may leave any room but a private conversation (it is the pair itself)."""
@@ -172,9 +261,13 @@ class ChatPolicy:
         return timezone.now() - message.created_at <= timedelta(seconds=window)
 
     def can_delete_message(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
-        if message.is_deleted or not access.can_post:
+        """Authors delete their own messages (muted or not: taking words back never
+        harms), moderators anyone's."""
+        if message.is_deleted:
             return False
-        return message.sender_id == user.pk or access.can_moderate
+        if access.can_moderate:
+            return True
+        return access.can_participate and message.sender_id == user.pk
 
     def can_remove_link_preview(self, user: Any, access: RoomAccess, message: ChatMessage) -> bool:
         """The author of a message still there removes its link preview (a moderator
@@ -194,6 +287,89 @@ class ChatPolicy:
         is on and it has at most ``READ_RECEIPTS_MAX_MEMBERS`` members."""
         return room.read_receipts and member_count <= app_settings.READ_RECEIPTS_MAX_MEMBERS
 
+    def can_announce(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Post an announcement (docs/announcements.md): the room's moderators (staff
+        moderate every room they see) who may post; never in a private conversation."""
+        return room.room_type != RoomType.PRIVATE and access.can_post and access.can_moderate
+
+    def can_post_anonymously(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Post anonymously to classmates (docs/anonymous-posts.md): a member who may post,
+        in a room that allows it. Never the room's moderators nor site staff: a teacher's
+        post is not anonymous; never in a private conversation (the other person knows)."""
+        if room.room_type == RoomType.PRIVATE or not room.allow_anonymous:
+            return False
+        if not access.can_post or access.can_moderate:
+            return False
+        return is_active_user(user) and not user.is_staff
+
+    def can_reveal_author(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Reveal who wrote an anonymous message (audit-logged): the room's moderators
+        (teachers, TAs), and site staff in every room they see."""
+        if not is_active_user(user):
+            return False
+        if access.can_moderate:
+            return True
+        return access.can_see and bool(user.is_staff)
+
+    def can_create_poll(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Post a poll (docs/polls.md): whoever may post there, when they moderate the
+        room or the room lets its members (``members_can_create_polls``)."""
+        return access.can_post and (access.can_moderate or room.members_can_create_polls)
+
+    def can_vote(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Vote in a poll, change or withdraw the vote: whoever may react (not a muted or
+        read-only member, not once the room is archived or its course ended)."""
+        return access.can_react
+
+    def can_close_poll(
+        self, user: Any, access: RoomAccess, room: ChatRoom, author_id: int | None
+    ) -> bool:
+        """Close a poll before its time: its author while a member, or a moderator."""
+        if access.can_moderate:
+            return True
+        return access.can_participate and author_id is not None and author_id == user.pk
+
+    def can_see_acks(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """Who acknowledged an announcement, who has not: the room's moderators, and staff
+        in every room they see. Members never learn who else acknowledged."""
+        if access.can_moderate:
+            return True
+        return access.can_see and is_active_user(user) and bool(user.is_staff)
+
+    def must_acknowledge(self, user: Any, access: RoomAccess) -> bool:
+        """Whether ``user`` is asked to acknowledge the room's announcements: the members
+        who read it (member, read-only), not its moderators nor staff. The query of who
+        is asked (``queries.announcements.audience``) follows the same rule."""
+        if not is_active_user(user) or user.is_staff:
+            return False
+        return access.role in (Role.MEMBER, Role.READ_ONLY)
+
+    def can_set_qa_mode(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """Switch a room's Q&A mode (docs/questions.md): whoever manages the room (its
+        owner and moderators, staff), never in a private conversation."""
+        return self.can_manage_room(access, room)
+
+    def can_vote_question(self, user: Any, access: RoomAccess, question: ChatMessage) -> bool:
+        """Up-vote a question (and take the vote back): a member who may react (not a
+        muted one), never on their own question."""
+        return access.can_react and question.sender_id != user.pk
+
+    def can_endorse_answer(self, user: Any, access: RoomAccess, answer: ChatMessage) -> bool:
+        """Endorse an answer: the room's moderators (a course's teachers and TAs; staff
+        moderate every room they see)."""
+        return access.can_moderate and not access.ended
+
+    def can_resolve_question(self, user: Any, access: RoomAccess, question: ChatMessage) -> bool:
+        """Mark a question resolved or reopen it: the room's moderators, and its author
+        (as on Piazza and Ed) while they may still act in the room."""
+        if access.can_moderate:
+            return True
+        return access.can_participate and question.sender_id == user.pk
+
+    def can_see_edit_history(self, access: RoomAccess) -> bool:
+        """A message's earlier texts: the room's moderators."""
+        return access.can_manage
+
     def can_see_deleted_content(self, access: RoomAccess) -> bool:
         return access.can_manage
 
@@ -212,10 +388,66 @@ class ChatPolicy:
         """Rename, describe, archive and remove members (never in private rooms)."""
         return access.can_manage and room.room_type != RoomType.PRIVATE
 
+    def can_review_reports(self, user: Any, access: RoomAccess, room: ChatRoom) -> bool:
+        """See a room's moderation queue and act from it: its moderators, and staff in
+        every room (a private conversation's reports have no other reader)."""
+        return access.can_moderate or (is_active_user(user) and bool(user.is_staff))
+
+    def can_set_retention(self, user: Any, room: ChatRoom) -> bool:
+        """Give a room its own retention rule (docs/retention.md): staff only. A room's
+        owners and moderators may not: they could lengthen what the site decided to keep
+        no longer, or shorten the record the institution keeps of a course."""
+        return is_active_user(user) and bool(user.is_staff)
+
+    def can_hold_office_hours(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """Open, schedule and close a room's office hours, see its queue with names and
+        topics, claim a student, mark them done or absent (docs/office-hours.md): the
+        room's moderators (a course's teachers and TAs), never in a private conversation."""
+        return access.can_moderate and room.room_type != RoomType.PRIVATE
+
+    def can_queue_for_office_hours(self, access: RoomAccess, room: ChatRoom) -> bool:
+        """Raise a hand in a room's office hours (and leave the queue): its members who
+        participate (a read-only guest does not; a mute does not stop asking for help)."""
+        return access.can_participate and room.room_type != RoomType.PRIVATE
+
     def can_remove_member(self, access: RoomAccess, room: ChatRoom, target_role: str) -> bool:
         if room.room_type == RoomType.PRIVATE or not access.can_manage:
             return False
         return _RANK[access.role] >= _RANK.get(target_role, 0)
+
+    def is_exempt_from_slow_mode(self, access: RoomAccess) -> bool:
+        return access.can_moderate
+
+    def can_sanction(
+        self, actor: Any, access: RoomAccess, room: ChatRoom, target: Any, target_role: str
+    ) -> bool:
+        """Mute or ban ``target``: a room's moderators those ranked below them (an owner a
+        moderator, a moderator a member), staff anyone but staff; never oneself, never in
+        a private conversation."""
+        if room.room_type == RoomType.PRIVATE or not access.can_moderate:
+            return False
+        if target.pk == actor.pk or getattr(target, "is_staff", False):
+            return False
+        if getattr(actor, "is_staff", False):
+            return True
+        return _RANK[access.role] > _RANK.get(target_role, 0)
+
+    def can_set_role(
+        self, actor: Any, access: RoomAccess, room: ChatRoom, target: Any, current: str, role: str
+    ) -> bool:
+        """Give ``target`` (now ``current``) the role ``role``. Moderators move members
+        between read-only and member; owners also make and unmake moderators; nobody gives
+        ownership here (staff do, in the admin), nor changes their own role. In a course
+        room the roster decides who moderates: only read-only and member are given."""
+        if role not in _RANK or role is None or role == Role.OWNER or current == Role.OWNER:
+            return False
+        if room.room_type == RoomType.COURSE and Role.MODERATOR in (role, current):
+            return False
+        if not self.can_remove_user(actor, access, room, target, current):
+            return False
+        if Role.MODERATOR in (role, current):
+            return access.role == Role.OWNER or bool(getattr(actor, "is_staff", False))
+        return True
 
     def can_remove_user(
         self, actor: Any, access: RoomAccess, room: ChatRoom, target: Any, target_role: str

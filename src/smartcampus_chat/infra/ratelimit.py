@@ -119,6 +119,8 @@ _RATES: dict[str, tuple[Setting[int], Setting[float]]] = {
     "create": (ChatSettings.CREATE_RATE_BURST, ChatSettings.CREATE_RATE_PER_SECOND),
     "membership": (ChatSettings.MEMBERSHIP_RATE_BURST, ChatSettings.MEMBERSHIP_RATE_PER_SECOND),
     "upload": (ChatSettings.UPLOAD_RATE_BURST, ChatSettings.UPLOAD_RATE_PER_SECOND),
+    "report": (ChatSettings.REPORT_RATE_BURST, ChatSettings.REPORT_RATE_PER_SECOND),
+    "reveal": (ChatSettings.REVEAL_RATE_BURST, ChatSettings.REVEAL_RATE_PER_SECOND),
 }
 
 

@@ -7,6 +7,6 @@ web process (``NOTIFY_WORKER = "thread"``), in ``manage.py chat_notifications``,
 host's task queue (docs/notifications.md, "Running the worker").
 """
 
-from smartcampus_chat.notifications.worker import deliver_due
+from smartcampus_chat.notifications.worker import deliver_due, remind_due
 
-__all__ = ["deliver_due"]
+__all__ = ["deliver_due", "remind_due"]

@@ -27,6 +27,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain.anonymity import ANONYMOUS_NAME
 from smartcampus_chat.domain.names import room_title
 from smartcampus_chat.domain.notifications import language_of, shows_content, zone_of
 from smartcampus_chat.domain.unsubscribe import unsubscribe_token
@@ -163,8 +164,13 @@ def _item(notification: ChatNotification, preferences: ChatPreferences, zone: tz
 
 def _headline(notification: ChatNotification) -> str:
     actor = notification.actor
-    name = display_name(actor) if actor is not None else _("Deleted user")
+    if notification.message.anonymous:
+        name = str(ANONYMOUS_NAME)
+    else:
+        name = display_name(actor) if actor is not None else _("Former member")
     kind = notification.kind
+    if kind == NotificationKind.ANNOUNCEMENT:
+        return _("%(name)s asks you to acknowledge an announcement") % {"name": name}
     if kind == NotificationKind.MENTION:
         return _("%(name)s mentioned you") % {"name": name}
     if kind == NotificationKind.REPLY:

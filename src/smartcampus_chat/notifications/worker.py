@@ -34,7 +34,7 @@ from smartcampus_chat.infra import jobs
 from smartcampus_chat.models import ChatNotificationDelivery, DeliveryChannel
 from smartcampus_chat.notifications.channels import Deliver, Outcome, Pending
 from smartcampus_chat.queries import notifications as reads
-from smartcampus_chat.services import deliveries
+from smartcampus_chat.services import announcements, deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +132,19 @@ class _Thread:
     thread: threading.Thread | None = None
 
 
+def remind_due() -> int:
+    """The announcements' reminders due now (``services.do_send_due_reminders``): each
+    round of the worker sends them, once each, before delivering."""
+    return announcements.do_send_due_reminders()
+
+
 def _run() -> None:
     event = jobs.event(jobs.NOTIFICATIONS)
     while True:
         event.wait(timeout=app_settings.NOTIFY_POLL_INTERVAL)
         event.clear()
         try:
+            remind_due()
             deliver_due()
         except Exception:
             logger.exception("Delivering notifications failed; next round in a moment")

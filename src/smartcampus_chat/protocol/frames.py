@@ -21,8 +21,13 @@ from smartcampus_chat.protocol import registry
 from smartcampus_chat.protocol.payloads import (
     MessageData,
     NotificationData,
+    OfficeHoursEntryData,
+    OfficeHoursPlaceData,
+    OfficeHoursSessionData,
     ParticipantData,
+    PollData,
     PresenceChange,
+    QuestionStateData,
     RoomData,
     Schema,
     SearchHitData,
@@ -99,8 +104,31 @@ class MessagePinned(Schema):
 
 
 @server_frame()
+class MessagesPurged(Schema):
+    """The retention purge deleted messages of ``room`` for good (docs/retention.md):
+    drop every message numbered up to ``through_seq`` and those numbered in ``seqs``
+    (deleted messages past their grace period). Not a change of the room (no
+    ``event_seq``): a client that was away learns it from ``resumed``."""
+
+    type: Literal["messages.purged"] = "messages.purged"
+    room: str
+    through_seq: int
+    seqs: list[int] = Field(default_factory=list)
+
+
+@server_frame()
 class ParticipantJoined(Schema):
     type: Literal["participant.joined"] = "participant.joined"
+    room: str
+    user: UserRef
+    role: str
+
+
+@server_frame()
+class ParticipantUpdated(Schema):
+    """A member's role changed (a moderator or staff gave another)."""
+
+    type: Literal["participant.updated"] = "participant.updated"
     room: str
     user: UserRef
     role: str
@@ -179,6 +207,54 @@ class RoomRemoved(Schema):
     room: str
 
 
+#: What a moderator did to the person told (``moderation.notice``).
+SanctionName = Literal["muted", "unmuted", "banned", "unbanned", "removed", "role"]
+
+
+@server_frame()
+class ModerationNotice(Schema):
+    """Sent to the person a moderator acted on, on every socket of theirs: a mute or ban
+    (``until``: when it ends by itself, null for indefinitely), its lifting, a removal,
+    a new ``role``. The moderator is not named."""
+
+    type: Literal["moderation.notice"] = "moderation.notice"
+    room: str
+    action: SanctionName
+    until: datetime | None = None
+    reason: str = ""
+    role: str | None = None
+
+
+#: What came of a report or of a held message (``report.resolved``).
+ReportOutcomeName = Literal[
+    "dismissed", "message_deleted", "author_muted", "author_banned", "approved", "rejected"
+]
+
+
+@server_frame()
+class ReportResolved(Schema):
+    """Sent to whoever reported a message when a moderator resolved the report, and to the
+    author of a message the word filter held when it was approved or rejected. Neither the
+    moderator nor the text is named."""
+
+    type: Literal["report.resolved"] = "report.resolved"
+    room: str
+    report: int
+    outcome: ReportOutcomeName
+
+
+@server_frame()
+class ReportsChanged(Schema):
+    """Sent to a room's moderators (and staff who moderate it) when its moderation queue
+    changed: a report or a held message arrived (``report``: its id), or one was resolved.
+    ``open``: the items now waiting. The queue itself is read over REST."""
+
+    type: Literal["reports.changed"] = "reports.changed"
+    room: str
+    open: int
+    report: int | None = None
+
+
 @server_frame()
 class NotificationFrame(Schema):
     """A new notification for the user (docs/notifications.md). ``browser``: show it as a
@@ -221,6 +297,39 @@ class ReadReceipt(Schema):
     room: str
     user: UserRef
     last_read_seq: int
+
+
+@server_frame()
+class OfficeHoursState(Schema):
+    """A room's office hours changed (opened, scheduled, closed, someone queued, claimed,
+    left...): sent to the whole room. No name and no topic: the queue's length, the
+    helpers busy and the estimated wait. ``session`` null: no office hours."""
+
+    type: Literal["office_hours.state"] = "office_hours.state"
+    room: str
+    session: OfficeHoursSessionData | None
+
+
+@server_frame()
+class OfficeHoursPlace(Schema):
+    """A student's own place in the queue changed (position, estimated wait, claimed with
+    the conversation to go to, done): sent to that student only."""
+
+    type: Literal["office_hours.place"] = "office_hours.place"
+    room: str
+    session: int
+    place: OfficeHoursPlaceData
+
+
+@server_frame()
+class OfficeHoursQueue(Schema):
+    """The whole queue with names and topics, as it is now: sent to the room's teachers
+    (the policy's ``can_hold_office_hours``) only."""
+
+    type: Literal["office_hours.queue"] = "office_hours.queue"
+    room: str
+    session: int
+    entries: list[OfficeHoursEntryData]
 
 
 FrameId = Annotated[int | Annotated[str, Field(max_length=64)], Field(union_mode="left_to_right")]
@@ -272,12 +381,19 @@ class Resumed(Schema):
 
     ``truncated`` means the backlog was longer than ``RESUME_MAX_EVENTS``: send ``resume``
     again from ``event_seq`` for the rest.
+
+    ``purged_through_seq``: no message numbered up to it exists any more (the retention
+    purge): drop those you hold. ``gap``: a message changed after the ``event_seq`` you
+    resumed from was purged since (a deleted one past its grace period), which no replay
+    can name: fetch the messages you show again (docs/retention.md, "The gap").
     """
 
     type: Literal["resumed"] = "resumed"
     room: str
     event_seq: int
     truncated: bool = False
+    purged_through_seq: int = 0
+    gap: bool = False
     id: FrameId | None = None
 
 
@@ -291,6 +407,98 @@ class SearchResults(Schema):
     next: str | None = None
 
 
+@server_frame()
+class AnnouncementAcked(Schema):
+    """Sent to the person's own sockets: they acknowledged the announcement ``message_id``
+    (it leaves the top of the room, here and in their other tabs)."""
+
+    type: Literal["announcement.acked"] = "announcement.acked"
+    room: str
+    message_id: int
+    acked_at: datetime
+    #: The ``id`` of the ``announcement.ack`` it answers (on that socket only).
+    id: FrameId | None = None
+
+
+@server_frame()
+class AnnouncementAcks(Schema):
+    """Sent to a room's moderators (and staff) when a member acknowledged the announcement
+    ``message_id``: who, when, and the counts now. Members never receive it."""
+
+    type: Literal["announcement.acks"] = "announcement.acks"
+    room: str
+    message_id: int
+    user: UserRef
+    acked_at: datetime
+    acked: int
+    total: int
+
+
+@server_frame()
+class QuestionUpdated(Schema):
+    """A question's state changed (a vote, an answer, an endorsement, resolved or
+    reopened): sent to the whole room, the same frame for everyone (docs/questions.md)."""
+
+    type: Literal["question.updated"] = "question.updated"
+    room: str
+    question: QuestionStateData
+
+
+@server_frame()
+class QuestionVoted(Schema):
+    """Sent to the voter's own sockets: whether they now up-vote the question
+    ``message_id`` (and its count). Nobody else learns who voted."""
+
+    type: Literal["question.voted"] = "question.voted"
+    room: str
+    message_id: int
+    voted: bool
+    votes: int
+    #: The ``id`` of the ``question.vote``/``question.unvote`` it answers (that socket only).
+    id: FrameId | None = None
+
+
+@server_frame()
+class AuthorRevealed(Schema):
+    """The author of the anonymous message ``message_id``, to the moderator who asked
+    (``message.reveal``, audit-logged) on that socket only: never to the room."""
+
+    type: Literal["message.revealed"] = "message.revealed"
+    room: str
+    message_id: int
+    #: None when the author's account is gone.
+    author: UserRef | None
+    #: The ``id`` of the ``message.reveal`` it answers.
+    id: FrameId | None = None
+
+
+@server_frame()
+class PollUpdated(Schema):
+    """A poll changed (a vote, a vote changed or withdrawn, closed): its state now, to the
+    whole room. ``event_seq``: the message's new change number. Never a reader's own
+    choice (``poll.my_votes`` is null: a client keeps the one it knows); an anonymous
+    poll names nobody."""
+
+    type: Literal["poll.updated"] = "poll.updated"
+    room: str
+    message_id: int
+    event_seq: int
+    poll: PollData
+
+
+@server_frame()
+class PollVoted(Schema):
+    """Sent to the voter's own sockets: their choice in the poll ``message_id`` now
+    (empty: no vote). The answer to ``poll.vote`` (with its ``id``) on that socket."""
+
+    type: Literal["poll.voted"] = "poll.voted"
+    room: str
+    message_id: int
+    option_ids: list[int]
+    #: The ``id`` of the ``poll.vote`` it answers (on that socket only).
+    id: FrameId | None = None
+
+
 #: Every frame the server sends (the registry's server frames; a test holds them equal).
 ServerFrame = Annotated[
     MessageNew
@@ -299,7 +507,16 @@ ServerFrame = Annotated[
     | MessageReactions
     | MessagePreview
     | MessagePinned
+    | AnnouncementAcked
+    | AnnouncementAcks
+    | QuestionUpdated
+    | QuestionVoted
+    | AuthorRevealed
+    | PollUpdated
+    | PollVoted
+    | MessagesPurged
     | ParticipantJoined
+    | ParticipantUpdated
     | ParticipantLeft
     | Participants
     | Presence
@@ -308,10 +525,16 @@ ServerFrame = Annotated[
     | RoomUpdated
     | RoomAdded
     | RoomRemoved
+    | ModerationNotice
+    | ReportResolved
+    | ReportsChanged
     | UnreadUpdate
     | NotificationFrame
     | NotificationsReadUpdate
     | ReadReceipt
+    | OfficeHoursState
+    | OfficeHoursPlace
+    | OfficeHoursQueue
     | Ack
     | ErrorFrame
     | Pong
@@ -335,6 +558,19 @@ class ClientFrame(BaseModel):
     id: FrameId | None = None
 
 
+class PollInput(BaseModel):
+    """A ``message.send``'s poll: 2 to ``POLL_MAX_OPTIONS`` options (distinct once
+    trimmed and case-folded, at most 200 characters each), ``closes_at`` ISO 8601 in the
+    future (docs/polls.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    options: list[str]
+    multiple: bool = False
+    anonymous: bool = False
+    closes_at: str | None = None
+
+
 @client_frame("messages")
 class SendMessage(ClientFrame):
     type: Literal["message.send"]
@@ -345,6 +581,15 @@ class SendMessage(ClientFrame):
     reply_to: int | None = None
     #: Ids of the sender's uploads in the room (``POST api/rooms/<slug>/attachments/``).
     attachments: list[int] | None = None
+    #: Post it as an announcement (the room's moderators), maybe asking the members to
+    #: acknowledge it (``requires_ack``) by ``ack_due`` (ISO 8601, in the future).
+    announcement: bool = False
+    requires_ack: bool = False
+    ack_due: str | None = None
+    #: Anonymous to classmates, where the room allows it (docs/anonymous-posts.md).
+    anonymous: bool = False
+    #: Post it as a poll; ``content`` is the question (docs/polls.md).
+    poll: PollInput | None = None
 
 
 @client_frame("messages")
@@ -358,6 +603,96 @@ class EditMessage(ClientFrame):
 @client_frame("messages")
 class DeleteMessage(ClientFrame):
     type: Literal["message.delete"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("announcements")
+class AcknowledgeAnnouncement(ClientFrame):
+    """ "I have read this": acknowledge the announcement ``message_id`` (idempotent)."""
+
+    type: Literal["announcement.ack"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class VoteQuestion(ClientFrame):
+    """Up-vote the question ``message_id`` (once; a repeat changes nothing)."""
+
+    type: Literal["question.vote"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class UnvoteQuestion(ClientFrame):
+    type: Literal["question.unvote"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class EndorseAnswer(ClientFrame):
+    """Endorse the answer ``message_id`` (teachers and TAs: the room's moderators)."""
+
+    type: Literal["answer.endorse"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class UnendorseAnswer(ClientFrame):
+    type: Literal["answer.unendorse"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class ResolveQuestion(ClientFrame):
+    """Mark the question ``message_id`` resolved (the room's moderators, its author)."""
+
+    type: Literal["question.resolve"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("questions")
+class ReopenQuestion(ClientFrame):
+    type: Literal["question.reopen"]
+    room: str | None = None
+    message_id: int
+
+
+@client_frame("anonymity")
+class RevealAuthor(ClientFrame):
+    """Reveal who wrote the anonymous message ``message_id`` (the room's moderators and
+    staff; audit-logged with ``reason``). Answered with ``message.revealed`` on this socket
+    only."""
+
+    type: Literal["message.reveal"]
+    room: str | None = None
+    message_id: int
+    reason: str
+
+
+@client_frame("polls")
+class VotePoll(ClientFrame):
+    """Vote in the poll ``message_id``: the chosen option ids (one unless the poll is
+    multiple-choice); empty withdraws the vote. Answered with ``poll.voted``."""
+
+    type: Literal["poll.vote"]
+    room: str | None = None
+    message_id: int
+    option_ids: list[int]
+
+
+@client_frame("polls")
+class ClosePoll(ClientFrame):
+    """Close the poll ``message_id`` now (its author, a moderator). Answered with
+    ``ack`` carrying the message."""
+
+    type: Literal["poll.close"]
     room: str | None = None
     message_id: int
 
@@ -451,6 +786,59 @@ class SearchFrame(ClientFrame):
     order: Literal["relevance", "newest"] = "relevance"
     cursor: str | None = Field(default=None, max_length=100)
     limit: int | None = Field(default=None, ge=1, le=MAX_NUMBER)
+
+
+@client_frame("office_hours")
+class OfficeHoursOpen(ClientFrame):
+    """A teacher opens the room's office hours now, or schedules them (``starts_at``, ISO
+    8601 with a zone); ``ends_at``: they close by themselves then."""
+
+    type: Literal["office_hours.open"]
+    room: str | None = None
+    starts_at: str | None = Field(default=None, max_length=64)
+    ends_at: str | None = Field(default=None, max_length=64)
+
+
+@client_frame("office_hours")
+class OfficeHoursClose(ClientFrame):
+    type: Literal["office_hours.close"]
+    room: str | None = None
+
+
+@client_frame("office_hours")
+class OfficeHoursRaise(ClientFrame):
+    """A student raises a hand, with a short topic (at most 200 characters)."""
+
+    type: Literal["office_hours.raise"]
+    room: str | None = None
+    topic: str = Field(default="", max_length=1000)
+
+
+@client_frame("office_hours")
+class OfficeHoursLeave(ClientFrame):
+    """A student leaves the queue."""
+
+    type: Literal["office_hours.leave"]
+    room: str | None = None
+
+
+@client_frame("office_hours")
+class OfficeHoursClaim(ClientFrame):
+    """A teacher claims the student ``entry`` (an entry id), or the next one (absent)."""
+
+    type: Literal["office_hours.claim"]
+    room: str | None = None
+    entry: int | None = Field(default=None, ge=1, le=MAX_NUMBER)
+
+
+@client_frame("office_hours")
+class OfficeHoursFinish(ClientFrame):
+    """A teacher marks the student ``entry`` helped (``done``) or absent (``no_show``)."""
+
+    type: Literal["office_hours.finish"]
+    room: str | None = None
+    entry: int = Field(ge=1, le=MAX_NUMBER)
+    outcome: Literal["done", "no_show"]
 
 
 @client_frame("ping", rechecks=False)

@@ -24,7 +24,7 @@ class UserRef(Schema):
 
 
 #: ``models.MessageKind``'s values.
-MessageKindName = Literal["user", "system"]
+MessageKindName = Literal["user", "system", "announcement"]
 
 
 class ReplyData(Schema):
@@ -38,6 +38,8 @@ class ReplyData(Schema):
     #: The parent's text without formatting, cut at 120 characters; None once deleted.
     excerpt: str | None
     is_deleted: bool
+    #: An anonymous post (``sender`` null: shown as "Anonymous classmate").
+    anonymous: bool = False
 
 
 class ReactionData(Schema):
@@ -84,6 +86,8 @@ class RoomFileData(Schema):
     seq: int
     sender: UserRef | None
     created_at: datetime
+    #: Sent with an anonymous post (``sender`` null).
+    anonymous: bool = False
 
 
 class LinkPreviewData(Schema):
@@ -99,6 +103,34 @@ class LinkPreviewData(Schema):
     image_url: str | None
     image_width: int | None
     image_height: int | None
+
+
+class PollOptionData(Schema):
+    """One answer of a poll and its votes. ``voters``: who chose it, oldest vote first
+    (always empty in an anonymous poll: nobody's choice is ever shown)."""
+
+    id: int
+    text: str
+    votes: int
+    voters: list[UserRef]
+
+
+class PollData(Schema):
+    """A poll's state (docs/polls.md): the message's text is its question."""
+
+    multiple: bool
+    anonymous: bool
+    closes_at: datetime | None
+    closed_at: datetime | None
+    #: Closed by hand (``closed_at``) or by time (``closes_at`` passed when rendered;
+    #: clients close it themselves at ``closes_at``).
+    closed: bool
+    #: People who voted (a person counts once, whatever the options they chose).
+    voters: int
+    options: list[PollOptionData]
+    #: The reader's own choice (option ids), in reads made for them; None where not
+    #: said (frames sent to the whole room: a client keeps the one it knows).
+    my_votes: list[int] | None = None
 
 
 class MessageData(Schema):
@@ -135,6 +167,62 @@ class MessageData(Schema):
     #: author removed it, and once the message is deleted).
     preview: LinkPreviewData | None
     client_id: str | None
+    #: An announcement its members are asked to acknowledge (``announcement.ack``).
+    requires_ack: bool = False
+    #: When they should have acknowledged it by (None: no date).
+    ack_due: datetime | None = None
+    #: Anonymous to classmates (docs/anonymous-posts.md): ``sender`` and ``client_id`` are
+    #: null; clients show "Anonymous classmate".
+    anonymous: bool = False
+    #: An anonymous post of the person this answer goes to (acks, their history and REST
+    #: reads); false in every broadcast.
+    own: bool = False
+    #: A poll's state (None: not a poll, or deleted).
+    poll: PollData | None = None
+
+
+class EndorsementData(Schema):
+    """An answer a teacher or TA endorsed (docs/questions.md): which, by whom, when."""
+
+    answer: int
+    #: Who endorsed it (None once their account is gone).
+    by: UserRef | None
+    at: datetime
+
+
+class QuestionStateData(Schema):
+    """A question's Q&A state (a top-level message of a room in Q&A mode), the same for
+    everyone: whether the reader voted is not in it (``question.voted``, ``voted``)."""
+
+    #: The question's message id.
+    id: int
+    votes: int
+    #: Its replies still there.
+    answers: int
+    resolved: bool
+    resolved_at: datetime | None
+    resolved_by: UserRef | None
+    #: Its endorsed answers, oldest endorsement first.
+    endorsed: list[EndorsementData]
+
+
+class QuestionData(Schema):
+    """A question as the questions list shows it: the message, its state, and whether the
+    reader up-voted it."""
+
+    id: int
+    room: str
+    seq: int
+    #: None for an anonymous question (docs/anonymous-posts.md), as everywhere.
+    sender: UserRef | None
+    anonymous: bool
+    #: Whether the reader asked it (what tells an anonymous question's author it is theirs).
+    own: bool
+    #: The question's sanitised HTML (a deleted question is never listed).
+    content_html: str
+    created_at: datetime
+    state: QuestionStateData
+    voted: bool
 
 
 class SearchRoomRef(Schema):
@@ -159,6 +247,8 @@ class SearchHitData(Schema):
     snippet_html: str
     #: The message in its room (``?message=<id>``: the page scrolls to it).
     url: str
+    #: An anonymous post (``sender`` null).
+    anonymous: bool = False
 
 
 class RoomData(Schema):
@@ -172,6 +262,18 @@ class RoomData(Schema):
     is_archived: bool
     #: Whether the room shows "Seen by" (when small enough: ``READ_RECEIPTS_MAX_MEMBERS``).
     read_receipts: bool
+    #: Slow mode: one message per this many seconds per member (0: off; moderators exempt).
+    slow_mode_seconds: int = 0
+    #: Announcement mode: only the room's moderators post.
+    is_locked: bool = False
+    #: Q&A mode: top-level posts are questions, replies their answers (docs/questions.md).
+    qa_mode: bool = False
+    #: When the room's course ends (None: no end known); read-only for everyone from then.
+    ends_at: datetime | None = None
+    #: Students may post anonymously to classmates (docs/anonymous-posts.md).
+    allow_anonymous: bool = False
+    #: Members, not only moderators, may post polls (docs/polls.md).
+    members_can_create_polls: bool = False
     last_seq: int
     last_event_seq: int
 
@@ -192,7 +294,7 @@ class PresenceChange(Schema):
 
 
 #: ``models.NotificationKind``'s values.
-NotificationKindName = Literal["mention", "reply", "private", "message"]
+NotificationKindName = Literal["announcement", "mention", "reply", "private", "message"]
 
 
 class NotificationData(Schema):
@@ -213,3 +315,70 @@ class NotificationData(Schema):
     read: bool
     #: The message in its room (``?message=<id>``: the page scrolls to it).
     url: str
+
+
+#: ``models.OfficeHoursStatus``'s values.
+OfficeHoursStatusName = Literal["waiting", "being_helped", "done", "no_show", "left"]
+#: Where a session stands: its start ahead, open, or over (closed or past its end).
+OfficeHoursStateName = Literal["scheduled", "open", "closed"]
+
+
+class OfficeHoursSessionData(Schema):
+    """A room's office hours as everyone in the room sees them: no name, no topic."""
+
+    id: int
+    state: OfficeHoursStateName
+    starts_at: datetime
+    ends_at: datetime | None
+    #: Students waiting (the queue's length).
+    waiting: int
+    #: Students being helped now.
+    helping: int
+    #: Seconds someone joining the queue now would likely wait (None: not known yet, before
+    #: a first student was served).
+    estimated_wait: int | None
+
+
+class OfficeHoursEntryData(Schema):
+    """A student in the queue as its teachers see them: who, about what, claimed by whom."""
+
+    id: int
+    user: UserRef
+    topic: str
+    status: OfficeHoursStatusName
+    joined_at: datetime
+    claimed_by: UserRef | None
+    claimed_at: datetime | None
+    #: The private conversation the claim opened (a room slug), or None.
+    conversation: str | None
+
+
+class OfficeHoursPlaceData(Schema):
+    """A student's own place in the queue: no one else's name or topic."""
+
+    id: int
+    status: OfficeHoursStatusName
+    topic: str
+    #: 1: next to be claimed; None unless waiting.
+    position: int | None
+    #: Seconds until claimed, likely (None: not known yet, or not waiting).
+    estimated_wait: int | None
+    #: Who claimed them, once claimed.
+    claimed_by: UserRef | None
+    #: The private conversation with that teacher (a room slug), once claimed.
+    conversation: str | None
+
+
+class OfficeHoursStatsData(Schema):
+    """A session's figures for its teachers."""
+
+    session: int
+    #: Students helped to the end ("done").
+    served: int
+    no_shows: int
+    #: Students who left the queue themselves (or were in it when it closed).
+    left: int
+    #: Mean seconds from raising a hand to being claimed (None: nobody claimed).
+    average_wait: int | None
+    #: Mean seconds from claim to done (None: nobody served).
+    average_service: int | None

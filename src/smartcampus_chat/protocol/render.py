@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 
 from smartcampus_chat.identity import display_name, public_username
@@ -24,6 +25,8 @@ from smartcampus_chat.protocol.payloads import (
     MessageKindName,
     NotificationData,
     NotificationKindName,
+    PollData,
+    PollOptionData,
     ReactionData,
     ReplyData,
     RoomData,
@@ -35,6 +38,12 @@ from smartcampus_chat.protocol.payloads import (
 
 #: Characters of a parent's text in a reply's quote (``ReplyData.excerpt``).
 EXCERPT_CHARS = 120
+
+
+def shown_sender(message: ChatMessage) -> Any:
+    """The sender a door may name for ``message``: None for an anonymous post (the one
+    rule of docs/anonymous-posts.md; every renderer below asks it), else its sender."""
+    return None if message.anonymous else message.sender
 
 
 def user_ref(user: Any) -> UserRef:
@@ -77,9 +86,10 @@ def reply_data(parent: ChatMessage | None) -> ReplyData | None:
         id=parent.pk,
         seq=parent.seq,
         kind=cast(MessageKindName, parent.kind),
-        sender=user_ref(parent.sender) if parent.sender is not None else None,
+        sender=user_ref(parent.sender) if shown_sender(parent) is not None else None,
         excerpt=None if parent.is_deleted else excerpt(parent.content_html),
         is_deleted=parent.is_deleted,
+        anonymous=parent.anonymous,
     )
 
 
@@ -140,8 +150,9 @@ def room_file_data(attachment: ChatAttachment) -> RoomFileData:
         attachment=attachment_data(attachment),
         message_id=message.pk,
         seq=message.seq,
-        sender=user_ref(message.sender) if message.sender is not None else None,
+        sender=user_ref(message.sender) if shown_sender(message) is not None else None,
         created_at=message.created_at,
+        anonymous=message.anonymous,
     )
 
 
@@ -185,21 +196,87 @@ def link_preview_data(message: ChatMessage) -> LinkPreviewData | None:
     )
 
 
+def poll_of(message: ChatMessage) -> Any:
+    """``message``'s poll row, or None (not a poll). Read from the row
+    ``ChatMessage.objects.shown()`` joins; the send pipeline sets it on a new message."""
+    try:
+        return message.poll
+    except ObjectDoesNotExist:
+        return None
+
+
+def poll_data(poll: Any, *, my_votes: list[int] | None = None) -> PollData:
+    """A poll's state as every reader sees it (``my_votes``: the reader's own, for reads
+    made for them). An anonymous poll names no voter. Options and votes are read from
+    ``option_rows``/``vote_rows`` (``shown()`` and the vote service set them), else one
+    query each."""
+    options = getattr(poll, "option_rows", None)
+    if options is None:
+        options = list(poll.options.order_by("position"))
+    votes = getattr(poll, "vote_rows", None)
+    if votes is None:
+        votes = list(poll.votes.select_related("user").order_by("pk"))
+    by_option: dict[int, list[Any]] = {option.pk: [] for option in options}
+    for vote in votes:
+        by_option.setdefault(vote.option_id, []).append(vote)
+    return PollData(
+        multiple=poll.multiple,
+        anonymous=poll.anonymous,
+        closes_at=poll.closes_at,
+        closed_at=poll.closed_at,
+        closed=poll.is_closed(),
+        voters=len({vote.user_id for vote in votes}),
+        options=[
+            PollOptionData(
+                id=option.pk,
+                text=option.text,
+                votes=len(by_option[option.pk]),
+                voters=[]
+                if poll.anonymous
+                else [user_ref(vote.user) for vote in by_option[option.pk]],
+            )
+            for option in options
+        ],
+        my_votes=my_votes,
+    )
+
+
+def message_poll_data(message: ChatMessage, *, show_deleted: bool = False) -> PollData | None:
+    """The poll a reader of ``message`` sees: none once the message is deleted (as its
+    text, unless ``show_deleted``). ``my_poll_votes`` on the poll: the reader's choice
+    (``queries.polls.with_my_votes``)."""
+    if message.is_deleted and not show_deleted:
+        return None
+    poll = poll_of(message)
+    if poll is None:
+        return None
+    return poll_data(poll, my_votes=getattr(poll, "my_poll_votes", None))
+
+
 def message_data(
     message: ChatMessage,
     *,
     room_slug: str | None = None,
     sender: UserRef | None = None,
     show_deleted: bool = False,
+    viewer_id: Any = None,
 ) -> MessageData:
     """``message`` as clients see it, in frames and in the REST API alike.
 
     ``sender``: the sender's :func:`user_ref`, when the caller has it already (a batch of
     one user's messages renders it once). Deleted content is never included unless
     ``show_deleted`` (see :func:`visible_content`).
+
+    An anonymous post names nobody (:func:`shown_sender`): no sender, no client id (a
+    client's ids could link its posts), ``anonymous`` true. ``viewer_id``: the one
+    person this rendering goes to (an answer to their own request, never a broadcast):
+    ``own`` tells them the anonymous post is theirs.
     """
-    if sender is None and message.sender is not None:
+    if message.anonymous:
+        sender = None
+    elif sender is None and message.sender is not None:
         sender = user_ref(message.sender)
+    own = bool(message.anonymous and viewer_id is not None and message.sender_id == viewer_id)
     return MessageData(
         id=message.pk,
         room=room_slug or message.room.slug,
@@ -220,7 +297,12 @@ def message_data(
         pinned_at=message.pinned_at,
         attachments=attachments_data(message, show_deleted=show_deleted),
         preview=link_preview_data(message),
-        client_id=message.client_id or None,
+        client_id=(message.client_id or None) if not message.anonymous or own else None,
+        requires_ack=message.requires_ack,
+        ack_due=message.ack_due,
+        anonymous=message.anonymous,
+        own=own,
+        poll=message_poll_data(message, show_deleted=show_deleted),
     )
 
 
@@ -236,6 +318,12 @@ def room_data(room: ChatRoom, *, title: str | None = None) -> RoomData:
         description=room.description,
         is_archived=room.is_archived,
         read_receipts=room.read_receipts,
+        slow_mode_seconds=room.slow_mode_seconds,
+        is_locked=room.is_locked,
+        qa_mode=room.qa_mode,
+        ends_at=room.ends_at,
+        allow_anonymous=room.allow_anonymous,
+        members_can_create_polls=room.members_can_create_polls,
         last_seq=room.last_seq,
         last_event_seq=room.last_event_seq,
     )
@@ -245,7 +333,7 @@ def search_hit_data(
     message: ChatMessage, *, room_slug: str, room_title: str, snippet_html: str, url: str
 ) -> SearchHitData:
     """A search result: the message's identity, where it is, and its snippet."""
-    sender = message.sender
+    sender = shown_sender(message)
     return SearchHitData(
         id=message.pk,
         room=SearchRoomRef(slug=room_slug, title=room_title),
@@ -256,6 +344,7 @@ def search_hit_data(
         is_edited=message.is_edited,
         snippet_html=snippet_html,
         url=url,
+        anonymous=message.anonymous,
     )
 
 
@@ -274,7 +363,9 @@ def notification_data(
     """``notification`` as its person reads it; its message and room loaded. ``actor``:
     the sender's :func:`user_ref` when the caller has it already."""
     message, room = notification.message, notification.room
-    if actor is None and notification.actor is not None:
+    if message.anonymous:
+        actor = None  # A mention from an anonymous post names nobody.
+    elif actor is None and notification.actor is not None:
         actor = user_ref(notification.actor)
     text = "" if message.is_deleted else plain_text(message.content_html)
     if len(text) > NOTIFICATION_EXCERPT_CHARS:

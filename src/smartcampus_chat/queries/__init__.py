@@ -7,13 +7,22 @@ participants (the tests count them). The names are re-exported here:
 
 from __future__ import annotations
 
+from smartcampus_chat.queries.announcements import (
+    AckStatus,
+    ack_status,
+    acks_message,
+    pending_announcements,
+)
 from smartcampus_chat.queries.attachments import FilesPage, attachment_for, room_attachments
 from smartcampus_chat.queries.courses import room_for_course, visible_room_for_course
+from smartcampus_chat.queries.edits import edit_history
 from smartcampus_chat.queries.history import (
     HistoryPage,
+    PurgeMarks,
     changes_since,
     clamp_page_size,
     history,
+    purge_marks,
     shows_deleted_content,
 )
 from smartcampus_chat.queries.link_previews import preview_image_for
@@ -37,6 +46,19 @@ from smartcampus_chat.queries.notifications import (
     notification_texts,
     notifications_of,
     unread_notification_count,
+)
+from smartcampus_chat.queries.office_hours import (
+    OfficeHoursView,
+    current_session,
+    latest_session,
+    office_hours_staff_ids,
+    office_hours_view,
+    place_data,
+    session_data,
+    session_queue,
+    session_state,
+    session_stats,
+    staff_queue,
 )
 from smartcampus_chat.queries.pages import (
     MemberRow,
@@ -62,13 +84,23 @@ from smartcampus_chat.queries.people import (
     search_people,
 )
 from smartcampus_chat.queries.pins import pinned_messages
+from smartcampus_chat.queries.polls import poll_message, with_my_votes
 from smartcampus_chat.queries.preferences import preferences_of
+from smartcampus_chat.queries.questions import question_list, render_questions
 from smartcampus_chat.queries.reads import unread_summary
 from smartcampus_chat.queries.receipts import (
     Receipt,
     read_receipts,
     receipt_audience,
     shares_receipts,
+)
+from smartcampus_chat.queries.reports import (
+    QueueItem,
+    open_count,
+    open_report,
+    report_queue,
+    review_room,
+    reviewer_ids,
 )
 from smartcampus_chat.queries.rooms import (
     RoomDetail,
@@ -90,19 +122,24 @@ from smartcampus_chat.queries.rooms import (
     room_titles,
     with_titles,
 )
+from smartcampus_chat.queries.sanctions import Sanction, room_bans
 from smartcampus_chat.queries.search import SEARCH_MAX_LENGTH, clean_search
 from smartcampus_chat.queries.sidebar import Sidebar, SidebarSection, sidebar
 
 __all__ = [
     "PEOPLE_LIMIT",
     "SEARCH_MAX_LENGTH",
+    "AckStatus",
     "FilesPage",
     "HistoryPage",
     "MemberRow",
     "MessageRow",
     "NotificationText",
     "NotificationsPage",
+    "OfficeHoursView",
     "PeoplePage",
+    "PurgeMarks",
+    "QueueItem",
     "Receipt",
     "RoomCreateChoices",
     "RoomDetail",
@@ -111,21 +148,27 @@ __all__ = [
     "RoomListPage",
     "RoomPage",
     "RoomSettingsPage",
+    "Sanction",
     "SearchHit",
     "SearchPage",
     "Sidebar",
     "SidebarSection",
+    "ack_status",
+    "acks_message",
     "active_users",
     "attachment_for",
     "changes_since",
     "clamp_page_size",
     "clean_search",
+    "current_session",
+    "edit_history",
     "find_messages",
     "followed_rooms",
     "history",
     "hit_payloads",
     "joinable_rooms",
     "last_messages",
+    "latest_session",
     "mention_candidates",
     "mentioning_me",
     "message_anchor",
@@ -134,18 +177,32 @@ __all__ = [
     "my_rooms",
     "notification_texts",
     "notifications_of",
+    "office_hours_staff_ids",
+    "office_hours_view",
+    "open_count",
+    "open_report",
     "participant_rows",
     "participants",
+    "pending_announcements",
     "people_page",
     "people_search_fields",
     "pinned_messages",
+    "place_data",
+    "poll_message",
     "preferences_of",
     "preview_image_for",
     "private_titles",
+    "purge_marks",
+    "question_list",
     "read_receipts",
     "receipt_audience",
+    "render_questions",
+    "report_queue",
     "resolve_mentions",
+    "review_room",
+    "reviewer_ids",
     "room_attachments",
+    "room_bans",
     "room_by_id",
     "room_create_choices",
     "room_detail",
@@ -162,12 +219,18 @@ __all__ = [
     "room_titles",
     "search_messages",
     "search_people",
+    "session_data",
+    "session_queue",
+    "session_state",
+    "session_stats",
     "shares_receipts",
     "shows_deleted_content",
     "sidebar",
+    "staff_queue",
     "unread_mentions",
     "unread_notification_count",
     "unread_summary",
     "visible_room_for_course",
+    "with_my_votes",
     "with_titles",
 ]

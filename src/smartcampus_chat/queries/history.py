@@ -15,6 +15,8 @@ class HistoryPage:
     messages: list[ChatMessage]
     has_before: bool
     has_after: bool
+    #: The retention purge's watermark: no message numbered up to it exists any more.
+    purged_through_seq: int = 0
 
 
 def clamp_page_size(value: Any) -> int:
@@ -38,19 +40,25 @@ def history(
     ``after=N``: the page just newer than N. One query (the page plus one probe row).
     """
     size = clamp_page_size(limit)
-    base = ChatMessage.objects.filter(room=room).shown()
+    # The purge moves its watermark before it deletes: nothing at or below it is shown.
+    floor = room.purged_through_seq
+    base = ChatMessage.objects.filter(room=room, seq__gt=floor).shown()
     if after is not None:
         rows = list(base.filter(seq__gt=after).order_by("seq")[: size + 1])
         has_after = len(rows) > size
         messages = rows[:size]
-        has_before = after > 0 and bool(messages or room.last_seq)
-        return HistoryPage(messages, has_before=has_before, has_after=has_after)
+        has_before = after > floor and bool(messages or room.last_seq)
+        return HistoryPage(
+            messages, has_before=has_before, has_after=has_after, purged_through_seq=floor
+        )
     query = base.filter(seq__lt=before) if before is not None else base
     rows = list(query.order_by("-seq")[: size + 1])
     has_before = len(rows) > size
     messages = rows[:size][::-1]
     has_after = before is not None and before <= room.last_seq
-    return HistoryPage(messages, has_before=has_before, has_after=has_after)
+    return HistoryPage(
+        messages, has_before=has_before, has_after=has_after, purged_through_seq=floor
+    )
 
 
 def shows_deleted_content(access: RoomAccess | None) -> bool:
@@ -62,7 +70,32 @@ def shows_deleted_content(access: RoomAccess | None) -> bool:
 def changes_since(room: ChatRoom, event_seq: int, *, limit: int) -> list[ChatMessage]:
     """Messages whose latest change is newer than ``event_seq``, oldest change first."""
     return list(
-        ChatMessage.objects.filter(room=room, event_seq__gt=event_seq)
+        ChatMessage.objects.filter(
+            room=room, event_seq__gt=event_seq, seq__gt=room.purged_through_seq
+        )
         .shown()
         .order_by("event_seq")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class PurgeMarks:
+    """What the retention purge left of a room (docs/retention.md, "The gap")."""
+
+    #: No message numbered up to this exists any more.
+    through_seq: int
+    #: The newest change number of a message purged out of order (deleted, past its grace).
+    event_seq: int
+
+    def gap_after(self, event_seq: int) -> bool:
+        """Whether a client that has every change up to ``event_seq`` missed a change of a
+        message purged since, which no replay can name."""
+        return event_seq < self.event_seq
+
+
+def purge_marks(room_id: int) -> PurgeMarks:
+    """The room's purge marks as they are now (one query)."""
+    through, event = ChatRoom.objects.filter(pk=room_id).values_list(
+        "purged_through_seq", "purged_event_seq"
+    ).first() or (0, 0)
+    return PurgeMarks(through_seq=through, event_seq=event)

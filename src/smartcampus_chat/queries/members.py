@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Q, QuerySet, Value, When
 
+from smartcampus_chat.domain.policies import RoomAccess, get_policy
 from smartcampus_chat.models import ChatParticipant, ChatRoom, Role
 
 
@@ -44,3 +45,21 @@ def participant_rows(
         (participant.user_id, participant.room_id): participant
         for participant in ChatParticipant.objects.filter(condition).order_by()
     }
+
+
+def moderators_and_staff(room: ChatRoom) -> list[tuple[Any, RoomAccess]]:
+    """The people a moderators' frame of ``room`` may go to, each with their access as the
+    policy decides it: the room's members with a moderator's or owner's role and the
+    site's active staff (two queries). Whether each gets it is the caller's policy method
+    (``can_review_reports``, ``can_see_acks``, ``can_hold_office_hours``)."""
+    rows = {
+        row.user_id: row
+        for row in ChatParticipant.objects.filter(
+            room=room, is_banned=False, role__in=[Role.MODERATOR, Role.OWNER]
+        ).select_related("user")
+    }
+    people = {pk: row.user for pk, row in rows.items()}
+    for user in get_user_model()._default_manager.filter(is_staff=True, is_active=True):
+        people.setdefault(user.pk, user)
+    policy = get_policy()
+    return [(user, policy.access(user, room, rows.get(pk))) for pk, user in people.items()]

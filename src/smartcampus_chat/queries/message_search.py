@@ -97,7 +97,9 @@ def _filtered(
         room_id__in=room_ids, is_deleted=False
     )
     if author_id is not None:
-        messages = messages.filter(sender_id=author_id)
+        # An author's anonymous posts are nobody's here, even for their author: the
+        # filter must not tell who wrote one (docs/anonymous-posts.md).
+        messages = messages.filter(sender_id=author_id, anonymous=False)
     if search.after is not None:
         messages = messages.filter(created_at__gte=_day_start(search.after))
     if search.before is not None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
+from smartcampus_chat.domain.anonymity import ANONYMOUS_NAME
 from smartcampus_chat.domain.notifications import effective_level, is_muted, shows_content
 from smartcampus_chat.domain.policies import get_policy
 from smartcampus_chat.models import (
@@ -215,6 +216,11 @@ class NotificationText:
 
 
 def _kind_title(kind: str, name: str, room: str) -> str:
+    if kind == NotificationKind.ANNOUNCEMENT:
+        return _("%(name)s asks you to acknowledge an announcement in %(room)s") % {
+            "name": name,
+            "room": room,
+        }
     if kind == NotificationKind.MENTION:
         return _("%(name)s mentioned you in %(room)s") % {"name": name, "room": room}
     if kind == NotificationKind.REPLY:
@@ -234,7 +240,10 @@ def notification_texts(
     room = notification.room
     if with_content is None:
         with_content = shows_content(ChatPreferences(), room.room_type)
-    name = user_ref(notification.actor).name if notification.actor else _("Someone")
+    if notification.message.anonymous:
+        name = str(ANONYMOUS_NAME)
+    else:
+        name = user_ref(notification.actor).name if notification.actor else _("Someone")
     title = _kind_title(notification.kind, name, _title(notification))
     data = render(notification)
     if notification.message.is_deleted:

@@ -5,6 +5,7 @@ parse the request, call one of these, render)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,20 +13,32 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import courses
-from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.announcements import is_overdue
+from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_current
 from smartcampus_chat.exceptions import PermissionDenied
 from smartcampus_chat.identity import display_name
 from smartcampus_chat.markup import mentions_user, plain_text
-from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
-from smartcampus_chat.protocol.payloads import AttachmentData, ReplyData
+from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.protocol.payloads import (
+    AttachmentData,
+    PollData,
+    PollOptionData,
+    ReplyData,
+)
 from smartcampus_chat.protocol.render import (
     attachment_data,
     attachments_data,
     excerpt,
+    message_poll_data,
     reactions_by_emoji,
     reply_data,
     visible_content,
     visible_html,
+)
+from smartcampus_chat.queries.announcements import (
+    AckStatus,
+    pending_announcements,
+    room_ack_statuses,
 )
 from smartcampus_chat.queries.attachments import room_attachments
 from smartcampus_chat.queries.history import HistoryPage, history
@@ -33,8 +46,10 @@ from smartcampus_chat.queries.members import participants
 from smartcampus_chat.queries.notifications import RoomNotify, room_notify
 from smartcampus_chat.queries.people import PEOPLE_LIMIT, search_people
 from smartcampus_chat.queries.pins import pinned_messages
+from smartcampus_chat.queries.polls import with_my_votes
 from smartcampus_chat.queries.receipts import Receipt, place_receipts, read_receipts
 from smartcampus_chat.queries.rooms import joinable_rooms, room_for, with_titles
+from smartcampus_chat.queries.sanctions import Sanction, room_bans
 from smartcampus_chat.queries.sidebar import Sidebar, sidebar
 
 
@@ -108,6 +123,68 @@ class MessageRow:
     mentions_me: bool
     can_edit: bool
     can_delete: bool
+    #: Its poll as the viewer reads it (None: not a poll, or deleted).
+    poll: PollView | None = None
+
+
+@dataclass(frozen=True)
+class PollOptionView:
+    """One answer of a poll on the page: its share of the voters, as a whole percent."""
+
+    data: PollOptionData
+    percent: int
+    mine: bool
+    #: Who chose it, by name (empty in an anonymous poll).
+    names: str = ""
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A poll on the page (``templates/.../includes/poll.html``): the state, what the
+    viewer may do, and the JSON js/chat/polls.js starts from."""
+
+    data: PollData
+    options: list[PollOptionView]
+    json: str
+    can_vote: bool
+    can_close: bool
+
+
+def poll_view(
+    message: ChatMessage, room: ChatRoom, user: Any, access: RoomAccess
+) -> PollView | None:
+    """The poll of ``message`` (in ``room``) for ``user`` (its ``my_poll_votes`` bound:
+    with_my_votes)."""
+    data = message_poll_data(message)
+    if data is None:
+        return None
+    policy = get_policy()
+    mine = set(data.my_votes or [])
+    return PollView(
+        data=data,
+        options=[
+            PollOptionView(
+                option,
+                percent=round(100 * option.votes / data.voters) if data.voters else 0,
+                mine=option.id in mine,
+                names=", ".join(voter.name for voter in option.voters),
+            )
+            for option in data.options
+        ],
+        json=data.model_dump_json(),
+        can_vote=not data.closed and policy.can_vote(user, access, room),
+        can_close=not data.closed and policy.can_close_poll(user, access, room, message.sender_id),
+    )
+
+
+@dataclass(frozen=True)
+class PendingAnnouncement:
+    """An announcement the viewer is asked to acknowledge and has not: pinned at the top
+    of the room until they do. ``html``: its sanitised content."""
+
+    message: ChatMessage
+    html: str
+    overdue: bool
 
 
 @dataclass(frozen=True)
@@ -151,6 +228,25 @@ class RoomPage:
     #: The viewer's notification setting for the room (None: not a member, or the site
     #: turned notifications off).
     notify: RoomNotify | None = None
+    #: The "Office hours" panel (docs/office-hours.md): for the room's teachers (who hold
+    #: them anywhere but a private conversation) and a course room's members.
+    office_hours_shown: bool = False
+    office_hours_teacher: bool = False
+    #: The announcements the viewer still has to acknowledge, oldest first.
+    announcements: list[PendingAnnouncement] | None = None
+    #: The moderators' "Acknowledgements" panel (None: not theirs to see).
+    acks: list[AckStatus] | None = None
+    #: Whether the composer offers "post as an announcement".
+    can_announce: bool = False
+    #: Whether the viewer is asked to acknowledge the room's announcements.
+    must_acknowledge: bool = False
+    #: Whether the composer offers "post anonymously to classmates", and whether the
+    #: viewer may reveal an anonymous post's author (docs/anonymous-posts.md).
+    can_post_anonymously: bool = False
+    can_reveal: bool = False
+    #: Whether the composer offers "Create poll", and whether the viewer votes.
+    can_create_poll: bool = False
+    can_vote: bool = False
 
 
 def room_page(
@@ -174,6 +270,7 @@ def room_page(
     policy = get_policy()
     receipts = read_receipts(room, user)
     seen_by = place_receipts(page.messages, receipts)
+    with_my_votes(page.messages, user)
     rows = [
         MessageRow(
             message,
@@ -187,10 +284,12 @@ def room_page(
             mentions_me=not message.is_deleted and mentions_user(message.content_html, user.pk),
             can_edit=policy.can_edit_message(user, access, message),
             can_delete=policy.can_delete_message(user, access, message),
+            poll=poll_view(message, room, user, access),
         )
         for message in page.messages
     ]
     joined = mine is not None
+    teacher = policy.can_hold_office_hours(access, room)
     return RoomPage(
         room=room,
         access=access,
@@ -215,6 +314,20 @@ def room_page(
         notify=(
             room_notify(mine, room) if mine is not None and app_settings.NOTIFICATIONS else None
         ),
+        office_hours_shown=teacher
+        or (room.room_type == RoomType.COURSE and policy.can_queue_for_office_hours(access, room)),
+        office_hours_teacher=teacher,
+        announcements=[
+            PendingAnnouncement(m, visible_html(m) or "", is_overdue(m.ack_due))
+            for m in pending_announcements(user, room, access)
+        ],
+        acks=room_ack_statuses(room) if policy.can_see_acks(user, access, room) else None,
+        can_announce=policy.can_announce(user, access, room),
+        can_create_poll=policy.can_create_poll(user, access, room),
+        can_vote=policy.can_vote(user, access, room),
+        must_acknowledge=policy.must_acknowledge(user, access),
+        can_post_anonymously=policy.can_post_anonymously(user, access, room),
+        can_reveal=room.allow_anonymous and policy.can_reveal_author(user, access, room),
     )
 
 
@@ -277,15 +390,23 @@ def room_files_page(
 class MemberRow:
     participant: ChatParticipant
     can_remove: bool
+    #: The viewer may mute or ban this member.
+    can_sanction: bool = False
+    #: The roles the viewer may give this member (none: no role form).
+    roles: tuple[tuple[str, str], ...] = ()
+    #: The member is muted until then (None: not muted).
+    muted_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class RoomSettingsPage:
-    """A room's settings page, for those who may manage the room (else PermissionDenied)."""
+    """A room's settings page, for those who may manage the room (else PermissionDenied):
+    its members with what the viewer may do to each, and the bans in force."""
 
     room: ChatRoom
     access: RoomAccess
     members: list[MemberRow]
+    bans: list[Sanction]
 
 
 def room_settings_page(user: Any, slug: str) -> RoomSettingsPage:
@@ -295,10 +416,21 @@ def room_settings_page(user: Any, slug: str) -> RoomSettingsPage:
         raise PermissionDenied()
     members = [
         # The row's role stands in for the full access check, which the service repeats.
-        MemberRow(p, can_remove=policy.can_remove_user(user, access, room, p.user, p.role))
+        MemberRow(
+            p,
+            can_remove=policy.can_remove_user(user, access, room, p.user, p.role),
+            can_sanction=policy.can_sanction(user, access, room, p.user, p.role),
+            roles=tuple(
+                (value, str(label))
+                for value, label in Role.choices
+                if value != p.role
+                and policy.can_set_role(user, access, room, p.user, p.role, value)
+            ),
+            muted_until=p.silenced_until if is_current(p.silenced_until) else None,
+        )
         for p in participants(room)
     ]
-    return RoomSettingsPage(room, access, members)
+    return RoomSettingsPage(room, access, members, room_bans(room, access))
 
 
 @dataclass(frozen=True)

@@ -83,11 +83,14 @@ def place_receipts(
 ) -> dict[int, list[Any]]:
     """{message id: the readers shown under it}: each reader under the newest message of
     ``messages`` (oldest first) they have read that they did not write (the browser client
-    applies the same rule)."""
+    applies the same rule; an anonymous post is nobody's here)."""
     placed: dict[int, list[Any]] = {}
     for receipt in receipts or ():
+        # An anonymous post counts as anyone's: skipping it for its author would name them.
         seen = [
-            m for m in messages if m.seq <= receipt.last_read_seq and m.sender_id != receipt.user.pk
+            m
+            for m in messages
+            if m.seq <= receipt.last_read_seq and (m.anonymous or m.sender_id != receipt.user.pk)
         ]
         if seen:
             placed.setdefault(seen[-1].pk, []).append(receipt.user)

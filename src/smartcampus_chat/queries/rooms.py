@@ -10,11 +10,19 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain import names
-from smartcampus_chat.domain.policies import RoomAccess, get_policy, is_active_user
+from smartcampus_chat.domain.policies import (
+    RoomAccess,
+    get_policy,
+    is_active_user,
+    is_banned_now,
+)
+from smartcampus_chat.domain.sanctions import is_indefinite
 from smartcampus_chat.domain.validation import is_object_id
 from smartcampus_chat.exceptions import NotFound
 from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom, RoomType
@@ -175,8 +183,11 @@ def lost_access_reason(room: ChatRoom, participant: ChatParticipant | None) -> s
     as for a room that does not exist."""
     if participant is None:
         return None
-    if participant.is_banned:
-        return _("You were removed from this room.")
+    if is_banned_now(participant):
+        if participant.banned_until is None or is_indefinite(participant.banned_until):
+            return _("You were removed from this room.")
+        until = date_format(localtime(participant.banned_until), "DATETIME_FORMAT")
+        return _("You are banned from this room until %(until)s.") % {"until": until}
     if room.is_archived:
         return _("This room was archived.")
     return _("You no longer have access to this room.")

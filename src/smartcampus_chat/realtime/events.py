@@ -284,6 +284,14 @@ def notify_access_changed(user_id: int) -> None:
     transaction.on_commit(lambda: _send(user_group(user_id), message))
 
 
+def notify_access_changed_many(user_ids: Iterable[int]) -> None:
+    """:func:`notify_access_changed` for many users, in one callback after the commit (a
+    course sync removing dozens of people from a room)."""
+    messages = [(user_group(user_id), {"type": ACCESS_CHANGED_TYPE}) for user_id in user_ids]
+    if messages:
+        transaction.on_commit(lambda: _send_many(messages))
+
+
 def notify_session_ended(user_id: int) -> None:
     """Tell the user's live connections that they logged out or were deactivated."""
     message = {"type": SESSION_ENDED_TYPE}

@@ -39,7 +39,13 @@ from smartcampus_chat.exceptions import (
     UploadQuotaExceeded,
 )
 from smartcampus_chat.infra import file_store, images, ratelimit, virus_scan
-from smartcampus_chat.models import AttachmentKind, ChatAttachment, ChatMessage, ChatRoom
+from smartcampus_chat.models import (
+    AttachmentKind,
+    ChatAttachment,
+    ChatMessage,
+    ChatRoom,
+    ReportStatus,
+)
 from smartcampus_chat.protocol.frames import MessageEdited
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
@@ -311,12 +317,12 @@ def do_attach(sent: Sequence[tuple[ChatMessage, list[ChatAttachment]]]) -> None:
 
 def purgeable(now: Any = None) -> Q:
     """Attachments whose files may leave storage: uploads never sent (or whose message was
-    erased) and files of messages deleted, ``ATTACHMENT_PURGE_AFTER`` seconds ago."""
+    erased; not those of a held send still waiting for a moderator) and files of messages
+    deleted, ``ATTACHMENT_PURGE_AFTER`` seconds ago."""
     now = now or timezone.now()
     before = now - timedelta(seconds=app_settings.ATTACHMENT_PURGE_AFTER)
-    return Q(message__isnull=True, created_at__lt=before) | Q(
-        message__is_deleted=True, message__deleted_at__lt=before
-    )
+    unsent = Q(message__isnull=True, created_at__lt=before) & ~Q(held_in__status=ReportStatus.OPEN)
+    return unsent | Q(message__is_deleted=True, message__deleted_at__lt=before)
 
 
 def do_purge_attachments(*, now: Any = None, batch_size: int = 500) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -33,17 +34,32 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from smartcampus_chat import signals
-from smartcampus_chat.exceptions import RoomArchived
+from smartcampus_chat.domain.polls import PollSpec
+from smartcampus_chat.exceptions import RoomArchived, ValidationFailed
 from smartcampus_chat.infra.outages import is_unavailable
 from smartcampus_chat.models import ChatAttachment, ChatMessage, ChatRoom, MessageKind
 from smartcampus_chat.protocol.frames import MessageNew
 from smartcampus_chat.protocol.payloads import Schema, UserRef
 from smartcampus_chat.protocol.render import message_data, user_ref
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import attachments, link_previews, mentions, notifications, sql
+from smartcampus_chat.services import (
+    announcements,
+    attachments,
+    link_previews,
+    mentions,
+    notifications,
+    polls,
+    question_updates,
+    sql,
+)
 from smartcampus_chat.services.messages import SendResult
 from smartcampus_chat.services.reads import do_mark_sent
-from smartcampus_chat.services.send_checks import Admitted, SendRequest, admit
+from smartcampus_chat.services.send_checks import (
+    Admitted,
+    SendRequest,
+    admit,
+    no_such_parent,
+)
 
 __all__ = [
     "SendRequest",
@@ -90,15 +106,36 @@ def check_send_message(
     reply_to: Any = None,
     access: Any = None,
     attachments: Any = None,
+    announcement: Any = None,
+    requires_ack: Any = None,
+    ack_due: Any = None,
+    anonymous: Any = None,
+    poll: Any = None,
 ) -> SendResult:
     """Send one message: a batch of one (:func:`check_send_messages`). Raises its error
     (a :class:`~smartcampus_chat.exceptions.ChatError` when a check refused it).
 
     ``access``: the user's :class:`~smartcampus_chat.domain.policies.RoomAccess` to the
     room, when the caller decided it already. ``attachments``: ids of the sender's
-    uploads in the room (:mod:`.attachments`).
+    uploads in the room (:mod:`.attachments`). ``announcement``, ``requires_ack``,
+    ``ack_due``: post it as an announcement (docs/announcements.md). ``anonymous``: to
+    classmates (docs/anonymous-posts.md). ``poll``: post it as a poll, its text the
+    question (docs/polls.md).
     """
-    request = SendRequest(user, room, content, client_id, reply_to, access, attachments)
+    request = SendRequest(
+        user,
+        room,
+        content,
+        client_id,
+        reply_to,
+        access,
+        attachments,
+        announcement=announcement,
+        requires_ack=requires_ack,
+        ack_due=ack_due,
+        anonymous=anonymous,
+        poll=poll,
+    )
     (result,) = check_send_messages([request])
     return _raised(result)
 
@@ -112,6 +149,11 @@ def do_send_message(
     reply_to: ChatMessage | None = None,
     refuse_archived: bool = False,
     uploads: list[ChatAttachment] | None = None,
+    kind: str = MessageKind.USER,
+    requires_ack: bool = False,
+    ack_due: datetime | None = None,
+    anonymous: bool = False,
+    poll: PollSpec | None = None,
 ) -> SendResult:
     """Store one message without checks (fixtures, admin tools, and each send of a failed
     batch): :func:`_store` for a batch of one. ``refuse_archived``: raise ``RoomArchived``
@@ -128,8 +170,13 @@ def do_send_message(
         content,
         client_id,
         reply_to,
+        kind=kind,
         mentionable=mentionable,
         attachments=uploads or [],
+        requires_ack=requires_ack,
+        ack_due=ack_due,
+        anonymous=anonymous,
+        poll=poll,
     )
     try:
         return _raised(_store([item], refuse_archived=refuse_archived, plain=True)[0])
@@ -170,6 +217,11 @@ def _store_alone(item: Admitted) -> SendResult | Exception:
             reply_to=item.reply_to,
             refuse_archived=True,
             uploads=item.attachments,
+            kind=item.kind,
+            requires_ack=item.requires_ack,
+            ack_due=item.ack_due,
+            anonymous=item.anonymous,
+            poll=item.poll,
         )
     except Exception as exc:
         return exc
@@ -189,6 +241,7 @@ def _store(
     now = timezone.now()
     with transaction.atomic():
         fresh, repeats = _drop_known_client_ids(items, results)
+        fresh = _drop_vanished_parents(fresh, results)
         by_room: dict[int, list[Admitted]] = defaultdict(list)
         for item in fresh:
             by_room[item.room.pk].append(item)
@@ -207,12 +260,19 @@ def _store(
                 numbered.append((item, first_seq + offset, first_event + offset))
                 item.room.last_seq, item.room.last_event_seq = seq, event_seq
         messages, moved = _insert_rows(numbered, now) if plain else _insert(numbered, now)
-        senders = [(item, message) for item, message in messages if item.user is not None]
+        # An anonymous post neither moves its author's read marker nor makes them a
+        # participant ("joined", "seen by" at the instant it appears would name them).
+        senders = [
+            (item, message)
+            for item, message in messages
+            if item.user is not None and not item.anonymous
+        ]
         last = {(item.room.pk, item.user.pk): (item, message.seq) for item, message in senders}
         do_mark_sent([(item.room, item.user, seq) for item, seq in last.values()], moved)
         attachments.do_attach(
             [(message, item.attachments) for item, message in messages if item.attachments]
         )
+        polls.do_create_polls([(message, item.poll) for item, message in messages if item.poll])
         mentions.do_store_mentions(
             [
                 (message, item.mentionable, item.user)
@@ -246,6 +306,8 @@ def _store(
                 if item.user is not None
             ]
         )
+        announcements.after_commit([message for _, message in messages if message.requires_ack])
+        question_updates.after_send((item.room, message) for item, message in messages)
         if signals.message_sent.has_listeners(ChatMessage):
             for item, message in messages:
                 signals.send_on_commit(
@@ -280,10 +342,14 @@ def _new_message(item: Admitted, seq: int, event_seq: int, now: Any) -> ChatMess
         event_seq=event_seq,
         client_id=item.client_id,
         reply_to=item.reply_to,
+        requires_ack=item.requires_ack,
+        ack_due=item.ack_due,
+        anonymous=item.anonymous,
     )
     message.reaction_rows = []  # type: ignore[attr-defined]  # a new message has none
     message.attachment_rows = []  # type: ignore[attr-defined]  # until do_attach binds some
     link_previews.mark_none(message)  # fetched after commit, if it has a link
+    polls.mark_none(message)  # until do_create_polls binds one
     return message
 
 
@@ -320,6 +386,7 @@ def _insert(numbered: list[_Numbered], now: Any) -> _Inserted:
             event_seq,
             item.client_id,
             item.reply_to.pk if item.reply_to is not None else None,
+            item.anonymous,
         )
         for item, seq, event_seq in numbered
     ]
@@ -380,6 +447,29 @@ def _drop_known_client_ids(
             first_in_batch[key] = item.index
             fresh.append(item)
     return fresh, repeats
+
+
+def _drop_vanished_parents(
+    items: list[Admitted], results: dict[int, SendResult | Exception]
+) -> list[Admitted]:
+    """Replies whose message is still there, locked for the transaction (before the
+    rooms: a purge holds a message's lock, never a room's); those whose message was
+    deleted since it was checked (a retention purge) get the error a reply to a message
+    that is not there gets, before any number is taken."""
+    ids = {item.reply_to.pk for item in items if item.reply_to is not None}
+    if not ids:
+        return items
+    if connection.vendor == "postgresql":
+        present = sql.lock_messages_key_share(sorted(ids))
+    else:  # One writer at a time: a plain read sees what the insert will.
+        present = set(ChatMessage.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    kept = []
+    for item in items:
+        if item.reply_to is not None and item.reply_to.pk not in present:
+            results[item.index] = ValidationFailed(fields={"reply_to": [no_such_parent()]})
+        else:
+            kept.append(item)
+    return kept
 
 
 def _allocate(

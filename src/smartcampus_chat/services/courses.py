@@ -103,6 +103,9 @@ def join(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:
         if created:
             announce_joined(user, room, participant)
         elif not participant.is_banned and participant.role not in (role, Role.OWNER):
+            if participant.role == Role.READ_ONLY and role == Role.MEMBER:
+                # A moderator made them read-only: the roster does not undo it.
+                return participant
             participant.role = role
             participant.save(update_fields=["role"])
     return participant

@@ -30,8 +30,14 @@ def check_send_with_files(
     files: Sequence[UploadedFile],
     *,
     client_id: Any = None,
+    announcement: Any = None,
+    requires_ack: Any = None,
+    ack_due: Any = None,
+    anonymous: Any = None,
 ) -> SendResult:
-    """Upload ``files`` and send them with ``content`` (which may then be empty)."""
+    """Upload ``files`` and send them with ``content`` (which may then be empty);
+    ``announcement``, ``requires_ack``, ``ack_due``, ``anonymous``: as for any send
+    (:mod:`.batch`)."""
     if len(files) > app_settings.ATTACHMENTS_PER_MESSAGE:
         raise TooManyAttachments()
     stored: list[ChatAttachment] = []
@@ -45,6 +51,10 @@ def check_send_with_files(
             client_id=client_id,
             access=access,
             attachments=[upload.pk for upload in stored] or None,
+            announcement=announcement,
+            requires_ack=requires_ack,
+            ack_due=ack_due,
+            anonymous=anonymous,
         )
     except BaseException:
         for upload in stored:

@@ -10,18 +10,21 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, signals
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.sanctions import clean_reason
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, RoomArchived
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.models import AuditAction, ChatParticipant, ChatRoom, Role, RoomType
 from smartcampus_chat.protocol.frames import (
+    ModerationNotice,
     ParticipantJoined,
     ParticipantLeft,
+    ParticipantUpdated,
     RoomAdded,
     RoomRemoved,
 )
 from smartcampus_chat.protocol.render import user_ref
 from smartcampus_chat.realtime import events, presence
-from smartcampus_chat.services import notifications
+from smartcampus_chat.services import audit, notifications
 from smartcampus_chat.services.rooms import room_access
 
 
@@ -42,10 +45,21 @@ def check_join_room(user: Any, room: ChatRoom) -> ChatParticipant:
 
 
 def do_join_room(user: Any, room: ChatRoom, role: str = Role.MEMBER) -> ChatParticipant:
+    """Make ``user`` a member. The row of a ban that has ended (the policy let them in)
+    becomes a membership again."""
     with transaction.atomic():
         participant, created = ChatParticipant.objects.get_or_create(
             room=room, user=user, defaults={"role": role, "last_read_seq": room.last_seq}
         )
+        if not created and participant.is_banned:
+            participant.is_banned = False
+            participant.banned_until = None
+            participant.sanction_reason = ""
+            participant.last_read_seq = room.last_seq
+            participant.save(
+                update_fields=["is_banned", "banned_until", "sanction_reason", "last_read_seq"]
+            )
+            created = True
         if created:
             announce_joined(user, room, participant)
     return participant
@@ -86,27 +100,60 @@ def do_add_senders(participants: list[ChatParticipant]) -> None:
         announce_joined(participant.user, participant.room, participant)
 
 
-def check_remove_member(actor: Any, room: ChatRoom, user_id: Any) -> ChatParticipant:
+def current_member(room: ChatRoom, user_id: Any) -> ChatParticipant:
+    """A current member of ``room`` (NotFound for anyone else: a stranger, a banned or
+    removed person), the target of a moderator's action."""
+    participant = (
+        ChatParticipant.objects.select_related("user")
+        .filter(room=room, user_id=user_id, is_banned=False)
+        .first()
+        if isinstance(user_id, int)
+        else None
+    )
+    if participant is None:
+        raise NotFound(_("No such member."))
+    return participant
+
+
+def check_remove_member(
+    actor: Any, room: ChatRoom, user_id: Any, *, reason: Any = ""
+) -> ChatParticipant:
     policy = get_policy()
     access = policy.access(actor, room)
     if not access.can_see:
         raise NotFound()
-    target = ChatParticipant.objects.filter(room=room, user_id=user_id, is_banned=False).first()
-    if target is None:
-        raise NotFound(_("No such member."))
+    target = current_member(room, user_id)
     target_access = policy.access(target.user, room, target)
     if not policy.can_remove_user(
         actor, access, room, target.user, target_access.role or Role.MEMBER
     ):
         raise PermissionDenied()
-    return do_remove_member(actor, room, target)
+    return do_remove_member(actor, room, target, reason=clean_reason(reason))
 
 
-def do_remove_member(actor: Any, room: ChatRoom, participant: ChatParticipant) -> ChatParticipant:
+def do_remove_member(
+    actor: Any, room: ChatRoom, participant: ChatParticipant, *, reason: str = ""
+) -> ChatParticipant:
+    """Remove a member for good (until a moderator lifts it: a ban without an end)."""
     with transaction.atomic():
         participant.is_banned = True
+        participant.banned_until = None
+        participant.sanction_reason = reason
         participant.is_online = False
-        participant.save(update_fields=["is_banned", "is_online"])
+        participant.save(
+            update_fields=["is_banned", "banned_until", "sanction_reason", "is_online"]
+        )
+        if actor is not None:
+            audit.record(
+                actor,
+                AuditAction.MEMBER_REMOVED,
+                room=room,
+                target_user=participant.user,
+                reason=reason,
+            )
+        events.publish_to_user(
+            participant.user_id, ModerationNotice(room=room.slug, action="removed", reason=reason)
+        )
         announce_left(participant.user, room)
         signals.send_on_commit(
             signals.member_removed,
@@ -164,6 +211,12 @@ def do_set_role(participant: ChatParticipant, role: str) -> ChatParticipant:
     with transaction.atomic():
         participant.role = role
         participant.save(update_fields=["role"])
+        events.publish_to_room(
+            participant.room_id,
+            ParticipantUpdated(
+                room=participant.room.slug, user=user_ref(participant.user), role=role
+            ),
+        )
     return participant
 
 

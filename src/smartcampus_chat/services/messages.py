@@ -6,6 +6,7 @@ Sending is :mod:`.batch` (the send pipeline), which uses the rules defined here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,23 +16,29 @@ from django.utils.translation import gettext as _
 
 from smartcampus_chat import markup, queries, signals
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import word_filter
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
+from smartcampus_chat.domain.sanctions import clean_reason, is_indefinite
 from smartcampus_chat.domain.validation import has_nul, is_unicode_text
 from smartcampus_chat.exceptions import (
+    BlockedContent,
+    CourseEnded,
     MessageGone,
+    Muted,
     NotFound,
     PermissionDenied,
     RoomArchived,
+    RoomLocked,
     ValidationFailed,
 )
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.markup import Mentionable
-from smartcampus_chat.models import ChatMessage, ChatRoom
+from smartcampus_chat.models import AuditAction, ChatMessage, ChatMessageEdit, ChatRoom
 from smartcampus_chat.protocol.frames import MessageDeleted, MessageEdited
 from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services import mentions, notifications, reads
+from smartcampus_chat.services import audit, mentions, notifications, question_updates, reads
 
 #: The fields of a message that edits, deletes and restores change.
 _CHANGEABLE = (
@@ -94,15 +101,41 @@ def clean_client_id(client_id: Any) -> str:
     return str(client_id)
 
 
-def check_can_post(access: RoomAccess, room: ChatRoom) -> None:
-    """The rule of every door that writes to a room (send, edit, delete): the room is
-    seen, not archived, and the user may post there; raises why not."""
+def check_can_participate(access: RoomAccess, room: ChatRoom) -> None:
+    """The room is seen and open, and the user is a member who may act in it (not a
+    read-only one); raises why not. Deleting one's own message needs no more."""
     if not access.can_see:
         raise NotFound()
     if room.is_archived:
         raise RoomArchived()
-    if not access.can_post:
+    if not access.can_participate:
         raise PermissionDenied()
+
+
+def check_can_react(access: RoomAccess, room: ChatRoom) -> None:
+    """:func:`check_can_participate`, and not muted by a moderator (a locked room's
+    members still react to its announcements)."""
+    check_can_participate(access, room)
+    if access.ended:
+        raise CourseEnded()
+    if access.is_muted:
+        raise Muted(retry_after=_seconds_until(access.muted_until))
+
+
+def check_can_post(access: RoomAccess, room: ChatRoom) -> None:
+    """The rule of every door that writes to a room (send, edit, pin, upload): the room is
+    seen, not archived, the user may post there, is not muted and the room not locked to
+    them; raises why not (each its own code: ``muted``, ``room_locked``...)."""
+    check_can_react(access, room)
+    if not access.can_post:
+        raise RoomLocked()
+
+
+def _seconds_until(until: datetime | None) -> float | None:
+    """Seconds until ``until``, None for an indefinite sanction (the far future)."""
+    if until is None or is_indefinite(until):
+        return None
+    return max(1.0, round((until - timezone.now()).total_seconds()))
 
 
 def next_event(room_id: int) -> int:
@@ -142,8 +175,24 @@ def check_edit_message(
     ratelimit.check_send_rate(user)
     if content == message.content:
         return message
+    check_edit_word_filter(message.room, content)
     mentionable = mentions.check_mentions_one(message.room, content, access)
     return do_edit_message(user, message, content, mentionable=mentionable)
+
+
+def is_filtered(room: ChatRoom, content: str) -> bool:
+    """Whether ``content`` has a word or phrase of the site's or ``room``'s word filter
+    (the rule sends and edits share)."""
+    entries = word_filter.room_entries(room.word_filter)
+    return word_filter.is_filtered(content, app_settings.WORD_FILTER, entries)
+
+
+def check_edit_word_filter(room: ChatRoom, content: str) -> None:
+    """The word filter on an edit: a filtered word is refused (``blocked_content``) even
+    where the filter holds sends for review (an edit is not held: the message as it
+    stands stays, and the author may edit again)."""
+    if is_filtered(room, content):
+        raise BlockedContent()
 
 
 class Unchanged(Exception):
@@ -181,6 +230,9 @@ def do_edit_message(
         lock_message(message)
         if message.is_deleted:
             raise MessageGone()
+        if message.content != content:
+            # The edit history the room's moderators read (queries.edit_history).
+            ChatMessageEdit.objects.create(message=message, content=message.content)
         message.content = content
         message.content_html = html
         message.is_edited = True
@@ -198,30 +250,46 @@ def do_edit_message(
     return message
 
 
-def check_delete_message(user: Any, message: ChatMessage, access: RoomAccess) -> ChatMessage:
-    check_can_post(access, message.room)
+def check_delete_message(
+    user: Any, message: ChatMessage, access: RoomAccess, *, reason: Any = ""
+) -> ChatMessage:
+    """Delete ``message``: its author, or a moderator (then with an optional ``reason``,
+    kept in the audit log)."""
+    if not access.can_moderate:
+        check_can_participate(access, message.room)
     ratelimit.check_send_rate(user)
     if message.is_deleted:
         return message
     if not get_policy().can_delete_message(user, access, message):
         raise PermissionDenied(_("You can only delete your own messages."))
-    return do_delete_message(user, message)
+    return do_delete_message(user, message, reason=clean_reason(reason))
 
 
-def do_delete_message(user: Any, message: ChatMessage) -> ChatMessage:
-    """Soft delete; a message deleted meanwhile stays as it is (no second event)."""
+def do_delete_message(user: Any, message: ChatMessage, *, reason: str = "") -> ChatMessage:
+    """Soft delete; a message deleted meanwhile stays as it is (no second event). A
+    deletion by someone other than the author is a moderation action: audit-logged."""
     try:
         with transaction.atomic():
             event_seq = next_event(message.room_id)
             lock_message(message)
             if message.is_deleted:
                 raise Unchanged
+            if user is not None and message.sender_id != user.pk:
+                audit.record(
+                    user,
+                    AuditAction.MESSAGE_DELETED,
+                    room=message.room,
+                    target_user=message.sender,
+                    message_id=message.pk,
+                    reason=reason,
+                )
             message.is_deleted = True
             message.deleted_at = timezone.now()
             message.deleted_by = user
             message.event_seq = event_seq
             message.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "event_seq"])
             notifications.do_message_deleted(message)
+            question_updates.on_deleted(message)
             events.publish_to_room(message.room_id, MessageDeleted(message=message_data(message)))
             signals.send_on_commit(
                 signals.message_deleted, ChatMessage, message=message, room=message.room, user=user

@@ -109,9 +109,17 @@ def _kinds(notable: Notable, user_id: int, reply_author: int | None) -> set[str]
     return kinds
 
 
+def _notable_kind(message: ChatMessage) -> bool:
+    """A person's message, or an announcement nobody is asked to acknowledge (one that
+    asks notifies its members itself: :mod:`.announcements`)."""
+    if message.kind == MessageKind.ANNOUNCEMENT:
+        return not message.requires_ack
+    return message.kind == MessageKind.USER
+
+
 def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
     """The notifications ``notables`` make (unsaved), by the rules: one query."""
-    notables = [n for n in notables if n.message.kind == MessageKind.USER and n.author is not None]
+    notables = [n for n in notables if _notable_kind(n.message) and n.author is not None]
     if not notables:
         return []
     replied = {n.message.pk: _reply_author(n) for n in notables}
@@ -153,7 +161,9 @@ def plan(notables: Sequence[Notable], now: datetime) -> list[ChatNotification]:
                         kind=rules.strongest(admitted),
                         room=notable.room,
                         message=notable.message,
-                        actor=notable.author,
+                        # An anonymous post's notification names nobody, on every
+                        # channel (in-app, push, e-mail, digest).
+                        actor=None if notable.message.anonymous else notable.author,
                         created_at=now,
                     )
                 )
@@ -202,6 +212,47 @@ def do_notify(notables: list[Notable]) -> list[ChatNotification]:
     with transaction.atomic():
         if any(n.only_mentions for n in notables):
             rows = _drop_known(rows)
+        rows = _insert(rows)
+        deliveries = _deliveries(rows, preferences, now)
+        if deliveries:
+            ChatNotificationDelivery.objects.bulk_create(deliveries)
+        _publish_new(rows, preferences, now)
+    if deliveries:
+        jobs.wake(jobs.NOTIFICATIONS)
+    return rows
+
+
+def do_notify_people(
+    message: ChatMessage, user_ids: Iterable[int], kind: str, *, replace: bool = False
+) -> list[ChatNotification]:
+    """Notify ``user_ids`` of ``message`` as ``kind`` whatever their rooms' levels (an
+    announcement to acknowledge: :mod:`.announcements`), through the same rows,
+    deliveries and frames as the notify step. ``replace``: a reminder, which takes the
+    place of the person's earlier notification of that message (one per person and
+    message; its deliveries not sent yet go with it)."""
+    wanted = sorted(set(user_ids))
+    if not wanted or not app_settings.NOTIFICATIONS:
+        return []
+    now = timezone.now()
+    preferences = reads.preferences_by_user(wanted)
+    rows = [
+        ChatNotification(
+            user_id=pk,
+            kind=kind,
+            room=message.room,
+            message=message,
+            actor=None if message.anonymous else message.sender,
+            created_at=now,
+        )
+        for pk in wanted
+    ]
+    with transaction.atomic():
+        known = ChatNotification.objects.filter(message=message, user_id__in=wanted)
+        if replace:
+            known.delete()
+        else:
+            had = set(known.values_list("user_id", flat=True))
+            rows = [row for row in rows if row.user_id not in had]
         rows = _insert(rows)
         deliveries = _deliveries(rows, preferences, now)
         if deliveries:

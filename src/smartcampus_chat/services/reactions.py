@@ -18,13 +18,13 @@ from smartcampus_chat import signals
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.domain.policies import RoomAccess
 from smartcampus_chat.domain.reactions import clean_emoji
-from smartcampus_chat.exceptions import MessageGone, ValidationFailed
+from smartcampus_chat.exceptions import MessageGone, PermissionDenied, ValidationFailed
 from smartcampus_chat.infra import ratelimit
 from smartcampus_chat.models import ChatMessage, ChatReaction
 from smartcampus_chat.protocol.frames import MessageReactions
 from smartcampus_chat.protocol.render import message_data
 from smartcampus_chat.realtime import events
-from smartcampus_chat.services.messages import Unchanged, check_can_post, lock_message, next_event
+from smartcampus_chat.services.messages import Unchanged, check_can_react, lock_message, next_event
 
 
 def check_react(
@@ -33,9 +33,12 @@ def check_react(
     """Add (``add``) or remove ``user``'s ``emoji`` on ``message``: whoever may post in the
     room reacts to a message still there; answers the message as it is now."""
     cleaned = clean_emoji(emoji)
-    check_can_post(access, message.room)
+    check_can_react(access, message.room)
     if message.is_deleted:
         raise MessageGone()
+    if add and message.anonymous and message.sender_id == user.pk:
+        # The reactions name their people: one's own would name the anonymous author.
+        raise PermissionDenied(_("You cannot react to your own anonymous post."))
     ratelimit.check_send_rate(user)
     return do_react(user, message, cleaned, add=add)
 

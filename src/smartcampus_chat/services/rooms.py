@@ -11,21 +11,23 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from smartcampus_chat import queries, signals
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.domain import courses, names
+from smartcampus_chat.domain import courses, names, word_filter
 from smartcampus_chat.domain.policies import RoomAccess, get_policy
-from smartcampus_chat.domain.validation import is_object_id, is_unicode_text, parse_int
+from smartcampus_chat.domain.validation import has_nul, is_object_id, is_unicode_text, parse_int
 from smartcampus_chat.exceptions import NotFound, PermissionDenied, ValidationFailed
 from smartcampus_chat.infra import ratelimit
-from smartcampus_chat.models import ChatParticipant, ChatRoom, Role, RoomType
+from smartcampus_chat.models import AuditAction, ChatParticipant, ChatRoom, Role, RoomType
 from smartcampus_chat.protocol.frames import RoomAdded, RoomUpdated
 from smartcampus_chat.protocol.render import room_data
 from smartcampus_chat.realtime import events
+from smartcampus_chat.services import audit
 
 CREATABLE_TYPES = (RoomType.PUBLIC, RoomType.GROUP, RoomType.COURSE)
 
@@ -37,7 +39,12 @@ def room_access(user: Any, room: ChatRoom) -> RoomAccess:
 #: The room ``slug`` and the user's access; NotFound when it is missing *or* hidden (a
 #: read: :func:`smartcampus_chat.queries.room_for`, named here for the doors that change
 #: the room next).
-get_room_for = queries.room_for
+def get_room_for(user: Any, slug: str) -> tuple[ChatRoom, RoomAccess]:
+    """The room ``slug`` and the user's access (:func:`smartcampus_chat.queries.room_for`:
+    NotFound when missing or hidden); staff reading a private conversation is logged."""
+    room, access = queries.room_for(user, slug)
+    audit.note_private_read(user, room, access)
+    return room, access
 
 
 #: Characters of the random part of slugs.
@@ -296,7 +303,21 @@ def do_open_private(user: Any, other: Any) -> tuple[ChatRoom, bool]:
     return room, True
 
 
-_UPDATABLE = {"name", "description", "is_archived", "read_receipts"}
+_UPDATABLE = {
+    "name",
+    "description",
+    "is_archived",
+    "read_receipts",
+    "is_locked",
+    "slow_mode_seconds",
+    "word_filter",
+    "qa_mode",
+    "allow_anonymous",
+    "members_can_create_polls",
+}
+#: Changes that are moderation actions (audit-logged, but ``allow_anonymous``: each reveal
+#: is); none applies to a private conversation.
+_MODERATION = {"is_locked", "slow_mode_seconds", "word_filter", "allow_anonymous"}
 
 
 def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
@@ -331,19 +352,86 @@ def check_update_room(actor: Any, room: ChatRoom, **changes: Any) -> ChatRoom:
             app_settings.MAX_DESCRIPTION_LENGTH,
             required=False,
         )
-    for flag in ("is_archived", "read_receipts"):
+    for flag in (
+        "is_archived",
+        "read_receipts",
+        "is_locked",
+        "qa_mode",
+        "allow_anonymous",
+        "members_can_create_polls",
+    ):
         if flag in changes:
             if not isinstance(changes[flag], bool):
                 raise ValidationFailed(fields={flag: [_("Must be true or false.")]})
             clean[flag] = changes[flag]
-    return do_update_room(room, **clean)
+    if "slow_mode_seconds" in changes:
+        clean["slow_mode_seconds"] = clean_slow_mode(changes["slow_mode_seconds"])
+    if "word_filter" in changes:
+        clean["word_filter"] = clean_word_filter(changes["word_filter"])
+    if _MODERATION.intersection(clean) and room.room_type == RoomType.PRIVATE:
+        raise PermissionDenied()
+    if "qa_mode" in clean and not get_policy().can_set_qa_mode(access, room):
+        raise PermissionDenied()
+    return do_update_room(room, actor=actor, **clean)
 
 
-def do_update_room(room: ChatRoom, **changes: Any) -> ChatRoom:
+def _audit_moderation(actor: Any, room: ChatRoom, before: dict[str, Any]) -> None:
+    if actor is None:
+        return
+    if "is_locked" in before and before["is_locked"] != room.is_locked:
+        action = AuditAction.ROOM_LOCKED if room.is_locked else AuditAction.ROOM_UNLOCKED
+        audit.record(actor, action, room=room)
+    if "slow_mode_seconds" in before and before["slow_mode_seconds"] != room.slow_mode_seconds:
+        details = {"from": before["slow_mode_seconds"], "to": room.slow_mode_seconds}
+        audit.record(actor, AuditAction.SLOW_MODE, room=room, details=details)
+    if "word_filter" in before and before["word_filter"] != room.word_filter:
+        entries = len(word_filter.room_entries(room.word_filter))
+        audit.record(actor, AuditAction.WORD_FILTER, room=room, details={"entries": entries})
+
+
+#: A room's word filter: at most this many entries, each at most this long.
+MAX_WORD_FILTER_ENTRIES = 200
+MAX_WORD_FILTER_ENTRY = 100
+
+
+def clean_word_filter(value: Any) -> str:
+    """A room's word filter: text, one word or phrase per line (blank lines dropped)."""
+    if not isinstance(value, str) or not is_unicode_text(value) or has_nul(value):
+        raise ValidationFailed(fields={"word_filter": [_("Must be text.")]})
+    entries = word_filter.room_entries(value)
+    if len(entries) > MAX_WORD_FILTER_ENTRIES or any(
+        len(entry) > MAX_WORD_FILTER_ENTRY for entry in entries
+    ):
+        message = _("At most %(count)d lines of at most %(length)d characters.") % {
+            "count": MAX_WORD_FILTER_ENTRIES,
+            "length": MAX_WORD_FILTER_ENTRY,
+        }
+        raise ValidationFailed(fields={"word_filter": [message]})
+    return "\n".join(entries)
+
+
+def clean_slow_mode(value: Any) -> int:
+    """Seconds between two messages of a member: 0 (off) to ``SLOW_MODE_MAX_SECONDS``."""
+    limit = app_settings.SLOW_MODE_MAX_SECONDS
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        message = _("A whole number of seconds from 0 (off) to %(max)d.") % {"max": limit}
+        raise ValidationFailed(fields={"slow_mode_seconds": [message]})
+    return value
+
+
+def do_update_room(room: ChatRoom, *, actor: Any = None, **changes: Any) -> ChatRoom:
+    """Change ``room``; a lock or slow mode changed by ``actor`` is audit-logged."""
+    if "is_archived" in changes:
+        # "N days after the room is archived" counts from here; a room already archived
+        # keeps its date (the admin hands ``room`` with the new flag already set).
+        archived = changes["is_archived"]
+        changes["archived_at"] = (room.archived_at or timezone.now()) if archived else None
     with transaction.atomic():
+        before = {key: getattr(room, key) for key in changes}
         for key, value in changes.items():
             setattr(room, key, value)
         room.save(update_fields=[*changes, "updated_at"])
+        _audit_moderation(actor, room, before)
         if room.room_type == RoomType.PRIVATE:
             # Each member calls it by the other's name: one frame each, not one for the room.
             for member_id, title in queries.private_titles(room).items():

@@ -18,7 +18,7 @@ from smartcampus_chat.models import ChatMessage, ChatParticipant, ChatRoom
 
 #: A message to insert: room id, sender id, content, its HTML, seq, event_seq, client id,
 #: reply-to id.
-Row = tuple[int, Any, str, str, int, int, str, int | None]
+Row = tuple[int, Any, str, str, int, int, str, int | None, bool]
 
 
 def db_types(model: Any, *names: str) -> list[str]:
@@ -84,6 +84,7 @@ def insert_messages(
         "event_seq",
         "client_id",
         "reply_to",
+        "anonymous",
     )
     types = db_types(ChatMessage, *names)
     created_at, is_edited, is_deleted, pk, room, seq = columns(
@@ -92,6 +93,8 @@ def insert_messages(
     arrays = [list(column) for column in zip(*rows, strict=True)]
     last: dict[tuple[int, Any], int] = {}
     for row in rows:
+        if row[8]:  # anonymous: its author's marker stays (services/batch.py, _store)
+            continue
         key = (row[0], row[1])
         last[key] = max(row[4], last.get(key, 0))
     participants = connection.ops.quote_name(ChatParticipant._meta.db_table)
@@ -151,3 +154,24 @@ def known_message_ids(keys: Sequence[tuple[int, Any, str]]) -> RawSQL:
         f"AND m.{client_id} <> '' LIMIT 1) AS known",
         arrays,
     )
+
+
+def lock_messages_key_share(ids: list[int]) -> set[int]:
+    """Which of messages ``ids`` still exist, each locked ``FOR KEY SHARE`` until commit.
+
+    A reply's foreign key takes that lock only when the transaction commits (Django's
+    keys are deferred); taking it first makes a concurrent hard delete (the retention
+    purge) wait for the reply, or the reply see its parent gone: never a reply stored to
+    a parent deleted meanwhile (a foreign-key error failing the whole batch). The lock
+    does not block edits, soft deletes or other replies (``FOR NO KEY UPDATE``, ``FOR
+    KEY SHARE``)."""
+    table = connection.ops.quote_name(ChatMessage._meta.db_table)
+    (pk,) = columns(ChatMessage, "id")
+    (pk_type,) = db_types(ChatMessage, "id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{pk_type}[]) "  # noqa: S608
+            f"ORDER BY {pk} FOR KEY SHARE",
+            [sorted(ids)],
+        )
+        return {row[0] for row in cursor.fetchall()}

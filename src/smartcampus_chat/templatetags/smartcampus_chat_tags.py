@@ -15,14 +15,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
 from smartcampus_chat import queries
 from smartcampus_chat.conf import app_settings
+from smartcampus_chat.domain import terms
 from smartcampus_chat.domain.file_labels import FileType, file_size, file_type
 from smartcampus_chat.domain.names import author_name, display_name, public_username
+from smartcampus_chat.domain.sanctions import is_indefinite
 from smartcampus_chat.markup import stored_html
 from smartcampus_chat.protocol.payloads import LinkPreviewData
 from smartcampus_chat.protocol.render import link_preview_data
@@ -77,6 +83,24 @@ def chat_file_size(size: int) -> str:
 def chat_file_type(content_type: str) -> FileType:
     """An attachment's icon and type label (:func:`~.file_labels.file_type`)."""
     return file_type(content_type)
+
+
+@register.simple_tag
+def chat_sanction_until(until: datetime | None) -> str:
+    """When a mute or ban ends, in words: "until <date>", or "until lifted"."""
+    if until is None or is_indefinite(until):
+        return gettext("until lifted")
+    when = date_format(localtime(until), "DATETIME_FORMAT")
+    return gettext("until %(when)s") % {"when": when}
+
+
+@register.simple_tag
+def chat_course_ended_notice(ends_at: datetime | None) -> str:
+    """The read-only banner of a room whose course ended (docs/terms.md), with its last day."""
+    if ends_at is None:
+        return ""
+    day = date_format(terms.last_day(ends_at), "DATE_FORMAT")
+    return gettext("This course ended on %(date)s; the room is read-only.") % {"date": day}
 
 
 @register.filter

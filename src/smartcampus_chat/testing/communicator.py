@@ -34,7 +34,8 @@ __all__ = ["NOISE", "ChatCommunicator", "Closed", "new_client_id", "open_room", 
 Frame = dict[str, Any]
 
 #: Frames that may come between any two others: other people's presence, typing, joins,
-#: and the user's notifications (any message meant for them, in any room, on every socket).
+#: and the user's notifications and moderation notices (meant for them, about any room, on
+#: every socket).
 NOISE = frozenset(
     {
         "presence",
@@ -43,6 +44,7 @@ NOISE = frozenset(
         "participant.joined",
         "notification",
         "notifications.read",
+        "moderation.notice",
     }
 )
 #: The Origin the communicator sends unless told otherwise: Django's test server name (add

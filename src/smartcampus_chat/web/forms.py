@@ -17,7 +17,7 @@ from smartcampus_chat.conf import ChatSettings, Setting, app_settings
 from smartcampus_chat.domain.notifications import mute_end
 from smartcampus_chat.domain.validation import parse_int
 from smartcampus_chat.exceptions import ChatError
-from smartcampus_chat.models import NotifyLevel, RoomType
+from smartcampus_chat.models import NotifyLevel, ReportCategory, Role, RoomType
 from smartcampus_chat.queries import RoomCreateChoices
 
 
@@ -124,6 +124,26 @@ class RoomCreateForm(ChatForm):
             del self.fields["course"]
 
 
+#: A room's slow mode, as the settings page offers it (the API takes any number of seconds).
+SLOW_MODE_CHOICES = [
+    (0, _("Off")),
+    (10, _("One message every 10 seconds")),
+    (30, _("One message every 30 seconds")),
+    (60, _("One message a minute")),
+    (300, _("One message every 5 minutes")),
+    (900, _("One message every 15 minutes")),
+    (3600, _("One message an hour")),
+]
+#: How long a mute or ban lasts, as the settings page offers it ("": until lifted).
+DURATION_CHOICES = [
+    (600, _("10 minutes")),
+    (3600, _("1 hour")),
+    (86400, _("1 day")),
+    (604800, _("1 week")),
+    ("", _("Until lifted")),
+]
+
+
 class RoomSettingsForm(ChatForm):
     name = forms.CharField(label=_("Name"))
     description = forms.CharField(
@@ -139,10 +159,119 @@ class RoomSettingsForm(ChatForm):
         required=False,
         help_text=_("Show who has seen the messages (small rooms only)."),
     )
+    is_locked = forms.BooleanField(
+        label=_("Locked"),
+        required=False,
+        help_text=_("Only moderators may post (announcement mode); members still react."),
+    )
+    qa_mode = forms.BooleanField(
+        label=_("Q&A mode"),
+        required=False,
+        help_text=_(
+            "Top-level posts are questions and replies their answers: students up-vote "
+            "questions, teachers and TAs endorse answers and mark questions resolved."
+        ),
+    )
+    members_can_create_polls = forms.BooleanField(
+        label=_("Members create polls"),
+        required=False,
+        help_text=_("Members, not only moderators, may post polls."),
+    )
+    slow_mode_seconds = forms.TypedChoiceField(
+        label=_("Slow mode"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=SLOW_MODE_CHOICES,
+        help_text=_("How often each member may send a message; moderators are exempt."),
+    )
+    word_filter = forms.CharField(
+        label=_("Word filter"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Words or phrases refused here (or held for review, as the site decides), one "
+            "per line, on top of the site's list."
+        ),
+    )
+    allow_anonymous = forms.BooleanField(
+        label=_("Allow anonymous posts"),
+        required=False,
+        help_text=_(
+            "Students may post anonymously to their classmates; the room's moderators can "
+            "reveal the author (audit-logged)."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limit_length("name", ChatSettings.MAX_ROOM_NAME_LENGTH)
+        current = self.initial.get("slow_mode_seconds")
+        field = self.fields["slow_mode_seconds"]
+        if isinstance(field, forms.ChoiceField) and current not in dict(SLOW_MODE_CHOICES):
+            # Set through the API to a value the list does not offer: keep it choosable.
+            label = _("One message every %(seconds)d seconds") % {"seconds": current}
+            field.choices = [*SLOW_MODE_CHOICES, (current, label)]
+
+
+class SanctionForm(ChatForm):
+    """A moderator's action on a member from the room settings page (the service checks
+    who may do it and cleans the duration and reason)."""
+
+    action = forms.ChoiceField(
+        choices=[
+            ("mute", _("Mute")),
+            ("unmute", _("Unmute")),
+            ("ban", _("Ban")),
+            ("lift_ban", _("Lift the ban")),
+            ("role", _("Change the role")),
+        ]
+    )
+    duration = forms.TypedChoiceField(
+        label=_("For"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=DURATION_CHOICES,
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+    role = forms.ChoiceField(label=_("Role"), required=False, choices=Role.choices)
+
+
+class ReportForm(ChatForm):
+    """A member's report of a message (the service checks the rest)."""
+
+    category = forms.ChoiceField(
+        label=_("Why"),
+        widget=forms.RadioSelect,
+        choices=[(c.value, c.label) for c in ReportCategory if c != ReportCategory.FILTERED],
+    )
+    note = forms.CharField(
+        label=_("Note for the moderators"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ResolveForm(ChatForm):
+    """A moderator's action on an item of the moderation queue."""
+
+    report = forms.IntegerField(min_value=1)
+    action = forms.ChoiceField(
+        choices=[
+            ("dismiss", _("Dismiss")),
+            ("delete", _("Delete the message")),
+            ("mute", _("Mute the author")),
+            ("ban", _("Ban the author")),
+            ("approve", _("Approve")),
+            ("reject", _("Reject")),
+        ]
+    )
+    duration = forms.TypedChoiceField(
+        label=_("For"), coerce=int, empty_value=None, required=False, choices=DURATION_CHOICES
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
 
 class PreferencesForm(ChatForm):
@@ -356,6 +485,29 @@ class MessageForm(ChatForm):
     # A declared field leaves the class attributes (the form's own ``files`` stays the
     # uploaded files); named so for the no-JS composer's <input name="files">.
     files = MultipleFileField(label=_("Attach files"), required=False)  # type: ignore[assignment]
+    # The room's moderators (the composer shows these to them only; the send checks).
+    announcement = forms.BooleanField(label=_("Post as an announcement"), required=False)
+    requires_ack = forms.BooleanField(label=_("Members must acknowledge it"), required=False)
+    ack_due = forms.DateTimeField(
+        label=_("Acknowledge by"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
+            format="%Y-%m-%dT%H:%M",
+        ),
+    )
+
+    # Where the room allows it, students (the composer shows it to them only; the send
+    # checks). The note says plainly that the teachers can reveal the author.
+    anonymous = forms.BooleanField(
+        label=_("Post anonymously to classmates"),
+        required=False,
+        help_text=_("Your teachers can reveal your name if needed."),
+        widget=forms.CheckboxInput(
+            attrs={"class": "form-check-input", "aria-describedby": "scc-anonymous-note"}
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -83,7 +83,8 @@ def timeline(
     (None: the reader is not a participant, no divider), when the unread messages start
     on this page: not when older pages (``has_before``) hold unread ones too, where the
     first row would be a wrong "start". A day change or the divider breaks a group; so
-    does a deleted author (the group is by ``sender_id``).
+    does a deleted author (the group is by ``sender_id``), and an anonymous post, which
+    never joins its author's group.
     """
     today = timezone.localdate()
     items: list[TimelineItem] = []
@@ -106,6 +107,8 @@ def timeline(
             and day == previous_day
             and message.sender_id is not None
             and message.sender_id == previous.sender_id
+            and not message.anonymous
+            and not previous.anonymous
             and message.created_at - previous.created_at < GROUP_GAP
         )
         items.append(

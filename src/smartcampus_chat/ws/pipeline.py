@@ -214,9 +214,18 @@ class SendPipeline:
     def _answer(self, frame: SendMessage, future: asyncio.Future[MessageData]) -> str:
         error = future.exception()
         if error is None:
-            data = future.result()
+            data = for_author(future.result(), frame)
             return Ack(id=frame.id, client_id=data.client_id, message=data).model_dump_json()
         return self.socket.error_frame(error, frame).model_dump_json()
+
+
+def for_author(data: MessageData, frame: SendMessage) -> MessageData:
+    """``data`` as the ack to its sender says it: the group commit renders the room's
+    broadcast, in which an anonymous post is nobody's; the ack, to its author only, says
+    it is theirs (``own``) and echoes their ``client_id`` (docs/anonymous-posts.md)."""
+    if not data.anonymous or data.own:
+        return data
+    return data.model_copy(update={"own": True, "client_id": frame.client_id or None})
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
@@ -225,6 +234,7 @@ def _wake(waiter: asyncio.Future[None] | None) -> None:
 
 
 def request_for(socket: Socket, frame: SendMessage, room: Any, access: Any) -> SendRequest:
+    """The send a ``message.send`` frame asks for (the one reading of its fields)."""
     return SendRequest(
         socket.user,
         room,
@@ -233,4 +243,9 @@ def request_for(socket: Socket, frame: SendMessage, room: Any, access: Any) -> S
         reply_to=frame.reply_to,
         access=access,
         attachments=frame.attachments,
+        announcement=frame.announcement,
+        requires_ack=frame.requires_ack,
+        ack_due=frame.ack_due,
+        anonymous=frame.anonymous,
+        poll=frame.poll.model_dump() if frame.poll is not None else None,
     )

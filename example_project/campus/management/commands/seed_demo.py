@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from courses.models import Course, Enrolment
-from smartcampus_chat import services
-from smartcampus_chat.models import ChatRoom, RoomType
+from courses.models import Course, Enrolment, Section
+from smartcampus_chat import queries, services
+from smartcampus_chat.domain.polls import PollSpec
+from smartcampus_chat.models import ChatRoom, MessageKind, RoomType
 
 DEMO_PASSWORD = "campus-demo"
 
@@ -32,7 +35,16 @@ COURSES = [
         {"prof.martin": "teacher", "alice": "student", "bob": "student"},
     ),
     ("MATH201", "Linear Algebra", {"prof.martin": "teacher", "chloe": "student", "bob": "student"}),
+    (
+        "HIST110",
+        "History of Computing (last term)",
+        {"prof.martin": "teacher", "alice": "student", "chloe": "student"},
+    ),
 ]
+#: Courses whose term is over: their rooms are read-only (docs/terms.md).
+ENDED = {"HIST110": 10}  # code: days since its last day
+#: Lab groups: each has its own room beside the course's.
+SECTIONS = {"CS101": {"lab-a": ("Lab group A", ["alice"]), "lab-b": ("Lab group B", ["bob"])}}
 HISTORY = {
     "General": [
         ("alice", "Hi everyone! Welcome to the campus chat 👋"),
@@ -54,7 +66,28 @@ HISTORY = {
         ("prof.martin", "Yes, any Python from 3.10 up."),
     ],
     "MATH201 — Linear Algebra": [("prof.martin", "Tomorrow: eigenvalues. Read chapter 5 first.")],
+    "HIST110 — History of Computing (last term)": [
+        ("prof.martin", "Thank you all for this term. The grades are on the portal."),
+        ("chloe", "Thank you, it was a great course!"),
+    ],
 }
+
+
+#: The CS101 announcement its students are asked to acknowledge.
+ANNOUNCEMENT = (
+    "**Exam registration** closes next Friday: check your details on the portal, "
+    "then press *I have read this*."
+)
+
+
+#: The CS101 room's questions (Q&A mode) and the answer its teacher endorsed.
+QUESTIONS = (
+    "How do I install Python on Windows?",
+    "Will the exam cover recursion?",
+)
+ANSWER = "Use the installer from python.org and tick *Add python.exe to PATH*."
+#: The CS101 question a student asked anonymously to classmates.
+ANONYMOUS_QUESTION = "Sorry if this is obvious: what is the difference between a list and a tuple?"
 
 
 class Command(BaseCommand):
@@ -74,6 +107,7 @@ class Command(BaseCommand):
                     Enrolment.objects.get_or_create(
                         course=course, user=users[username], defaults={"role": role}
                     )
+                self._sections(course, users)
             staff = users["staff.admin"]
             rooms = [
                 self._room(staff, "General", RoomType.PUBLIC, "Everything campus life."),
@@ -98,16 +132,38 @@ class Command(BaseCommand):
                 )
             for room in rooms:
                 self._history(room, users)
+            first_course = rooms[-len(courses)]
+            self._office_hours(first_course, users)
+            self._announcement(first_course, users["prof.martin"])
+            self._questions(first_course, users)
+            self._anonymous(first_course, users["bob"])
+            self._poll(first_course, users)
             private, _ = services.do_open_private(users["alice"], users["bob"])
             if not private.messages.exists():
                 services.do_send_message(
                     users["alice"], private, "Are you coming to the lab session?"
                 )
                 services.do_send_message(users["bob"], private, "Yes, see you there!")
+        # Last term's course ends after its history was written; then the sync gives every
+        # course its sections' rooms and its end (idempotent).
+        for code, days in ENDED.items():
+            Course.objects.filter(code=code, ends_on__isnull=True).update(
+                ends_on=date.today() - timedelta(days=days)
+            )
+        services.sync_courses()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(
             f"Demo logins (password '{DEMO_PASSWORD}'): " + ", ".join(u[0] for u in USERS)
         )
+
+    def _sections(self, course: Course, users: dict[str, Any]) -> None:
+        for key, (name, members) in SECTIONS.get(course.code, {}).items():
+            section, _ = Section.objects.get_or_create(
+                course=course, key=key, defaults={"name": name}
+            )
+            Enrolment.objects.filter(
+                course=course, user__in=[users[m] for m in members], section__isnull=True
+            ).update(section=section)
 
     def _users(self) -> dict[str, Any]:
         user_model = get_user_model()
@@ -142,6 +198,65 @@ class Command(BaseCommand):
             slug=slugify(name),
             **links,
         )
+
+    def _office_hours(self, room: ChatRoom, users: dict[str, Any]) -> None:
+        """The first course's office hours are open, a student waiting (docs/office-hours.md)."""
+        if queries.current_session(room) is not None:
+            return
+        services.check_open_office_hours(users["prof.martin"], room)
+        services.check_raise_hand(users["alice"], room, "Lab 3: my loop never ends")
+
+    def _announcement(self, room: ChatRoom, teacher: Any) -> None:
+        """The course room's announcement its students are asked to acknowledge within
+        a week (docs/announcements.md)."""
+        if room.messages.filter(kind=MessageKind.ANNOUNCEMENT).exists():
+            return
+        services.do_send_message(
+            teacher,
+            room,
+            ANNOUNCEMENT,
+            kind=MessageKind.ANNOUNCEMENT,
+            requires_ack=True,
+            ack_due=timezone.now() + timedelta(days=7),
+        )
+
+    def _questions(self, room: ChatRoom, users: dict[str, Any]) -> None:
+        """The course room in Q&A mode (docs/questions.md): two questions, an answer the
+        teacher endorsed, up-votes."""
+        if room.qa_mode:
+            return
+        teacher, alice, bob = users["prof.martin"], users["alice"], users["bob"]
+        room = services.do_update_room(room, qa_mode=True)
+        install = services.do_send_message(bob, room, QUESTIONS[0]).message
+        exam = services.do_send_message(alice, room, QUESTIONS[1]).message
+        answer = services.do_send_message(alice, room, ANSWER, reply_to=install).message
+        services.do_endorse(teacher, answer, install, endorse=True)
+        services.do_vote(alice, install, vote=True)
+        services.do_vote(teacher, install, vote=True)
+        services.do_vote(bob, exam, vote=True)
+
+    def _anonymous(self, room: ChatRoom, student: Any) -> None:
+        """The course room allows anonymous posts, with one from a student
+        (docs/anonymous-posts.md)."""
+        if room.messages.filter(anonymous=True).exists():
+            return
+        if not room.allow_anonymous:
+            services.do_update_room(room, allow_anonymous=True)
+        services.do_send_message(student, room, ANONYMOUS_QUESTION, anonymous=True)
+
+    def _poll(self, room: ChatRoom, users: dict[str, Any]) -> None:
+        """An open poll in the course room, with one student's vote (docs/polls.md)."""
+        if room.messages.filter(poll__isnull=False).exists():
+            return
+        message = services.do_send_message(
+            users["prof.martin"],
+            room,
+            "Which day suits you for the exam review session?",
+            poll=PollSpec(("Monday", "Wednesday", "Friday")),
+        ).message
+        first = message.poll.options.order_by("position").first()  # type: ignore[attr-defined]
+        assert first is not None
+        services.do_poll_vote(users["bob"], message, [first.pk])
 
     def _history(self, room: ChatRoom, users: dict[str, Any]) -> None:
         if room.messages.exists():

@@ -13,6 +13,7 @@ from smartcampus_chat.api.serializers.fields import (
     SettingsLengthMixin,
     StrictIntegerField,
 )
+from smartcampus_chat.api.serializers.polls import PollInputSerializer
 from smartcampus_chat.conf import ChatSettings
 
 _printable_ascii = RegexValidator(
@@ -55,6 +56,33 @@ class MessageCreateSerializer(SettingsLengthMixin, serializers.Serializer):
         min_value=1,
         max_value=MAX_INTEGER,
         help_text=_("Id of a message replied to."),
+    )
+    announcement = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Post it as an announcement (the room's moderators only)."),
+    )
+    requires_ack = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("An announcement the members are asked to acknowledge."),
+    )
+    ack_due = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("When the members should have acknowledged it by (in the future)."),
+    )
+    anonymous = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Post it anonymously to classmates, where the room allows it."),
+    )
+    poll = PollInputSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Post it as a poll; the content is the question (docs/polls.md)."),
     )
 
 

@@ -29,6 +29,13 @@ class AccessSerializer(serializers.Serializer):
     is_member = serializers.BooleanField(read_only=True)
     read_only = serializers.BooleanField(read_only=True)  # type: ignore[assignment]
     can_post = serializers.BooleanField(read_only=True)
+    can_react = serializers.BooleanField(read_only=True)
+    muted_until = UTCDateTimeField(
+        allow_null=True,
+        help_text=_(
+            "A moderator muted me until then (9999-12-31: until unmuted); null: not muted."
+        ),
+    )
     can_join = serializers.BooleanField(read_only=True)
     can_moderate = serializers.BooleanField(read_only=True)
     can_manage = serializers.BooleanField(read_only=True)
@@ -42,6 +49,13 @@ class RoomSerializer(serializers.ModelSerializer):
 
     created_at = UTCDateTimeField()
     last_message_at = UTCDateTimeField(allow_null=True)
+    ends_at = UTCDateTimeField(
+        allow_null=True,
+        help_text=_(
+            "When the room's course ends (null: no end known); from then on it is read-only "
+            "for everyone."
+        ),
+    )
     title = serializers.SerializerMethodField(
         help_text=_(
             "The room as the requesting user names it: a private room is titled with the "
@@ -77,6 +91,12 @@ class RoomSerializer(serializers.ModelSerializer):
             "description",
             "is_archived",
             "read_receipts",
+            "slow_mode_seconds",
+            "is_locked",
+            "qa_mode",
+            "allow_anonymous",
+            "members_can_create_polls",
+            "ends_at",
             "created_at",
             "last_seq",
             "last_event_seq",
@@ -143,6 +163,8 @@ class RoomDetailSerializer(RoomSerializer):
             "is_member": self.context.get("is_member", False),
             "read_only": access.read_only,
             "can_post": access.can_post,
+            "can_react": access.can_react,
+            "muted_until": access.muted_until,
             "can_join": self.context.get("can_join", False),
             "can_moderate": access.can_moderate,
             "can_manage": access.can_manage,
@@ -200,6 +222,31 @@ class RoomUpdateSerializer(SettingsLengthMixin, serializers.Serializer):
     is_archived = serializers.BooleanField(required=False)
     read_receipts = serializers.BooleanField(
         required=False, help_text=_("Show who has seen the messages (small rooms only).")
+    )
+    is_locked = serializers.BooleanField(
+        required=False, help_text=_("Only moderators may post (announcement mode).")
+    )
+    qa_mode = serializers.BooleanField(
+        required=False,
+        help_text=_("Q&A mode: top-level posts are questions, replies their answers."),
+    )
+    members_can_create_polls = serializers.BooleanField(
+        required=False, help_text=_("Members, not only moderators, may post polls.")
+    )
+    slow_mode_seconds = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text=_("Seconds between two messages of a member (0: off); moderators exempt."),
+    )
+    allow_anonymous = serializers.BooleanField(
+        required=False,
+        help_text=_("Students may post anonymously to classmates (moderators can reveal)."),
+    )
+    word_filter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("The room's word filter: words or phrases, one per line (moderators)."),
     )
 
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from smartcampus_chat.conf import app_settings
-from smartcampus_chat.notifications import deliver_due
+from smartcampus_chat.notifications import deliver_due, remind_due
 
 
 class Command(BaseCommand):
@@ -30,10 +30,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
+            remind_due()
             self.stdout.write(f"Notifications: {deliver_due()} deliveries handled")
             return
         interval = options["interval"] or app_settings.NOTIFY_POLL_INTERVAL
         while True:
+            remind_due()
             handled = deliver_due()
             if handled:
                 self.stdout.write(f"Notifications: {handled} deliveries handled")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages as flash
@@ -9,11 +10,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from smartcampus_chat import queries, services
 from smartcampus_chat.domain.names import display_name
-from smartcampus_chat.exceptions import ChatError, FileRefused, RateLimited, ValidationFailed
-from smartcampus_chat.web.forms import MessageForm, RoomCreateForm, RoomSettingsForm
+from smartcampus_chat.exceptions import (
+    AnnouncementNotAllowed,
+    AnonymousNotAllowed,
+    ChatError,
+    CourseEnded,
+    FileRefused,
+    Muted,
+    RateLimited,
+    RoomLocked,
+    SlowMode,
+    ValidationFailed,
+)
+from smartcampus_chat.web.forms import (
+    DURATION_CHOICES,
+    MessageForm,
+    RoomCreateForm,
+    RoomSettingsForm,
+    SanctionForm,
+)
 from smartcampus_chat.web.page_config import PANE_PARAM, client_config, pane_config
 from smartcampus_chat.web.timeline import timeline
 from smartcampus_chat.web.views.common import (
@@ -83,26 +102,49 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
                     form.cleaned_data["content"],
                     form.cleaned_data["files"],
                     client_id=form.cleaned_data["client_id"] or None,
+                    announcement=form.cleaned_data["announcement"],
+                    requires_ack=form.cleaned_data["requires_ack"],
+                    ack_due=form.cleaned_data["ack_due"],
+                    anonymous=form.cleaned_data["anonymous"],
                 )
             except FileRefused as exc:
                 form.add_error(None, exc.message)
             except ValidationFailed as exc:
                 form.add_service_error(exc)
+            except (
+                Muted,
+                RoomLocked,
+                SlowMode,
+                CourseEnded,
+                AnnouncementNotAllowed,
+                AnonymousNotAllowed,
+            ) as exc:
+                # Shown with the form (its text kept), the page saying why above it.
+                form.add_error(None, exc.message)
+                status = exc.status
             else:
                 return redirect(room)
-        status = 400
+        status = status if status != 200 else 400
     page = queries.room_page(
         user, slug, before=before, after=after, with_sidebar=not wants_pane(request)
     )
+    services.note_private_read(user, page.room, page.access)
+    # The open room's part of the configuration, in the page's and again in the pane's.
+    room_config: dict[str, Any] = {
+        "joined": page.joined,
+        "receipts": page.receipts,
+        "must_acknowledge": page.must_acknowledge,
+        "sees_acks": page.acks is not None,
+        "anonymous": page.can_post_anonymously,
+        "can_reveal": page.can_reveal,
+        "can_create_poll": page.can_create_poll,
+        "can_vote": page.can_vote,
+    }
     context = view_context(
         page,
         form=form,
-        chat_config=client_config(
-            user, page.room, page.access, joined=page.joined, receipts=page.receipts
-        ),
-        pane_config=pane_config(
-            user, page.room, page.access, joined=page.joined, receipts=page.receipts
-        ),
+        chat_config=client_config(user, page.room, page.access, **room_config),
+        pane_config=pane_config(user, page.room, page.access, **room_config),
         timeline=timeline(
             page.rows,
             user_id=user.pk,
@@ -179,7 +221,12 @@ def room_create(request: HttpRequest) -> HttpResponse:
 
 
 def _settings_changes(form: RoomSettingsForm, room: Any) -> dict[str, Any]:
-    return {key: value for key, value in form.cleaned_data.items() if getattr(room, key) != value}
+    # A field left out (None: a form of an older page) changes nothing.
+    return {
+        key: value
+        for key, value in form.cleaned_data.items()
+        if value is not None and getattr(room, key) != value
+    }
 
 
 @chat_page("GET", "POST")
@@ -192,6 +239,12 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
         "description": room.description,
         "is_archived": room.is_archived,
         "read_receipts": room.read_receipts,
+        "is_locked": room.is_locked,
+        "qa_mode": room.qa_mode,
+        "members_can_create_polls": room.members_can_create_polls,
+        "slow_mode_seconds": room.slow_mode_seconds,
+        "word_filter": room.word_filter,
+        "allow_anonymous": room.allow_anonymous,
     }
     form = RoomSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -207,15 +260,65 @@ def room_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "smartcampus_chat/room_settings.html",
-        view_context(page, form=form),
+        view_context(
+            page,
+            form=form,
+            sanction_actions=[("mute", _("Mute")), ("ban", _("Ban"))],
+            duration_choices=DURATION_CHOICES,
+        ),
         status=400 if form.errors else 200,
     )
+
+
+#: What each action of the member moderation form calls (the service checks everything).
+_SANCTIONS: dict[str, Callable[[Any, Any, int, dict[str, Any]], Any]] = {
+    "mute": lambda user, room, target, data: services.check_mute_member(
+        user, room, target, duration=data["duration"], reason=data["reason"]
+    ),
+    "unmute": lambda user, room, target, data: services.check_unmute_member(user, room, target),
+    "ban": lambda user, room, target, data: services.check_ban_member(
+        user, room, target, duration=data["duration"], reason=data["reason"]
+    ),
+    "lift_ban": lambda user, room, target, data: services.check_lift_ban(user, room, target),
+    "role": lambda user, room, target, data: services.check_set_role(
+        user, room, target, data["role"]
+    ),
+}
+_DONE = {
+    "mute": gettext_lazy("%(user)s is muted."),
+    "unmute": gettext_lazy("%(user)s is no longer muted."),
+    "ban": gettext_lazy("%(user)s is banned from the room."),
+    "lift_ban": gettext_lazy("The ban of %(user)s is lifted."),
+    "role": gettext_lazy("The role of %(user)s is changed."),
+}
+
+
+@chat_page("POST")
+def member_moderate(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """A moderator's action on a member, from the room settings page (no JavaScript)."""
+    room, _access = services.get_room_for(request.user, slug)
+    form = SanctionForm(request.POST)
+    back = reverse("smartcampus_chat:room_settings", kwargs={"slug": room.slug})
+    if not form.is_valid():
+        flash.error(request, _("The form was not understood; nothing was changed."))
+        return redirect(back)
+    action = form.cleaned_data["action"]
+    try:
+        participant = _SANCTIONS[action](request.user, room, user_id, form.cleaned_data)
+    except ValidationFailed as exc:
+        details = [text for texts in exc.fields.values() for text in texts]
+        flash.error(request, " ".join([exc.message, *details]))
+        return redirect(back)
+    flash.success(request, _DONE[action] % {"user": display_name(participant.user)})
+    return redirect(back)
 
 
 @chat_page("POST")
 def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     room, _access = services.get_room_for(request.user, slug)
-    participant = services.check_remove_member(request.user, room, user_id)
+    participant = services.check_remove_member(
+        request.user, room, user_id, reason=request.POST.get("reason", "")
+    )
     flash.success(
         request,
         _("%(user)s was removed from the room.") % {"user": display_name(participant.user)},

@@ -152,8 +152,17 @@ async def _replay(socket: Socket, target: Followed, since: int, frame_id: Any) -
     cursor, truncated = await send_changes(socket, target, since, charged=True)
     target.floor = max(target.floor, cursor)
     target.last = max(target.last or 0, cursor)
+    # Read after the replay: a purge meanwhile is in the marks (docs/retention.md).
+    marks = await database_sync_to_async(queries.purge_marks)(room.pk)
     await socket.send_frame(
-        Resumed(room=target.slug, event_seq=cursor, truncated=truncated, id=frame_id)
+        Resumed(
+            room=target.slug,
+            event_seq=cursor,
+            truncated=truncated,
+            purged_through_seq=marks.through_seq,
+            gap=marks.gap_after(since),
+            id=frame_id,
+        )
     )
 
 

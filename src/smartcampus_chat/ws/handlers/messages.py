@@ -24,9 +24,10 @@ from smartcampus_chat.protocol.frames import (
 )
 from smartcampus_chat.protocol.payloads import MessageData
 from smartcampus_chat.protocol.render import message_data
-from smartcampus_chat.services.batch import SendRequest
+from smartcampus_chat.services.batch import check_send_messages
 from smartcampus_chat.services.batcher import get_batcher
 from smartcampus_chat.ws.handlers.base import Handlers
+from smartcampus_chat.ws.pipeline import for_author, request_for
 from smartcampus_chat.ws.socket import Socket
 
 # --- Database work, run in a worker thread ------------------------------------------------
@@ -39,27 +40,22 @@ def message_in(user: Any, message_id: int, room_id: int) -> tuple[ChatMessage, R
     return message, access
 
 
-def _send(user: Any, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
-    message = services.check_send_message(
-        user,
-        room,
-        frame.content,
-        client_id=frame.client_id,
-        reply_to=frame.reply_to,
-        access=access,
-        attachments=frame.attachments,
-    ).message
-    return message_data(message, room_slug=room.slug)
+def _send(socket: Socket, room: ChatRoom, frame: SendMessage, access: RoomAccess) -> MessageData:
+    (result,) = check_send_messages([request_for(socket, frame, room, access)])
+    if isinstance(result, Exception):
+        raise result
+    return message_data(result.message, room_slug=room.slug, viewer_id=socket.user.pk)
 
 
 def _edit(user: Any, frame: EditMessage, room_id: int) -> MessageData:
     message, access = message_in(user, frame.message_id, room_id)
-    return message_data(services.check_edit_message(user, message, frame.content, access))
+    edited = services.check_edit_message(user, message, frame.content, access)
+    return message_data(edited, viewer_id=user.pk)
 
 
 def _delete(user: Any, frame: DeleteMessage, room_id: int) -> MessageData:
     message, access = message_in(user, frame.message_id, room_id)
-    return message_data(services.check_delete_message(user, message, access))
+    return message_data(services.check_delete_message(user, message, access), viewer_id=user.pk)
 
 
 # --- Handlers -----------------------------------------------------------------------------
@@ -70,17 +66,8 @@ async def store(
 ) -> MessageData:
     """Store a send: with the process's other sends (group commit) unless disabled."""
     if app_settings.SEND_BATCH_MAX <= 1:
-        return await database_sync_to_async(_send)(socket.user, room, frame, access)
-    request = SendRequest(
-        socket.user,
-        room,
-        frame.content,
-        client_id=frame.client_id,
-        reply_to=frame.reply_to,
-        access=access,
-        attachments=frame.attachments,
-    )
-    return await get_batcher().send(request)
+        return await database_sync_to_async(_send)(socket, room, frame, access)
+    return await get_batcher().send(request_for(socket, frame, room, access))
 
 
 async def ack(socket: Socket, frame: ClientFrame, data: MessageData) -> None:
@@ -90,7 +77,7 @@ async def ack(socket: Socket, frame: ClientFrame, data: MessageData) -> None:
 async def send_message(socket: Socket, frame: SendMessage) -> None:
     target = await socket.target(frame.room)
     room, access = await socket.room_access(target)
-    await ack(socket, frame, await store(socket, room, frame, access))
+    await ack(socket, frame, for_author(await store(socket, room, frame, access), frame))
 
 
 async def edit_message(socket: Socket, frame: EditMessage) -> None:

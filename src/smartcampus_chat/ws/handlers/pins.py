@@ -18,7 +18,7 @@ from smartcampus_chat.ws.socket import Socket
 def _pin(user: Any, frame: PinMessage | UnpinMessage, room_id: int) -> MessageData:
     message, access = message_in(user, frame.message_id, room_id)
     pinned = isinstance(frame, PinMessage)
-    return message_data(services.check_pin(user, message, access, pinned=pinned))
+    return message_data(services.check_pin(user, message, access, pinned=pinned), viewer_id=user.pk)
 
 
 async def pin(socket: Socket, frame: PinMessage | UnpinMessage) -> None:

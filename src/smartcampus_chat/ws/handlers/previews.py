@@ -17,7 +17,7 @@ from smartcampus_chat.ws.socket import Socket
 
 def _remove(user: Any, frame: RemovePreview, room_id: int) -> MessageData:
     message, access = message_in(user, frame.message_id, room_id)
-    return message_data(services.check_remove_preview(user, message, access))
+    return message_data(services.check_remove_preview(user, message, access), viewer_id=user.pk)
 
 
 async def remove_preview(socket: Socket, frame: RemovePreview) -> None:

@@ -21,7 +21,9 @@ from smartcampus_chat.ws.socket import Socket
 def _react(user: Any, frame: AddReaction | RemoveReaction, room_id: int) -> MessageData:
     message, access = message_in(user, frame.message_id, room_id)
     add = isinstance(frame, AddReaction)
-    return message_data(services.check_react(user, message, frame.emoji, access, add=add))
+    return message_data(
+        services.check_react(user, message, frame.emoji, access, add=add), viewer_id=user.pk
+    )
 
 
 async def react(socket: Socket, frame: AddReaction | RemoveReaction) -> None:

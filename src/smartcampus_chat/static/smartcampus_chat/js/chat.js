@@ -9,6 +9,8 @@
  */
 
 import * as actions from "./chat/actions.js";
+import * as announcements from "./chat/announcements.js";
+import * as anonymous from "./chat/anonymous.js";
 import * as attachments from "./chat/attachments.js";
 import * as composer from "./chat/composer.js";
 import * as divider from "./chat/divider.js";
@@ -19,18 +21,26 @@ import * as history from "./chat/history.js";
 import { announceError } from "./chat/i18n.js";
 import * as layout from "./chat/layout.js";
 import * as mentions from "./chat/mentions.js";
+import * as moderation from "./chat/moderation.js";
+import * as terms from "./chat/terms.js";
+import * as reports from "./chat/reports.js";
 import { onAck, onMessageFrame } from "./chat/messages.js";
 import * as notifications from "./chat/notifications.js";
+import * as polls from "./chat/polls.js";
+import * as officeHours from "./chat/office_hours.js";
 import { hasConfig } from "./chat/page.js";
 import * as previews from "./chat/previews.js";
+import * as purges from "./chat/purges.js";
 import * as push from "./chat/push.js";
 import {
   onJoined,
   onLeft,
   onParticipants,
+  onUpdated,
   onPresence,
   onPresenceBatch,
 } from "./chat/presence.js";
+import * as questions from "./chat/questions.js";
 import * as quotes from "./chat/quotes.js";
 import * as reactions from "./chat/reactions.js";
 import * as reads from "./chat/reads.js";
@@ -52,6 +62,8 @@ function onError(frame) {
     resumeRefused(frame) ||
     reads.readRefused(frame) ||
     composer.sendRefused(frame) ||
+    announcements.ackRefused(frame) ||
+    polls.pollRefused(frame) ||
     search.searchRefused(frame) ||
     announceError(frame)
   );
@@ -67,7 +79,18 @@ const FRAME_HANDLERS = {
   "message.reactions": onMessageFrame,
   "message.pinned": onMessageFrame,
   "message.preview": onMessageFrame,
-  ack: onAck,
+  "announcement.acked": announcements.onAcked,
+  "announcement.acks": announcements.onAcks,
+  "question.updated": questions.onUpdated,
+  "question.voted": questions.onVoted,
+  "message.revealed": anonymous.onRevealed,
+  "poll.updated": polls.onUpdated,
+  "poll.voted": polls.onVoted,
+  "messages.purged": purges.onPurged,
+  ack: function (frame) {
+    onAck(frame);
+    polls.onAck(frame);
+  },
   error: onError,
   pong: ignore,
   resumed: onResumed,
@@ -76,12 +99,19 @@ const FRAME_HANDLERS = {
   "presence.batch": onPresenceBatch,
   participants: onParticipants,
   "participant.joined": onJoined,
+  "participant.updated": onUpdated,
   "participant.left": onLeft,
   unread: rooms.onUnread,
   receipt: receipts.onReceipt,
   "room.added": rooms.onRoomAdded,
   "room.removed": rooms.onRoomRemoved,
   "room.updated": rooms.onRoomUpdated,
+  "moderation.notice": moderation.onNotice,
+  "report.resolved": reports.onResolved,
+  "reports.changed": reports.onQueueChanged,
+  "office_hours.state": officeHours.onState,
+  "office_hours.place": officeHours.onPlace,
+  "office_hours.queue": officeHours.onQueue,
   "search.results": search.onResults,
   notification: notifications.onNotification,
   "notifications.read": notifications.onRead,
@@ -98,6 +128,7 @@ if (hasConfig) {
   rooms.init();
   roomnotify.init();
   notifications.init();
+  officeHours.init();
   history.init();
   actions.init();
   drafts.init();
@@ -110,10 +141,17 @@ if (hasConfig) {
   previews.init();
   replies.init();
   mentions.init();
+  moderation.init();
+  terms.init();
+  announcements.init();
+  questions.init();
+  polls.init();
+  reports.init();
   receipts.init();
   search.init();
   divider.init();
   push.init();
+  purges.init();
   router.init();
   start(FRAME_HANDLERS);
 }

@@ -1,11 +1,12 @@
 /*
  * What one can do to a message, offered in its menu (menu.js). ACTIONS is the one list:
- * a later action (reply, react, pin, report) is one more line. `allowed` reads what the
+ * a later action (reply, react, pin, report, mute author) is one more line. `allowed` reads what the
  * server decided for the message (data-can-edit, data-can-delete; messages.js applies
  * the same policy to live ones). Edits and deletes go over the socket; the server's
  * message.edited / message.deleted frames update every reader's list.
  */
 
+import { canReveal, openReveal } from "./anonymous.js";
 import { on } from "./bus.js";
 import { smallButton, startEdit } from "./edit.js";
 import { plainText } from "./format.js";
@@ -16,6 +17,7 @@ import { $, config, roomSlug } from "./page.js";
 import { canPin, togglePin } from "./pins.js";
 import { openPicker } from "./reactions.js";
 import { startReply } from "./replies.js";
+import { canMuteAuthor, canReport, openMute, openReport } from "./reports.js";
 import { nextId, send } from "./socket.js";
 
 function can(name) {
@@ -39,6 +41,9 @@ const ACTIONS = [
   { action: "edit", label: t("edit"), icon: "bi-pencil", allowed: can("data-can-edit"), run: edit },
   { action: "pin", label: pinLabel, icon: "bi-pin-angle", allowed: canPin, run: pin },
   { action: "copy-link", label: t("copyLink"), icon: "bi-link-45deg", allowed: always, run: copyLink },
+  { action: "report", label: t("report"), icon: "bi-flag", allowed: canReport, run: report },
+  { action: "reveal-author", label: t("revealAuthor"), icon: "bi-person-exclamation", danger: true, allowed: canReveal, run: revealAuthor },
+  { action: "mute-author", label: t("muteAuthor"), icon: "bi-mic-mute", danger: true, allowed: canMuteAuthor, run: muteAuthor },
   { action: "delete", label: t("delete"), icon: "bi-trash", danger: true, allowed: can("data-can-delete"), run: confirmDelete },
 ];
 
@@ -48,6 +53,18 @@ function messageOf(element) {
 
 function pinLabel(node) {
   return node.hasAttribute("data-pinned") ? t("unpin") : t("pin");
+}
+
+function report(button) {
+  openReport(messageOf(button), button);
+}
+
+function revealAuthor(button) {
+  openReveal(messageOf(button), button);
+}
+
+function muteAuthor(button) {
+  openMute(messageOf(button), button);
 }
 
 function pin(button) {
@@ -86,7 +103,7 @@ function copyLink(button) {
 function confirmDelete(button) {
   const node = messageOf(button);
   const dialog = document.createElement("dialog");
-  dialog.className = "scc-dialog";
+  dialog.className = "scc-dialog scc-delete-dialog";
   dialog.setAttribute("aria-labelledby", "scc-dialog-title");
   const title = document.createElement("h2");
   title.id = "scc-dialog-title";

@@ -13,6 +13,7 @@
  *   "stopped"    {reason} the client stopped for good (a fatal close code, or the open
  *                room removed): reason is the i18n key of the banner shown
  *   "roomUpdated" {room} a room.updated frame (the open room may have been archived)
+ *   "resumed"    {frame} a resumed frame (its purge marks: purges.js)
  */
 
 const listeners = Object.create(null);

@@ -10,6 +10,8 @@
  * (attachments.js): it goes out once they are all uploaded, its text then optional.
  */
 
+import { takeOptions } from "./announcements.js";
+import { isComposingAnonymously, takeAnonymous } from "./anonymous.js";
 import { takeAttachments } from "./attachments.js";
 import { emit, on } from "./bus.js";
 import { startEdit } from "./edit.js";
@@ -48,6 +50,9 @@ function sendPending(clientId) {
   if (entry.attachments.length) {
     frame.attachments = entry.attachments.map((attachment) => attachment.id);
   }
+  if (entry.options) {
+    Object.assign(frame, entry.options); // an announcement (announcements.js)
+  }
   send(frame);
 }
 
@@ -64,13 +69,16 @@ function submit(content) {
   }
   const clientId = newClientId();
   const node = newMessageNode();
+  const anonymous = isComposingAnonymously();
   node.classList.add("scc-pending", "scc-mine");
+  node.classList.toggle("scc-anonymous", anonymous);
   node.setAttribute("data-client-id", clientId);
-  node.setAttribute("data-sender-id", String(config.userId));
+  // An anonymous post never joins its author's group, not even while it is sent.
+  node.setAttribute("data-sender-id", anonymous ? "" : String(config.userId));
   node.setAttribute("data-created", new Date().toISOString());
   const author = $(".scc-author", node);
   if (author) {
-    author.textContent = config.userName;
+    author.textContent = anonymous ? t("anonymousName") : config.userName;
   }
   const time = $("time.scc-time", node);
   if (time) {
@@ -83,7 +91,15 @@ function submit(content) {
   showAttachments(node, attachments, text);
   list.appendChild(node);
   decorate(list);
-  pending[clientId] = { room: roomSlug, content: text, attachments: attachments, replyTo: takeReply(), node: node, frameId: null };
+  pending[clientId] = {
+    room: roomSlug,
+    content: text,
+    attachments: attachments,
+    replyTo: takeReply(),
+    options: takeOptions() || takeAnonymous(),
+    node: node,
+    frameId: null,
+  };
   sendPending(clientId);
   return true;
 }
@@ -226,7 +242,9 @@ export function sendRefused(frame) {
   }
   // Refused for good (too long, archived room...): retrying would not change the answer
   // unless the reason passes (the reader edits nothing here: Discard, or Retry later).
-  markFailed(clientId, frame.message, true, false);
+  // A message held for review waits in the moderators' queue: sending it again would
+  // only hold it twice, so it offers Discard alone.
+  markFailed(clientId, frame.message, frame.code !== "held_for_review", false);
   return true;
 }
 

@@ -41,6 +41,12 @@ export function formatTime(value) {
   return date ? plain(timeFormat.format(date)) : "";
 }
 
+/** A day in words ("7 December 2026"), in the page's language and time zone. */
+export function formatDay(value) {
+  const date = valid(value);
+  return date ? plain(dayFormat.format(date)) : "";
+}
+
 export function formatFull(value) {
   const date = valid(value);
   return date ? plain(fullFormat.format(date)) : "";

@@ -18,10 +18,14 @@ export function t(key) {
 }
 
 /** The name `message` is shown under, as the server names it (domain.names.author_name):
-    the site's for a system message, "Deleted user" when the sender's account is gone. */
+    the site's for a system message, "Anonymous classmate" for an anonymous post,
+    "Former member" when the sender's account is gone or was erased. */
 export function authorName(message) {
   if (message.kind === "system") {
     return t("systemAuthor");
+  }
+  if (message.anonymous) {
+    return t("anonymousName");
   }
   return message.sender ? message.sender.name : t("deletedUser");
 }

@@ -4,6 +4,7 @@
  * server's sanitised rendering of a message (format.js).
  */
 
+import { isOwnAnonymous, showAnonymous } from "./anonymous.js";
 import { emit, on } from "./bus.js";
 import { formatFull, formatTime } from "./dates.js";
 import { showAttachments } from "./files.js";
@@ -12,6 +13,7 @@ import { markMentions } from "./mentions.js";
 import { announce, authorName, format, t } from "./i18n.js";
 import { $, $$, config, isMe, roomSlug } from "./page.js";
 import { showPin, updatePinned } from "./pins.js";
+import { showPoll } from "./polls.js";
 import { showPreview } from "./previews.js";
 import { refreshQuotes, showQuote } from "./quotes.js";
 import { showReactions } from "./reactions.js";
@@ -54,7 +56,8 @@ export function newMessageNode() {
 }
 
 export function fill(node, message) {
-  const mine = isMe(message.sender);
+  // An anonymous post names nobody: the reader's own is known from its ack (anonymous.js).
+  const mine = isMe(message.sender) || isOwnAnonymous(message);
   node.classList.remove("scc-pending", "scc-failed");
   const failedBar = $(".scc-failed-actions", node);
   if (failedBar) {
@@ -63,11 +66,17 @@ export function fill(node, message) {
   node.classList.toggle("scc-mine", mine);
   node.classList.toggle("scc-deleted", !!message.is_deleted);
   node.classList.toggle("scc-system", message.kind === "system");
+  node.classList.toggle("scc-announcement", message.kind === "announcement");
+  const label = $(".scc-announcement-label", node);
+  if (label) {
+    label.hidden = message.kind !== "announcement";
+  }
   node.id = "message-" + String(Number(message.id));
   node.setAttribute("data-id", String(message.id));
   node.setAttribute("data-seq", String(message.seq));
   node.setAttribute("data-event-seq", String(message.event_seq));
   node.setAttribute("data-sender-id", message.sender ? String(message.sender.id) : "");
+  showAnonymous(node, message);
   if (message.client_id) {
     node.setAttribute("data-client-id", message.client_id);
   }
@@ -91,6 +100,7 @@ export function fill(node, message) {
   // The images' alt text is the caption (the message's text), else each file's name.
   const caption = content && !message.is_deleted ? plainText(content) : "";
   showAttachments(node, message.attachments, caption);
+  showPoll(node, message);
   markMentions(node, message);
   // The Markdown an edit starts from (edit.js), on the messages the reader may edit.
   if (mine && !message.is_deleted) {
@@ -119,7 +129,10 @@ export function fill(node, message) {
 }
 
 function announceMessage(message, node) {
-  if (message.kind !== "system" && (!message.sender || isMe(message.sender))) {
+  if (isOwnAnonymous(message)) {
+    return;
+  }
+  if (message.kind !== "system" && !message.anonymous && (!message.sender || isMe(message.sender))) {
     return;
   }
   const content = $(".scc-content", node);
@@ -192,5 +205,13 @@ export function onMessageFrame(frame) {
 export function onAck(frame) {
   if (frame.message) {
     upsert(frame.message, false);
+    // An anonymous post's broadcast carries no client_id: when it came before this ack,
+    // it made its own node, and the pending copy is left over.
+    const left = frame.client_id && pending[frame.client_id];
+    if (left && frame.message.room === roomSlug && findMessage(frame.message.id) !== left.node) {
+      left.node.remove();
+      delete pending[frame.client_id];
+      decorate(list);
+    }
   }
 }

@@ -8,7 +8,7 @@
 import { t } from "./i18n.js";
 import { config, icon, textSpan } from "./page.js";
 
-const ICONS = { mention: "bi-at", reply: "bi-reply-fill", private: "bi-envelope-fill", message: "bi-chat-left-text" };
+const ICONS = { announcement: "bi-megaphone-fill", mention: "bi-at", reply: "bi-reply-fill", private: "bi-envelope-fill", message: "bi-chat-left-text" };
 const UNITS = [
   ["year", 31536000],
   ["month", 2592000],
@@ -37,6 +37,7 @@ function ago(iso) {
 /** What a notification is, in words ("Mention", "Reply"...). */
 export function kindLabel(kind) {
   const labels = {
+    announcement: t("notifyKind_announcement"),
     mention: t("notifyKind_mention"),
     reply: t("notifyKind_reply"),
     private: t("notifyKind_private"),

@@ -36,6 +36,7 @@ function entry(message) {
   const item = document.createElement("li");
   item.setAttribute("data-message-id", String(message.id));
   item.setAttribute("data-pinned-at", message.pinned_at);
+  item.setAttribute("data-seq", String(Number(message.seq)));
   const link = document.createElement("a");
   link.className = "scc-pinned-link";
   link.href = "?message=" + String(Number(message.id));
@@ -66,6 +67,23 @@ export function updatePinned(message) {
   } else if (shown) {
     list.prepend(entry(message)); // the newest pin first
   }
+  const count = list.children.length;
+  $(".scc-pinned-count", panel).textContent = String(count);
+  $(".scc-pinned-empty", panel).hidden = count > 0;
+}
+
+/** Messages were purged (purges.js): their entries leave the "Pinned" list. */
+export function dropPinned(isPurged) {
+  const panel = $(".scc-pinned");
+  if (!panel) {
+    return;
+  }
+  const list = $(".scc-pinned-list", panel);
+  Array.prototype.slice.call(list.children).forEach(function (item) {
+    if (isPurged(Number(item.getAttribute("data-seq")))) {
+      item.remove();
+    }
+  });
   const count = list.children.length;
   $(".scc-pinned-count", panel).textContent = String(count);
   $(".scc-pinned-empty", panel).hidden = count > 0;

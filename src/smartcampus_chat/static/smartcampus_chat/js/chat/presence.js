@@ -107,6 +107,14 @@ export function onJoined(frame) {
   }
 }
 
+/** "participant.updated": a member's role changed (kept on the row, for styles). */
+export function onUpdated(frame) {
+  const node = frame.room === roomSlug ? participantNode(frame.user, false) : null;
+  if (node) {
+    node.setAttribute("data-role", frame.role);
+  }
+}
+
 /** "participant.left". */
 export function onLeft(frame) {
   if (frame.room !== roomSlug) {

@@ -27,9 +27,11 @@ export function showQuote(node, message) {
   quote.hidden = !reply;
   if (!reply) {
     quote.removeAttribute("data-reply-to");
+    quote.removeAttribute("data-reply-seq");
     return;
   }
   quote.setAttribute("data-reply-to", String(reply.id));
+  quote.setAttribute("data-reply-seq", String(Number(reply.seq)));
   quote.setAttribute("href", "?after=" + String(Math.max(0, reply.seq - 1)) + "#message-" + String(reply.id));
   fillQuote(quote, reply);
 }
@@ -40,6 +42,7 @@ export function refreshQuotes(message) {
     fillQuote(quote, {
       kind: message.kind,
       sender: message.sender,
+      anonymous: !!message.anonymous,
       is_deleted: message.is_deleted,
       excerpt: message.is_deleted ? null : excerptOf(message.content_html),
     });

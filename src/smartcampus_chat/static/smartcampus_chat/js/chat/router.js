@@ -18,6 +18,7 @@ const paneHost = $("#scc-pane");
 const scrollOf = {}; // room slug -> scrollTop of its history when the reader left it
 let current = window.location.pathname + window.location.search;
 let loading = null; // the URL being fetched: a newer click wins
+let enabled = false; // init() found the shell and what it needs
 
 function paneUrl(url) {
   const target = new URL(url, window.location.href);
@@ -126,10 +127,21 @@ function onPopState() {
   }
 }
 
+/** Load the open room's pane again (a purge left a gap the client cannot fill): the
+    shell's swap, or a plain reload without it. */
+export function reloadPane() {
+  if (enabled) {
+    go(window.location.href, false, false);
+  } else {
+    window.location.reload();
+  }
+}
+
 export function init() {
   if (!shell || !paneHost || !window.fetch || !window.DOMParser || !window.history.pushState) {
     return; // plain links, as without JavaScript
   }
+  enabled = true;
   window.history.replaceState({ scc: true }, "");
   document.addEventListener("click", onClick);
   window.addEventListener("popstate", onPopState);

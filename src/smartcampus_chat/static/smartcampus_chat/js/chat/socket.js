@@ -113,8 +113,10 @@ export function followRoom(room, eventSeq) {
   lastEventSeq[room] = lastEventSeq[room] || eventSeq;
 }
 
-/** The "resumed" frame: the replay is over (or continues, when truncated). */
+/** The "resumed" frame: the replay is over (or continues, when truncated). Its purge
+    marks go to purges.js ("resumed" on the bus). */
 export function onResumed(frame) {
+  emit("resumed", { frame: frame });
   replaying[frame.room] = false;
   delete resumeFrom[frame.room];
   lastEventSeq[frame.room] = Math.max(lastEventSeq[frame.room] || 0, frame.event_seq);

@@ -5,6 +5,7 @@
  * silence, and another's "started" expires after the frame's own expires_in.
  */
 
+import { isComposingAnonymously } from "./anonymous.js";
 import { on } from "./bus.js";
 import { format, t } from "./i18n.js";
 import { $, config, isMe, roomSlug } from "./page.js";
@@ -70,6 +71,11 @@ export function onTyping(frame) {
 function onInput(textarea) {
   const now = Date.now();
   clearTimeout(typingIdleTimer);
+  if (isComposingAnonymously()) {
+    // "Someone is typing" next to an anonymous post would name its author.
+    stopTyping(true);
+    return;
+  }
   if (!textarea.value.trim()) {
     stopTyping(true);
     return;
