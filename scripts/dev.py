@@ -203,6 +203,16 @@ def summarise_failures() -> None:
                 where = f"{case.get('classname', '')}::{case.get('name', '')}"
                 message = " ".join((problem.get("message") or "").split())[:400]
                 say(f"{report.parent.name} {problem.tag}: {where}: {message}")
+                for line in logged_problems(case.findtext("system-err") or ""):
+                    print(f"    {line}", flush=True)
+
+
+def logged_problems(captured: str, most: int = 15) -> list[str]:
+    """The last warnings and errors a failed test's servers logged (the browser suite's
+    live server log is a captured stderr section): what a CI log's last lines should show."""
+    marks = ("WARNING", "ERROR", "CRITICAL", "Traceback", "Error:", "Exception")
+    lines = [line[:300] for line in captured.splitlines() if any(m in line for m in marks)]
+    return lines[-most:]
 
 
 def main() -> None:

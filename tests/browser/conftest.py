@@ -61,7 +61,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             log = server.log_path.read_bytes()[start:].decode(errors="replace")
         except OSError:
             log = ""
-        report.sections.append(("live server log", log or "(empty)"))
+        # A "Captured stderr" section: the JUnit report carries it (junit_logging), and
+        # scripts/dev.py repeats its warnings and errors at the end of a CI log.
+        report.sections.append(("Captured stderr live server", log or "(empty)"))
     return report
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -79,14 +79,27 @@ def registration_id(page: Page, cdp: Any, scope: str) -> str:
     return found["id"]
 
 
-def notifications(page: Page, count: int) -> list[dict[str, Any]]:
-    """The notifications shown, once there are ``count`` (or after 30 s: a loaded machine)."""
-    deadline = time.monotonic() + 30
-    while True:
-        shown: list[dict[str, Any]] = page.evaluate(NOTIFICATIONS)
-        if len(shown) >= count or time.monotonic() > deadline:
-            return shown
-        page.wait_for_timeout(100)
+def push_until(
+    page: Page, cdp: Any, message: dict[str, Any], done: Callable[[list[dict[str, Any]]], bool]
+) -> list[dict[str, Any]]:
+    """Deliver ``message`` through DevTools until the notifications shown are ``done`` (three
+    tries, 10 s each), and return what is shown.
+
+    Twice in CI (a loaded machine, never here) a delivery showed nothing in 30 s, with the
+    worker activated. DevTools' delivery is the test's stand-in for a push service, which
+    would deliver again; a worker that shows nothing, or the wrong thing, fails every try.
+    """
+    shown: list[dict[str, Any]] = []
+    for _ in range(3):
+        cdp.send("ServiceWorker.deliverPushMessage", message)
+        deadline = time.monotonic() + 10
+        shown = page.evaluate(NOTIFICATIONS)
+        while not done(shown) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            shown = page.evaluate(NOTIFICATIONS)
+        if done(shown):
+            break
+    return shown
 
 
 def test_a_push_message_shows_a_notification_that_links_into_the_chat(
@@ -106,11 +119,9 @@ def test_a_push_message_shows_a_notification_that_links_into_the_chat(
         "tag": "scc-room-3",
         "notification_id": 12,
     }
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": live_site.url, "registrationId": registration, "data": json.dumps(payload)},
-    )
-    assert notifications(page, 1) == [
+    message = {"origin": live_site.url, "registrationId": registration}
+    shown = push_until(page, cdp, {**message, "data": json.dumps(payload)}, bool)
+    assert shown == [
         {
             "title": payload["title"],
             "body": payload["body"],
@@ -120,19 +131,12 @@ def test_a_push_message_shows_a_notification_that_links_into_the_chat(
     ]
 
     # A newer one of the same room replaces it; a link out of the chat is not followed.
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {
-            "origin": live_site.url,
-            "registrationId": registration,
-            "data": json.dumps({**payload, "body": "again", "url": "https://evil.example/"}),
-        },
-    )
-    deadline = time.monotonic() + 10
-    shown = notifications(page, 1)
-    while shown[0]["body"] != "again" and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        shown = notifications(page, 1)
+    again = {**payload, "body": "again", "url": "https://evil.example/"}
+
+    def replaced(shown: list[dict[str, Any]]) -> bool:
+        return bool(shown) and shown[0]["body"] == "again"
+
+    shown = push_until(page, cdp, {**message, "data": json.dumps(again)}, replaced)
     assert shown == [
         {"title": payload["title"], "body": "again", "tag": "scc-room-3", "url": scope}
     ]
