@@ -1,10 +1,11 @@
 """The servers under test: reference servers and the app, per ASGI server and layer.
 
-Target names read ``<kind>-<server>-<layer>[-w<N>][-deflate][-wsproto]``: ``bare``
+Target names read ``<kind>-<server>-<layer>[-w<N>][-deflate][-wsproto|-lean]``: ``bare``
 (reference ceiling), ``stock`` (reference Channels tutorial consumer) and ``app`` (the
 example campus site, with its fan-out hub); ``-w2``: two uvicorn worker processes sharing
 the port (Redis layers); ``-wsproto``: uvicorn's ``--ws wsproto`` WebSocket implementation
-instead of its default (``websockets-sansio``).
+instead of its default (``websockets-sansio``); ``-lean``: the package's variant of that default
+for many idle sockets (smartcampus_chat/infra/uvicorn_sockets.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ BIN = Path(sys.executable).parent
 #: The example site's ``CHAT_MAX_FRAME_BYTES``: app targets run as the project ships them,
 #: the server refusing bigger frames (tests/test_server_limits.py keeps them equal).
 APP_MAX_FRAME_BYTES = 65536
+#: ``--ws`` values by the short names target names use.
+WS_IMPLEMENTATIONS = {"lean": "smartcampus_chat.infra.uvicorn_sockets:WebSocketProtocol"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ class Target:
             if self.workers > 1:
                 argv += ["--workers", str(self.workers)]
             if self.ws:
-                argv += ["--ws", self.ws]
+                argv += ["--ws", WS_IMPLEMENTATIONS.get(self.ws, self.ws)]
             if self.kind == "app":  # The product as shipped: the server bounds frames.
                 argv += ["--ws-max-size", str(APP_MAX_FRAME_BYTES)]
         else:
@@ -98,6 +101,7 @@ ALL_TARGETS: list[Target] = [
     Target("app", "uvicorn", "pubsub", workers=2),
     Target("app", "uvicorn", "redis", deflate=True),
     Target("app", "uvicorn", "redis", ws="wsproto"),
+    Target("app", "uvicorn", "redis", ws="lean"),
     Target("stock", "uvicorn", "redis", ws="wsproto"),
 ]
 BY_NAME = {target.name: target for target in ALL_TARGETS}
