@@ -171,7 +171,7 @@ async def test_a_paused_transport_holds_the_applications_sends_until_it_drains()
         (protocol,) = protocols(server)
         protocol.pause_writing()  # As the transport does when its buffer is full.
         await ws.send("held")
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # On 3.10 not the builtin TimeoutError.
             await asyncio.wait_for(ws.recv(), 0.5)
         protocol.resume_writing()
         assert await asyncio.wait_for(ws.recv(), 5) == "held 2"
