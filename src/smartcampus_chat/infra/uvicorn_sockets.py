@@ -34,6 +34,31 @@ __all__ = ["ReceiveQueue", "WebSocketProtocol", "WriteGate"]
 T = TypeVar("T")
 
 
+Waiters = list[asyncio.Future[None]] | None
+
+
+def _joined(waiters: Waiters, waiter: asyncio.Future[None]) -> list[asyncio.Future[None]]:
+    """``waiters`` with ``waiter`` last (a list made for the first)."""
+    if waiters is None:
+        return [waiter]
+    waiters.append(waiter)
+    return waiters
+
+
+def _left(waiters: Waiters, waiter: asyncio.Future[None]) -> Waiters:
+    """``waiters`` without ``waiter``; None once empty (nothing kept while nobody waits)."""
+    if waiters is not None and waiter in waiters:
+        waiters.remove(waiter)
+    return waiters or None
+
+
+def _wake_first(waiters: Waiters) -> None:
+    for waiter in waiters or ():
+        if not waiter.done():
+            waiter.set_result(None)
+            return
+
+
 class ReceiveQueue(Generic[T]):
     """The part of :class:`asyncio.Queue` uvicorn's protocol uses (``put_nowait``, ``get``,
     ``empty``, ``qsize``), unbounded, allocating only while items or getters wait.
@@ -45,42 +70,34 @@ class ReceiveQueue(Generic[T]):
 
     def __init__(self) -> None:
         self._items: list[T] | None = None
-        self._getters: list[asyncio.Future[None]] | None = None
+        self._getters: Waiters = None
 
     def put_nowait(self, item: T) -> None:
         if self._items is None:
             self._items = [item]
         else:
             self._items.append(item)
-        getters = self._getters
-        if getters:
-            for getter in getters:
-                if not getter.done():
-                    getter.set_result(None)
-                    break
+        _wake_first(self._getters)
 
     async def get(self) -> T:
         while not self._items:
             getter = asyncio.get_running_loop().create_future()
-            if self._getters is None:
-                self._getters = [getter]
-            else:
-                self._getters.append(getter)
+            self._getters = _joined(self._getters, getter)
             try:
                 await getter
             except asyncio.CancelledError:
                 # Woken and cancelled at once: the item it was woken for is another's.
                 if getter.done() and not getter.cancelled() and self._items:
-                    self._wake_next()
+                    _wake_first(self._getters)
                 raise
             finally:
-                self._forget(getter)
+                self._getters = _left(self._getters, getter)
         items = self._items
         item = items.pop(0)
         if not items:
             self._items = None
-        elif self._getters:
-            self._wake_next()
+        else:
+            _wake_first(self._getters)
         return item
 
     def empty(self) -> bool:
@@ -88,20 +105,6 @@ class ReceiveQueue(Generic[T]):
 
     def qsize(self) -> int:
         return len(self._items) if self._items else 0
-
-    def _wake_next(self) -> None:
-        for getter in self._getters or ():
-            if not getter.done():
-                getter.set_result(None)
-                return
-
-    def _forget(self, getter: asyncio.Future[None]) -> None:
-        getters = self._getters
-        if getters is not None:
-            if getter in getters:
-                getters.remove(getter)
-            if not getters:
-                self._getters = None
 
 
 class WriteGate:
@@ -113,7 +116,7 @@ class WriteGate:
 
     def __init__(self) -> None:
         self._open = True
-        self._waiters: list[asyncio.Future[None]] | None = None
+        self._waiters: Waiters = None
 
     def is_set(self) -> bool:
         return self._open
@@ -132,15 +135,11 @@ class WriteGate:
         if self._open:
             return True
         waiter = asyncio.get_running_loop().create_future()
-        if self._waiters is None:
-            self._waiters = [waiter]
-        else:
-            self._waiters.append(waiter)
+        self._waiters = _joined(self._waiters, waiter)
         try:
             await waiter
         finally:
-            if self._waiters is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+            self._waiters = _left(self._waiters, waiter)
         return True
 
 

@@ -253,6 +253,15 @@ def message_poll_data(message: ChatMessage, *, show_deleted: bool = False) -> Po
     return poll_data(poll, my_votes=getattr(poll, "my_poll_votes", None))
 
 
+def as_seen_by_author(data: MessageData, client_id: str | None) -> MessageData:
+    """``data``, rendered once for the whole room, as :func:`message_data` renders it for
+    its author (``viewer_id``): an anonymous post says it is theirs (``own``) and carries
+    their ``client_id`` (docs/anonymous-posts.md)."""
+    if not data.anonymous or data.own:
+        return data
+    return data.model_copy(update={"own": True, "client_id": client_id})
+
+
 def message_data(
     message: ChatMessage,
     *,

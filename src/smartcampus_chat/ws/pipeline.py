@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from smartcampus_chat.conf import app_settings
 from smartcampus_chat.protocol.frames import Ack, ClientFrame, ErrorFrame, SendMessage
 from smartcampus_chat.protocol.payloads import MessageData
+from smartcampus_chat.protocol.render import as_seen_by_author
 from smartcampus_chat.realtime.sockets import Outbox
 from smartcampus_chat.services.batch import SendRequest
 from smartcampus_chat.services.batcher import get_batcher
@@ -220,12 +221,9 @@ class SendPipeline:
 
 
 def for_author(data: MessageData, frame: SendMessage) -> MessageData:
-    """``data`` as the ack to its sender says it: the group commit renders the room's
-    broadcast, in which an anonymous post is nobody's; the ack, to its author only, says
-    it is theirs (``own``) and echoes their ``client_id`` (docs/anonymous-posts.md)."""
-    if not data.anonymous or data.own:
-        return data
-    return data.model_copy(update={"own": True, "client_id": frame.client_id or None})
+    """``data`` as the ack to its sender says it (:func:`.render.as_seen_by_author`): the
+    group commit renders the room's broadcast, in which an anonymous post is nobody's."""
+    return as_seen_by_author(data, frame.client_id or None)
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
